@@ -1,0 +1,42 @@
+# The two commands: `make run` and `make test`. Both set up what they need first.
+SHELL := /bin/bash
+VENV := .venv
+BIN := $(VENV)/bin
+CLOUDMAP := $(BIN)/cloudmap
+
+.PHONY: setup run test test-fast bench db-start db-stop db-status demo-data clean-db help
+
+help:
+	@echo "make run    - set up, start the database, migrate, load demo data, serve http://127.0.0.1:8000"
+	@echo "make test   - set up, then run every test (spatial, API on real PostGIS, browser)"
+	@echo "make bench  - benchmarks (see bench/README.md)"
+	@echo "make db-start | db-stop | db-status - the private PostGIS cluster under var/pg"
+
+setup:
+	@bash scripts/setup.sh
+
+run: setup
+	$(CLOUDMAP) db upgrade
+	$(CLOUDMAP) db seed
+	$(CLOUDMAP) serve
+
+test: setup
+	$(BIN)/python -m pytest
+
+test-fast: setup
+	$(BIN)/python -m pytest -m "not browser"
+
+bench: setup
+	$(BIN)/python bench/run_all.py
+
+db-start: setup
+	$(CLOUDMAP) db start
+
+db-stop:
+	$(CLOUDMAP) db stop
+
+db-status:
+	$(CLOUDMAP) db status
+
+demo-data: setup
+	$(BIN)/python scripts/make_demo_data.py

@@ -1,0 +1,133 @@
+"""``cloudmap``: the one command-line entry point (serve, db …)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from .settings import PROJECT_ROOT, Settings, get_settings
+
+
+def database_url(settings: Settings) -> str:
+    """DATABASE_URL when set; otherwise the private cluster, started on demand."""
+    if settings.database_url:
+        return settings.database_url
+    from . import pgcluster
+
+    return pgcluster.start(PROJECT_ROOT, settings.pg_port)
+
+
+def alembic_config(url: str):
+    from alembic.config import Config
+
+    cfg = Config(str(PROJECT_ROOT / "alembic.ini"))
+    cfg.attributes["url"] = url
+    return cfg
+
+
+def cmd_db(args: argparse.Namespace, settings: Settings) -> int:
+    from . import pgcluster
+
+    if args.action == "start":
+        print(database_url(settings))
+        return 0
+    if args.action == "stop":
+        if settings.database_url:
+            print("DATABASE_URL is set: the private cluster is not in use", file=sys.stderr)
+            return 0
+        print("stopped" if pgcluster.stop(PROJECT_ROOT) else "was not running")
+        return 0
+    if args.action == "status":
+        if settings.database_url:
+            print(json.dumps({"database_url": _redact(settings.database_url), "private_cluster": False}))
+            return 0
+        info = pgcluster.status(PROJECT_ROOT, settings.pg_port)
+        print(json.dumps(info, ensure_ascii=False, indent=1))
+        return 0 if info.get("running") or info.get("shared_with") else 3
+    if args.action == "url":
+        print(database_url(settings))
+        return 0
+    url = database_url(settings)
+    if args.action == "upgrade":
+        from alembic import command
+
+        command.upgrade(alembic_config(url), args.revision or "head")
+        return 0
+    if args.action == "downgrade":
+        from alembic import command
+
+        command.downgrade(alembic_config(url), args.revision or "base")
+        return 0
+    if args.action == "seed":
+        from .db import make_engine, make_sessionmaker
+        from .seed import seed
+
+        engine = make_engine(settings, url)
+        with make_sessionmaker(engine)() as session:
+            counts = seed(session, settings.data_dir)
+        engine.dispose()
+        print(
+            f"demo data: {counts.units} units, {counts.targets} targets, {counts.enterprises} enterprises, "
+            f"{counts.blocks} blocks, {counts.parcels} parcels; {counts.changed} rows changed"
+        )
+        return 0
+    raise AssertionError(args.action)
+
+
+def _redact(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    import uvicorn
+
+    url = database_url(settings)
+    settings = settings.model_copy(update={"database_url": url})
+    from .main import create_app
+
+    print(f"桐乡工业全域治理云图: http://{args.host or settings.host}:{args.port or settings.port}/", flush=True)
+    uvicorn.run(
+        create_app(settings),
+        host=args.host or settings.host,
+        port=args.port or settings.port,
+        log_level="info",
+        access_log=args.access_log,
+    )
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="cloudmap", description="桐乡工业全域治理云图")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="serve the map and the API")
+    serve.add_argument("--host", default=None, help="bind address (default: CLOUDMAP_HOST, 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=None, help="port (default: CLOUDMAP_PORT, 8000)")
+    serve.add_argument("--access-log", action="store_true", help="log every request")
+    serve.set_defaults(func=cmd_serve)
+
+    db = sub.add_parser("db", help="database: private cluster, migrations, demo data")
+    db.add_argument("action", choices=["start", "stop", "status", "url", "upgrade", "downgrade", "seed"])
+    db.add_argument("revision", nargs="?", help="Alembic revision for upgrade/downgrade")
+    db.set_defaults(func=cmd_db)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args, get_settings())
+    except Exception as exc:  # noqa: BLE001 - the CLI prints one clear line, not a traceback
+        from . import pgcluster
+
+        if isinstance(exc, pgcluster.ClusterError):
+            print(f"cloudmap: {exc}", file=sys.stderr)
+            return 2
+        raise
+
+
+if __name__ == "__main__":
+    sys.exit(main())

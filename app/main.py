@@ -1,0 +1,58 @@
+"""The application factory."""
+
+from __future__ import annotations
+
+import logging
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.responses import FileResponse
+from fastapi.staticfiles import StaticFiles
+
+from .db import make_engine, make_sessionmaker
+from .errors import install_error_handlers
+from .serve.routes import health_router, router
+from .settings import Settings, get_settings
+
+TITLE = "桐乡工业全域治理云图"
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        engine = make_engine(settings)
+        app.state.engine = engine
+        app.state.sessionmaker = make_sessionmaker(engine)
+        yield
+        engine.dispose()
+
+    app = FastAPI(
+        title=TITLE,
+        description="工业园区有机更新“一图一表一库一平台”：镇街、连片改造区块与宗地的 GeoJSON 接口（EPSG:4490，经度在前）。",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    app.dependency_overrides[get_settings] = lambda: settings
+    install_error_handlers(app)
+    app.include_router(router)
+    app.include_router(health_router)
+    _mount_frontend(app, settings.frontend_dir)
+    return app
+
+
+def _mount_frontend(app: FastAPI, frontend_dir: Path) -> None:
+    """The map and its npm libraries, served by the app itself (no CDN)."""
+    leaflet = frontend_dir / "node_modules" / "leaflet" / "dist"
+    if not leaflet.is_dir():
+        logging.getLogger("cloudmap").warning("Leaflet not installed under %s; run `make setup`", leaflet)
+    else:
+        app.mount("/vendor/leaflet", StaticFiles(directory=leaflet), name="leaflet")
+    app.mount("/static", StaticFiles(directory=frontend_dir / "src"), name="static")
+    index = frontend_dir / "index.html"
+
+    @app.get("/", include_in_schema=False)
+    def index_page() -> FileResponse:
+        return FileResponse(index, media_type="text/html; charset=utf-8")

@@ -1,0 +1,20 @@
+"""Every user-facing Chinese string of the service, keyed by code."""
+
+MESSAGES: dict[str, str] = {
+    "not_found": "未找到：{what}",
+    "invalid_parameter": "参数 {field} 有误：{reason}",
+    "invalid_request": "请求参数有误：{summary}",
+    "conflict": "与已有数据冲突：{reason}",
+    "database_unavailable": "数据库暂时不可用，请稍后再试",
+    "internal_error": "服务器内部错误，请联系管理员（请求编号 {request_id}）",
+    "bbox_format": "应为“最小经度,最小纬度,最大经度,最大纬度”四个数字，例如 120.5,30.6,120.6,30.7",
+    "bbox_range": "经度应在 -180～180 之间，纬度应在 -90～90 之间",
+    "bbox_order": "最小值不能大于最大值",
+    "unknown_unit": "没有代码为“{code}”的镇（街道、开发区）",
+    "unknown_block": "没有编号为“{code}”的区块",
+    "unknown_enum": "“{value}”不是有效取值，可选：{choices}",
+}
+
+
+def message(key: str, **values: object) -> str:
+    return MESSAGES[key].format(**values)

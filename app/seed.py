@@ -1,0 +1,169 @@
+"""Load the demo data set (``data/geojson``) and the 2022 targets; idempotent.
+
+Rows are matched on their natural keys (codes, credit codes, unit + year) and
+only changed values are written, so a second run changes nothing.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+
+from shapely import equals_exact
+from shapely.geometry import shape
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from .enums import Classification, ParcelStatus, RenewalMode, RenewalType, ReviewStatus, Stage, UnitKind
+from .models import AnnualTarget, Enterprise, HasGeometry, Parcel, RenewalBlock, Unit, as_multipolygon
+
+GEOM_TOLERANCE_DEG = 1e-9  # well below the 7 decimals stored in the demo files
+
+
+@dataclass
+class SeedCounts:
+    units: int = 0
+    targets: int = 0
+    enterprises: int = 0
+    blocks: int = 0
+    parcels: int = 0
+    changed: int = 0
+
+
+def _features(path: Path) -> list[dict]:
+    with path.open(encoding="utf-8") as fh:
+        return json.load(fh)["features"]
+
+
+def _assign(obj, counts: SeedCounts, **values) -> None:
+    changed = False
+    for key, value in values.items():
+        if getattr(obj, key) != value:
+            setattr(obj, key, value)
+            changed = True
+    counts.changed += changed
+
+
+def _assign_geometry(obj: HasGeometry, geometry: dict, counts: SeedCounts) -> None:
+    geom = shape(geometry)
+    if obj.geom is None or not equals_exact(obj.shape, as_multipolygon(geom), GEOM_TOLERANCE_DEG):
+        obj.set_geometry(geom)
+        counts.changed += 1
+
+
+def _dec(value) -> Decimal | None:
+    return None if value is None else Decimal(str(value))
+
+
+def _get_or_new(session: Session, model, **key):
+    obj = session.scalar(select(model).filter_by(**key))
+    if obj is None:
+        obj = model(**key)
+        session.add(obj)
+    return obj
+
+
+def seed(session: Session, data_dir: Path) -> SeedCounts:
+    """Upsert the demo data in one transaction (all or nothing)."""
+    counts = SeedCounts()
+    geojson = data_dir / "geojson"
+    with session.begin():
+        units: dict[str, Unit] = {}
+        for f in _features(geojson / "units.geojson"):
+            p = f["properties"]
+            unit = _get_or_new(session, Unit, code=p["code"])
+            _assign(unit, counts, name=p["name"], kind=UnitKind(p["kind"]), is_schematic=bool(p.get("schematic")))
+            _assign_geometry(unit, f["geometry"], counts)
+            units[unit.code] = unit
+        counts.units = len(units)
+        session.flush()
+
+        by_name = {u.name: u for u in units.values()}
+        with (data_dir / "reference" / "targets-2022.csv").open(encoding="utf-8") as fh:
+            for row in csv.DictReader(fh):
+                unit = by_name[row["unit_name"]]
+                target = _get_or_new(session, AnnualTarget, unit_id=unit.id, year=int(row["year"]))
+                _assign(
+                    target,
+                    counts,
+                    renewal_mu=Decimal(row["renewal_mu"]),
+                    contiguous_mu=Decimal(row["contiguous_mu"]),
+                    scattered_mu=Decimal(row["scattered_mu"]),
+                )
+                counts.targets += 1
+
+        enterprises: dict[str, Enterprise] = {}
+        for e in json.loads((geojson / "enterprises.json").read_text(encoding="utf-8")):
+            ent = _get_or_new(session, Enterprise, credit_code=e["credit_code"])
+            _assign(
+                ent,
+                counts,
+                name=e["name"],
+                tax_10k_yuan=_dec(e.get("tax_10k_yuan")),
+                output_10k_yuan=_dec(e.get("output_10k_yuan")),
+                employees=e.get("employees"),
+                data_year=e.get("data_year"),
+            )
+            enterprises[ent.credit_code] = ent
+        counts.enterprises = len(enterprises)
+
+        blocks: dict[str, RenewalBlock] = {}
+        for f in _features(geojson / "blocks.geojson"):
+            p = f["properties"]
+            block = _get_or_new(session, RenewalBlock, code=p["code"])
+            _assign(
+                block,
+                counts,
+                name=p["name"],
+                unit_id=units[p["unit_code"]].id,
+                designated_year=p.get("designated_year"),
+                stage=Stage(p["stage"]),
+                review_status=ReviewStatus(p["review_status"]),
+                four_east=p.get("four_east"),
+                four_south=p.get("four_south"),
+                four_west=p.get("four_west"),
+                four_north=p.get("four_north"),
+                planned_far=_dec(p.get("planned_far")),
+                planned_new_floor_area_m2=_dec(p.get("planned_new_floor_area_m2")),
+                approval_doc_no=p.get("approval_doc_no"),
+                approval_date=_date(p.get("approval_date")),
+            )
+            _assign_geometry(block, f["geometry"], counts)
+            blocks[block.code] = block
+        counts.blocks = len(blocks)
+        session.flush()
+
+        for f in _features(geojson / "parcels.geojson"):
+            p = f["properties"]
+            parcel = _get_or_new(session, Parcel, code=p["code"])
+            block_code = p.get("block_code")
+            credit = p.get("enterprise_credit_code")
+            _assign(
+                parcel,
+                counts,
+                unit_id=units[p["unit_code"]].id,
+                block_id=blocks[block_code].id if block_code else None,
+                enterprise_id=enterprises[credit].id if credit else None,
+                floor_area_m2=_dec(p.get("floor_area_m2")),
+                planned_floor_area_m2=_dec(p.get("planned_floor_area_m2")),
+                land_use=p.get("land_use"),
+                classification=_enum(Classification, p.get("classification")),
+                renewal_mode=_enum(RenewalMode, p.get("renewal_mode")),
+                renewal_type=_enum(RenewalType, p.get("renewal_type")),
+                status=ParcelStatus(p.get("status") or ParcelStatus.NOT_STARTED),
+            )
+            _assign_geometry(parcel, f["geometry"], counts)
+            counts.parcels += 1
+    return counts
+
+
+def _enum(cls, value):
+    return None if value is None else cls(value)
+
+
+def _date(value):
+    return None if value is None else dt.date.fromisoformat(value)

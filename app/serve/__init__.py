@@ -1,0 +1,1 @@
+"""④ serve: read queries and the GeoJSON read API."""

@@ -1,0 +1,68 @@
+"""Service settings, read from the environment (and an optional ``.env`` file)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    """Every setting is documented in README.md ("Settings")."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", env_prefix="CLOUDMAP_")
+
+    environment: Literal["development", "production"] = "development"
+    # DATABASE_URL wins; when absent the private cluster under var/pg is used.
+    database_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("DATABASE_URL", "CLOUDMAP_DATABASE_URL")
+    )
+    pg_port: int = 54329
+    host: str = "127.0.0.1"
+    port: int = 8000
+    basemap_url: str = ""
+    basemap_attribution: str = ""
+    page_default_limit: int = Field(default=1000, ge=1)
+    page_max_limit: int = Field(default=5000, ge=1)
+    frontend_dir: Path = PROJECT_ROOT / "frontend"
+    data_dir: Path = PROJECT_ROOT / "data"
+    secret_key: str = "change-me"
+
+    @field_validator("database_url")
+    @classmethod
+    def _psycopg_driver(cls, value: str | None) -> str | None:
+        """Accept the usual spellings and always use the psycopg 3 driver."""
+        if not value:
+            return None
+        for prefix in ("postgresql+psycopg2://", "postgresql+psycopg://", "postgresql://", "postgres://"):
+            if value.startswith(prefix):
+                return "postgresql+psycopg://" + value[len(prefix):]
+        raise ValueError("DATABASE_URL must be a postgresql:// URL")
+
+    @model_validator(mode="after")
+    def _no_placeholder_secret_in_production(self) -> Settings:
+        if self.environment != "development" and self.secret_key == "change-me":
+            raise ValueError("CLOUDMAP_SECRET_KEY must be set to a real secret outside development")
+        if self.page_default_limit > self.page_max_limit:
+            raise ValueError("CLOUDMAP_PAGE_DEFAULT_LIMIT must not exceed CLOUDMAP_PAGE_MAX_LIMIT")
+        return self
+
+    @property
+    def uses_private_cluster(self) -> bool:
+        return self.database_url is None
+
+    def resolved_database_url(self) -> str:
+        """DATABASE_URL, or the private cluster's URL (which does not start it)."""
+        if self.database_url:
+            return self.database_url
+        return f"postgresql+psycopg://cloudmap@127.0.0.1:{self.pg_port}/cloudmap"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()
