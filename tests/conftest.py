@@ -8,58 +8,15 @@ touched: every run gets its own ``txmap_test_<hex>``.
 from __future__ import annotations
 
 import os
-import secrets
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy import create_engine
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from app.settings import PROJECT_ROOT, Settings
-
-
-def _server_admin_url() -> str:
-    settings = Settings()
-    if settings.database_url:
-        return settings.database_url
-    from app import pgcluster
-
-    pgcluster.start(PROJECT_ROOT, settings.pg_port)
-    return pgcluster.server_url(settings.pg_port, "postgres").replace("postgresql://", "postgresql+psycopg://", 1)
-
-
-def create_database(prefix: str = "txmap_test") -> str:
-    """Create an empty database with PostGIS on the test server; return its URL."""
-    admin_url = make_url(_server_admin_url())
-    name = f"{prefix}_{secrets.token_hex(4)}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    url = admin_url.set(database=name).render_as_string(hide_password=False)
-    engine = create_engine(url)
-    with engine.begin() as conn:
-        conn.execute(text("CREATE EXTENSION IF NOT EXISTS postgis"))
-    engine.dispose()
-    return url
-
-
-def drop_database(url: str) -> None:
-    parsed = make_url(url)
-    admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)'))
-    admin.dispose()
-
-
-def migrate(url: str, revision: str = "head", down: bool = False) -> None:
-    from alembic import command
-
-    from app.cli import alembic_config
-
-    cfg = alembic_config(url)
-    (command.downgrade if down else command.upgrade)(cfg, revision)
+from tests.dbutil import create_database, drop_database, migrate
 
 
 @pytest.fixture(scope="session")

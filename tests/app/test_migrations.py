@@ -9,7 +9,7 @@ from geoalchemy2 import alembic_helpers
 from sqlalchemy import create_engine, inspect
 
 from app.models import Base
-from tests.conftest import create_database, drop_database, migrate
+from tests.dbutil import create_database, drop_database, migrate
 
 TABLES = {"units", "annual_targets", "enterprises", "renewal_blocks", "parcels"}
 
