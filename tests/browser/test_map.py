@@ -61,8 +61,24 @@ def test_clicking_a_parcel_opens_its_popup(page, live_server, screenshot_dir):
     _wait_ready(page, live_server)
     page.get_by_label("镇街边界（示意）").uncheck()
     page.get_by_label("连片改造区块").uncheck()
-    parcel = page.locator("path.layer-parcels").first
-    parcel.dispatch_event("click")  # parcels are a few pixels wide at city zoom
+    # Parcels are a few pixels wide at city zoom: click the centre of one that is really under the pointer there.
+    point = page.evaluate(
+        """() => {
+            const paths = [...document.querySelectorAll('path.layer-parcels')];
+            paths.sort((a, b) => {
+                const ra = a.getBoundingClientRect(), rb = b.getBoundingClientRect();
+                return rb.width * rb.height - ra.width * ra.height;
+            });
+            for (const p of paths) {
+                const r = p.getBoundingClientRect();
+                const x = r.left + r.width / 2, y = r.top + r.height / 2;
+                if (document.elementFromPoint(x, y) === p) return [x, y];
+            }
+            return null;
+        }"""
+    )
+    assert point is not None
+    page.mouse.click(*point)
     popup = page.locator(".leaflet-popup-content")
     popup.wait_for(timeout=5_000)
     text = popup.inner_text()
