@@ -81,6 +81,7 @@ def test_clicking_a_parcel_opens_its_popup(page, live_server, screenshot_dir):
     page.mouse.click(*point)
     popup = page.locator(".leaflet-popup-content")
     popup.wait_for(timeout=5_000)
+    page.wait_for_function("getComputedStyle(document.querySelector('.leaflet-popup')).opacity === '1'")
     text = popup.inner_text()
     for label in ("宗地", "企业", "用地面积", "亩", "容积率"):
         assert label in text
