@@ -96,10 +96,14 @@ venv_ok() {
         .venv/bin/python -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null
 }
 
-need_pg=0 need_browser=0 need_node=0 need_npm=0 need_venv=0
+need_pg=0 need_browser=0 need_fonts=0 need_node=0 need_npm=0 need_venv=0
 postgis_ready || need_pg=1
 if [ "${SKIP_BROWSER:-0}" != 1 ] && [ ! -x /usr/bin/chromium ] && [ ! -x /usr/bin/chromium-browser ]; then
     need_browser=1
+fi
+# Chinese glyphs for the browser tests' screenshots (otherwise every label is a box).
+if [ "${SKIP_BROWSER:-0}" != 1 ] && ! { command -v fc-list >/dev/null 2>&1 && [ -n "$(fc-list :lang=zh 2>/dev/null)" ]; }; then
+    need_fonts=1
 fi
 command -v node >/dev/null 2>&1 || need_node=1
 command -v npm >/dev/null 2>&1 || need_npm=1
@@ -117,6 +121,7 @@ missing_packages() {
         pkgs+=(postgresql "postgresql-$ver-postgis-3")
     fi
     [ "$need_browser" = 1 ] && pkgs+=("$(chromium_package)")
+    [ "$need_fonts" = 1 ] && pkgs+=(fonts-wqy-microhei)
     [ "$need_node" = 1 ] && pkgs+=(nodejs)
     [ "$need_npm" = 1 ] && pkgs+=(npm)
     if [ "$need_venv" = 1 ]; then

@@ -19,7 +19,8 @@ from ..enums import Classification, LabelledEnum, ParcelStatus, RenewalMode, Ren
 from ..models import Enterprise, Parcel, RenewalBlock, Unit
 
 COORD_DECIMALS = 7  # ~1 cm in lon/lat: finer than any parcel survey
-# Exterior rings are written counter-clockwise (RFC 7946 §3.1.6) with ST_ForcePolygonCCW.
+# Exterior rings are written counter-clockwise (RFC 7946 §3.1.6) with ST_ForcePolygonCCW,
+# and without the legacy "crs" member (options 0).
 
 
 @dataclass(frozen=True)
@@ -170,7 +171,7 @@ def feature_page(
     rows = (
         layer.base.add_columns(
             layer.id_column.label("fid"),
-            gf.ST_AsGeoJSON(gf.ST_ForcePolygonCCW(layer.geom), COORD_DECIMALS).label("geometry"),
+            gf.ST_AsGeoJSON(gf.ST_ForcePolygonCCW(layer.geom), COORD_DECIMALS, 0).label("geometry"),
             _props(layer.properties).label("properties"),
         )
         .where(*where)

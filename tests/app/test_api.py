@@ -20,6 +20,7 @@ def _assert_rfc7946_collection(body: dict) -> None:
         assert isinstance(feature["properties"], dict)
         geom = feature["geometry"]
         assert geom["type"] == "MultiPolygon"
+        assert set(geom) == {"type", "coordinates"}  # no legacy "crs" member
         for polygon in geom["coordinates"]:
             for ring in polygon:
                 assert ring[0] == ring[-1] and len(ring) >= 4
