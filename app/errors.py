@@ -55,6 +55,13 @@ class Conflict(AppError):
     code = "conflict"
 
 
+class InvalidFeatures(AppError):
+    """Some features of a request are wrong; ``errors`` names each one (feature number, field)."""
+
+    status_code = 422
+    code = "invalid_features"
+
+
 class Forbidden(AppError):
     status_code = 403
     code = "forbidden"

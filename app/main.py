@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
+from .analysis.routes import router as analysis_router
 from .db import make_engine, make_sessionmaker
 from .errors import install_error_handlers
 from .serve.routes import health_router, router
@@ -38,6 +39,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.dependency_overrides[get_settings] = lambda: settings
     install_error_handlers(app)
     app.include_router(router)
+    app.include_router(analysis_router)
     app.include_router(health_router)
     _mount_frontend(app, settings.frontend_dir)
     return app

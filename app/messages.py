@@ -12,6 +12,16 @@ MESSAGES: dict[str, str] = {
     "bbox_order": "最小值不能大于最大值",
     "unknown_unit": "没有代码为“{code}”的镇（街道、开发区）",
     "unknown_block": "没有编号为“{code}”的区块",
+    "unknown_crs": "无法识别坐标系“{crs}”，请填写如 EPSG:4549、EPSG:4528、EPSG:4490 或 CRS84",
+    "not_geojson": "应为 GeoJSON 的 Feature 或 FeatureCollection",
+    "no_features": "没有任何要素",
+    "too_many_features": "一次最多分析 {limit} 个要素，本次 {count} 个",
+    "bad_geometry": "{field} 第 {index} 个要素的几何无法解析",
+    "bad_number": "第 {index} 个要素的 {field} 应为非负数，收到“{value}”",
+    "neighbour_without_name": "四至参照要素第 {index} 个缺少名称（properties.name）",
+    "bad_block_geometry": "区块边界不是有效的 GeoJSON 几何",
+    "invalid_features": "共 {count} 处要素错误，第一处：{first}",
+    "block_without_parcels": "区块“{code}”还没有宗地，无法分析",
     "unknown_enum": "“{value}”不是有效取值，可选：{choices}",
 }
 

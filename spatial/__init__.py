@@ -4,7 +4,7 @@ No database, web or file I/O lives here; ``app/`` imports only from this module.
 Imports: stdlib, shapely, pyproj, numpy — nothing else (tested).
 """
 
-from .boundaries import Neighbour, FourBoundaries, Side, four_boundaries, four_boundaries_many, four_boundaries_text
+from .boundaries import DEFAULT_SEARCH_DISTANCE_M, Neighbour, FourBoundaries, Side, four_boundaries, four_boundaries_many, four_boundaries_text
 from .contiguity import (
     DEFAULT_TOLERANCE_M,
     Component,
@@ -81,6 +81,7 @@ from .validity import (
 __all__ = [
     "AREA_SRID",
     "CLASSIFICATIONS",
+    "DEFAULT_SEARCH_DISTANCE_M",
     "DEFAULT_TOLERANCE_M",
     "M2_PER_MU",
     "MAX_BLOCKS_PER_UNIT_PER_YEAR",

@@ -1,0 +1,232 @@
+"""Build ``spatial`` inputs from request GeoJSON or from stored rows, and run the report.
+
+Every figure and rule comes from ``spatial.analyse_block`` / ``analyse_parcels``;
+this module only gathers inputs.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from geoalchemy2 import functions as gf
+from geoalchemy2.shape import to_shape
+from shapely.geometry import shape
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+import spatial
+
+from ..enums import ReviewStatus
+from ..errors import FieldError, InvalidFeatures, InvalidParameter, NotFound
+from ..messages import message
+from ..models import Enterprise, Parcel, RenewalBlock, Unit
+
+MAX_FEATURES = 5000
+NEIGHBOUR_SEARCH_DEG = 0.005  # ~500 m around a stored block: well beyond the 四至 search distance
+
+_CRS84 = {"CRS84", "OGC:CRS84", "http://www.opengis.net/def/crs/OGC/1.3/CRS84", "urn:ogc:def:crs:OGC:1.3:CRS84"}
+_EPSG_PATTERNS = (
+    re.compile(r"^EPSG:(\d+)$", re.I),
+    re.compile(r"^https?://www\.opengis\.net/def/crs/EPSG/0/(\d+)$"),
+    re.compile(r"^urn:ogc:def:crs:EPSG::(\d+)$", re.I),
+    re.compile(r"^(\d+)$"),
+)
+
+
+def parse_crs(raw: str | int | None) -> int:
+    """A request's CRS as an EPSG code; CRS84 and EPSG:4490 both mean lon/lat in storage CRS.
+
+    Coordinates are always read x = easting / longitude, y = northing / latitude.
+    """
+    if raw is None or raw == "" or str(raw) in _CRS84:
+        return spatial.STORAGE_SRID
+    text = str(raw).strip()
+    for pattern in _EPSG_PATTERNS:
+        if m := pattern.match(text):
+            code = int(m.group(1))
+            try:
+                spatial.transformer(code, spatial.STORAGE_SRID)
+            except Exception as exc:  # pyproj's CRSError: an EPSG code PROJ does not know
+                raise InvalidParameter("crs", message("unknown_crs", crs=text)) from exc
+            return code
+    raise InvalidParameter("crs", message("unknown_crs", crs=text))
+
+
+def _features(obj: Any, field: str) -> list[dict]:
+    if not isinstance(obj, dict) or obj.get("type") not in {"Feature", "FeatureCollection"}:
+        raise InvalidParameter(field, message("not_geojson"))
+    features = obj["features"] if obj["type"] == "FeatureCollection" else [obj]
+    if not isinstance(features, list):
+        raise InvalidParameter(field, message("not_geojson"))
+    if len(features) > MAX_FEATURES:
+        raise InvalidParameter(field, message("too_many_features", limit=MAX_FEATURES, count=len(features)))
+    return features
+
+
+def _geometry(feature: Any, index: int, field: str, errors: list[FieldError]):
+    try:
+        geom = feature.get("geometry") if isinstance(feature, dict) else None
+        return None if geom is None else shape(geom)
+    except Exception:  # shapely raises several kinds for malformed GeoJSON geometry
+        errors.append(FieldError("geometry", message("bad_geometry", field=field, index=index + 1), feature=index + 1))
+        return None
+
+
+def _number(props: dict, key: str, index: int, errors: list[FieldError]) -> float | None:
+    value = props.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+        errors.append(FieldError(key, message("bad_number", index=index + 1, field=key, value=value), feature=index + 1))
+        return None
+    return float(value)
+
+
+def parcels_from_geojson(obj: Any, field: str = "parcels") -> list[spatial.ParcelInput]:
+    features = _features(obj, field)
+    if not features:
+        raise InvalidParameter(field, message("no_features"))
+    errors: list[FieldError] = []
+    out = []
+    for i, f in enumerate(features):
+        props = (f.get("properties") if isinstance(f, dict) else None) or {}
+        geom = _geometry(f, i, field, errors)
+        floor = _number(props, "planned_floor_area_m2", i, errors)
+        if floor is None:
+            floor = _number(props, "floor_area_m2", i, errors)
+        out.append(
+            spatial.ParcelInput(
+                id=props.get("code") or (f.get("id") if isinstance(f, dict) else None) or f"#{i + 1}",
+                geom=geom,
+                floor_area_m2=floor,
+                renewal_type=props.get("renewal_type"),
+                classification=props.get("classification"),
+                enterprise=props.get("enterprise") or props.get("enterprise_name"),
+                merged=bool(props.get("merged", False)),
+            )
+        )
+    if errors:
+        raise InvalidFeatures(message("invalid_features", count=len(errors), first=errors[0].message), errors)
+    return out
+
+
+def neighbours_from_geojson(obj: Any) -> list[tuple[str, Any]]:
+    if obj is None:
+        return []
+    errors: list[FieldError] = []
+    out = []
+    for i, f in enumerate(_features(obj, "neighbours")):
+        props = (f.get("properties") if isinstance(f, dict) else None) or {}
+        name = props.get("name")
+        if not name:
+            errors.append(FieldError("name", message("neighbour_without_name", index=i + 1), feature=i + 1))
+            continue
+        geom = _geometry(f, i, "neighbours", errors)
+        if geom is not None:
+            out.append((str(name), geom))
+    if errors:
+        raise InvalidFeatures(message("invalid_features", count=len(errors), first=errors[0].message), errors)
+    return out
+
+
+def block_geometry_from_geojson(obj: Any):
+    if obj is None:
+        return None
+    if isinstance(obj, dict) and obj.get("type") == "Feature":
+        obj = obj.get("geometry")
+    try:
+        return shape(obj)
+    except Exception as exc:  # malformed geometry
+        raise InvalidParameter("block", message("bad_block_geometry")) from exc
+
+
+def designated_block_codes(session: Session, unit_id: int, year: int) -> list[str]:
+    """Blocks of a unit designated (认定) in a year: the input of the 2-per-year rule."""
+    return list(
+        session.scalars(
+            select(RenewalBlock.code)
+            .where(
+                RenewalBlock.unit_id == unit_id,
+                RenewalBlock.designated_year == year,
+                RenewalBlock.review_status == ReviewStatus.APPROVED,
+            )
+            .order_by(RenewalBlock.code)
+        )
+    )
+
+
+def unit_year_inputs(session: Session, plan_id: str, unit_code: str | None, year: int | None) -> dict:
+    """Inputs of the 2-blocks-per-unit-per-year rule for a new plan: the designated blocks plus this plan."""
+    if unit_code is None or year is None:
+        return {}
+    unit = session.scalar(select(Unit).where(Unit.code == unit_code))
+    if unit is None:
+        raise InvalidParameter("unit", message("unknown_unit", code=unit_code))
+    designated = designated_block_codes(session, unit.id, year)
+    return {"unit": unit.name, "year": year, "designated_block_ids": [*designated, plan_id]}
+
+
+def stored_block_report(session: Session, code: str, tolerance_m: float, search_distance_m: float) -> dict:
+    """The full report for a stored block, its parcels and its surroundings (EPSG:4490 inputs)."""
+    block = session.scalar(select(RenewalBlock).where(RenewalBlock.code == code))
+    if block is None:
+        raise NotFound(message("not_found", what=f"区块“{code}”"))
+    rows = session.execute(
+        select(Parcel, Enterprise.name)
+        .outerjoin(Enterprise, Parcel.enterprise_id == Enterprise.id)
+        .where(Parcel.block_id == block.id)
+        .order_by(Parcel.code)
+    ).all()
+    parcels = [
+        spatial.ParcelInput(
+            id=p.code,
+            geom=to_shape(p.geom),
+            floor_area_m2=None if p.planned_floor_area_m2 is None else float(p.planned_floor_area_m2),
+            renewal_type=p.renewal_type.value if p.renewal_type else None,
+            classification=p.classification.value if p.classification else None,
+            enterprise=name,
+        )
+        for p, name in rows
+    ]
+    if not parcels:
+        raise InvalidParameter("code", message("block_without_parcels", code=code))
+    neighbours = _stored_neighbours(session, block)
+    unit_rule = {}
+    if block.designated_year is not None:
+        # The block counts towards its unit's yearly limit whether or not it is approved yet.
+        designated = designated_block_codes(session, block.unit_id, block.designated_year)
+        if block.code not in designated:
+            designated.append(block.code)
+        unit_rule = {"unit": block.unit.name, "year": block.designated_year, "designated_block_ids": designated}
+    report = spatial.analyse_block(
+        parcels,
+        block_id=block.code,
+        block_geom=to_shape(block.geom),
+        neighbours=neighbours,
+        crs=spatial.STORAGE_SRID,
+        tolerance_m=tolerance_m,
+        search_distance_m=search_distance_m,
+        **unit_rule,
+    )
+    return report.to_dict() | {"block": {"code": block.code, "name": block.name, "unit": block.unit.name}}
+
+
+def _stored_neighbours(session: Session, block: RenewalBlock) -> Sequence[tuple[str, Any]]:
+    """Parcels (named by enterprise, else code) and other blocks around a stored block."""
+    near = gf.ST_DWithin(Parcel.geom, block.geom, NEIGHBOUR_SEARCH_DEG)
+    rows = session.execute(
+        select(Parcel.geom, Parcel.code, Enterprise.name)
+        .outerjoin(Enterprise, Parcel.enterprise_id == Enterprise.id)
+        .where(near, (Parcel.block_id != block.id) | Parcel.block_id.is_(None))
+        .order_by(Parcel.code)
+    ).all()
+    out = [(name or code, to_shape(geom)) for geom, code, name in rows]
+    blocks = session.execute(
+        select(RenewalBlock.geom, RenewalBlock.name)
+        .where(gf.ST_DWithin(RenewalBlock.geom, block.geom, NEIGHBOUR_SEARCH_DEG), RenewalBlock.id != block.id)
+        .order_by(RenewalBlock.code)
+    ).all()
+    out.extend((name, to_shape(geom)) for geom, name in blocks)
+    return out
