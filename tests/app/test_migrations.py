@@ -11,7 +11,7 @@ from sqlalchemy import create_engine, inspect
 from app.models import Base
 from tests.dbutil import create_database, drop_database, migrate
 
-TABLES = {"units", "annual_targets", "enterprises", "renewal_blocks", "parcels"}
+TABLES = {"units", "annual_targets", "enterprises", "renewal_blocks", "parcels", "uploads", "upload_features", "feature_history"}
 
 
 @pytest.fixture()
