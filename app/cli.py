@@ -52,7 +52,7 @@ def cmd_db(args: argparse.Namespace, settings: Settings) -> int:
     if args.action == "upgrade":
         from alembic import command
 
-        command.upgrade(alembic_config(url), args.revision or "head")
+        command.upgrade(alembic_config(url), args.revision or "heads")
         return 0
     if args.action == "downgrade":
         from alembic import command

@@ -44,7 +44,7 @@ def drop_database(url: str) -> None:
     admin.dispose()
 
 
-def migrate(url: str, revision: str = "head", down: bool = False) -> None:
+def migrate(url: str, revision: str = "heads", down: bool = False) -> None:
     from alembic import command
 
     from app.cli import alembic_config
