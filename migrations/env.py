@@ -6,7 +6,7 @@ from alembic import context
 from geoalchemy2 import alembic_helpers
 from sqlalchemy import create_engine, pool
 
-from app.models import Base
+from app.models_all import Base
 from app.settings import get_settings
 
 config = context.config

@@ -8,7 +8,7 @@ from alembic.migration import MigrationContext
 from geoalchemy2 import alembic_helpers
 from sqlalchemy import create_engine, inspect
 
-from app.models import Base
+from app.models_all import Base
 from tests.dbutil import create_database, drop_database, migrate
 
 TABLES = {"units", "annual_targets", "enterprises", "renewal_blocks", "parcels", "uploads", "upload_features", "feature_history"}

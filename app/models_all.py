@@ -1,0 +1,9 @@
+"""Imports every module that defines tables, so ``Base.metadata`` is complete.
+
+Alembic's env.py and the schema tests import this. A feature package with its
+own ``models.py`` adds one import line here.
+"""
+
+from .models import Base
+
+__all__ = ["Base"]
