@@ -10,9 +10,12 @@ Method (docs/spatial.md §6, all in EPSG:4549 metres):
 3. From each piece's midpoint (moved 1 cm outwards) cast a ray of
    ``search_distance_m`` along the normal. The piece "faces" the neighbour
    the ray meets that is nearest to the piece's midpoint (ties: name order).
-4. On each side the name facing the greatest total length wins (ties: the
-   smaller mean distance, then name order). Features with the same name
-   (a road cut into several segments) count together.
+   (A neighbour containing the ray's start is taken without casting the ray:
+   the same answer, to the centimetre, at a fraction of the cost.)
+4. On each side the name facing the greatest total length wins; on a tie
+   the nearer (shortest subject-to-feature distance over its features met on
+   that side), then name order. Features with the same name (a road cut into
+   several segments) count together.
 5. A side with no neighbour within ``search_distance_m`` is reported as None
    and written "（N 米内无相邻要素）".
 
@@ -37,7 +40,8 @@ RAY_START_OFFSET_M = 0.01  # start 1 cm outside so the subject itself is never h
 
 SIDES = ("east", "south", "west", "north")  # order of the standard text 东南西北
 SIDE_ZH = {"east": "东", "south": "南", "west": "西", "north": "北"}
-_SIDE_CODE = {"east": 0, "north": 1, "west": 2, "south": 3}
+_SIDE_CODE = {"east": 0, "north": 1, "west": 2, "south": 3}  # counter-clockwise from east
+_SIDE_COLUMN = np.array([SIDES.index(d) for d in ("east", "north", "west", "south")])  # code -> SIDES column
 
 
 @dataclass(frozen=True)
@@ -175,15 +179,78 @@ def _names_and_geoms(neighbours: Iterable) -> tuple[list[str], np.ndarray]:
     return names, np.asarray(geoms, dtype=object)
 
 
-def four_boundaries_many(
+@dataclass(frozen=True)
+class FourBoundariesTable:
+    """四至 of many subjects in columns (for whole layers); :meth:`row` gives one FourBoundaries.
+
+    Arrays are indexed ``[subject, side]`` with sides in :data:`SIDES` order
+    (east, south, west, north): ``winner`` is an index into ``names`` or -1,
+    ``facing_m``, ``side_length_m`` and ``distance_m`` as in :class:`Side`.
+    ``extremes`` is (n, 4): east_x, south_y, west_x, north_y (EPSG:4549).
+    """
+
+    names: np.ndarray
+    winner: np.ndarray
+    facing_m: np.ndarray
+    side_length_m: np.ndarray
+    distance_m: np.ndarray
+    extremes: np.ndarray
+    search_distance_m: float
+    # runner-ups: rows of (slot, name index, facing, mean distance), sorted by slot then rank
+    _pairs: np.ndarray
+    _pair_stats: np.ndarray
+    _slot_start: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.winner)
+
+    def texts(self) -> list[str]:
+        """The standard sentence of every subject, in order."""
+        empty = f"（{self.search_distance_m:g} 米内无相邻要素）"
+        label = np.append(self.names.astype(object), empty)
+        w = np.where(self.winner >= 0, self.winner, len(self.names))
+        e, s_, wst, n = (label[w[:, c]] for c in range(4))
+        return [f"东至{a}，南至{b}，西至{c}，北至{d}" for a, b, c, d in zip(e, s_, wst, n)]
+
+    def row(self, k: int) -> FourBoundaries:
+        """The full :class:`FourBoundaries` of subject ``k``."""
+        sides = {}
+        for c, direction in enumerate(SIDES):
+            slot = k * 4 + c
+            lo, hi = self._slot_start[slot], self._slot_start[slot + 1]
+            if lo == hi:
+                sides[direction] = Side(direction, None, 0.0, round(float(self.side_length_m[k, c]), 3), None)
+                continue
+            stats = self._pair_stats[lo:hi]
+            names = self.names[self._pairs[lo:hi, 1]]
+            sides[direction] = Side(
+                direction, str(names[0]), round(float(stats[0, 0]), 3), round(float(self.side_length_m[k, c]), 3),
+                round(float(stats[0, 1]), 3),
+                tuple((str(nm), round(float(st[0]), 3)) for nm, st in zip(names[1:], stats[1:])),
+            )
+        names = {d: sides[d].name for d in SIDES}
+        e, s_, w, n = self.extremes[k].tolist()
+        return FourBoundaries(
+            names["east"], names["south"], names["west"], names["north"],
+            four_boundaries_text(names, self.search_distance_m),
+            round(e, 3), round(s_, 3), round(w, 3), round(n, 3), float(self.search_distance_m),
+            tuple(sides[d] for d in SIDES),
+        )
+
+    def rows(self) -> list[FourBoundaries]:
+        """:meth:`row` for every subject."""
+        return [self.row(k) for k in range(len(self))]
+
+
+def four_boundaries_table(
     subjects_4549: Sequence[BaseGeometry],
     neighbours: Iterable[Neighbour | tuple[str, BaseGeometry]] | None = None,
     *,
     names: Sequence[str] | None = None,
     search_distance_m: float = DEFAULT_SEARCH_DISTANCE_M,
     spacing_m: float = DEFAULT_SPACING_M,
-) -> list[FourBoundaries]:
-    """四至 of many subjects at once (vectorised; one STRtree for all).
+) -> FourBoundariesTable:
+    """四至 of many subjects at once, in columns (vectorised; one STRtree for all).
 
     Either give ``neighbours`` (a separate named layer), or leave it None and
     give ``names``: each subject is then bounded by the *other* subjects, as
@@ -200,14 +267,14 @@ def four_boundaries_many(
 
     Returns
     -------
-    list of FourBoundaries, one per subject.
+    FourBoundariesTable
 
     Examples
     --------
     >>> from shapely import box
     >>> row = [box(0, 0, 100, 100), box(100, 0, 200, 100), box(200, 0, 300, 100)]
-    >>> [fb.east for fb in four_boundaries_many(row, names=["甲", "乙", "丙"])]
-    ['乙', '丙', None]
+    >>> four_boundaries_table(row, names=["甲", "乙", "丙"]).texts()[1]
+    '东至丙，南至（50 米内无相邻要素），西至甲，北至（50 米内无相邻要素）'
     """
     subjects = np.asarray(subjects_4549, dtype=object)
     if search_distance_m <= 0 or spacing_m <= 0:
@@ -219,92 +286,138 @@ def four_boundaries_many(
         nb_names, nb_geoms = [str(n) for n in names], subjects
     else:
         nb_names, nb_geoms = _names_and_geoms(neighbours)
+    name_keys, name_rank = np.unique(np.asarray(nb_names + [""], dtype=object), return_inverse=True)
+    name_rank = name_rank[:-1]
 
     owner, side, piece_len, mid, unit = _pieces(subjects, spacing_m)
-    start = mid + unit * RAY_START_OFFSET_M
-    end = mid + unit * search_distance_m
-    name_keys, name_rank = np.unique(np.asarray(nb_names, dtype=object), return_inverse=True) if nb_names else (
-        np.array([], dtype=object), np.array([], dtype=np.int64))
-
     best_nb = np.full(len(owner), -1, dtype=np.int64)
-    best_dist = np.full(len(owner), np.nan)
     if len(nb_geoms) and len(owner):
-        rays = shapely.linestrings(np.stack([start, end], axis=1))
-        ray_i, nb_i = STRtree(nb_geoms).query(rays, predicate="intersects")
+        start = mid + unit * RAY_START_OFFSET_M
+        tree = STRtree(nb_geoms)
+        shapely.prepare(nb_geoms)
+
+        def usable(r_i, n_i):
+            keep = n_i != owner[r_i] if self_mode else _not_member_pairs(subjects, nb_geoms, owner[r_i], n_i)
+            return r_i[keep], n_i[keep]
+
+        # Probe: most pieces of a dense parcel layer touch their neighbour, whose
+        # polygon then contains the ray's start point. A point-in-polygon test
+        # settles those pieces (the ray could meet nothing nearer than 1 cm);
+        # only the others need a full ray.
+        probe_i, probe_nb = usable(*tree.query(shapely.points(start), predicate="intersects"))
+        pending = np.ones(len(owner), dtype=bool)
+        pending[probe_i] = False
+        todo = np.flatnonzero(pending)
+        end = mid[todo] + unit[todo] * search_distance_m
+        rays = shapely.linestrings(np.stack([start[todo], end], axis=1))
+        # envelope query, then the exact test with the neighbours prepared once:
+        # far cheaper than preparing every ray (STRtree's own predicate path)
+        r_i, n_i = tree.query(rays)
         if self_mode:
-            keep = nb_i != owner[ray_i]
-        else:
-            keep = _not_member_pairs(subjects, nb_geoms, owner[ray_i], nb_i)
-        ray_i, nb_i = ray_i[keep], nb_i[keep]
-        dist = np.round(shapely.distance(shapely.points(mid[ray_i]), nb_geoms[nb_i]), 3)
+            keep = n_i != owner[todo[r_i]]
+            r_i, n_i = r_i[keep], n_i[keep]
+        keep = shapely.intersects(nb_geoms[n_i], rays[r_i])
+        ray_hit, nb_hit = usable(todo[r_i[keep]], n_i[keep])
+        ray_i, nb_i = np.concatenate([probe_i, ray_hit]), np.concatenate([probe_nb, nb_hit])
+        # a ray meeting several neighbours faces the nearest; only those rays need distances
+        multi = np.zeros(len(owner), dtype=np.int64)
+        np.add.at(multi, ray_i, 1)
+        dist = np.zeros(ray_i.size)
+        need = multi[ray_i] > 1
+        if need.any():
+            dist[need] = np.round(shapely.distance(shapely.points(mid[ray_i[need]]), nb_geoms[nb_i[need]]), 3)
         order = np.lexsort((nb_i, name_rank[nb_i], dist, ray_i))
-        ray_i, nb_i, dist = ray_i[order], nb_i[order], dist[order]
+        ray_i, nb_i = ray_i[order], nb_i[order]
         first = np.r_[True, ray_i[1:] != ray_i[:-1]] if ray_i.size else np.zeros(0, bool)
         best_nb[ray_i[first]] = nb_i[first]
-        best_dist[ray_i[first]] = dist[first]
 
-    return _assemble_many(
-        subjects, owner, side, piece_len, best_nb, best_dist, name_rank, name_keys, search_distance_m)
+    n_sub = len(subjects)
+    slot = owner * 4 + _SIDE_COLUMN[side]
+    side_len = np.bincount(slot, weights=piece_len, minlength=n_sub * 4)
+    hit = best_nb >= 0
+    n_names = len(name_keys)
+    key = slot[hit] * n_names + name_rank[best_nb[hit]]
+    pair_key, inv = np.unique(key, return_inverse=True)
+    pairs = np.column_stack([pair_key // n_names, pair_key % n_names])
+    tot = np.round(np.bincount(inv, weights=piece_len[hit]), 6)
+    # Distance of a name on a side: the shortest subject-to-feature distance over
+    # its features met there. Needed for the winner (reported) and to break a
+    # tie in facing length (nearer wins), so computed for the top-tied names only.
+    best_tot = np.zeros(n_sub * 4)
+    np.maximum.at(best_tot, pairs[:, 0], tot)
+    top = tot == best_tot[pairs[:, 0]]
+    pair_dist = np.full(len(pairs), np.nan)
+    h_slot, h_nb = slot[hit], best_nb[hit]
+    on_top = top[inv]
+    trip = np.unique(inv[on_top] * len(nb_geoms) + h_nb[on_top])  # (pair, feature) as one int64 key
+    if len(trip):
+        t_pair, t_nb = trip // len(nb_geoms), trip % len(nb_geoms)
+        d = np.round(shapely.distance(subjects[pairs[t_pair, 0] // 4], nb_geoms[t_nb]), 3)
+        np.fmin.at(pair_dist, t_pair, d)
+    # per slot: longest facing length wins; then the nearer; then name order
+    order = np.lexsort((pairs[:, 1], np.nan_to_num(pair_dist, nan=np.inf), -tot, pairs[:, 0]))
+    pairs, tot, pair_dist = pairs[order], tot[order], pair_dist[order]
+    slot_start = np.searchsorted(pairs[:, 0], np.arange(n_sub * 4 + 1))
+    has = slot_start[1:] > slot_start[:-1]
+    winner = np.full(n_sub * 4, -1, dtype=np.int64)
+    facing = np.zeros(n_sub * 4)
+    distance = np.full(n_sub * 4, np.nan)
+    firsts = slot_start[:-1][has]
+    winner[has] = pairs[firsts, 1]
+    facing[has] = tot[firsts]
+    distance[has] = pair_dist[firsts]
+    stats = np.column_stack([tot, pair_dist])
+    b = shapely.bounds(subjects)
+    return FourBoundariesTable(
+        names=name_keys, winner=winner.reshape(n_sub, 4), facing_m=facing.reshape(n_sub, 4),
+        side_length_m=side_len.reshape(n_sub, 4), distance_m=distance.reshape(n_sub, 4),
+        extremes=np.column_stack([b[:, 2], b[:, 1], b[:, 0], b[:, 3]]),
+        search_distance_m=float(search_distance_m),
+        _pairs=pairs, _pair_stats=stats, _slot_start=slot_start,
+    )
+
+
+def four_boundaries_many(
+    subjects_4549: Sequence[BaseGeometry],
+    neighbours: Iterable[Neighbour | tuple[str, BaseGeometry]] | None = None,
+    *,
+    names: Sequence[str] | None = None,
+    search_distance_m: float = DEFAULT_SEARCH_DISTANCE_M,
+    spacing_m: float = DEFAULT_SPACING_M,
+) -> list[FourBoundaries]:
+    """四至 of many subjects as a list of FourBoundaries (see :func:`four_boundaries_table`).
+
+    Parameters
+    ----------
+    subjects_4549 : sequence of polygons in EPSG:4549
+    neighbours : iterable of Neighbour or (name, geometry), EPSG:4549, optional
+    names : sequence of str, optional
+        Names of the subjects, used when ``neighbours`` is None.
+    search_distance_m, spacing_m : float
+        Ray length and boundary sampling step, metres.
+
+    Examples
+    --------
+    >>> from shapely import box
+    >>> row = [box(0, 0, 100, 100), box(100, 0, 200, 100), box(200, 0, 300, 100)]
+    >>> [fb.east for fb in four_boundaries_many(row, names=["甲", "乙", "丙"])]
+    ['乙', '丙', None]
+    """
+    return four_boundaries_table(
+        subjects_4549, neighbours, names=names, search_distance_m=search_distance_m, spacing_m=spacing_m,
+    ).rows()
 
 
 def _not_member_pairs(subjects, nb_geoms, subj_i, nb_i) -> np.ndarray:
     """False where the neighbour lies mostly (> 50 % of its area) inside the subject: a member."""
-    pairs, inv = np.unique(np.column_stack([subj_i, nb_i]), axis=0, return_inverse=True)
-    inside = shapely.area(shapely.intersection(nb_geoms[pairs[:, 1]], subjects[pairs[:, 0]]))
-    own = shapely.area(nb_geoms[pairs[:, 1]])
+    if subj_i.size == 0:
+        return np.ones(0, dtype=bool)
+    keys, inv = np.unique(subj_i * len(nb_geoms) + nb_i, return_inverse=True)
+    p_sub, p_nb = keys // len(nb_geoms), keys % len(nb_geoms)
+    inside = shapely.area(shapely.intersection(nb_geoms[p_nb], subjects[p_sub]))
+    own = shapely.area(nb_geoms[p_nb])
     member = (own > 0) & (inside > 0.5 * own)
     return ~member[inv.ravel()]
-
-
-def _extremes(subject) -> tuple[float, float, float, float]:
-    xmin, ymin, xmax, ymax = shapely.bounds(subject).tolist()
-    return xmax, ymin, xmin, ymax
-
-
-def _build(subject, sides: dict[str, Side], search_distance_m) -> FourBoundaries:
-    e, s, w, n = _extremes(subject)
-    names = {k: v.name for k, v in sides.items()}
-    return FourBoundaries(
-        names["east"], names["south"], names["west"], names["north"],
-        four_boundaries_text(names, search_distance_m),
-        round(e, 3), round(s, 3), round(w, 3), round(n, 3), float(search_distance_m),
-        tuple(sides[d] for d in SIDES),
-    )
-
-
-def _assemble_many(subjects, owner, side, piece_len, best_nb, best_dist, name_rank, name_keys, search):
-    """Per subject and side, total the facing length per name and pick the winner (numpy grouping)."""
-    n_sub = len(subjects)
-    slot = owner * 4 + side  # (subject, side)
-    side_len = np.bincount(slot, weights=piece_len, minlength=n_sub * 4)
-    hit = best_nb >= 0
-    h_slot, h_rank = slot[hit], name_rank[best_nb[hit]]
-    h_len, h_dist = piece_len[hit], best_dist[hit]
-    pair, inv = np.unique(np.column_stack([h_slot, h_rank]), axis=0, return_inverse=True)
-    inv = inv.ravel()
-    tot = np.bincount(inv, weights=h_len)
-    mean_d = np.bincount(inv, weights=h_dist * h_len) / np.where(tot > 0, tot, 1)
-    order = np.lexsort((pair[:, 1], np.round(mean_d, 3), -np.round(tot, 6), pair[:, 0]))
-    per_slot: dict[int, list[int]] = {}
-    for o in order.tolist():
-        per_slot.setdefault(int(pair[o, 0]), []).append(o)
-    out = []
-    for k in range(n_sub):
-        sides = {}
-        for direction in SIDES:
-            s = k * 4 + _SIDE_CODE[direction]
-            rows = per_slot.get(s)
-            if not rows:
-                sides[direction] = Side(direction, None, 0.0, round(float(side_len[s]), 3), None)
-                continue
-            w = rows[0]
-            sides[direction] = Side(
-                direction, str(name_keys[pair[w, 1]]), round(float(tot[w]), 3), round(float(side_len[s]), 3),
-                round(float(mean_d[w]), 3),
-                tuple((str(name_keys[pair[o, 1]]), round(float(tot[o]), 3)) for o in rows[1:]),
-            )
-        out.append(_build(subjects[k], sides, search))
-    return out
 
 
 def four_boundaries(

@@ -108,12 +108,36 @@ def _labels_from_edges(n: int, u: np.ndarray, v: np.ndarray) -> np.ndarray:
 
 
 def _links(geoms: np.ndarray, tolerance_m: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Pairs (i < j) within ``tolerance_m`` and their distances."""
-    tree = STRtree(geoms)
-    i, j = tree.query(geoms, predicate="dwithin", distance=tolerance_m)
+    """Pairs (i < j) within ``tolerance_m`` and their distances, enough to decide connectivity.
+
+    Touching pairs (distance 0) are found with a cheap prepared ``intersects``;
+    distances are computed only for the remaining pairs that join two
+    different groups of touching parcels. Pairs left out would only link
+    parcels already connected, so components and bridged gaps are unchanged.
+    """
+    n = len(geoms)
+    if n < 2:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)
+    present = ~shapely.is_missing(geoms)
+    b = shapely.bounds(geoms)
+    boxes = shapely.box(b[:, 0] - tolerance_m, b[:, 1] - tolerance_m, b[:, 2] + tolerance_m, b[:, 3] + tolerance_m)
+    boxes[~present] = None
+    i, j = STRtree(geoms).query(boxes)
     keep = i < j
     i, j = i[keep], j[keep]
-    return i, j, shapely.distance(geoms[i], geoms[j])
+    shapely.prepare(geoms)
+    touch = shapely.intersects(geoms[i], geoms[j])
+    group = _labels_from_edges(n, i[touch], j[touch])
+    rest = ~touch & (group[i] != group[j])
+    ri, rj = i[rest], j[rest]
+    d = shapely.distance(geoms[ri], geoms[rj])
+    near = d <= tolerance_m
+    ti = i[touch]
+    return (
+        np.concatenate([ti, ri[near]]),
+        np.concatenate([j[touch], rj[near]]),
+        np.concatenate([np.zeros(ti.size), d[near]]),
+    )
 
 
 def component_labels(parcels_4549: Sequence[BaseGeometry], tolerance_m: float = DEFAULT_TOLERANCE_M) -> np.ndarray:
