@@ -318,7 +318,7 @@ def overlapping_pairs(
     """
     geoms = np.asarray(geoms_4549, dtype=object)
     tree = STRtree(geoms)
-    left, right = tree.query(geoms, predicate="intersects")
+    left, right = tree.query(geoms)  # envelope pairs; the relate test below does the exact work
     keep = left < right
     left, right = left[keep], right[keep]
     # Neighbours sharing an edge "intersect" too; most pairs are that. Their
