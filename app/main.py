@@ -13,6 +13,7 @@ from fastapi.staticfiles import StaticFiles
 from .analysis.routes import router as analysis_router
 from .db import make_engine, make_sessionmaker
 from .errors import install_error_handlers
+from .mapapi.routes import router as map_router
 from .serve.routes import health_router, router
 from .settings import Settings, get_settings
 
@@ -40,6 +41,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     app.include_router(router)
     app.include_router(analysis_router)
+    app.include_router(map_router)
     app.include_router(health_router)
     _mount_frontend(app, settings.frontend_dir)
     return app
@@ -52,6 +54,8 @@ def _mount_frontend(app: FastAPI, frontend_dir: Path) -> None:
         logging.getLogger("cloudmap").warning("Leaflet not installed under %s; run `make setup`", leaflet)
     else:
         app.mount("/vendor/leaflet", StaticFiles(directory=leaflet), name="leaflet")
+        # Every other npm library the pages import as an ES module (frontend/package.json).
+        app.mount("/vendor/npm", StaticFiles(directory=frontend_dir / "node_modules"), name="npm")
     app.mount("/static", StaticFiles(directory=frontend_dir / "src"), name="static")
     index = frontend_dir / "index.html"
 

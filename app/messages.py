@@ -23,6 +23,10 @@ MESSAGES: dict[str, str] = {
     "invalid_features": "共 {count} 处要素错误，第一处：{first}",
     "block_without_parcels": "区块“{code}”还没有宗地，无法分析",
     "unknown_enum": "“{value}”不是有效取值，可选：{choices}",
+    "search_empty": "请输入要搜索的宗地编号、企业名称、统一社会信用代码或区块名称",
+    "search_too_long": "关键字不能超过 {limit} 个字符",
+    "export_format": "不支持的导出格式“{value}”，可选：geojson、shp、xlsx",
+    "export_encoding": "不支持的编码“{value}”，可选：gbk、utf-8",
 }
 
 

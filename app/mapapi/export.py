@@ -1,0 +1,216 @@
+"""Export one block: GeoJSON, a zipped Shapefile (GBK or UTF-8, with .prj and .cpg), or Excel.
+
+The block outline and its parcels are read once (:func:`block_tables`) and written by
+pyogrio (GeoJSON, Shapefile) or openpyxl (Excel). Geometry stays in CGCS2000
+(EPSG:4490); areas and FARs are the stored figures, which ``spatial`` computed.
+"""
+
+from __future__ import annotations
+
+import io
+import tempfile
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import geopandas as gpd
+import pyogrio
+from geoalchemy2.shape import to_shape
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font
+from openpyxl.utils import get_column_letter
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from spatial import STORAGE_SRID
+
+from ..errors import NotFound
+from ..messages import message
+from ..models import Parcel, RenewalBlock
+
+
+@dataclass(frozen=True)
+class Field:
+    """One exported attribute: the key, a short ASCII name (UTF-8 DBF), a Chinese name (GBK DBF, Excel)."""
+
+    key: str
+    ascii_name: str
+    chinese_name: str  # at most 5 characters: 10 bytes in a GBK DBF header
+
+
+BLOCK_FIELDS = (
+    Field("code", "CODE", "区块编号"),
+    Field("name", "NAME", "区块名称"),
+    Field("unit_name", "UNIT", "所属镇街"),
+    Field("designated_year", "YEAR", "认定年度"),
+    Field("stage", "STAGE", "阶段"),
+    Field("review_status", "REVIEW", "认定状态"),
+    Field("approval_doc_no", "DOC_NO", "认定文号"),
+    Field("area_mu", "AREA_MU", "面积亩"),
+    Field("planned_far", "PLAN_FAR", "规划容积率"),
+    Field("planned_new_floor_area_m2", "NEW_FL_M2", "新增建面"),
+    Field("four_east", "EAST", "东至"),
+    Field("four_south", "SOUTH", "南至"),
+    Field("four_west", "WEST", "西至"),
+    Field("four_north", "NORTH", "北至"),
+)
+PARCEL_FIELDS = (
+    Field("code", "CODE", "宗地编号"),
+    Field("enterprise_name", "ENT_NAME", "企业名称"),
+    Field("credit_code", "CREDIT", "信用代码"),
+    Field("land_area_mu", "AREA_MU", "用地亩"),
+    Field("floor_area_m2", "FLOOR_M2", "现状建面"),
+    Field("far", "FAR", "现状容积率"),
+    Field("planned_floor_area_m2", "PLAN_FL_M2", "规划建面"),
+    Field("planned_far", "PLAN_FAR", "规划容积率"),
+    Field("land_use", "LAND_USE", "用地性质"),
+    Field("classification", "CLASS", "分类"),
+    Field("renewal_type", "RNW_TYPE", "改造类型"),
+    Field("renewal_mode", "RNW_MODE", "改造模式"),
+    Field("status", "STATUS", "进度"),
+)
+ENCODINGS = {"gbk": "GBK", "utf-8": "UTF-8"}
+
+
+def _num(value):
+    return None if value is None else float(value)
+
+
+def _label(value):
+    return None if value is None else value.label
+
+
+def block_tables(session: Session, code: str) -> tuple[RenewalBlock, gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """The block (one row) and its parcels as GeoDataFrames in EPSG:4490, Chinese labels for codes."""
+    block = session.scalar(
+        select(RenewalBlock)
+        .where(RenewalBlock.code == code)
+        .options(selectinload(RenewalBlock.parcels).selectinload(Parcel.enterprise), selectinload(RenewalBlock.unit))
+    )
+    if block is None:
+        raise NotFound(message("not_found", what=f"区块“{code}”"))
+    block_row = {
+        "code": block.code,
+        "name": block.name,
+        "unit_name": block.unit.name,
+        "designated_year": block.designated_year,
+        "stage": _label(block.stage),
+        "review_status": _label(block.review_status),
+        "approval_doc_no": block.approval_doc_no,
+        "area_mu": _num(block.area_mu),
+        "planned_far": _num(block.planned_far),
+        "planned_new_floor_area_m2": _num(block.planned_new_floor_area_m2),
+        "four_east": block.four_east,
+        "four_south": block.four_south,
+        "four_west": block.four_west,
+        "four_north": block.four_north,
+    }
+    blocks = gpd.GeoDataFrame([block_row], geometry=[to_shape(block.geom)], crs=STORAGE_SRID)
+    parcel_rows = [
+        {
+            "code": p.code,
+            "enterprise_name": p.enterprise.name if p.enterprise else None,
+            "credit_code": p.enterprise.credit_code if p.enterprise else None,
+            "land_area_mu": _num(p.land_area_mu),
+            "floor_area_m2": _num(p.floor_area_m2),
+            "far": _num(p.far),
+            "planned_floor_area_m2": _num(p.planned_floor_area_m2),
+            "planned_far": _num(p.planned_far),
+            "land_use": p.land_use,
+            "classification": _label(p.classification),
+            "renewal_type": _label(p.renewal_type),
+            "renewal_mode": _label(p.renewal_mode),
+            "status": _label(p.status),
+        }
+        for p in block.parcels
+    ]
+    columns = [f.key for f in PARCEL_FIELDS]
+    parcels = gpd.GeoDataFrame(
+        parcel_rows, columns=columns, geometry=[to_shape(p.geom) for p in block.parcels], crs=STORAGE_SRID
+    )
+    return block, blocks, parcels
+
+
+def to_geojson(blocks: gpd.GeoDataFrame, parcels: gpd.GeoDataFrame) -> bytes:
+    """One FeatureCollection: the block outline first (``layer: block``), then its parcels (``layer: parcel``)."""
+    both = gpd.GeoDataFrame(
+        [{"layer": "block", **r} for r in blocks.drop(columns="geometry").to_dict("records")]
+        + [{"layer": "parcel", **r} for r in parcels.drop(columns="geometry").to_dict("records")],
+        geometry=list(blocks.geometry) + list(parcels.geometry),
+        crs=STORAGE_SRID,
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "block.geojson"
+        # RFC 7946: lon/lat, counter-clockwise exteriors, no "crs" member.
+        pyogrio.write_dataframe(both, path, driver="GeoJSON", layer_options={"RFC7946": "YES", "COORDINATE_PRECISION": 7})
+        return path.read_bytes()
+
+
+def _renamed(frame: gpd.GeoDataFrame, fields: tuple[Field, ...], chinese: bool) -> gpd.GeoDataFrame:
+    return frame.rename(columns={f.key: f.chinese_name if chinese else f.ascii_name for f in fields})
+
+
+def to_shapefile_zip(code: str, blocks: gpd.GeoDataFrame, parcels: gpd.GeoDataFrame, encoding: str) -> bytes:
+    """Two layers, ``<code>_区块`` and ``<code>_宗地``, each with .shp .shx .dbf .prj .cpg, in one zip.
+
+    GBK files carry Chinese field names (≤ 10 bytes); UTF-8 files carry ASCII ones, since
+    three-byte characters leave room for only three per DBF field name.
+    """
+    chinese = encoding == "gbk"
+    buffer = io.BytesIO()
+    with tempfile.TemporaryDirectory() as tmp, zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
+        for layer, frame, fields in ((f"{code}_区块", blocks, BLOCK_FIELDS), (f"{code}_宗地", parcels, PARCEL_FIELDS)):
+            path = Path(tmp) / f"{layer}.shp"
+            pyogrio.write_dataframe(
+                _renamed(frame, fields, chinese), path, driver="ESRI Shapefile", encoding=ENCODINGS[encoding]
+            )
+            for part in sorted(Path(tmp).glob(f"{layer}.*")):
+                zf.write(part, part.name)
+    return buffer.getvalue()
+
+
+def _sheet(wb: Workbook, title: str, fields: tuple[Field, ...], rows: list[dict]) -> None:
+    ws = wb.create_sheet(title)
+    ws.append([f.chinese_name for f in fields])
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+        cell.alignment = Alignment(horizontal="center")
+    for row in rows:
+        ws.append([row.get(f.key) for f in fields])
+    for i, f in enumerate(fields, start=1):
+        widest = max([len(str(f.chinese_name)) * 2] + [len(str(r.get(f.key) or "")) * 2 for r in rows[:200]])
+        ws.column_dimensions[get_column_letter(i)].width = min(max(10, widest), 48)
+    ws.freeze_panes = "A2"
+
+
+def to_xlsx(block: RenewalBlock, blocks: gpd.GeoDataFrame, parcels: gpd.GeoDataFrame) -> bytes:
+    """Sheets 区块 (one row with its 四至), 宗地 (one row per parcel) and 企业 (one row per enterprise)."""
+    wb = Workbook()
+    wb.remove(wb.active)
+    _sheet(wb, "区块", BLOCK_FIELDS, blocks.drop(columns="geometry").to_dict("records"))
+    parcel_rows = parcels.drop(columns="geometry").to_dict("records")
+    _sheet(wb, "宗地", PARCEL_FIELDS, parcel_rows)
+    enterprises: dict[str, dict] = {}
+    for r in parcel_rows:
+        if not r["credit_code"]:
+            continue
+        e = enterprises.setdefault(
+            r["credit_code"],
+            {"enterprise_name": r["enterprise_name"], "credit_code": r["credit_code"], "land_area_mu": 0.0,
+             "parcel_codes": [], "classification": r["classification"]},
+        )
+        e["land_area_mu"] = round(e["land_area_mu"] + (r["land_area_mu"] or 0.0), 2)
+        e["parcel_codes"].append(r["code"])
+    enterprise_fields = (
+        Field("enterprise_name", "", "企业名称"),
+        Field("credit_code", "", "统一社会信用代码"),
+        Field("classification", "", "分类"),
+        Field("land_area_mu", "", "用地面积（亩）"),
+        Field("parcel_codes", "", "宗地编号"),
+    )
+    rows = [e | {"parcel_codes": "、".join(e["parcel_codes"])} for e in enterprises.values()]
+    _sheet(wb, "企业", enterprise_fields, rows)
+    wb.properties.title = f"{block.name}（{block.code}）"
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    return buffer.getvalue()

@@ -1,0 +1,178 @@
+"""The map's endpoints: /api/search, /api/map/parcels, /api/map/units, /api/blocks/{code}/export."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+from urllib.parse import quote
+
+import orjson
+from fastapi import APIRouter, Depends, Query, Response
+
+import spatial
+
+from ..db import SessionDep
+from ..enums import Classification, Stage
+from ..errors import InvalidParameter
+from ..messages import message
+from ..serve.routes import BBoxQuery, parse_bbox
+from . import export, queries
+
+GEOJSON = "application/geo+json"
+MAP_PARCELS_MAX = 20000
+SEARCH_MAX_CHARS = 64
+
+router = APIRouter(prefix="/api", tags=["一图 map"])
+
+
+def map_filter(
+    unit: Annotated[str | None, Query(description="镇（街道、开发区）代码，如 chongfu")] = None,
+    year: Annotated[int | None, Query(ge=2000, le=2100, description="区块认定年度；给出时只含区块内宗地")] = None,
+    stage: Annotated[Stage | None, Query(description="区块阶段；给出时只含区块内宗地")] = None,
+    classification: Annotated[Classification | None, Query(description="宗地分类")] = None,
+    kind: Annotated[
+        Literal["contiguous", "scattered"] | None, Query(description="contiguous 连片（区块内）/ scattered 零星")
+    ] = None,
+) -> queries.MapFilter:
+    return queries.MapFilter(
+        unit=unit or None,
+        year=year,
+        stage=stage.value if stage else None,
+        classification=classification.value if classification else None,
+        kind=kind,
+    )
+
+
+FilterDep = Annotated[queries.MapFilter, Depends(map_filter)]
+
+
+@router.get(
+    "/map/parcels",
+    summary="地图绘制用宗地（精简属性，含亩均税收）",
+    response_class=Response,
+    responses={200: {"content": {GEOJSON: {}}}},
+)
+def map_parcels(
+    session: SessionDep,
+    flt: FilterDep,
+    bbox: BBoxQuery = None,
+    limit: Annotated[int, Query(ge=1, le=MAP_PARCELS_MAX, description=f"最多返回的宗地数（≤ {MAP_PARCELS_MAX}）")] = 5000,
+) -> Response:
+    """Parcels for drawing, with ``tax_per_mu`` (万元/亩) for the 亩均税收 choropleth.
+
+    ``truncated`` is true when more parcels match than ``limit``: the map then asks again
+    for a smaller box.
+    """
+    page = queries.map_parcels(session, flt, parse_bbox(bbox), limit)
+    head = orjson.dumps(
+        {"type": "FeatureCollection", "numberReturned": page.number_returned, "truncated": page.number_returned >= limit}
+    )
+    return Response(head[:-1] + b',"features":' + page.features_json.encode() + b"}", media_type=GEOJSON)
+
+
+def _ratio(numerator, denominator) -> float | None:
+    if numerator is None or not denominator:
+        return None
+    return round(float(numerator) / float(denominator), 2)
+
+
+@router.get("/map/units", summary="各镇（街道、开发区）汇总：宗地数、亩数、分类、容积率、亩均税收")
+def map_units(session: SessionDep, flt: FilterDep) -> dict:
+    """Per-unit aggregates of the filtered parcels, for the map's low-zoom view and the legend."""
+    units = []
+    for r in queries.unit_summary_rows(session, flt):
+        land_with_floor_m2 = float(r["land_with_floor_mu"] or 0) * spatial.M2_PER_MU
+        far = spatial.floor_area_ratio(
+            None if r["floor_area_m2"] is None else float(r["floor_area_m2"]), land_with_floor_m2
+        ) if land_with_floor_m2 > 0 else None
+        units.append(
+            {
+                "code": r["code"],
+                "name": r["name"],
+                "area_mu": float(r["area_mu"]),
+                "is_schematic": r["is_schematic"],
+                "label_point": [r["label_lon"], r["label_lat"]],
+                "block_count": r["block_count"],
+                "parcel_count": r["parcel_count"],
+                "land_area_mu": _num(r["land_area_mu"]),
+                "contiguous_mu": _num(r["contiguous_mu"]),
+                "scattered_mu": _num(r["scattered_mu"]),
+                "classification_mu": {
+                    "upgrade": _num(r["upgrade_mu"]),
+                    "transform": _num(r["transform_mu"]),
+                    "clear_out": _num(r["clear_out_mu"]),
+                },
+                "far": None if far is None else round(far, 2),
+                "tax_per_mu": _ratio(r["tax_10k_yuan"], r["land_with_tax_mu"]),
+            }
+        )
+    return {"units": units, "parcel_count": sum(u["parcel_count"] for u in units)}
+
+
+def _num(value) -> float | None:
+    return None if value is None else round(float(value), 2)
+
+
+@router.get("/search", summary="搜索：宗地编号、企业名称或统一社会信用代码、区块名称或编号、镇街")
+def search(
+    session: SessionDep,
+    q: Annotated[str, Query(description="关键字，至少 1 个字符", examples=["崇福", "330483-CF-0001"])],
+    limit: Annotated[int, Query(ge=1, le=50, description="最多返回条数")] = 20,
+) -> dict:
+    text = q.strip()
+    if not text:
+        raise InvalidParameter("q", message("search_empty"))
+    if len(text) > SEARCH_MAX_CHARS:
+        raise InvalidParameter("q", message("search_too_long", limit=SEARCH_MAX_CHARS))
+    results = [
+        {
+            "kind": r["kind"],
+            "code": r["code"],
+            "label": r["label"],
+            "unit_name": r["unit_name"],
+            "block_code": r["block_code"],
+            "parcel_code": r["parcel_code"],
+            "bbox": [r["minx"], r["miny"], r["maxx"], r["maxy"]],
+            "point": [r["lon"], r["lat"]],
+        }
+        for r in queries.search(session, text, limit)
+    ]
+    return {"query": text, "results": results}
+
+
+_MEDIA = {
+    "geojson": (GEOJSON, "geojson"),
+    "shp": ("application/zip", "zip"),
+    "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx"),
+}
+
+
+@router.get(
+    "/blocks/{code}/export",
+    summary="导出区块：GeoJSON、Shapefile（zip，GBK 或 UTF-8，含 .prj/.cpg）或 Excel",
+    response_class=Response,
+)
+def export_block(
+    code: str,
+    session: SessionDep,
+    format: Annotated[str, Query(description="geojson / shp / xlsx")] = "geojson",  # noqa: A002 - the API's word
+    encoding: Annotated[str, Query(description="Shapefile 属性编码：gbk（默认，ArcGIS 常用）或 utf-8")] = "gbk",
+) -> Response:
+    fmt = format.lower()
+    if fmt not in _MEDIA:
+        raise InvalidParameter("format", message("export_format", value=format))
+    enc = encoding.lower().replace("utf8", "utf-8")
+    if enc not in export.ENCODINGS:
+        raise InvalidParameter("encoding", message("export_encoding", value=encoding))
+    block, blocks, parcels = export.block_tables(session, code)
+    if fmt == "geojson":
+        body = export.to_geojson(blocks, parcels)
+    elif fmt == "shp":
+        body = export.to_shapefile_zip(block.code, blocks, parcels, enc)
+    else:
+        body = export.to_xlsx(block, blocks, parcels)
+    media, ext = _MEDIA[fmt]
+    suffix = f"_{enc}" if fmt == "shp" else ""
+    filename = f"{block.code}_{block.name}{suffix}.{ext}"
+    ascii_name = f"{block.code}{suffix}.{ext}".encode("ascii", "replace").decode()
+    disposition = f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"
+    return Response(body, media_type=media, headers={"Content-Disposition": disposition})
