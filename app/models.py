@@ -188,6 +188,8 @@ class RenewalBlock(Timestamped, HasGeometry, Base):
     planned_new_floor_area_m2: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
     approval_doc_no: Mapped[str | None] = mapped_column(String(64))  # 认定文号
     approval_date: Mapped[dt.date | None] = mapped_column(Date)
+    # 完成日期: the day the stage reached 完成 (a DB trigger fills it; see docs/assessment.md).
+    completed_on: Mapped[dt.date | None] = mapped_column(Date)
 
     unit: Mapped[Unit] = relationship()
     parcels: Mapped[list[Parcel]] = relationship(back_populates="block", order_by="Parcel.code")
@@ -221,6 +223,8 @@ class Parcel(Timestamped, HasGeometry, Base):
     renewal_mode: Mapped[RenewalMode | None] = mapped_column(_enum(RenewalMode, "renewal_mode"))
     renewal_type: Mapped[RenewalType | None] = mapped_column(_enum(RenewalType, "renewal_type"))
     status: Mapped[ParcelStatus] = mapped_column(_enum(ParcelStatus, "parcel_status"), default=ParcelStatus.NOT_STARTED)
+    # 完成日期: the day the status reached 已完成 (a DB trigger fills it; see docs/assessment.md).
+    completed_on: Mapped[dt.date | None] = mapped_column(Date)
 
     unit: Mapped[Unit] = relationship()
     block: Mapped[RenewalBlock | None] = relationship(back_populates="parcels")

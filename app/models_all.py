@@ -5,5 +5,6 @@ own ``models.py`` adds one import line here.
 """
 
 from .models import Base
+from .progress import models as _progress_models  # noqa: F401
 
 __all__ = ["Base"]

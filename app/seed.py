@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from .enums import Classification, ParcelStatus, RenewalMode, RenewalType, ReviewStatus, Stage, UnitKind
 from .models import AnnualTarget, Enterprise, HasGeometry, Parcel, RenewalBlock, Unit, as_multipolygon
+from .progress.seed import load_tax_after
 
 GEOM_TOLERANCE_DEG = 1e-9  # well below the 7 decimals stored in the demo files
 
@@ -131,12 +132,14 @@ def seed(session: Session, data_dir: Path) -> SeedCounts:
                 planned_new_floor_area_m2=_dec(p.get("planned_new_floor_area_m2")),
                 approval_doc_no=p.get("approval_doc_no"),
                 approval_date=_date(p.get("approval_date")),
+                completed_on=_date(p.get("completed_on")),
             )
             _assign_geometry(block, f["geometry"], counts)
             blocks[block.code] = block
         counts.blocks = len(blocks)
         session.flush()
 
+        seeded: list[tuple[Parcel, dict]] = []
         for f in _features(geojson / "parcels.geojson"):
             p = f["properties"]
             parcel = _get_or_new(session, Parcel, code=p["code"])
@@ -155,9 +158,13 @@ def seed(session: Session, data_dir: Path) -> SeedCounts:
                 renewal_mode=_enum(RenewalMode, p.get("renewal_mode")),
                 renewal_type=_enum(RenewalType, p.get("renewal_type")),
                 status=ParcelStatus(p.get("status") or ParcelStatus.NOT_STARTED),
+                completed_on=_date(p.get("completed_on")),
             )
             _assign_geometry(parcel, f["geometry"], counts)
+            seeded.append((parcel, p))
             counts.parcels += 1
+        session.flush()
+        counts.changed += load_tax_after(session, seeded)  # 亩均税收 after renewal (app/progress)
     return counts
 
 

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import datetime as dt
 import hashlib
 import json
 import math
@@ -689,6 +690,34 @@ def enterprise_figures(rng: random.Random, ents: EnterpriseFactory, parcels: lis
     return out
 
 
+# Completion dates: the programme runs 2022-2023; scattered parcels may finish from February 2022,
+# block parcels at the earliest two months after their block's approval (认定).
+PROGRAMME_START = dt.date(2022, 2, 1)
+PROGRAMME_END = dt.date(2023, 12, 20)
+BLOCK_LEAD_DAYS = 60
+
+
+def completion_figures(rng: random.Random, parcels: list[dict]) -> None:
+    """Completion date (``completed_on``) and first-year tax after renewal for completed parcels.
+
+    Uses its own random stream, so the other attributes are the same as without it.
+    ``tax_after_10k_yuan`` is the tax paid on the parcel in the first full year after
+    completion (亩均税收 after renewal: 12–60 万元/亩, above any pre-renewal figure).
+    """
+    approval = {b.code: dt.date.fromisoformat(b.approval_date) for b in BLOCKS}
+    for p in sorted(parcels, key=lambda p: p["code"]):
+        if p["status"] != ParcelStatus.COMPLETED:
+            p["completed_on"] = None
+            p["tax_after_10k_yuan"] = None
+            continue
+        start = PROGRAMME_START
+        if p["block_code"]:
+            start = approval[p["block_code"]] + dt.timedelta(days=BLOCK_LEAD_DAYS)
+        day = start + dt.timedelta(days=rng.randrange((PROGRAMME_END - start).days + 1))
+        p["completed_on"] = day.isoformat()
+        p["tax_after_10k_yuan"] = round(rng.uniform(12, 60) * p["_m2"] / M2_PER_MU, 1)
+
+
 # ================================================================================================
 # 5. serialisation
 # ================================================================================================
@@ -710,6 +739,7 @@ def json_array(items: list[dict]) -> str:
 PARCEL_KEYS = {
     "code", "unit_code", "block_code", "enterprise_credit_code", "floor_area_m2",
     "planned_floor_area_m2", "land_use", "classification", "renewal_mode", "renewal_type", "status",
+    "completed_on", "tax_after_10k_yuan",
 }
 BLOCK_KEYS = {
     "code", "name", "unit_code", "designated_year", "stage", "review_status", "four_east",
@@ -828,6 +858,7 @@ def verify(texts: dict[str, str], outline_4490) -> tuple[list[str], dict]:
     classes = Counter()
     held = Counter()
     all_blocks_m = shapely.union_all(list(block_m.values()))
+    completed_months: set[str] = set()
     for f in pf:
         pr = f["properties"]
         code = pr["code"]
@@ -870,6 +901,19 @@ def verify(texts: dict[str, str], outline_4490) -> tuple[list[str], dict]:
             pfar = pr["planned_floor_area_m2"] / m2
             if not (1.2 <= pfar <= 3.0):
                 err(f"parcel {code}: planned FAR {pfar:.3f} outside 1.2–3.0")
+        if (pr["completed_on"] is not None) != (pr["status"] == ParcelStatus.COMPLETED):
+            err(f"parcel {code}: completed_on must be given exactly when the status is completed")
+        elif pr["completed_on"] is not None:
+            day = dt.date.fromisoformat(pr["completed_on"])
+            spec = next((b for b in BLOCKS if b.code == pr["block_code"]), None)
+            first = dt.date.fromisoformat(spec.approval_date) if spec else PROGRAMME_START
+            if not (first <= day <= PROGRAMME_END):
+                err(f"parcel {code}: completed on {day}, outside {first}–{PROGRAMME_END}")
+            completed_months.add(pr["completed_on"][:7])
+            if not (pr["tax_after_10k_yuan"] or 0) > 0:
+                err(f"parcel {code}: completed without a tax figure after renewal")
+        if pr["completed_on"] is None and pr["tax_after_10k_yuan"] is not None:
+            err(f"parcel {code}: tax after renewal on a parcel that is not completed")
         if pr["land_use"] != "工业用地":
             err(f"parcel {code}: land use")
         for key, enum in (("classification", Classification), ("renewal_mode", RenewalMode),
@@ -900,6 +944,9 @@ def verify(texts: dict[str, str], outline_4490) -> tuple[list[str], dict]:
     n_sc = sum(scattered_by_unit.values())
     if not (250 <= n_sc <= 350) or set(scattered_by_unit) != set(unit_m):
         err(f"scattered parcels: {n_sc}, units {sorted(scattered_by_unit)}")
+    if len(completed_months) < 12:
+        err(f"completion dates fall in only {len(completed_months)} months; the monthly report needs a spread")
+    summary["completed_months"] = len(completed_months)
     big = sum(1 for m in scattered_mu if m >= 20) / max(1, len(scattered_mu))
     if big < 0.25:
         err(f"only {big:.0%} of scattered parcels are ≥ 20 亩")
@@ -1011,8 +1058,12 @@ internal road strips (the block ring carries every parcel vertex on its edge).
 parcels), `land_use` (`工业用地`), `classification` (`upgrade` 改造提升 / `transform` 优化转型 /
 `clear_out` 整治清退), `renewal_mode` (`government` / `enterprise` / `social_capital` /
 `other`), `renewal_type` (`secondary_upgrade` 退二优二 / `industrial_to_industrial` 工改工 /
-`zero_land` 零土地技改), `status` (`not_started` / `vacating` / `rebuilding` / `completed`).
-No area or FAR field: both come from geometry.
+`zero_land` 零土地技改), `status` (`not_started` / `vacating` / `rebuilding` / `completed`),
+`completed_on` (ISO date the status reached `completed`, null otherwise; 2022-02-01 to 2023-12-20,
+block parcels no earlier than {BLOCK_LEAD_DAYS} days after their block's approval; completions fall in
+{summary['completed_months']} different months), `tax_after_10k_yuan` (tax paid on the parcel in the
+first full year after completion, 万元; null unless completed). No area or FAR field: both come
+from geometry.
 
 Block parcels are 4–40 亩 on a jittered road grid; scattered parcels are 3–60 亩
 ({summary['scattered_ge20_share']:.0%} are ≥ 20 亩), in industrial-park-like clusters near the
@@ -1070,6 +1121,7 @@ def build() -> tuple[dict[str, str], dict]:
     rng_attr = random.Random(f"{SEED}-attributes")
     rng_ents = random.Random(f"{SEED}-enterprises")
     rng_figs = random.Random(f"{SEED}-figures")
+    rng_dates = random.Random(f"{SEED}-completion")
 
     blocks = build_blocks(rng_blocks, units_m, seats_m)
     scattered = build_scattered(rng_parks, units_m, seats_m, blocks)
@@ -1107,6 +1159,7 @@ def build() -> tuple[dict[str, str], dict]:
     ents = EnterpriseFactory(rng_ents)
     assign_attributes(rng_attr, parcels, ents)
     enterprises = enterprise_figures(rng_figs, ents, parcels)
+    completion_figures(rng_dates, parcels)
 
     # -- features ------------------------------------------------------------------------------
     unit_features = []
@@ -1143,7 +1196,7 @@ def build() -> tuple[dict[str, str], dict]:
         props = {k: p[k] for k in ("code", "unit_code", "block_code", "enterprise_credit_code",
                                    "floor_area_m2", "planned_floor_area_m2")}
         props["land_use"] = "工业用地"
-        for k in ("classification", "renewal_mode", "renewal_type", "status"):
+        for k in ("classification", "renewal_mode", "renewal_type", "status", "completed_on", "tax_after_10k_yuan"):
             props[k] = p[k]
         parcel_features.append({"type": "Feature", "id": p["code"], "properties": props, "geometry": p["_geom"]})
 

@@ -1,0 +1,1 @@
+"""一表: progress against targets, the programme's indicators, monthly reports and assessment scores."""
