@@ -67,6 +67,8 @@ from .rules import (
     check_parcel,
     check_renewal_type,
     check_unit_year,
+    reported_far,
+    reported_mu,
 )
 from .validity import (
     Problem,
@@ -99,6 +101,7 @@ __all__ = [
     "ContiguityReport",
     "CrsGuess",
     "FourBoundaries",
+    "FourBoundariesTable",
     "Gap",
     "Neighbour",
     "ParcelFigures",
@@ -129,6 +132,7 @@ __all__ = [
     "floor_area_ratio",
     "four_boundaries",
     "four_boundaries_many",
+    "four_boundaries_table",
     "four_boundaries_text",
     "gap_problems",
     "gcj02_to_storage",
@@ -140,6 +144,8 @@ __all__ = [
     "overlapping_pairs",
     "problems_of_many",
     "repair",
+    "reported_far",
+    "reported_mu",
     "reproject",
     "resolve_crs",
     "storage_to_gcj02",

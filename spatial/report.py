@@ -30,7 +30,7 @@ from .rules import (
     check_unit_year,
     reported_mu,
 )
-from .validity import ERROR, Problem, gap_problems, geometry_problems, overlap_problems, problems_of_many
+from .validity import ERROR, Problem, gap_problems, geometry_problems, overlap_problems, problems_of_many, repair
 
 
 @dataclass(frozen=True)
@@ -181,14 +181,17 @@ def _problems_to_storage(problems: list[Problem]) -> tuple[Problem, ...]:
     return tuple(out)
 
 
-def _polygonal(geoms_4549: np.ndarray, problems: list[Problem], ids: Sequence[Any]) -> np.ndarray:
-    """The shapes to measure: repaired forms for invalid input, None where nothing is polygonal."""
+def _polygonal(geoms_4549: np.ndarray) -> np.ndarray:
+    """The shapes to measure: repaired forms of invalid input, None where nothing is polygonal."""
     use = geoms_4549.copy()
-    pos = {fid: k for k, fid in enumerate(ids)}
-    for p in problems:
-        if p.code in ("invalid_geometry", "wrong_geometry_type") and p.feature_ids and p.feature_ids[0] in pos:
-            use[pos[p.feature_ids[0]]] = p.repaired
-    bad = shapely.is_missing(use) | shapely.is_empty(use) | ~np.isin(shapely.get_type_id(use), (3, 6))
+    present = ~shapely.is_missing(use)
+    polygonal = present & np.isin(shapely.get_type_id(use), (3, 6))
+    for k in np.flatnonzero(present & ~polygonal):  # keep the polygons of a collection, if any
+        parts = [p for p in shapely.get_parts(use[k]) if shapely.get_type_id(p) in (3, 6)]
+        use[k] = repair(shapely.union_all(parts)) if parts else None
+    for k in np.flatnonzero(polygonal & ~shapely.is_valid(use)):
+        use[k] = repair(use[k])
+    bad = shapely.is_missing(use) | shapely.is_empty(use)
     use[bad] = None
     return use
 
@@ -285,7 +288,7 @@ def analyse_block(
     ids = [p.id for p in parcels]
     geoms = _to_4549(np.array([p.geom for p in parcels], dtype=object), crs)
     problems = problems_of_many(geoms, ids)
-    use = _polygonal(geoms, problems, ids)
+    use = _polygonal(geoms)
     area, figs = _figures(parcels, use)
     ok = ~shapely.is_missing(use)
     good, good_ids = use[ok], [i for i, k in zip(ids, ok) if k]
@@ -406,7 +409,7 @@ def analyse_parcels(
     ids = [p.id for p in parcels]
     geoms = _to_4549(np.array([p.geom for p in parcels], dtype=object), crs)
     problems = problems_of_many(geoms, ids)
-    use = _polygonal(geoms, problems, ids)
+    use = _polygonal(geoms)
     area, figs = _figures(parcels, use)
     ok = ~shapely.is_missing(use)
     if ok.sum() > 1:
