@@ -370,11 +370,8 @@ def guess_crs(xs, ys) -> CrsGuess:
             epsg = gk3_epsg(zone_lo, prefixed=True)
             xx, yy = (xs, ys) if not swapped else (ys, xs)
             where, phrase = _place_zh(*_lonlat_of(epsg, xx, yy))
-            conf = "high" if where == "tongxiang" or (where == "china" and zone_lo in (39, 41)) else "medium"
-            if where == "elsewhere":
-                conf = "low"
-            if swapped:
-                conf = "low"
+            # the prefix states the zone: sure of the CRS wherever in China the data lies
+            conf = "low" if swapped or where == "elsewhere" else "high"
             return CrsGuess(
                 epsg, conf,
                 f"{swap_zh}X 坐标带有 {zone_lo} 带号前缀（{x_lo:.0f}…{x_hi:.0f}），判断为 CGCS2000 3 度分带"
