@@ -4,7 +4,17 @@ No database, web or file I/O lives here; ``app/`` imports only from this module.
 Imports: stdlib, shapely, pyproj, numpy — nothing else (tested).
 """
 
-from .boundaries import DEFAULT_SEARCH_DISTANCE_M, Neighbour, FourBoundaries, Side, four_boundaries, four_boundaries_many, four_boundaries_text
+from .boundaries import (
+    DEFAULT_SEARCH_DISTANCE_M,
+    FourBoundaries,
+    FourBoundariesTable,
+    Neighbour,
+    Side,
+    four_boundaries,
+    four_boundaries_many,
+    four_boundaries_table,
+    four_boundaries_text,
+)
 from .contiguity import (
     DEFAULT_TOLERANCE_M,
     Component,
