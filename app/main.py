@@ -11,6 +11,7 @@ from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
 from .analysis.routes import router as analysis_router
+from .progress.routes import pages as progress_pages, router as progress_router
 from .db import make_engine, make_sessionmaker
 from .errors import install_error_handlers
 from .mapapi.routes import router as map_router
@@ -41,6 +42,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     app.include_router(router)
     app.include_router(analysis_router)
+    app.include_router(progress_router)
+    app.include_router(progress_pages)
     app.include_router(map_router)
     app.include_router(health_router)
     _mount_frontend(app, settings.frontend_dir)

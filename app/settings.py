@@ -27,6 +27,7 @@ class Settings(BaseSettings):
     port: int = 8000
     basemap_url: str = ""
     basemap_attribution: str = ""
+    tianditu_key: str = ""  # 天地图 key: offers vec_w / img_w basemaps on the map
     page_default_limit: int = Field(default=1000, ge=1)
     page_max_limit: int = Field(default=5000, ge=1)
     frontend_dir: Path = PROJECT_ROOT / "frontend"
