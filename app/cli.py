@@ -71,6 +71,11 @@ def cmd_db(args: argparse.Namespace, settings: Settings) -> int:
             f"demo data: {counts.units} units, {counts.targets} targets, {counts.enterprises} enterprises, "
             f"{counts.blocks} blocks, {counts.parcels} parcels; {counts.changed} rows changed"
         )
+        if settings.environment == "development":  # demo accounts never exist in production
+            from .auth.demo import seed_demo_users
+
+            with make_sessionmaker(engine)() as session:
+                print(f"demo users: {seed_demo_users(session)} created (see README)")
         return 0
     raise AssertionError(args.action)
 
@@ -113,6 +118,10 @@ def build_parser() -> argparse.ArgumentParser:
     db.add_argument("action", choices=["start", "stop", "status", "url", "upgrade", "downgrade", "seed"])
     db.add_argument("revision", nargs="?", help="Alembic revision for upgrade/downgrade")
     db.set_defaults(func=cmd_db)
+
+    from .auth.cli import add_parser as add_users_parser
+
+    add_users_parser(sub)
     return parser
 
 

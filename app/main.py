@@ -17,6 +17,7 @@ from .errors import install_error_handlers
 from .mapapi.routes import router as map_router
 from .serve.routes import health_router, router
 from .settings import Settings, get_settings
+from .workflow.routes import router as workflow_router
 
 TITLE = "桐乡工业全域治理云图"
 
@@ -46,6 +47,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(progress_pages)
     app.include_router(map_router)
     app.include_router(health_router)
+    app.include_router(workflow_router)
     _mount_frontend(app, settings.frontend_dir)
     return app
 

@@ -33,6 +33,13 @@ class Settings(BaseSettings):
     frontend_dir: Path = PROJECT_ROOT / "frontend"
     data_dir: Path = PROJECT_ROOT / "data"
     secret_key: str = "change-me"
+    # Login and sessions (app/auth): see README "Settings".
+    session_hours: float = Field(default=12, gt=0)
+    session_cookie_secure: bool | None = None  # None: Secure only when environment == "production"
+    login_max_failures: int = Field(default=5, ge=1)
+    login_lockout_minutes: float = Field(default=15, gt=0)
+    # 投资履约: a project whose actual figure is below this share of the promised one is a defaulter.
+    credit_default_ratio: float = Field(default=0.8, gt=0, le=1)
 
     @field_validator("database_url")
     @classmethod
@@ -52,6 +59,12 @@ class Settings(BaseSettings):
         if self.page_default_limit > self.page_max_limit:
             raise ValueError("CLOUDMAP_PAGE_DEFAULT_LIMIT must not exceed CLOUDMAP_PAGE_MAX_LIMIT")
         return self
+
+    @property
+    def cookie_secure(self) -> bool:
+        if self.session_cookie_secure is None:
+            return self.environment == "production"
+        return self.session_cookie_secure
 
     @property
     def uses_private_cluster(self) -> bool:

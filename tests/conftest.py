@@ -76,3 +76,51 @@ def client(settings: Settings, db_session: Session):
     app.dependency_overrides[get_session] = lambda: db_session
     with TestClient(app) as c:
         yield c
+
+
+# --- accounts (app/auth): log in as any role -----------------------------------
+
+TEST_PASSWORD = "test-pass-2022"
+
+
+@pytest.fixture()
+def login_as(settings: Settings, db_session: Session):
+    """``login_as(role, unit=None, username=None)`` → a TestClient logged in as a new user of that role.
+
+    The user is created in the test's transaction; the client sends the CSRF token on every
+    request. Unit officers need ``unit`` (a unit code such as ``chongfu``).
+    """
+    from fastapi.testclient import TestClient
+    from sqlalchemy import select
+
+    from app.auth.models import User
+    from app.auth.service import create_user
+    from app.db import get_session
+    from app.main import create_app
+
+    app = create_app(settings)
+    app.dependency_overrides[get_session] = lambda: db_session
+    clients = []
+
+    def login(role: str, unit: str | None = None, username: str | None = None):
+        username = username or (f"{role}_{unit}" if unit else f"test_{role}")
+        if db_session.scalar(select(User.id).where(User.username == username)) is None:
+            create_user(db_session, username=username, role=role, password=TEST_PASSWORD, unit_code=unit)
+            db_session.flush()
+        c = TestClient(app)
+        c.__enter__()
+        clients.append(c)
+        r = c.post("/api/auth/login", json={"username": username, "password": TEST_PASSWORD})
+        assert r.status_code == 200, r.text
+        c.headers["X-CSRF-Token"] = r.json()["csrf_token"]
+        return c
+
+    yield login
+    for c in clients:
+        c.__exit__(None, None, None)
+
+
+@pytest.fixture()
+def gis_client(login_as):
+    """A client logged in as GIS staff (uploads need gis_staff or admin)."""
+    return login_as("gis_staff")

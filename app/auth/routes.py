@@ -1,0 +1,152 @@
+"""Login, logout, the current user, and account administration (admin only)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request, Response
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+
+from ..db import SessionDep
+from ..settings import Settings, get_settings
+from ..workflow.concurrency import check_if_match, set_etag
+from . import service
+from .deps import CSRF_COOKIE, SESSION_COOKIE, CurrentUser, require_role
+from .errors import WrongCredentials
+from .models import User
+from .roles import ROLE_LABELS, Role
+
+router = APIRouter(prefix="/api", tags=["登录与用户 auth"])
+AdminOnly = Depends(require_role(Role.ADMIN))
+
+
+class LoginRequest(BaseModel):
+    username: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=256)
+
+
+class UserOut(BaseModel):
+    username: str
+    display_name: str
+    role: Role
+    role_label: str
+    unit: str | None
+    unit_name: str | None
+    is_active: bool
+    locked_until: dt.datetime | None
+    last_login_at: dt.datetime | None
+    version: int
+
+
+class UserCreate(BaseModel):
+    username: str = Field(min_length=1, max_length=64)
+    display_name: str | None = Field(None, max_length=64)
+    role: Role
+    unit: str | None = Field(None, description="镇街经办人所属单位代码，如 chongfu")
+    password: str = Field(min_length=1, max_length=256)
+
+
+class UserUpdate(BaseModel):
+    display_name: str | None = Field(None, max_length=64)
+    role: Role | None = None
+    unit: str | None = None
+    is_active: bool | None = None
+
+
+class PasswordChange(BaseModel):
+    current_password: str = Field(min_length=1, max_length=256)
+    new_password: str = Field(min_length=1, max_length=256)
+
+
+class PasswordReset(BaseModel):
+    password: str = Field(min_length=1, max_length=256)
+
+
+def user_out(user: User) -> UserOut:
+    return UserOut(
+        username=user.username,
+        display_name=user.display_name,
+        role=user.role,
+        role_label=ROLE_LABELS[user.role],
+        unit=user.unit.code if user.unit else None,
+        unit_name=user.unit.name if user.unit else None,
+        is_active=user.is_active,
+        locked_until=user.locked_until,
+        last_login_at=user.last_login_at,
+        version=user.row_version,
+    )
+
+
+@router.post("/auth/login", summary="登录：设置会话 Cookie（HttpOnly）与 CSRF Cookie")
+def login(body: LoginRequest, request: Request, response: Response, session: SessionDep,
+          settings: Annotated[Settings, Depends(get_settings)]) -> dict:
+    client = f"{request.client.host if request.client else ''} {request.headers.get('user-agent', '')}".strip()
+    new = service.login(session, settings, body.username, body.password, client)
+    max_age = int(settings.session_hours * 3600)
+    common = {"max_age": max_age, "secure": settings.cookie_secure, "samesite": "lax", "path": "/"}
+    response.set_cookie(SESSION_COOKIE, new.token, httponly=True, **common)
+    response.set_cookie(CSRF_COOKIE, new.csrf_token, httponly=False, **common)
+    return {"user": user_out(new.user).model_dump(mode="json"), "csrf_token": new.csrf_token,
+            "expires_at": new.expires_at.isoformat()}
+
+
+@router.post("/auth/logout", status_code=204, summary="退出登录")
+def logout(request: Request, response: Response, session: SessionDep, _user: CurrentUser) -> Response:
+    service.logout(session, request.cookies.get(SESSION_COOKIE, ""))
+    response.status_code = 204
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    response.delete_cookie(CSRF_COOKIE, path="/")
+    return response
+
+
+@router.get("/auth/me", summary="当前登录用户")
+def me(user: CurrentUser, request: Request) -> dict:
+    return {"user": user_out(user.user).model_dump(mode="json"), "csrf_token": request.cookies.get(CSRF_COOKIE)}
+
+
+@router.post("/auth/password", status_code=204, summary="修改自己的密码（其他会话随之失效）")
+def change_password(body: PasswordChange, user: CurrentUser, session: SessionDep) -> Response:
+    ok, _ = service.verify_password(body.current_password, user.user.password_hash)
+    if not ok:
+        raise WrongCredentials()
+    service.set_password(session, user.user, body.new_password)
+    session.commit()
+    return Response(status_code=204)
+
+
+@router.get("/users", summary="用户列表（管理员）", dependencies=[AdminOnly])
+def list_users(session: SessionDep) -> dict:
+    users = session.scalars(select(User).order_by(User.username)).all()
+    return {"data": [user_out(u).model_dump(mode="json") for u in users], "count": len(users)}
+
+
+@router.post("/users", status_code=201, summary="新建用户（管理员）", dependencies=[AdminOnly])
+def create_user(body: UserCreate, session: SessionDep, response: Response) -> UserOut:
+    user = service.create_user(session, username=body.username, role=body.role, password=body.password,
+                               display_name=body.display_name, unit_code=body.unit)
+    session.commit()
+    set_etag(response, user.row_version)
+    return user_out(user)
+
+
+@router.patch("/users/{username}", summary="修改用户角色、单位、启用状态（管理员，需 If-Match）",
+              dependencies=[AdminOnly])
+def update_user(username: str, body: UserUpdate, request: Request, response: Response,
+                session: SessionDep) -> UserOut:
+    user = service.get_user(session, username)
+    check_if_match(session, request, user.row_version, f"user:{user.username}", "用户")
+    service.update_user(session, user, role=body.role, unit_code=body.unit, display_name=body.display_name,
+                        is_active=body.is_active)
+    session.commit()
+    set_etag(response, user.row_version)
+    return user_out(user)
+
+
+@router.post("/users/{username}/password", status_code=204, summary="重置用户密码（管理员）",
+             dependencies=[AdminOnly])
+def reset_password(username: str, body: PasswordReset, session: SessionDep) -> Response:
+    service.set_password(session, service.get_user(session, username), body.password)
+    session.commit()
+    return Response(status_code=204)

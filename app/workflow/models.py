@@ -1,0 +1,427 @@
+"""Workflow tables: block plans and their frozen versions, reviews, notifications, enterprise
+governance (classification, 亩均 figures, grading, 十剑联动), 厂中厂 tenants, 投资履约 credit
+records, and the append-only audit log.
+
+Every editable row carries ``row_version`` (SQLAlchemy's version counter): it is the ETag,
+and a stale UPDATE fails instead of overwriting someone else's change.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from geoalchemy2 import WKBElement
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+if TYPE_CHECKING:
+    from ..auth.models import User
+
+from ..enums import Classification, ReviewStatus
+from ..models import Base, Enterprise, HasGeometry, Parcel, RenewalBlock, Unit, _enum, _multipolygon
+from .enums import ClearanceStatus, RectificationStatus, ReferralStatus, ReviewDecisionKind
+
+
+
+# --- block plans -------------------------------------------------------------
+
+
+class BlockPlan(Base):
+    """A block plan (区块方案): the identity that outlives its versions.
+
+    ``block_id`` points at the published renewal block once a version is approved;
+    ``current_version_no`` is the approved version in force, ``working_version_no``
+    the one being drafted or reviewed (None when nothing is open).
+    """
+
+    __tablename__ = "block_plans"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    block_id: Mapped[int | None] = mapped_column(ForeignKey("renewal_blocks.id"), unique=True)
+    status: Mapped[ReviewStatus] = mapped_column(_enum(ReviewStatus, "review_status"))
+    current_version_no: Mapped[int | None]
+    working_version_no: Mapped[int | None]
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    row_version: Mapped[int] = mapped_column(Integer, default=1)
+
+    unit: Mapped[Unit] = relationship()
+    block: Mapped[RenewalBlock | None] = relationship()
+    versions: Mapped[list[BlockVersion]] = relationship(back_populates="plan", order_by="BlockVersion.version_no")
+
+    __mapper_args__ = {"version_id_col": row_version}
+
+    def audit_subject(self) -> str:
+        return f"plan:{self.code}"
+
+    def version(self, number: int | None) -> BlockVersion | None:
+        return next((v for v in self.versions if v.version_no == number), None)
+
+
+class BlockVersion(HasGeometry, Base):
+    """One version of a plan: boundary (四至边界), 四至 text, parcel and enterprise lists.
+
+    Once approved its content is frozen; a database trigger (migration 0004) refuses any
+    change to an approved version's boundary, 四至 or lists.
+    """
+
+    __tablename__ = "block_versions"
+    __table_args__ = (UniqueConstraint("plan_id", "version_no", name="uq_block_versions_plan_version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("block_plans.id"), index=True)
+    version_no: Mapped[int] = mapped_column(Integer)
+    status: Mapped[ReviewStatus] = mapped_column(_enum(ReviewStatus, "review_status"))
+    name: Mapped[str] = mapped_column(String(128))
+    year: Mapped[int] = mapped_column(Integer)  # 认定年度
+    geom: Mapped[WKBElement] = mapped_column(_multipolygon())
+    area_mu: Mapped[Decimal] = mapped_column(Numeric(12, 2))  # recomputed through spatial on flush
+    four_east: Mapped[str | None] = mapped_column(Text)
+    four_south: Mapped[str | None] = mapped_column(Text)
+    four_west: Mapped[str | None] = mapped_column(Text)
+    four_north: Mapped[str | None] = mapped_column(Text)
+    planned_new_floor_area_m2: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
+    change_note: Mapped[str | None] = mapped_column(Text)  # why this version differs from the last
+    based_on_version_no: Mapped[int | None]
+    is_imported: Mapped[bool] = mapped_column(Boolean, default=False)  # approved before the workflow existed
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    submitted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    submitted_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    reviewed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    review_comment: Mapped[str | None] = mapped_column(Text)
+    approval_doc_no: Mapped[str | None] = mapped_column(String(64))  # 认定文号
+    approval_date: Mapped[dt.date | None] = mapped_column(Date)
+    report: Mapped[dict | None] = mapped_column(JSONB)  # the rule report of the last check
+    report_passed: Mapped[bool | None] = mapped_column(Boolean)
+
+    plan: Mapped[BlockPlan] = relationship(back_populates="versions")
+    parcels: Mapped[list[BlockVersionParcel]] = relationship(
+        back_populates="version", order_by="BlockVersionParcel.parcel_code", cascade="all, delete-orphan"
+    )
+    enterprises: Mapped[list[BlockVersionEnterprise]] = relationship(
+        back_populates="version", order_by="BlockVersionEnterprise.credit_code", cascade="all, delete-orphan"
+    )
+    created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
+    submitted_by: Mapped[User | None] = relationship(foreign_keys=[submitted_by_id])
+    reviewed_by: Mapped[User | None] = relationship(foreign_keys=[reviewed_by_id])
+
+
+class BlockVersionParcel(Base):
+    """A parcel in a version, with the figures it had when listed."""
+
+    __tablename__ = "block_version_parcels"
+
+    version_id: Mapped[int] = mapped_column(ForeignKey("block_versions.id"), primary_key=True)
+    parcel_id: Mapped[int] = mapped_column(ForeignKey("parcels.id"), primary_key=True, index=True)
+    parcel_code: Mapped[str] = mapped_column(String(64))
+    land_area_mu: Mapped[Decimal] = mapped_column(Numeric(12, 2))
+    enterprise_id: Mapped[int | None] = mapped_column(ForeignKey("enterprises.id"))
+
+    version: Mapped[BlockVersion] = relationship(back_populates="parcels")
+    parcel: Mapped[Parcel] = relationship()
+
+
+class BlockVersionEnterprise(Base):
+    """An enterprise on a version's enterprise list (企业清单), with its classification then."""
+
+    __tablename__ = "block_version_enterprises"
+
+    version_id: Mapped[int] = mapped_column(ForeignKey("block_versions.id"), primary_key=True)
+    enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprises.id"), primary_key=True, index=True)
+    name: Mapped[str] = mapped_column(String(128))
+    credit_code: Mapped[str] = mapped_column(String(18))
+    classification: Mapped[Classification | None] = mapped_column(_enum(Classification, "classification"))
+
+    version: Mapped[BlockVersion] = relationship(back_populates="enterprises")
+
+
+class PlanReview(Base):
+    """A reviewer's decision on a submitted version (认定 or 退回), with the report it was based on."""
+
+    __tablename__ = "plan_reviews"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("block_versions.id"), index=True)
+    decision: Mapped[ReviewDecisionKind] = mapped_column(_enum(ReviewDecisionKind, "review_decision"))
+    comment: Mapped[str | None] = mapped_column(Text)
+    reviewer_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    decided_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    approval_doc_no: Mapped[str | None] = mapped_column(String(64))
+    approval_date: Mapped[dt.date | None] = mapped_column(Date)
+    report_passed: Mapped[bool | None] = mapped_column(Boolean)
+
+    reviewer: Mapped[User] = relationship()
+
+
+class Notification(Base):
+    """A message to one user (e.g. the officer is told the outcome of a review)."""
+
+    __tablename__ = "notifications"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    message: Mapped[str] = mapped_column(Text)
+    plan_code: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    read_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+# --- enterprises -------------------------------------------------------------
+
+
+class EnterpriseGovernance(Base):
+    """An enterprise's current classification and its place on the 整治清退 list."""
+
+    __tablename__ = "enterprise_governance"
+
+    enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprises.id"), primary_key=True)
+    classification: Mapped[Classification | None] = mapped_column(_enum(Classification, "classification"))
+    reason: Mapped[str | None] = mapped_column(Text)
+    decided_on: Mapped[dt.date | None] = mapped_column(Date)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    clearance_status: Mapped[ClearanceStatus | None] = mapped_column(_enum(ClearanceStatus, "clearance_status"))
+    clearance_deadline: Mapped[dt.date | None] = mapped_column(Date)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    row_version: Mapped[int] = mapped_column(Integer, default=1)
+
+    enterprise: Mapped[Enterprise] = relationship()
+    decided_by: Mapped[User | None] = relationship()
+
+    __mapper_args__ = {"version_id_col": row_version}
+
+    def audit_subject(self) -> str:
+        return f"enterprise:{self.enterprise.credit_code}"
+
+
+class ClassificationDecision(Base):
+    """Every classification ever decided for an enterprise (history; never updated)."""
+
+    __tablename__ = "enterprise_classifications"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprises.id"), index=True)
+    classification: Mapped[Classification] = mapped_column(_enum(Classification, "classification"))
+    reason: Mapped[str] = mapped_column(Text)
+    decided_on: Mapped[dt.date] = mapped_column(Date)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    suggested_grade: Mapped[str | None] = mapped_column(String(1))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    decided_by: Mapped[User | None] = relationship()
+
+
+class YearlyFigures(Base):
+    """Tax and output of an enterprise or a 厂中厂 tenant in one year (万元), for 亩均 evaluation."""
+
+    __tablename__ = "yearly_figures"
+    __table_args__ = (
+        CheckConstraint("(enterprise_id IS NULL) <> (tenant_id IS NULL)", name="one_subject"),
+        CheckConstraint("tax_10k_yuan >= 0 AND output_10k_yuan >= 0", name="non_negative"),
+        UniqueConstraint("enterprise_id", "year", name="uq_yearly_figures_enterprise_year"),
+        UniqueConstraint("tenant_id", "year", name="uq_yearly_figures_tenant_year"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    year: Mapped[int] = mapped_column(Integer)
+    enterprise_id: Mapped[int | None] = mapped_column(ForeignKey("enterprises.id"))
+    tenant_id: Mapped[int | None] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    tax_10k_yuan: Mapped[Decimal] = mapped_column(Numeric(14, 2))
+    output_10k_yuan: Mapped[Decimal] = mapped_column(Numeric(14, 2))
+    row_version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __mapper_args__ = {"version_id_col": row_version}
+
+
+class GradingRule(Base):
+    """亩均 grading thresholds (万元/亩), admin-editable; D is everything below C."""
+
+    __tablename__ = "grading_rules"
+    __table_args__ = (CheckConstraint("grade IN ('A', 'B', 'C', 'D')", name="grade"),)
+
+    grade: Mapped[str] = mapped_column(String(1), primary_key=True)
+    min_tax_per_mu_10k: Mapped[Decimal | None] = mapped_column(Numeric(10, 2))
+    min_output_per_mu_10k: Mapped[Decimal | None] = mapped_column(Numeric(10, 2))
+    suggested_classification: Mapped[Classification] = mapped_column(_enum(Classification, "classification"))
+    row_version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __mapper_args__ = {"version_id_col": row_version}
+
+    def audit_subject(self) -> str:
+        return f"grading:{self.grade}"
+
+
+class EnforcementReferral(Base):
+    """十剑联动: an uncooperative 整治清退 enterprise referred to joint enforcement."""
+
+    __tablename__ = "enforcement_referrals"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprises.id"), index=True)
+    reason: Mapped[str] = mapped_column(Text)
+    referred_on: Mapped[dt.date] = mapped_column(Date)
+    referred_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    status: Mapped[ReferralStatus] = mapped_column(_enum(ReferralStatus, "referral_status"))
+    closed_on: Mapped[dt.date | None] = mapped_column(Date)
+    outcome: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    row_version: Mapped[int] = mapped_column(Integer, default=1)
+
+    enterprise: Mapped[Enterprise] = relationship()
+    referred_by: Mapped[User | None] = relationship()
+
+    __mapper_args__ = {"version_id_col": row_version}
+
+
+# --- 厂中厂 --------------------------------------------------------------------
+
+
+class Tenant(Base):
+    """厂中厂: a firm leasing space inside a parcel's factory."""
+
+    __tablename__ = "tenants"
+    __table_args__ = (
+        CheckConstraint("leased_area_m2 > 0", name="leased_area_positive"),
+        CheckConstraint("lease_end IS NULL OR lease_end >= lease_start", name="lease_dates"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    parcel_id: Mapped[int] = mapped_column(ForeignKey("parcels.id"), index=True)
+    lessee: Mapped[str] = mapped_column(String(128))
+    credit_code: Mapped[str | None] = mapped_column(String(18))
+    leased_area_m2: Mapped[Decimal] = mapped_column(Numeric(12, 2))
+    business: Mapped[str | None] = mapped_column(String(128))
+    lease_start: Mapped[dt.date] = mapped_column(Date)
+    lease_end: Mapped[dt.date | None] = mapped_column(Date)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    row_version: Mapped[int] = mapped_column(Integer, default=1)
+
+    parcel: Mapped[Parcel] = relationship()
+    inspections: Mapped[list[TenantInspection]] = relationship(
+        back_populates="tenant", order_by="TenantInspection.inspected_on", cascade="all, delete-orphan"
+    )
+
+    __mapper_args__ = {"version_id_col": row_version}
+
+    def audit_subject(self) -> str:
+        return f"tenant:{self.id}"
+
+
+class TenantInspection(Base):
+    """An inspection of a tenant (安全、消防、环保…) and the rectification of what it found."""
+
+    __tablename__ = "tenant_inspections"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
+    inspected_on: Mapped[dt.date] = mapped_column(Date)
+    inspector: Mapped[str] = mapped_column(String(64))
+    findings: Mapped[str] = mapped_column(Text)
+    rectification_status: Mapped[RectificationStatus] = mapped_column(
+        _enum(RectificationStatus, "rectification_status")
+    )
+    rectify_by: Mapped[dt.date | None] = mapped_column(Date)
+    rectified_on: Mapped[dt.date | None] = mapped_column(Date)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    row_version: Mapped[int] = mapped_column(Integer, default=1)
+
+    tenant: Mapped[Tenant] = relationship(back_populates="inspections")
+
+    __mapper_args__ = {"version_id_col": row_version}
+
+    def audit_subject(self) -> str:
+        return f"tenant:{self.tenant_id}"
+
+
+# --- 投资履约 ------------------------------------------------------------------
+
+
+class CreditRecord(Base):
+    """投资履约: a project's promised and actual investment, output and tax in one year (万元)."""
+
+    __tablename__ = "credit_records"
+    __table_args__ = (
+        UniqueConstraint("project_name", "year", name="uq_credit_records_project_year"),
+        CheckConstraint(
+            "promised_investment_10k >= 0 AND promised_output_10k >= 0 AND promised_tax_10k >= 0",
+            name="promised_non_negative",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_name: Mapped[str] = mapped_column(String(128))
+    enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprises.id"), index=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    year: Mapped[int] = mapped_column(Integer)
+    promised_investment_10k: Mapped[Decimal] = mapped_column(Numeric(14, 2))
+    actual_investment_10k: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
+    promised_output_10k: Mapped[Decimal] = mapped_column(Numeric(14, 2))
+    actual_output_10k: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
+    promised_tax_10k: Mapped[Decimal] = mapped_column(Numeric(14, 2))
+    actual_tax_10k: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
+    note: Mapped[str | None] = mapped_column(Text)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    row_version: Mapped[int] = mapped_column(Integer, default=1)
+
+    enterprise: Mapped[Enterprise] = relationship()
+    unit: Mapped[Unit] = relationship()
+
+    __mapper_args__ = {"version_id_col": row_version}
+
+    def audit_subject(self) -> str:
+        return f"credit:{self.id}"
+
+
+# --- audit -------------------------------------------------------------------
+
+
+class AuditEntry(Base):
+    """One write: who, when, what (table + key), and the values before and after.
+
+    Append-only: a trigger (migration 0004) refuses UPDATE and DELETE. ``subject`` groups
+    rows under the object a person thinks of (``plan:TX2022-CF-01``), and ``subject_version``
+    is that object's ETag after the write, so a 409 can list what changed since a version.
+    """
+
+    __tablename__ = "audit_log"
+    __table_args__ = (
+        Index("ix_audit_log_object", "object_type", "object_id"),
+        Index("ix_audit_log_subject", "subject", "subject_version"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.clock_timestamp())
+    user_id: Mapped[int | None] = mapped_column(Integer, index=True)  # no FK: the log outlives accounts
+    username: Mapped[str] = mapped_column(String(64), index=True)
+    action: Mapped[str] = mapped_column(String(32))
+    object_type: Mapped[str] = mapped_column(String(64))
+    object_id: Mapped[str] = mapped_column(String(128))
+    object_version: Mapped[int | None]
+    subject: Mapped[str | None] = mapped_column(String(128))
+    subject_version: Mapped[int | None]
+    before: Mapped[dict | None] = mapped_column(JSONB)
+    after: Mapped[dict | None] = mapped_column(JSONB)
