@@ -122,6 +122,10 @@ def build_parser() -> argparse.ArgumentParser:
     from .auth.cli import add_parser as add_users_parser
 
     add_users_parser(sub)
+
+    from .ogc.cli import add_parser as add_apikeys_parser
+
+    add_apikeys_parser(sub)
     return parser
 
 

@@ -15,6 +15,7 @@ from .progress.routes import pages as progress_pages, router as progress_router
 from .db import make_engine, make_sessionmaker
 from .errors import install_error_handlers
 from .mapapi.routes import router as map_router
+from .ogc import install as install_ogc
 from .serve.routes import health_router, router
 from .settings import Settings, get_settings
 from .workflow.routes import router as workflow_router
@@ -48,6 +49,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(map_router)
     app.include_router(health_router)
     app.include_router(workflow_router)
+    install_ogc(app, settings)
     _mount_frontend(app, settings.frontend_dir)
     return app
 

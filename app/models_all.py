@@ -8,5 +8,6 @@ from .models import Base
 from .auth import models as _auth_models  # noqa: F401  users, login sessions
 from .workflow import models as _workflow_models  # noqa: F401  plans, versions, governance, audit
 from .progress import models as _progress_models  # noqa: F401
+from .ogc import models as _ogc_models  # noqa: F401  api keys, tile invalidations
 
 __all__ = ["Base"]

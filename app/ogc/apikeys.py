@@ -1,0 +1,181 @@
+"""API keys for other systems: creation, hashed storage, lookup, per-key rate limit.
+
+A key looks like ``cmk_<prefix>_<secret>``: ``prefix`` (8 random characters) finds the
+row through a unique index; ``secret`` (32 random bytes, base64url) is checked against
+``sha256(salt || secret)`` with a per-key 16-byte salt, in constant time.
+
+Why SHA-256 and not argon2: argon2/bcrypt are slow on purpose to protect *low-entropy*
+passwords from offline guessing. A key is 256 random bits — no dictionary, no guessing —
+so a fast hash is just as unrecoverable, while argon2 on every request (tens of ms of
+CPU and tens of MB of memory) would cap this 2-core server at a few dozen requests a
+second and hand an attacker a cheap way to exhaust it. (GitHub and Stripe tokens are
+stored the same way.)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import threading
+import time
+from dataclasses import dataclass
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from .models import ApiKey
+
+KEY_PREFIX = "cmk_"
+HEADER = "x-api-key"
+
+
+@dataclass(frozen=True)
+class NewKey:
+    id: int
+    name: str
+    key: str  # shown once
+    rate_limit_per_minute: int
+
+
+@dataclass(frozen=True)
+class KeyRecord:
+    id: int
+    name: str
+    secret_hash: str
+    rate_limit_per_minute: int
+    revoked: bool
+
+
+def _hash(secret: str, salt: bytes) -> str:
+    return f"sha256${salt.hex()}${hashlib.sha256(salt + secret.encode()).hexdigest()}"
+
+
+def _verify(secret: str, stored: str) -> bool:
+    try:
+        algo, salt_hex, _ = stored.split("$")
+        salt = bytes.fromhex(salt_hex)
+    except ValueError:
+        return False
+    return algo == "sha256" and hmac.compare_digest(_hash(secret, salt), stored)
+
+
+def split_key(key: str) -> tuple[str, str] | None:
+    """``cmk_<prefix>_<secret>`` → (prefix, secret), or None when it is not that shape."""
+    if not key.startswith(KEY_PREFIX) or len(key) > 200:
+        return None
+    rest = key[len(KEY_PREFIX):]
+    prefix, sep, secret = rest.partition("_")
+    if not sep or len(prefix) != 8 or len(secret) < 20:
+        return None
+    return prefix, secret
+
+
+def create_key(session: Session, name: str, rate_limit_per_minute: int) -> NewKey:
+    """Create a key; the caller commits. The full key is returned once and never stored."""
+    prefix = secrets.token_hex(4)
+    secret = secrets.token_urlsafe(32)
+    row = ApiKey(
+        name=name,
+        prefix=prefix,
+        secret_hash=_hash(secret, secrets.token_bytes(16)),
+        rate_limit_per_minute=rate_limit_per_minute,
+    )
+    session.add(row)
+    session.flush()
+    return NewKey(row.id, name, f"{KEY_PREFIX}{prefix}_{secret}", rate_limit_per_minute)
+
+
+def list_keys(session: Session) -> list[ApiKey]:
+    return list(session.scalars(select(ApiKey).order_by(ApiKey.id)))
+
+
+def revoke_key(session: Session, ident: str) -> int:
+    """Revoke by id, by prefix or by the full key; returns the number of keys revoked."""
+    parts = split_key(ident)
+    if parts is not None:
+        cond = ApiKey.prefix == parts[0]
+    elif ident.isdigit():
+        cond = ApiKey.id == int(ident)
+    else:
+        cond = ApiKey.prefix == ident
+    result = session.execute(update(ApiKey).where(cond, ApiKey.revoked_at.is_(None)).values(revoked_at=func.now()))
+    return result.rowcount or 0
+
+
+class KeyStore:
+    """Looks keys up in the database and remembers the answer.
+
+    The memory is dropped whenever ``api_keys`` changes (its trigger NOTIFYs every
+    server) and is used at all only while that notification channel is connected;
+    otherwise every request looks its key up.
+    """
+
+    def __init__(self, lookup) -> None:
+        self._lookup = lookup  # prefix -> KeyRecord | None (runs SQL)
+        self._cache: dict[str, tuple[KeyRecord | None, float]] = {}
+        self._lock = threading.Lock()
+        self.caching = False
+        self.ttl_s = 300.0
+
+    def clear(self) -> None:
+        with self._lock:
+            self._cache.clear()
+
+    def set_caching(self, on: bool) -> None:
+        with self._lock:
+            self.caching = on
+            self._cache.clear()
+
+    def cached(self, prefix: str) -> tuple[bool, KeyRecord | None]:
+        if not self.caching:
+            return False, None
+        with self._lock:
+            hit = self._cache.get(prefix)
+        if hit is None or hit[1] < time.monotonic():
+            return False, None
+        return True, hit[0]
+
+    def load(self, prefix: str) -> KeyRecord | None:
+        record = self._lookup(prefix)
+        if self.caching:
+            with self._lock:
+                if len(self._cache) > 10_000:
+                    self._cache.clear()  # wrong prefixes must not grow memory without bound
+                self._cache[prefix] = (record, time.monotonic() + self.ttl_s)
+        return record
+
+    @staticmethod
+    def check(record: KeyRecord | None, secret: str) -> KeyRecord | None:
+        if record is None or record.revoked or not _verify(secret, record.secret_hash):
+            return None
+        return record
+
+
+def lookup_in(session: Session, prefix: str) -> KeyRecord | None:
+    row = session.scalars(select(ApiKey).where(ApiKey.prefix == prefix)).first()
+    if row is None:
+        return None
+    return KeyRecord(row.id, row.name, row.secret_hash, row.rate_limit_per_minute, row.revoked_at is not None)
+
+
+class RateLimiter:
+    """A token bucket per key: ``rate`` requests a minute, bursts up to the same number."""
+
+    def __init__(self) -> None:
+        self._buckets: dict[object, tuple[float, float]] = {}
+        self._lock = threading.Lock()
+
+    def take(self, who: object, rate_per_minute: int) -> float:
+        """0 when allowed; otherwise the seconds to wait (for Retry-After)."""
+        now = time.monotonic()
+        capacity = float(rate_per_minute)
+        per_s = rate_per_minute / 60.0
+        with self._lock:
+            tokens, last = self._buckets.get(who, (capacity, now))
+            tokens = min(capacity, tokens + (now - last) * per_s)
+            if tokens >= 1:
+                self._buckets[who] = (tokens - 1, now)
+                return 0.0
+            self._buckets[who] = (tokens, now)
+            return (1 - tokens) / per_s

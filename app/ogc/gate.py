@@ -1,0 +1,110 @@
+"""The door in front of /ogc: read-only, API keys, rate limit, and cached tiles.
+
+A pure ASGI middleware, so that a warm tile costs no routing, no dependency injection
+and no thread hop: it is answered (200 or 304) from the cache right here. Everything
+else goes on to the FastAPI routes.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+import anyio
+
+from ..errors import FieldError, envelope
+from ..messages import message
+from .apikeys import HEADER, KeyStore, split_key
+from .runtime import OgcRuntime
+
+TILE_PATH = re.compile(r"^/ogc/collections/([a-z_]+)/tiles/WebMercatorQuad/(\d{1,2})/(\d{1,7})/(\d{1,7})$")
+READ_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+
+class OgcGate:
+    def __init__(self, app, runtime: OgcRuntime) -> None:
+        self.app = app
+        self.runtime = runtime
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http" or not (scope["path"] == "/ogc" or scope["path"].startswith("/ogc/")):
+            await self.app(scope, receive, send)
+            return
+        if scope["method"] not in READ_METHODS:
+            await _send(scope, receive, send, envelope(405, "read_only", message("ogc_read_only")))
+            return
+        settings = self.runtime.settings
+        headers = _headers(scope)
+        raw_key = headers.get(HEADER.encode())
+        if raw_key is None:
+            if not settings.ogc_allow_anonymous:
+                await _send(scope, receive, send, _unauthorized(message("ogc_key_required")))
+                return
+        else:
+            record = await self._check_key(raw_key.decode("latin-1").strip())
+            if record is None:
+                await _send(scope, receive, send, _unauthorized(message("ogc_key_invalid")))
+                return
+            wait = self.runtime.limiter.take(record.id, record.rate_limit_per_minute)
+            if wait > 0:
+                response = envelope(429, "rate_limited", message("ogc_rate_limited", rate=record.rate_limit_per_minute))
+                response.headers["Retry-After"] = str(math.ceil(wait))
+                await _send(scope, receive, send, response)
+                return
+        if scope["method"] == "GET" and (m := TILE_PATH.match(scope["path"])):
+            cid, z, x, y = m.group(1), int(m.group(2)), int(m.group(3)), int(m.group(4))
+            cached = self.runtime.cache.get((cid, z, x, y))
+            if cached is not None:
+                await self._send_tile(send, headers, cached)
+                return
+        await self.app(scope, receive, send)
+
+    async def _check_key(self, key: str):
+        parts = split_key(key)
+        if parts is None:
+            return None
+        prefix, secret = parts
+        store = self.runtime.keys
+        self.runtime.ensure_listener()
+        known, record = store.cached(prefix)
+        if not known:
+            record = await anyio.to_thread.run_sync(store.load, prefix)
+        return KeyStore.check(record, secret)
+
+    async def _send_tile(self, send, headers: dict[bytes, bytes], cached) -> None:
+        settings = self.runtime.settings
+        scope_word = b"public" if settings.ogc_allow_anonymous else b"private"
+        common = [
+            (b"etag", cached.etag.encode()),
+            (b"cache-control", scope_word + b", max-age=" + str(settings.ogc_tile_max_age_s).encode()),
+            (b"vary", b"X-API-Key"),
+        ]
+        if cached.etag.encode() in headers.get(b"if-none-match", b""):
+            await send({"type": "http.response.start", "status": 304, "headers": common})
+            await send({"type": "http.response.body", "body": b""})
+            return
+        await send({
+            "type": "http.response.start",
+            "status": 200,
+            "headers": [
+                (b"content-type", b"application/vnd.mapbox-vector-tile"),
+                (b"content-length", str(len(cached.body)).encode()),
+                *common,
+            ],
+        })
+        await send({"type": "http.response.body", "body": cached.body})
+
+
+def _headers(scope) -> dict[bytes, bytes]:
+    return {k.lower(): v for k, v in scope.get("headers", [])}
+
+
+def _unauthorized(detail: str):
+    response = envelope(401, "unauthorized", detail, [FieldError("X-API-Key", detail)])
+    response.headers["WWW-Authenticate"] = 'ApiKey header="X-API-Key"'
+    return response
+
+
+async def _send(scope, receive, send, response) -> None:
+    await response(scope, receive, send)
+

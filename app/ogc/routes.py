@@ -1,0 +1,520 @@
+"""OGC API – Features (Parts 1, 2, 3) and vector tiles, rooted at /ogc."""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from typing import Annotated
+
+import orjson
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi.responses import HTMLResponse
+from geoalchemy2 import functions as gf
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from spatial import STORAGE_SRID
+
+from ..db import SessionDep
+from ..errors import InvalidParameter, NotFound
+from ..messages import message
+from ..settings import Settings, get_settings
+from . import crs as crs_mod
+from . import cql, features, html, tiles
+from .collections import Collection, collections
+from .crs import ServedCrs
+
+GEOJSON = "application/geo+json"
+JSON = "application/json"
+HTML = "text/html"
+MVT = "application/vnd.mapbox-vector-tile"
+OPENAPI = "application/vnd.oai.openapi+json;version=3.0"
+SCHEMA_JSON = "application/schema+json"
+
+CONFORMANCE = [
+    "http://www.opengis.net/spec/ogcapi-common-1/1.0/conf/core",
+    "http://www.opengis.net/spec/ogcapi-common-2/1.0/conf/collections",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/html",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
+    "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables-query-parameters",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/filter",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/features-filter",
+    "http://www.opengis.net/spec/cql2/1.0/conf/cql2-text",
+    "http://www.opengis.net/spec/cql2/1.0/conf/cql2-json",
+    "http://www.opengis.net/spec/cql2/1.0/conf/basic-cql2",
+    "http://www.opengis.net/spec/cql2/1.0/conf/advanced-comparison-operators",
+    "http://www.opengis.net/spec/cql2/1.0/conf/case-insensitive-comparison",
+    "http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions",
+    "http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions-plus",
+    "http://www.opengis.net/spec/cql2/1.0/conf/spatial-functions",
+    "http://www.opengis.net/spec/cql2/1.0/conf/arithmetic",
+    "http://www.opengis.net/spec/ogcapi-features-5/1.0/conf/sortables",
+    "http://www.opengis.net/spec/ogcapi-features-8/1.0/conf/sorting",
+    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/core",
+    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/tileset",
+    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/tilesets-list",
+    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/geodata-tilesets",
+    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/mvt",
+]
+
+ITEMS_PARAMS = {"f", "limit", "bbox", "bbox-crs", "crs", "filter", "filter-lang", "filter-crs", "sortby", "cursor",
+                "datetime"}
+
+router = APIRouter(prefix="/ogc", tags=["OGC API – Features"])
+
+
+# -- representation -------------------------------------------------------------------
+def wants_html(request: Request, f: str | None) -> bool:
+    if f is not None:
+        value = f.lower()
+        if value in {"html", "text/html"}:
+            return True
+        if value in {"json", "geojson", "application/json", "application/geo+json"}:
+            return False
+        raise InvalidParameter("f", message("ogc_bad_format", value=f))
+    accept = request.headers.get("accept", "")
+    return HTML in accept and "json" not in accept.split(HTML)[0]
+
+
+FormatQuery = Annotated[str | None, Query(description="返回格式：json 或 html（也可用 Accept 请求头）")]
+
+
+def _base(request: Request) -> str:
+    return str(request.base_url).rstrip("/") + "/ogc"
+
+
+def _json(doc: dict, media_type: str = JSON, headers: dict | None = None) -> Response:
+    return Response(orjson.dumps(doc), media_type=media_type, headers=headers)
+
+
+def _collection_or_404(collection_id: str) -> Collection:
+    c = collections().get(collection_id)
+    if c is None:
+        raise NotFound(message("ogc_unknown_collection", id=collection_id, ids="、".join(collections())))
+    return c
+
+
+def _resolve_crs(field: str, raw: str | None, default: ServedCrs) -> ServedCrs:
+    if raw is None or raw == "":
+        return default
+    served = crs_mod.resolve(raw)
+    if served is None:
+        raise InvalidParameter(
+            field, message("ogc_unsupported_crs", crs=raw, allowed="、".join(crs_mod.served_crs()))
+        )
+    return served
+
+
+# -- landing, conformance, API --------------------------------------------------------
+@router.get("", summary="OGC API 入口（landing page）", response_class=Response,
+            responses={200: {"content": {JSON: {}, HTML: {}}}})
+def landing(request: Request, f: FormatQuery = None) -> Response:
+    base = _base(request)
+    doc = {
+        "title": "桐乡工业全域治理云图 OGC API",
+        "description": "镇街、连片改造区块与宗地的 OGC API – Features（含 CRS、CQL2 过滤）与矢量切片。",
+        "links": [
+            {"rel": "self", "type": JSON, "title": "本页（JSON）", "href": f"{base}?f=json"},
+            {"rel": "alternate", "type": HTML, "title": "本页（HTML）", "href": f"{base}?f=html"},
+            {"rel": "service-desc", "type": OPENAPI, "title": "OpenAPI 3.0 定义", "href": f"{base}/api"},
+            {"rel": "service-doc", "type": HTML, "title": "接口文档", "href": f"{base}/api?f=html"},
+            {"rel": "conformance", "type": JSON, "title": "符合的标准类", "href": f"{base}/conformance"},
+            {"rel": "http://www.opengis.net/def/rel/ogc/1.0/conformance", "type": JSON, "href": f"{base}/conformance"},
+            {"rel": "data", "type": JSON, "title": "要素集合", "href": f"{base}/collections"},
+            {"rel": "http://www.opengis.net/def/rel/ogc/1.0/data", "type": JSON, "href": f"{base}/collections"},
+        ],
+    }
+    if wants_html(request, f):
+        return HTMLResponse(html.landing(doc))
+    return _json(doc)
+
+
+@router.get("/conformance", summary="符合的标准类（conformance）", response_class=Response,
+            responses={200: {"content": {JSON: {}, HTML: {}}}})
+def conformance(request: Request, f: FormatQuery = None) -> Response:
+    doc = {"conformsTo": CONFORMANCE}
+    if wants_html(request, f):
+        return HTMLResponse(html.conformance(doc))
+    return _json(doc)
+
+
+@router.get("/api", summary="OpenAPI 3.0 定义", response_class=Response,
+            responses={200: {"content": {OPENAPI: {}, HTML: {}}}})
+def api_definition(request: Request, f: FormatQuery = None) -> Response:
+    if wants_html(request, f):
+        return HTMLResponse(html.redirect_page("/docs"))
+    from .openapi import ogc_openapi
+
+    return _json(ogc_openapi(request.app, str(request.base_url).rstrip("/")), media_type=OPENAPI)
+
+
+# -- collections ----------------------------------------------------------------------
+def _extent(session: Session, c: Collection) -> list[float] | None:
+    box = session.execute(
+        select(gf.ST_XMin(func.ST_Extent(c.layer.geom)), gf.ST_YMin(func.ST_Extent(c.layer.geom)),
+               gf.ST_XMax(func.ST_Extent(c.layer.geom)), gf.ST_YMax(func.ST_Extent(c.layer.geom)))
+        .select_from(c.table).where(*c.where)
+    ).one()
+    if box[0] is None:
+        return None
+    return [round(v, 7) for v in box]
+
+
+def _collection_doc(request: Request, session: Session, c: Collection) -> dict:
+    base = _base(request)
+    href = f"{base}/collections/{c.id}"
+    extent = _extent(session, c)
+    doc = {
+        "id": c.id,
+        "title": c.title,
+        "description": c.description,
+        "itemType": "feature",
+        "crs": list(crs_mod.served_crs()),
+        "storageCrs": crs_mod.storage().uri,
+        "links": [
+            {"rel": "self", "type": JSON, "href": f"{href}?f=json"},
+            {"rel": "alternate", "type": HTML, "href": f"{href}?f=html"},
+            {"rel": "items", "type": GEOJSON, "title": "要素（GeoJSON）", "href": f"{href}/items?f=json"},
+            {"rel": "items", "type": HTML, "title": "要素（HTML）", "href": f"{href}/items?f=html"},
+            {"rel": "http://www.opengis.net/def/rel/ogc/1.0/queryables", "type": SCHEMA_JSON,
+             "title": "可查询属性", "href": f"{href}/queryables"},
+            {"rel": "http://www.opengis.net/def/rel/ogc/1.0/sortables", "type": SCHEMA_JSON,
+             "title": "可排序属性", "href": f"{href}/queryables"},
+            {"rel": "http://www.opengis.net/def/rel/ogc/1.0/tilesets-vector", "type": JSON,
+             "title": "矢量切片", "href": f"{href}/tiles"},
+        ],
+    }
+    if extent is not None:
+        doc["extent"] = {"spatial": {"bbox": [extent], "crs": crs_mod.CRS84}}
+    return doc
+
+
+@router.get("/collections", summary="要素集合列表", response_class=Response,
+            responses={200: {"content": {JSON: {}, HTML: {}}}})
+def list_collections(request: Request, session: SessionDep, f: FormatQuery = None) -> Response:
+    base = _base(request)
+    doc = {
+        "links": [
+            {"rel": "self", "type": JSON, "href": f"{base}/collections?f=json"},
+            {"rel": "alternate", "type": HTML, "href": f"{base}/collections?f=html"},
+        ],
+        "crs": list(crs_mod.served_crs()),
+        "collections": [_collection_doc(request, session, c) for c in collections().values()],
+    }
+    if wants_html(request, f):
+        return HTMLResponse(html.collections(doc))
+    return _json(doc)
+
+
+CollectionId = Annotated[str, Path(description="集合编号：units、blocks、parcels")]
+
+
+@router.get("/collections/{collectionId}", summary="单个要素集合", response_class=Response,
+            responses={200: {"content": {JSON: {}, HTML: {}}}})
+def get_collection(
+    request: Request, session: SessionDep, collection_id: Annotated[str, Path(alias="collectionId")],
+    f: FormatQuery = None,
+) -> Response:
+    c = _collection_or_404(collection_id)
+    doc = _collection_doc(request, session, c)
+    if wants_html(request, f):
+        return HTMLResponse(html.collection(doc, c))
+    return _json(doc)
+
+
+@router.get("/collections/{collectionId}/queryables", summary="可查询、可排序的属性（JSON Schema）",
+            response_class=Response, responses={200: {"content": {SCHEMA_JSON: {}, HTML: {}}}})
+def queryables(
+    request: Request, collection_id: Annotated[str, Path(alias="collectionId")], f: FormatQuery = None
+) -> Response:
+    c = _collection_or_404(collection_id)
+    href = f"{_base(request)}/collections/{c.id}/queryables"
+    props = {"geometry": {"title": "几何（多面）", "format": "geometry-multipolygon",
+                          "$ref": "https://geojson.org/schema/MultiPolygon.json"}}
+    props.update({q.name: q.schema() for q in c.queryables.values()})
+    doc = {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": href,
+        "type": "object",
+        "title": c.title,
+        "properties": props,
+        "additionalProperties": False,
+    }
+    if wants_html(request, f):
+        return HTMLResponse(html.queryables(doc, c))
+    return _json(doc, media_type=SCHEMA_JSON)
+
+
+# -- items ----------------------------------------------------------------------------
+def parse_bbox(raw: str | None, bbox_crs: ServedCrs):
+    """``bbox`` in ``bbox-crs`` axis order → an EPSG:4490 polygon expression (or None)."""
+    if raw is None or raw == "":
+        return None
+    try:
+        values = [float(p) for p in raw.split(",")]
+    except ValueError:
+        values = []
+    if len(values) == 6:  # 3D boxes: drop the heights
+        values = [values[0], values[1], values[3], values[4]]
+    if len(values) != 4 or not all(math.isfinite(v) for v in values):
+        raise InvalidParameter("bbox", message("ogc_bbox_format"))
+    a1, b1, a2, b2 = values
+    if bbox_crs.flip:  # (north, east) order: lat,lon or X(north),Y(east)
+        a1, b1, a2, b2 = b1, a1, b2, a2
+    minx, miny, maxx, maxy = a1, b1, a2, b2
+    if bbox_crs.srid in (STORAGE_SRID, 4326):
+        if not (-180 <= minx <= 180 and -180 <= maxx <= 180 and -90 <= miny <= 90 and -90 <= maxy <= 90):
+            raise InvalidParameter("bbox", message("bbox_range"))
+    if miny > maxy or (minx > maxx and bbox_crs.srid not in (STORAGE_SRID, 4326)):
+        raise InvalidParameter("bbox", message("bbox_order"))
+    if minx > maxx:  # crossing the antimeridian: not in Tongxiang
+        raise InvalidParameter("bbox", message("bbox_order"))
+    envelope = gf.ST_MakeEnvelope(minx, miny, maxx, maxy, bbox_crs.srid if bbox_crs.srid != 4326 else STORAGE_SRID)
+    if bbox_crs.srid in (STORAGE_SRID, 4326):
+        return envelope
+    # A projected box's edges bend in lon/lat: densify before transforming.
+    step = max(maxx - minx, maxy - miny) / 32 or 1.0
+    return gf.ST_Transform(gf.ST_Segmentize(envelope, step), STORAGE_SRID)
+
+
+def _property_filters(c: Collection, request: Request) -> list:
+    where = []
+    for name, value in request.query_params.multi_items():
+        if name in ITEMS_PARAMS:
+            continue
+        q = c.queryables.get(name)
+        if q is None:
+            allowed = "、".join(sorted(ITEMS_PARAMS | set(c.queryables)))
+            raise InvalidParameter(name, message("ogc_unknown_parameter", name=name, allowed=allowed))
+        if q.enum is not None and value not in {m.value for m in q.enum}:
+            raise InvalidParameter(
+                name, message("unknown_enum", value=value, choices="、".join(f"{m.value}（{m.label}）" for m in q.enum))
+            )
+        if q.type in {"number", "integer"}:
+            try:
+                number = float(value) if q.type == "number" else int(value)
+            except ValueError:
+                raise InvalidParameter(name, message("ogc_not_number", value=value)) from None
+            if isinstance(number, float) and not math.isfinite(number):
+                raise InvalidParameter(name, message("ogc_not_number", value=value))
+            where.append(q.column == number)
+        else:
+            where.append(q.column == value)
+    return where
+
+
+def _page_links(request: Request, page: features.Page, cursor: features.Cursor | None, signature: str,
+                limit: int) -> list[dict]:
+    def with_cursor(values: tuple, backwards: bool) -> str:
+        token = features.encode_cursor(signature, values, backwards)
+        return str(request.url.include_query_params(cursor=token, limit=limit))
+
+    links = [
+        {"rel": "self", "type": GEOJSON, "href": str(request.url)},
+        {"rel": "alternate", "type": HTML, "href": str(request.url.include_query_params(f="html"))},
+        {"rel": "collection", "type": JSON, "href": str(request.url.replace(query="")).rsplit("/items", 1)[0]},
+    ]
+    backwards = cursor is not None and cursor.backwards
+    # Forward walk: "next" when more rows follow; "prev" when we came through a cursor.
+    # Backward walk (via "prev"): "prev" when more rows precede; "next" always (we came from there).
+    if page.last_key is not None and (backwards or page.has_more):
+        links.append({"rel": "next", "type": GEOJSON, "title": "下一页", "href": with_cursor(page.last_key, False)})
+    if page.first_key is not None and (page.has_more if backwards else cursor is not None):
+        links.append({"rel": "prev", "type": GEOJSON, "title": "上一页", "href": with_cursor(page.first_key, True)})
+    return links
+
+
+@router.get("/collections/{collectionId}/items", summary="要素（分页、bbox、属性过滤、CQL2、排序、坐标系）",
+            response_class=Response, responses={200: {"content": {GEOJSON: {}, HTML: {}}}})
+def items(
+    request: Request,
+    session: SessionDep,
+    settings: Annotated[Settings, Depends(get_settings)],
+    collection_id: Annotated[str, Path(alias="collectionId")],
+    f: FormatQuery = None,
+    limit: Annotated[int | None, Query(ge=1, description="每页要素数（默认 1000，最大 5000，可配置）")] = None,
+    bbox: Annotated[str | None, Query(description="范围：最小x,最小y,最大x,最大y，按 bbox-crs 的轴序（默认 CRS84 经度,纬度）")] = None,
+    bbox_crs: Annotated[str | None, Query(alias="bbox-crs", description="bbox 的坐标系 URI")] = None,
+    crs: Annotated[str | None, Query(description="输出坐标系 URI（默认 CRS84）")] = None,
+    filter: Annotated[str | None, Query(description="CQL2 过滤表达式")] = None,  # noqa: A002 - the OGC name
+    filter_lang: Annotated[str | None, Query(alias="filter-lang", description="cql2-text（默认）或 cql2-json")] = None,
+    filter_crs: Annotated[str | None, Query(alias="filter-crs", description="过滤表达式中几何的坐标系（默认 CRS84）")] = None,
+    sortby: Annotated[str | None, Query(description="排序：属性名，前加 - 为降序，逗号分隔，如 -far,code")] = None,
+    cursor: Annotated[str | None, Query(description="翻页标记（由 next/prev 链接给出）")] = None,
+    datetime: Annotated[str | None, Query(description="时间过滤（这些集合没有时间属性，忽略）")] = None,
+) -> Response:
+    c = _collection_or_404(collection_id)
+    if limit is not None and limit > settings.page_max_limit:
+        raise InvalidParameter("limit", message("ogc_limit_max", max=settings.page_max_limit))
+    limit = limit or settings.page_default_limit
+    out_crs = _resolve_crs("crs", crs, crs_mod.crs84())
+    where = _property_filters(c, request)
+    box = parse_bbox(bbox, _resolve_crs("bbox-crs", bbox_crs, crs_mod.crs84()))
+    if box is not None:
+        where.append(c.layer.geom.op("&&")(box))
+        where.append(gf.ST_Intersects(c.layer.geom, box))
+    if filter:
+        lang = (filter_lang or "cql2-text").lower()
+        if lang not in {"cql2-text", "cql2-json"}:
+            raise InvalidParameter("filter-lang", message("ogc_filter_lang", value=filter_lang))
+        where.append(cql.to_sql(c, filter, lang, _resolve_crs("filter-crs", filter_crs, crs_mod.crs84())))
+    keys = features.parse_sortby(c, sortby)
+    digest = hashlib.sha1(
+        orjson.dumps([sorted((k, v) for k, v in request.query_params.multi_items()
+                             if k not in {"cursor", "limit", "f", "crs"})])
+    ).hexdigest()
+    signature = features.sort_signature(keys, digest)
+    parsed_cursor = features.decode_cursor(cursor, signature, len(keys)) if cursor else None
+    html_out = wants_html(request, f)
+    page = features.feature_page(session, c, where, keys, limit, parsed_cursor, out_crs)
+    links = _page_links(request, page, parsed_cursor, signature, limit)
+    head = {"type": "FeatureCollection", "numberMatched": page.number_matched,
+            "numberReturned": page.number_returned, "links": links}
+    if html_out:
+        return HTMLResponse(html.items(head, page.features_json, c, out_crs))
+    body = orjson.dumps(head)[:-1] + b',"features":' + page.features_json.encode() + b"}"
+    return Response(body, media_type=GEOJSON, headers={"Content-Crs": f"<{out_crs.uri}>"})
+
+
+@router.get("/collections/{collectionId}/items/{featureId}", summary="单个要素", response_class=Response,
+            responses={200: {"content": {GEOJSON: {}, HTML: {}}}})
+def item(
+    request: Request,
+    session: SessionDep,
+    collection_id: Annotated[str, Path(alias="collectionId")],
+    feature_id: Annotated[str, Path(alias="featureId", description="要素编号（宗地编号、区块编号、镇街代码）")],
+    f: FormatQuery = None,
+    crs: Annotated[str | None, Query(description="输出坐标系 URI（默认 CRS84）")] = None,
+) -> Response:
+    c = _collection_or_404(collection_id)
+    for name in request.query_params:
+        if name not in {"f", "crs"}:
+            raise InvalidParameter(name, message("ogc_unknown_parameter", name=name, allowed="f、crs"))
+    out_crs = _resolve_crs("crs", crs, crs_mod.crs84())
+    text = features.one_feature(session, c, feature_id, out_crs)
+    if text is None:
+        raise NotFound(message("not_found", what=f"{c.title}“{feature_id}”"))
+    base = f"{_base(request)}/collections/{c.id}"
+    links = [
+        {"rel": "self", "type": GEOJSON, "href": str(request.url)},
+        {"rel": "alternate", "type": HTML, "href": str(request.url.include_query_params(f="html"))},
+        {"rel": "collection", "type": JSON, "href": base},
+    ]
+    if wants_html(request, f):
+        return HTMLResponse(html.item(text, c, links))
+    body = text[:-1] + ',"links":' + orjson.dumps(links).decode() + "}"
+    return Response(body.encode(), media_type=GEOJSON, headers={"Content-Crs": f"<{out_crs.uri}>"})
+
+
+# -- tiles ----------------------------------------------------------------------------
+def _tiles_base(request: Request, c: Collection) -> str:
+    return f"{_base(request)}/collections/{c.id}/tiles"
+
+
+@router.get("/collections/{collectionId}/tiles", summary="矢量切片集列表", response_class=Response,
+            responses={200: {"content": {JSON: {}}}})
+def tilesets(request: Request, collection_id: Annotated[str, Path(alias="collectionId")]) -> Response:
+    c = _collection_or_404(collection_id)
+    base = _tiles_base(request, c)
+    return _json({
+        "links": [{"rel": "self", "type": JSON, "href": base}],
+        "tilesets": [{
+            "title": c.title,
+            "dataType": "vector",
+            "crs": "http://www.opengis.net/def/crs/EPSG/0/3857",
+            "tileMatrixSetURI": tiles.TMS_URI,
+            "links": [
+                {"rel": "self", "type": JSON, "href": f"{base}/{tiles.TMS_ID}"},
+                {"rel": "http://www.opengis.net/def/rel/ogc/1.0/tiling-scheme", "type": JSON, "href": tiles.TMS_URI},
+            ],
+        }],
+    })
+
+
+@router.get("/collections/{collectionId}/tiles/WebMercatorQuad", summary="切片集描述", response_class=Response,
+            responses={200: {"content": {JSON: {}}}})
+def tileset(request: Request, collection_id: Annotated[str, Path(alias="collectionId")]) -> Response:
+    c = _collection_or_404(collection_id)
+    base = _tiles_base(request, c)
+    return _json({
+        "title": c.title,
+        "dataType": "vector",
+        "crs": "http://www.opengis.net/def/crs/EPSG/0/3857",
+        "tileMatrixSetURI": tiles.TMS_URI,
+        "tileMatrixSetLimits": [{"tileMatrix": str(z), "minTileRow": 0, "maxTileRow": (1 << z) - 1,
+                                 "minTileCol": 0, "maxTileCol": (1 << z) - 1}
+                                for z in range(c.tile_minzoom, c.tile_maxzoom + 1)],
+        "layers": [{"id": c.id, "dataType": "vector", "geometryType": "polygons",
+                    "minTileMatrix": str(c.tile_minzoom), "maxTileMatrix": str(c.tile_maxzoom)}],
+        "links": [
+            {"rel": "self", "type": JSON, "href": f"{base}/{tiles.TMS_ID}"},
+            {"rel": "item", "type": MVT, "templated": True,
+             "href": f"{base}/{tiles.TMS_ID}/{{tileMatrix}}/{{tileCol}}/{{tileRow}}"},
+            {"rel": "describedby", "type": JSON, "title": "TileJSON", "href": f"{base}/{tiles.TMS_ID}/tilejson.json"},
+        ],
+    })
+
+
+@router.get("/collections/{collectionId}/tiles/WebMercatorQuad/tilejson.json", summary="TileJSON 3.0",
+            response_class=Response, responses={200: {"content": {JSON: {}}}})
+def tilejson(request: Request, session: SessionDep, collection_id: Annotated[str, Path(alias="collectionId")]) -> Response:
+    c = _collection_or_404(collection_id)
+    base = _tiles_base(request, c)
+    extent = _extent(session, c) or [-180, -85.0511, 180, 85.0511]
+    fields = {name: ("Number" if q and q.type in {"number", "integer"} else "String")
+              for name, q in ((n, c.queryables.get(n)) for n, _ in c.tile_properties)}
+    return _json({
+        "tilejson": "3.0.0",
+        "name": c.id,
+        "description": c.title,
+        "scheme": "xyz",
+        "tiles": [f"{base}/{tiles.TMS_ID}/{{z}}/{{x}}/{{y}}"],
+        "minzoom": c.tile_minzoom,
+        "maxzoom": c.tile_maxzoom,
+        "bounds": extent,
+        "center": [(extent[0] + extent[2]) / 2, (extent[1] + extent[3]) / 2, max(c.tile_minzoom, 12)],
+        "vector_layers": [{"id": c.id, "fields": fields, "minzoom": c.tile_minzoom, "maxzoom": c.tile_maxzoom}],
+    })
+
+
+def tile_headers(settings: Settings, etag: str) -> dict[str, str]:
+    scope = "public" if settings.ogc_allow_anonymous else "private"
+    return {"ETag": etag, "Cache-Control": f"{scope}, max-age={settings.ogc_tile_max_age_s}",
+            "Vary": "X-API-Key"}
+
+
+def tile_response(request: Request, settings: Settings, body: bytes, etag: str) -> Response:
+    headers = tile_headers(settings, etag)
+    if etag in request.headers.get("if-none-match", ""):
+        return Response(status_code=304, headers=headers)
+    return Response(body, media_type=MVT, headers=headers)
+
+
+@router.get("/collections/{collectionId}/tiles/WebMercatorQuad/{z}/{x}/{y}", summary="MVT 矢量切片",
+            response_class=Response, responses={200: {"content": {MVT: {}}}, 304: {"description": "未改变"}})
+def tile(
+    request: Request,
+    session: SessionDep,
+    settings: Annotated[Settings, Depends(get_settings)],
+    collection_id: Annotated[str, Path(alias="collectionId")],
+    z: Annotated[int, Path(description="缩放级别（tileMatrix）")],
+    x: Annotated[int, Path(description="列号（tileCol）")],
+    y: Annotated[int, Path(description="行号（tileRow）")],
+) -> Response:
+    c = _collection_or_404(collection_id)
+    if not tiles.is_valid_tile(z, x, y):
+        raise NotFound(message("ogc_tile_outside", z=z, x=x, y=y))
+    if not c.tile_minzoom <= z <= c.tile_maxzoom:
+        raise NotFound(message("ogc_tile_zoom", title=c.title, z=z, min=c.tile_minzoom, max=c.tile_maxzoom))
+    runtime = request.app.state.ogc
+    runtime.ensure_listener()
+    key = (c.id, z, x, y)
+    cached = runtime.cache.get(key)
+    if cached is None:
+        generation = runtime.cache.generation
+        cached = runtime.cache.put(key, tiles.render_tile(session, c, z, x, y), generation)
+    return tile_response(request, settings, cached.body, cached.etag)

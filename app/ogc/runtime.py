@@ -1,0 +1,110 @@
+"""Per-process state of the OGC API: tile cache, key store, rate limiter, the listener.
+
+Created by :func:`app.ogc.install`; kept on ``app.state.ogc``.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import TYPE_CHECKING
+
+from geoalchemy2 import functions as gf
+from sqlalchemy import Engine, event, func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from .apikeys import KeyStore, RateLimiter, lookup_in
+from .cache import InvalidationListener, TileCache
+from .collections import by_source_table
+from .models import TileInvalidation
+
+if TYPE_CHECKING:
+    from ..settings import Settings
+
+log = logging.getLogger("cloudmap.ogc")
+
+
+class OgcRuntime:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.cache = TileCache(settings.ogc_tile_cache_mb * 1024 * 1024)
+        self.limiter = RateLimiter()
+        self.keys = KeyStore(self._lookup_key)
+        self.engine: Engine | None = None
+        self.listener: InvalidationListener | None = None
+        self._start_lock = threading.Lock()
+        self._sources = by_source_table()
+
+    # -- lifecycle --------------------------------------------------------------------
+    def attach(self, engine: Engine, sessions: sessionmaker[Session]) -> None:
+        self.engine = engine
+        event.listen(sessions, "before_commit", _remember_txid)
+        event.listen(sessions, "after_commit", self._after_commit)
+
+    def ensure_listener(self) -> None:
+        """Start listening on first use (tiles or keys); most requests never need it."""
+        if self.listener is not None or self.engine is None:
+            return
+        with self._start_lock:
+            if self.listener is not None:
+                return
+            url = self.engine.url.set(drivername="postgresql")
+            self.listener = InvalidationListener(
+                url.render_as_string(hide_password=False),
+                self.cache,
+                self._apply_from_psycopg,
+                self.keys.clear,
+                self._connected,
+            )
+            self.listener.start()
+
+    def close(self) -> None:
+        if self.listener is not None:
+            self.listener.stop()
+            self.listener = None
+
+    def _connected(self, on: bool) -> None:
+        self.cache.enabled = on
+        self.keys.set_caching(on)
+
+    # -- invalidation -----------------------------------------------------------------
+    def _apply_from_psycopg(self, conn, batch_id: int) -> None:
+        if self.cache.seen(batch_id):
+            return
+        row = conn.execute(
+            "SELECT source_table, ST_AsBinary(geom) FROM tile_invalidations WHERE id = %s", (batch_id,)
+        ).fetchone()
+        if row is not None:
+            self._apply(batch_id, row[0], row[1])
+        self.cache.mark_processed(batch_id)
+
+    def _apply(self, batch_id: int, table: str, wkb: bytes | None) -> None:
+        n = self.cache.invalidate(self._sources.get(table, ()), None if wkb is None else bytes(wkb))
+        log.debug("tile invalidation %s on %s: %d cached tiles evicted", batch_id, table, n)
+
+    def _after_commit(self, session: Session) -> None:
+        """Writes committed through this process's sessions are applied before the caller goes on."""
+        txid = session.info.pop("cloudmap_txid", None)
+        if txid is None or self.engine is None or self.listener is None:
+            return
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(TileInvalidation.id, TileInvalidation.source_table, gf.ST_AsBinary(TileInvalidation.geom))
+                .where(TileInvalidation.tx == txid)
+                .order_by(TileInvalidation.id)
+            ).all()
+        for batch_id, table, wkb in rows:
+            if not self.cache.seen(batch_id):
+                self._apply(batch_id, table, wkb)
+                self.cache.mark_processed(batch_id)
+
+    # -- keys -------------------------------------------------------------------------
+    def _lookup_key(self, prefix: str):
+        assert self.engine is not None
+        with Session(self.engine) as session:
+            return lookup_in(session, prefix)
+
+
+def _remember_txid(session: Session) -> None:
+    # NULL when the transaction wrote nothing: then there is nothing to invalidate.
+    session.info["cloudmap_txid"] = session.execute(select(func.txid_current_if_assigned())).scalar()
