@@ -62,6 +62,26 @@ class InvalidFeatures(AppError):
     code = "invalid_features"
 
 
+class InvalidUpload(AppError):
+    """An uploaded file that cannot be imported as sent; ``code`` names the case (e.g. ``zip_unsafe``)."""
+
+    status_code = 400
+    code = "invalid_upload"
+
+    def __init__(self, detail: str, errors: list[FieldError] | None = None, *, code: str | None = None,
+                 status_code: int | None = None) -> None:
+        super().__init__(detail, errors)
+        if code:
+            self.code = code
+        if status_code:
+            self.status_code = status_code
+
+
+class PayloadTooLarge(InvalidUpload):
+    status_code = 413
+    code = "payload_too_large"
+
+
 class Forbidden(AppError):
     status_code = 403
     code = "forbidden"

@@ -344,7 +344,7 @@ class UploadFeature(Base):
     repaired_area_mu: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
     far: Mapped[Decimal | None] = mapped_column(Numeric(8, 4))
     planned_far: Mapped[Decimal | None] = mapped_column(Numeric(8, 4))
-    values: Mapped[dict] = mapped_column(JSONB, default=dict)  # mapped, typed values
+    mapped_values: Mapped[dict] = mapped_column(JSONB, default=dict)  # mapped, typed values
     attributes: Mapped[dict] = mapped_column(JSONB, default=dict)  # the source row, decoded
     problems: Mapped[list] = mapped_column(JSONB, default=list)
     severity: Mapped[str] = mapped_column(String(8))  # ok / warning / error

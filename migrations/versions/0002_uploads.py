@@ -71,7 +71,7 @@ def upgrade() -> None:
     sa.Column('repaired_area_mu', sa.Numeric(precision=12, scale=2), nullable=True),
     sa.Column('far', sa.Numeric(precision=8, scale=4), nullable=True),
     sa.Column('planned_far', sa.Numeric(precision=8, scale=4), nullable=True),
-    sa.Column('values', postgresql.JSONB(astext_type=sa.Text()), nullable=False),
+    sa.Column('mapped_values', postgresql.JSONB(astext_type=sa.Text()), nullable=False),
     sa.Column('attributes', postgresql.JSONB(astext_type=sa.Text()), nullable=False),
     sa.Column('problems', postgresql.JSONB(astext_type=sa.Text()), nullable=False),
     sa.Column('severity', sa.String(length=8), nullable=False),

@@ -1,0 +1,157 @@
+"""Field mapping: which source column feeds which model field, suggested from common names.
+
+Clerks' files name the same thing in Chinese (宗地编号), in pinyin initials as
+MapGIS / ArcGIS cadastral templates do (ZDBH), or in English (PARCEL_CD,
+shapefile-truncated to 10 characters). Suggestions compare a normalised form
+(lower case, no spaces, underscores or brackets, full-width folded); the clerk
+can change any of them, and the mapping is kept on the upload record.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from ..errors import FieldError, InvalidUpload
+from ..messages import message
+
+# model field -> (Chinese label, names seen in the wild). Order matters: earlier wins.
+PARCEL_FIELDS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "code": ("宗地编号", (
+        "宗地编号", "宗地代码", "宗地号", "地块编号", "地块代码", "地块号", "编号", "不动产单元号",
+        "zdbh", "zddm", "zdh", "dkbh", "dkdm", "bdcdyh", "bh",
+        "parcelcode", "parcelcd", "parcelid", "parcelno", "code", "landcode", "id_code",
+    )),
+    "enterprise": ("企业名称", (
+        "权利人", "权利人名称", "企业名称", "企业", "单位名称", "使用权人", "土地使用者", "业主",
+        "qlr", "qlrmc", "qymc", "dwmc", "syqr", "tdsyz",
+        "enterprisename", "entname", "enterprise", "company", "owner", "ownername",
+    )),
+    "credit_code": ("统一社会信用代码", (
+        "统一社会信用代码", "信用代码", "社会信用代码", "tyshxydm", "shxydm", "xydm", "creditcode", "uscc", "uscc_code",
+    )),
+    "floor_area_m2": ("现状建筑面积（平方米）", (
+        "建筑面积", "现状建筑面积", "地上建筑面积", "总建筑面积", "jzmj", "xzjzmj", "dsjzmj", "zjzmj",
+        "flooraream2", "floorm2", "floorarea", "gfa", "buildingarea",
+    )),
+    "planned_floor_area_m2": ("规划建筑面积（平方米）", (
+        "规划建筑面积", "改造后建筑面积", "规划总建筑面积", "ghjzmj", "gzhjzmj",
+        "plannedflooraream2", "plannedfloorarea", "plannedfloor", "plannedgfa", "planfloorm",
+    )),
+    "land_use": ("用地性质", (
+        "用地性质", "土地用途", "用途", "地类", "地类名称", "ydxz", "tdyt", "yt", "dlmc", "landuse", "use",
+    )),
+    "classification": ("分类（改造提升/优化转型/整治清退）", (
+        "分类", "企业分类", "处置类型", "分类处置", "类别", "fl", "qyfl", "czlx", "lb",
+        "category", "classification", "class",
+    )),
+    "renewal_mode": ("改造模式", ("改造模式", "更新模式", "实施模式", "gzms", "gxms", "renewalmode", "mode")),
+    "renewal_type": ("更新类型", ("更新类型", "改造类型", "gxlx", "gzlx", "renewaltype", "type")),
+    "status": ("进度", ("进度", "状态", "实施进度", "jd", "zt", "status", "progress")),
+    "block": ("所属区块", (
+        "所属区块", "区块", "区块编号", "区块代码", "区块名称", "ssqk", "qk", "qkbh", "qkmc", "block", "blockcode",
+    )),
+    "unit": ("所属镇街", (
+        "所属镇街", "镇街", "镇街道", "乡镇", "镇", "所在镇", "乡镇街道", "行政区", "zj", "xz", "xzmc", "ssxz", "town",
+        "unit", "township",
+    )),
+    "declared_area": ("面积（核对用）", (
+        "宗地面积", "用地面积", "土地面积", "面积", "面积亩", "亩数", "占地面积", "zdmj", "ydmj", "tdmj", "mj", "mjm",
+        "areamu", "landareamu", "area", "aream2", "landarea",
+    )),
+    "declared_far": ("容积率（核对用）", ("容积率", "现状容积率", "rjl", "xzrjl", "far", "plotratio")),
+}
+BLOCK_FIELDS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "code": ("区块编号", ("区块编号", "区块代码", "编号", "qkbh", "qkdm", "bh", "blockcode", "code")),
+    "name": ("区块名称", ("区块名称", "名称", "区块", "qkmc", "mc", "name", "blockname")),
+    "unit": PARCEL_FIELDS["unit"],
+    "stage": ("阶段", ("阶段", "推进阶段", "进度", "jd", "stage")),
+    "designated_year": ("认定年度", ("认定年度", "年度", "rdnd", "nd", "year", "designatedyear")),
+    "planned_far": ("规划容积率", ("规划容积率", "改造后容积率", "ghrjl", "plannedfar")),
+    "declared_area": PARCEL_FIELDS["declared_area"],
+}
+REQUIRED = {"parcels": ("code",), "blocks": ("code", "name")}
+NUMERIC = {"floor_area_m2", "planned_floor_area_m2", "declared_area", "declared_far", "designated_year", "planned_far"}
+
+
+def fields_for(target: str) -> dict[str, tuple[str, tuple[str, ...]]]:
+    return BLOCK_FIELDS if target == "blocks" else PARCEL_FIELDS
+
+
+def normalise(name: str) -> str:
+    """Compare-form of a field name: NFKC (full-width → half-width), lower case, no separators or units.
+
+    >>> normalise("宗地 编号（ZDBH）")
+    '宗地编号zdbh'
+    >>> normalise("Floor_M2")
+    'floorm2'
+    """
+    text = unicodedata.normalize("NFKC", str(name)).lower()
+    return re.sub(r"[\s_\-()（）\[\]【】.·/]", "", text)
+
+
+def _strip_units(key: str) -> str:
+    return re.sub(r"(平方米|㎡|m2|亩)$", "", key) or key
+
+
+def suggest(fields: list[str], target: str = "parcels") -> dict[str, str]:
+    """Model field → source field, from the names alone; each source field is used at most once.
+
+    >>> suggest(["ZDBH", "QLR", "JZMJ", "备注"])
+    {'code': 'ZDBH', 'enterprise': 'QLR', 'floor_area_m2': 'JZMJ'}
+    >>> suggest(["宗地编号", "权利人", "建筑面积"])["floor_area_m2"]
+    '建筑面积'
+    >>> suggest(["PARCEL_CD", "ENT_NAME", "AREA_MU", "FLOOR_M2", "FAR", "TOWN", "CATEGORY"])["declared_area"]
+    'AREA_MU'
+    """
+    keys = {f: normalise(f) for f in fields}
+    keys_bare = {f: _strip_units(k) for f, k in keys.items()}
+    taken: set[str] = set()
+    out: dict[str, str] = {}
+    for model_field, (_label, names) in fields_for(target).items():
+        wanted = [normalise(n) for n in names]
+        for name in wanted:
+            hit = next((f for f in fields if f not in taken and (keys[f] == name or keys_bare[f] == name)), None)
+            if hit is not None:
+                out[model_field] = hit
+                taken.add(hit)
+                break
+    return out
+
+
+def resolve(fields: list[str], target: str, override: dict | None, remembered: dict | None = None) -> dict[str, str]:
+    """The mapping to use: suggestions, then what was remembered, then the clerk's edits (None unmaps)."""
+    known = fields_for(target)
+    if remembered:  # a remembered mapping is complete: fields the clerk unmapped stay unmapped
+        mapping = {k: v for k, v in remembered.items() if k in known and v in fields}
+    else:
+        mapping = suggest(fields, target)
+    for layer in (override or {},):
+        errors = []
+        for model_field, source in layer.items():
+            if model_field not in known:
+                errors.append(FieldError(f"mapping.{model_field}", message(
+                    "upload_mapping_unknown_target", field=model_field, choices="、".join(known))))
+            elif source not in (None, "") and source not in fields:
+                errors.append(FieldError(f"mapping.{model_field}", message(
+                    "upload_mapping_unknown_source", field=model_field, source=source, fields="、".join(fields))))
+        if errors:
+            raise InvalidUpload(message("upload_mapping_invalid", summary="；".join(e.message for e in errors)),
+                                errors, code="invalid_mapping", status_code=422)
+        for model_field, source in layer.items():
+            if source in (None, ""):
+                mapping.pop(model_field, None)
+            else:
+                for other in [k for k, v in mapping.items() if v == source and k != model_field]:
+                    mapping.pop(other)
+                mapping[model_field] = source
+    return mapping
+
+
+def missing_required(mapping: dict[str, str], target: str) -> list[str]:
+    return [f for f in REQUIRED[target] if f not in mapping]
+
+
+def describe(target: str) -> list[dict]:
+    """The model fields with their Chinese labels, for the preview's mapping editor."""
+    return [{"field": k, "label": v[0], "required": k in REQUIRED[target]} for k, v in fields_for(target).items()]

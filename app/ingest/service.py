@@ -1,0 +1,190 @@
+"""The staging service shared by the API and the CLI: file on disk → upload record + staged features.
+
+    read (read.py) → CRS (spatial.resolve_crs) → mapping (mapping.py) → validate (validate.py) → store (store.py)
+
+Everything that needs the database happens in one transaction at the end, so
+a refused file leaves nothing behind; the temporary folder is the caller's
+and is removed by it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import shapely
+from pyproj import CRS
+from pyproj.exceptions import CRSError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+import spatial
+
+from ..errors import FieldError, InvalidUpload
+from ..messages import message
+from ..models import Upload, UploadStatus, UploadTarget
+from . import mapping as mapping_mod
+from .read import Limits, RawLayer, bounds_xy, open_upload
+from .store import DbLookup, counts_of, write_staged
+from .validate import Staged, validate
+
+# Lon/lat box of mainland China with islands: a CRS that puts the data outside it is the wrong CRS.
+CHINA_BBOX = (73.0, 3.0, 136.0, 54.0)
+
+Progress = Callable[[str, int, int], None]
+
+
+def _noop(_phase: str, _done: int, _total: int) -> None:
+    return None
+
+
+@dataclass(frozen=True)
+class StageRequest:
+    path: Path
+    filename: str
+    workdir: Path
+    limits: Limits
+    uploader: str = "anonymous"
+    target: str = "parcels"
+    layer: str | None = None
+    crs: str | None = None
+    encoding: str | None = None
+    mapping: dict | None = None
+
+
+def sha256_of(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        while chunk := fh.read(1 << 20):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+@dataclass(frozen=True)
+class CrsDecision:
+    source: int | str  # for spatial.reproject
+    epsg: int | None
+    origin: str  # prj / format / guess / override
+    info: dict
+
+
+def decide_crs(raw: RawLayer, override: str | None) -> CrsDecision:
+    """The layer's CRS: the clerk's override (checked against the coordinates), the .prj, or the guess."""
+    geoms = shapely.from_wkb(raw.wkb, on_invalid="ignore")
+    xs, ys = bounds_xy(geoms)
+    if override:
+        text = override.strip()
+        try:
+            crs = CRS.from_user_input(int(text) if text.isdigit() else text)
+        except CRSError:
+            raise _refuse("upload_crs_unknown_name", code="invalid_crs", field="crs", value=override) from None
+        epsg = crs.to_epsg(min_confidence=70)
+        source: int | str = epsg if epsg is not None else crs.to_wkt()
+        if xs.size and not _plausible(source, xs, ys):
+            guess = spatial.guess_crs(xs, ys)
+            raise _refuse("upload_crs_mismatch", code="crs_mismatch", field="crs", value=override,
+                          guess=guess.explanation_zh)
+        info = {"epsg": epsg, "name": crs.name, "confidence": "high", "confidence_zh": "高",
+                "explanation_zh": message("upload_crs_override", name=crs.name, epsg=epsg or "无")}
+        return CrsDecision(source, epsg, "override", info)
+
+    from_prj = spatial.crs_from_prj(raw.crs_text) if raw.crs_text else None
+    guess = spatial.resolve_crs(raw.crs_text, xs, ys)
+    if guess.axis_swapped:
+        raise _refuse("upload_crs_swapped", code="crs_axis_swapped", field="crs", explanation=guess.explanation_zh)
+    if guess.source is None:
+        raise _refuse("upload_crs_required", code="crs_required", field="crs", status=422,
+                      explanation=guess.explanation_zh)
+    origin = raw.crs_text_source if from_prj is not None and guess == from_prj else "guess"
+    info = guess.to_dict()
+    info["name"] = CRS.from_user_input(guess.source).name
+    if origin == "guess" and raw.crs_text and raw.format == "geojson" and "4326" in str(raw.crs_text):
+        info["explanation_zh"] = message("upload_geojson_not_degrees") + info["explanation_zh"]
+    return CrsDecision(guess.source, guess.epsg, origin, info)
+
+
+def _plausible(source: int | str, xs: np.ndarray, ys: np.ndarray) -> bool:
+    try:
+        lon, lat = spatial.transformer(source, spatial.STORAGE_SRID).transform(xs, ys)
+    except Exception:  # noqa: BLE001 - any PROJ failure means "not this CRS"
+        return False
+    lon, lat = np.asarray(lon), np.asarray(lat)
+    inside = (lon >= CHINA_BBOX[0]) & (lon <= CHINA_BBOX[2]) & (lat >= CHINA_BBOX[1]) & (lat <= CHINA_BBOX[3])
+    return bool(inside.mean() >= 0.95)
+
+
+def _refuse(key: str, *, code: str, field: str, status: int = 400, **values) -> InvalidUpload:
+    text = message(key, **values)
+    return InvalidUpload(text, [FieldError(field, text)], code=code, status_code=status)
+
+
+def remembered_mapping(session: Session, fields: list[str], target: str) -> dict | None:
+    """The mapping last used for a file with exactly these fields (the clerk's edits are remembered)."""
+    signature = "|".join(sorted(fields))
+    row = session.execute(
+        select(Upload.mapping).where(Upload.options["fields_signature"].astext == signature,
+                                     Upload.target == UploadTarget(target), Upload.options["mapping_edited"].astext == "true")
+        .order_by(Upload.created_at.desc()).limit(1)
+    ).scalar_one_or_none()
+    return row
+
+
+def stage(session: Session, req: StageRequest, *, file_sha256: str | None = None, upload_id: uuid.UUID | None = None,
+          progress: Progress = _noop) -> Upload:
+    """Read, check and stage a file; returns the committed upload record (status ``staged``)."""
+    if req.target not in ("parcels", "blocks"):
+        raise _refuse("upload_target_unknown", code="invalid_target", field="target", value=req.target)
+    progress("reading", 0, 0)
+    raw = open_upload(req.path, req.filename, req.workdir, req.limits, layer=req.layer, encoding=req.encoding)
+    progress("reading", raw.count, raw.count)
+    crs = decide_crs(raw, req.crs)
+    sha = file_sha256 or sha256_of(req.path)
+    with session.begin():
+        remembered = remembered_mapping(session, raw.fields, req.target) if not req.mapping else None
+        mapping = mapping_mod.resolve(raw.fields, req.target, req.mapping, remembered)
+        missing = mapping_mod.missing_required(mapping, req.target)
+        if missing:
+            labels = "、".join(mapping_mod.fields_for(req.target)[m][0] for m in missing)
+            text = message("upload_mapping_required", labels=labels, fields="、".join(raw.fields))
+            raise InvalidUpload(text, [FieldError(f"mapping.{m}", text) for m in missing], code="mapping_required",
+                                status_code=422)
+        staged: Staged = validate(raw, crs.source, mapping, DbLookup(session), target=req.target, progress=progress)
+        previous = session.execute(
+            select(Upload.id, Upload.committed_at).where(Upload.file_sha256 == sha,
+                                                         Upload.status == UploadStatus.COMMITTED)
+            .order_by(Upload.committed_at.desc()).limit(1)
+        ).first()
+        counts = counts_of(staged)
+        upload = Upload(
+            id=upload_id or uuid.uuid4(), uploader=req.uploader[:64], filename=req.filename[:255], file_sha256=sha,
+            file_size_bytes=req.path.stat().st_size, target=UploadTarget(req.target), format=raw.format,
+            layer=raw.layer, layers=raw.layers, encoding=raw.encoding, encoding_source=raw.encoding_source,
+            crs_epsg=crs.epsg, crs=crs.info, crs_source=crs.origin, crs_confirmed=crs.origin != "guess",
+            mapping=mapping, counts=counts, status=UploadStatus.STAGED, progress=None,
+            options={
+                "fields": raw.fields,
+                "fields_signature": "|".join(sorted(raw.fields)),
+                "mapping_edited": bool(req.mapping) or bool(remembered),
+                "mapping_remembered": bool(remembered),
+                "samples": raw.samples(),
+                "geometry_type": raw.geometry_type,
+                "area_unit": staged.area_unit,
+                "previous_upload": str(previous[0]) if previous else None,
+            },
+        )
+        existing = session.get(Upload, upload.id)
+        if existing is not None:  # async mode: the record was created before staging began
+            for key in ("filename", "file_sha256", "file_size_bytes", "format", "layer", "layers", "encoding",
+                        "encoding_source", "crs_epsg", "crs", "crs_source", "crs_confirmed", "mapping", "counts",
+                        "status", "progress", "options"):
+                setattr(existing, key, getattr(upload, key))
+            upload = existing
+        else:
+            session.add(upload)
+        session.flush()
+        write_staged(session, upload.id, staged, progress)
+    return upload

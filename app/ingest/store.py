@@ -1,0 +1,329 @@
+"""③ Store: staged features into ``upload_features`` (COPY), and the commit — the whole batch in one transaction.
+
+Bulk path: staged rows carry geometry already in EPSG:4490 and the area / FAR
+that ``spatial`` computed from it, so a commit is one ``INSERT … SELECT`` for
+new features; no ORM object per feature. Replacements (usually few) go
+through the ORM so the ``before_flush`` hook recomputes area and FAR from the
+new geometry with the stored floor areas, and the previous row is copied into
+``feature_history`` first.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Callable
+from decimal import Decimal
+
+import numpy as np
+import orjson
+import shapely
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
+
+import spatial
+
+from ..errors import Conflict, FieldError, InvalidFeatures, NotFound
+from ..messages import message
+from ..models import Parcel, RenewalBlock, Upload, UploadStatus, as_multipolygon
+from .validate import ERROR, REPAIRABLE, Existing, Staged, UnitRef, blocking
+
+COPY_CHUNK = 5000
+TABLES = {"parcels": "parcels", "blocks": "renewal_blocks"}
+PARCEL_VALUE_COLUMNS = ("floor_area_m2", "planned_floor_area_m2", "land_use", "classification", "renewal_mode",
+                        "renewal_type", "status")
+BLOCK_VALUE_COLUMNS = ("name", "stage", "designated_year", "planned_far")
+
+
+class DbLookup:
+    """:class:`app.ingest.validate.Lookup` over the session's current transaction."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def units(self) -> list[UnitRef]:
+        rows = self.session.execute(text("SELECT id, code, name, ST_AsBinary(geom) FROM units ORDER BY id")).all()
+        if not rows:
+            return []
+        geoms = spatial.reproject(shapely.from_wkb([bytes(r[3]) for r in rows]), spatial.STORAGE_SRID,
+                                  spatial.AREA_SRID)
+        return [UnitRef(r[0], r[1], r[2], g) for r, g in zip(rows, geoms)]
+
+    def blocks(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for id_, code, name in self.session.execute(text("SELECT id, code, name FROM renewal_blocks")):
+            out.setdefault(name, id_)
+            out[code] = id_
+        return out
+
+    def enterprises(self, names: set[str], credit_codes: set[str]) -> dict[str, int]:
+        rows = self.session.execute(
+            text("SELECT id, name, credit_code FROM enterprises WHERE name = ANY(:n) OR credit_code = ANY(:c)"),
+            {"n": sorted(names), "c": sorted(credit_codes)},
+        ).all()
+        out: dict[str, int] = {}
+        for id_, name, credit in rows:
+            out.setdefault(name, id_)
+            out[credit] = id_
+        return out
+
+    def existing(self, target: str, codes: list[str]) -> dict[str, Existing]:
+        if target == "parcels":
+            sql = ("SELECT id, code, ST_AsBinary(geom), floor_area_m2, planned_floor_area_m2, land_use, classification,"
+                   " renewal_mode, renewal_type, status, unit_id, block_id, enterprise_id FROM parcels"
+                   " WHERE code = ANY(:codes)")
+            names = ("floor_area_m2", "planned_floor_area_m2", "land_use", "classification", "renewal_mode",
+                     "renewal_type", "status", "unit_id", "block_id", "enterprise_id")
+        else:
+            sql = ("SELECT id, code, ST_AsBinary(geom), name, stage, designated_year, planned_far, unit_id"
+                   " FROM renewal_blocks WHERE code = ANY(:codes)")
+            names = ("name", "stage", "designated_year", "planned_far", "unit_id")
+        rows = self.session.execute(text(sql), {"codes": codes}).all()
+        if not rows:
+            return {}
+        geoms = shapely.from_wkb([bytes(r[2]) for r in rows])
+        out = {}
+        for r, g in zip(rows, geoms):
+            vals = {k: (float(v) if isinstance(v, Decimal) else v) for k, v in zip(names, r[3:]) if v is not None}
+            out[r[1]] = Existing(r[0], g, vals)
+        return out
+
+    def stored_near(self, target: str, bbox_4490: tuple, exclude_codes: list[str]) -> tuple[list[str], np.ndarray]:
+        table = TABLES[target]
+        rows = self.session.execute(
+            text(f"SELECT code, ST_AsBinary(geom) FROM {table} WHERE geom && ST_MakeEnvelope(:a, :b, :c, :d, 4490)"),
+            dict(zip("abcd", bbox_4490)),
+        ).all()
+        skip = set(exclude_codes)
+        rows = [r for r in rows if r[0] not in skip]
+        if not rows:
+            return [], np.array([], dtype=object)
+        return [r[0] for r in rows], shapely.from_wkb([bytes(r[1]) for r in rows])
+
+
+# --- staging ------------------------------------------------------------------
+
+def _num(value: float) -> float | None:
+    return None if value is None or not np.isfinite(value) else round(float(value), 4)
+
+
+def write_staged(session: Session, upload_id: uuid.UUID, staged: Staged,
+                 progress: Callable[[str, int, int], None] | None = None) -> None:
+    """COPY the staged rows into ``upload_features`` (inside the caller's transaction)."""
+    n = len(staged)
+    geom_hex = shapely.to_wkb(staged.geom_4490, hex=True, include_srid=True, output_dimension=2)
+    fix_hex = shapely.to_wkb(staged.repaired_4490, hex=True, include_srid=True, output_dimension=2)
+    raw = session.connection().connection.driver_connection
+    cols = ("upload_id, feature_no, code, geom, repaired_geom, area_mu, repaired_area_mu, far, planned_far, mapped_values,"
+            " attributes, problems, severity, existing_id, unit_id, block_id, enterprise_id")
+    with raw.cursor() as cur, cur.copy(f"COPY upload_features ({cols}) FROM STDIN") as copy:
+        for start in range(0, n, COPY_CHUNK):
+            for i in range(start, min(start + COPY_CHUNK, n)):
+                values = staged.values[i]
+                if staged.unchanged[i]:
+                    values = {**values, "unchanged": True}
+                copy.write_row((
+                    upload_id, i + 1, staged.codes[i], _srid(geom_hex[i]), _srid(fix_hex[i]),
+                    _num(staged.area_mu[i]), _num(staged.repaired_area_mu[i]),
+                    _num(staged.far[i]), _num(staged.planned_far[i]),
+                    orjson.dumps(values).decode(), orjson.dumps(staged.attributes[i]).decode(),
+                    orjson.dumps(staged.problems[i]).decode(), staged.severity[i], staged.existing_id[i],
+                    staged.unit_id[i], staged.block_id[i], staged.enterprise_id[i],
+                ))
+            if progress:
+                progress("saving", min(start + COPY_CHUNK, n), n)
+
+
+def _srid(hex_wkb: str | None) -> str | None:
+    return hex_wkb  # EWKB hex carries SRID 4490 already (include_srid); PostGIS reads it as is
+
+
+def counts_of(staged: Staged) -> dict:
+    sev = staged.severity
+    existing = np.array([e is not None for e in staged.existing_id], dtype=bool)
+    repairable = sum(1 for ps in staged.problems if any(p["code"] in REPAIRABLE and p.get("repairable") for p in ps))
+    blocking_features = sum(1 for ps in staged.problems if blocking(ps, accepted_repair=True))
+    area = np.where(np.isfinite(staged.area_mu), staged.area_mu, staged.repaired_area_mu)
+    return {
+        "features": len(staged),
+        "ok": int((sev == "ok").sum()),
+        "warnings": int((sev == "warning").sum()),
+        "errors": int((sev == ERROR).sum()),
+        "repairable": int(repairable),
+        "errors_after_repair": int(blocking_features),
+        "problems": int(sum(1 for ps in staged.problems for p in ps if p["severity"] != "info")),
+        "new": int((~existing).sum()),
+        "existing": int(existing.sum()),
+        "unchanged": int(staged.unchanged.sum()),
+        "area_mu": round(float(np.nansum(area)), 2),
+    }
+
+
+# --- reading back ---------------------------------------------------------------
+
+def get_upload(session: Session, upload_id: uuid.UUID, *, lock: bool = False) -> Upload:
+    stmt = select(Upload).where(Upload.id == upload_id)
+    if lock:
+        stmt = stmt.with_for_update()
+    upload = session.scalars(stmt).one_or_none()
+    if upload is None:
+        raise NotFound(message("not_found", what=f"上传记录 {upload_id}"))
+    return upload
+
+
+def problems_json(session: Session, upload_id: uuid.UUID, *, limit: int | None = None) -> bytes:
+    """Every problem of every feature (JSON array, in feature order), built in PostgreSQL."""
+    rows = session.execute(text(
+        "SELECT coalesce(jsonb_agg(p ORDER BY f.feature_no, o), '[]'::jsonb)::text FROM ("
+        " SELECT feature_no, problems FROM upload_features WHERE upload_id = :id AND problems <> '[]'::jsonb"
+        " ORDER BY feature_no LIMIT :lim) f, jsonb_array_elements(f.problems) WITH ORDINALITY AS x(p, o)"),
+        {"id": upload_id, "lim": limit},
+    ).scalar_one()
+    return rows.encode()
+
+
+def features_geojson(session: Session, upload_id: uuid.UUID, *, limit: int, offset: int,
+                     severity: str | None = None) -> tuple[bytes, int]:
+    """Staged features as a GeoJSON FeatureCollection's ``features`` (EPSG:4490 lon/lat), built in SQL."""
+    where = "upload_id = :id" + (" AND severity = :sev" if severity else "")
+    sql = text(
+        "SELECT coalesce(json_agg(json_build_object("
+        " 'type', 'Feature', 'id', feature_no,"
+        " 'geometry', ST_AsGeoJSON(ST_ForcePolygonCCW(coalesce(geom, repaired_geom)), 7)::json,"
+        " 'properties', json_build_object('feature', feature_no, 'code', code, 'severity', severity,"
+        "   'area_mu', coalesce(area_mu, repaired_area_mu), 'far', far, 'planned_far', planned_far,"
+        "   'existing', existing_id IS NOT NULL, 'repairable', repaired_geom IS NOT NULL,"
+        "   'values', mapped_values, 'problems', problems)) ORDER BY feature_no), '[]'::json)::text"
+        f" FROM (SELECT * FROM upload_features WHERE {where} ORDER BY feature_no LIMIT :lim OFFSET :off) f"
+    )
+    params = {"id": upload_id, "lim": limit, "off": offset, "sev": severity}
+    body = session.execute(sql, params).scalar_one()
+    matched = session.execute(text(f"SELECT count(*) FROM upload_features WHERE {where}"), params).scalar_one()
+    return body.encode(), int(matched)
+
+
+# --- commit -----------------------------------------------------------------
+
+def commit_upload(session: Session, upload_id: uuid.UUID, *, on_existing: str = "keep",
+                  accept_repairs: bool | list[int] = False, confirm_crs: bool = False) -> dict:
+    """Write every staged feature in one transaction, or nothing (an error rolls all of it back)."""
+    with session.begin():
+        upload = get_upload(session, upload_id, lock=True)
+        if upload.status == UploadStatus.COMMITTED:
+            raise Conflict(message("upload_already_committed", when=_when(upload.committed_at)),
+                           [FieldError("id", message("upload_already_committed", when=_when(upload.committed_at)))])
+        if upload.status != UploadStatus.STAGED:
+            raise Conflict(message("upload_not_staged", status=upload.status.value))
+        if upload.crs_source == "guess" and not (confirm_crs or upload.crs_confirmed):
+            text_ = message("upload_crs_unconfirmed", epsg=upload.crs_epsg, explanation=(upload.crs or {}).get(
+                "explanation_zh", ""))
+            raise Conflict(text_, [FieldError("confirm_crs", text_)])
+        accepted_all = accept_repairs is True
+        accepted = [] if isinstance(accept_repairs, bool) else sorted({int(x) for x in accept_repairs})
+        accepted_set = set(accepted)
+
+        rows = session.execute(text(
+            "SELECT feature_no, code, problems FROM upload_features"
+            " WHERE upload_id = :id AND severity = 'error' ORDER BY feature_no"), {"id": upload_id}).all()
+        still: list[FieldError] = []
+        for no, code, problems in rows:
+            for p in blocking(problems, accepted_all or no in accepted_set):
+                still.append(FieldError(p.get("field"), p["message"], no))
+        if still:
+            first = still[0]
+            detail = message("upload_blocked", count=len({e.feature for e in still}), problems=len(still),
+                             first=f"第 {first.feature} 个要素：{first.message}")
+            raise InvalidFeatures(detail, still[:500])
+
+        table = TABLES[upload.target.value]
+        # Codes may have been stored by someone else since staging: look again, inside this transaction.
+        session.execute(text(
+            f"UPDATE upload_features f SET existing_id = t.id FROM {table} t"
+            " WHERE f.upload_id = :id AND t.code = f.code AND f.existing_id IS DISTINCT FROM t.id"), {"id": upload_id})
+        params = {"id": upload_id, "all": accepted_all, "acc": accepted}
+        use_fix = "(f.repaired_geom IS NOT NULL AND (:all OR f.feature_no = ANY(:acc)))"
+        if upload.target.value == "parcels":
+            inserted = session.execute(text(
+                "INSERT INTO parcels (code, unit_id, block_id, enterprise_id, geom, land_area_mu, floor_area_m2,"
+                " planned_floor_area_m2, far, planned_far, land_use, classification, renewal_mode, renewal_type,"
+                " status)"
+                f" SELECT f.code, f.unit_id, f.block_id, f.enterprise_id,"
+                f" CASE WHEN {use_fix} THEN f.repaired_geom ELSE f.geom END,"
+                f" CASE WHEN {use_fix} THEN f.repaired_area_mu ELSE f.area_mu END,"
+                " (f.mapped_values->>'floor_area_m2')::numeric, (f.mapped_values->>'planned_floor_area_m2')::numeric,"
+                " f.far, f.planned_far, f.mapped_values->>'land_use', f.mapped_values->>'classification',"
+                " f.mapped_values->>'renewal_mode', f.mapped_values->>'renewal_type', coalesce(f.mapped_values->>'status', 'not_started')"
+                " FROM upload_features f WHERE f.upload_id = :id AND f.existing_id IS NULL ORDER BY f.feature_no"),
+                params).rowcount
+        else:
+            inserted = session.execute(text(
+                "INSERT INTO renewal_blocks (code, name, unit_id, geom, area_mu, stage, review_status,"
+                " designated_year, planned_far)"
+                f" SELECT f.code, f.mapped_values->>'name', f.unit_id,"
+                f" CASE WHEN {use_fix} THEN f.repaired_geom ELSE f.geom END,"
+                f" CASE WHEN {use_fix} THEN f.repaired_area_mu ELSE f.area_mu END,"
+                " coalesce(f.mapped_values->>'stage', 'planned'), 'draft', (f.mapped_values->>'designated_year')::int,"
+                " (f.mapped_values->>'planned_far')::numeric"
+                " FROM upload_features f WHERE f.upload_id = :id AND f.existing_id IS NULL ORDER BY f.feature_no"),
+                params).rowcount
+
+        existing = session.execute(text(
+            "SELECT feature_no, existing_id, (f.mapped_values->>'unchanged')::boolean IS TRUE, f.mapped_values, unit_id, block_id,"
+            " enterprise_id, ST_AsBinary(CASE WHEN " + use_fix + " THEN repaired_geom ELSE geom END)"
+            " FROM upload_features f WHERE f.upload_id = :id AND f.existing_id IS NOT NULL ORDER BY feature_no"),
+            params).all()
+        unchanged = sum(1 for r in existing if r[2])
+        replaced = 0
+        kept = 0
+        if on_existing == "replace":
+            replaced = _replace(session, upload, [r for r in existing if not r[2]])
+        else:
+            kept = len(existing) - unchanged
+        outcome = {"inserted": int(inserted), "replaced": replaced, "kept": kept, "unchanged": unchanged,
+                   "on_existing": on_existing, "accepted_repairs": "all" if accepted_all else accepted}
+        upload.status = UploadStatus.COMMITTED
+        upload.committed_at = dt.datetime.now(dt.timezone.utc)
+        upload.outcome = outcome
+        upload.options = {**(upload.options or {}), "on_existing": on_existing,
+                          "accept_repairs": "all" if accepted_all else accepted}
+        if confirm_crs:
+            upload.crs_confirmed = True
+    return outcome
+
+
+def _replace(session: Session, upload: Upload, rows) -> int:
+    """Replace stored features through the ORM (areas/FAR recomputed on flush), history first."""
+    if not rows:
+        return 0
+    table = TABLES[upload.target.value]
+    ids = [r[1] for r in rows]
+    session.execute(text(
+        "INSERT INTO feature_history (layer, feature_id, code, upload_id, geom, area_mu, attributes)"
+        f" SELECT :layer, t.id, t.code, :upload, t.geom, t.{'land_area_mu' if table == 'parcels' else 'area_mu'},"
+        f" to_jsonb(t) - 'geom' FROM {table} t WHERE t.id = ANY(:ids)"),
+        {"layer": table, "upload": upload.id, "ids": ids})
+    model = Parcel if table == "parcels" else RenewalBlock
+    objs = {o.id: o for o in session.scalars(select(model).where(model.id.in_(ids)))}
+    mapped = set((upload.mapping or {}).keys())
+    for _no, fid, _same, values, unit_id, block_id, enterprise_id, wkb in rows:
+        obj = objs[fid]
+        obj.set_geometry(as_multipolygon(shapely.from_wkb(bytes(wkb))))
+        obj.unit_id = unit_id or obj.unit_id
+        if table == "parcels":
+            for col in PARCEL_VALUE_COLUMNS:
+                if col in mapped:
+                    setattr(obj, col, values.get(col) if col != "status" else values.get(col, obj.status))
+            if "block" in mapped:
+                obj.block_id = block_id
+            if "enterprise" in mapped or "credit_code" in mapped:
+                obj.enterprise_id = enterprise_id
+        else:
+            for col in BLOCK_VALUE_COLUMNS:
+                if col in mapped and values.get(col) is not None:
+                    setattr(obj, col, values.get(col))
+    session.flush()
+    return len(rows)
+
+
+def _when(value: dt.datetime | None) -> str:
+    return value.astimezone(dt.timezone(dt.timedelta(hours=8))).strftime("%Y-%m-%d %H:%M") if value else "此前"

@@ -1,0 +1,564 @@
+"""② Validate: every feature of a layer checked at once, every problem reported (not the first).
+
+Vectorised over shapely 2 arrays: one reprojection per CRS, validity through
+``spatial.problems_of_many`` (clean shapes cost no Python), overlaps within the
+file and with stored features through one ``spatial.overlapping_pairs`` pass
+(STRtree), units by an STRtree point-in-polygon query. What the database knows
+(units, blocks, enterprises, stored features) comes in through a
+:class:`Lookup`, so this module stays free of SQL.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import numpy as np
+import shapely
+from shapely import STRtree
+
+import spatial
+from spatial.plausibility import MAX_PLAUSIBLE_FAR, area_mismatch, area_unit_of, far_out_of_range
+
+from ..enums import Classification, ParcelStatus, RenewalMode, RenewalType, Stage
+from ..errors import FieldError, InvalidUpload
+from ..messages import message
+from .mapping import NUMERIC, fields_for
+from .read import RawLayer
+
+ERROR = "error"
+WARNING = "warning"
+INFO = "info"
+# A parcel whose point lies this close outside every unit boundary is given the nearest unit:
+# the demo unit boundaries are schematic and real ones are digitised at another scale.
+UNIT_SNAP_M = 500.0
+GEOM_EQUAL_TOLERANCE_DEG = 1e-9  # ~0.1 mm: "the same geometry" when a file is imported twice
+# Problems that the clerk clears by accepting the repaired geometry offered in the report.
+REPAIRABLE = {"invalid_geometry", "wrong_geometry_type"}
+ENUMS = {"classification": Classification, "renewal_mode": RenewalMode, "renewal_type": RenewalType,
+         "status": ParcelStatus, "stage": Stage}
+# Parcel columns compared to decide that a re-imported feature is unchanged.
+COMPARED = ("floor_area_m2", "planned_floor_area_m2", "land_use", "classification", "renewal_mode", "renewal_type",
+            "status", "unit_id", "block_id", "enterprise_id", "name", "stage", "designated_year", "planned_far")
+
+
+@dataclass(frozen=True)
+class UnitRef:
+    id: int
+    code: str
+    name: str
+    geom_4549: object
+
+
+@dataclass(frozen=True)
+class Existing:
+    """A stored feature with the same code: its id, geometry (EPSG:4490) and comparable columns."""
+
+    id: int
+    geom_4490: object
+    values: dict
+
+
+class Lookup(Protocol):
+    """What validation needs from the database (implemented in store.py)."""
+
+    def units(self) -> list[UnitRef]: ...
+    def blocks(self) -> dict[str, int]: ...  # code and name -> id
+    def enterprises(self, names: set[str], credit_codes: set[str]) -> dict[str, int]: ...
+    def existing(self, target: str, codes: list[str]) -> dict[str, Existing]: ...
+    def stored_near(self, target: str, bbox_4490: tuple, exclude_codes: list[str]) -> tuple[list[str], np.ndarray]: ...
+
+
+@dataclass
+class Staged:
+    """The validated layer, column-wise; ``problems[i]`` lists feature i's problems as JSON-ready dicts."""
+
+    target: str
+    feature_no: np.ndarray
+    codes: list[str | None]
+    geom_4490: np.ndarray
+    repaired_4490: np.ndarray
+    area_mu: np.ndarray
+    repaired_area_mu: np.ndarray
+    far: np.ndarray
+    planned_far: np.ndarray
+    values: list[dict]
+    attributes: list[dict]
+    problems: list[list[dict]]
+    severity: np.ndarray
+    existing_id: list[int | None]
+    unchanged: np.ndarray
+    unit_id: list[int | None]
+    block_id: list[int | None]
+    enterprise_id: list[int | None]
+    area_unit: str | None = None
+    counts: dict = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.feature_no)
+
+
+Progress = Callable[[str, int, int], None]
+
+
+def _noop(_phase: str, _done: int, _total: int) -> None:
+    return None
+
+
+# --- value conversion -------------------------------------------------------
+
+def _text(value) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, (float, np.floating)):
+        if math.isnan(value):
+            return None
+        return str(int(value)) if float(value).is_integer() else str(value)
+    if isinstance(value, (int, np.integer)):
+        return str(int(value))
+    text = str(value).strip()
+    return text or None
+
+
+def _number(value) -> tuple[float | None, bool]:
+    """(value, ok): empty → (None, True); text that is no number → (None, False)."""
+    if value is None:
+        return None, True
+    if isinstance(value, (int, float, np.integer, np.floating)):
+        v = float(value)
+        return (None, True) if math.isnan(v) else (v, True)
+    text = str(value).strip().replace(",", "").replace("，", "")
+    if not text:
+        return None, True
+    try:
+        v = float(text)
+    except ValueError:
+        return None, False
+    return (None, True) if math.isnan(v) else (v, True)
+
+
+def _enum_lookup(cls) -> dict[str, str]:
+    out = {}
+    for member in cls:
+        out[member.value] = member.value
+        out[member.label] = member.value
+    return out
+
+
+_ENUM_LOOKUPS = {k: _enum_lookup(v) for k, v in ENUMS.items()}
+
+
+def _column(raw: RawLayer, name: str) -> np.ndarray:
+    return raw.columns[raw.fields.index(name)]
+
+
+# --- the check ----------------------------------------------------------------
+
+def validate(
+    raw: RawLayer,
+    crs_source: int | str,
+    mapping: dict[str, str],
+    lookup: Lookup,
+    *,
+    target: str = "parcels",
+    progress: Progress = _noop,
+) -> Staged:
+    """Check every feature; return the staged layer with its per-feature problems."""
+    n = raw.count
+    nos = np.arange(1, n + 1)
+    progress("checking", 0, n)
+    geoms = shapely.from_wkb(raw.wkb, on_invalid="ignore")
+    if shapely.has_z(geoms).any():
+        geoms = shapely.force_2d(geoms)
+    present = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    g4549 = np.full(n, None, dtype=object)
+    g4490 = np.full(n, None, dtype=object)
+    if present.any():
+        g4490[present] = spatial.reproject(geoms[present], crs_source, spatial.STORAGE_SRID)
+        g4549[present] = spatial.reproject(g4490[present], spatial.STORAGE_SRID, spatial.AREA_SRID)
+    problems: list[list[dict]] = [[] for _ in range(n)]
+
+    # geometry: null / empty / type / validity, with the repaired shape offered
+    repaired_4549 = np.full(n, None, dtype=object)
+    use = g4549.copy()
+    for p in spatial.problems_of_many(g4549, ids=nos.tolist()):
+        i = p.feature_ids[0] - 1
+        entry = {"code": p.code, "severity": p.severity, "message": p.message_zh}
+        if p.code in REPAIRABLE:
+            fixed = p.repaired if p.repaired is not None and not p.repaired.is_empty else None
+            repaired_4549[i] = fixed
+            use[i] = fixed
+            entry["repairable"] = fixed is not None
+            if fixed is not None:
+                entry["message"] += "；" + message("upload_repair_offer")
+            entry["values"] = {k: v for k, v in p.values.items() if k != "reason"}
+        if p.code in ("null_geometry", "empty_geometry"):
+            use[i] = None
+        problems[i].append(entry)
+    use[~shapely.is_missing(use)] = _multi(use[~shapely.is_missing(use)])
+    ok = ~shapely.is_missing(use)
+    progress("checking", n // 4, n)
+
+    area_m2 = np.full(n, np.nan)
+    area_m2[ok] = shapely.area(use[ok])
+    area_mu = area_m2 / spatial.M2_PER_MU
+    valid_area_mu = area_mu.copy()
+    valid_area_mu[~shapely.is_missing(repaired_4549)] = np.nan
+    repaired_area_mu = np.where(~shapely.is_missing(repaired_4549), area_mu, np.nan)
+    repaired_4490 = np.full(n, None, dtype=object)
+    has_fix = ~shapely.is_missing(repaired_4549)
+    if has_fix.any():
+        repaired_4490[has_fix] = spatial.reproject(_multi(repaired_4549[has_fix]), spatial.AREA_SRID,
+                                                   spatial.STORAGE_SRID)
+
+    points_4549 = np.full(n, None, dtype=object)
+    points_4549[ok] = shapely.point_on_surface(use[ok])
+    lonlat = np.full((n, 2), np.nan)
+    if ok.any():
+        pts = spatial.reproject(points_4549[ok], spatial.AREA_SRID, spatial.STORAGE_SRID)
+        lonlat[ok, 0] = shapely.get_x(pts)
+        lonlat[ok, 1] = shapely.get_y(pts)
+
+    # mapped values
+    values: list[dict] = [{} for _ in range(n)]
+    codes: list[str | None] = [None] * n
+    if "code" in mapping:
+        codes = [_text(v) for v in _column(raw, mapping["code"])]
+    numeric: dict[str, np.ndarray] = {}
+    for model_field, source in mapping.items():
+        col = _column(raw, source)
+        label = fields_for(target)[model_field][0]
+        if model_field == "code":
+            continue
+        if model_field in NUMERIC:
+            arr = np.full(n, np.nan)
+            for i, v in enumerate(col):
+                num, good = _number(v)
+                if not good:
+                    problems[i].append({"code": "bad_number", "severity": ERROR, "field": source,
+                                        "message": message("upload_bad_number", field=source, label=label, value=v)})
+                elif num is not None:
+                    arr[i] = num
+            numeric[model_field] = arr
+            continue
+        texts = [_text(v) for v in col]
+        if model_field in _ENUM_LOOKUPS:
+            table = _ENUM_LOOKUPS[model_field]
+            cls = ENUMS[model_field]
+            choices = "、".join(m.label for m in cls)
+            for i, t in enumerate(texts):
+                if t is None:
+                    continue
+                code = table.get(t)
+                if code is None:
+                    problems[i].append({"code": "bad_value", "severity": ERROR, "field": source, "message": message(
+                        "upload_bad_choice", field=source, label=label, value=t, choices=choices)})
+                else:
+                    values[i][model_field] = code
+        else:
+            for i, t in enumerate(texts):
+                if t is not None:
+                    values[i][model_field] = t
+    for model_field in ("floor_area_m2", "planned_floor_area_m2"):
+        if model_field in numeric:
+            arr = numeric[model_field]
+            negative = np.flatnonzero(arr < 0)
+            for i in negative:
+                problems[i].append({"code": "bad_number", "severity": ERROR, "field": mapping[model_field],
+                                    "message": message("upload_negative", field=mapping[model_field], value=arr[i])})
+            for i in np.flatnonzero(np.isfinite(arr) & (arr >= 0)):
+                values[i][model_field] = round(float(arr[i]), 2)
+    if "designated_year" in numeric:
+        for i in np.flatnonzero(np.isfinite(numeric["designated_year"])):
+            values[i]["designated_year"] = int(numeric["designated_year"][i])
+    if "planned_far" in numeric:
+        for i in np.flatnonzero(np.isfinite(numeric["planned_far"])):
+            values[i]["planned_far"] = round(float(numeric["planned_far"][i]), 2)
+    progress("checking", n // 2, n)
+
+    # codes: missing, duplicated inside the file
+    code_arr = np.array([c if c is not None else "" for c in codes], dtype=object)
+    what = "宗地编号" if target == "parcels" else "区块编号"
+    for i in np.flatnonzero(code_arr == ""):
+        problems[i].append({"code": "code_missing", "severity": ERROR, "field": mapping.get("code"),
+                            "message": message("upload_code_missing", what=what)})
+    for i in np.flatnonzero(np.array([len(c) > 64 for c in code_arr], dtype=bool)):
+        problems[i].append({"code": "code_too_long", "severity": ERROR, "field": mapping.get("code"),
+                            "message": message("upload_code_too_long", what=what, length=len(code_arr[i]))})
+    filled = np.flatnonzero(code_arr != "")
+    if filled.size:
+        uniq, inverse, counts = np.unique(code_arr[filled].astype(str), return_inverse=True, return_counts=True)
+        for u in np.flatnonzero(counts > 1):
+            members = filled[inverse == u]
+            for i in members:
+                others = [int(j) + 1 for j in members if j != i]
+                problems[i].append({"code": "duplicate_code", "severity": ERROR, "field": mapping.get("code"),
+                                    "other_features": others, "message": message(
+                                        "upload_duplicate_code", what=what, code=uniq[u],
+                                        others="、".join(f"第 {k} 个" for k in others[:10]))})
+
+    # where it lies: the unit containing its point, or the nearest within UNIT_SNAP_M, else outside Tongxiang
+    units = lookup.units()
+    if not units:
+        raise InvalidUpload(message("upload_no_units"), [FieldError(None, message("upload_no_units"))],
+                            code="no_units", status_code=409)
+    unit_id: list[int | None] = [None] * n
+    located = np.full(n, -1)
+    unit_tree = STRtree(np.array([u.geom_4549 for u in units], dtype=object))
+    idx_ok = np.flatnonzero(ok & np.isfinite(lonlat[:, 0]))
+    if idx_ok.size:
+        pi, ui = unit_tree.query(points_4549[idx_ok], predicate="within")
+        located[idx_ok[pi]] = ui
+        lost = idx_ok[located[idx_ok] < 0]
+        if lost.size:
+            pi, ui = unit_tree.query_nearest(points_4549[lost], max_distance=UNIT_SNAP_M, all_matches=False)
+            located[lost[pi]] = ui
+            near = set(lost[pi].tolist())
+            for i in lost:
+                if i in near:
+                    problems[i].append({"code": "unit_by_nearest", "severity": WARNING, "message": message(
+                        "upload_unit_nearest", unit=units[located[i]].name, meters=int(UNIT_SNAP_M))})
+                else:
+                    problems[i].append({"code": "outside_tongxiang", "severity": ERROR, "message": message(
+                        "upload_outside", lon=lonlat[i, 0], lat=lonlat[i, 1])})
+    bad_coords = ok & ~np.isfinite(lonlat[:, 0])
+    for i in np.flatnonzero(bad_coords):
+        problems[i].append({"code": "outside_tongxiang", "severity": ERROR, "message": message("upload_outside_crs")})
+    for i in np.flatnonzero(located >= 0):
+        unit_id[i] = units[located[i]].id
+    if "unit" in mapping:
+        _units_from_field(values, problems, units, unit_id, located, mapping["unit"])
+
+    # block and enterprise references
+    block_id: list[int | None] = [None] * n
+    enterprise_id: list[int | None] = [None] * n
+    if target == "parcels":
+        if "block" in mapping:
+            blocks = lookup.blocks()
+            for i, v in enumerate(values):
+                ref = v.get("block")
+                if ref is None:
+                    continue
+                if ref in blocks:
+                    block_id[i] = blocks[ref]
+                else:
+                    problems[i].append({"code": "unknown_block", "severity": ERROR, "field": mapping["block"],
+                                        "message": message("upload_unknown_block", value=ref)})
+        if "enterprise" in mapping or "credit_code" in mapping:
+            names = {v["enterprise"] for v in values if "enterprise" in v}
+            credit = {v["credit_code"] for v in values if "credit_code" in v}
+            known = lookup.enterprises(names, credit)
+            for i, v in enumerate(values):
+                key = v.get("credit_code") if v.get("credit_code") in known else v.get("enterprise")
+                if key is None:
+                    continue
+                if key in known:
+                    enterprise_id[i] = known[key]
+                else:
+                    problems[i].append({"code": "enterprise_unknown", "severity": WARNING,
+                                        "field": mapping.get("enterprise") or mapping.get("credit_code"),
+                                        "message": message("upload_enterprise_unknown", value=key)})
+    progress("checking", 3 * n // 4, n)
+
+    # figures: FAR through spatial, declared area / FAR against the computed ones
+    far = np.full(n, np.nan)
+    planned_far = np.full(n, np.nan)
+    if target == "parcels":
+        for model_field, out in (("floor_area_m2", far), ("planned_floor_area_m2", planned_far)):
+            for i, v in enumerate(values):
+                if model_field in v and np.isfinite(area_m2[i]):
+                    ratio = spatial.floor_area_ratio(v[model_field], float(area_m2[i]))
+                    if ratio is not None:
+                        out[i] = ratio
+        for arr, label in ((far, "现状容积率"), (planned_far, "规划容积率")):
+            for i in np.flatnonzero(far_out_of_range(arr)):
+                problems[i].append({"code": "far_out_of_range", "severity": ERROR, "message": message(
+                    "upload_far_range", label=label, far=arr[i], max=MAX_PLAUSIBLE_FAR, area_mu=area_mu[i])})
+        if "declared_far" in numeric:
+            declared = numeric["declared_far"]
+            with np.errstate(invalid="ignore"):
+                off = np.isfinite(declared) & np.isfinite(far) & (np.abs(np.round(declared, 2) - np.round(far, 2)) > 0.01)
+            for i in np.flatnonzero(off):
+                problems[i].append({"code": "far_mismatch", "severity": WARNING, "field": mapping["declared_far"],
+                                    "message": message("upload_far_mismatch", field=mapping["declared_far"],
+                                                       declared=declared[i], computed=far[i])})
+    area_unit = None
+    if "declared_area" in numeric:
+        declared = numeric["declared_area"]
+        source = mapping["declared_area"]
+        area_unit = _area_unit_hint(source) or area_unit_of(declared, area_m2) or "m2"
+        computed = area_mu if area_unit == "mu" else area_m2
+        unit_zh = "亩" if area_unit == "mu" else "平方米"
+        for i in np.flatnonzero(area_mismatch(declared, computed)):
+            problems[i].append({"code": "area_mismatch", "severity": WARNING, "field": source, "message": message(
+                "upload_area_mismatch", field=source, declared=declared[i], computed=computed[i], unit=unit_zh,
+                pct=abs(declared[i] - computed[i]) / computed[i] * 100)})
+
+    # stored features: same code (keep / replace, or unchanged), overlaps beyond tolerance
+    code_list = [c for c in codes if c]
+    existing = lookup.existing(target, code_list) if code_list else {}
+    existing_id: list[int | None] = [None] * n
+    unchanged = np.zeros(n, dtype=bool)
+    for i, c in enumerate(codes):
+        if c is None or c not in existing:
+            continue
+        e = existing[c]
+        existing_id[i] = e.id
+        same_geom = g4490[i] is not None and e.geom_4490 is not None and bool(
+            shapely.equals_exact(_multi(np.array([g4490[i]], dtype=object))[0], e.geom_4490,
+                                 tolerance=GEOM_EQUAL_TOLERANCE_DEG))
+        mine = _comparable(values[i], unit_id[i], block_id[i], enterprise_id[i])
+        # only what the file says is compared: unmapped columns keep their stored values on replace
+        same = same_geom and all(mine[k] == e.values.get(k) for k in mine)
+        unchanged[i] = same
+        problems[i].append({"code": "unchanged" if same else "existing_code", "severity": INFO,
+                            "message": message("upload_unchanged" if same else "upload_existing", what=what, code=c)})
+    _overlaps(lookup, target, use, ok, codes, problems)
+    progress("checking", n, n)
+
+    for i in range(n):
+        for p in problems[i]:
+            p.setdefault("feature", i + 1)
+            if codes[i]:
+                p.setdefault("feature_code", codes[i])
+            if "location" not in p and np.isfinite(lonlat[i, 0]):
+                p["location"] = [round(float(lonlat[i, 0]), 7), round(float(lonlat[i, 1]), 7)]
+    severity = np.array([_worst(ps) for ps in problems], dtype=object)
+    attributes = [
+        {name: _json_value(col[i]) for name, col in zip(raw.fields, raw.columns)} for i in range(n)
+    ]
+    for i in range(n):
+        if unit_id[i] is not None:
+            values[i]["unit_id"] = unit_id[i]
+    return Staged(
+        target=target, feature_no=nos, codes=codes, geom_4490=_multi_or_none(g4490), repaired_4490=repaired_4490,
+        area_mu=valid_area_mu, repaired_area_mu=repaired_area_mu, far=far, planned_far=planned_far, values=values,
+        attributes=attributes, problems=problems, severity=severity, existing_id=existing_id, unchanged=unchanged,
+        unit_id=unit_id, block_id=block_id, enterprise_id=enterprise_id, area_unit=area_unit,
+    )
+
+
+def _comparable(v: dict, unit_id, block_id, enterprise_id) -> dict:
+    out = {k: v[k] for k in COMPARED if k in v}
+    out.update({"unit_id": unit_id, "block_id": block_id, "enterprise_id": enterprise_id})
+    return {k: val for k, val in out.items() if val is not None}
+
+
+def _area_unit_hint(source: str) -> str | None:
+    low = source.lower()
+    if "亩" in source or low.endswith("mu") or low.endswith("_m") and "m2" not in low:
+        return "mu"
+    if "平方米" in source or "㎡" in source or "m2" in low:
+        return "m2"
+    return None
+
+
+def _units_from_field(values, problems, units: list[UnitRef], unit_id, located, source: str) -> None:
+    by_key: dict[str, UnitRef] = {}
+    for u in units:
+        by_key[u.code] = u
+        by_key[u.name] = u
+
+    def find(text: str) -> UnitRef | None:
+        if text in by_key:
+            return by_key[text]
+        hits = [u for u in units if text in u.name or u.name in text]
+        return hits[0] if len(hits) == 1 else None
+
+    cache: dict[str, UnitRef | None] = {}
+    for i, v in enumerate(values):
+        text = v.get("unit")
+        if text is None:
+            continue
+        if text not in cache:
+            cache[text] = find(text)
+        u = cache[text]
+        if u is None:
+            problems[i].append({"code": "unknown_unit", "severity": ERROR, "field": source,
+                                "message": message("upload_unknown_unit", value=text)})
+            continue
+        if located[i] >= 0 and units[located[i]].id != u.id:
+            problems[i].append({"code": "unit_mismatch", "severity": WARNING, "field": source, "message": message(
+                "upload_unit_mismatch", value=text, unit=units[located[i]].name)})
+        unit_id[i] = u.id
+
+
+def _overlaps(lookup: Lookup, target: str, use: np.ndarray, ok: np.ndarray, codes, problems) -> None:
+    """Overlaps beyond spatial's tolerance, inside the file and with stored features, in one STRtree pass."""
+    idx = np.flatnonzero(ok)
+    if idx.size == 0:
+        return
+    mine = use[idx]
+    b = shapely.total_bounds(mine)
+    lo = spatial.reproject(shapely.points([b[0], b[2]], [b[1], b[3]]), spatial.AREA_SRID, spatial.STORAGE_SRID)
+    bbox = (float(lo[0].x), float(lo[0].y), float(lo[1].x), float(lo[1].y))
+    stored_codes, stored_4490 = lookup.stored_near(target, bbox, [c for c in codes if c])
+    stored_4549 = (spatial.reproject(stored_4490, spatial.STORAGE_SRID, spatial.AREA_SRID)
+                   if len(stored_4490) else np.array([], dtype=object))
+    allg = np.concatenate([mine, stored_4549]) if len(stored_4549) else mine
+    valid = shapely.is_valid(allg)
+    keep = np.flatnonzero(valid)
+    left, right, area = spatial.overlapping_pairs(allg[keep])
+    left, right = keep[left], keep[right]
+    n_mine = len(mine)
+    what = "宗地" if target == "parcels" else "区块"
+    for a, c, m2 in zip(left.tolist(), right.tolist(), area.tolist()):
+        i = int(idx[a])
+        mu = m2 / spatial.M2_PER_MU
+        if c < n_mine:
+            j = int(idx[c])
+            for x, y in ((i, j), (j, i)):
+                problems[x].append({"code": "overlap_in_file", "severity": ERROR, "other_features": [y + 1],
+                                    "message": message("upload_overlap_file", other=y + 1,
+                                                       other_code=codes[y] or "无编号", m2=m2, mu=mu)})
+        else:
+            problems[i].append({"code": "overlap_stored", "severity": ERROR, "message": message(
+                "upload_overlap_stored", what=what, code=stored_codes[c - n_mine], m2=m2, mu=mu)})
+
+
+def _multi(geoms: np.ndarray) -> np.ndarray:
+    """Polygons as one-part MultiPolygons (the column type); MultiPolygons unchanged."""
+    geoms = np.asarray(geoms, dtype=object)
+    out = geoms.copy()
+    poly = shapely.get_type_id(geoms) == 3
+    if poly.any():
+        out[poly] = shapely.multipolygons(geoms[poly].reshape(-1, 1)) if poly.sum() else out[poly]
+    return out
+
+
+def _multi_or_none(geoms: np.ndarray) -> np.ndarray:
+    """Polygonal geometries as MultiPolygons; anything else (points, lines, empties) is not stored: None."""
+    out = np.full(len(geoms), None, dtype=object)
+    polygonal = np.isin(shapely.get_type_id(geoms), (3, 6)) & ~shapely.is_empty(geoms)
+    out[polygonal] = _multi(geoms[polygonal])
+    return out
+
+
+def _worst(ps: list[dict]) -> str:
+    sev = {p["severity"] for p in ps}
+    return ERROR if ERROR in sev else WARNING if WARNING in sev else "ok"
+
+
+def _json_value(value):
+    if value is None:
+        return None
+    if isinstance(value, (np.floating, float)):
+        v = float(value)
+        return None if math.isnan(v) or math.isinf(v) else v
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, (np.bool_, bool)):
+        return bool(value)
+    if isinstance(value, (str, int)):
+        return value
+    if isinstance(value, np.datetime64):
+        return None if np.isnat(value) else str(value)
+    return str(value)
+
+
+def blocking(staged_problems: list[dict], accepted_repair: bool) -> list[dict]:
+    """The errors that still block a commit, given whether the feature's repair was accepted."""
+    return [p for p in staged_problems
+            if p["severity"] == ERROR and not (accepted_repair and p["code"] in REPAIRABLE and p.get("repairable"))]
