@@ -178,13 +178,17 @@ def stage(session: Session, req: StageRequest, *, file_sha256: str | None = None
         )
         existing = session.get(Upload, upload.id)
         if existing is not None:  # async mode: the record was created before staging began
+            # COPY the features before touching the upload row: the progress callback updates that
+            # row from its own session, and would wait forever on a row this transaction had locked.
+            write_staged(session, existing.id, staged, progress)
             for key in ("filename", "file_sha256", "file_size_bytes", "format", "layer", "layers", "encoding",
                         "encoding_source", "crs_epsg", "crs", "crs_source", "crs_confirmed", "mapping", "counts",
                         "status", "progress", "options"):
                 setattr(existing, key, getattr(upload, key))
             upload = existing
+            session.flush()
         else:
             session.add(upload)
-        session.flush()
-        write_staged(session, upload.id, staged, progress)
+            session.flush()
+            write_staged(session, upload.id, staged, progress)
     return upload
