@@ -23,7 +23,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import threading
-import time
 from collections import OrderedDict, deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -183,8 +182,10 @@ class InvalidationListener(threading.Thread):
                     self.ready.set()
                     backoff = 0.5
                     while not self.stopping.is_set():
-                        for note in conn.notifies(timeout=0.25):
-                            self._handle(conn, note.channel, note.payload)
+                        # Drain first: the connection cannot run a query inside the generator.
+                        notes = [(n.channel, n.payload) for n in conn.notifies(timeout=0.25)]
+                        for channel, payload in notes:
+                            self._handle(conn, channel, payload)
             except Exception as exc:  # noqa: BLE001 - a lost connection must not kill the thread
                 if self.stopping.is_set():
                     break
@@ -209,11 +210,3 @@ class InvalidationListener(threading.Thread):
         self.stopping.set()
         self.join(timeout)
 
-
-def wait_until(predicate: Callable[[], bool], timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.01)
-    return predicate()

@@ -9,8 +9,7 @@ writes a row with a NULL geometry: everything. The tile attributes are the trigg
 arguments and must equal ``tile_properties`` in app/ogc/collections.py (tested).
 
 Revision ID: 0003
-Revises: 0005 (the head when this was written: 0004 was not there yet and 0005
-was already chained onto 0002, so 0003 follows 0005 to keep one head)
+Revises: 0002 (a branch beside 0004 and 0005; `upgrade heads` applies them all)
 """
 
 from collections.abc import Sequence
@@ -20,7 +19,7 @@ from alembic import op
 from geoalchemy2 import Geometry
 
 revision: str = "0003"
-down_revision: str | None = "0005"
+down_revision: str | None = "0002"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
