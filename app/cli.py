@@ -126,6 +126,14 @@ def build_parser() -> argparse.ArgumentParser:
     from .ogc.cli import add_parser as add_apikeys_parser
 
     add_apikeys_parser(sub)
+
+    from .progress.cli import add_parser as add_progress_parser
+
+    add_progress_parser(sub)
+
+    from .ingest.cli import add_parser as add_import_parser
+
+    add_import_parser(sub)
     return parser
 
 

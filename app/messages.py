@@ -62,7 +62,6 @@ MESSAGES: dict[str, str] = {
     "progress_report_not_ended": "{year} 年 {month} 月尚未结束，月底之后才能印发该月通报",
     "progress_report_not_found": "{year} 年 {month} 月的月度通报尚未印发",
     "progress_config_invalid": "考核配置有误：{reason}",
-    "progress_admin_required": "此操作需要管理员身份：请在请求头 X-User 中填写经办人（接入统一登录后改为管理员角色校验）",
     "search_empty": "请输入要搜索的宗地编号、企业名称、统一社会信用代码或区块名称",
     "search_too_long": "关键字不能超过 {limit} 个字符",
     "export_format": "不支持的导出格式“{value}”，可选：geojson、shp、xlsx",

@@ -1,0 +1,334 @@
+"""月度通报: issue a monthly report as an immutable snapshot, export it to Excel, render it for print."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import html
+import io
+import json
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.utils import get_column_letter
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..errors import AppError, Conflict, NotFound
+from ..messages import message
+from . import scoring, service
+from .models import ProgressReport
+
+REPORT_TITLE = "桐乡市工业园区有机更新工作进度通报"
+BEHIND_FILL = "FDE2E1"  # the same light red as the print stylesheet's .behind rows
+HEADER_FILL = "0B3D62"  # the map's top bar colour
+
+
+def canonical_json(data: dict) -> str:
+    return json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def build_report(session: Session, year: int, month: int) -> dict:
+    """The report's content as of the month's last day: the ranked table, the indicators and the parcels."""
+    config, _meta = scoring.get_config(session, year)
+    as_of = service.month_end(year, month)
+    progress = service.monthly_progress(session, year, month, schedule=config.schedule, as_of=as_of)
+    ind = service.indicators(session, as_of)
+    parcels = service.parcel_trace(session, as_of=as_of, year=year, month=month)
+    return {
+        "title": f"{REPORT_TITLE}（{year} 年 {month} 月）",
+        "year": year,
+        "month": month,
+        "as_of": as_of.isoformat(),
+        "progress": progress,
+        "indicators": {"citywide": ind["citywide"], "units": ind["units"]},
+        "parcels_in_month": parcels,
+    }
+
+
+def issue(session: Session, year: int, month: int, user: str, now: dt.date | None = None) -> ProgressReport:
+    """Compute, export and store the month's report. Refused for a month not yet over or already issued."""
+    service.check_month(year, month)
+    now = now or service.today()
+    if service.month_end(year, month) >= now:
+        raise AppError(message("progress_report_not_ended", year=year, month=month))
+    existing = get(session, year, month, missing_ok=True)
+    if existing is not None:
+        raise Conflict(message("progress_report_exists", year=year, month=month,
+                               issued_at=existing.issued_at.astimezone(service.TIMEZONE).strftime("%Y-%m-%d %H:%M")))
+    data = build_report(session, year, month)
+    issued_at = dt.datetime.now(service.TIMEZONE).replace(microsecond=0)
+    data["issued_by"] = user
+    data["issued_at"] = issued_at.isoformat()
+    xlsx = to_xlsx(data, issued_at)
+    text = canonical_json(data)
+    with service.writing(session):
+        report = ProgressReport(
+            year=year, month=month, as_of=service.month_end(year, month), issued_by=user, issued_at=issued_at,
+            data=json.loads(text), data_sha256=sha256(text.encode("utf-8")), xlsx=xlsx, xlsx_sha256=sha256(xlsx),
+        )
+        session.add(report)
+    return report
+
+
+def get(session: Session, year: int, month: int, missing_ok: bool = False) -> ProgressReport | None:
+    report = session.scalar(select(ProgressReport).where(ProgressReport.year == year, ProgressReport.month == month))
+    if report is None and not missing_ok:
+        raise NotFound(message("progress_report_not_found", year=year, month=month))
+    return report
+
+
+def listing(session: Session) -> list[dict]:
+    rows = session.execute(
+        select(ProgressReport.year, ProgressReport.month, ProgressReport.as_of, ProgressReport.issued_by,
+               ProgressReport.issued_at, ProgressReport.data_sha256, ProgressReport.xlsx_sha256)
+        .order_by(ProgressReport.year.desc(), ProgressReport.month.desc())
+    )
+    return [summary(r) for r in rows]
+
+
+def summary(r) -> dict:
+    base = f"/api/progress/reports/{r.year}/{r.month}"
+    return {
+        "year": r.year, "month": r.month, "as_of": r.as_of.isoformat(), "issued_by": r.issued_by,
+        "issued_at": r.issued_at.isoformat(), "data_sha256": r.data_sha256, "xlsx_sha256": r.xlsx_sha256,
+        "links": {"json": base, "xlsx": f"{base}.xlsx", "print": f"/progress/reports/{r.year}/{r.month}"},
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# Excel
+# --------------------------------------------------------------------------------------------
+TABLE_COLUMNS = [
+    ("排名", 6), ("单位", 18), ("年度任务（亩）", 12), ("其中连片", 10), ("其中零星", 10), ("本月完成（亩）", 12),
+    ("累计完成（亩）", 12), ("其中连片", 10), ("其中零星", 10), ("完成率", 9), ("较上月（百分点）", 14),
+    ("序时进度应完成（亩）", 16), ("差距（亩）", 10), ("平均容积率", 10), ("进度", 10),
+]
+
+
+def _table_row(r: dict) -> list:
+    t = r["target"] or {}
+    return [
+        r.get("rank"), r["unit_name"], t.get("renewal_mu"), t.get("contiguous_mu"), t.get("scattered_mu"),
+        r["done_month_mu"], r["done_ytd_mu"], r["done_ytd_contiguous_mu"], r["done_ytd_scattered_mu"],
+        r["completion_rate"], None if r["change_rate"] is None else round(r["change_rate"] * 100, 2),
+        r["expected_mu"], r["gap_mu"], r["average_far"], status_text(r),
+    ]
+
+
+def status_text(r: dict) -> str:
+    if r["target"] is None:
+        return "未下达任务"
+    return "滞后" if r["behind_schedule"] else "正常"
+
+
+def to_xlsx(data: dict, issued_at: dt.datetime) -> bytes:
+    wb = Workbook()
+    wb.properties.creator = "桐乡工业全域治理云图"
+    wb.properties.title = data["title"]
+    naive = issued_at.replace(tzinfo=None)
+    wb.properties.created = naive
+    wb.properties.modified = naive
+    thin = Side(style="thin", color="9AA5B1")
+    border = Border(left=thin, right=thin, top=thin, bottom=thin)
+    head_font = Font(bold=True, color="FFFFFF")
+    head_fill = PatternFill("solid", fgColor=HEADER_FILL)
+    behind_fill = PatternFill("solid", fgColor=BEHIND_FILL)
+
+    ws = wb.active
+    ws.title = "月度通报"
+    p = data["progress"]
+    ws.append([data["title"]])
+    ws.append([f"统计截至 {data['as_of']}；序时进度 {p['schedule_rate'] * 100:.2f}%；"
+               f"印发 {data.get('issued_at', '')[:10]}（{data.get('issued_by', '')}）；数据来自云图宗地与区块，非手工填报"])
+    ws.append([name for name, _ in TABLE_COLUMNS])
+    header_row = ws.max_row
+    for col, (_, width) in enumerate(TABLE_COLUMNS, start=1):
+        cell = ws.cell(header_row, col)
+        cell.font, cell.fill, cell.border = head_font, head_fill, border
+        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+        ws.column_dimensions[get_column_letter(col)].width = width
+    for r in p["rows"] + [p["citywide"]]:
+        ws.append(_table_row(r))
+        row = ws.max_row
+        for col in range(1, len(TABLE_COLUMNS) + 1):
+            cell = ws.cell(row, col)
+            cell.border = border
+            if r["behind_schedule"]:
+                cell.fill = behind_fill
+            if r["unit_code"] == "citywide":
+                cell.font = Font(bold=True)
+        ws.cell(row, 10).number_format = "0.00%"
+        for col in (3, 4, 5, 6, 7, 8, 9, 12, 13):
+            ws.cell(row, col).number_format = "#,##0.00"
+    ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(TABLE_COLUMNS))
+    ws["A1"].font = Font(bold=True, size=14)
+    ws["A1"].alignment = Alignment(horizontal="center")
+    ws.freeze_panes = ws.cell(header_row + 1, 3)
+    ws.print_title_rows = f"{header_row}:{header_row}"
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.fitToWidth = 1
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+
+    ind = wb.create_sheet("主要指标")
+    city = data["indicators"]["citywide"]
+    ind.append(["指标", "完成", "目标", "完成率 / 说明"])
+    for cell in ind[1]:
+        cell.font, cell.fill = head_font, head_fill
+    for label, done, target, note in indicator_lines(city):
+        ind.append([label, done, target, note])
+    ind.append([])
+    ind.append(["单位", "2022 完成（亩）", "2022 任务（亩）", "2023 完成（亩）", "2023 任务（亩）", "平均容积率",
+                "新增建筑面积（m²）", "认定区块数（2022）", "认定区块数（2023）", "亩均税收 改造前（万元/亩）",
+                "亩均税收 改造后（万元/亩）"])
+    for cell in ind[ind.max_row]:
+        cell.font, cell.fill = head_font, head_fill
+    for u in data["indicators"]["units"]:
+        y = u["years"]
+        ind.append([u["unit_name"], y["2022"]["done_mu"], (y["2022"]["target"] or {}).get("renewal_mu"),
+                    y["2023"]["done_mu"], (y["2023"]["target"] or {}).get("renewal_mu"), u["average_far"]["after"],
+                    u["new_floor_area"]["done_m2"], u["blocks_approved"].get("2022", {}).get("count"),
+                    u["blocks_approved"].get("2023", {}).get("count"), u["tax_per_mu"]["before"],
+                    u["tax_per_mu"]["after"]])
+    for col, width in enumerate((22, 14, 14, 14, 14, 12, 18, 16, 16, 22, 22), start=1):
+        ind.column_dimensions[get_column_letter(col)].width = width
+
+    det = wb.create_sheet("本月完成宗地")
+    det.append(["宗地编号", "单位", "类型", "区块", "完成日期", "面积（亩）", "现状容积率", "规划容积率", "企业", "规则提示"])
+    for cell in det[1]:
+        cell.font, cell.fill = head_font, head_fill
+    for q in data["parcels_in_month"]:
+        det.append([q["code"], q["unit_name"], q["track_label"], q["block_name"] or "—", q["renewed_on"],
+                    q["land_area_mu"], q["far"], q["planned_far"], q["enterprise_name"] or "（无）",
+                    "、".join(q["rule_problems"]) or "—"])
+    for col, width in enumerate((20, 18, 6, 22, 12, 10, 10, 10, 30, 26), start=1):
+        det.column_dimensions[get_column_letter(col)].width = width
+
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def _pct(value: float | None) -> str:
+    return "—" if value is None else f"{value * 100:.2f}%"
+
+
+def _num(value, digits: int = 2) -> str:
+    return "—" if value is None else f"{value:,.{digits}f}"
+
+
+def indicator_lines(city: dict) -> list[tuple[str, str, str, str]]:
+    """The citywide indicators as (label, done, target, note) text, shared by Excel and print."""
+    lines = []
+    for year, y in city["years"].items():
+        t = y["target"]
+        lines.append((f"{year} 年有机更新面积（亩）", _num(y["done_mu"]), _num(t["renewal_mu"]) if t else "未下达",
+                      f"完成率 {_pct(y['completion_rate'])}；连片 {_num(y['done_contiguous_mu'])} 亩，零星 {_num(y['done_scattered_mu'])} 亩"))
+    lines.append(("2022—2023 年累计（亩）", _num(city["programme"]["done_mu"]), _num(city["programme"]["target_mu"], 0),
+                  f"完成率 {_pct(city['programme']['rate'])}"))
+    nf = city["new_floor_area"]
+    lines.append(("新增厂房建筑面积（m²）", _num(nf["done_m2"], 0), _num(nf.get("target_m2"), 0),
+                  f"完成率 {_pct(nf.get('rate'))}；{nf['parcels_without_plan']} 宗完成宗地无规划建筑面积"))
+    far = city["average_far"]
+    lines.append(("改造区域平均容积率", _num(far["after"]), _num(far["target"], 1),
+                  f"改造前 {_num(far['before'])}；{'达标' if far['met'] else '未达标' if far['met'] is not None else '暂无数据'}"))
+    tax = city["tax_per_mu"]
+    lines.append(("亩均税收（万元/亩）", f"改造后 {_num(tax['after'])}", f"改造前 {_num(tax['before'])}",
+                  f"同一批 {tax['parcels']} 宗、{_num(tax['land_mu'])} 亩宗地比较"))
+    for year, b in city["blocks_approved"].items():
+        over = "、".join(b["units_over_limit"]) or "无"
+        lines.append((f"{year} 年认定连片区块（个）", str(b["count"]), f"每单位 ≤ {service.MAX_BLOCKS_PER_UNIT_PER_YEAR}",
+                      f"超过上限的单位：{over}"))
+    return lines
+
+
+# --------------------------------------------------------------------------------------------
+# Printable HTML
+# --------------------------------------------------------------------------------------------
+PRINT_CSS = """
+body { font-family: "Noto Serif CJK SC", "Songti SC", "SimSun", "Noto Sans CJK SC", serif; color: #1f2933; margin: 24px; }
+h1 { font-size: 20px; text-align: center; margin: 0 0 4px; }
+.meta { text-align: center; color: #52606d; font-size: 12px; margin-bottom: 12px; }
+.toolbar { text-align: right; margin-bottom: 8px; }
+.toolbar a, .toolbar button { font-size: 13px; margin-left: 8px; }
+table { border-collapse: collapse; width: 100%; font-size: 12px; margin-bottom: 16px; }
+th, td { border: 1px solid #7b8794; padding: 3px 5px; }
+th { background: #0b3d62; color: #fff; font-weight: 600; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; }
+tr.behind td { background: #fde2e1; }
+tr.behind td.status { color: #b42318; font-weight: 700; }
+tr.total td { font-weight: 700; border-top: 2px solid #1f2933; }
+h2 { font-size: 15px; margin: 16px 0 6px; }
+.note { font-size: 11px; color: #52606d; }
+@page { size: A4 landscape; margin: 12mm; }
+@media print {
+  body { margin: 0; }
+  .toolbar { display: none; }
+  thead { display: table-header-group; }
+  tr { page-break-inside: avoid; }
+  th { background: #fff !important; color: #000; border-bottom: 2px solid #000; }
+  tr.behind td { background: #eee !important; -webkit-print-color-adjust: exact; print-color-adjust: exact; }
+  h2 { page-break-after: avoid; }
+}
+"""
+
+
+def to_html(data: dict, *, issued: bool, xlsx_url: str | None) -> str:
+    e = html.escape
+    p = data["progress"]
+    head = "".join(f"<th>{e(name)}</th>" for name, _ in TABLE_COLUMNS)
+    body = []
+    for r in p["rows"] + [p["citywide"]]:
+        cells = _table_row(r)
+        cls = " ".join(c for c in ("behind" if r["behind_schedule"] else "", "total" if r["unit_code"] == "citywide" else "") if c)
+        tds = []
+        for i, v in enumerate(cells):
+            if i == 9:
+                text = _pct(v)
+            elif i == 10:
+                text = "—" if v is None else f"{v:+.2f}"
+            elif i == 14:
+                text = ("▲ " if r["behind_schedule"] else "") + str(v)
+            elif isinstance(v, float):
+                text = _num(v)
+            else:
+                text = "—" if v is None else str(v)
+            klass = "status" if i == 14 else ("num" if isinstance(v, (int, float)) else "")
+            tds.append(f'<td class="{klass}">{e(text)}</td>')
+        body.append(f'<tr class="{cls}" data-unit="{e(r["unit_code"])}">{"".join(tds)}</tr>')
+    ind_rows = "".join(
+        f"<tr><td>{e(a)}</td><td class='num'>{e(b)}</td><td class='num'>{e(c)}</td><td>{e(d)}</td></tr>"
+        for a, b, c, d in indicator_lines(data["indicators"]["citywide"])
+    )
+    parcels = "".join(
+        f"<tr><td>{e(q['code'])}</td><td>{e(q['unit_name'])}</td><td>{e(q['track_label'])}</td>"
+        f"<td>{e(q['block_name'] or '—')}</td><td>{e(q['renewed_on'])}</td><td class='num'>{_num(q['land_area_mu'])}</td>"
+        f"<td class='num'>{_num(q['planned_far'])}</td><td>{e(q['enterprise_name'] or '（无）')}</td></tr>"
+        for q in data["parcels_in_month"]
+    ) or "<tr><td colspan='8'>本月无新完成宗地</td></tr>"
+    behind = "、".join(p["units_behind"]) or "无"
+    status = (f"印发：{e(data['issued_at'][:16].replace('T', ' '))}（{e(data['issued_by'])}）" if issued
+              else "预览（尚未印发，数字随数据变化）")
+    xlsx_link = f'<a href="{e(xlsx_url)}">下载 Excel</a>' if xlsx_url else ""
+    return f"""<!doctype html>
+<html lang="zh-CN"><head><meta charset="utf-8"><title>{e(data['title'])}</title>
+<style>{PRINT_CSS}</style></head>
+<body data-report-state="{'issued' if issued else 'preview'}">
+<div class="toolbar"><a href="/progress">返回一表</a>{xlsx_link}<button type="button" onclick="window.print()">打印</button></div>
+<h1>{e(data['title'])}</h1>
+<div class="meta">统计截至 {e(data['as_of'])} · 序时进度 {_pct(p['schedule_rate'])} · {status}</div>
+<h2>一、各单位进度（按完成率排序）</h2>
+<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>
+<p class="note">滞后单位（累计完成率低于序时进度 {_pct(p['schedule_rate'])}）：{e(behind)}。完成面积为宗地登记面积（亩，EPSG:4549 平面面积），
+宗地状态达到“已完成”（或所在区块阶段达到“完成”）之日计入；位于已认定区块内的计为连片，其余计为零星。</p>
+<h2>二、主要指标（全市）</h2>
+<table><thead><tr><th>指标</th><th>完成</th><th>目标</th><th>说明</th></tr></thead><tbody>{ind_rows}</tbody></table>
+<h2>三、本月完成宗地</h2>
+<table><thead><tr><th>宗地编号</th><th>单位</th><th>类型</th><th>区块</th><th>完成日期</th><th>面积（亩）</th><th>规划容积率</th><th>企业</th></tr></thead>
+<tbody>{parcels}</tbody></table>
+</body></html>
+"""

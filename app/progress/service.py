@@ -1,0 +1,637 @@
+"""Progress, indicators and monthly reports, computed from the stored parcels and blocks.
+
+Nothing here is typed in: a parcel is *renewed* on the day its status reached
+已完成 (``parcels.completed_on``) or its block's stage reached 完成
+(``renewal_blocks.completed_on``), whichever came first. It is *contiguous*
+(连片) when its block is approved (已认定), otherwise *scattered* (零星). Areas
+and FARs are the figures ``spatial`` stored at write time; SQL only selects and
+this module only adds them up (docs/assessment.md).
+"""
+
+from __future__ import annotations
+
+import calendar
+from collections.abc import Iterator
+from contextlib import contextmanager
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Integer, case, cast, func, literal, or_, select
+from sqlalchemy.orm import Session
+
+import spatial
+
+from ..enums import ParcelStatus, ReviewStatus, Stage
+from ..errors import AppError, FieldError, InvalidParameter, NotFound
+from ..messages import message
+from ..models import AnnualTarget, Enterprise, Parcel, RenewalBlock, Unit
+from spatial.rules import ERROR as RULE_ERROR  # severity of a failed rule (not re-exported by spatial)
+from .models import ParcelTaxRecord
+
+# 二、主要目标: "力争实施工业园区有机更新土地6000亩"
+PROGRAMME_TOTAL_MU = Decimal("6000")
+# 二、主要目标: "新增厂房建筑面积400万平方米以上"
+NEW_FLOOR_AREA_TARGET_M2 = Decimal("4000000")
+# 实施期为2022—2023年
+PROGRAMME_YEARS = (2022, 2023)
+PROGRAMME_START = dt.date(2022, 1, 1)
+PROGRAMME_END = dt.date(2023, 12, 31)
+# 二: "改造区域内平均容积率提升到2.0以上"; the rule constants live in spatial.
+MIN_FAR = Decimal(str(spatial.MIN_FAR))
+MAX_BLOCKS_PER_UNIT_PER_YEAR = spatial.MAX_BLOCKS_PER_UNIT_PER_YEAR
+TIMEZONE = ZoneInfo("Asia/Shanghai")  # the day a status changes is a Tongxiang day
+
+TRACKS = ("contiguous", "scattered")
+TRACK_LABELS = {"contiguous": "连片", "scattered": "零星"}
+ZERO = Decimal("0")
+
+
+@contextmanager
+def writing(session: Session) -> Iterator[None]:
+    """One atomic write. A request's session may already hold a read transaction (autobegun by a
+    look-up): then the write goes in a savepoint and the whole is committed; otherwise it is its
+    own transaction."""
+    if session.in_transaction():
+        with session.begin_nested():
+            yield
+        session.commit()
+    else:
+        with session.begin():
+            yield
+
+
+def today() -> dt.date:
+    return dt.datetime.now(TIMEZONE).date()
+
+
+def month_end(year: int, month: int) -> dt.date:
+    return dt.date(year, month, calendar.monthrange(year, month)[1])
+
+
+def q2(value: Decimal | None) -> float | None:
+    """A figure as reported: 2 decimals (亩, m², 万元)."""
+    return None if value is None else float(value.quantize(Decimal("0.01"), ROUND_HALF_UP))
+
+
+def q4(value: Decimal | None) -> float | None:
+    """A ratio as reported: 4 decimals (rates; 0.1234 = 12.34 %)."""
+    return None if value is None else float(value.quantize(Decimal("0.0001"), ROUND_HALF_UP))
+
+
+def ratio(num: Decimal | None, den: Decimal | None) -> Decimal | None:
+    if num is None or den is None or den == 0:
+        return None
+    return num / den
+
+
+# --------------------------------------------------------------------------------------------
+# Renewed parcels: the one query every figure is built on
+# --------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class RenewedParcel:
+    """A renewed parcel with the stored figures the indicators add up."""
+
+    code: str
+    unit_code: str
+    unit_name: str
+    block_code: str | None
+    block_name: str | None
+    contiguous: bool  # 连片: inside an approved block
+    renewed_on: dt.date
+    land_area_mu: Decimal
+    floor_area_m2: Decimal | None
+    planned_floor_area_m2: Decimal | None
+    far: Decimal | None
+    planned_far: Decimal | None
+    renewal_type: str | None
+    enterprise_name: str | None
+    tax_before_10k_yuan: Decimal | None  # the enterprise's tax, pro rata to this parcel's share of its land
+    tax_before_year: int | None
+    tax_after_10k_yuan: Decimal | None
+    tax_after_year: int | None
+
+    @property
+    def track(self) -> str:
+        return "contiguous" if self.contiguous else "scattered"
+
+    @property
+    def new_floor_area_m2(self) -> Decimal | None:
+        """新增厂房建筑面积: planned (after) minus existing (before), never below zero."""
+        if self.planned_floor_area_m2 is None:
+            return None
+        return max(self.planned_floor_area_m2 - (self.floor_area_m2 or ZERO), ZERO)
+
+    def rule_problems(self) -> list[str]:
+        """Codes of the plan's rules this renewal misses (spatial decides; app only asks)."""
+        if self.contiguous:
+            found = spatial.check_renewal_type(self.renewal_type)
+        else:
+            found = spatial.check_parcel(
+                float(self.land_area_mu),
+                None if self.planned_far is None else float(self.planned_far),
+                renewal_type=self.renewal_type,
+            )
+        return [v.code for v in found if v.severity == RULE_ERROR]
+
+    def to_dict(self) -> dict:
+        return {
+            "code": self.code,
+            "unit_code": self.unit_code,
+            "unit_name": self.unit_name,
+            "block_code": self.block_code,
+            "block_name": self.block_name,
+            "track": self.track,
+            "track_label": TRACK_LABELS[self.track],
+            "renewed_on": self.renewed_on.isoformat(),
+            "land_area_mu": q2(self.land_area_mu),
+            "far": q4(self.far),
+            "planned_far": q4(self.planned_far),
+            "floor_area_m2": q2(self.floor_area_m2),
+            "planned_floor_area_m2": q2(self.planned_floor_area_m2),
+            "new_floor_area_m2": q2(self.new_floor_area_m2),
+            "renewal_type": self.renewal_type,
+            "enterprise_name": self.enterprise_name,
+            "tax_before_10k_yuan": q2(self.tax_before_10k_yuan),
+            "tax_before_year": self.tax_before_year,
+            "tax_after_10k_yuan": q2(self.tax_after_10k_yuan),
+            "tax_after_year": self.tax_after_year,
+            "rule_problems": self.rule_problems(),
+        }
+
+
+def renewed_parcels(session: Session, as_of: dt.date, since: dt.date | None = None) -> list[RenewedParcel]:
+    """Parcels renewed on or before ``as_of`` (and on or after ``since``), ordered by unit and code."""
+    block_done = RenewalBlock.stage == Stage.COMPLETED
+    parcel_done = Parcel.status == ParcelStatus.COMPLETED
+    renewed_on = case(
+        (parcel_done & block_done, func.least(Parcel.completed_on, RenewalBlock.completed_on)),
+        (parcel_done, Parcel.completed_on),
+        (block_done, RenewalBlock.completed_on),
+    ).label("renewed_on")
+    # An enterprise's yearly tax is shared among its parcels by land area (stored 亩).
+    enterprise_land = (
+        select(Parcel.enterprise_id, func.sum(Parcel.land_area_mu).label("land_mu"))
+        .where(Parcel.enterprise_id.is_not(None))
+        .group_by(Parcel.enterprise_id)
+        .subquery()
+    )
+    inner = (
+        select(
+            Parcel.id,
+            Parcel.code,
+            Unit.code.label("unit_code"),
+            Unit.name.label("unit_name"),
+            RenewalBlock.code.label("block_code"),
+            RenewalBlock.name.label("block_name"),
+            func.coalesce(RenewalBlock.review_status == ReviewStatus.APPROVED, literal(False)).label("contiguous"),
+            renewed_on,
+            Parcel.land_area_mu,
+            Parcel.floor_area_m2,
+            Parcel.planned_floor_area_m2,
+            Parcel.far,
+            Parcel.planned_far,
+            Parcel.renewal_type,
+            Enterprise.name.label("enterprise_name"),
+            (Enterprise.tax_10k_yuan * Parcel.land_area_mu / func.nullif(enterprise_land.c.land_mu, 0)).label(
+                "tax_before"
+            ),
+            Enterprise.data_year.label("tax_before_year"),
+        )
+        .join(Unit, Unit.id == Parcel.unit_id)
+        .outerjoin(RenewalBlock, RenewalBlock.id == Parcel.block_id)
+        .outerjoin(Enterprise, Enterprise.id == Parcel.enterprise_id)
+        .outerjoin(enterprise_land, enterprise_land.c.enterprise_id == Parcel.enterprise_id)
+        .where(or_(parcel_done, block_done))
+        .subquery()
+    )
+    # 亩均税收 after renewal: the first full year after the renewal year, known by the as-of year.
+    after = (
+        select(ParcelTaxRecord.tax_10k_yuan, ParcelTaxRecord.year)
+        .where(
+            ParcelTaxRecord.parcel_id == inner.c.id,
+            ParcelTaxRecord.year > func.extract("year", inner.c.renewed_on),
+            ParcelTaxRecord.year <= as_of.year,
+        )
+        .order_by(ParcelTaxRecord.year)
+        .limit(1)
+        .lateral()
+    )
+    stmt = (
+        select(inner, after.c.tax_10k_yuan.label("tax_after"), after.c.year.label("tax_after_year"))
+        .outerjoin(after, literal(True))
+        .where(inner.c.renewed_on.is_not(None), inner.c.renewed_on <= as_of)
+        .order_by(inner.c.unit_code, inner.c.code)
+    )
+    if since is not None:
+        stmt = stmt.where(inner.c.renewed_on >= since)
+    out = []
+    for r in session.execute(stmt):
+        out.append(
+            RenewedParcel(
+                code=r.code,
+                unit_code=r.unit_code,
+                unit_name=r.unit_name,
+                block_code=r.block_code,
+                block_name=r.block_name,
+                contiguous=bool(r.contiguous),
+                renewed_on=r.renewed_on,
+                land_area_mu=r.land_area_mu,
+                floor_area_m2=r.floor_area_m2,
+                planned_floor_area_m2=r.planned_floor_area_m2,
+                far=r.far,
+                planned_far=r.planned_far,
+                renewal_type=None if r.renewal_type is None else str(r.renewal_type),
+                enterprise_name=r.enterprise_name,
+                tax_before_10k_yuan=r.tax_before,
+                tax_before_year=r.tax_before_year,
+                tax_after_10k_yuan=r.tax_after,
+                tax_after_year=r.tax_after_year,
+            )
+        )
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# Sums
+# --------------------------------------------------------------------------------------------
+@dataclass
+class Totals:
+    """Sums over a set of renewed parcels (stored figures only)."""
+
+    parcels: int = 0
+    mu: Decimal = ZERO
+    contiguous_mu: Decimal = ZERO
+    scattered_mu: Decimal = ZERO
+    far_weighted: Decimal = ZERO  # Σ planned_far × 亩
+    far_mu: Decimal = ZERO  # Σ 亩 of parcels with a planned FAR
+    far_before_weighted: Decimal = ZERO
+    far_before_mu: Decimal = ZERO
+    new_floor_area_m2: Decimal = ZERO
+    missing_plan: int = 0
+    tax_parcels: int = 0  # parcels with both a before and an after tax figure
+    tax_mu: Decimal = ZERO
+    tax_before: Decimal = ZERO
+    tax_after: Decimal = ZERO
+    compliant_mu: Decimal = ZERO
+    codes: list[str] = field(default_factory=list)
+
+    def add(self, p: RenewedParcel) -> None:
+        self.parcels += 1
+        self.codes.append(p.code)
+        self.mu += p.land_area_mu
+        if p.contiguous:
+            self.contiguous_mu += p.land_area_mu
+        else:
+            self.scattered_mu += p.land_area_mu
+        if p.planned_far is not None:
+            self.far_weighted += p.planned_far * p.land_area_mu
+            self.far_mu += p.land_area_mu
+        else:
+            self.missing_plan += 1
+        if p.far is not None:
+            self.far_before_weighted += p.far * p.land_area_mu
+            self.far_before_mu += p.land_area_mu
+        if p.new_floor_area_m2 is not None:
+            self.new_floor_area_m2 += p.new_floor_area_m2
+        if p.tax_after_10k_yuan is not None:
+            # Like for like: the same land before and after; vacant land paid no tax before.
+            self.tax_parcels += 1
+            self.tax_mu += p.land_area_mu
+            self.tax_before += p.tax_before_10k_yuan or ZERO
+            self.tax_after += p.tax_after_10k_yuan
+        if not p.rule_problems():
+            self.compliant_mu += p.land_area_mu
+
+    def track_mu(self, track: str) -> Decimal:
+        return self.contiguous_mu if track == "contiguous" else self.scattered_mu
+
+    @property
+    def average_far(self) -> Decimal | None:
+        """Area-weighted average planned FAR: Σ(FAR × 亩) / Σ 亩."""
+        return ratio(self.far_weighted, self.far_mu)
+
+    @property
+    def average_far_before(self) -> Decimal | None:
+        return ratio(self.far_before_weighted, self.far_before_mu)
+
+    @property
+    def tax_per_mu_before(self) -> Decimal | None:
+        return ratio(self.tax_before, self.tax_mu)
+
+    @property
+    def tax_per_mu_after(self) -> Decimal | None:
+        return ratio(self.tax_after, self.tax_mu)
+
+
+def totals_by(parcels: list[RenewedParcel], key) -> dict:
+    out: dict = defaultdict(Totals)
+    for p in parcels:
+        out[key(p)].add(p)
+    return out
+
+
+def total_of(parcels: list[RenewedParcel]) -> Totals:
+    t = Totals()
+    for p in parcels:
+        t.add(p)
+    return t
+
+
+# --------------------------------------------------------------------------------------------
+# Units and targets
+# --------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class UnitRow:
+    id: int
+    code: str
+    name: str
+
+
+@dataclass(frozen=True)
+class Target:
+    renewal_mu: Decimal
+    contiguous_mu: Decimal
+    scattered_mu: Decimal
+
+    def of(self, track: str | None) -> Decimal:
+        return {"contiguous": self.contiguous_mu, "scattered": self.scattered_mu}.get(track, self.renewal_mu)
+
+    def to_dict(self) -> dict:
+        return {"renewal_mu": q2(self.renewal_mu), "contiguous_mu": q2(self.contiguous_mu), "scattered_mu": q2(self.scattered_mu)}
+
+
+def units(session: Session) -> list[UnitRow]:
+    return [UnitRow(r.id, r.code, r.name) for r in session.execute(select(Unit.id, Unit.code, Unit.name).order_by(Unit.id))]
+
+
+def find_unit(session: Session, code_or_name: str) -> UnitRow:
+    row = session.execute(
+        select(Unit.id, Unit.code, Unit.name).where(or_(Unit.code == code_or_name, Unit.name == code_or_name))
+    ).first()
+    if row is None:
+        raise NotFound(message("unknown_unit", code=code_or_name), [FieldError("unit", message("unknown_unit", code=code_or_name))])
+    return UnitRow(row.id, row.code, row.name)
+
+
+def targets(session: Session, year: int) -> dict[str, Target]:
+    rows = session.execute(
+        select(Unit.code, AnnualTarget.renewal_mu, AnnualTarget.contiguous_mu, AnnualTarget.scattered_mu)
+        .join(AnnualTarget.unit)
+        .where(AnnualTarget.year == year)
+    )
+    return {r.code: Target(r.renewal_mu, r.contiguous_mu, r.scattered_mu) for r in rows}
+
+
+def check_year(year: int, field_name: str = "year") -> None:
+    if not (2000 <= year <= 2100):
+        raise InvalidParameter(field_name, message("progress_year_range"))
+
+
+def set_target(
+    session: Session, unit_code: str, year: int, contiguous_mu: Decimal, scattered_mu: Decimal
+) -> tuple[UnitRow, Target, bool]:
+    """年度任务 of one unit (an admin's act); returns (unit, target, created)."""
+    errors = [
+        FieldError(name, message("progress_target_negative", field=label))
+        for name, label, value in (("contiguous_mu", "连片面积", contiguous_mu), ("scattered_mu", "零星面积", scattered_mu))
+        if value < 0
+    ]
+    if not (min(PROGRAMME_YEARS) <= year <= max(PROGRAMME_YEARS) + 10):
+        errors.append(FieldError("year", message("progress_target_year", first=min(PROGRAMME_YEARS))))
+    if errors:
+        raise AppError(message("progress_target_invalid", reason="；".join(e.message for e in errors)), errors)
+    unit = find_unit(session, unit_code)
+    with writing(session):
+        target = session.scalar(select(AnnualTarget).where(AnnualTarget.unit_id == unit.id, AnnualTarget.year == year))
+        created = target is None
+        if created:
+            target = AnnualTarget(unit_id=unit.id, year=year)
+            session.add(target)
+        target.contiguous_mu = contiguous_mu
+        target.scattered_mu = scattered_mu
+        target.renewal_mu = contiguous_mu + scattered_mu
+    return unit, Target(target.renewal_mu, target.contiguous_mu, target.scattered_mu), created
+
+
+# --------------------------------------------------------------------------------------------
+# Monthly progress (月度进度) and the monthly report rows
+# --------------------------------------------------------------------------------------------
+def linear_schedule() -> list[float]:
+    """序时进度: by the end of month m, m/12 of the year's target (the default)."""
+    return [round(m / 12, 4) for m in range(1, 13)]
+
+
+def check_month(year: int, month: int) -> None:
+    check_year(year)
+    if not 1 <= month <= 12:
+        raise InvalidParameter("month", message("progress_month_range"))
+
+
+def monthly_progress(session: Session, year: int, month: int, schedule: list[float] | None = None,
+                     as_of: dt.date | None = None) -> dict:
+    """Each unit's progress in ``month`` and year to date, ranked by completion rate.
+
+    ``as_of`` defaults to the month's last day (or today, within the current month).
+    The change since last month compares year-to-date figures at the end of the
+    previous month (zero in January: a year's progress starts afresh).
+    """
+    check_month(year, month)
+    schedule = schedule or linear_schedule()
+    end = month_end(year, month)
+    as_of = as_of or min(end, max(today(), dt.date(year, month, 1)))
+    first_of_year = dt.date(year, 1, 1)
+    first_of_month = dt.date(year, month, 1)
+    prev_end = first_of_month - dt.timedelta(days=1)
+    parcels = renewed_parcels(session, as_of, since=first_of_year)
+    ytd = totals_by(parcels, lambda p: p.unit_code)
+    in_month = totals_by([p for p in parcels if p.renewed_on >= first_of_month], lambda p: p.unit_code)
+    before = totals_by([p for p in parcels if p.renewed_on <= prev_end], lambda p: p.unit_code)
+    year_targets = targets(session, year)
+    schedule_rate = Decimal(str(schedule[month - 1]))
+    prev_schedule_rate = Decimal(str(schedule[month - 2])) if month > 1 else ZERO
+
+    rows = []
+    for unit in units(session):
+        t = year_targets.get(unit.code)
+        done, month_t, prev = ytd[unit.code], in_month[unit.code], before[unit.code]
+        rows.append(_progress_row(unit.code, unit.name, t, done, month_t, prev, schedule_rate, prev_schedule_rate))
+    rows.sort(key=lambda r: (r["completion_rate"] is None, -(r["completion_rate"] or 0), -r["done_ytd_mu"], r["unit_code"]))
+    for rank, r in enumerate(rows, start=1):
+        r["rank"] = rank if r["completion_rate"] is not None else None
+    with_target = [t for c, t in year_targets.items()]
+    city_target = (
+        Target(
+            sum((t.renewal_mu for t in with_target), ZERO),
+            sum((t.contiguous_mu for t in with_target), ZERO),
+            sum((t.scattered_mu for t in with_target), ZERO),
+        )
+        if with_target
+        else None
+    )
+    city = _progress_row(
+        "citywide", "全市", city_target, total_of(parcels),
+        total_of([p for p in parcels if p.renewed_on >= first_of_month]),
+        total_of([p for p in parcels if p.renewed_on <= prev_end]), schedule_rate, prev_schedule_rate,
+    )
+    return {
+        "year": year,
+        "month": month,
+        "as_of": as_of.isoformat(),
+        "previous_as_of": prev_end.isoformat() if month > 1 else None,
+        "schedule_rate": q4(schedule_rate),
+        "units_behind": [r["unit_name"] for r in rows if r["behind_schedule"]],
+        "units_without_target": [r["unit_name"] for r in rows if r["target"] is None],
+        "rows": rows,
+        "citywide": city,
+    }
+
+
+def _progress_row(code, name, target: Target | None, done: Totals, month_t: Totals, prev: Totals,
+                  schedule_rate: Decimal, prev_schedule_rate: Decimal) -> dict:
+    rate = ratio(done.mu, target.renewal_mu) if target else None
+    prev_rate = ratio(prev.mu, target.renewal_mu) if target else None
+    expected = target.renewal_mu * schedule_rate if target else None
+    return {
+        "unit_code": code,
+        "unit_name": name,
+        "target": target.to_dict() if target else None,
+        "done_month_mu": q2(month_t.mu),
+        "done_month_parcels": month_t.parcels,
+        "done_ytd_mu": q2(done.mu),
+        "done_ytd_contiguous_mu": q2(done.contiguous_mu),
+        "done_ytd_scattered_mu": q2(done.scattered_mu),
+        "done_ytd_parcels": done.parcels,
+        "completion_rate": q4(rate),
+        "contiguous_rate": q4(ratio(done.contiguous_mu, target.contiguous_mu)) if target else None,
+        "scattered_rate": q4(ratio(done.scattered_mu, target.scattered_mu)) if target else None,
+        "previous_done_ytd_mu": q2(prev.mu),
+        "previous_completion_rate": q4(prev_rate),
+        "change_mu": q2(done.mu - prev.mu),
+        "change_rate": q4(rate - prev_rate) if rate is not None and prev_rate is not None else None,
+        "expected_mu": q2(expected),
+        "gap_mu": q2(max(expected - done.mu, ZERO)) if expected is not None else None,
+        "behind_schedule": bool(target is not None and rate is not None and rate < schedule_rate),
+        "was_behind_schedule": bool(target is not None and prev_rate is not None and prev_schedule_rate > 0
+                                    and prev_rate < prev_schedule_rate),
+        "average_far": q4(done.average_far),
+        "parcel_codes_month": month_t.codes,
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# Indicators (主要目标), per unit and citywide
+# --------------------------------------------------------------------------------------------
+def approved_blocks_per_unit_year(session: Session) -> dict[tuple[str, int], list[dict]]:
+    """认定区块 per unit and year (designated year, else the approval date's year)."""
+    year = func.coalesce(RenewalBlock.designated_year, cast(func.extract("year", RenewalBlock.approval_date), Integer))
+    rows = session.execute(
+        select(Unit.code, year.label("year"), RenewalBlock.code.label("block_code"), RenewalBlock.name, RenewalBlock.approval_doc_no)
+        .join(RenewalBlock.unit)
+        .where(RenewalBlock.review_status == ReviewStatus.APPROVED)
+        .order_by(Unit.code, RenewalBlock.code)
+    )
+    out: dict[tuple[str, int], list[dict]] = defaultdict(list)
+    for r in rows:
+        if r.year is not None:
+            out[(r.code, int(r.year))].append({"code": r.block_code, "name": r.name, "approval_doc_no": r.approval_doc_no})
+    return out
+
+
+def _indicator_block(t: Totals, targets_by_year: dict[int, Target | None], done_by_year: dict[int, Totals],
+                     blocks: dict[int, list[dict]]) -> dict:
+    years = {}
+    for year in PROGRAMME_YEARS:
+        target, done = targets_by_year.get(year), done_by_year.get(year, Totals())
+        years[str(year)] = {
+            "target": target.to_dict() if target else None,
+            "done_mu": q2(done.mu),
+            "done_contiguous_mu": q2(done.contiguous_mu),
+            "done_scattered_mu": q2(done.scattered_mu),
+            "completion_rate": q4(ratio(done.mu, target.renewal_mu)) if target else None,
+            "contiguous_rate": q4(ratio(done.contiguous_mu, target.contiguous_mu)) if target else None,
+            "scattered_rate": q4(ratio(done.scattered_mu, target.scattered_mu)) if target else None,
+        }
+    programme_target = (
+        sum((t_.renewal_mu for t_ in targets_by_year.values() if t_), ZERO)
+        if all(targets_by_year.get(y) for y in PROGRAMME_YEARS) else None
+    )
+    return {
+        "years": years,
+        "programme": {"done_mu": q2(t.mu), "target_mu": q2(programme_target),
+                      "rate": q4(ratio(t.mu, programme_target))},
+        "new_floor_area": {"done_m2": q2(t.new_floor_area_m2), "parcels_without_plan": t.missing_plan},
+        "average_far": {"after": q4(t.average_far), "before": q4(t.average_far_before), "target": float(MIN_FAR),
+                        "met": None if t.average_far is None else bool(t.average_far >= MIN_FAR),
+                        "land_mu": q2(t.far_mu)},
+        "blocks_approved": {str(y): {"count": len(blocks.get(y, [])), "limit": MAX_BLOCKS_PER_UNIT_PER_YEAR,
+                                     "exceeded": len(blocks.get(y, [])) > MAX_BLOCKS_PER_UNIT_PER_YEAR,
+                                     "blocks": blocks.get(y, [])}
+                            for y in sorted(set(PROGRAMME_YEARS) | set(blocks))},
+        "tax_per_mu": {"before": q2(t.tax_per_mu_before), "after": q2(t.tax_per_mu_after),
+                       "parcels": t.tax_parcels, "land_mu": q2(t.tax_mu),
+                       "ratio": q4(ratio(t.tax_per_mu_after, t.tax_per_mu_before))},
+        "parcels": t.parcels,
+    }
+
+
+def indicators(session: Session, as_of: dt.date | None = None) -> dict:
+    """The programme's indicators (二、主要目标) per unit and citywide, as of a day."""
+    as_of = as_of or today()
+    parcels = renewed_parcels(session, min(as_of, PROGRAMME_END), since=PROGRAMME_START)
+    by_unit = totals_by(parcels, lambda p: p.unit_code)
+    by_unit_year = totals_by(parcels, lambda p: (p.unit_code, p.renewed_on.year))
+    by_year = totals_by(parcels, lambda p: p.renewed_on.year)
+    year_targets = {y: targets(session, y) for y in PROGRAMME_YEARS}
+    blocks = approved_blocks_per_unit_year(session)
+    unit_rows = []
+    for unit in units(session):
+        block = _indicator_block(
+            by_unit[unit.code],
+            {y: year_targets[y].get(unit.code) for y in PROGRAMME_YEARS},
+            {y: by_unit_year[(unit.code, y)] for y in PROGRAMME_YEARS},
+            {y: b for (u, y), b in blocks.items() if u == unit.code},
+        )
+        unit_rows.append({"unit_code": unit.code, "unit_name": unit.name, **block})
+    city_targets = {}
+    for y in PROGRAMME_YEARS:
+        ts = list(year_targets[y].values())
+        city_targets[y] = Target(sum((t.renewal_mu for t in ts), ZERO), sum((t.contiguous_mu for t in ts), ZERO),
+                                 sum((t.scattered_mu for t in ts), ZERO)) if ts else None
+    city_blocks: dict[int, list[dict]] = defaultdict(list)
+    for (u, y), b in blocks.items():
+        city_blocks[y].extend(b)
+    city = _indicator_block(total_of(parcels), city_targets, {y: by_year[y] for y in PROGRAMME_YEARS}, city_blocks)
+    city["programme"]["target_mu"] = q2(PROGRAMME_TOTAL_MU)  # the plan's figure, whatever the yearly split
+    city["programme"]["rate"] = q4(ratio(total_of(parcels).mu, PROGRAMME_TOTAL_MU))
+    city["new_floor_area"]["target_m2"] = q2(NEW_FLOOR_AREA_TARGET_M2)
+    city["new_floor_area"]["rate"] = q4(ratio(total_of(parcels).new_floor_area_m2, NEW_FLOOR_AREA_TARGET_M2))
+    city["blocks_approved"] = {
+        str(y): {"count": len(b), "units_over_limit": sorted(
+            u for (u, yy), bb in blocks.items() if yy == y and len(bb) > MAX_BLOCKS_PER_UNIT_PER_YEAR)}
+        for y, b in sorted(city_blocks.items())
+    }
+    return {"as_of": as_of.isoformat(), "citywide": city, "units": unit_rows}
+
+
+def parcel_trace(session: Session, *, as_of: dt.date | None = None, unit: str | None = None, year: int | None = None,
+                 month: int | None = None, track: str | None = None) -> list[dict]:
+    """The renewed parcels behind a figure (追溯到宗地)."""
+    if month is not None and year is None:
+        raise InvalidParameter("month", message("progress_month_needs_year"))
+    if track is not None and track not in TRACKS:
+        raise InvalidParameter("track", message("unknown_enum", value=track, choices="contiguous（连片）、scattered（零星）"))
+    as_of = as_of or today()
+    since = None
+    if year is not None:
+        check_year(year)
+        since = dt.date(year, month or 1, 1)
+        as_of = min(as_of, month_end(year, month) if month else dt.date(year, 12, 31))
+    unit_code = find_unit(session, unit).code if unit else None
+    return [
+        p.to_dict()
+        for p in renewed_parcels(session, as_of, since)
+        if (unit_code is None or p.unit_code == unit_code) and (track is None or p.track == track)
+    ]

@@ -1,0 +1,205 @@
+// 一表: progress against targets, the programme's indicators, assessment scores and the
+// issued monthly reports, all computed by the server from parcels and blocks. No globals:
+// the page's state is reported on <body data-progress-state> for people and tests.
+
+const YEARS = [2022, 2023];
+const statusEl = document.getElementById('status');
+const yearEl = document.getElementById('year');
+const monthEl = document.getElementById('month');
+
+function setStatus(text, isError = false) {
+  statusEl.textContent = text;
+  statusEl.classList.toggle('error', isError);
+}
+
+async function fetchJson(url) {
+  const response = await fetch(url, { headers: { Accept: 'application/json' } });
+  if (!response.ok) {
+    let detail = `${response.status}`;
+    try {
+      detail = (await response.json()).detail || detail;
+    } catch (_) { /* not JSON: keep the status code */ }
+    throw new Error(detail);
+  }
+  return response.json();
+}
+
+function escapeHtml(value) {
+  return String(value ?? '').replace(/[&<>"']/g, (c) => ({
+    '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;',
+  })[c]);
+}
+
+function num(value, digits = 2) {
+  if (value === null || value === undefined) return '—';
+  return Number(value).toLocaleString('zh-CN', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+}
+
+function pct(value) {
+  return value === null || value === undefined ? '—' : `${num(value * 100)}%`;
+}
+
+function card(title, value, of, rate, note, warn = false) {
+  const width = Math.max(0, Math.min(100, (rate ?? 0) * 100));
+  return `<div class="card${warn ? ' warn' : ''}"><h3>${escapeHtml(title)}</h3>`
+    + `<div class="value">${escapeHtml(value)}</div><div class="of">${escapeHtml(of)}</div>`
+    + (rate === null || rate === undefined ? '' : `<div class="bar"><span style="width:${width}%"></span></div>`)
+    + (note ? `<div class="note">${escapeHtml(note)}</div>` : '')
+    + '</div>';
+}
+
+function renderCards(ind) {
+  const c = ind.citywide;
+  const year = yearEl.value;
+  const y = c.years[year];
+  const blocks = c.blocks_approved[year] || { count: 0, units_over_limit: [] };
+  const cards = [
+    card(`${year} 年有机更新面积`, `${num(y.done_mu)} 亩`, y.target ? `年度任务 ${num(y.target.renewal_mu, 0)} 亩 · ${pct(y.completion_rate)}` : '年度任务尚未下达',
+      y.completion_rate, y.target ? `连片 ${num(y.done_contiguous_mu)} 亩（${pct(y.contiguous_rate)}）· 零星 ${num(y.done_scattered_mu)} 亩（${pct(y.scattered_rate)}）` : ''),
+    card('2022—2023 年累计更新', `${num(c.programme.done_mu)} 亩`, `目标 6000 亩 · ${pct(c.programme.rate)}`, c.programme.rate),
+    card('新增厂房建筑面积', `${num(c.new_floor_area.done_m2 / 10000)} 万 m²`, `目标 400 万 m² · ${pct(c.new_floor_area.rate)}`, c.new_floor_area.rate,
+      c.new_floor_area.parcels_without_plan ? `${c.new_floor_area.parcels_without_plan} 宗完成宗地无规划建筑面积` : ''),
+    card('改造区域平均容积率', num(c.average_far.after), `目标 ≥ ${num(c.average_far.target, 1)} · 改造前 ${num(c.average_far.before)}`,
+      c.average_far.after === null ? null : c.average_far.after / c.average_far.target,
+      c.average_far.met === null ? '暂无数据' : (c.average_far.met ? '已达标' : '未达标'), c.average_far.met === false),
+    card('亩均税收（万元/亩）', `${num(c.tax_per_mu.after)}`, `改造前 ${num(c.tax_per_mu.before)} · ${c.tax_per_mu.ratio ? num(c.tax_per_mu.ratio) + ' 倍' : '—'}`, null,
+      `同一批 ${c.tax_per_mu.parcels} 宗、${num(c.tax_per_mu.land_mu)} 亩宗地改造前后比较`),
+    card(`${year} 年认定连片区块`, `${blocks.count} 个`, '每单位每年不超过 2 个', null,
+      blocks.units_over_limit.length ? `超过上限：${blocks.units_over_limit.join('、')}` : '无单位超过上限', blocks.units_over_limit.length > 0),
+  ];
+  document.getElementById('cards').innerHTML = cards.join('');
+  document.getElementById('as-of').textContent = ind.as_of;
+}
+
+function monthlyRow(r, total = false) {
+  const t = r.target;
+  const change = r.change_rate === null ? '—' : `${r.change_rate > 0 ? '+' : ''}${num(r.change_rate * 100)} 个百分点`;
+  const flag = t === null ? '未下达任务' : (r.behind_schedule ? '▲ 滞后' : '正常');
+  const cls = [r.behind_schedule ? 'behind' : '', total ? 'total' : ''].filter(Boolean).join(' ');
+  return `<tr class="${cls}" data-unit="${escapeHtml(r.unit_code)}">`
+    + `<td class="num">${r.rank ?? (total ? '' : '—')}</td><td>${escapeHtml(r.unit_name)}</td>`
+    + `<td class="num">${t ? num(t.renewal_mu, 0) : '—'}</td><td class="num">${num(r.done_month_mu)}</td>`
+    + `<td class="num">${num(r.done_ytd_mu)}</td><td class="num">${num(r.done_ytd_contiguous_mu)}</td>`
+    + `<td class="num">${num(r.done_ytd_scattered_mu)}</td><td class="num">${pct(r.completion_rate)}</td>`
+    + `<td class="num${r.change_rate > 0 ? ' up' : ''}">${change}</td><td class="num">${num(r.expected_mu)}</td>`
+    + `<td class="flag">${flag}</td></tr>`;
+}
+
+function renderMonthly(m) {
+  const body = document.querySelector('#monthly tbody');
+  body.innerHTML = m.rows.map((r) => monthlyRow(r)).join('') + monthlyRow(m.citywide, true);
+  document.getElementById('monthly-note').textContent = `${m.year} 年 ${m.month} 月 · 统计截至 ${m.as_of} · 序时进度 ${pct(m.schedule_rate)} · 滞后 ${m.units_behind.length} 个单位`;
+  body.querySelectorAll('tr[data-unit]:not(.total)').forEach((tr) => {
+    tr.addEventListener('click', () => showTrace(tr.dataset.unit, tr.children[1].textContent));
+  });
+}
+
+async function showTrace(unit, name) {
+  const el = document.getElementById('trace');
+  document.querySelectorAll('#monthly tr.selected').forEach((tr) => tr.classList.remove('selected'));
+  document.querySelector(`#monthly tr[data-unit="${unit}"]`)?.classList.add('selected');
+  const year = yearEl.value;
+  const month = Number(monthEl.value);
+  const lastDay = new Date(Number(year), month, 0).getDate();
+  const asOf = `${year}-${String(month).padStart(2, '0')}-${String(lastDay).padStart(2, '0')}`;
+  const data = await fetchJson(`/api/progress/parcels?unit=${encodeURIComponent(unit)}&year=${year}&as_of=${asOf}`);
+  const rows = data.parcels.map((p) => `<tr><td>${escapeHtml(p.code)}</td><td>${escapeHtml(p.track_label)}</td>`
+    + `<td>${escapeHtml(p.block_name || '—')}</td><td>${escapeHtml(p.renewed_on)}</td><td class="num">${num(p.land_area_mu)}</td>`
+    + `<td class="num">${num(p.planned_far)}</td><td>${escapeHtml(p.enterprise_name || '（无）')}</td>`
+    + `<td>${escapeHtml(p.rule_problems.join('、') || '—')}</td></tr>`).join('');
+  el.innerHTML = `<h3>${escapeHtml(name)}：${year} 年 1 月至 ${month} 月完成宗地 ${data.count} 宗，合计 ${num(data.land_area_mu)} 亩</h3>`
+    + (data.count ? `<table><thead><tr><th>宗地编号</th><th>类型</th><th>区块</th><th>完成日期</th><th>面积（亩）</th><th>规划容积率</th><th>企业</th><th>规则提示</th></tr></thead><tbody>${rows}</tbody></table>` : '');
+  el.hidden = false;
+  document.body.dataset.traceCount = String(data.count);
+}
+
+function renderScores(s) {
+  document.getElementById('score-year').textContent = `${s.year}`;
+  const body = document.querySelector('#scores tbody');
+  body.innerHTML = s.units.map((u) => {
+    const [c, sc] = u.tracks;
+    return `<tr data-unit="${escapeHtml(u.unit_code)}"><td class="num">${u.rank}</td><td>${escapeHtml(u.unit_name)}</td>`
+      + `<td class="num">${num(c.score)}</td><td class="num">${num(sc.score)}</td><td class="num">${num(u.base_score)}</td>`
+      + `<td class="num">${num(u.scale_bonus.points)}</td><td class="num"><strong>${num(u.total)}</strong></td></tr>`;
+  }).join('');
+  body.querySelectorAll('tr').forEach((tr) => {
+    tr.addEventListener('click', () => showBreakdown(s, s.units.find((u) => u.unit_code === tr.dataset.unit)));
+  });
+}
+
+function showBreakdown(s, u) {
+  const el = document.getElementById('breakdown');
+  const tracks = u.tracks.map((t) => {
+    const items = t.indicators.map((i) => `<tr><td>${escapeHtml(i.label)}</td><td class="num">${i.value === null ? '—' : num(i.value, 4)}</td>`
+      + `<td class="num">${num(i.full_at)}</td><td class="num">${num(i.score)}</td><td class="num">${num(i.weight, 0)}</td>`
+      + `<td class="num">${num(i.points)}</td><td>${escapeHtml(i.note || '')}</td></tr>`).join('');
+    return `<h3>${escapeHtml(t.label)}：任务 ${num(t.target_mu)} 亩，完成 ${num(t.done_mu)} 亩；得分 ${num(t.score)} × 权重 ${num(t.track_weight, 0)}% = ${num(t.points)}</h3>`
+      + `<table><thead><tr><th>指标</th><th>指标值</th><th>满分值</th><th>得分</th><th>权重</th><th>计分</th><th>说明</th></tr></thead><tbody>${items}</tbody></table>`;
+  }).join('');
+  const b = u.scale_bonus;
+  const blocks = b.blocks.map((x) => `<li>${escapeHtml(x.block_name)}：完成 ${num(x.renewed_mu)} 亩 ÷ 区块宗地 ${num(x.block_parcel_mu)} 亩 = ${pct(x.share)}；等效 ${num(x.renewed_mu)} × ${num(x.share, 4)} = ${num(x.effective_mu)} 亩</li>`).join('');
+  el.innerHTML = `<h3>${escapeHtml(u.unit_name)} ${s.year} 年得分 ${num(u.total)}（第 ${u.rank} 名）</h3>${tracks}`
+    + `<h3>连片规模化加分：min(${num(b.cap_points, 0)}, ${num(b.points_per_100_mu, 0)} × ${num(b.effective_mu)} ÷ 100) = ${num(b.points)}</h3>`
+    + (blocks ? `<ul>${blocks}</ul>` : '<p>本年度无已认定区块内的完成宗地。</p>');
+  el.hidden = false;
+}
+
+function renderReports(list) {
+  const el = document.getElementById('reports');
+  el.innerHTML = list.reports.length
+    ? list.reports.map((r) => `<li>${r.year} 年 ${r.month} 月（印发 ${escapeHtml(r.issued_at.slice(0, 10))}，${escapeHtml(r.issued_by)}）`
+      + `<a href="${r.links.print}" target="_blank" rel="noopener">打印版</a><a href="${r.links.xlsx}">Excel</a></li>`).join('')
+    : '<li>尚未印发月度通报（管理员可通过 POST /api/progress/reports 或 cloudmap progress issue 印发）。</li>';
+}
+
+function updateLinks() {
+  const y = yearEl.value;
+  const m = monthEl.value;
+  document.getElementById('preview-link').href = `/progress/preview/${y}/${m}`;
+  document.getElementById('xlsx-link').href = `/api/progress/monthly.xlsx?year=${y}&month=${m}`;
+}
+
+async function load() {
+  document.body.dataset.progressState = 'loading';
+  setStatus('正在计算…');
+  updateLinks();
+  const y = yearEl.value;
+  const m = monthEl.value;
+  const lastDay = new Date(Number(y), Number(m), 0).getDate();
+  const asOf = `${y}-${String(m).padStart(2, '0')}-${String(lastDay).padStart(2, '0')}`;
+  const [monthly, ind, scores, list] = await Promise.all([
+    fetchJson(`/api/progress/monthly?year=${y}&month=${m}`),
+    fetchJson(`/api/progress/indicators?as_of=${asOf}`),
+    fetchJson(`/api/progress/scores?year=${y}&as_of=${asOf}`),
+    fetchJson('/api/progress/reports'),
+  ]);
+  renderCards(ind);
+  renderMonthly(monthly);
+  renderScores(scores);
+  renderReports(list);
+  document.getElementById('trace').hidden = true;
+  document.getElementById('breakdown').hidden = true;
+  document.body.dataset.units = String(monthly.rows.length);
+  document.body.dataset.behind = String(monthly.units_behind.length);
+  document.body.dataset.progressState = 'ready';
+  setStatus(`${y} 年 ${m} 月 · 累计完成 ${num(monthly.citywide.done_ytd_mu)} 亩 · 滞后单位 ${monthly.units_behind.length} 个`);
+}
+
+function init() {
+  monthEl.innerHTML = Array.from({ length: 12 }, (_, i) => `<option value="${i + 1}">${i + 1} 月</option>`).join('');
+  const now = new Date();
+  const year = YEARS.includes(now.getFullYear()) ? now.getFullYear() : YEARS[YEARS.length - 1];
+  yearEl.value = String(year);
+  monthEl.value = String(year === now.getFullYear() ? now.getMonth() + 1 : 12);
+  const reload = () => load().catch(fail);
+  yearEl.addEventListener('change', reload);
+  monthEl.addEventListener('change', reload);
+  reload();
+}
+
+function fail(error) {
+  document.body.dataset.progressState = 'error';
+  setStatus(`加载失败：${error.message}`, true);
+}
+
+init();

@@ -1,0 +1,311 @@
+"""一表: progress, indicators, monthly report snapshots and scores on the seeded demo data.
+
+Expectations are worked out by hand from the stored figures of a few parcels (see
+each test's comment); docs/assessment.md repeats the score example.
+
+凤鸣街道 (fengming), 2022 target 100 亩 (连片 60 + 零星 40), two scattered completions:
+  330483-FM-0002  23.12 亩  planned FAR 2.3691  completed 2022-03-10
+  330483-FM-0012  43.59 亩  planned FAR 2.0539  completed 2022-10-24
+石门镇 (shimen), 2022 target 250 亩 (170 + 80), five completions in 石门羔羊区块 (approved) in 2022:
+  SM-0022 8.15, SM-0025 10.67, SM-0023 10.63, SM-0013 11.32, SM-0010 10.91 → 51.68 亩;
+  the block's parcels total 319.93 亩.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+
+import pytest
+from openpyxl import load_workbook
+from sqlalchemy import select, text
+from sqlalchemy.exc import IntegrityError
+
+from app.enums import ParcelStatus
+from app.models import Parcel
+from app.progress import service
+from app.progress.models import ProgressReport
+
+
+
+@pytest.fixture()
+def admin(login_as):
+    return login_as("admin", username="admin_zhang")
+
+
+def _row(report: dict, unit_code: str) -> dict:
+    return next(r for r in report["rows"] if r["unit_code"] == unit_code)
+
+
+# --- a month's progress ------------------------------------------------------------------------
+def test_a_months_progress_for_fengming(client):
+    body = client.get("/api/progress/monthly", params={"year": 2022, "month": 10}).json()
+    r = _row(body, "fengming")
+    assert body["as_of"] == "2022-10-31" and body["previous_as_of"] == "2022-09-30"
+    assert r["target"] == {"renewal_mu": 100.0, "contiguous_mu": 60.0, "scattered_mu": 40.0}
+    assert r["done_month_mu"] == 43.59 and r["parcel_codes_month"] == ["330483-FM-0012"]
+    assert r["done_ytd_mu"] == 66.71  # 23.12 + 43.59
+    assert r["done_ytd_scattered_mu"] == 66.71 and r["done_ytd_contiguous_mu"] == 0.0
+    assert r["completion_rate"] == 0.6671  # 66.71 / 100
+    assert r["scattered_rate"] == 1.6678  # 66.71 / 40
+    assert r["previous_done_ytd_mu"] == 23.12 and r["change_rate"] == 0.4359
+    assert r["average_far"] == 2.1631  # (2.3691 × 23.12 + 2.0539 × 43.59) / 66.71
+    # ranked by completion rate: fengming leads October 2022 (66.71 %), 崇福 next (79.69 / 360)
+    assert [x["unit_code"] for x in body["rows"][:2]] == ["fengming", "chongfu"]
+    assert body["rows"][0]["rank"] == 1
+
+
+def test_january_change_starts_from_zero(client):
+    body = client.get("/api/progress/monthly", params={"year": 2023, "month": 1}).json()
+    r = _row(body, "fengming")
+    assert r["previous_done_ytd_mu"] == 0.0 and body["previous_as_of"] is None
+    assert r["target"] is None and r["completion_rate"] is None and r["rank"] is None  # 2023 not yet set
+    assert "凤鸣街道" in body["units_without_target"]
+
+
+# --- behind schedule ---------------------------------------------------------------------------
+def test_unit_behind_schedule_and_configurable_schedule(client, admin):
+    body = client.get("/api/progress/monthly", params={"year": 2022, "month": 10}).json()
+    assert body["schedule_rate"] == 0.8333  # linear: 10 / 12
+    r = _row(body, "fengming")
+    assert r["behind_schedule"] is True  # 66.71 % < 83.33 %
+    assert r["expected_mu"] == 83.33 and r["gap_mu"] == 16.62  # 100 × 10/12 − 66.71
+    assert "凤鸣街道" in body["units_behind"]
+
+    # An admin sets a front-loaded-late schedule: 60 % due by the end of October.
+    schedule = [0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.45, 0.5, 0.6, 0.8, 1.0]
+    config = client.get("/api/progress/config/2022").json()["config"]
+    res = admin.put("/api/progress/config/2022", json={**config, "schedule": schedule})
+    assert res.status_code == 200, res.text
+    body = client.get("/api/progress/monthly", params={"year": 2022, "month": 10}).json()
+    r = _row(body, "fengming")
+    assert body["schedule_rate"] == 0.6 and r["behind_schedule"] is False  # 66.71 % ≥ 60 %
+    assert _row(body, "shimen")["behind_schedule"] is True  # 51.68 / 250 = 20.67 % < 60 %
+
+
+# --- indicators --------------------------------------------------------------------------------
+def test_area_weighted_far_and_tax_per_mu(client):
+    ind = client.get("/api/progress/indicators", params={"as_of": "2022-12-31"}).json()
+    fm = next(u for u in ind["units"] if u["unit_code"] == "fengming")
+    assert fm["average_far"]["after"] == 2.1631 and fm["average_far"]["met"] is True
+    assert fm["average_far"]["land_mu"] == 66.71
+    # before: (0.9541 × 23.12 + 0.4345 × 43.59) / 66.71
+    assert fm["average_far"]["before"] == pytest.approx((0.9541 * 23.12 + 0.4345 * 43.59) / 66.71, abs=1e-4)
+    # new floor area: (36521 − 14708) + (59685 − 12625)
+    assert fm["new_floor_area"]["done_m2"] == 68873.0
+    assert fm["years"]["2022"]["done_mu"] == 66.71 and fm["years"]["2022"]["completion_rate"] == 0.6671
+
+    ind = client.get("/api/progress/indicators", params={"as_of": "2023-12-31"}).json()
+    sm = next(u for u in ind["units"] if u["unit_code"] == "shimen")
+    # Only the five 2022 completions have a year-after (2023) tax record by 2023.
+    # Before: 107.70 + 193.70 × 10.67 / 29.80 (the enterprise's two parcels) + 92.50 + 57.80 + 0 (vacant)
+    before = (107.70 + 193.70 * 10.67 / 29.80 + 92.50 + 57.80) / 51.68
+    after = (422.8 + 393.6 + 247.3 + 138.8 + 359.2) / 51.68
+    assert sm["tax_per_mu"]["parcels"] == 5 and sm["tax_per_mu"]["land_mu"] == 51.68
+    assert sm["tax_per_mu"]["before"] == round(before, 2) == 6.33
+    assert sm["tax_per_mu"]["after"] == round(after, 2) == 30.22
+    assert sm["blocks_approved"]["2022"]["count"] == 1 and sm["blocks_approved"]["2022"]["exceeded"] is False
+    city = ind["citywide"]
+    assert city["programme"]["target_mu"] == 6000.0
+    assert city["new_floor_area"]["target_m2"] == 4000000.0
+    assert city["blocks_approved"]["2022"] == {"count": 6, "units_over_limit": []}
+    assert city["years"]["2022"]["target"] == {"renewal_mu": 3000.0, "contiguous_mu": 2000.0, "scattered_mu": 1000.0}
+
+
+def test_far_average_uses_stored_figures_only(client, db_session):
+    """The citywide FAR equals Σ(planned_far × land_area_mu) / Σ land_area_mu over renewed parcels in SQL."""
+    expected = db_session.scalar(text(
+        "SELECT round(sum(planned_far * land_area_mu) / sum(land_area_mu), 4) FROM parcels "
+        "WHERE status = 'completed' AND planned_far IS NOT NULL AND completed_on <= '2023-12-31'"
+    ))
+    ind = client.get("/api/progress/indicators", params={"as_of": "2023-12-31"}).json()
+    assert ind["citywide"]["average_far"]["after"] == float(expected)
+
+
+def test_blocks_over_the_yearly_limit_are_flagged(client, db_session):
+    db_session.execute(text(
+        "UPDATE renewal_blocks SET designated_year = 2022 WHERE code IN ('TX2022-CF-01', 'TX2022-CF-02')"))
+    db_session.execute(text(
+        "INSERT INTO renewal_blocks (code, name, unit_id, designated_year, stage, review_status, geom, area_mu) "
+        "SELECT 'TX2022-CF-03', '崇福测试区块', unit_id, 2022, 'planned', 'approved', geom, area_mu "
+        "FROM renewal_blocks WHERE code = 'TX2022-CF-01'"))
+    ind = client.get("/api/progress/indicators", params={"as_of": "2022-12-31"}).json()
+    cf = next(u for u in ind["units"] if u["unit_code"] == "chongfu")
+    assert cf["blocks_approved"]["2022"]["count"] == 3 and cf["blocks_approved"]["2022"]["exceeded"] is True
+    assert ind["citywide"]["blocks_approved"]["2022"]["units_over_limit"] == ["chongfu"]
+
+
+# --- traceability ------------------------------------------------------------------------------
+def test_figures_trace_down_to_parcels(client):
+    body = client.get("/api/progress/parcels", params={"unit": "石门镇", "year": 2022, "track": "contiguous"}).json()
+    assert body["count"] == 5 and body["land_area_mu"] == 51.68
+    assert {p["code"] for p in body["parcels"]} == {
+        "330483-SM-0022", "330483-SM-0025", "330483-SM-0023", "330483-SM-0013", "330483-SM-0010"}
+    assert all(p["block_code"] == "TX2022-SM-01" and p["track_label"] == "连片" for p in body["parcels"])
+    oct_ = client.get("/api/progress/parcels", params={"unit": "fengming", "year": 2022, "month": 10}).json()
+    assert [p["code"] for p in oct_["parcels"]] == ["330483-FM-0012"]
+
+
+def test_bad_parameters_get_chinese_4xx(client):
+    res = client.get("/api/progress/monthly", params={"year": 2022, "month": 13})
+    assert res.status_code == 422 and "month" in res.json()["detail"]
+    res = client.get("/api/progress/parcels", params={"unit": "nowhere"})
+    assert res.status_code == 404 and res.json()["detail"] == "没有代码为“nowhere”的镇（街道、开发区）"
+    res = client.get("/api/progress/parcels", params={"month": 3})
+    assert res.status_code == 400 and res.json()["errors"][0]["field"] == "month"
+
+
+# --- completion dates --------------------------------------------------------------------------
+def test_completion_date_is_stamped_and_cleared_by_the_database(db_session):
+    parcel = db_session.scalar(select(Parcel).where(Parcel.code == "330483-DM-0001"))
+    assert parcel.status != ParcelStatus.COMPLETED and parcel.completed_on is None
+    parcel.status = ParcelStatus.COMPLETED
+    db_session.flush()
+    db_session.refresh(parcel)
+    assert parcel.completed_on == service.today()
+    parcel.status = ParcelStatus.REBUILDING
+    db_session.flush()
+    db_session.refresh(parcel)
+    assert parcel.completed_on is None
+    # A completed parcel rewritten without a date keeps its date.
+    fm = db_session.scalar(select(Parcel).where(Parcel.code == "330483-FM-0002"))
+    db_session.execute(text("UPDATE parcels SET completed_on = NULL, status = 'completed' WHERE code = '330483-FM-0002'"))
+    db_session.refresh(fm)
+    assert fm.completed_on == dt.date(2022, 3, 10)
+
+
+def test_block_completion_renews_its_parcels_on_that_day(client, db_session):
+    db_session.execute(text(
+        "UPDATE renewal_blocks SET stage = 'completed', completed_on = '2023-05-20' WHERE code = 'TX2022-SM-01'"))
+    body = client.get("/api/progress/parcels", params={"unit": "shimen", "year": 2023, "month": 5}).json()
+    codes = {p["code"] for p in body["parcels"]}
+    # The block's 26 parcels less the 5 renewed in 2022; the 4 with later dates of their own
+    # (June–December 2023) now count from the block's day, the earlier of the two.
+    assert len(codes) == 21 and {"330483-SM-0009", "330483-SM-0017"} <= codes
+    assert all(p["renewed_on"] == "2023-05-20" for p in body["parcels"])
+
+
+# --- targets -----------------------------------------------------------------------------------
+def test_admin_sets_2023_targets(client, admin, login_as):
+    assert client.put("/api/progress/targets/fengming/2023", json={"contiguous_mu": 50, "scattered_mu": 30}).status_code == 401
+    planner = login_as("planner")
+    res = planner.put("/api/progress/targets/fengming/2023", json={"contiguous_mu": 50, "scattered_mu": 30})
+    assert res.status_code == 403 and "管理员" in res.json()["detail"]
+    res = admin.put("/api/progress/targets/凤鸣街道/2023", json={"contiguous_mu": 50, "scattered_mu": 30})
+    assert res.status_code == 200, res.text
+    assert res.json()["target"] == {"renewal_mu": 80.0, "contiguous_mu": 50.0, "scattered_mu": 30.0}
+    assert res.json()["created"] is True
+    res = admin.put("/api/progress/targets/fengming/2023", json={"contiguous_mu": -1, "scattered_mu": 30})
+    assert res.status_code == 422 and res.json()["code"] == "invalid_request"
+    body = client.get("/api/progress/monthly", params={"year": 2023, "month": 12}).json()
+    assert _row(body, "fengming")["target"]["renewal_mu"] == 80.0
+    assert _row(body, "fengming")["completion_rate"] == 0.0  # no fengming completion in 2023
+
+
+# --- monthly report snapshots ------------------------------------------------------------------
+def test_issued_report_never_changes(client, admin, db_session):
+    res = admin.post("/api/progress/reports", json={"year": 2022, "month": 10})
+    assert res.status_code == 201, res.text
+    issued = client.get("/api/progress/reports/2022/10").json()
+    assert issued["issued_by"] == "admin_zhang"
+    assert _row(issued["data"]["progress"], "fengming")["done_ytd_mu"] == 66.71
+    xlsx = client.get("/api/progress/reports/2022/10.xlsx")
+    assert xlsx.headers["content-type"].startswith("application/vnd.openxmlformats")
+    assert hashlib.sha256(xlsx.content).hexdigest() == issued["xlsx_sha256"] == xlsx.headers["x-content-sha256"]
+    ws = load_workbook(io.BytesIO(xlsx.content))["月度通报"]
+    fengming_row = next(r for r in ws.iter_rows(values_only=True) if r[1] == "凤鸣街道")
+    assert fengming_row[0] == 1 and fengming_row[6] == 66.71 and fengming_row[14] == "滞后"
+
+    # The data change: FM-0012 goes back to 改造中, the map's figures move, the snapshot does not.
+    db_session.execute(text("UPDATE parcels SET status = 'rebuilding' WHERE code = '330483-FM-0012'"))
+    live = client.get("/api/progress/monthly", params={"year": 2022, "month": 10}).json()
+    assert _row(live, "fengming")["done_ytd_mu"] == 23.12
+    again = client.get("/api/progress/reports/2022/10").json()
+    assert again == issued
+    assert client.get("/api/progress/reports/2022/10.xlsx").content == xlsx.content
+    stored = db_session.scalar(select(ProgressReport).where(ProgressReport.year == 2022, ProgressReport.month == 10))
+    from app.progress.reports import canonical_json
+    assert hashlib.sha256(canonical_json(stored.data).encode()).hexdigest() == stored.data_sha256
+
+    page = client.get("/progress/reports/2022/10")
+    assert page.status_code == 200 and "@media print" in page.text and 'data-unit="fengming"' in page.text
+    assert 'class="behind" data-unit="fengming"' in page.text
+
+    # Issuing again is refused; the database refuses any change to the row.
+    res = admin.post("/api/progress/reports", json={"year": 2022, "month": 10})
+    assert res.status_code == 409 and "不可修改或重发" in res.json()["detail"]
+    with pytest.raises(IntegrityError), db_session.begin_nested():
+        db_session.execute(text("UPDATE progress_reports SET issued_by = 'someone' WHERE year = 2022 AND month = 10"))
+    with pytest.raises(IntegrityError), db_session.begin_nested():
+        db_session.execute(text("DELETE FROM progress_reports WHERE year = 2022 AND month = 10"))
+
+
+def test_report_for_an_unfinished_month_is_refused(client, admin):
+    today = service.today()
+    res = admin.post("/api/progress/reports", json={"year": today.year, "month": today.month})
+    assert res.status_code == 400 and "尚未结束" in res.json()["detail"]
+    assert client.post("/api/progress/reports", json={"year": 2022, "month": 9}).status_code == 401
+    assert client.get("/api/progress/reports/2022/9").status_code == 404
+
+
+# --- scores ------------------------------------------------------------------------------------
+def test_score_breakdown_2022(client):
+    body = client.get("/api/progress/scores", params={"year": 2022}).json()
+    assert body["config_meta"]["is_default"] is True and body["as_of"] == "2022-12-31"
+    units = {u["unit_code"]: u for u in body["units"]}
+
+    fm = units["fengming"]
+    contiguous, scattered = fm["tracks"]
+    assert contiguous["score"] == 0.0  # nothing renewed inside an approved block
+    items = {i["code"]: i for i in scattered["indicators"]}
+    assert items["completion_rate"]["value"] == 1.6678 and items["completion_rate"]["score"] == 100.0
+    assert items["compliant_share"]["value"] == 1.0  # both ≥ 20 亩 and FAR ≥ 2.0
+    assert items["tax_per_mu_ratio"]["value"] is None and items["tax_per_mu_ratio"]["points"] == 0.0
+    assert scattered["score"] == 80.0  # (50 × 100 + 30 × 100 + 20 × 0) / 100
+    assert fm["base_score"] == 32.0 and fm["scale_bonus"]["points"] == 0.0 and fm["total"] == 32.0  # 40 % × 80
+
+    sm = units["shimen"]
+    contiguous = sm["tracks"][0]
+    items = {i["code"]: i for i in contiguous["indicators"]}
+    assert items["completion_rate"]["value"] == 0.304  # 51.68 / 170
+    assert items["average_far"]["value"] == 2.5666 and items["average_far"]["score"] == 100.0
+    assert contiguous["score"] == 45.2  # (50 × 30.4 + 30 × 100 + 20 × 0) / 100
+    assert sm["base_score"] == 27.12  # 60 % × 45.2
+    bonus = sm["scale_bonus"]
+    assert bonus["blocks"] == [{"block_code": "TX2022-SM-01", "block_name": "石门羔羊区块", "renewed_mu": 51.68,
+                                "block_parcel_mu": 319.93, "share": 0.1615, "effective_mu": 8.35}]
+    assert bonus["points"] == 0.83  # 10 × 51.68² / 319.93 / 100 = 0.8348
+    assert sm["total"] == 27.95
+    assert [u["unit_code"] for u in body["units"][:3]] == ["chongfu", "fengming", "shimen"]
+
+
+def test_scoring_weights_are_configurable(client, admin):
+    res = admin.put("/api/progress/config/2022", json={
+        "contiguous": {"weight": 70, "indicators": [{"code": "completion_rate", "weight": 1, "full_at": 1}]},
+        "scattered": {"weight": 40, "indicators": [{"code": "completion_rate", "weight": 1, "full_at": 1}]},
+    })
+    assert res.status_code == 400 and "轨道权重之和须为 100" in res.json()["detail"]
+    res = admin.put("/api/progress/config/2022", json={
+        "contiguous": {"weight": 50, "indicators": [{"code": "completion_rate", "weight": 1, "full_at": 1}]},
+        "scattered": {"weight": 50, "indicators": [{"code": "completion_rate", "weight": 1, "full_at": 2}]},
+        "scale_bonus": {"points_per_100_mu": 20, "cap_points": 1},
+    })
+    assert res.status_code == 200, res.text
+    fm = next(u for u in client.get("/api/progress/scores", params={"year": 2022}).json()["units"]
+              if u["unit_code"] == "fengming")
+    assert fm["tracks"][1]["score"] == 83.39  # 66.71 / 40 / 2 × 100 = 83.3875
+    assert fm["total"] == 41.69  # 50 % × 83.3875 = 41.69375 (rounded once, at the end)
+    sm = next(u for u in client.get("/api/progress/scores", params={"year": 2022}).json()["units"]
+              if u["unit_code"] == "shimen")
+    assert sm["scale_bonus"]["uncapped_points"] == 1.67 and sm["scale_bonus"]["points"] == 1.0  # capped
+
+
+def test_dashboard_page_is_served(client):
+    res = client.get("/progress")
+    assert res.status_code == 200 and "一表" in res.text and "/static/progress/progress.js" in res.text
+    assert client.get("/static/progress/progress.js").status_code == 200
+    preview = client.get("/progress/preview/2022/10")
+    assert preview.status_code == 200 and 'data-report-state="preview"' in preview.text
+    live = client.get("/api/progress/monthly.xlsx", params={"year": 2022, "month": 10})
+    assert live.status_code == 200 and live.content[:2] == b"PK"
