@@ -130,6 +130,10 @@ def build_parser() -> argparse.ArgumentParser:
     from .progress.cli import add_parser as add_progress_parser
 
     add_progress_parser(sub)
+
+    from .ingest.cli import add_parser as add_import_parser
+
+    add_import_parser(sub)
     return parser
 
 

@@ -301,8 +301,10 @@ def _shp_header_length(path: Path) -> tuple[int, int] | None:
     size = path.stat().st_size
     with path.open("rb") as fh:
         head = fh.read(100)
-    if len(head) < 100 or struct.unpack(">i", head[:4])[0] != 9994:
+    if len(head) < 4 or struct.unpack(">i", head[:4])[0] != 9994:
         return None
+    if len(head) < 100:  # cut inside the 100-byte header itself
+        return 100, size
     return struct.unpack(">i", head[24:28])[0] * 2, size
 
 
@@ -378,11 +380,14 @@ def _dbf_text_chunks(path: Path):
 
 
 def detect_encoding(chunks_factory) -> str | None:
-    """UTF-8 when the bytes decode strictly as UTF-8 (ASCII included), else GB18030 (GBK's superset), else None."""
-    if _decodes(chunks_factory(), "utf-8"):
-        return "utf-8"
-    if _decodes(chunks_factory(), "gb18030"):
-        return "gb18030"
+    """UTF-8 when the bytes decode strictly as UTF-8 (ASCII included), else GBK, else GB18030 (its superset).
+
+    UTF-8 goes first: GBK text almost never forms valid multi-byte UTF-8, while
+    UTF-8 text often is valid GBK (of the wrong characters).
+    """
+    for encoding in ("utf-8", "gbk", "gb18030"):
+        if _decodes(chunks_factory(), encoding):
+            return encoding
     return None
 
 

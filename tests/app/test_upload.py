@@ -93,7 +93,7 @@ def test_gbk_dbf_with_chinese_field_names_and_no_cpg(api, db_session, tmp_path, 
     assert r.status_code == 201, r.json()
     body = r.json()
     assert body["format"] == "shapefile" and body["uploader"] == "张三"
-    assert body["encoding"]["name"] == "gb18030" and body["encoding"]["source"] == "detected"
+    assert body["encoding"]["name"] == "gbk" and body["encoding"]["source"] == "detected"
     assert body["encoding"]["samples"][0]["权利人"] == corpus.ENTERPRISES[0]
     assert body["mapping"]["code"] == "宗地编号" and body["mapping"]["enterprise"] == "权利人"
     assert body["mapping"]["floor_area_m2"] == "建筑面积" and body["declared_area_unit"] == "mu"
