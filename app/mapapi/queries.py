@@ -204,3 +204,38 @@ def search(session: Session, q: str, limit: int) -> list[dict]:
     prefix = like_pattern(q)[1:]
     binds = {"q": q, "pattern": like_pattern(q), "prefix": prefix, "limit": limit}
     return [dict(r._mapping) for r in session.execute(_SEARCH, binds)]
+
+
+_BLOCK_ENTERPRISES = text(
+    """
+    SELECT e.name, e.credit_code, e.tax_10k_yuan,
+           array_agg(p.code ORDER BY p.code) AS parcel_codes,
+           array_agg(DISTINCT p.classification) FILTER (WHERE p.classification IS NOT NULL) AS classifications,
+           sum(p.land_area_mu) AS land_area_mu,
+           (SELECT sum(pa.land_area_mu) FROM parcels pa WHERE pa.enterprise_id = e.id) AS all_land_mu
+    FROM parcels p JOIN enterprises e ON e.id = p.enterprise_id
+    WHERE p.block_id = :block_id
+    GROUP BY e.id
+    ORDER BY sum(p.land_area_mu) DESC, e.name
+    """
+)
+
+_BLOCK_SUMS = text(
+    """
+    SELECT count(*) AS parcel_count, sum(land_area_mu) AS land_area_mu,
+           sum(floor_area_m2) AS floor_area_m2,
+           sum(land_area_mu) FILTER (WHERE floor_area_m2 IS NOT NULL) AS land_with_floor_mu,
+           sum(planned_floor_area_m2) AS planned_floor_area_m2,
+           sum(land_area_mu) FILTER (WHERE planned_floor_area_m2 IS NOT NULL) AS land_with_planned_mu,
+           count(*) FILTER (WHERE enterprise_id IS NULL) AS parcels_without_enterprise
+    FROM parcels WHERE block_id = :block_id
+    """
+)
+
+
+def block_enterprises(session: Session, block_id: int) -> list[dict]:
+    return [dict(r._mapping) for r in session.execute(_BLOCK_ENTERPRISES, {"block_id": block_id})]
+
+
+def block_sums(session: Session, block_id: int) -> dict:
+    return dict(session.execute(_BLOCK_SUMS, {"block_id": block_id}).one()._mapping)

@@ -7,13 +7,16 @@ from urllib.parse import quote
 
 import orjson
 from fastapi import APIRouter, Depends, Query, Response
+from sqlalchemy import select
 
 import spatial
 
 from ..db import SessionDep
 from ..enums import Classification, Stage
-from ..errors import InvalidParameter
+from ..errors import InvalidParameter, NotFound
 from ..messages import message
+from ..models import RenewalBlock
+from ..settings import Settings, get_settings
 from ..serve.routes import BBoxQuery, parse_bbox
 from . import export, queries
 
@@ -176,3 +179,63 @@ def export_block(
     ascii_name = f"{block.code}{suffix}.{ext}".encode("ascii", "replace").decode()
     disposition = f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"
     return Response(body, media_type=media, headers={"Content-Disposition": disposition})
+
+
+def _far(floor_m2, land_mu) -> float | None:
+    """FAR through ``spatial`` from summed floor area and land (亩 → m²)."""
+    if floor_m2 is None or not land_mu:
+        return None
+    ratio = spatial.floor_area_ratio(float(floor_m2), float(land_mu) * spatial.M2_PER_MU)
+    return None if ratio is None else round(ratio, 2)
+
+
+@router.get("/map/blocks/{code}/summary", summary="区块面板：现状与规划容积率、企业名单（含分类、亩均税收）")
+def block_summary(code: str, session: SessionDep) -> dict:
+    block_id = session.scalar(select(RenewalBlock.id).where(RenewalBlock.code == code))
+    if block_id is None:
+        raise NotFound(message("not_found", what=f"区块“{code}”"))
+    sums = queries.block_sums(session, block_id)
+    enterprises = [
+        {
+            "name": e["name"],
+            "credit_code": e["credit_code"],
+            "classifications": [{"code": c, "label": Classification(c).label} for c in (e["classifications"] or [])],
+            "land_area_mu": _num(e["land_area_mu"]),
+            "parcel_codes": e["parcel_codes"],
+            "tax_per_mu": _ratio(e["tax_10k_yuan"], e["all_land_mu"]),
+        }
+        for e in queries.block_enterprises(session, block_id)
+    ]
+    return {
+        "code": code,
+        "parcel_count": sums["parcel_count"],
+        "parcels_land_mu": _num(sums["land_area_mu"]),
+        "far_now": _far(sums["floor_area_m2"], sums["land_with_floor_mu"]),
+        "far_planned": _far(sums["planned_floor_area_m2"], sums["land_with_planned_mu"]),
+        "parcels_without_enterprise": sums["parcels_without_enterprise"],
+        "enterprises": enterprises,
+    }
+
+
+# Pages other parts of the project serve under /static, linked from the map's top bar
+# when they exist: the progress dashboard (一表) and the review screen (方案审核).
+_PAGES = {
+    "dashboard": ("progress/index.html", "progress/dashboard.html"),
+    "review": ("workflow/review.html", "workflow/index.html"),
+}
+
+
+@router.get("/map/config", summary="地图前端配置：底图、页面导航", tags=["service"])
+def map_config(settings: Annotated[Settings, Depends(get_settings)]) -> dict:
+    """What the map may offer. The 天地图 key is a browser key by design (tiles are fetched by the browser)."""
+    src = settings.frontend_dir / "src"
+    pages = {
+        name: next((f"/static/{c}" for c in candidates if (src / c).is_file()), None)
+        for name, candidates in _PAGES.items()
+    }
+    return {
+        "basemap_url": settings.basemap_url or None,
+        "basemap_attribution": settings.basemap_attribution or None,
+        "tianditu_key": settings.tianditu_key or None,
+        "pages": pages,
+    }

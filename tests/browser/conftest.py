@@ -11,6 +11,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -37,8 +38,9 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def live_server(settings) -> Iterator[str]:
+@contextmanager
+def serve(settings) -> Iterator[str]:
+    """The app on a free loopback port in a thread, for as long as the block runs."""
     port = _free_port()
     server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
@@ -48,9 +50,17 @@ def live_server(settings) -> Iterator[str]:
         if time.monotonic() > deadline:
             raise RuntimeError("the test server did not start within 20 s")
         time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def live_server(settings) -> Iterator[str]:
+    with serve(settings) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

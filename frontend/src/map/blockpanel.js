@@ -1,0 +1,155 @@
+// The block panel (right): outline on the map, 四至, area in 亩, FAR now and
+// planned, enterprises with their classification, stage and review history, the
+// plan's rule report, and exports.
+/* global L */
+import { fetchJson, ApiError } from './api.js';
+import { T } from './strings.js';
+import { escapeHtml, formatNumber, fourSide, infoTable } from './format.js';
+import { CLASSIFICATION_COLOURS, STAGE_COLOURS } from './styles.js';
+
+export class BlockPanel {
+  /** @param {HTMLElement} host  the <aside> that holds the panel */
+  constructor(host, map, { onParcel } = {}) {
+    this.host = host;
+    this.map = map;
+    this.onParcel = onParcel;
+    this.outline = L.featureGroup().addTo(map);
+    this.code = null;
+    host.addEventListener('keydown', (e) => { if (e.key === 'Escape') this.close(); });
+  }
+
+  close() {
+    this.host.hidden = true;
+    this.host.innerHTML = '';
+    document.body.classList.remove('block-open');
+    this.outline.clearLayers();
+    this.code = null;
+    document.body.dataset.block = '';
+  }
+
+  async open(code, { fly = true } = {}) {
+    this.code = code;
+    this.host.hidden = false;
+    document.body.classList.add('block-open');
+    this.host.setAttribute('aria-busy', 'true');
+    this.host.innerHTML = `<p class="loading">${escapeHtml(T.loading)}</p>`;
+    let feature;
+    let summary;
+    try {
+      [feature, summary] = await Promise.all([
+        fetchJson(`/api/blocks/${encodeURIComponent(code)}`),
+        fetchJson(`/api/map/blocks/${encodeURIComponent(code)}/summary`),
+      ]);
+    } catch (err) {
+      this.host.innerHTML = `<p class="error" role="alert">${escapeHtml(T.loadFailed(err.message))}</p>`;
+      this.host.removeAttribute('aria-busy');
+      throw err;
+    }
+    if (this.code !== code) return;
+    this.render(feature, summary);
+    this.outline.clearLayers();
+    const layer = L.geoJSON(feature, {
+      style: { color: '#ffd400', weight: 5, opacity: 0.9, fill: false, className: 'block-selected' },
+      interactive: false,
+    }).addTo(this.outline);
+    if (fly) {
+      // Keep the block clear of the layer panel (left) and this panel (right).
+      this.map.flyToBounds(layer.getBounds(), { paddingTopLeft: [300, 40], paddingBottomRight: [430, 40], maxZoom: 17, duration: 0.6 });
+    }
+    this.host.removeAttribute('aria-busy');
+    document.body.dataset.block = code;
+    this.loadHistory(code);
+    this.loadReport(code);
+    this.host.querySelector('h2').focus();
+  }
+
+  render(feature, summary) {
+    const p = feature.properties;
+    const exportUrl = (params) => `/api/blocks/${encodeURIComponent(p.code)}/export?${params}`;
+    const enterprises = summary.enterprises.map((e) => `
+      <tr>
+        <td>${escapeHtml(e.name)}<br><small>${escapeHtml(e.credit_code)}</small></td>
+        <td>${e.classifications.map((c) => `<span class="tag" style="background:${CLASSIFICATION_COLOURS[c.code]}">${escapeHtml(c.label)}</span>`).join(' ')}</td>
+        <td class="num">${formatNumber(e.land_area_mu)}</td>
+        <td class="num">${formatNumber(e.tax_per_mu)}</td>
+      </tr>`).join('');
+    this.host.innerHTML = `
+      <header class="panel-head">
+        <h2 tabindex="-1" id="block-title">${escapeHtml(p.name)}</h2>
+        <button type="button" class="close" aria-label="${escapeHtml(T.block.close)}">×</button>
+      </header>
+      <p class="stage-line"><span class="tag" style="background:${STAGE_COLOURS[p.stage]}">${escapeHtml(p.stage_label)}</span>
+        <span class="review">${escapeHtml(p.review_status_label)}${p.approval_doc_no ? `（${escapeHtml(p.approval_doc_no)}）` : ''}</span></p>
+      ${infoTable([
+        [T.block.code, p.code],
+        [T.block.unit, p.unit_name],
+        [T.block.year, p.designated_year ?? T.dash],
+        [T.block.area, `${formatNumber(p.area_mu)} ${T.block.mu}`],
+        [T.block.farNow, formatNumber(summary.far_now)],
+        [T.block.farPlanned, formatNumber(summary.far_planned)],
+        [T.block.farPlannedRecord, formatNumber(p.planned_far)],
+        [T.block.newFloor, p.planned_new_floor_area_m2 ? `${formatNumber(p.planned_new_floor_area_m2, 0)} ${T.block.m2}` : T.dash],
+      ])}
+      <section aria-labelledby="four-h"><h3 id="four-h">${escapeHtml(T.block.fourHeading)}</h3>
+        <ul class="four" data-testid="four">
+          <li>${escapeHtml(fourSide(T.block.four.east, p.four_east))}</li>
+          <li>${escapeHtml(fourSide(T.block.four.south, p.four_south))}</li>
+          <li>${escapeHtml(fourSide(T.block.four.west, p.four_west))}</li>
+          <li>${escapeHtml(fourSide(T.block.four.north, p.four_north))}</li>
+        </ul></section>
+      <section aria-labelledby="ent-h"><h3 id="ent-h">${escapeHtml(T.block.enterprisesHeading(summary.enterprises.length))}</h3>
+        ${summary.enterprises.length ? `<table class="list"><thead><tr><th>${T.block.entName}</th><th>${T.block.entClass}</th><th>${T.block.entArea}</th><th>${T.block.entTax}</th></tr></thead><tbody>${enterprises}</tbody></table>` : `<p>${escapeHtml(T.block.noEnterprises)}</p>`}
+        ${summary.parcels_without_enterprise ? `<p class="hint">${escapeHtml(T.block.withoutEnterprise(summary.parcels_without_enterprise))}</p>` : ''}
+      </section>
+      <section aria-labelledby="hist-h"><h3 id="hist-h">${escapeHtml(T.block.historyHeading)}</h3><div class="history">${escapeHtml(T.loading)}</div></section>
+      <section aria-labelledby="rep-h"><h3 id="rep-h">${escapeHtml(T.block.reportHeading)}</h3><div class="report" aria-live="polite">${escapeHtml(T.block.reportLoading)}</div></section>
+      <section aria-labelledby="exp-h"><h3 id="exp-h">${escapeHtml(T.block.exportHeading)}</h3>
+        <p class="exports">
+          <a class="button" download href="${exportUrl('format=geojson')}">${T.block.exportGeojson}</a>
+          <a class="button" download href="${exportUrl('format=shp&encoding=gbk')}">${T.block.exportShpGbk}</a>
+          <a class="button" download href="${exportUrl('format=shp&encoding=utf-8')}">${T.block.exportShpUtf8}</a>
+          <a class="button" download href="${exportUrl('format=xlsx')}">${T.block.exportXlsx}</a>
+        </p></section>`;
+    this.host.querySelector('button.close').addEventListener('click', () => this.close());
+  }
+
+  async loadHistory(code) {
+    const box = this.host.querySelector('.history');
+    // The workflow API's history, when it is there; a 404 means no such API (yet).
+    try {
+      const body = await fetchJson(`/api/blocks/${encodeURIComponent(code)}/history`);
+      if (this.code !== code) return;
+      const events = body.events || body.history || body || [];
+      box.innerHTML = events.length
+        ? `<ol class="timeline">${events.map((e) => `<li><time>${escapeHtml((e.at || e.created_at || '').slice(0, 16).replace('T', ' '))}</time> ${escapeHtml(e.label || e.action_label || e.action || '')}${e.user || e.actor ? ` · ${escapeHtml(e.user || e.actor)}` : ''}${e.comment ? `<br><q>${escapeHtml(e.comment)}</q>` : ''}</li>`).join('')}</ol>`
+        : escapeHtml(T.block.noHistory);
+    } catch (err) {
+      if (this.code !== code) return;
+      box.textContent = T.block.noHistory;
+      if (!(err instanceof ApiError)) throw err;
+    }
+  }
+
+  async loadReport(code) {
+    const box = this.host.querySelector('.report');
+    try {
+      const r = await fetchJson(`/api/blocks/${encodeURIComponent(code)}/analysis`);
+      if (this.code !== code) return;
+      const items = [
+        ...(r.violations || []),
+        ...(r.problems || []),
+        ...(r.parcels || []).flatMap((p) => (p.violations || []).map((v) => ({ ...v, parcel: p.id }))),
+      ];
+      const errors = items.filter((v) => v.severity !== 'warning');
+      const warnings = items.filter((v) => v.severity === 'warning');
+      const head = errors.length
+        ? `<p class="verdict bad">${escapeHtml(T.block.reportFailed(errors.length))}${warnings.length ? `，${escapeHtml(T.block.reportWarnings(warnings.length))}` : ''}</p>`
+        : `<p class="verdict ok">${escapeHtml(T.block.reportPassed)}${warnings.length ? `，${escapeHtml(T.block.reportWarnings(warnings.length))}` : ''}</p>`;
+      box.innerHTML = head + (items.length ? `<ul class="violations">${items.map((v) => `<li class="${v.severity === 'warning' ? 'warning' : 'error'}">${v.parcel ? `<b>${escapeHtml(v.parcel)}</b>：` : ''}${escapeHtml(v.message_zh || v.message || v.code)}</li>`).join('')}</ul>` : '')
+        + (r.four_boundaries?.text ? `<p class="hint">${escapeHtml(T.block.fourComputed)}：${escapeHtml(r.four_boundaries.text)}</p>` : '');
+    } catch (err) {
+      if (this.code !== code) return;
+      box.textContent = T.block.reportFailedToLoad(err.message);
+    }
+  }
+}

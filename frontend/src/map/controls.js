@@ -1,0 +1,60 @@
+// Leaflet controls: the legend (follows the colour mode) and the coordinate readout.
+/* global L */
+import { T } from './strings.js';
+import { MODES, STAGE_COLOURS } from './styles.js';
+import { escapeHtml } from './format.js';
+
+export const LegendControl = L.Control.extend({
+  options: { position: 'bottomright', mode: 'classification', aggregated: false },
+
+  onAdd() {
+    this.div = L.DomUtil.create('div', 'legend');
+    this.div.setAttribute('role', 'region');
+    this.div.setAttribute('aria-label', T.legend.classification);
+    L.DomEvent.disableClickPropagation(this.div);
+    L.DomEvent.disableScrollPropagation(this.div);
+    this.render();
+    return this.div;
+  },
+
+  update(changes) {
+    L.setOptions(this, changes);
+    if (this.div) this.render();
+  },
+
+  render() {
+    const mode = MODES[this.options.mode];
+    const swatch = (colour, label, outline = false) => `<li><span class="swatch${outline ? ' outline' : ''}" style="${outline ? 'border-color' : 'background'}:${colour}"></span>${escapeHtml(label)}</li>`;
+    this.div.setAttribute('aria-label', mode.title);
+    this.div.innerHTML = `<h2>${escapeHtml(mode.title)}</h2><ul>${mode.items().map(([c, l]) => swatch(c, l)).join('')}</ul>`
+      + `<h2>${escapeHtml(T.legend.stage)}</h2><ul>${Object.entries(STAGE_COLOURS).map(([k, c]) => swatch(c, T.stage[k], true)).join('')}</ul>`
+      + (this.options.aggregated ? `<p class="note strong">${escapeHtml(T.legend.aggregated)}</p>` : '')
+      + `<p class="note">${escapeHtml(T.legend.unitsNote)}</p>`;
+  },
+});
+
+/** Longitude/latitude under the pointer (or of the view centre, for keyboard users). */
+export const CoordsControl = L.Control.extend({
+  options: { position: 'bottomleft' },
+
+  onAdd(map) {
+    this.div = L.DomUtil.create('div', 'coords');
+    this.div.setAttribute('aria-label', T.coordsLabel);
+    this.div.setAttribute('aria-live', 'off');
+    this.onMove = (e) => this.show(e.latlng);
+    this.onCentre = () => this.show(map.getCenter());
+    map.on('mousemove', this.onMove);
+    map.on('moveend', this.onCentre);
+    this.show(map.getCenter());
+    return this.div;
+  },
+
+  onRemove(map) {
+    map.off('mousemove', this.onMove);
+    map.off('moveend', this.onCentre);
+  },
+
+  show(latlng) {
+    this.div.textContent = T.coords(latlng.lat, latlng.lng);
+  },
+});

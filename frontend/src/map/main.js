@@ -1,0 +1,266 @@
+// 一图: the planners' map. State is reported on <body data-*> for people and tests:
+// data-map-state (loading | ready | error), data-parcels-drawn, data-render-seq
+// (incremented after every completed redraw), data-aggregated, data-block.
+/* global L */
+import { fetchJson, fetchAll, query } from './api.js';
+import { T } from './strings.js';
+import { escapeHtml, formatNumber, infoTable } from './format.js';
+import { STAGE_COLOURS, unitColour } from './styles.js';
+import { LegendControl, CoordsControl } from './controls.js';
+import { basemapChoices } from './basemap.js';
+import { buildSidePanel } from './sidepanel.js';
+import { buildSearch } from './search.js';
+import { BlockPanel } from './blockpanel.js';
+import { ParcelLayer } from './parcels.js';
+import { buildNav, registerView, route } from './nav.js';
+
+const INITIAL_VIEW = { center: [30.63, 120.50], zoom: 11 }; // Tongxiang
+
+const body = document.body;
+const statusEl = document.getElementById('status');
+let renderSeq = 0;
+
+function setStatus(text, isError = false) {
+  statusEl.textContent = text;
+  statusEl.classList.toggle('error', isError);
+}
+
+function parcelPopup(p) {
+  const rows = [
+    [T.parcel.enterprise, p.enterprise_name || T.parcel.none],
+    [T.parcel.unit, p.block_code ? p.block_code : T.parcel.scattered],
+    [T.parcel.area, `${formatNumber(p.land_area_mu)} 亩`],
+    [T.parcel.far, formatNumber(p.far)],
+    [T.parcel.plannedFar, formatNumber(p.planned_far)],
+    [T.parcel.tax, p.tax_per_mu === null ? T.dash : `${formatNumber(p.tax_per_mu)} ${T.parcel.taxUnit}`],
+    [T.parcel.classification, p.classification ? T.classification[p.classification] : T.legend.unclassified],
+  ];
+  const open = p.block_code ? `<p><button type="button" class="link open-block" data-code="${escapeHtml(p.block_code)}">${escapeHtml(T.parcel.openBlock)}</button></p>` : '';
+  return `<div class="popup"><h3>${escapeHtml(T.parcel.title(p.code))}</h3>${infoTable(rows)}${open}</div>`;
+}
+
+function unitPopup(p, agg) {
+  const rows = [
+    [T.unit.kind, p.kind_label],
+    [T.unit.area, `${formatNumber(p.area_mu, 0)} 亩`],
+    [T.unit.boundary, p.is_schematic ? T.unit.schematic : T.dash],
+  ];
+  if (agg) {
+    rows.push(
+      [T.unit.blocks, agg.block_count],
+      [T.unit.parcels, T.unit.summary(agg.parcel_count, formatNumber(agg.land_area_mu))],
+      [T.unit.contiguous, `${formatNumber(agg.contiguous_mu)} 亩`],
+      [T.unit.scattered, `${formatNumber(agg.scattered_mu)} 亩`],
+      [T.unit.far, formatNumber(agg.far)],
+      [T.unit.tax, agg.tax_per_mu === null ? T.dash : `${formatNumber(agg.tax_per_mu)} ${T.parcel.taxUnit}`],
+    );
+  }
+  return `<div class="popup"><h3>${escapeHtml(p.name)}</h3>${infoTable(rows)}</div>`;
+}
+
+async function main() {
+  document.title = T.appTitle;
+  const map = L.map('map', { zoomControl: true, keyboard: true, minZoom: 9, maxZoom: 19 })
+    .setView(INITIAL_VIEW.center, INITIAL_VIEW.zoom);
+  map.getContainer().setAttribute('aria-label', T.appTitle);
+  L.control.scale({ imperial: false, position: 'bottomleft' }).addTo(map);
+  new CoordsControl().addTo(map);
+  const legend = new LegendControl().addTo(map);
+
+  const [config, unitsFc, blocksFc, summary] = await Promise.all([
+    fetchJson('/api/map/config'),
+    fetchAll('/api/units?limit=5000'),
+    fetchAll('/api/blocks?limit=5000'),
+    fetchJson('/api/map/units'),
+  ]);
+
+  const nav = buildNav(document.getElementById('nav'), config.pages || {});
+  const side = document.getElementById('side');
+  const uploadHost = document.getElementById('upload-view');
+  registerView('map', { show: () => { side.hidden = false; }, hide: () => { side.hidden = true; } });
+  let upload = null;
+  registerView('upload', {
+    show: async () => {
+      uploadHost.hidden = false;
+      if (!upload) {
+        const { UploadScreen } = await import('./upload.js');
+        upload = new UploadScreen(uploadHost, map, config);
+      }
+      upload.show();
+    },
+    hide: () => { uploadHost.hidden = true; upload?.hide(); },
+  });
+
+  const state = { filter: {}, mode: 'classification', aggregates: new Map(summary.units.map((u) => [u.code, u])), aggregated: false };
+  const blockPanel = new BlockPanel(document.getElementById('block-panel'), map);
+
+  // Units: outlines with names; in the aggregated view, filled by the unit's figures.
+  const unitLayers = new Map();
+  const unitsLayer = L.geoJSON(unitsFc, {
+    style: () => ({ className: 'layer-units', color: '#52606d', weight: 1.5, dashArray: '4 4', fillColor: '#cbd2d9', fillOpacity: 0.12 }),
+    onEachFeature: (f, layer) => {
+      unitLayers.set(f.properties.code, layer);
+      layer.bindPopup(() => unitPopup(f.properties, state.aggregates.get(f.properties.code)));
+      layer.bindTooltip(f.properties.name, { permanent: true, direction: 'center', className: 'unit-label' });
+    },
+  }).addTo(map);
+
+  const styleUnits = () => {
+    for (const [code, layer] of unitLayers) {
+      const agg = state.aggregates.get(code);
+      const selected = state.filter.unit === code;
+      const dimmed = state.filter.unit && !selected;
+      layer.setStyle(state.aggregated
+        ? { fillColor: agg ? unitColour(state.mode, agg) : '#cbd2d9', fillOpacity: dimmed ? 0.05 : 0.55, weight: selected ? 3 : 1.5 }
+        : { fillColor: '#cbd2d9', fillOpacity: dimmed ? 0.02 : 0.12, weight: selected ? 3 : 1.5 });
+      const name = layer.feature.properties.name;
+      layer.setTooltipContent(state.aggregated && agg
+        ? `${escapeHtml(name)}<br><small>${escapeHtml(T.unit.summary(agg.parcel_count, formatNumber(agg.land_area_mu, 0)))}</small>`
+        : escapeHtml(name));
+    }
+  };
+
+  // Blocks: outlined by stage, filtered here (there are few), open the panel on click.
+  const blockVisible = (p) => (!state.filter.unit || p.unit_code === state.filter.unit)
+    && (!state.filter.year || String(p.designated_year) === String(state.filter.year))
+    && (!state.filter.stage || p.stage === state.filter.stage)
+    && state.filter.kind !== 'scattered';
+  const blocksLayer = L.geoJSON(null, {
+    style: (f) => ({ className: 'layer-blocks', color: STAGE_COLOURS[f.properties.stage] || '#333', weight: 3, fillOpacity: 0.04 }),
+    onEachFeature: (f, layer) => {
+      layer.on('click', () => blockPanel.open(f.properties.code, { fly: false }));
+      layer.bindTooltip(`${f.properties.name}（${f.properties.stage_label}）`, { sticky: true });
+    },
+  }).addTo(map);
+  const drawBlocks = () => {
+    blocksLayer.clearLayers();
+    blocksLayer.addData({ type: 'FeatureCollection', features: blocksFc.features.filter((f) => blockVisible(f.properties)) });
+    return blocksLayer.getLayers().length;
+  };
+
+  // ?parcel_all_limit=N lowers the size from which parcels are aggregated (for tests and demos).
+  const params = new URLSearchParams(location.search);
+  const allLimit = Number(params.get('parcel_all_limit')) || undefined;
+  const parcels = new ParcelLayer(map, {
+    ...(allLimit ? { allLimit } : {}),
+    onClick: (feature, latlng) => {
+      const popup = L.popup({ maxWidth: 320 }).setLatLng(latlng).setContent(parcelPopup(feature.properties)).openOn(map);
+      const btn = popup.getElement()?.querySelector('button.open-block');
+      btn?.addEventListener('click', () => { map.closePopup(); blockPanel.open(btn.dataset.code, { fly: true }); });
+    },
+    onAggregate: (aggregated) => {
+      state.aggregated = aggregated;
+      body.dataset.aggregated = String(aggregated);
+      legend.update({ aggregated });
+      styleUnits();
+    },
+    onChange: ({ drawn }) => {
+      body.dataset.parcelsDrawn = String(drawn);
+      body.dataset.renderSeq = String(++renderSeq);
+    },
+  }).addTo(map);
+
+  const updateStatus = () => {
+    const blocksShown = blocksLayer.getLayers().length;
+    setStatus(T.statusCounts(unitsFc.features.length, blocksShown, state.total));
+  };
+
+  const applyFilter = async (filter) => {
+    state.filter = filter;
+    body.dataset.mapState = 'loading';
+    const agg = await fetchJson(`/api/map/units${query(filter)}`);
+    state.aggregates = new Map(agg.units.map((u) => [u.code, u]));
+    state.total = agg.parcel_count;
+    body.dataset.blocks = String(drawBlocks());
+    body.dataset.parcelsMatched = String(agg.parcel_count);
+    await parcels.setFilter(filter, agg.parcel_count);
+    styleUnits();
+    if (filter.unit && unitLayers.has(filter.unit)) map.fitBounds(unitLayers.get(filter.unit).getBounds(), { padding: [20, 20] });
+    updateStatus();
+    body.dataset.mapState = 'ready';
+  };
+
+  // Basemap (none by default, or the server's own tile server when one is set).
+  const basemaps = basemapChoices(config);
+  let currentBasemap = null;
+  const setBasemap = (id) => {
+    if (currentBasemap) currentBasemap.remove();
+    const choice = basemaps.find((b) => b.id === id);
+    currentBasemap = choice?.layer || null;
+    if (currentBasemap) currentBasemap.addTo(map).bringToBack?.();
+    body.dataset.basemap = id;
+  };
+  const initialBasemap = config.basemap_url ? 'custom' : 'none';
+  setBasemap(initialBasemap);
+
+  const years = [...new Set(blocksFc.features.map((f) => f.properties.designated_year).filter(Boolean))].sort();
+  const layersByName = { units: unitsLayer, blocks: blocksLayer };
+  buildSidePanel(document.getElementById('side'), {
+    units: unitsFc.features.map((f) => ({ code: f.properties.code, name: f.properties.name })),
+    years,
+    basemaps,
+    initialBasemap,
+    onLayer: (name, on) => {
+      if (name === 'parcels') parcels.setVisible(on);
+      else if (on) layersByName[name].addTo(map);
+      else layersByName[name].remove();
+      body.dataset[`layer${name[0].toUpperCase()}${name.slice(1)}`] = String(on);
+    },
+    onMode: (mode) => {
+      state.mode = mode;
+      parcels.setColourMode(mode);
+      legend.update({ mode });
+      styleUnits();
+      body.dataset.colourMode = mode;
+    },
+    onFilter: (f) => applyFilter(f).catch(fail),
+    onBasemap: setBasemap,
+  });
+
+  buildSearch(document.getElementById('search-host'), {
+    onChoose: (r) => flyToResult(r).catch(fail),
+    onError: (msg) => setStatus(msg, true),
+  });
+
+  async function flyToResult(r) {
+    route('map');
+    const [minx, miny, maxx, maxy] = r.bbox;
+    const bounds = L.latLngBounds([miny, minx], [maxy, maxx]);
+    if (r.kind === 'block') {
+      await blockPanel.open(r.code, { fly: true });
+      return;
+    }
+    if (r.kind === 'unit') {
+      map.flyToBounds(bounds, { padding: [20, 20], duration: 0.6 });
+      return;
+    }
+    // A parcel or an enterprise: land on the parcel at street zoom and open it.
+    const [lon, lat] = r.point;
+    const zoom = Math.max(parcels.options.detailZoom, Math.min(18, map.getBoundsZoom(bounds.pad(0.5))));
+    await new Promise((resolve) => { map.once('moveend', resolve); map.flyTo([lat, lon], zoom, { duration: 0.6 }); });
+    await parcels.refresh();
+    const layer = parcels.find(r.parcel_code);
+    if (layer) {
+      const popup = L.popup({ maxWidth: 320 }).setLatLng([lat, lon]).setContent(parcelPopup(layer.feature.properties)).openOn(map);
+      const btn = popup.getElement()?.querySelector('button.open-block');
+      btn?.addEventListener('click', () => { map.closePopup(); blockPanel.open(btn.dataset.code, { fly: true }); });
+      body.dataset.parcel = r.parcel_code;
+    } else {
+      setStatus(T.search.none(r.code), true);
+    }
+  }
+
+  const bounds = unitsLayer.getBounds();
+  if (bounds.isValid()) map.fitBounds(bounds, { paddingTopLeft: [290, 10], paddingBottomRight: [10, 10] });
+  body.dataset.units = String(unitsFc.features.length);
+  await applyFilter({});
+  nav.ready();
+}
+
+function fail(error) {
+  body.dataset.mapState = 'error';
+  setStatus(T.loadFailed(error.message), true);
+  console.error(error); // eslint-disable-line no-console
+}
+
+main().catch(fail);
