@@ -13,7 +13,7 @@ from typing import Any
 from geoalchemy2 import functions as gf
 from geoalchemy2.shape import to_shape
 from shapely.geometry import shape
-from sqlalchemy import select
+from sqlalchemy import false, func, select
 from sqlalchemy.orm import Session
 
 import spatial
@@ -173,10 +173,34 @@ def stored_block_report(session: Session, code: str, tolerance_m: float, search_
     block = session.scalar(select(RenewalBlock).where(RenewalBlock.code == code))
     if block is None:
         raise NotFound(message("not_found", what=f"区块“{code}”"))
+    return block_plan_report(
+        session, code=block.code, name=block.name, unit=block.unit, block_geom=block.geom,
+        members=Parcel.block_id == block.id, own_block_id=block.id, year=block.designated_year,
+        tolerance_m=tolerance_m, search_distance_m=search_distance_m,
+    )
+
+
+def block_plan_report(
+    session: Session,
+    *,
+    code: str,
+    name: str,
+    unit: Unit,
+    block_geom,
+    members,
+    own_block_id: int | None,
+    year: int | None,
+    enterprises: Sequence[tuple[str, str | None]] = (),
+    tolerance_m: float = spatial.DEFAULT_TOLERANCE_M,
+    search_distance_m: float = spatial.DEFAULT_SEARCH_DISTANCE_M,
+) -> dict:
+    """The report for a block or a block plan version: ``members`` selects its parcels (a WHERE
+    clause on Parcel), ``block_geom`` is its boundary (EPSG:4490), ``own_block_id`` the stored
+    block it is (or replaces), so neither that block nor its member parcels count as neighbours."""
     rows = session.execute(
         select(Parcel, Enterprise.name)
         .outerjoin(Enterprise, Parcel.enterprise_id == Enterprise.id)
-        .where(Parcel.block_id == block.id)
+        .where(members)
         .order_by(Parcel.code)
     ).all()
     parcels = [
@@ -186,47 +210,49 @@ def stored_block_report(session: Session, code: str, tolerance_m: float, search_
             floor_area_m2=None if p.planned_floor_area_m2 is None else float(p.planned_floor_area_m2),
             renewal_type=p.renewal_type.value if p.renewal_type else None,
             classification=p.classification.value if p.classification else None,
-            enterprise=name,
+            enterprise=ent_name,
         )
-        for p, name in rows
+        for p, ent_name in rows
     ]
     if not parcels:
         raise InvalidParameter("code", message("block_without_parcels", code=code))
-    neighbours = _stored_neighbours(session, block)
+    neighbours = _stored_neighbours(session, block_geom, members, own_block_id)
     unit_rule = {}
-    if block.designated_year is not None:
+    if year is not None:
         # The block counts towards its unit's yearly limit whether or not it is approved yet.
-        designated = designated_block_codes(session, block.unit_id, block.designated_year)
-        if block.code not in designated:
-            designated.append(block.code)
-        unit_rule = {"unit": block.unit.name, "year": block.designated_year, "designated_block_ids": designated}
+        designated = designated_block_codes(session, unit.id, year)
+        if code not in designated:
+            designated.append(code)
+        unit_rule = {"unit": unit.name, "year": year, "designated_block_ids": designated}
     report = spatial.analyse_block(
         parcels,
-        block_id=block.code,
-        block_geom=to_shape(block.geom),
+        block_id=code,
+        block_geom=to_shape(block_geom),
         neighbours=neighbours,
         crs=spatial.STORAGE_SRID,
+        enterprises=enterprises,
         tolerance_m=tolerance_m,
         search_distance_m=search_distance_m,
         **unit_rule,
     )
-    return report.to_dict() | {"block": {"code": block.code, "name": block.name, "unit": block.unit.name}}
+    return report.to_dict() | {"block": {"code": code, "name": name, "unit": unit.name}}
 
 
-def _stored_neighbours(session: Session, block: RenewalBlock) -> Sequence[tuple[str, Any]]:
-    """Parcels (named by enterprise, else code) and other blocks around a stored block."""
-    near = gf.ST_DWithin(Parcel.geom, block.geom, NEIGHBOUR_SEARCH_DEG)
+def _stored_neighbours(session: Session, block_geom, members, own_block_id: int | None) -> Sequence[tuple[str, Any]]:
+    """Parcels (named by enterprise, else code) and other blocks around a block's boundary."""
+    near = gf.ST_DWithin(Parcel.geom, block_geom, NEIGHBOUR_SEARCH_DEG)
     rows = session.execute(
         select(Parcel.geom, Parcel.code, Enterprise.name)
         .outerjoin(Enterprise, Parcel.enterprise_id == Enterprise.id)
-        .where(near, (Parcel.block_id != block.id) | Parcel.block_id.is_(None))
+        .where(near, ~func.coalesce(members, false()))  # parcels outside any block are neighbours too
         .order_by(Parcel.code)
     ).all()
     out = [(name or code, to_shape(geom)) for geom, code, name in rows]
-    blocks = session.execute(
-        select(RenewalBlock.geom, RenewalBlock.name)
-        .where(gf.ST_DWithin(RenewalBlock.geom, block.geom, NEIGHBOUR_SEARCH_DEG), RenewalBlock.id != block.id)
-        .order_by(RenewalBlock.code)
-    ).all()
+    other_blocks = select(RenewalBlock.geom, RenewalBlock.name).where(
+        gf.ST_DWithin(RenewalBlock.geom, block_geom, NEIGHBOUR_SEARCH_DEG)
+    )
+    if own_block_id is not None:
+        other_blocks = other_blocks.where(RenewalBlock.id != own_block_id)
+    blocks = session.execute(other_blocks.order_by(RenewalBlock.code)).all()
     out.extend((name, to_shape(geom)) for geom, name in blocks)
     return out

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterator
 
 from fastapi import Request, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ..db import SessionDep
 from ..errors import AppError, Conflict, FieldError
 from .models import AuditEntry
 
@@ -80,3 +82,12 @@ def check_if_match(session: Session, request: Request, current: int, subject: st
         raise Conflict(
             f"{what}已被他人修改（您依据的版本 {sent}，当前版本 {current}），请刷新查看后再修改", changes
         )
+
+
+def rollback_on_error(session: SessionDep) -> Iterator[None]:
+    """Undo a half-done write when a request fails, so nothing pending leaks into the next flush."""
+    try:
+        yield
+    except Exception:
+        session.rollback()
+        raise

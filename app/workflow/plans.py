@@ -1,0 +1,613 @@
+"""Block plans: draft → submitted → returned (→ draft) | approved (认定) → stage 启动 → 推进 → 完成.
+
+An approved version is frozen (boundary, 四至, parcel and enterprise lists); a change is a new
+version that is reviewed again, and every version is kept. At submission and at approval the
+plan's rules run through ``spatial`` (app.analysis.service.block_plan_report + spatial.plan_rules).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+import shapely
+from geoalchemy2.shape import from_shape, to_shape
+from shapely.geometry import mapping, shape
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+import spatial
+from spatial.plan_rules import check_enterprise_list, check_four_boundaries_stated
+
+from ..analysis.service import block_plan_report
+from ..auth.deps import Principal
+from ..auth.errors import NotAllowed
+from ..auth.models import User
+from ..auth.roles import Role
+from ..enums import Classification, ReviewStatus, Stage
+from ..errors import Conflict, FieldError, InvalidFeatures, InvalidParameter, NotFound
+from ..models import Enterprise, Parcel, RenewalBlock, Unit, as_multipolygon
+from .audit import audit_context
+from .enums import ReviewDecisionKind
+from .errors import InvalidState, RulesFailed
+from .models import (
+    BlockPlan,
+    BlockVersion,
+    BlockVersionEnterprise,
+    BlockVersionParcel,
+    EnterpriseGovernance,
+    Notification,
+    PlanReview,
+)
+
+FOUR_SIDES = ("four_east", "four_south", "four_west", "four_north")
+STAGE_ORDER = [Stage.PLANNED, Stage.STARTED, Stage.IN_PROGRESS, Stage.COMPLETED]
+OPEN_STATUSES = {ReviewStatus.DRAFT, ReviewStatus.SUBMITTED, ReviewStatus.RETURNED}
+
+
+@dataclass
+class DraftInput:
+    """What an officer sends for a draft; None leaves a field as it is (on update)."""
+
+    name: str | None = None
+    year: int | None = None
+    parcels: list[str] | None = None
+    enterprises: list[dict] | None = None  # [{"credit_code": …, "classification": …}]
+    boundary: dict | None = None  # GeoJSON geometry in EPSG:4490 lon/lat; None = union of the parcels
+    four_east: str | None = None
+    four_south: str | None = None
+    four_west: str | None = None
+    four_north: str | None = None
+    planned_new_floor_area_m2: float | None = None
+    change_note: str | None = None
+
+
+# --- access ------------------------------------------------------------------
+
+
+def can_edit(principal: Principal, unit_id: int) -> bool:
+    return principal.role == Role.ADMIN or (principal.role == Role.UNIT_OFFICER and principal.unit_id == unit_id)
+
+
+def require_unit(principal: Principal, unit_id: int, what: str = "此区块方案") -> None:
+    if not can_edit(principal, unit_id):
+        if principal.role == Role.UNIT_OFFICER:
+            raise NotAllowed(f"只能办理本单位的区块方案，{what}不属于您所在的单位")
+        raise NotAllowed(f"只有本单位经办人或管理员可以办理{what}")
+
+
+def require_reviewer(principal: Principal) -> None:
+    if principal.role not in (Role.REVIEWER, Role.ADMIN):
+        raise NotAllowed("只有领导小组评审人员或管理员可以认定或退回区块方案")
+
+
+def sees_drafts(principal: Principal, plan: BlockPlan) -> bool:
+    """Officers see other units' plans only as approved; everyone else sees every version."""
+    return principal.role != Role.UNIT_OFFICER or principal.unit_id == plan.unit_id
+
+
+def visible_versions(principal: Principal, plan: BlockPlan) -> list[BlockVersion]:
+    if sees_drafts(principal, plan):
+        return list(plan.versions)
+    return [v for v in plan.versions if v.status == ReviewStatus.APPROVED]
+
+
+# --- loading -----------------------------------------------------------------
+
+
+def find_plan(session: Session, code: str) -> BlockPlan | None:
+    return session.scalar(select(BlockPlan).where(BlockPlan.code == code))
+
+
+def adopt(session: Session, block: RenewalBlock) -> BlockPlan:
+    """Give a block approved before the workflow existed its plan and an approved version 1."""
+    plan = BlockPlan(code=block.code, unit_id=block.unit_id, block_id=block.id, status=ReviewStatus.APPROVED,
+                     current_version_no=1)
+    session.add(plan)
+    with audit_context(session, "adopt", plan):
+        version = BlockVersion(
+            plan=plan, version_no=1, status=ReviewStatus.DRAFT, name=block.name,
+            year=block.designated_year or (block.approval_date.year if block.approval_date else dt.date.today().year),
+            geom=block.geom, four_east=block.four_east, four_south=block.four_south, four_west=block.four_west,
+            four_north=block.four_north, planned_new_floor_area_m2=block.planned_new_floor_area_m2,
+            is_imported=True, approval_doc_no=block.approval_doc_no, approval_date=block.approval_date,
+        )
+        session.add(version)
+        parcels = session.scalars(select(Parcel).where(Parcel.block_id == block.id).order_by(Parcel.code)).all()
+        _set_lists(session, version, parcels, None)
+        session.flush()
+        # Lists are written while the version is open; then it is frozen like any approved version.
+        version.status = ReviewStatus.APPROVED
+    return plan
+
+
+def get_plan(session: Session, code: str, *, adopt_block: bool = False) -> BlockPlan:
+    plan = find_plan(session, code)
+    if plan is not None:
+        return plan
+    block = session.scalar(select(RenewalBlock).where(RenewalBlock.code == code))
+    if block is not None and block.review_status == ReviewStatus.APPROVED and adopt_block:
+        return adopt(session, block)
+    if block is not None and block.review_status == ReviewStatus.APPROVED:
+        return None  # type: ignore[return-value]  # the caller shows it through a savepoint
+    raise NotFound(f"未找到编号为“{code}”的区块方案")
+
+
+# --- drafting ----------------------------------------------------------------
+
+
+def _parcels_for(session: Session, codes: list[str], unit_id: int, own_block_id: int | None) -> list[Parcel]:
+    if not codes:
+        raise InvalidParameter("parcels", "方案至少要包含一宗地块（宗地编号列表）")
+    wanted = list(dict.fromkeys(c.strip() for c in codes if c and c.strip()))
+    found = {p.code: p for p in session.scalars(select(Parcel).where(Parcel.code.in_(wanted)))}
+    errors = []
+    for k, code in enumerate(wanted, start=1):
+        p = found.get(code)
+        if p is None:
+            errors.append(FieldError("parcels", f"宗地“{code}”不存在", feature=k))
+        elif p.unit_id != unit_id:
+            errors.append(FieldError("parcels", f"宗地“{code}”不在本单位辖区内", feature=k))
+        elif p.block_id is not None and p.block_id != own_block_id:
+            other = session.get(RenewalBlock, p.block_id)
+            errors.append(FieldError("parcels", f"宗地“{code}”已属于已认定区块“{other.name if other else p.block_id}”",
+                                     feature=k))
+    if errors:
+        raise InvalidFeatures(f"宗地列表有 {len(errors)} 处问题，第一处：{errors[0].message}", errors)
+    return [found[c] for c in wanted]
+
+
+def _current_classification(session: Session, enterprise: Enterprise, parcels: list[Parcel]) -> Classification | None:
+    gov = session.get(EnterpriseGovernance, enterprise.id)
+    if gov is not None and gov.classification is not None:
+        return gov.classification
+    own = [p.classification for p in parcels if p.enterprise_id == enterprise.id and p.classification]
+    return own[0] if own else None
+
+
+def _set_lists(session: Session, version: BlockVersion, parcels: list[Parcel], enterprises: list[dict] | None) -> None:
+    version.parcels = [
+        BlockVersionParcel(parcel_id=p.id, parcel_code=p.code, land_area_mu=p.land_area_mu, enterprise_id=p.enterprise_id)
+        for p in parcels
+    ]
+    rows: list[BlockVersionEnterprise] = []
+    if enterprises is None:  # the enterprises of the parcels, with their current classification
+        ids = list(dict.fromkeys(p.enterprise_id for p in parcels if p.enterprise_id is not None))
+        by_id = {e.id: e for e in session.scalars(select(Enterprise).where(Enterprise.id.in_(ids)))}
+        for eid in ids:
+            e = by_id[eid]
+            rows.append(BlockVersionEnterprise(enterprise_id=e.id, name=e.name, credit_code=e.credit_code,
+                                               classification=_current_classification(session, e, parcels)))
+    else:
+        codes = [str(item.get("credit_code") or "").strip() for item in enterprises]
+        found = {e.credit_code: e for e in session.scalars(select(Enterprise).where(Enterprise.credit_code.in_(codes)))}
+        errors = []
+        for k, (item, code) in enumerate(zip(enterprises, codes), start=1):
+            e = found.get(code)
+            if e is None:
+                errors.append(FieldError("enterprises", f"企业库中没有统一社会信用代码为“{code}”的企业", feature=k))
+                continue
+            raw = item.get("classification")
+            try:
+                cls = Classification(raw) if raw else _current_classification(session, e, parcels)
+            except ValueError:
+                errors.append(FieldError("enterprises", f"分类“{raw}”无效，应为 upgrade（改造提升）、"
+                                                        "transform（优化转型）或 clear_out（整治清退）", feature=k))
+                continue
+            if any(r.enterprise_id == e.id for r in rows):
+                continue
+            rows.append(BlockVersionEnterprise(enterprise_id=e.id, name=e.name, credit_code=e.credit_code,
+                                               classification=cls))
+        if errors:
+            raise InvalidFeatures(f"企业清单有 {len(errors)} 处问题，第一处：{errors[0].message}", errors)
+    version.enterprises = rows
+
+
+def _boundary(geometry: dict | None, parcels: list[Parcel]):
+    if geometry is None:
+        union = shapely.union_all([to_shape(p.geom) for p in parcels])
+        return as_multipolygon(union) if union.geom_type in ("Polygon", "MultiPolygon") else None
+    try:
+        geom = shape(geometry.get("geometry", geometry) if geometry.get("type") == "Feature" else geometry)
+        return as_multipolygon(geom)
+    except Exception as exc:  # malformed GeoJSON or not a polygon
+        raise InvalidParameter("boundary", "区块边界应为 GeoJSON 面（Polygon 或 MultiPolygon），经纬度（EPSG:4490）") from exc
+
+
+def _apply(session: Session, plan: BlockPlan, version: BlockVersion, data: DraftInput) -> None:
+    if data.name is not None:
+        version.name = data.name.strip()
+    if data.year is not None:
+        version.year = data.year
+    for side in FOUR_SIDES:
+        value = getattr(data, side)
+        if value is not None:
+            setattr(version, side, value.strip() or None)
+    if data.planned_new_floor_area_m2 is not None:
+        version.planned_new_floor_area_m2 = data.planned_new_floor_area_m2
+    if data.change_note is not None:
+        version.change_note = data.change_note
+    parcels = None
+    if data.parcels is not None:
+        parcels = _parcels_for(session, data.parcels, plan.unit_id, plan.block_id)
+        _set_lists(session, version, parcels, data.enterprises)
+    elif data.enterprises is not None:
+        current = session.scalars(select(Parcel).where(Parcel.id.in_([p.parcel_id for p in version.parcels]))).all()
+        _set_lists(session, version, list(current), data.enterprises)
+    # Without a drawn boundary, the boundary follows the parcels (their union) whenever they change.
+    if data.boundary is not None or parcels is not None:
+        geom = _boundary(data.boundary, parcels or [])
+        if geom is None:
+            raise InvalidParameter("boundary", "宗地不能合成一个面，请给出区块边界（boundary）")
+        version.set_geometry(geom)
+
+
+def touch(plan: BlockPlan) -> None:
+    """Bump the plan's version (its ETag) with every change to it or its versions."""
+    plan.updated_at = func.now()
+
+
+def create_plan(session: Session, principal: Principal, *, code: str, unit_code: str | None, data: DraftInput) -> BlockPlan:
+    code = code.strip()
+    if not code or len(code) > 32:
+        raise InvalidParameter("code", "区块编号不能为空，且不超过 32 个字符")
+    if principal.role == Role.UNIT_OFFICER and unit_code is None:
+        unit = session.get(Unit, principal.unit_id)
+    else:
+        unit = session.scalar(select(Unit).where(Unit.code == (unit_code or "")))
+        if unit is None:
+            raise InvalidParameter("unit", f"没有代码为“{unit_code}”的镇（街道、开发区）")
+    require_unit(principal, unit.id)
+    if find_plan(session, code) or session.scalar(select(RenewalBlock.id).where(RenewalBlock.code == code)):
+        raise Conflict(f"区块编号“{code}”已被使用", [FieldError("code", "已被使用")])
+    if not data.name:
+        raise InvalidParameter("name", "请填写区块名称")
+    plan = BlockPlan(code=code, unit_id=unit.id, status=ReviewStatus.DRAFT, working_version_no=1,
+                     created_by_id=principal.id)
+    session.add(plan)
+    with audit_context(session, "plan_create", plan):
+        version = BlockVersion(plan=plan, version_no=1, status=ReviewStatus.DRAFT, name=data.name,
+                               year=data.year or dt.date.today().year, created_by_id=principal.id)
+        with session.no_autoflush:  # the version has no boundary until _apply has read the parcels
+            _apply(session, plan, version, data)
+        if version.geom is None:
+            raise InvalidParameter("parcels", "新方案需给出宗地列表（parcels）")
+        session.add(version)
+    session.commit()
+    return plan
+
+
+def working_version(plan: BlockPlan) -> BlockVersion:
+    version = plan.version(plan.working_version_no)
+    if version is None:
+        raise InvalidState(f"区块方案“{plan.code}”没有正在起草的版本；已认定的方案请先发起变更（新版本）")
+    return version
+
+
+def update_draft(session: Session, principal: Principal, plan: BlockPlan, data: DraftInput) -> BlockVersion:
+    require_unit(principal, plan.unit_id)
+    version = working_version(plan)
+    if version.status == ReviewStatus.SUBMITTED:
+        raise InvalidState(f"第 {version.version_no} 版已提交评审，评审结束前不能修改")
+    with audit_context(session, "draft_update", plan):
+        _apply(session, plan, version, data)
+        version.status = ReviewStatus.DRAFT  # a returned version goes back to draft when edited
+        version.report, version.report_passed = None, None
+        plan.status = ReviewStatus.DRAFT
+        touch(plan)
+    session.commit()
+    return version
+
+
+def new_revision(session: Session, principal: Principal, plan: BlockPlan, change_note: str | None) -> BlockVersion:
+    """Start a change of an approved plan: a new draft version copied from the one in force."""
+    require_unit(principal, plan.unit_id)
+    if plan.working_version_no is not None:
+        raise InvalidState(f"区块方案“{plan.code}”已有未结束的第 {plan.working_version_no} 版，请在该版上修改")
+    base = plan.version(plan.current_version_no)
+    if base is None:
+        raise InvalidState("只有已认定的方案才能发起变更")
+    number = max(v.version_no for v in plan.versions) + 1
+    with audit_context(session, "revision_create", plan):
+        version = BlockVersion(
+            plan=plan, version_no=number, status=ReviewStatus.DRAFT, name=base.name, year=base.year, geom=base.geom,
+            four_east=base.four_east, four_south=base.four_south, four_west=base.four_west, four_north=base.four_north,
+            planned_new_floor_area_m2=base.planned_new_floor_area_m2, change_note=change_note,
+            based_on_version_no=base.version_no, created_by_id=principal.id,
+        )
+        version.parcels = [BlockVersionParcel(parcel_id=p.parcel_id, parcel_code=p.parcel_code,
+                                              land_area_mu=p.land_area_mu, enterprise_id=p.enterprise_id)
+                           for p in base.parcels]
+        version.enterprises = [BlockVersionEnterprise(enterprise_id=e.enterprise_id, name=e.name,
+                                                      credit_code=e.credit_code, classification=e.classification)
+                               for e in base.enterprises]
+        session.add(version)
+        plan.working_version_no = number
+        plan.status = ReviewStatus.DRAFT
+        touch(plan)
+    session.commit()
+    return version
+
+
+# --- rules -------------------------------------------------------------------
+
+
+def check(session: Session, plan: BlockPlan, version: BlockVersion) -> dict:
+    """The plan's rules for one version: spatial's block report plus the 四至 and enterprise-list rules."""
+    ids = [p.parcel_id for p in version.parcels]
+    enterprises = [(e.name, e.classification.value if e.classification else None) for e in version.enterprises]
+    if not ids:
+        raise InvalidParameter("parcels", f"第 {version.version_no} 版没有宗地，无法检查")
+    report = block_plan_report(
+        session, code=plan.code, name=version.name, unit=plan.unit, block_geom=version.geom,
+        members=Parcel.id.in_(ids), own_block_id=plan.block_id, year=version.year, enterprises=enterprises,
+    )
+    on_parcels = [e for e in (session.get(Enterprise, p.enterprise_id) for p in version.parcels if p.enterprise_id)]
+    extra = check_four_boundaries_stated(
+        {side.removeprefix("four_"): getattr(version, side) for side in FOUR_SIDES}, feature_id=plan.code
+    ) + check_enterprise_list([e.credit_code for e in version.enterprises],
+                              [e.credit_code for e in on_parcels], feature_id=plan.code)
+    report["violations"].extend(v.to_dict() for v in extra)
+    report["passed"] = report["passed"] and not any(v.severity == "error" for v in extra)
+    report["version_no"] = version.version_no
+    report["checked_at"] = dt.datetime.now(dt.UTC).isoformat()
+    return report
+
+
+# --- transitions -------------------------------------------------------------
+
+
+def submit(session: Session, principal: Principal, plan: BlockPlan) -> BlockVersion:
+    require_unit(principal, plan.unit_id)
+    version = working_version(plan)
+    if version.status not in (ReviewStatus.DRAFT, ReviewStatus.RETURNED):
+        raise InvalidState(f"第 {version.version_no} 版当前为“{version.status.label}”，不能提交")
+    report = check(session, plan, version)
+    if not report["passed"]:
+        raise RulesFailed("提交", report)
+    with audit_context(session, "submit", plan):
+        version.status = ReviewStatus.SUBMITTED
+        version.submitted_by, version.submitted_at = principal.user, dt.datetime.now(dt.UTC)
+        version.report, version.report_passed = report, True
+        plan.status = ReviewStatus.SUBMITTED
+        touch(plan)
+    session.commit()
+    return version
+
+
+def _submitted(plan: BlockPlan) -> BlockVersion:
+    version = plan.version(plan.working_version_no)
+    if version is None or version.status != ReviewStatus.SUBMITTED:
+        raise InvalidState(f"区块方案“{plan.code}”没有待评审的版本")
+    return version
+
+
+def _notify(session: Session, plan: BlockPlan, version: BlockVersion, kind: str, text: str) -> None:
+    recipients = set(session.scalars(select(User.id).where(
+        User.role == Role.UNIT_OFFICER, User.unit_id == plan.unit_id, User.is_active.is_(True))))
+    if version.submitted_by_id:
+        recipients.add(version.submitted_by_id)
+    for user_id in sorted(recipients):
+        session.add(Notification(user_id=user_id, kind=kind, message=text, plan_code=plan.code))
+
+
+def approve(session: Session, principal: Principal, plan: BlockPlan, *, doc_no: str, approval_date: dt.date,
+            comment: str | None) -> BlockVersion:
+    """认定: rules again; then the version is frozen and published as the renewal block."""
+    require_reviewer(principal)
+    version = _submitted(plan)
+    if not doc_no.strip():
+        raise InvalidParameter("doc_no", "认定须填写发文文号，例如 桐有更〔2023〕1号")
+    report = check(session, plan, version)
+    if not report["passed"]:
+        raise RulesFailed("认定", report)
+    with audit_context(session, "approve", plan):
+        version.report, version.report_passed = report, True
+        version.reviewed_by, version.reviewed_at = principal.user, dt.datetime.now(dt.UTC)
+        version.review_comment = comment
+        version.approval_doc_no, version.approval_date = doc_no.strip(), approval_date
+        version.status = ReviewStatus.APPROVED
+        _publish(session, plan, version, report)
+        plan.current_version_no, plan.working_version_no = version.version_no, None
+        plan.status = ReviewStatus.APPROVED
+        touch(plan)
+        session.add(PlanReview(version_id=version.id, decision=ReviewDecisionKind.APPROVE, comment=comment,
+                               reviewer_id=principal.id, approval_doc_no=version.approval_doc_no,
+                               approval_date=approval_date, report_passed=True))
+        _notify(session, plan, version, "approved",
+                f"区块方案“{version.name}”第 {version.version_no} 版已认定（{version.approval_doc_no}）"
+                + (f"：{comment}" if comment else ""))
+    session.commit()
+    return version
+
+
+def _publish(session: Session, plan: BlockPlan, version: BlockVersion, report: dict) -> None:
+    block = plan.block
+    if block is None:
+        block = RenewalBlock(code=plan.code, unit_id=plan.unit_id, stage=Stage.PLANNED)
+        session.add(block)
+    block.name = version.name
+    block.geom = version.geom
+    for side in FOUR_SIDES:
+        setattr(block, side, getattr(version, side))
+    block.planned_new_floor_area_m2 = version.planned_new_floor_area_m2
+    far = report.get("average_far")
+    block.planned_far = None if far is None else round(far, 2)
+    block.designated_year = version.year
+    block.review_status = ReviewStatus.APPROVED
+    block.approval_doc_no, block.approval_date = version.approval_doc_no, version.approval_date
+    session.flush()
+    plan.block = block
+    ids = [p.parcel_id for p in version.parcels]
+    for parcel in session.scalars(select(Parcel).where((Parcel.block_id == block.id) | Parcel.id.in_(ids))):
+        parcel.block_id = block.id if parcel.id in ids else None
+
+
+def return_plan(session: Session, principal: Principal, plan: BlockPlan, comment: str) -> BlockVersion:
+    require_reviewer(principal)
+    version = _submitted(plan)
+    if not comment or not comment.strip():
+        raise InvalidParameter("comment", "退回须写明理由，以便镇街修改")
+    with audit_context(session, "return", plan):
+        version.status = ReviewStatus.RETURNED
+        version.reviewed_by, version.reviewed_at = principal.user, dt.datetime.now(dt.UTC)
+        version.review_comment = comment.strip()
+        plan.status = ReviewStatus.RETURNED
+        touch(plan)
+        session.add(PlanReview(version_id=version.id, decision=ReviewDecisionKind.RETURN, comment=comment.strip(),
+                               reviewer_id=principal.id))
+        _notify(session, plan, version, "returned",
+                f"区块方案“{version.name}”第 {version.version_no} 版被退回：{comment.strip()}")
+    session.commit()
+    return version
+
+
+def set_stage(session: Session, principal: Principal, plan: BlockPlan, stage: Stage) -> RenewalBlock:
+    """启动 → 推进 → 完成, one step at a time, only for an approved block."""
+    require_unit(principal, plan.unit_id)
+    block = plan.block
+    if block is None or plan.current_version_no is None:
+        raise InvalidState("区块方案认定后才能推进阶段")
+    now_i, new_i = STAGE_ORDER.index(block.stage), STAGE_ORDER.index(stage)
+    if new_i != now_i + 1:
+        allowed = STAGE_ORDER[now_i + 1].label if now_i + 1 < len(STAGE_ORDER) else "（已完成，无下一阶段）"
+        raise InvalidState(f"区块当前阶段为“{block.stage.label}”，下一步只能是“{allowed}”")
+    with audit_context(session, "stage", plan):
+        block.stage = stage
+        touch(plan)
+    session.commit()
+    return block
+
+
+# --- comparison --------------------------------------------------------------
+
+
+def compare(plan: BlockPlan, a: BlockVersion, b: BlockVersion) -> dict:
+    """Geometry difference (areas in 亩, EPSG:4549 via spatial) and list differences from ``a`` to ``b``."""
+    ga, gb = to_shape(a.geom), to_shape(b.geom)
+    added, removed, kept = gb.difference(ga), ga.difference(gb), ga.intersection(gb)
+
+    def part(geom, kind: str) -> dict:
+        area = spatial.area_mu_of_storage(geom) if not geom.is_empty else 0.0
+        return {"type": "Feature", "geometry": None if geom.is_empty else mapping(geom),
+                "properties": {"change": kind, "area_mu": round(area, 2)}}
+
+    pa = {p.parcel_code: p for p in a.parcels}
+    pb = {p.parcel_code: p for p in b.parcels}
+    ea = {e.credit_code: e for e in a.enterprises}
+    eb = {e.credit_code: e for e in b.enterprises}
+    fields = {}
+    for key in ("name", "year", *FOUR_SIDES, "planned_new_floor_area_m2"):
+        va, vb = getattr(a, key), getattr(b, key)
+        if va != vb:
+            fields[key] = {"from": None if va is None else str(va), "to": None if vb is None else str(vb)}
+    return {
+        "plan": plan.code,
+        "from_version": a.version_no,
+        "to_version": b.version_no,
+        "area_mu": {"from": float(a.area_mu), "to": float(b.area_mu), "change": round(float(b.area_mu - a.area_mu), 2)},
+        "geometry": {"type": "FeatureCollection", "features": [
+            part(added, "added"), part(removed, "removed"), part(kept, "unchanged")]},
+        "parcels": {
+            "added": [{"code": c, "land_area_mu": float(pb[c].land_area_mu)} for c in sorted(pb.keys() - pa.keys())],
+            "removed": [{"code": c, "land_area_mu": float(pa[c].land_area_mu)} for c in sorted(pa.keys() - pb.keys())],
+        },
+        "enterprises": {
+            "added": [{"credit_code": c, "name": eb[c].name} for c in sorted(eb.keys() - ea.keys())],
+            "removed": [{"credit_code": c, "name": ea[c].name} for c in sorted(ea.keys() - eb.keys())],
+            "reclassified": [
+                {"credit_code": c, "name": eb[c].name,
+                 "from": ea[c].classification.value if ea[c].classification else None,
+                 "to": eb[c].classification.value if eb[c].classification else None}
+                for c in sorted(ea.keys() & eb.keys()) if ea[c].classification != eb[c].classification
+            ],
+        },
+        "fields": fields,
+    }
+
+
+# --- views -------------------------------------------------------------------
+
+
+def _user(user: User | None) -> dict | None:
+    return None if user is None else {"username": user.username, "display_name": user.display_name}
+
+
+def version_summary(v: BlockVersion) -> dict:
+    return {
+        "version_no": v.version_no,
+        "status": v.status.value,
+        "status_label": v.status.label,
+        "name": v.name,
+        "year": v.year,
+        "area_mu": float(v.area_mu),
+        "parcel_count": len(v.parcels),
+        "enterprise_count": len(v.enterprises),
+        "is_imported": v.is_imported,
+        "based_on_version_no": v.based_on_version_no,
+        "change_note": v.change_note,
+        "created_at": v.created_at.isoformat() if v.created_at else None,
+        "submitted_at": v.submitted_at.isoformat() if v.submitted_at else None,
+        "submitted_by": _user(v.submitted_by),
+        "reviewed_at": v.reviewed_at.isoformat() if v.reviewed_at else None,
+        "reviewed_by": _user(v.reviewed_by),
+        "review_comment": v.review_comment,
+        "approval_doc_no": v.approval_doc_no,
+        "approval_date": v.approval_date.isoformat() if v.approval_date else None,
+        "report_passed": v.report_passed,
+    }
+
+
+def version_detail(v: BlockVersion) -> dict:
+    return version_summary(v) | {
+        **{side: getattr(v, side) for side in FOUR_SIDES},
+        "planned_new_floor_area_m2": None if v.planned_new_floor_area_m2 is None else float(v.planned_new_floor_area_m2),
+        "parcels": [{"code": p.parcel_code, "land_area_mu": float(p.land_area_mu)} for p in v.parcels],
+        "enterprises": [{"credit_code": e.credit_code, "name": e.name,
+                         "classification": e.classification.value if e.classification else None,
+                         "classification_label": e.classification.label if e.classification else None}
+                        for e in v.enterprises],
+        "report": v.report,
+    }
+
+
+def version_feature(plan: BlockPlan, v: BlockVersion, *, detail: bool = False) -> dict:
+    props = (version_detail(v) if detail else version_summary(v)) | {"plan": plan.code}
+    return {"type": "Feature", "id": f"{plan.code}/v{v.version_no}", "geometry": mapping(to_shape(v.geom)),
+            "properties": props}
+
+
+def plan_view(principal: Principal, plan: BlockPlan) -> dict:
+    block = plan.block
+    versions = visible_versions(principal, plan)
+    return {
+        "code": plan.code,
+        "unit": plan.unit.code,
+        "unit_name": plan.unit.name,
+        "status": plan.status.value if sees_drafts(principal, plan) else ReviewStatus.APPROVED.value,
+        "status_label": (plan.status if sees_drafts(principal, plan) else ReviewStatus.APPROVED).label,
+        "stage": block.stage.value if block else None,
+        "stage_label": block.stage.label if block else None,
+        "current_version_no": plan.current_version_no,
+        "working_version_no": plan.working_version_no if sees_drafts(principal, plan) else None,
+        "name": versions[-1].name if versions else None,
+        "area_mu": float(versions[-1].area_mu) if versions else None,
+        "version": plan.row_version,
+        "can_edit": can_edit(principal, plan.unit_id),
+        "versions": [version_summary(v) for v in versions],
+    }
+
+
+def report_or_virtual(session: Session, code: str, build) -> Any:
+    """Run ``build(plan)`` for a plan; a block approved before the workflow is shown through a
+    temporary adoption inside a savepoint that is rolled back (reads never write)."""
+    plan = get_plan(session, code)
+    if plan is not None:
+        return build(plan)
+    savepoint = session.begin_nested()
+    try:
+        block = session.scalar(select(RenewalBlock).where(RenewalBlock.code == code))
+        return build(adopt(session, block))
+    finally:
+        savepoint.rollback()

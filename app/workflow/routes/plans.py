@@ -1,0 +1,296 @@
+"""Block plans: drafting, submission, review (single and batch), stages, versions and comparison."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query, Request, Response
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+
+from ...auth.deps import CurrentUser
+from ...auth.roles import Role
+from ...db import SessionDep
+from ...enums import ReviewStatus, Stage
+from ...errors import AppError, InvalidParameter, NotFound
+from ...models import RenewalBlock, Unit
+from .. import plans as svc
+from ..concurrency import check_if_match, set_etag
+from ..models import BlockPlan, BlockVersion, Notification
+
+router = APIRouter(prefix="/api", tags=["区块方案 plans"])
+
+
+class EnterpriseItem(BaseModel):
+    credit_code: str = Field(max_length=18, description="统一社会信用代码")
+    classification: Literal["upgrade", "transform", "clear_out"] | None = Field(
+        None, description="改造提升 / 优化转型 / 整治清退；不填则取企业当前分类")
+
+
+class DraftBody(BaseModel):
+    name: str | None = Field(None, max_length=128, description="区块名称")
+    year: int | None = Field(None, ge=2000, le=2100, description="认定年度")
+    parcels: list[str] | None = Field(None, max_length=2000, description="宗地编号列表")
+    enterprises: list[EnterpriseItem] | None = Field(None, max_length=2000, description="企业清单；不填则取宗地上的企业")
+    boundary: dict[str, Any] | None = Field(None, description="区块边界（四至边界），GeoJSON 面，EPSG:4490 经纬度；不填则取宗地合并")
+    four_east: str | None = Field(None, max_length=200, description="东至")
+    four_south: str | None = Field(None, max_length=200, description="南至")
+    four_west: str | None = Field(None, max_length=200, description="西至")
+    four_north: str | None = Field(None, max_length=200, description="北至")
+    planned_new_floor_area_m2: float | None = Field(None, ge=0, description="规划新增建筑面积（平方米）")
+    change_note: str | None = Field(None, max_length=2000, description="变更说明")
+
+    def to_input(self) -> svc.DraftInput:
+        data = self.model_dump(exclude={"enterprises", "code", "unit"})
+        enterprises = None if self.enterprises is None else [e.model_dump() for e in self.enterprises]
+        return svc.DraftInput(**data, enterprises=enterprises)
+
+
+class PlanCreate(DraftBody):
+    code: str = Field(max_length=32, description="区块编号，例如 TX2023-CF-03")
+    unit: str | None = Field(None, description="单位代码；镇街经办人可不填（默认本单位）")
+    name: str = Field(max_length=128, description="区块名称")
+    parcels: list[str] = Field(max_length=2000, description="宗地编号列表")
+
+
+class RevisionBody(BaseModel):
+    change_note: str = Field(min_length=1, max_length=2000, description="为何变更")
+
+
+class ApproveBody(BaseModel):
+    doc_no: str = Field(min_length=1, max_length=64, description="认定文号")
+    approval_date: dt.date = Field(description="认定日期")
+    comment: str | None = Field(None, max_length=2000)
+
+
+class ReturnBody(BaseModel):
+    comment: str = Field(min_length=1, max_length=2000, description="退回理由")
+
+
+class StageBody(BaseModel):
+    stage: Stage = Field(description="started 启动 / in_progress 推进 / completed 完成")
+
+
+class Decision(BaseModel):
+    code: str
+    action: Literal["approve", "return"]
+    comment: str | None = Field(None, max_length=2000)
+    doc_no: str | None = Field(None, max_length=64)
+    approval_date: dt.date | None = None
+
+
+class BatchBody(BaseModel):
+    decisions: list[Decision] = Field(min_length=1, max_length=200)
+
+
+def _respond(response: Response, principal, plan: BlockPlan) -> dict:
+    set_etag(response, plan.row_version)
+    return svc.plan_view(principal, plan)
+
+
+def _plan_for_write(session, code: str) -> BlockPlan:
+    return svc.get_plan(session, code, adopt_block=True)
+
+
+@router.get("/plans", summary="区块方案列表（镇街经办人只看到本单位方案和他单位已认定方案）")
+def list_plans(
+    user: CurrentUser, session: SessionDep,
+    status: Annotated[ReviewStatus | None, Query(description="按状态筛选")] = None,
+    unit: Annotated[str | None, Query(description="单位代码")] = None,
+) -> dict:
+    q = select(BlockPlan).order_by(BlockPlan.code)
+    if unit:
+        q = q.join(Unit, BlockPlan.unit_id == Unit.id).where(Unit.code == unit)
+    plans = [p for p in session.scalars(q) if svc.visible_versions(user, p)]
+    rows = [svc.plan_view(user, p) for p in plans]
+    # Blocks approved before the workflow existed are plans with one (imported) approved version.
+    adopted = {p.code for p in plans}
+    bq = select(RenewalBlock).where(RenewalBlock.review_status == ReviewStatus.APPROVED).order_by(RenewalBlock.code)
+    if unit:
+        bq = bq.join(Unit, RenewalBlock.unit_id == Unit.id).where(Unit.code == unit)
+    for block in session.scalars(bq):
+        if block.code not in adopted and session.scalar(select(BlockPlan.id).where(BlockPlan.code == block.code)) is None:
+            rows.append(svc.report_or_virtual(session, block.code, lambda p: svc.plan_view(user, p)))
+    if status:
+        rows = [r for r in rows if r["status"] == status.value]
+    rows.sort(key=lambda r: r["code"])
+    return {"data": rows, "count": len(rows)}
+
+
+@router.post("/plans", status_code=201, summary="新建区块方案（第 1 版草稿）")
+def create_plan(body: PlanCreate, user: CurrentUser, session: SessionDep, response: Response) -> dict:
+    plan = svc.create_plan(session, user, code=body.code, unit_code=body.unit, data=body.to_input())
+    return _respond(response, user, plan)
+
+
+@router.get("/plans/{code}", summary="区块方案及其全部版本（ETag 为方案版本号）")
+def get_plan(code: str, user: CurrentUser, session: SessionDep, response: Response) -> dict:
+    def build(plan: BlockPlan) -> dict:
+        if not svc.visible_versions(user, plan):
+            raise NotFound(f"未找到编号为“{code}”的区块方案")
+        return _respond(response, user, plan)
+
+    return svc.report_or_virtual(session, code, build)
+
+
+@router.patch("/plans/{code}/draft", summary="修改正在起草（或被退回）的版本，需 If-Match")
+def update_draft(code: str, body: DraftBody, request: Request, user: CurrentUser, session: SessionDep,
+                 response: Response) -> dict:
+    plan = _plan_for_write(session, code)
+    svc.require_unit(user, plan.unit_id)
+    check_if_match(session, request, plan.row_version, plan.audit_subject(), "区块方案")
+    svc.update_draft(session, user, plan, body.to_input())
+    return _respond(response, user, plan)
+
+
+@router.post("/plans/{code}/revisions", status_code=201, summary="对已认定方案发起变更：新建下一版草稿")
+def new_revision(code: str, body: RevisionBody, request: Request, user: CurrentUser, session: SessionDep,
+                 response: Response) -> dict:
+    plan = _plan_for_write(session, code)
+    svc.require_unit(user, plan.unit_id)
+    check_if_match(session, request, plan.row_version, plan.audit_subject(), "区块方案", required=False)
+    svc.new_revision(session, user, plan, body.change_note)
+    return _respond(response, user, plan)
+
+
+@router.post("/plans/{code}/submit", summary="提交评审（先运行规则检查，不通过则 422 并列出原因）")
+def submit(code: str, request: Request, user: CurrentUser, session: SessionDep, response: Response) -> dict:
+    plan = _plan_for_write(session, code)
+    svc.require_unit(user, plan.unit_id)
+    check_if_match(session, request, plan.row_version, plan.audit_subject(), "区块方案", required=False)
+    svc.submit(session, user, plan)
+    return _respond(response, user, plan)
+
+
+@router.post("/plans/{code}/approve", summary="认定（发文）：再次运行规则检查，通过后冻结该版本")
+def approve(code: str, body: ApproveBody, request: Request, user: CurrentUser, session: SessionDep,
+            response: Response) -> dict:
+    svc.require_reviewer(user)
+    plan = _plan_for_write(session, code)
+    check_if_match(session, request, plan.row_version, plan.audit_subject(), "区块方案", required=False)
+    svc.approve(session, user, plan, doc_no=body.doc_no, approval_date=body.approval_date, comment=body.comment)
+    return _respond(response, user, plan)
+
+
+@router.post("/plans/{code}/return", summary="退回修改（须写理由）")
+def return_plan(code: str, body: ReturnBody, request: Request, user: CurrentUser, session: SessionDep,
+                response: Response) -> dict:
+    svc.require_reviewer(user)
+    plan = _plan_for_write(session, code)
+    check_if_match(session, request, plan.row_version, plan.audit_subject(), "区块方案", required=False)
+    svc.return_plan(session, user, plan, body.comment)
+    return _respond(response, user, plan)
+
+
+@router.post("/plans/{code}/stage", summary="推进阶段：谋划 → 启动 → 推进 → 完成（逐级）")
+def set_stage(code: str, body: StageBody, request: Request, user: CurrentUser, session: SessionDep,
+              response: Response) -> dict:
+    plan = _plan_for_write(session, code)
+    svc.require_unit(user, plan.unit_id)
+    check_if_match(session, request, plan.row_version, plan.audit_subject(), "区块方案", required=False)
+    svc.set_stage(session, user, plan, body.stage)
+    return _respond(response, user, plan)
+
+
+def _version(user, plan: BlockPlan, number: int) -> BlockVersion:
+    version = plan.version(number)
+    if version is None or version not in svc.visible_versions(user, plan):
+        raise NotFound(f"区块方案“{plan.code}”没有第 {number} 版")
+    return version
+
+
+@router.get("/plans/{code}/versions", summary="全部版本（GeoJSON，可上图）")
+def versions(code: str, user: CurrentUser, session: SessionDep) -> dict:
+    def build(plan: BlockPlan) -> dict:
+        features = [svc.version_feature(plan, v) for v in svc.visible_versions(user, plan)]
+        if not features:
+            raise NotFound(f"未找到编号为“{code}”的区块方案")
+        return {"type": "FeatureCollection", "features": features, "numberReturned": len(features)}
+
+    return svc.report_or_virtual(session, code, build)
+
+
+@router.get("/plans/{code}/versions/{number}", summary="一个版本：边界、四至、宗地与企业清单、规则报告")
+def version(code: str, number: int, user: CurrentUser, session: SessionDep) -> dict:
+    return svc.report_or_virtual(
+        session, code, lambda plan: svc.version_feature(plan, _version(user, plan, number), detail=True))
+
+
+@router.get("/plans/{code}/check", summary="预检：对正在起草的版本（或指定版本）运行规则，不改变状态")
+def check(code: str, user: CurrentUser, session: SessionDep,
+          version_no: Annotated[int | None, Query(alias="version", ge=1)] = None) -> dict:
+    def build(plan: BlockPlan) -> dict:
+        number = version_no or plan.working_version_no or plan.current_version_no
+        return svc.check(session, plan, _version(user, plan, number))
+
+    return svc.report_or_virtual(session, code, build)
+
+
+@router.get("/plans/{code}/compare", summary="两版比较：边界增减（亩）、宗地与企业清单增减、字段变化")
+def compare(code: str, user: CurrentUser, session: SessionDep,
+            from_no: Annotated[int, Query(alias="from", ge=1)],
+            to_no: Annotated[int, Query(alias="to", ge=1)]) -> dict:
+    return svc.report_or_virtual(
+        session, code, lambda plan: svc.compare(plan, _version(user, plan, from_no), _version(user, plan, to_no)))
+
+
+@router.get("/review/batch", summary="待评审批次：全部已提交方案及其规则报告（评审人员、管理员）")
+def review_batch(user: CurrentUser, session: SessionDep) -> dict:
+    svc.require_reviewer(user)
+    rows = []
+    for plan in session.scalars(select(BlockPlan).where(BlockPlan.status == ReviewStatus.SUBMITTED)
+                                .order_by(BlockPlan.code)):
+        v = plan.version(plan.working_version_no)
+        rows.append(svc.plan_view(user, plan) | {"submitted": svc.version_feature(plan, v, detail=True)})
+    return {"data": rows, "count": len(rows)}
+
+
+@router.post("/review/batch", summary="批量评审：逐个认定或退回；每个方案单独成败")
+def review_batch_decide(body: BatchBody, user: CurrentUser, session: SessionDep) -> dict:
+    svc.require_reviewer(user)
+    results = []
+    for d in body.decisions:
+        try:
+            plan = svc.get_plan(session, d.code, adopt_block=False)
+            if plan is None:
+                raise NotFound(f"区块方案“{d.code}”没有待评审的版本")
+            if d.action == "approve":
+                if not d.doc_no or d.approval_date is None:
+                    raise InvalidParameter("doc_no", "认定须填写发文文号（doc_no）和认定日期（approval_date）")
+                svc.approve(session, user, plan, doc_no=d.doc_no, approval_date=d.approval_date, comment=d.comment)
+            else:
+                svc.return_plan(session, user, plan, d.comment or "")
+            results.append({"code": d.code, "ok": True, "status": plan.status.value, "version": plan.row_version})
+        except AppError as exc:
+            session.rollback()
+            results.append({"code": d.code, "ok": False, "status_code": exc.status_code, "error": exc.code,
+                            "detail": exc.detail,
+                            "errors": [{"field": e.field, "message": e.message} for e in exc.errors]})
+    return {"results": results, "approved": sum(r["ok"] and r["status"] == "approved" for r in results),
+            "returned": sum(r["ok"] and r["status"] == "returned" for r in results),
+            "failed": sum(not r["ok"] for r in results)}
+
+
+@router.get("/notifications", summary="我的通知（评审结果等）")
+def notifications(user: CurrentUser, session: SessionDep,
+                  unread: Annotated[bool, Query(description="只看未读")] = False) -> dict:
+    q = select(Notification).where(Notification.user_id == user.id).order_by(Notification.id.desc()).limit(200)
+    if unread:
+        q = q.where(Notification.read_at.is_(None))
+    rows = session.scalars(q).all()
+    return {"data": [{"id": n.id, "kind": n.kind, "message": n.message, "plan": n.plan_code,
+                      "created_at": n.created_at.isoformat(), "read": n.read_at is not None} for n in rows],
+            "count": len(rows)}
+
+
+@router.post("/notifications/{notification_id}/read", status_code=204, summary="标记通知为已读")
+def mark_read(notification_id: int, user: CurrentUser, session: SessionDep) -> Response:
+    n = session.get(Notification, notification_id)
+    if n is None or n.user_id != user.id:
+        raise NotFound("未找到该通知")
+    n.read_at = dt.datetime.now(dt.UTC)
+    session.commit()
+    return Response(status_code=204)
+
+
