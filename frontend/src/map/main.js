@@ -67,11 +67,12 @@ async function main() {
   new CoordsControl().addTo(map);
   const legend = new LegendControl().addTo(map);
 
-  const [config, unitsFc, blocksFc, summary] = await Promise.all([
+  // The per-unit figures take longest: ask for them first, alongside the rest.
+  let firstSummary = fetchJson('/api/map/units');
+  const [config, unitsFc, blocksFc] = await Promise.all([
     fetchJson('/api/map/config'),
     fetchAll('/api/units?limit=5000'),
     fetchAll('/api/blocks?limit=5000'),
-    fetchJson('/api/map/units'),
   ]);
 
   const nav = buildNav(document.getElementById('nav'), config.pages || {});
@@ -91,7 +92,7 @@ async function main() {
     hide: () => { uploadHost.hidden = true; upload?.hide(); },
   });
 
-  const state = { filter: {}, mode: 'classification', aggregates: new Map(summary.units.map((u) => [u.code, u])), aggregated: false };
+  const state = { filter: {}, mode: 'classification', aggregates: new Map(), aggregated: false, total: 0 };
   const blockPanel = new BlockPanel(document.getElementById('block-panel'), map);
 
   // Units: outlines with names; in the aggregated view, filled by the unit's figures.
@@ -168,7 +169,8 @@ async function main() {
   const applyFilter = async (filter) => {
     state.filter = filter;
     body.dataset.mapState = 'loading';
-    const agg = await fetchJson(`/api/map/units${query(filter)}`);
+    const agg = await (firstSummary || fetchJson(`/api/map/units${query(filter)}`));
+    firstSummary = null;
     state.aggregates = new Map(agg.units.map((u) => [u.code, u]));
     state.total = agg.parcel_count;
     body.dataset.blocks = String(drawBlocks());
@@ -250,8 +252,13 @@ async function main() {
     }
   }
 
+  // ?view=lat,lon,zoom opens a given view (shareable links, the benchmark); else the whole city.
+  const view = (params.get('view') || '').split(',').map(Number);
   const bounds = unitsLayer.getBounds();
-  if (bounds.isValid()) map.fitBounds(bounds, { paddingTopLeft: [290, 10], paddingBottomRight: [10, 10] });
+  if (view.length === 3 && view.every(Number.isFinite)) map.setView([view[0], view[1]], view[2], { animate: false });
+  else if (bounds.isValid()) map.fitBounds(bounds, { paddingTopLeft: [290, 10], paddingBottomRight: [10, 10] });
+  // ?debug=1 hands the Leaflet map to the browser benchmark (bench/bench_map.py); no global otherwise.
+  if (params.get('debug') === '1') window.cloudmapDebug = { map };
   body.dataset.units = String(unitsFc.features.length);
   await applyFilter({});
   nav.ready();
