@@ -36,7 +36,7 @@ class Settings(BaseSettings):
     # OGC API (app/ogc): see README "Settings" and docs/ogc.md.
     ogc_allow_anonymous: bool = True
     ogc_default_rate_limit_per_minute: int = Field(default=600, ge=1)
-    ogc_tile_cache_mb: int = Field(default=256, ge=1)
+    ogc_tile_cache_mb: int = Field(default=256, ge=0)  # 0: no tile cache
     ogc_tile_max_age_s: int = Field(default=60, ge=0)
     # Login and sessions (app/auth): see README "Settings".
     session_hours: float = Field(default=12, gt=0)

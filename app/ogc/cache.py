@@ -83,7 +83,7 @@ class TileCache:
     def put(self, key: TileKey, body: bytes, generation: int) -> CachedTile:
         """Store a tile computed from a snapshot taken after ``generation`` was read."""
         entry = CachedTile(body, etag_of(body))
-        if not self.enabled or len(body) > self.max_bytes // 4:
+        if not self.enabled or self.max_bytes == 0 or len(body) > self.max_bytes // 4:
             return entry
         with self._lock:
             if generation != self.generation:
