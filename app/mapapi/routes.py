@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 from urllib.parse import quote
 
 import orjson
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from sqlalchemy import select
 
 import spatial
@@ -225,8 +225,28 @@ _PAGES = {
 }
 
 
-@router.get("/map/config", summary="地图前端配置：底图、页面导航", tags=["service"])
-def map_config(settings: Annotated[Settings, Depends(get_settings)]) -> dict:
+def _parcel_tiles(request: Request) -> dict | None:
+    """The OGC API's parcel vector tiles and the properties they carry, when that API is routed."""
+    template = "/ogc/collections/{collectionId}/tiles/WebMercatorQuad/{z}/{x}/{y}"
+    # Included routers are not flattened into app.routes here; the OpenAPI paths (built once, cached) are.
+    if template not in request.app.openapi().get("paths", {}):
+        return None
+    try:
+        from ..ogc.collections import collections
+    except ImportError:  # the OGC package is optional for the map
+        return None
+    parcels = collections().get("parcels")
+    if parcels is None:
+        return None
+    return {
+        "url": "/ogc/collections/parcels/tiles/WebMercatorQuad/{z}/{x}/{y}",
+        "minzoom": parcels.tile_minzoom,
+        "properties": [name for name, _col in parcels.tile_properties],
+    }
+
+
+@router.get("/map/config", summary="地图前端配置：底图、矢量切片、页面导航", tags=["service"])
+def map_config(request: Request, settings: Annotated[Settings, Depends(get_settings)]) -> dict:
     """What the map may offer. The 天地图 key is a browser key by design (tiles are fetched by the browser)."""
     src = settings.frontend_dir / "src"
     pages = {
@@ -238,4 +258,5 @@ def map_config(settings: Annotated[Settings, Depends(get_settings)]) -> dict:
         "basemap_attribution": settings.basemap_attribution or None,
         "tianditu_key": settings.tianditu_key or None,
         "pages": pages,
+        "parcel_tiles": _parcel_tiles(request),
     }

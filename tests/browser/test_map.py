@@ -205,8 +205,15 @@ def test_large_sets_are_aggregated_by_unit_then_drawn_by_view(page, live_server,
     page.keyboard.press("Enter")
     page.wait_for_function(f"document.body.dataset.parcel === '{facts['parcel']['code']}'")
     assert dataset(page, "aggregated") == "false"
+    assert dataset(page, "parcelTiles") == "true"  # painted from the OGC API's vector tiles
     drawn = int(dataset(page, "parcelsDrawn"))
     assert 0 < drawn < facts["parcels"]
+    assert f"宗地 {facts['parcel']['code']}" in page.locator(".leaflet-popup-content").inner_text()
+    page.screenshot(path=str(screenshot_dir / "map-vector-tiles.png"))
+    # A colour mode the tiles cannot serve (亩均税收) switches to the view's GeoJSON.
+    page.get_by_label("亩均税收").check()
+    page.wait_for_function("document.body.dataset.parcelTiles === 'false'")
+    page.wait_for_function("Number(document.body.dataset.parcelsDrawn) > 0")
 
 
 def test_basemaps_only_with_a_key(page, settings, facts):

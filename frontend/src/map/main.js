@@ -144,6 +144,7 @@ async function main() {
   const allLimit = Number(params.get('parcel_all_limit')) || undefined;
   const parcels = new ParcelLayer(map, {
     ...(allLimit ? { allLimit } : {}),
+    tiles: params.get('tiles') === '0' ? null : config.parcel_tiles,
     onClick: (feature, latlng) => {
       const popup = L.popup({ maxWidth: 320 }).setLatLng(latlng).setContent(parcelPopup(feature.properties)).openOn(map);
       const btn = popup.getElement()?.querySelector('button.open-block');
@@ -155,8 +156,9 @@ async function main() {
       legend.update({ aggregated });
       styleUnits();
     },
-    onChange: ({ drawn }) => {
+    onChange: ({ drawn, tiles }) => {
       body.dataset.parcelsDrawn = String(drawn);
+      body.dataset.parcelTiles = String(Boolean(tiles));
       body.dataset.renderSeq = String(++renderSeq);
     },
   }).addTo(map);
@@ -241,9 +243,9 @@ async function main() {
     const zoom = Math.max(parcels.options.detailZoom, Math.min(18, map.getBoundsZoom(bounds.pad(0.5))));
     await new Promise((resolve) => { map.once('moveend', resolve); map.flyTo([lat, lon], zoom, { duration: 0.6 }); });
     await parcels.refresh();
-    const layer = parcels.find(r.parcel_code);
-    if (layer) {
-      const popup = L.popup({ maxWidth: 320 }).setLatLng([lat, lon]).setContent(parcelPopup(layer.feature.properties)).openOn(map);
+    const feature = await parcels.feature(r.parcel_code, L.latLng(lat, lon));
+    if (feature) {
+      const popup = L.popup({ maxWidth: 320 }).setLatLng([lat, lon]).setContent(parcelPopup(feature.properties)).openOn(map);
       const btn = popup.getElement()?.querySelector('button.open-block');
       btn?.addEventListener('click', () => { map.closePopup(); blockPanel.open(btn.dataset.code, { fly: true }); });
       body.dataset.parcel = r.parcel_code;

@@ -1,17 +1,27 @@
 // The parcel layer, kept smooth at any size of data set:
 //  - up to `allLimit` parcels matching the filter: all of them, fetched once, drawn on canvas;
-//  - more: below `detailZoom` nothing is drawn here (the units layer shows per-unit
-//    aggregates instead); from `detailZoom` on, only the parcels in a padded view box
-//    are fetched and drawn, and fetched again when the view leaves that box.
+//  - more: below the detail zoom nothing is drawn here (the units layer shows per-unit
+//    aggregates instead). From `tileZoom` on, the OGC API's vector tiles are painted when
+//    they carry what the colour mode needs and no filter is set; otherwise, from
+//    `detailZoom` on, the parcels of a padded view box are fetched and drawn, and fetched
+//    again when the view leaves that box.
 /* global L */
 import { fetchJson, query } from './api.js';
 import { parcelColour } from './styles.js';
+import { MvtLayer } from './mvt.js';
+
+// What each colour mode reads from a parcel; tiles serve a mode when they carry it.
+const MODE_PROPERTY = {
+  classification: 'classification', far: 'far', planned_far: 'planned_far', tax_per_mu: 'tax_per_mu', contiguity: 'block_code',
+};
 
 const DEFAULTS = {
   allLimit: 6000, // at most this many parcels are drawn without a bbox
   detailZoom: 16, // large sets: parcels drawn from this zoom on (~1.2 × 0.8 km on a desktop screen)
   boxPad: 0.35, // fetch this fraction of the view size around it
   boxLimit: 8000, // at most this many parcels per view box
+  tiles: null, // {url, properties: [...]} of the parcel vector tiles, when the server has them
+  tileZoom: 14, // large sets: tiles painted from this zoom on
 };
 
 export class ParcelLayer {
@@ -33,17 +43,32 @@ export class ParcelLayer {
     this.seq = 0;
     this.aggregated = false;
     this.onMoveEnd = () => this.refresh();
+    this.mvt = null;
+    this.onMapClick = (e) => this.clickTile(e);
   }
 
   addTo(map) {
     this.group.addTo(map);
     map.on('moveend', this.onMoveEnd);
+    map.on('click', this.onMapClick);
     return this;
   }
 
   remove() {
     this.map.off('moveend', this.onMoveEnd);
+    this.map.off('click', this.onMapClick);
     this.group.remove();
+    this.mvt?.remove();
+  }
+
+  /** Tiles can draw the current view: they exist, no filter is set, they carry the mode's property. */
+  get tilesFit() {
+    const t = this.options.tiles;
+    return Boolean(t && Object.keys(this.filter).length === 0 && t.properties.includes(MODE_PROPERTY[this.colourMode]));
+  }
+
+  get tilesActive() {
+    return Boolean(this.mvt && this.map.hasLayer(this.mvt));
   }
 
   get isLarge() {
@@ -60,8 +85,11 @@ export class ParcelLayer {
   }
 
   setColourMode(mode) {
+    const wasFit = this.tilesFit;
     this.colourMode = mode;
     this.group.eachLayer((layer) => layer.setStyle(this.style(layer.feature)));
+    if (this.mvt) this.mvt.setFill((p) => parcelColour(this.colourMode, p));
+    if (this.isLarge && wasFit !== this.tilesFit) this.refresh(true);
   }
 
   setVisible(visible) {
@@ -71,6 +99,7 @@ export class ParcelLayer {
       this.refresh();
     } else {
       this.group.remove();
+      this.mvt?.remove();
       this.options.onChange?.({ drawn: 0, aggregated: this.aggregated, truncated: false });
     }
   }
@@ -98,7 +127,23 @@ export class ParcelLayer {
       this.draw(data, key, null);
       return this.report(seq, data.truncated);
     }
-    if (this.map.getZoom() < this.options.detailZoom) {
+    const zoom = this.map.getZoom();
+    if (this.tilesFit && zoom >= this.options.tileZoom) {
+      this.group.clearLayers();
+      this.loadedBox = null;
+      this.loadedKey = null;
+      this.setAggregated(false);
+      if (!this.mvt) {
+        this.mvt = new MvtLayer({ url: this.options.tiles.url, fill: (p) => parcelColour(this.colourMode, p), pane: 'overlayPane' });
+      }
+      if (!this.map.hasLayer(this.mvt)) this.mvt.addTo(this.map);
+      // The grid starts its new tiles on this same moveend: look once it has.
+      await new Promise((r) => { setTimeout(r, 0); });
+      if (this.mvt.isLoading()) await new Promise((r) => { this.mvt.once('load', r); });
+      return this.report(seq, false, this.mvt.drawnCount());
+    }
+    this.mvt?.remove();
+    if (zoom < this.options.detailZoom) {
       this.group.clearLayers();
       this.loadedBox = null;
       this.setAggregated(true);
@@ -135,15 +180,33 @@ export class ParcelLayer {
     }
   }
 
-  report(seq, truncated = this.truncated) {
+  report(seq, truncated = this.truncated, drawn = this.group.getLayers().length) {
     if (seq !== this.seq) return null;
-    const state = { drawn: this.group.getLayers().length, aggregated: this.aggregated, truncated: Boolean(truncated) };
+    const state = { drawn, aggregated: this.aggregated, truncated: Boolean(truncated), tiles: this.tilesActive };
     this.options.onChange?.(state);
     return state;
   }
 
-  /** The drawn parcel with this code, if any. */
+  /** The drawn parcel with this code, if any (GeoJSON view only). */
   find(code) {
     return this.group.getLayers().find((l) => l.feature.properties.code === code) || null;
+  }
+
+  /** The parcel ``code`` near ``latlng`` with all its properties: drawn, or fetched for a small box. */
+  async feature(code, latlng) {
+    const layer = this.find(code);
+    if (layer) return layer.feature;
+    const d = 0.002;
+    const bbox = [latlng.lng - d, latlng.lat - d, latlng.lng + d, latlng.lat + d].map((v) => v.toFixed(6)).join(',');
+    const data = await fetchJson(`/api/map/parcels${query({ bbox, limit: 2000 })}`);
+    return data.features.find((f) => f.properties.code === code) || null;
+  }
+
+  async clickTile(e) {
+    if (!this.tilesActive) return;
+    const props = this.mvt.featureAt(e.latlng);
+    if (!props) return;
+    const feature = await this.feature(props.code, e.latlng);
+    this.options.onClick?.(feature || { type: 'Feature', properties: props }, e.latlng);
   }
 }
