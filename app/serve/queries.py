@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from geoalchemy2 import functions as gf
 from sqlalchemy import JSON, ColumnElement, Select, Text, and_, case, cast, func, literal_column, select
@@ -136,7 +137,9 @@ class Layer:
     properties: list[tuple[str, ColumnElement]]
 
 
+@lru_cache(maxsize=1)
 def layers() -> dict[str, Layer]:
+    """The served layers, built once: SQLAlchemy constructs are immutable and reusable across requests."""
     return {
         "units": Layer("units", select().select_from(Unit), Unit.code, Unit.geom, unit_properties()),
         "blocks": Layer(
