@@ -86,6 +86,73 @@ def to_storage_crs(geom: BaseGeometry, src: int | str) -> BaseGeometry:
     return reproject(geom, src, STORAGE_SRID)
 
 
+# --- CRS identifiers as people and clients write them ----------------------
+CRS84 = "OGC:CRS84"  # WGS84 / CGCS2000-compatible lon/lat, the GeoJSON and OGC API default
+
+_CRS84_SPELLINGS = {
+    "crs84",
+    "ogc:crs84",
+    "urn:ogc:def:crs:ogc:1.3:crs84",
+    "urn:ogc:def:crs:ogc::crs84",
+    "http://www.opengis.net/def/crs/ogc/1.3/crs84",
+    "https://www.opengis.net/def/crs/ogc/1.3/crs84",
+}
+_EPSG_PREFIXES = (
+    "http://www.opengis.net/def/crs/epsg/0/",
+    "https://www.opengis.net/def/crs/epsg/0/",
+    "urn:ogc:def:crs:epsg::",
+    "urn:ogc:def:crs:epsg:0:",
+    "epsg:",
+)
+
+
+def parse_crs_identifier(value: str | int) -> str | None:
+    """Normalise a CRS identifier to ``"OGC:CRS84"`` or ``"EPSG:<code>"``; None when not one.
+
+    Accepts OGC URIs and URNs, safe CURIEs (``[EPSG:4549]``), ``EPSG:4549`` and a bare
+    code. Whether PROJ knows the code is not checked here.
+
+    Examples
+    --------
+    >>> parse_crs_identifier("http://www.opengis.net/def/crs/EPSG/0/4549")
+    'EPSG:4549'
+    >>> parse_crs_identifier("[EPSG:4528]"), parse_crs_identifier("crs84"), parse_crs_identifier("WGS 84")
+    ('EPSG:4528', 'OGC:CRS84', None)
+    """
+    text = str(value).strip()
+    if text.startswith("[") and text.endswith("]"):
+        text = text[1:-1]
+    lower = text.lower()
+    if lower in _CRS84_SPELLINGS:
+        return CRS84
+    code = lower
+    for prefix in _EPSG_PREFIXES:
+        if lower.startswith(prefix):
+            code = lower[len(prefix):]
+            break
+    return f"EPSG:{int(code)}" if code.isdigit() else None
+
+
+@lru_cache(maxsize=64)
+def first_axis_is_north(identifier: str) -> bool:
+    """Whether a CRS's official first axis points north (EPSG:4490, 4549, 4528 do; CRS84, 3857 don't).
+
+    Read from the EPSG database through PROJ, never typed in: OGC API Part 2 serves
+    coordinates in this official order, while everything inside the product is x/y.
+
+    Examples
+    --------
+    >>> first_axis_is_north("EPSG:4490"), first_axis_is_north("EPSG:4549"), first_axis_is_north("OGC:CRS84")
+    (True, True, False)
+    """
+    return CRS.from_user_input(identifier).axis_info[0].direction.lower() == "north"
+
+
+def crs_name(identifier: str) -> str:
+    """The CRS's name from the EPSG database (e.g. ``CGCS2000 / 3-degree Gauss-Kruger CM 120E``)."""
+    return CRS.from_user_input(identifier).name
+
+
 # --- GCJ-02 (the Amap / 高德 offset datum) ---------------------------------
 # The public forward algorithm; the inverse is iterated to sub-millimetre
 # convergence. GCJ-02 is defined relative to WGS84; CGCS2000 and WGS84 agree

@@ -6,7 +6,6 @@ this module only gathers inputs.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -26,32 +25,24 @@ from ..models import Enterprise, Parcel, RenewalBlock, Unit
 MAX_FEATURES = 5000
 NEIGHBOUR_SEARCH_DEG = 0.005  # ~500 m around a stored block: well beyond the 四至 search distance
 
-_CRS84 = {"CRS84", "OGC:CRS84", "http://www.opengis.net/def/crs/OGC/1.3/CRS84", "urn:ogc:def:crs:OGC:1.3:CRS84"}
-_EPSG_PATTERNS = (
-    re.compile(r"^EPSG:(\d+)$", re.I),
-    re.compile(r"^https?://www\.opengis\.net/def/crs/EPSG/0/(\d+)$"),
-    re.compile(r"^urn:ogc:def:crs:EPSG::(\d+)$", re.I),
-    re.compile(r"^(\d+)$"),
-)
-
-
 def parse_crs(raw: str | int | None) -> int:
     """A request's CRS as an EPSG code; CRS84 and EPSG:4490 both mean lon/lat in storage CRS.
 
     Coordinates are always read x = easting / longitude, y = northing / latitude.
     """
-    if raw is None or raw == "" or str(raw) in _CRS84:
+    if raw is None or raw == "":
         return spatial.STORAGE_SRID
-    text = str(raw).strip()
-    for pattern in _EPSG_PATTERNS:
-        if m := pattern.match(text):
-            code = int(m.group(1))
-            try:
-                spatial.transformer(code, spatial.STORAGE_SRID)
-            except Exception as exc:  # pyproj's CRSError: an EPSG code PROJ does not know
-                raise InvalidParameter("crs", message("unknown_crs", crs=text)) from exc
-            return code
-    raise InvalidParameter("crs", message("unknown_crs", crs=text))
+    identifier = spatial.parse_crs_identifier(raw)
+    if identifier is None:
+        raise InvalidParameter("crs", message("unknown_crs", crs=raw))
+    if identifier == spatial.CRS84:
+        return spatial.STORAGE_SRID
+    code = int(identifier.split(":")[1])
+    try:
+        spatial.transformer(code, spatial.STORAGE_SRID)
+    except Exception as exc:  # pyproj's CRSError: an EPSG code PROJ does not know
+        raise InvalidParameter("crs", message("unknown_crs", crs=raw)) from exc
+    return code
 
 
 def _features(obj: Any, field: str) -> list[dict]:
