@@ -1,0 +1,306 @@
+"""Enterprises (classification, 亩均 figures and evaluation, 整治清退 list, 十剑联动 referrals),
+厂中厂 tenants and inspections, 投资履约 credit records. Every write is audited (app.workflow.audit)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+import spatial
+
+from ..auth.deps import Principal
+from ..auth.errors import NotAllowed
+from ..auth.roles import Role
+from ..credit_code import credit_code_problem
+from ..enums import Classification
+from ..errors import FieldError, InvalidParameter, NotFound
+from ..models import Enterprise, Parcel, Unit
+from .audit import audit_context
+from .enums import ClearanceStatus, RectificationStatus, ReferralStatus
+from .errors import InvalidState
+from .evaluation import Threshold, grade, per_mu
+from .models import (
+    ClassificationDecision,
+    CreditRecord,
+    EnforcementReferral,
+    EnterpriseGovernance,
+    GradingRule,
+    Tenant,
+    TenantInspection,
+    YearlyFigures,
+)
+
+
+def enterprise_by_code(session: Session, credit_code: str) -> Enterprise:
+    e = session.scalar(select(Enterprise).where(Enterprise.credit_code == credit_code))
+    if e is None:
+        raise NotFound(f"企业库中没有统一社会信用代码为“{credit_code}”的企业")
+    return e
+
+
+def enterprise_units(session: Session, enterprise: Enterprise) -> set[int]:
+    return set(session.scalars(select(Parcel.unit_id).where(Parcel.enterprise_id == enterprise.id)))
+
+
+def require_for_enterprise(session: Session, principal: Principal, enterprise: Enterprise, *,
+                           officer: bool = True, reviewer: bool = True) -> None:
+    """Admins always; reviewers when allowed; unit officers for enterprises on their unit's parcels."""
+    if principal.role == Role.ADMIN or (reviewer and principal.role == Role.REVIEWER):
+        return
+    if officer and principal.role == Role.UNIT_OFFICER and principal.unit_id in enterprise_units(session, enterprise):
+        return
+    raise NotAllowed(f"您无权处理企业“{enterprise.name}”的此项事务（仅限所在单位经办人、评审人员或管理员）")
+
+
+def governance(session: Session, enterprise: Enterprise, *, create: bool = False) -> EnterpriseGovernance | None:
+    gov = session.get(EnterpriseGovernance, enterprise.id)
+    if gov is None and create:
+        gov = EnterpriseGovernance(enterprise=enterprise)
+        session.add(gov)
+    return gov
+
+
+def thresholds(session: Session) -> list[Threshold]:
+    return [Threshold(r.grade, None if r.min_tax_per_mu_10k is None else float(r.min_tax_per_mu_10k),
+                      None if r.min_output_per_mu_10k is None else float(r.min_output_per_mu_10k),
+                      r.suggested_classification.value)
+            for r in session.scalars(select(GradingRule).order_by(GradingRule.grade))]
+
+
+def classify(session: Session, principal: Principal, enterprise: Enterprise, classification: Classification,
+             reason: str, decided_on: dt.date) -> EnterpriseGovernance:
+    if not reason.strip():
+        raise InvalidParameter("reason", "请写明分类理由")
+    gov = governance(session, enterprise, create=True)
+    with audit_context(session, "classify", gov):
+        gov.classification, gov.reason, gov.decided_on = classification, reason.strip(), decided_on
+        gov.decided_by_id = principal.id
+        gov.updated_at = func.now()
+        if classification == Classification.CLEAR_OUT and gov.clearance_status is None:
+            gov.clearance_status = ClearanceStatus.LISTED  # 清单制: classified 整治清退 = on the list
+        if classification != Classification.CLEAR_OUT:
+            gov.clearance_status, gov.clearance_deadline = None, None
+        latest = evaluation_row(session, enterprise, decided_on.year - 1)
+        session.add(ClassificationDecision(enterprise_id=enterprise.id, classification=classification,
+                                           reason=reason.strip(), decided_on=decided_on, decided_by_id=principal.id,
+                                           suggested_grade=latest["grade"] if latest else None))
+        # the map colours parcels by classification: keep the enterprise's parcels in step
+        for parcel in session.scalars(select(Parcel).where(Parcel.enterprise_id == enterprise.id)):
+            parcel.classification = classification
+    session.commit()
+    return gov
+
+
+def set_clearance(session: Session, gov: EnterpriseGovernance, status: ClearanceStatus,
+                  deadline: dt.date | None) -> EnterpriseGovernance:
+    if gov.classification != Classification.CLEAR_OUT:
+        raise InvalidState("只有分类为整治清退的企业才有清退进度")
+    with audit_context(session, "clearance", gov):
+        gov.clearance_status, gov.clearance_deadline = status, deadline
+        gov.updated_at = func.now()
+    session.commit()
+    return gov
+
+
+def put_figures(session: Session, *, year: int, tax: Decimal, output: Decimal, enterprise: Enterprise | None = None,
+                tenant: Tenant | None = None) -> YearlyFigures:
+    where = (YearlyFigures.enterprise_id == enterprise.id) if enterprise else (YearlyFigures.tenant_id == tenant.id)
+    row = session.scalar(select(YearlyFigures).where(where, YearlyFigures.year == year))
+    with audit_context(session, "figures"):
+        if row is None:
+            row = YearlyFigures(year=year, enterprise_id=enterprise.id if enterprise else None,
+                                tenant_id=tenant.id if tenant else None, tax_10k_yuan=tax, output_10k_yuan=output)
+            session.add(row)
+        else:
+            row.tax_10k_yuan, row.output_10k_yuan = tax, output
+    session.commit()
+    return row
+
+
+def _figures(session: Session, year: int, *, enterprise: Enterprise | None = None,
+             tenant: Tenant | None = None) -> tuple[float | None, float | None]:
+    where = (YearlyFigures.enterprise_id == enterprise.id) if enterprise else (YearlyFigures.tenant_id == tenant.id)
+    row = session.scalar(select(YearlyFigures).where(where, YearlyFigures.year == year))
+    if row is not None:
+        return float(row.tax_10k_yuan), float(row.output_10k_yuan)
+    if enterprise is not None and enterprise.data_year == year:  # figures loaded with the enterprise library
+        return (None if enterprise.tax_10k_yuan is None else float(enterprise.tax_10k_yuan),
+                None if enterprise.output_10k_yuan is None else float(enterprise.output_10k_yuan))
+    return None, None
+
+
+def evaluation_row(session: Session, enterprise: Enterprise, year: int, rules: list[Threshold] | None = None,
+                   land_mu: float | None = None) -> dict | None:
+    rules = rules if rules is not None else thresholds(session)
+    if land_mu is None:
+        land_mu = float(session.scalar(select(func.coalesce(func.sum(Parcel.land_area_mu), 0))
+                                       .where(Parcel.enterprise_id == enterprise.id)))
+    tax, output = _figures(session, year, enterprise=enterprise)
+    return _graded(rules, tax, output, land_mu)
+
+
+def _graded(rules: list[Threshold], tax, output, land_mu) -> dict:
+    tax_mu, out_mu = per_mu(tax, land_mu), per_mu(output, land_mu)
+    g = grade(tax_mu, out_mu, rules)
+    suggested = next((t.suggested_classification for t in rules if t.grade == g), None)
+    return {"land_mu": round(land_mu, 2) if land_mu is not None else None, "tax_10k_yuan": tax, "output_10k_yuan": output,
+            "tax_per_mu_10k": tax_mu, "output_per_mu_10k": out_mu, "grade": g, "suggested_classification": suggested}
+
+
+def evaluate(session: Session, year: int, unit: Unit | None) -> dict:
+    """亩均 evaluation of every enterprise on a parcel (and, as their own group, 厂中厂 tenants)."""
+    rules = thresholds(session)
+    q = (select(Enterprise, func.sum(Parcel.land_area_mu), func.min(Unit.name))
+         .join(Parcel, Parcel.enterprise_id == Enterprise.id).join(Unit, Parcel.unit_id == Unit.id)
+         .group_by(Enterprise.id).order_by(Enterprise.credit_code))
+    if unit is not None:
+        q = q.where(Parcel.unit_id == unit.id)
+    enterprises = []
+    for e, land, unit_name in session.execute(q):
+        gov = session.get(EnterpriseGovernance, e.id)
+        row = evaluation_row(session, e, year, rules, float(land))
+        current = gov.classification.value if gov and gov.classification else None
+        enterprises.append({"credit_code": e.credit_code, "name": e.name, "unit": unit_name, **row,
+                            "classification": current,
+                            "differs_from_suggestion": bool(current and row["suggested_classification"]
+                                                            and current != row["suggested_classification"])})
+    tq = select(Tenant, Parcel.code, Unit.name).join(Parcel, Tenant.parcel_id == Parcel.id).join(
+        Unit, Parcel.unit_id == Unit.id).order_by(Tenant.id)
+    if unit is not None:
+        tq = tq.where(Parcel.unit_id == unit.id)
+    tenants = []
+    for t, parcel_code, unit_name in session.execute(tq):
+        tax, output = _figures(session, year, tenant=t)
+        # a tenant's land is its leased area expressed in 亩 (1 亩 = 10000/15 m², spatial.M2_PER_MU)
+        row = _graded(rules, tax, output, float(t.leased_area_m2) / spatial.M2_PER_MU)
+        tenants.append({"id": t.id, "lessee": t.lessee, "credit_code": t.credit_code, "parcel": parcel_code,
+                        "unit": unit_name, **row})
+    grades = {g: sum(1 for r in enterprises if r["grade"] == g) for g in "ABCD"}
+    return {"year": year, "thresholds": [t.__dict__ for t in rules], "grades": grades,
+            "enterprises": enterprises, "tenants": tenants}
+
+
+def set_threshold(session: Session, rule: GradingRule, *, min_tax: Decimal | None, min_output: Decimal | None,
+                  suggested: Classification) -> GradingRule:
+    if rule.grade != "D" and (min_tax is None or min_output is None):
+        raise InvalidParameter("min_tax_per_mu_10k", f"{rule.grade} 级须同时给出亩均税收和亩均产出下限")
+    with audit_context(session, "grading"):
+        rule.min_tax_per_mu_10k = None if rule.grade == "D" else min_tax
+        rule.min_output_per_mu_10k = None if rule.grade == "D" else min_output
+        rule.suggested_classification = suggested
+    rules = thresholds(session)
+    ordered = [t for t in rules if t.grade != "D"]
+    for hi, lo in zip(ordered, ordered[1:]):
+        if hi.min_tax_per_mu_10k < lo.min_tax_per_mu_10k or hi.min_output_per_mu_10k < lo.min_output_per_mu_10k:
+            session.rollback()
+            raise InvalidParameter("grade", f"{hi.grade} 级的下限不能低于 {lo.grade} 级")
+    session.commit()
+    return rule
+
+
+def refer(session: Session, principal: Principal, enterprise: Enterprise, reason: str,
+          referred_on: dt.date) -> EnforcementReferral:
+    """十剑联动: only an enterprise classified 整治清退 can be referred, once at a time."""
+    gov = governance(session, enterprise)
+    if gov is None or gov.classification != Classification.CLEAR_OUT:
+        raise InvalidState(f"企业“{enterprise.name}”未被分类为整治清退，不能列入十剑联动清单")
+    if session.scalar(select(EnforcementReferral.id).where(EnforcementReferral.enterprise_id == enterprise.id,
+                                                           EnforcementReferral.status == ReferralStatus.OPEN)):
+        raise InvalidState(f"企业“{enterprise.name}”已在十剑联动清单中")
+    if not reason.strip():
+        raise InvalidParameter("reason", "请写明移交联动执法的理由（如拒不配合整治）")
+    with audit_context(session, "refer", gov):
+        ref = EnforcementReferral(enterprise=enterprise, reason=reason.strip(), referred_on=referred_on,
+                                  referred_by_id=principal.id, status=ReferralStatus.OPEN)
+        session.add(ref)
+        gov.updated_at = func.now()
+    session.commit()
+    return ref
+
+
+def close_referral(session: Session, ref: EnforcementReferral, outcome: str, closed_on: dt.date) -> EnforcementReferral:
+    if ref.status == ReferralStatus.CLOSED:
+        raise InvalidState("该联动执法事项已办结")
+    with audit_context(session, "referral_close"):
+        ref.status, ref.outcome, ref.closed_on = ReferralStatus.CLOSED, outcome.strip(), closed_on
+    session.commit()
+    return ref
+
+
+# --- 厂中厂 --------------------------------------------------------------------
+
+
+def parcel_by_code(session: Session, code: str) -> Parcel:
+    p = session.scalar(select(Parcel).where(Parcel.code == code))
+    if p is None:
+        raise NotFound(f"未找到宗地“{code}”")
+    return p
+
+
+def require_unit_of(principal: Principal, unit_id: int, what: str) -> None:
+    if principal.role == Role.ADMIN or (principal.role == Role.UNIT_OFFICER and principal.unit_id == unit_id):
+        return
+    raise NotAllowed(f"只有所在单位经办人或管理员可以办理{what}")
+
+
+def _check_credit(code: str | None, field: str = "credit_code") -> None:
+    if code:
+        problem = credit_code_problem(code)
+        if problem:
+            raise InvalidParameter(field, problem)
+
+
+def save_tenant(session: Session, tenant: Tenant, values: dict) -> Tenant:
+    _check_credit(values.get("credit_code"))
+    start = values.get("lease_start", tenant.lease_start)
+    end = values.get("lease_end", tenant.lease_end)
+    if start and end and end < start:
+        raise InvalidParameter("lease_end", "租期结束日期不能早于开始日期")
+    with audit_context(session, "tenant"):
+        for k, v in values.items():
+            setattr(tenant, k, v)
+        session.add(tenant)
+    session.commit()
+    return tenant
+
+
+def save_inspection(session: Session, inspection: TenantInspection, values: dict) -> TenantInspection:
+    status = values.get("rectification_status", inspection.rectification_status)
+    if status == RectificationStatus.DONE and not values.get("rectified_on", inspection.rectified_on):
+        raise InvalidParameter("rectified_on", "整改完成须填写完成日期")
+    with audit_context(session, "inspection"):
+        for k, v in values.items():
+            setattr(inspection, k, v)
+        session.add(inspection)
+    session.commit()
+    return inspection
+
+
+# --- 投资履约 ------------------------------------------------------------------
+
+
+def credit_status(record: CreditRecord, ratio: float) -> dict:
+    """Which promises the project missed: actual < ratio × promised (unknown actuals are not judged)."""
+    missed = []
+    for key, label in (("investment", "投资"), ("output", "产出"), ("tax", "税收")):
+        promised = getattr(record, f"promised_{key}_10k")
+        actual = getattr(record, f"actual_{key}_10k")
+        if actual is not None and promised and float(actual) < ratio * float(promised):
+            missed.append({"item": key, "label": label, "promised_10k": float(promised), "actual_10k": float(actual),
+                           "rate": round(float(actual) / float(promised), 3)})
+    return {"is_defaulter": bool(missed), "missed": missed}
+
+
+def save_credit(session: Session, record: CreditRecord, values: dict) -> CreditRecord:
+    errors = [FieldError(k, "不能为负数") for k, v in values.items() if isinstance(v, Decimal) and v < 0]
+    if errors:
+        raise InvalidParameter(errors[0].field, errors[0].message)
+    with audit_context(session, "credit"):
+        for k, v in values.items():
+            setattr(record, k, v)
+        session.add(record)
+    session.commit()
+    return record
