@@ -219,9 +219,10 @@ def block_summary(code: str, session: SessionDep) -> dict:
 
 # Pages other parts of the project serve under /static, linked from the map's top bar
 # when they exist: the progress dashboard (一表) and the review screen (方案审核).
-_PAGES = {
-    "dashboard": ("progress/index.html", "progress/dashboard.html"),
-    "review": ("workflow/review.html", "workflow/index.html"),
+_PAGES = {  # nav entry → (file under frontend/src that must exist, the route that serves it)
+    "dashboard": ("progress/index.html", "/progress"),
+    "review": ("workflow/review.html", "/workflow/review"),
+    "login": ("workflow/login.html", "/login"),
 }
 
 
@@ -249,10 +250,7 @@ def _parcel_tiles(request: Request) -> dict | None:
 def map_config(request: Request, settings: Annotated[Settings, Depends(get_settings)]) -> dict:
     """What the map may offer. The 天地图 key is a browser key by design (tiles are fetched by the browser)."""
     src = settings.frontend_dir / "src"
-    pages = {
-        name: next((f"/static/{c}" for c in candidates if (src / c).is_file()), None)
-        for name, candidates in _PAGES.items()
-    }
+    pages = {name: route if (src / file).is_file() else None for name, (file, route) in _PAGES.items()}
     return {
         "basemap_url": settings.basemap_url or None,
         "basemap_attribution": settings.basemap_attribution or None,

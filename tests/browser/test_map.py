@@ -80,6 +80,9 @@ def test_map_loads_offline_with_all_layers(page, live_server, facts, screenshot_
     page.mouse.move(700, 450)
     assert "经度 120." in page.locator(".coords").inner_text()
     assert page.locator("nav a[aria-current='page']").inner_text() == "一图"
+    # The dashboard and the review screen of the progress and workflow pages, in the top bar.
+    assert page.get_by_role("link", name="一表").get_attribute("href") == "/progress"
+    assert page.get_by_role("link", name="方案审核").get_attribute("href") == "/workflow/review"
     page.screenshot(path=str(screenshot_dir / "map.png"))
 
 
@@ -137,6 +140,7 @@ def test_search_a_parcel_code_lands_on_it(page, live_server, facts, screenshot_d
     assert f"宗地 {code}" in text and "亩" in text and "容积率" in text
     assert page.evaluate("document.querySelector('.leaflet-popup') !== null")
     # The popup sits over the parcel, inside the visible map.
+    page.wait_for_function("getComputedStyle(document.querySelector('.leaflet-popup')).opacity === '1'")
     box = page.locator(".leaflet-popup").bounding_box()
     assert 0 < box["x"] < 1400 and 52 < box["y"] + box["height"] < 900
     page.screenshot(path=str(screenshot_dir / "search-parcel.png"))
@@ -162,8 +166,11 @@ def test_search_block_by_keyboard_opens_the_panel(page, live_server, facts, scre
         assert (text if text.startswith(f"{side}至") else f"{side}至{text}") in four
     assert f"{b['area_mu']:,.2f} 亩" in panel.inner_text()
     assert "企业名单" in panel.inner_text()
-    panel.locator(".report .verdict").wait_for(timeout=30_000)
     page.screenshot(path=str(screenshot_dir / "block-panel.png"))
+    panel.locator(".report .verdict").wait_for(timeout=30_000)
+    assert "登录" in panel.locator(".history").inner_text()  # the plan history needs a login
+    panel.locator(".exports").scroll_into_view_if_needed()
+    page.screenshot(path=str(screenshot_dir / "block-panel-report.png"))
     page.keyboard.press("Escape")
     assert panel.is_hidden()
 
@@ -209,6 +216,8 @@ def test_large_sets_are_aggregated_by_unit_then_drawn_by_view(page, live_server,
     drawn = int(dataset(page, "parcelsDrawn"))
     assert 0 < drawn < facts["parcels"]
     assert f"宗地 {facts['parcel']['code']}" in page.locator(".leaflet-popup-content").inner_text()
+    page.wait_for_function("getComputedStyle(document.querySelector('.leaflet-popup')).opacity === '1'")
+    page.wait_for_function("[...document.querySelectorAll('canvas.mvt-tile')].every((t) => getComputedStyle(t).opacity === '1')")
     page.screenshot(path=str(screenshot_dir / "map-vector-tiles.png"))
     # A colour mode the tiles cannot serve (亩均税收) switches to the view's GeoJSON.
     page.get_by_label("亩均税收").check()

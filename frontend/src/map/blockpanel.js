@@ -53,8 +53,14 @@ export class BlockPanel {
       interactive: false,
     }).addTo(this.outline);
     if (fly) {
-      // Keep the block clear of the layer panel (left) and this panel (right).
-      this.map.flyToBounds(layer.getBounds(), { paddingTopLeft: [300, 40], paddingBottomRight: [430, 40], maxZoom: 17, duration: 0.6 });
+      // Keep the block clear of the layer panel (left) and this panel (right); report the
+      // block open once the flight has landed (or after 2 s, whichever comes first).
+      await new Promise((resolve) => {
+        const timer = setTimeout(resolve, 2000);
+        this.map.once('moveend', () => { clearTimeout(timer); resolve(); });
+        this.map.flyToBounds(layer.getBounds(), { paddingTopLeft: [300, 40], paddingBottomRight: [430, 40], maxZoom: 17, duration: 0.6 });
+      });
+      if (this.code !== code) return;
     }
     this.host.removeAttribute('aria-busy');
     document.body.dataset.block = code;
@@ -115,17 +121,29 @@ export class BlockPanel {
 
   async loadHistory(code) {
     const box = this.host.querySelector('.history');
-    // The workflow API's history, when it is there; a 404 means no such API (yet).
+    // The workflow API's plan with its versions (who submitted, who approved or returned, with
+    // what comment). It needs a login: without one, say so and link to the login page.
     try {
-      const body = await fetchJson(`/api/blocks/${encodeURIComponent(code)}/history`);
+      const plan = await fetchJson(`/api/plans/${encodeURIComponent(code)}`);
       if (this.code !== code) return;
-      const events = body.events || body.history || body || [];
-      box.innerHTML = events.length
-        ? `<ol class="timeline">${events.map((e) => `<li><time>${escapeHtml((e.at || e.created_at || '').slice(0, 16).replace('T', ' '))}</time> ${escapeHtml(e.label || e.action_label || e.action || '')}${e.user || e.actor ? ` · ${escapeHtml(e.user || e.actor)}` : ''}${e.comment ? `<br><q>${escapeHtml(e.comment)}</q>` : ''}</li>`).join('')}</ol>`
-        : escapeHtml(T.block.noHistory);
+      const versions = plan.versions || [];
+      const when = (t) => (t ? t.slice(0, 16).replace('T', ' ') : '');
+      const who = (u) => (u ? (u.display_name || u.name || u.username || u) : '');
+      box.innerHTML = `<p>${escapeHtml(T.block.historyNow(plan.stage_label || T.dash, plan.status_label))}</p>`
+        + (versions.length ? `<ol class="timeline">${versions.map((v) => `<li>
+          <b>${escapeHtml(T.block.version(v.version_no))}</b> ${escapeHtml(v.status_label)}${v.is_imported ? `（${escapeHtml(T.block.imported)}）` : ''}
+          ${v.submitted_at ? `<br><time>${escapeHtml(when(v.submitted_at))}</time> ${escapeHtml(T.block.submitted)} ${escapeHtml(who(v.submitted_by))}` : ''}
+          ${v.reviewed_at ? `<br><time>${escapeHtml(when(v.reviewed_at))}</time> ${escapeHtml(T.block.reviewed)} ${escapeHtml(who(v.reviewed_by))}` : ''}
+          ${v.approval_doc_no ? `<br>${escapeHtml(T.block.docNo)}：${escapeHtml(v.approval_doc_no)}` : ''}
+          ${v.review_comment ? `<br><q>${escapeHtml(v.review_comment)}</q>` : ''}</li>`).join('')}</ol>`
+          : escapeHtml(T.block.noHistory));
     } catch (err) {
       if (this.code !== code) return;
-      box.textContent = T.block.noHistory;
+      if (err instanceof ApiError && err.status === 401) {
+        box.innerHTML = `${escapeHtml(T.block.historyLogin)} <a href="/login?next=${encodeURIComponent(location.pathname)}">${escapeHtml(T.block.login)}</a>`;
+      } else {
+        box.textContent = err instanceof ApiError && err.status !== 404 ? err.message : T.block.noHistory;
+      }
       if (!(err instanceof ApiError)) throw err;
     }
   }

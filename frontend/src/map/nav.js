@@ -33,7 +33,7 @@ export function buildNav(host, pages = {}) {
       p.dashboard ? link(null, p.dashboard, T.nav.dashboard) : '',
       link('upload', '#/upload', T.nav.upload),
       p.review ? link(null, p.review, T.nav.review) : '',
-    ].join('');
+    ].join('') + (p.login ? `<a class="login" href="${escapeHtml(p.login)}">${escapeHtml(T.nav.login)}</a>` : '');
   };
   render(pages);
   window.addEventListener('hashchange', () => route(currentRoute()));
