@@ -26,7 +26,7 @@ are members, not neighbours, and are skipped. Points count as 5 m circles.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Iterable, Sequence
+from typing import Iterable, Sequence
 
 import numpy as np
 import shapely
@@ -347,7 +347,7 @@ def four_boundaries_table(
     np.maximum.at(best_tot, pairs[:, 0], tot)
     top = tot == best_tot[pairs[:, 0]]
     pair_dist = np.full(len(pairs), np.nan)
-    h_slot, h_nb = slot[hit], best_nb[hit]
+    h_nb = best_nb[hit]
     on_top = top[inv]
     trip = np.unique(inv[on_top] * len(nb_geoms) + h_nb[on_top])  # (pair, feature) as one int64 key
     if len(trip):

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import orjson
 from geoalchemy2 import functions as gf
-from sqlalchemy import JSON, ColumnElement, Text, and_, cast, false, func, literal, literal_column, or_, select
+from sqlalchemy import ColumnElement, Text, and_, cast, false, func, literal, literal_column, or_, select
 from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by
 from sqlalchemy.orm import Session
 
@@ -23,7 +23,7 @@ from spatial import STORAGE_SRID
 
 from ..errors import InvalidParameter
 from ..messages import message
-from ..serve.queries import _props
+from ..serve.queries import feature_object, properties_object
 from .collections import Collection, Queryable
 from .crs import ServedCrs
 
@@ -169,7 +169,7 @@ def feature_page(
         layer.base.add_columns(
             layer.id_column.label("fid"),
             geometry_json(layer.geom, crs).label("geometry"),
-            _props(layer.properties).label("properties"),
+            properties_object(layer.properties).label("properties"),
             cast(key_text, Text).label("sort_key"),
             func.row_number().over(order_by=_order(keys, reverse)).label("rn"),
         )
@@ -178,16 +178,7 @@ def feature_page(
         .limit(limit + 1)  # one more tells whether there is a next page, without counting
         .subquery()
     )
-    feature = func.json_build_object(
-        literal_column("'type'"),
-        literal_column("'Feature'"),
-        literal_column("'id'"),
-        rows.c.fid,
-        literal_column("'geometry'"),
-        cast(rows.c.geometry, JSON),
-        literal_column("'properties'"),
-        rows.c.properties,
-    )
+    feature = feature_object(rows.c.fid, rows.c.geometry, rows.c.properties)
     on_page = rows.c.rn <= limit
     order = rows.c.rn.desc() if reverse else rows.c.rn
     agg = select(
@@ -229,15 +220,8 @@ def feature_page(
 def one_feature(session: Session, collection: Collection, feature_id: str, crs: ServedCrs) -> str | None:
     """One Feature object as GeoJSON text, or None."""
     layer = collection.layer
-    feature = func.json_build_object(
-        literal_column("'type'"),
-        literal_column("'Feature'"),
-        literal_column("'id'"),
-        layer.id_column,
-        literal_column("'geometry'"),
-        cast(geometry_json(layer.geom, crs), JSON),
-        literal_column("'properties'"),
-        _props(layer.properties),
+    feature = feature_object(
+        layer.id_column, geometry_json(layer.geom, crs), properties_object(layer.properties)
     )
     stmt = layer.base.add_columns(cast(feature, Text)).where(*collection.where, layer.id_column == feature_id)
     return session.execute(stmt).scalar()

@@ -52,7 +52,21 @@ def bbox_filter(geom: ColumnElement, bbox: BBox) -> ColumnElement:
     return and_(geom.op("&&")(envelope), gf.ST_Intersects(geom, envelope))
 
 
-def _props(pairs: Sequence[tuple[str, ColumnElement]]) -> ColumnElement:
+def feature_object(fid: ColumnElement, geometry_json: ColumnElement, properties: ColumnElement) -> ColumnElement:
+    """A GeoJSON Feature built in SQL from an id, geometry text (ST_AsGeoJSON) and a properties object."""
+    return func.json_build_object(
+        literal_column("'type'"),
+        literal_column("'Feature'"),
+        literal_column("'id'"),
+        fid,
+        literal_column("'geometry'"),
+        cast(geometry_json, JSON),
+        literal_column("'properties'"),
+        properties,
+    )
+
+
+def properties_object(pairs: Sequence[tuple[str, ColumnElement]]) -> ColumnElement:
     args: list = []
     for key, col in pairs:
         args.extend([literal_column(f"'{key}'"), col])
@@ -175,7 +189,7 @@ def feature_page(
         layer.base.add_columns(
             layer.id_column.label("fid"),
             gf.ST_AsGeoJSON(gf.ST_ForcePolygonCCW(layer.geom), COORD_DECIMALS, 0).label("geometry"),
-            _props(layer.properties).label("properties"),
+            properties_object(layer.properties).label("properties"),
         )
         .where(*where)
         .order_by(layer.id_column)
@@ -183,16 +197,7 @@ def feature_page(
         .offset(offset)
         .subquery()
     )
-    feature = func.json_build_object(
-        literal_column("'type'"),
-        literal_column("'Feature'"),
-        literal_column("'id'"),
-        rows.c.fid,
-        literal_column("'geometry'"),
-        cast(rows.c.geometry, JSON),
-        literal_column("'properties'"),
-        rows.c.properties,
-    )
+    feature = feature_object(rows.c.fid, rows.c.geometry, rows.c.properties)
     agg = select(
         cast(func.coalesce(func.json_agg(feature), literal_column("'[]'::json")), Text), func.count()
     ).select_from(rows)
