@@ -65,7 +65,9 @@ def optional_user(request: Request, session: SessionDep) -> Principal | None:
         if not (sent and hmac.compare_digest(sent, cookie) and hmac.compare_digest(sent, row.csrf_token)):
             raise CsrfFailed()
     audit.set_actor(session, row.user.id, row.user.username)
-    return Principal(row.user)
+    principal = Principal(row.user)
+    request.state.principal = principal  # e.g. the upload's ``uploader``
+    return principal
 
 
 def current_user(principal: Annotated[Principal | None, Depends(optional_user)]) -> Principal:
