@@ -38,7 +38,7 @@ export class ParcelLayer {
     this.colourMode = 'classification';
     this.total = 0;
     this.loadedBox = null;
-    this.loadedKey = null;
+    this.loadedKey = undefined; // undefined until setFilter: refresh() waits for it
     this.visible = true;
     this.seq = 0;
     this.aggregated = false;
@@ -116,7 +116,8 @@ export class ParcelLayer {
 
   /** Fetch and draw what the current view needs; a no-op when it is already drawn. */
   async refresh(force = false) {
-    if (!this.visible) return;
+    // Nothing to draw before the first filter (and its parcel count) arrives.
+    if (!this.visible || this.loadedKey === undefined) return;
     const seq = ++this.seq;
     const key = JSON.stringify(this.filter);
     if (!this.isLarge) {
