@@ -60,12 +60,21 @@ def _dec(value) -> Decimal | None:
     return None if value is None else Decimal(str(value))
 
 
-def _get_or_new(session: Session, model, **key):
-    obj = session.scalar(select(model).filter_by(**key))
-    if obj is None:
-        obj = model(**key)
-        session.add(obj)
-    return obj
+class _Existing:
+    """The rows already stored, by natural key: one SELECT per table instead of one per row
+    (each per-row SELECT also autoflushed the previous row on its own)."""
+
+    def __init__(self, session: Session, model, *key_attrs: str) -> None:
+        self.session, self.model, self.key_attrs = session, model, key_attrs
+        self.rows = {tuple(getattr(o, a) for a in key_attrs): o for o in session.scalars(select(model))}
+
+    def get_or_new(self, *key):
+        obj = self.rows.get(key)
+        if obj is None:
+            obj = self.model(**dict(zip(self.key_attrs, key, strict=True)))
+            self.session.add(obj)
+            self.rows[key] = obj
+        return obj
 
 
 def seed(session: Session, data_dir: Path) -> SeedCounts:
@@ -73,10 +82,15 @@ def seed(session: Session, data_dir: Path) -> SeedCounts:
     counts = SeedCounts()
     geojson = data_dir / "geojson"
     with session.begin():
+        existing_units = _Existing(session, Unit, "code")
+        existing_targets = _Existing(session, AnnualTarget, "unit_id", "year")
+        existing_enterprises = _Existing(session, Enterprise, "credit_code")
+        existing_blocks = _Existing(session, RenewalBlock, "code")
+        existing_parcels = _Existing(session, Parcel, "code")
         units: dict[str, Unit] = {}
         for f in _features(geojson / "units.geojson"):
             p = f["properties"]
-            unit = _get_or_new(session, Unit, code=p["code"])
+            unit = existing_units.get_or_new(p["code"])
             _assign(unit, counts, name=p["name"], kind=UnitKind(p["kind"]), is_schematic=bool(p.get("schematic")))
             _assign_geometry(unit, f["geometry"], counts)
             units[unit.code] = unit
@@ -87,7 +101,7 @@ def seed(session: Session, data_dir: Path) -> SeedCounts:
         with (data_dir / "reference" / "targets-2022.csv").open(encoding="utf-8") as fh:
             for row in csv.DictReader(fh):
                 unit = by_name[row["unit_name"]]
-                target = _get_or_new(session, AnnualTarget, unit_id=unit.id, year=int(row["year"]))
+                target = existing_targets.get_or_new(unit.id, int(row["year"]))
                 _assign(
                     target,
                     counts,
@@ -99,7 +113,7 @@ def seed(session: Session, data_dir: Path) -> SeedCounts:
 
         enterprises: dict[str, Enterprise] = {}
         for e in json.loads((geojson / "enterprises.json").read_text(encoding="utf-8")):
-            ent = _get_or_new(session, Enterprise, credit_code=e["credit_code"])
+            ent = existing_enterprises.get_or_new(e["credit_code"])
             _assign(
                 ent,
                 counts,
@@ -115,7 +129,7 @@ def seed(session: Session, data_dir: Path) -> SeedCounts:
         blocks: dict[str, RenewalBlock] = {}
         for f in _features(geojson / "blocks.geojson"):
             p = f["properties"]
-            block = _get_or_new(session, RenewalBlock, code=p["code"])
+            block = existing_blocks.get_or_new(p["code"])
             _assign(
                 block,
                 counts,
@@ -142,7 +156,7 @@ def seed(session: Session, data_dir: Path) -> SeedCounts:
         seeded: list[tuple[Parcel, dict]] = []
         for f in _features(geojson / "parcels.geojson"):
             p = f["properties"]
-            parcel = _get_or_new(session, Parcel, code=p["code"])
+            parcel = existing_parcels.get_or_new(p["code"])
             block_code = p.get("block_code")
             credit = p.get("enterprise_credit_code")
             _assign(

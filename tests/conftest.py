@@ -83,16 +83,50 @@ def client(settings: Settings, db_session: Session):
 TEST_PASSWORD = "test-pass-2022"
 
 
-@pytest.fixture()
-def login_as(settings: Settings, db_session: Session):
-    """``login_as(role, unit=None, username=None)`` → a TestClient logged in as a new user of that role.
+# Users that many tests log in as: created and logged in once per run (committed), so the
+# argon2 work (~0.1–0.3 s a hash or check on these cores) is paid once, not in every test.
+STANDING_ACTORS = [
+    ("planner", None),
+    ("gis_staff", None),
+    ("reviewer", None),
+    ("admin", None),
+    ("unit_officer", "wutong"),
+    ("unit_officer", "chongfu"),
+]
 
-    The user is created in the test's transaction; the client sends the CSRF token on every
-    request. Unit officers need ``unit`` (a unit code such as ``chongfu``).
+
+def _default_username(role: str, unit: str | None) -> str:
+    return f"{role}_{unit}" if unit else f"test_{role}"
+
+
+@pytest.fixture(scope="session")
+def standing_sessions(settings: Settings, engine) -> dict[str, tuple[str, str]]:
+    """username → (session token, CSRF token) for the standing actors, logged in through the real service."""
+    from app.auth.service import create_user, login
+
+    tokens = {}
+    with Session(engine) as session:
+        for role, unit in STANDING_ACTORS:
+            username = _default_username(role, unit)
+            create_user(session, username=username, role=role, password=TEST_PASSWORD, unit_code=unit)
+            session.commit()
+            new = login(session, settings, username, TEST_PASSWORD, "pytest")
+            tokens[username] = (new.token, new.csrf_token)
+    return tokens
+
+
+@pytest.fixture()
+def login_as(settings: Settings, db_session: Session, standing_sessions):
+    """``login_as(role, unit=None, username=None)`` → a TestClient logged in as a user of that role.
+
+    Default usernames reuse the standing actors' sessions; any other username is created in
+    the test's transaction and logs in through POST /api/auth/login. The client sends the
+    CSRF token on every request. Unit officers need ``unit`` (a unit code such as ``chongfu``).
     """
     from fastapi.testclient import TestClient
     from sqlalchemy import select
 
+    from app.auth.deps import CSRF_COOKIE, SESSION_COOKIE
     from app.auth.models import User
     from app.auth.service import create_user
     from app.db import get_session
@@ -103,13 +137,19 @@ def login_as(settings: Settings, db_session: Session):
     clients = []
 
     def login(role: str, unit: str | None = None, username: str | None = None):
-        username = username or (f"{role}_{unit}" if unit else f"test_{role}")
-        if db_session.scalar(select(User.id).where(User.username == username)) is None:
-            create_user(db_session, username=username, role=role, password=TEST_PASSWORD, unit_code=unit)
-            db_session.flush()
+        username = username or _default_username(role, unit)
         c = TestClient(app)
         c.__enter__()
         clients.append(c)
+        if username in standing_sessions:
+            token, csrf = standing_sessions[username]
+            c.cookies.set(SESSION_COOKIE, token)
+            c.cookies.set(CSRF_COOKIE, csrf)
+            c.headers["X-CSRF-Token"] = csrf
+            return c
+        if db_session.scalar(select(User.id).where(User.username == username)) is None:
+            create_user(db_session, username=username, role=role, password=TEST_PASSWORD, unit_code=unit)
+            db_session.flush()
         r = c.post("/api/auth/login", json={"username": username, "password": TEST_PASSWORD})
         assert r.status_code == 200, r.text
         c.headers["X-CSRF-Token"] = r.json()["csrf_token"]

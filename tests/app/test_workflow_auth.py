@@ -41,7 +41,7 @@ def test_password_is_stored_as_argon2id(db_session):
 
 
 def test_login_sets_httponly_samesite_cookie_and_csrf(anon, db_session):
-    _user(db_session)
+    alice = _user(db_session)
     r = anon.post("/api/auth/login", json={"username": "alice", "password": TEST_PASSWORD})
     assert r.status_code == 200
     cookies = r.headers.get_list("set-cookie")
@@ -53,7 +53,7 @@ def test_login_sets_httponly_samesite_cookie_and_csrf(anon, db_session):
     body = r.json()
     assert body["user"]["role"] == "reviewer" and body["csrf_token"]
     token = session_cookie.split(";")[0].split("=", 1)[1]
-    stored = db_session.scalars(select(LoginSession)).all()
+    stored = db_session.scalars(select(LoginSession).where(LoginSession.user_id == alice.id)).all()
     assert len(stored) == 1 and stored[0].token_sha256 != token  # only the digest is kept
     assert anon.get("/api/auth/me").json()["user"]["username"] == "alice"
 
