@@ -9,7 +9,7 @@ writes a row with a NULL geometry: everything. The tile attributes are the trigg
 arguments and must equal ``tile_properties`` in app/ogc/collections.py (tested).
 
 Revision ID: 0003
-Revises: 0002 (a branch beside 0004 and 0005; `upgrade heads` applies them all)
+Revises: 0002
 """
 
 from collections.abc import Sequence

@@ -6,7 +6,7 @@ Triggers: ``audit_log`` is append-only; an approved block version's boundary, å›
 parcel / enterprise lists cannot change. Default grading thresholds are inserted.
 
 Revision ID: 0004
-Revises: 0002
+Revises: 0003
 """
 
 from collections.abc import Sequence
@@ -17,7 +17,7 @@ from geoalchemy2 import Geometry
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0004"
-down_revision: str | None = "0002"
+down_revision: str | None = "0003"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

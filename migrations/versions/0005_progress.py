@@ -9,7 +9,7 @@ INSERT … SELECT, manual SQL):
 * issued monthly reports (``progress_reports``) refuse UPDATE and DELETE.
 
 Revision ID: 0005
-Revises: 0002
+Revises: 0004
 """
 
 from collections.abc import Sequence
@@ -19,7 +19,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0005"
-down_revision: str | None = "0002"
+down_revision: str | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
