@@ -129,6 +129,7 @@ MESSAGES: dict[str, str] = {
     "upload_unit_mismatch": "文件填写的所属镇街为“{value}”，但地块位于“{unit}”范围内，已按文件填写，请核对",
     "upload_unknown_block": "所属区块“{value}”在库中不存在（应为区块编号或名称）",
     "upload_enterprise_unknown": "企业“{value}”不在企业库中，地块将不关联企业",
+    "upload_enterprises_unknown": "{count} 家企业不在企业库中（涉及 {features} 个地块），这些地块入库后暂不关联企业：{names}",
     "upload_far_range": "{label} {far:.2f} 超出合理范围（0～{max:g}），请检查建筑面积或用地面积（{area_mu:.2f} 亩）",
     "upload_far_mismatch": "字段“{field}”填写的容积率 {declared:.2f} 与按图形面积计算的 {computed:.2f} 不一致",
     "upload_area_mismatch": "字段“{field}”填写的面积 {declared:.2f} {unit} 与图形计算面积 {computed:.2f} {unit} 相差 {pct:.1f}%（超过 1%）",

@@ -3,7 +3,8 @@
 # and `make test` call it. It is quick (well under 2 s) when everything is ready.
 #
 #   (a) system packages: PostgreSQL + PostGIS 3, chromium (skip: SKIP_BROWSER=1),
-#       nodejs + npm, python3-venv (only needed while .venv does not exist).
+#       nodejs + npm, gdal-bin (ogr2ogr, the import benchmark's reference),
+#       python3-venv (only needed while .venv does not exist).
 #       As root they are installed with apt-get; otherwise the exact sudo command
 #       is printed and the script exits 1.
 #   (b) .venv (Python >= 3.11) and `pip install -e '.[test]'`, redone only when
@@ -107,6 +108,9 @@ if [ "${SKIP_BROWSER:-0}" != 1 ] && ! { command -v fc-list >/dev/null 2>&1 && [ 
 fi
 command -v node >/dev/null 2>&1 || need_node=1
 command -v npm >/dev/null 2>&1 || need_npm=1
+# ogr2ogr is the reference in bench/bench_import.py (the tests never use it).
+need_gdal=0
+command -v ogr2ogr >/dev/null 2>&1 || need_gdal=1
 python=""
 if ! venv_ok; then
     python=$(pick_python) || die "Python >= 3.11 is required and neither python3 nor python3.11..3.13 is. \
@@ -124,13 +128,14 @@ missing_packages() {
     [ "$need_fonts" = 1 ] && pkgs+=(fonts-wqy-microhei)
     [ "$need_node" = 1 ] && pkgs+=(nodejs)
     [ "$need_npm" = 1 ] && pkgs+=(npm)
+    [ "$need_gdal" = 1 ] && pkgs+=(gdal-bin)
     if [ "$need_venv" = 1 ]; then
         if [ "$python" = python3 ]; then pkgs+=(python3-venv); else pkgs+=("$python-venv"); fi
     fi
     echo "${pkgs[*]}"
 }
 
-if [ $((need_pg + need_browser + need_node + need_npm + need_venv)) -gt 0 ]; then
+if [ $((need_pg + need_browser + need_node + need_npm + need_gdal + need_venv)) -gt 0 ]; then
     if [ "$is_root" = 1 ] && command -v apt-get >/dev/null 2>&1; then
         say "apt-get update"
         DEBIAN_FRONTEND=noninteractive apt-get update -qq

@@ -206,6 +206,7 @@ def payload(session: Session, upload: Upload, *, features: bool = False, limit: 
         "can_commit": upload.status == UploadStatus.STAGED and counts.get("errors_after_repair", 1) == 0,
         "needs_repair_acceptance": counts.get("errors", 0) > 0 and counts.get("errors_after_repair", 1) == 0,
         "previous_upload": opts.get("previous_upload"),
+        "notes": opts.get("notes", []),
         "progress": upload.progress,
         "outcome": upload.outcome,
         "committed_at": upload.committed_at.isoformat() if upload.committed_at else None,

@@ -174,6 +174,7 @@ def stage(session: Session, req: StageRequest, *, file_sha256: str | None = None
                 "geometry_type": raw.geometry_type,
                 "area_unit": staged.area_unit,
                 "previous_upload": str(previous[0]) if previous else None,
+                "notes": staged.notes,
             },
         )
         existing = session.get(Upload, upload.id)

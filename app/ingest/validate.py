@@ -11,11 +11,14 @@ file and with stored features through one ``spatial.overlapping_pairs`` pass
 from __future__ import annotations
 
 import math
+from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
 import numpy as np
+import orjson
+import pandas as pd
 import shapely
 from shapely import STRtree
 
@@ -84,9 +87,9 @@ class Staged:
     repaired_area_mu: np.ndarray
     far: np.ndarray
     planned_far: np.ndarray
-    values: list[dict]
-    attributes: list[dict]
-    problems: list[list[dict]]
+    values: list[str]  # JSON objects, one per feature (the mapped, typed values)
+    attributes: list[str]  # JSON objects: the source rows, decoded
+    problems: dict[int, list[dict]]  # feature index -> its problems (only features that have some)
     severity: np.ndarray
     existing_id: list[int | None]
     unchanged: np.ndarray
@@ -94,7 +97,7 @@ class Staged:
     block_id: list[int | None]
     enterprise_id: list[int | None]
     area_unit: str | None = None
-    counts: dict = field(default_factory=dict)
+    notes: list[dict] = field(default_factory=list)
 
     def __len__(self) -> int:
         return len(self.feature_no)
@@ -178,7 +181,9 @@ def validate(
     if present.any():
         g4490[present] = spatial.reproject(geoms[present], crs_source, spatial.STORAGE_SRID)
         g4549[present] = spatial.reproject(g4490[present], spatial.STORAGE_SRID, spatial.AREA_SRID)
-    problems: list[list[dict]] = [[] for _ in range(n)]
+    problems: dict[int, list[dict]] = defaultdict(list)  # sparse: most features have none
+    add = _adder(problems)
+    notes: list[dict] = []
 
     # geometry: null / empty / type / validity, with the repaired shape offered
     repaired_4549 = np.full(n, None, dtype=object)
@@ -221,61 +226,46 @@ def validate(
         lonlat[ok, 0] = shapely.get_x(pts)
         lonlat[ok, 1] = shapely.get_y(pts)
 
-    # mapped values
-    values: list[dict] = [{} for _ in range(n)]
-    codes: list[str | None] = [None] * n
+    # mapped values, column-wise: cols[model_field] is an object array (None where empty)
+    cols: dict[str, np.ndarray] = {}
+    codes = [None] * n
     if "code" in mapping:
-        codes = [_text(v) for v in _column(raw, mapping["code"])]
+        codes = _texts(_column(raw, mapping["code"])).tolist()
     numeric: dict[str, np.ndarray] = {}
     for model_field, source in mapping.items():
-        col = _column(raw, source)
-        label = fields_for(target)[model_field][0]
         if model_field == "code":
             continue
+        col = _column(raw, source)
+        label = fields_for(target)[model_field][0]
         if model_field in NUMERIC:
-            arr = np.full(n, np.nan)
-            for i, v in enumerate(col):
-                num, good = _number(v)
-                if not good:
-                    problems[i].append({"code": "bad_number", "severity": ERROR, "field": source,
-                                        "message": message("upload_bad_number", field=source, label=label, value=v)})
-                elif num is not None:
-                    arr[i] = num
+            arr, bad = _numbers(col)
+            for i in np.flatnonzero(bad):
+                add(i, {"code": "bad_number", "severity": ERROR, "field": source,
+                        "message": message("upload_bad_number", field=source, label=label, value=col[i])})
             numeric[model_field] = arr
             continue
-        texts = [_text(v) for v in col]
+        texts = _texts(col)
         if model_field in _ENUM_LOOKUPS:
-            table = _ENUM_LOOKUPS[model_field]
-            cls = ENUMS[model_field]
-            choices = "、".join(m.label for m in cls)
-            for i, t in enumerate(texts):
-                if t is None:
-                    continue
-                code = table.get(t)
-                if code is None:
-                    problems[i].append({"code": "bad_value", "severity": ERROR, "field": source, "message": message(
-                        "upload_bad_choice", field=source, label=label, value=t, choices=choices)})
-                else:
-                    values[i][model_field] = code
+            mapped = pd.Series(texts, dtype=object).map(_ENUM_LOOKUPS[model_field]).to_numpy(dtype=object)
+            unknown = np.flatnonzero(pd.notna(texts) & pd.isna(mapped))
+            choices = "、".join(m.label for m in ENUMS[model_field])
+            for i in unknown:
+                add(i, {"code": "bad_value", "severity": ERROR, "field": source, "message": message(
+                    "upload_bad_choice", field=source, label=label, value=texts[i], choices=choices)})
+            cols[model_field] = np.where(pd.isna(mapped), None, mapped)
         else:
-            for i, t in enumerate(texts):
-                if t is not None:
-                    values[i][model_field] = t
+            cols[model_field] = texts
     for model_field in ("floor_area_m2", "planned_floor_area_m2"):
         if model_field in numeric:
             arr = numeric[model_field]
-            negative = np.flatnonzero(arr < 0)
-            for i in negative:
-                problems[i].append({"code": "bad_number", "severity": ERROR, "field": mapping[model_field],
-                                    "message": message("upload_negative", field=mapping[model_field], value=arr[i])})
-            for i in np.flatnonzero(np.isfinite(arr) & (arr >= 0)):
-                values[i][model_field] = round(float(arr[i]), 2)
+            for i in np.flatnonzero(arr < 0):
+                add(i, {"code": "bad_number", "severity": ERROR, "field": mapping[model_field],
+                        "message": message("upload_negative", field=mapping[model_field], value=arr[i])})
+            cols[model_field] = _nullable(np.where(arr >= 0, np.round(arr, 2), np.nan))
     if "designated_year" in numeric:
-        for i in np.flatnonzero(np.isfinite(numeric["designated_year"])):
-            values[i]["designated_year"] = int(numeric["designated_year"][i])
+        cols["designated_year"] = _nullable(numeric["designated_year"], integer=True)
     if "planned_far" in numeric:
-        for i in np.flatnonzero(np.isfinite(numeric["planned_far"])):
-            values[i]["planned_far"] = round(float(numeric["planned_far"][i]), 2)
+        cols["planned_far"] = _nullable(np.round(numeric["planned_far"], 2))
     progress("checking", n // 2, n)
 
     # codes: missing, duplicated inside the file
@@ -329,7 +319,7 @@ def validate(
     for i in np.flatnonzero(located >= 0):
         unit_id[i] = units[located[i]].id
     if "unit" in mapping:
-        _units_from_field(values, problems, units, unit_id, located, mapping["unit"])
+        _units_from_field(cols["unit"], problems, units, unit_id, located, mapping["unit"])
 
     # block and enterprise references
     block_id: list[int | None] = [None] * n
@@ -337,8 +327,7 @@ def validate(
     if target == "parcels":
         if "block" in mapping:
             blocks = lookup.blocks()
-            for i, v in enumerate(values):
-                ref = v.get("block")
+            for i, ref in enumerate(cols["block"]):
                 if ref is None:
                     continue
                 if ref in blocks:
@@ -347,19 +336,25 @@ def validate(
                     problems[i].append({"code": "unknown_block", "severity": ERROR, "field": mapping["block"],
                                         "message": message("upload_unknown_block", value=ref)})
         if "enterprise" in mapping or "credit_code" in mapping:
-            names = {v["enterprise"] for v in values if "enterprise" in v}
-            credit = {v["credit_code"] for v in values if "credit_code" in v}
-            known = lookup.enterprises(names, credit)
-            for i, v in enumerate(values):
-                key = v.get("credit_code") if v.get("credit_code") in known else v.get("enterprise")
+            none = np.full(n, None, dtype=object)
+            names_col, credit_col = cols.get("enterprise", none), cols.get("credit_code", none)
+            known = lookup.enterprises(set(names_col[pd.notna(names_col)]), set(credit_col[pd.notna(credit_col)]))
+            unknown: dict[str, int] = {}
+            for i in range(n):
+                key = credit_col[i] if credit_col[i] in known else names_col[i]
                 if key is None:
                     continue
                 if key in known:
                     enterprise_id[i] = known[key]
                 else:
-                    problems[i].append({"code": "enterprise_unknown", "severity": WARNING,
-                                        "field": mapping.get("enterprise") or mapping.get("credit_code"),
-                                        "message": message("upload_enterprise_unknown", value=key)})
+                    unknown[key] = unknown.get(key, 0) + 1
+            if unknown:
+                # one note for the upload, not a warning on each parcel: new enterprises are the normal case
+                names = sorted(unknown, key=lambda k: -unknown[k])
+                notes.append({"code": "enterprise_unknown", "count": len(unknown), "features": sum(unknown.values()),
+                              "message": message("upload_enterprises_unknown", count=len(unknown),
+                                                 features=sum(unknown.values()),
+                                                 names="、".join(names[:10]) + ("等" if len(names) > 10 else ""))})
     progress("checking", 3 * n // 4, n)
 
     # figures: FAR through spatial, declared area / FAR against the computed ones
@@ -367,11 +362,13 @@ def validate(
     planned_far = np.full(n, np.nan)
     if target == "parcels":
         for model_field, out in (("floor_area_m2", far), ("planned_floor_area_m2", planned_far)):
-            for i, v in enumerate(values):
-                if model_field in v and np.isfinite(area_m2[i]):
-                    ratio = spatial.floor_area_ratio(v[model_field], float(area_m2[i]))
-                    if ratio is not None:
-                        out[i] = ratio
+            if model_field not in cols:
+                continue
+            floor = cols[model_field]
+            for i in np.flatnonzero(pd.notna(floor) & np.isfinite(area_m2)):
+                ratio = spatial.floor_area_ratio(floor[i], float(area_m2[i]))  # the one FAR definition
+                if ratio is not None:
+                    out[i] = ratio
         for arr, label in ((far, "现状容积率"), (planned_far, "规划容积率")):
             for i in np.flatnonzero(far_out_of_range(arr)):
                 problems[i].append({"code": "far_out_of_range", "severity": ERROR, "message": message(
@@ -409,7 +406,7 @@ def validate(
         same_geom = g4490[i] is not None and e.geom_4490 is not None and bool(
             shapely.equals_exact(_multi(np.array([g4490[i]], dtype=object))[0], e.geom_4490,
                                  tolerance=GEOM_EQUAL_TOLERANCE_DEG))
-        mine = _comparable(values[i], unit_id[i], block_id[i], enterprise_id[i])
+        mine = _comparable({k: c[i] for k, c in cols.items()}, unit_id[i], block_id[i], enterprise_id[i])
         # only what the file says is compared: unmapped columns keep their stored values on replace
         same = same_geom and all(mine[k] == e.values.get(k) for k in mine)
         unchanged[i] = same
@@ -418,25 +415,26 @@ def validate(
     _overlaps(lookup, target, use, ok, codes, problems)
     progress("checking", n, n)
 
-    for i in range(n):
-        for p in problems[i]:
+    severity = np.full(n, "ok", dtype=object)
+    for i, ps in problems.items():
+        for p in ps:
             p.setdefault("feature", i + 1)
             if codes[i]:
                 p.setdefault("feature_code", codes[i])
             if "location" not in p and np.isfinite(lonlat[i, 0]):
                 p["location"] = [round(float(lonlat[i, 0]), 7), round(float(lonlat[i, 1]), 7)]
-    severity = np.array([_worst(ps) for ps in problems], dtype=object)
-    attributes = [
-        {name: _json_value(col[i]) for name, col in zip(raw.fields, raw.columns)} for i in range(n)
-    ]
-    for i in range(n):
-        if unit_id[i] is not None:
-            values[i]["unit_id"] = unit_id[i]
+        severity[i] = _worst(ps)
+    cols["unit_id"] = np.array(unit_id, dtype=object)
+    if unchanged.any():
+        cols["unchanged"] = np.where(unchanged, True, None)
+    values = _json_lines(cols, n)
+    attributes = _json_lines({name: col for name, col in zip(raw.fields, raw.columns)}, n)
     return Staged(
         target=target, feature_no=nos, codes=codes, geom_4490=_multi_or_none(g4490), repaired_4490=repaired_4490,
         area_mu=valid_area_mu, repaired_area_mu=repaired_area_mu, far=far, planned_far=planned_far, values=values,
-        attributes=attributes, problems=problems, severity=severity, existing_id=existing_id, unchanged=unchanged,
-        unit_id=unit_id, block_id=block_id, enterprise_id=enterprise_id, area_unit=area_unit,
+        attributes=attributes, problems=dict(problems), severity=severity, existing_id=existing_id,
+        unchanged=unchanged, unit_id=unit_id, block_id=block_id, enterprise_id=enterprise_id, area_unit=area_unit,
+        notes=notes,
     )
 
 
@@ -455,7 +453,7 @@ def _area_unit_hint(source: str) -> str | None:
     return None
 
 
-def _units_from_field(values, problems, units: list[UnitRef], unit_id, located, source: str) -> None:
+def _units_from_field(texts, problems, units: list[UnitRef], unit_id, located, source: str) -> None:
     by_key: dict[str, UnitRef] = {}
     for u in units:
         by_key[u.code] = u
@@ -468,8 +466,7 @@ def _units_from_field(values, problems, units: list[UnitRef], unit_id, located, 
         return hits[0] if len(hits) == 1 else None
 
     cache: dict[str, UnitRef | None] = {}
-    for i, v in enumerate(values):
-        text = v.get("unit")
+    for i, text in enumerate(texts):
         if text is None:
             continue
         if text not in cache:
@@ -562,3 +559,68 @@ def blocking(staged_problems: list[dict], accepted_repair: bool) -> list[dict]:
     """The errors that still block a commit, given whether the feature's repair was accepted."""
     return [p for p in staged_problems
             if p["severity"] == ERROR and not (accepted_repair and p["code"] in REPAIRABLE and p.get("repairable"))]
+
+
+def _adder(problems):
+    def add(i: int, problem: dict) -> None:
+        problems[int(i)].append(problem)
+    return add
+
+
+def _texts(col) -> np.ndarray:
+    """A source column as stripped text (object array, None where empty); integral numbers without '.0'."""
+    arr = np.asarray(col)
+    if arr.dtype.kind in "iu":
+        return arr.astype(str).astype(object)
+    if arr.dtype.kind == "f":
+        out = np.full(len(arr), None, dtype=object)
+        finite = np.isfinite(arr)
+        integral = finite & (arr == np.round(arr))
+        out[integral] = arr[integral].astype(np.int64).astype(str)
+        rest = finite & ~integral
+        out[rest] = arr[rest].astype(str)
+        return out
+    s = pd.Series(arr, dtype=object)
+    text = s.where(s.isna(), s.astype(str)).str.strip()
+    return text.where(text.notna() & (text != ""), None).to_numpy(dtype=object)
+
+
+def _numbers(col) -> tuple[np.ndarray, np.ndarray]:
+    """(float values with NaN for empty, True where text was given that is no number)."""
+    arr = np.asarray(col)
+    if arr.dtype.kind in "iuf":
+        return arr.astype(float), np.zeros(len(arr), dtype=bool)
+    texts = _texts(arr)
+    cleaned = pd.Series(texts, dtype=object).str.replace(r"[,，\s]", "", regex=True)
+    values = pd.to_numeric(cleaned, errors="coerce").to_numpy(dtype=float)
+    bad = pd.notna(texts) & np.isnan(values)
+    return values, bad
+
+
+def _nullable(arr: np.ndarray, integer: bool = False) -> np.ndarray:
+    out = np.full(len(arr), None, dtype=object)
+    ok = np.isfinite(arr)
+    out[ok] = arr[ok].astype(np.int64) if integer else arr[ok]
+    return out
+
+
+def _json_lines(columns: dict[str, np.ndarray], n: int) -> list[str]:
+    """One JSON object per row, built by pandas in C (no Python dict per row)."""
+    if not columns:
+        return ["{}"] * n
+    names = list(columns)
+    unique = [f"{name}_{k}" if names.index(name) != k else name for k, name in enumerate(names)]
+    frame = pd.DataFrame({u: _plain(columns[name]) for u, name in zip(unique, names)})
+    try:
+        text = frame.to_json(orient="records", lines=True, force_ascii=False, date_format="iso",
+                             double_precision=10)
+    except (ValueError, TypeError, OverflowError):  # exotic types: the slow, safe way
+        return [orjson.dumps({u: _json_value(frame[u].iloc[i]) for u in unique}).decode() for i in range(n)]
+    return text.splitlines()
+
+
+def _plain(col) -> np.ndarray:
+    arr = np.asarray(col)
+    if arr.dtype.kind == "O":
+        return np.array([v.hex() if isinstance(v, bytes) else v for v in arr], dtype=object)
+    return arr
