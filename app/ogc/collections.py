@@ -4,17 +4,12 @@ A collection is a :class:`~app.serve.queries.Layer` (the same joined select and 
 properties as /api, so both APIs agree) plus its queryables, its tile attributes and the
 table whose writes invalidate its tiles. ``collections()`` is the single registry.
 
-Extension point for ``approved_blocks`` (issue 6): once approval exists, add one entry
-built with ``_collection("approved_blocks", …, where=(<approved predicate>,))`` over the
-``blocks`` layer (or over the frozen approved-plan table, with its own ``source_table``);
-the items, queryables, CQL2, tiles, TileJSON and tile-cache invalidation then follow
-from the entry alone. ``source_table`` must be a table with the tile-invalidation trigger
-(see migrations 0003).
+``approved_blocks`` is the ``blocks`` layer restricted to approved (认定) blocks.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
 from sqlalchemy import ColumnElement
@@ -157,7 +152,17 @@ def collections() -> dict[str, Collection]:
         ),
         tile_minzoom=12,
     )
-    return {c.id: c for c in (units, blocks, parcels)}
+    # 已认定区块: the boundaries the leadership group approved (发文认定). The workflow publishes
+    # an approved version's frozen boundary to renewal_blocks, and a later draft does not touch
+    # it until that draft is approved in turn, so this is always the version in force.
+    approved_blocks = replace(
+        blocks,
+        id="approved_blocks",
+        title="已认定连片改造区块",
+        description="经领导小组发文认定的连片改造区块（认定版本的边界、四至、认定文号与日期），作为考核与扶持的依据。",
+        where=(RenewalBlock.review_status == ReviewStatus.APPROVED,),
+    )
+    return {c.id: c for c in (units, blocks, approved_blocks, parcels)}
 
 
 def by_source_table() -> dict[str, list[str]]:

@@ -68,10 +68,27 @@ def test_openapi_document_validates(client):
     assert all(p.startswith("/ogc") for p in doc["paths"])
 
 
+def test_approved_blocks_are_the_approved_ones_only(client, db_session):
+    from app.enums import ReviewStatus
+    from app.models import RenewalBlock
+
+    everything = client.get("/ogc/collections/approved_blocks/items", params={"f": "json"}).json()
+    assert everything["numberMatched"] == 6  # every demo block is approved (认定) in 2022
+    block = db_session.scalar(select(RenewalBlock).where(RenewalBlock.code == everything["features"][0]["id"]))
+    block.review_status = ReviewStatus.SUBMITTED
+    db_session.flush()
+    after = client.get("/ogc/collections/approved_blocks/items", params={"f": "json"}).json()
+    assert after["numberMatched"] == 5
+    assert block.code not in {f["id"] for f in after["features"]}
+    assert {f["properties"]["review_status"] for f in after["features"]} == {"approved"}
+    assert client.get(f"/ogc/collections/approved_blocks/items/{block.code}", params={"f": "json"}).status_code == 404
+    assert client.get(f"/ogc/collections/blocks/items/{block.code}", params={"f": "json"}).status_code == 200
+
+
 def test_collections_and_extent(client, db_session):
     doc = client.get("/ogc/collections").json()
     ids = [c["id"] for c in doc["collections"]]
-    assert ids == ["units", "blocks", "parcels"]
+    assert ids == ["units", "blocks", "approved_blocks", "parcels"]
     parcels = next(c for c in doc["collections"] if c["id"] == "parcels")
     assert parcels["storageCrs"] == EPSG.format(4490)
     assert {CRS84, EPSG.format(4490), EPSG.format(4549), EPSG.format(4528), EPSG.format(3857)} <= set(parcels["crs"])

@@ -116,7 +116,7 @@ def _same_geometry(a, b) -> bool:
 def test_ogrinfo_lists_collections_and_counts(live, db_engine):
     out = subprocess.run(["ogrinfo", "-ro", "-q", f"OAPIF:{live.url}/ogc"], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
-    for cid in ("units", "blocks", "parcels"):
+    for cid in ("units", "blocks", "approved_blocks", "parcels"):
         assert cid in out.stdout
     out = subprocess.run(
         ["ogrinfo", "-ro", "-so", "--config", "OAPIF_PAGE_SIZE", "100", f"OAPIF:{live.url}/ogc/collections/parcels", "parcels"],
@@ -156,7 +156,7 @@ def test_owslib_lists_collections_and_pages_all_parcels(live, db_engine):
     from owslib.ogcapi.features import Features
 
     api = Features(live.url + "/ogc")
-    assert {c["id"] for c in api.collections()["collections"]} == {"units", "blocks", "parcels"}
+    assert {c["id"] for c in api.collections()["collections"]} == {"units", "blocks", "approved_blocks", "parcels"}
     assert "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core" in api.conformance()["conformsTo"]
     queryables = api.collection_queryables("parcels")
     assert "classification" in queryables["properties"]
