@@ -138,6 +138,7 @@ def test_search_a_parcel_code_lands_on_it(page, live_server, facts, screenshot_d
     popup = page.locator(".leaflet-popup-content")
     text = popup.inner_text()
     assert f"宗地 {code}" in text and "亩" in text and "容积率" in text
+    assert page.locator("path.parcel-selected").count() == 1  # outlined on the map
     assert page.evaluate("document.querySelector('.leaflet-popup') !== null")
     # The popup sits over the parcel, inside the visible map.
     page.wait_for_function("getComputedStyle(document.querySelector('.leaflet-popup')).opacity === '1'")

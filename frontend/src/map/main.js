@@ -142,14 +142,23 @@ async function main() {
   // ?parcel_all_limit=N lowers the size from which parcels are aggregated (for tests and demos).
   const params = new URLSearchParams(location.search);
   const allLimit = Number(params.get('parcel_all_limit')) || undefined;
+  // The parcel last opened (click or search), outlined above everything else.
+  const highlight = L.featureGroup().addTo(map);
+  const showParcel = (feature, latlng) => {
+    highlight.clearLayers();
+    if (feature.geometry) {
+      L.geoJSON(feature, { style: { color: '#ffd400', weight: 4, fill: false, className: 'parcel-selected' }, interactive: false }).addTo(highlight);
+    }
+    const popup = L.popup({ maxWidth: 320 }).setLatLng(latlng).setContent(parcelPopup(feature.properties)).openOn(map);
+    const btn = popup.getElement()?.querySelector('button.open-block');
+    btn?.addEventListener('click', () => { map.closePopup(); blockPanel.open(btn.dataset.code, { fly: true }); });
+  };
+  map.on('popupclose', () => highlight.clearLayers());
+
   const parcels = new ParcelLayer(map, {
     ...(allLimit ? { allLimit } : {}),
     tiles: params.get('tiles') === '0' ? null : config.parcel_tiles,
-    onClick: (feature, latlng) => {
-      const popup = L.popup({ maxWidth: 320 }).setLatLng(latlng).setContent(parcelPopup(feature.properties)).openOn(map);
-      const btn = popup.getElement()?.querySelector('button.open-block');
-      btn?.addEventListener('click', () => { map.closePopup(); blockPanel.open(btn.dataset.code, { fly: true }); });
-    },
+    onClick: showParcel,
     onAggregate: (aggregated) => {
       state.aggregated = aggregated;
       body.dataset.aggregated = String(aggregated);
@@ -240,14 +249,12 @@ async function main() {
     }
     // A parcel or an enterprise: land on the parcel at street zoom and open it.
     const [lon, lat] = r.point;
-    const zoom = Math.max(parcels.options.detailZoom, Math.min(18, map.getBoundsZoom(bounds.pad(0.5))));
+    const zoom = Math.max(parcels.options.detailZoom, Math.min(17, map.getBoundsZoom(bounds.pad(1.5))));
     await new Promise((resolve) => { map.once('moveend', resolve); map.flyTo([lat, lon], zoom, { duration: 0.6 }); });
     await parcels.refresh();
     const feature = await parcels.feature(r.parcel_code, L.latLng(lat, lon));
     if (feature) {
-      const popup = L.popup({ maxWidth: 320 }).setLatLng([lat, lon]).setContent(parcelPopup(feature.properties)).openOn(map);
-      const btn = popup.getElement()?.querySelector('button.open-block');
-      btn?.addEventListener('click', () => { map.closePopup(); blockPanel.open(btn.dataset.code, { fly: true }); });
+      showParcel(feature, L.latLng(lat, lon));
       body.dataset.parcel = r.parcel_code;
     } else {
       setStatus(T.search.none(r.code), true);
