@@ -300,7 +300,7 @@ class Upload(Timestamped, Base):
     __tablename__ = "uploads"
 
     id: Mapped[_uuid.UUID] = mapped_column(primary_key=True, default=_uuid.uuid4)
-    uploader: Mapped[str] = mapped_column(String(64))  # X-User for now; issue 6 wires real accounts
+    uploader: Mapped[str] = mapped_column(String(64))  # the logged-in user (or `cloudmap import --user`)
     filename: Mapped[str] = mapped_column(String(255))
     file_sha256: Mapped[str] = mapped_column(String(64), index=True)
     file_size_bytes: Mapped[int] = mapped_column(BigInteger)

@@ -116,6 +116,21 @@ def standing_sessions(settings: Settings, engine) -> dict[str, tuple[str, str]]:
 
 
 @pytest.fixture()
+def sign_in(standing_sessions):
+    """``sign_in(client, role, unit=None)``: put a standing actor's session on an existing TestClient."""
+    from app.auth.deps import CSRF_COOKIE, SESSION_COOKIE
+
+    def apply(client, role: str, unit: str | None = None):
+        token, csrf = standing_sessions[_default_username(role, unit)]
+        client.cookies.set(SESSION_COOKIE, token)
+        client.cookies.set(CSRF_COOKIE, csrf)
+        client.headers["X-CSRF-Token"] = csrf
+        return client
+
+    return apply
+
+
+@pytest.fixture()
 def login_as(settings: Settings, db_session: Session, standing_sessions):
     """``login_as(role, unit=None, username=None)`` → a TestClient logged in as a user of that role.
 

@@ -57,15 +57,19 @@ def optional_user(request: Request, session: SessionDep) -> Principal | None:
     if not token:
         return None
     row = session_for_token(session, token)
-    if row is None:
+    user, csrf_token = (row.user, row.csrf_token) if row is not None else (None, None)
+    # End the lookup's read transaction: services open their own (``with session.begin()``),
+    # and the loaded user stays usable (expire_on_commit=False).
+    session.commit()
+    if user is None:
         return None
     if request.method not in SAFE_METHODS:
         sent = request.headers.get(CSRF_HEADER, "")
         cookie = request.cookies.get(CSRF_COOKIE, "")
-        if not (sent and hmac.compare_digest(sent, cookie) and hmac.compare_digest(sent, row.csrf_token)):
+        if not (sent and hmac.compare_digest(sent, cookie) and hmac.compare_digest(sent, csrf_token)):
             raise CsrfFailed()
-    audit.set_actor(session, row.user.id, row.user.username)
-    principal = Principal(row.user)
+    audit.set_actor(session, user.id, user.username)
+    principal = Principal(user)
     request.state.principal = principal  # e.g. the upload's ``uploader``
     return principal
 

@@ -25,6 +25,7 @@ from python_multipart import MultipartParser
 from python_multipart.multipart import parse_options_header
 from sqlalchemy.orm import Session
 
+from ..auth import Role, require_role
 from ..db import SessionDep
 from ..errors import AppError, FieldError, InvalidParameter, InvalidUpload, PayloadTooLarge
 from ..messages import message
@@ -36,7 +37,10 @@ from .read import Limits
 from .service import StageRequest, sha256_of, stage
 
 log = logging.getLogger("cloudmap.ingest")
-router = APIRouter(prefix="/api/uploads", tags=["上传"])
+# Uploads write the parcel register: GIS staff (自然资源和规划局, town clerks) and admins only.
+router = APIRouter(
+    prefix="/api/uploads", tags=["上传"], dependencies=[Depends(require_role(Role.GIS_STAFF, Role.ADMIN))]
+)
 TEXT_FIELD_MAX = 64 * 1024
 MULTIPART_OVERHEAD = 256 * 1024  # boundaries, headers and the small text fields around the file
 TEXT_FIELDS = {"layer", "crs", "encoding", "mapping", "target"}
@@ -52,9 +56,8 @@ def limits_of(settings: Settings) -> Limits:
 
 
 def uploader_of(request: Request) -> str:
-    """Who sent it: the X-User header (percent-encoded UTF-8 allowed) until issue 6 adds accounts."""
-    value = request.headers.get("x-user", "").strip()
-    return unquote(value)[:64] if value else "anonymous"
+    """Who sent it: the logged-in user (the router's role check has put them on the request)."""
+    return request.state.principal.username[:64]
 
 
 class _Receiver:

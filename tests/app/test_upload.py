@@ -25,17 +25,17 @@ def upload_dir(tmp_path):
 
 
 @pytest.fixture()
-def api(settings, db_session, upload_dir):
+def api(settings, db_session, upload_dir, sign_in):
+    """The app as a logged-in GIS clerk (uploads need gis_staff or admin)."""
     app = create_app(settings.model_copy(update={"upload_tmp_dir": upload_dir}))
     app.dependency_overrides[get_session] = lambda: db_session
     with TestClient(app) as c:
-        yield c
+        yield sign_in(c, "gis_staff")
 
 
-def post(api, data: bytes, filename: str, *, user: str | None = None, **form):
-    headers = {"X-User": user} if user else {}
+def post(api, data: bytes, filename: str, **form):
     form = {k: (json.dumps(v, ensure_ascii=False) if isinstance(v, dict) else v) for k, v in form.items()}
-    return api.post("/api/uploads", files={"file": (filename, data)}, data=form, headers=headers)
+    return api.post("/api/uploads", files={"file": (filename, data)}, data=form)
 
 
 def commit(api, upload_id: str, **options):
@@ -89,10 +89,10 @@ def codes(prefix: str, n: int) -> list[str]:
 
 def test_gbk_dbf_with_chinese_field_names_and_no_cpg(api, db_session, tmp_path, upload_dir):
     data = corpus.shapefile_zip(corpus.parcels(3, style="zh", prefix="GBK"), tmp_path, encoding="GBK", cpg=False)
-    r = post(api, data, "宗地.zip", user="%E5%BC%A0%E4%B8%89")
+    r = post(api, data, "宗地.zip")
     assert r.status_code == 201, r.json()
     body = r.json()
-    assert body["format"] == "shapefile" and body["uploader"] == "张三"
+    assert body["format"] == "shapefile" and body["uploader"] == "test_gis_staff"  # the logged-in clerk
     assert body["encoding"]["name"] == "gbk" and body["encoding"]["source"] == "detected"
     assert body["encoding"]["samples"][0]["权利人"] == corpus.ENTERPRISES[0]
     assert body["mapping"]["code"] == "宗地编号" and body["mapping"]["enterprise"] == "权利人"

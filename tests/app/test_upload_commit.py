@@ -15,6 +15,7 @@ from sqlalchemy import create_engine, text
 from app.main import create_app
 from app.settings import PROJECT_ROOT, Settings
 from tests.app import upload_corpus as corpus
+from tests.conftest import TEST_PASSWORD
 from tests.dbutil import create_database, drop_database, migrate
 
 
@@ -26,9 +27,13 @@ def own_url():
         from app.db import make_engine, make_sessionmaker
         from app.seed import seed
 
+        from app.auth.service import create_user
+
         engine = make_engine(Settings(database_url=url), url)
         with make_sessionmaker(engine)() as session:
             seed(session, PROJECT_ROOT / "data")
+            create_user(session, username="clerk", role="gis_staff", password=TEST_PASSWORD)
+            session.commit()
         engine.dispose()
         yield url
     finally:
@@ -44,8 +49,12 @@ def own_engine(own_url):
 
 @pytest.fixture()
 def app_client(own_url, tmp_path):
+    """A GIS clerk logged in through the real login (uploads need gis_staff or admin)."""
     app = create_app(Settings(database_url=own_url, upload_tmp_dir=tmp_path / "up"))
     with TestClient(app) as c:
+        r = c.post("/api/auth/login", json={"username": "clerk", "password": TEST_PASSWORD})
+        assert r.status_code == 200, r.text
+        c.headers["X-CSRF-Token"] = r.json()["csrf_token"]
         yield c
 
 

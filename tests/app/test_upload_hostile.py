@@ -26,13 +26,33 @@ def upload_dir(tmp_path):
 
 
 @pytest.fixture()
-def api(settings, db_session, upload_dir):
+def api(settings, db_session, upload_dir, sign_in):
+    """The app as a logged-in GIS clerk, with small caps."""
     app = create_app(settings.model_copy(update={
         "upload_tmp_dir": upload_dir, "upload_max_mb": CAP_MB, "upload_max_unpacked_mb": 20,
     }))
     app.dependency_overrides[get_session] = lambda: db_session
     with TestClient(app) as c:
-        yield c
+        yield sign_in(c, "gis_staff")
+
+
+@pytest.mark.parametrize(("role", "status"), [(None, 401), ("planner", 403), ("reviewer", 403), ("gis_staff", 201)])
+def test_only_gis_staff_and_admins_upload(settings, db_session, upload_dir, sign_in, tmp_path, role, status):
+    app = create_app(settings.model_copy(update={"upload_tmp_dir": upload_dir}))
+    app.dependency_overrides[get_session] = lambda: db_session
+    before = db_state(db_session)
+    data = corpus.geojson_bytes(corpus.parcels(1, prefix="AUTH", row=9), tmp_path)
+    with TestClient(app) as c:
+        if role:
+            sign_in(c, role)
+        r = c.post("/api/uploads", files={"file": ("a.geojson", data)})
+        assert r.status_code == status, r.text
+        if status != 201:
+            assert r.json()["code"] == ("unauthenticated" if status == 401 else "forbidden")
+            assert db_state(db_session) == before
+            assert c.get("/api/uploads/00000000-0000-0000-0000-000000000000").status_code == status
+        else:
+            assert r.json()["uploader"] == "test_gis_staff"
 
 
 def _shapefile_parts(tmp: Path, n: int = 3) -> dict[str, bytes]:
