@@ -14,6 +14,7 @@ from .analysis.routes import router as analysis_router
 from .progress.routes import pages as progress_pages, router as progress_router
 from .db import make_engine, make_sessionmaker
 from .errors import install_error_handlers
+from .ingest.routes import router as uploads_router
 from .mapapi.routes import router as map_router
 from .ogc import install as install_ogc
 from .serve.routes import health_router, router
@@ -47,6 +48,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(progress_router)
     app.include_router(progress_pages)
     app.include_router(map_router)
+    app.include_router(uploads_router)
     app.include_router(health_router)
     app.include_router(workflow_router)
     install_ogc(app, settings)

@@ -38,6 +38,12 @@ class Settings(BaseSettings):
     ogc_default_rate_limit_per_minute: int = Field(default=600, ge=1)
     ogc_tile_cache_mb: int = Field(default=256, ge=0)  # 0: no tile cache
     ogc_tile_max_age_s: int = Field(default=60, ge=0)
+    # Uploads (app/ingest): see README "Settings" and docs/upload.md.
+    upload_max_mb: int = Field(default=200, ge=1)
+    upload_max_unpacked_mb: int = Field(default=1024, ge=1)
+    upload_max_ratio: float = Field(default=200, gt=1)
+    upload_max_members: int = Field(default=10_000, ge=1)
+    upload_tmp_dir: Path | None = None  # None: the system temporary directory
     # Login and sessions (app/auth): see README "Settings".
     session_hours: float = Field(default=12, gt=0)
     session_cookie_secure: bool | None = None  # None: Secure only when environment == "production"
