@@ -15,27 +15,15 @@ from sqlalchemy import create_engine
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from app.settings import PROJECT_ROOT, Settings
-from tests.dbutil import create_database, drop_database, migrate
+from app.settings import Settings
+from tests.dbutil import demo_database
 
 
 @pytest.fixture(scope="session")
 def database_url() -> Iterator[str]:
     """A migrated database holding the demo data, for the whole run."""
-    url = create_database()
-    try:
-        migrate(url)
-        from app.db import make_engine, make_sessionmaker
-        from app.seed import seed
-
-        engine = make_engine(Settings(database_url=url), url)
-        with make_sessionmaker(engine)() as session:
-            seed(session, PROJECT_ROOT / "data")
-        engine.dispose()
+    with demo_database(keep=bool(os.environ.get("CLOUDMAP_KEEP_TEST_DB"))) as url:
         yield url
-    finally:
-        if not os.environ.get("CLOUDMAP_KEEP_TEST_DB"):
-            drop_database(url)
 
 
 @pytest.fixture(scope="session")

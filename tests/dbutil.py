@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
@@ -51,3 +53,27 @@ def migrate(url: str, revision: str = "heads", down: bool = False) -> None:
 
     cfg = alembic_config(url)
     (command.downgrade if down else command.upgrade)(cfg, revision)
+
+
+def seed_demo(url: str) -> None:
+    """Load the demo data set into a migrated database."""
+    from app.db import make_engine, make_sessionmaker
+    from app.seed import seed
+
+    engine = make_engine(Settings(database_url=url), url)
+    with make_sessionmaker(engine)() as session:
+        seed(session, PROJECT_ROOT / "data")
+    engine.dispose()
+
+
+@contextmanager
+def demo_database(prefix: str = "txmap_test", keep: bool = False) -> Iterator[str]:
+    """A throw-away database, migrated and holding the demo data; dropped afterwards unless ``keep``."""
+    url = create_database(prefix)
+    try:
+        migrate(url)
+        seed_demo(url)
+        yield url
+    finally:
+        if not keep:
+            drop_database(url)

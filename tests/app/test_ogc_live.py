@@ -32,7 +32,7 @@ from app.models import Parcel, RenewalBlock, Unit
 from app.ogc import tiles
 from app.ogc.collections import collections
 from app.settings import PROJECT_ROOT, Settings
-from tests.dbutil import create_database, drop_database, migrate
+from tests.dbutil import demo_database
 
 MODELS = {"units": Unit, "blocks": RenewalBlock, "parcels": Parcel}
 
@@ -71,19 +71,8 @@ class Live:
 
 @pytest.fixture(scope="module")
 def ogc_db():
-    url = create_database("txmap_test_ogc")
-    try:
-        migrate(url)
-        from app.db import make_engine, make_sessionmaker
-        from app.seed import seed
-
-        engine = make_engine(Settings(database_url=url), url)
-        with make_sessionmaker(engine)() as session:
-            seed(session, PROJECT_ROOT / "data")
-        engine.dispose()
+    with demo_database("txmap_test_ogc") as url:
         yield url
-    finally:
-        drop_database(url)
 
 
 @pytest.fixture(scope="module")

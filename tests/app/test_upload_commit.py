@@ -11,33 +11,26 @@ import threading
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
+from sqlalchemy.orm import Session
 
 from app.main import create_app
 from app.settings import PROJECT_ROOT, Settings
 from tests.app import upload_corpus as corpus
 from tests.conftest import TEST_PASSWORD
-from tests.dbutil import create_database, drop_database, migrate
+from tests.dbutil import demo_database
 
 
 @pytest.fixture(scope="module")
 def own_url():
-    url = create_database("txmap_test_upload")
-    try:
-        migrate(url)
-        from app.db import make_engine, make_sessionmaker
-        from app.seed import seed
+    from app.auth.service import create_user
 
-        from app.auth.service import create_user
-
-        engine = make_engine(Settings(database_url=url), url)
-        with make_sessionmaker(engine)() as session:
-            seed(session, PROJECT_ROOT / "data")
+    with demo_database("txmap_test_upload") as url:
+        engine = create_engine(url)
+        with Session(engine) as session:
             create_user(session, username="clerk", role="gis_staff", password=TEST_PASSWORD)
             session.commit()
         engine.dispose()
         yield url
-    finally:
-        drop_database(url)
 
 
 @pytest.fixture(scope="module")
