@@ -243,3 +243,16 @@ def test_basemaps_only_with_a_key(page, settings, facts):
         assert all("tk=test-key-0000" in u for u in tile_requests)
         page.get_by_label("无底图（本地数据，离线可用）").check()
         assert dataset(page, "basemap") == "none"
+
+
+def test_deep_links_preset_the_filter_and_open_a_block(page, live_server, facts):
+    """The dashboard and review pages link here with ?unit=… or ?block=…."""
+    b = facts["block"]
+    open_map(page, live_server, f"/?unit={facts['unit_code']}&block={b['code']}")
+    assert page.get_by_label("镇（街道、开发区）").input_value() == facts["unit_code"]
+    assert dataset(page, "parcelsMatched") == str(facts["unit_parcels"])
+    page.wait_for_function(f"document.body.dataset.block === '{b['code']}'")
+    assert page.locator("#block-panel h2").inner_text() == b["name"]
+    open_map(page, live_server, "/?unit=nowhere")  # an unknown code is ignored, not an error
+    assert page.get_by_label("镇（街道、开发区）").input_value() == ""
+    assert dataset(page, "parcelsDrawn") == str(facts["parcels"])

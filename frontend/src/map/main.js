@@ -85,7 +85,7 @@ async function main() {
       uploadHost.hidden = false;
       if (!upload) {
         const { UploadScreen } = await import('./upload.js');
-        upload = new UploadScreen(uploadHost, map, config);
+        upload = new UploadScreen(uploadHost, map, { onCommitted: () => applyFilter(state.filter).catch(fail) });
       }
       upload.show();
     },
@@ -180,7 +180,8 @@ async function main() {
   const applyFilter = async (filter) => {
     state.filter = filter;
     body.dataset.mapState = 'loading';
-    const agg = await (firstSummary || fetchJson(`/api/map/units${query(filter)}`));
+    // The preloaded first summary is the unfiltered one: use it only for an empty filter.
+    const agg = await (firstSummary && !Object.keys(filter).length ? firstSummary : fetchJson(`/api/map/units${query(filter)}`));
     firstSummary = null;
     state.aggregates = new Map(agg.units.map((u) => [u.code, u]));
     state.total = agg.parcel_count;
@@ -208,7 +209,7 @@ async function main() {
 
   const years = [...new Set(blocksFc.features.map((f) => f.properties.designated_year).filter(Boolean))].sort();
   const layersByName = { units: unitsLayer, blocks: blocksLayer };
-  buildSidePanel(document.getElementById('side'), {
+  const sidePanel = buildSidePanel(document.getElementById('side'), {
     units: unitsFc.features.map((f) => ({ code: f.properties.code, name: f.properties.name })),
     years,
     basemaps,
@@ -269,7 +270,19 @@ async function main() {
   // ?debug=1 hands the Leaflet map to the browser benchmark (bench/bench_map.py); no global otherwise.
   if (params.get('debug') === '1') window.cloudmapDebug = { map };
   body.dataset.units = String(unitsFc.features.length);
-  await applyFilter({});
+  // Deep links from the dashboard and the review pages: ?unit=&year=&stage=&kind= preset the
+  // filter, ?block=CODE opens that block.
+  const initial = {};
+  for (const name of ['unit', 'year', 'stage', 'kind']) {
+    const value = params.get(name);
+    const select = sidePanel.elements[name];
+    if (value && [...select.options].some((o) => o.value === value)) {
+      select.value = value;
+      initial[name] = value;
+    }
+  }
+  await applyFilter(initial);
+  if (params.get('block')) await blockPanel.open(params.get('block'), { fly: true });
   nav.ready();
 }
 

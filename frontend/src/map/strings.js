@@ -189,6 +189,8 @@ export const T = {
     cancel: '重新选择文件',
     recheck: '按此对应重新检查',
     unavailable: '上传接口尚未启用',
+    loginFirst: '请先以 GIS 数据员账号登录',
+    login: '去登录',
     failed: (msg) => `上传失败：${msg}`,
     tooBig: '文件过大',
   },

@@ -22,10 +22,18 @@ const COMMON_CRS = [
 const ENCODINGS = [['gbk', 'GBK'], ['utf-8', 'UTF-8'], ['gb18030', 'GB18030']];
 const POLL_MS = 400;
 
+/** The session's CSRF token (double-submit cookie set at login), sent with every POST. */
+function csrfToken() {
+  const m = document.cookie.match(/(?:^|; )cloudmap_csrf=([^;]*)/);
+  return m ? decodeURIComponent(m[1]) : '';
+}
+
 export class UploadScreen {
-  constructor(host, map) {
+  /** @param {object} options  onCommitted(): the map redraws its layers with the new features */
+  constructor(host, map, options = {}) {
     this.host = host;
     this.map = map;
+    this.options = options;
     this.layer = L.featureGroup();
     this.file = null;
     this.upload = null;
@@ -76,6 +84,15 @@ export class UploadScreen {
     m.className = `message ${kind}`;
   }
 
+  /** Uploads need a GIS staff login: link to the login page, which comes back here. */
+  loginLink() {
+    const m = this.host.querySelector('.message');
+    const a = document.createElement('a');
+    a.href = `/login?next=${encodeURIComponent('/#/upload')}`;
+    a.textContent = ` ${U.login}`;
+    m.append(a);
+  }
+
   progress(pct, text) {
     const box = this.host.querySelector('.upload-progress');
     box.hidden = pct === null;
@@ -114,6 +131,7 @@ export class UploadScreen {
       this.progress(null);
       document.body.dataset.upload = 'failed';
       this.message(U.failed(err.message));
+      if (err.status === 401) this.loginLink();
       if (!(err instanceof ApiError)) throw err;
     }
   }
@@ -125,6 +143,7 @@ export class UploadScreen {
       // Staged in the background: the answer is 202 and poll() follows the checking progress.
       xhr.setRequestHeader('Prefer', 'respond-async');
       xhr.setRequestHeader('Accept', 'application/json');
+      xhr.setRequestHeader('X-CSRF-Token', csrfToken());
       xhr.upload.onprogress = (e) => {
         if (!e.lengthComputable) return;
         const pct = Math.round((e.loaded / e.total) * 100);
@@ -135,6 +154,7 @@ export class UploadScreen {
         let body = null;
         try { body = JSON.parse(xhr.responseText); } catch (_) { /* not JSON */ }
         if (xhr.status >= 200 && xhr.status < 300) resolve(body);
+        else if (xhr.status === 401) reject(new ApiError(U.loginFirst, 401, body));
         else if (xhr.status === 404) reject(new ApiError(U.unavailable, 404, body));
         else reject(new ApiError(body?.detail || `HTTP ${xhr.status}`, xhr.status, body));
       };
@@ -263,11 +283,14 @@ export class UploadScreen {
     };
     try {
       const r = await fetchJson(`/api/uploads/${this.upload.id}/commit`, {
-        method: 'POST', headers: { 'Content-Type': 'application/json', Accept: 'application/json' }, body: JSON.stringify(options),
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', Accept: 'application/json', 'X-CSRF-Token': csrfToken() },
+        body: JSON.stringify(options),
       });
       document.body.dataset.upload = r.status;
       const written = r.outcome?.written ?? r.outcome?.inserted ?? r.counts?.features;
       this.message(U.committed(written), 'ok');
+      this.options.onCommitted?.();
       btn.textContent = U.commit;
     } catch (err) {
       btn.disabled = false;
