@@ -76,6 +76,8 @@ def test_upload_a_gbk_shapefile_see_the_report_and_commit(page, live_server, scr
     assert page.locator("path.upload-feature").count() == 3
     view.get_by_role("button", name="要素 3（330483-UP-0003）").click()
     page.locator(".leaflet-popup-content").wait_for()
+    page.wait_for_function("getComputedStyle(document.querySelector('.leaflet-popup')).opacity === '1'")
+    assert "自相交" in page.locator(".leaflet-popup-content").inner_text()
     page.screenshot(path=str(screenshot_dir / "upload-report.png"))
     page.get_by_label("接受系统对无效几何的修复结果").check()
     page.get_by_role("button", name="确认入库").click()
