@@ -189,7 +189,10 @@ async function main() {
     body.dataset.parcelsMatched = String(agg.parcel_count);
     await parcels.setFilter(filter, agg.parcel_count);
     styleUnits();
-    if (filter.unit && unitLayers.has(filter.unit)) map.fitBounds(unitLayers.get(filter.unit).getBounds(), { padding: [20, 20] });
+    // Show what the filter chose: the unit, or else the blocks of that year or stage.
+    const fit = { paddingTopLeft: [300, 20], paddingBottomRight: [20, 20], maxZoom: 16, animate: false };
+    if (filter.unit && unitLayers.has(filter.unit)) map.fitBounds(unitLayers.get(filter.unit).getBounds(), fit);
+    else if ((filter.year || filter.stage) && blocksLayer.getLayers().length) map.fitBounds(blocksLayer.getBounds(), fit);
     updateStatus();
     body.dataset.mapState = 'ready';
   };
