@@ -160,7 +160,7 @@ def like_pattern(q: str) -> str:
 # Parcel codes and credit codes are unique (btree); ILIKE '%q%' scans, which on 100k
 # parcels is a few milliseconds — measured in bench/bench_map.py's search probe.
 _SEARCH = text(
-    f"""
+    """
     WITH hits AS (
         SELECT 'block' AS kind, b.code, b.name AS label, u.name AS unit_name, b.code AS block_code,
                NULL AS parcel_code, b.geom,

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import shapely
-from geoalchemy2.shape import from_shape, to_shape
+from geoalchemy2.shape import to_shape
 from shapely.geometry import mapping, shape
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 import spatial

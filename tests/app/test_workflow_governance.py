@@ -12,7 +12,6 @@ from sqlalchemy.exc import DBAPIError
 
 from app.enums import Classification
 from app.models import Parcel
-from app.workflow.models import AuditEntry
 from tests.app.workflow_site import FOUR, SIDE_M, make_site
 
 

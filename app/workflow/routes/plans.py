@@ -10,7 +10,6 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from ...auth.deps import CurrentUser
-from ...auth.roles import Role
 from ...db import SessionDep
 from ...enums import ReviewStatus, Stage
 from ...errors import AppError, InvalidParameter, NotFound
