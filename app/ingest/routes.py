@@ -29,7 +29,7 @@ from ..auth import Role, require_role
 from ..db import SessionDep
 from ..errors import AppError, FieldError, InvalidParameter, InvalidUpload, PayloadTooLarge
 from ..messages import message
-from ..models import Upload, UploadStatus, UploadTarget
+from .models import Upload, UploadStatus, UploadTarget
 from ..settings import Settings, get_settings
 from . import mapping as mapping_mod
 from . import store

@@ -26,7 +26,7 @@ import spatial
 
 from ..errors import FieldError, InvalidUpload
 from ..messages import message
-from ..models import Upload, UploadStatus, UploadTarget
+from .models import Upload, UploadStatus, UploadTarget
 from . import mapping as mapping_mod
 from .read import Limits, RawLayer, bounds_xy, open_upload
 from .store import DbLookup, counts_of, write_staged

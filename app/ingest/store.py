@@ -26,7 +26,8 @@ import spatial
 
 from ..errors import Conflict, FieldError, InvalidFeatures, NotFound
 from ..messages import message
-from ..models import Parcel, RenewalBlock, Upload, UploadStatus, as_multipolygon
+from ..models import Parcel, RenewalBlock, as_multipolygon
+from .models import Upload, UploadStatus
 from .validate import ERROR, REPAIRABLE, Existing, Staged, UnitRef, blocking
 
 COPY_CHUNK = 5000
