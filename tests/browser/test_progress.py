@@ -29,9 +29,35 @@ def test_monthly_table_shows_the_computed_figures(page, live_server, screenshot_
     total = page.locator("#monthly tbody tr.total").inner_text().replace(",", "")
     assert f"{expected['citywide']['done_ytd_mu']:.2f}" in total
     assert page.evaluate("document.body.dataset.behind") == str(len(expected["units_behind"]))
+    assert page.evaluate("document.body.dataset.chartBars") == "11"  # Chart.js from npm, served by the app
     page.screenshot(path=str(screenshot_dir / "progress.png"), full_page=True)
 
     rows.first.click()
     page.wait_for_function("document.body.dataset.traceCount !== undefined")
     assert page.evaluate("document.body.dataset.traceCount") == str(first["done_ytd_parcels"])
     assert page.locator("#trace").is_visible()
+
+
+def test_table_sorts_by_a_column_from_the_keyboard(page, live_server):
+    expected = httpx.get(f"{live_server}/api/progress/monthly", params={"year": 2022, "month": 12}).json()
+    page.goto(live_server + "/progress")
+    _ready(page)
+    page.select_option("#year", "2022")
+    _ready(page)
+    page.select_option("#month", "12")
+    _ready(page)
+    header = page.locator("#monthly th[data-sort='done_ytd_mu'] button")
+    header.focus()
+    page.keyboard.press("Enter")
+    assert page.locator("#monthly th[data-sort='done_ytd_mu']").get_attribute("aria-sort") == "descending"
+    names = page.locator("#monthly tbody tr[data-unit]:not(.total) td:nth-child(2)").all_inner_texts()
+    want = [r["unit_name"] for r in sorted(expected["rows"], key=lambda r: -r["done_ytd_mu"])]
+    assert names[0] == want[0]
+    shown = page.locator("#monthly tbody tr[data-unit]:not(.total) td:nth-child(5)").all_inner_texts()
+    values = [float(v.replace(",", "")) for v in shown]
+    assert values == sorted(values, reverse=True) and len(values) == 11
+    assert "total" in page.locator("#monthly tbody tr").last.get_attribute("class").split()  # 全市 stays last
+    header.click()
+    assert page.locator("#monthly th[data-sort='done_ytd_mu']").get_attribute("aria-sort") == "ascending"
+    names_up = page.locator("#monthly tbody tr[data-unit]:not(.total) td:nth-child(2)").all_inner_texts()
+    assert names_up[-1] == want[0]

@@ -85,9 +85,74 @@ function monthlyRow(r, total = false) {
     + `<td class="flag">${flag}</td></tr>`;
 }
 
+// Table sorting (the citywide row stays last) and the chart; both redraw from the last data.
+const sortState = { key: null, descending: false };
+let lastMonthly = null;
+let unitsChart = null;
+
+function sortValue(r, key) {
+  if (key === 'target') return r.target ? r.target.renewal_mu : null;
+  return r[key];
+}
+
+function sortedRows(rows) {
+  if (!sortState.key) return rows;
+  const out = [...rows];
+  out.sort((a, b) => {
+    const va = sortValue(a, sortState.key);
+    const vb = sortValue(b, sortState.key);
+    if (va === vb) return 0;
+    if (va === null || va === undefined) return 1; // blanks last whichever the direction
+    if (vb === null || vb === undefined) return -1;
+    const cmp = typeof va === 'string' ? va.localeCompare(vb, 'zh-CN') : va - vb;
+    return sortState.descending ? -cmp : cmp;
+  });
+  return out;
+}
+
+function initSorting() {
+  document.querySelectorAll('#monthly th[data-sort]').forEach((th) => {
+    th.querySelector('button').addEventListener('click', () => {
+      const key = th.dataset.sort;
+      sortState.descending = sortState.key === key ? !sortState.descending : key !== 'unit_name' && key !== 'rank';
+      sortState.key = key;
+      document.querySelectorAll('#monthly th[data-sort]').forEach((other) => other.removeAttribute('aria-sort'));
+      th.setAttribute('aria-sort', sortState.descending ? 'descending' : 'ascending');
+      if (lastMonthly) renderMonthly(lastMonthly);
+    });
+  });
+}
+
+function renderChart(m) {
+  const canvas = document.getElementById('chart-units');
+  if (!window.Chart || !canvas) return;
+  const labels = m.rows.map((r) => r.unit_name);
+  const data = {
+    labels,
+    datasets: [
+      { label: '年度任务', data: m.rows.map((r) => (r.target ? r.target.renewal_mu : 0)), backgroundColor: '#bcccdc', stack: 'target' },
+      { label: '累计完成·连片', data: m.rows.map((r) => r.done_ytd_contiguous_mu), backgroundColor: '#1e88e5', stack: 'done' },
+      { label: '累计完成·零星', data: m.rows.map((r) => r.done_ytd_scattered_mu), backgroundColor: '#ef6c00', stack: 'done' },
+    ],
+  };
+  if (unitsChart) unitsChart.destroy();
+  unitsChart = new window.Chart(canvas, {
+    type: 'bar',
+    data,
+    options: {
+      animation: false,
+      maintainAspectRatio: false,
+      scales: { x: { stacked: true }, y: { stacked: true, title: { display: true, text: '亩' } } },
+      plugins: { legend: { position: 'top' } },
+    },
+  });
+  document.body.dataset.chartBars = String(labels.length);
+}
+
 function renderMonthly(m) {
+  lastMonthly = m;
   const body = document.querySelector('#monthly tbody');
-  body.innerHTML = m.rows.map((r) => monthlyRow(r)).join('') + monthlyRow(m.citywide, true);
+  body.innerHTML = sortedRows(m.rows).map((r) => monthlyRow(r)).join('') + monthlyRow(m.citywide, true);
   document.getElementById('monthly-note').textContent = `${m.year} 年 ${m.month} 月 · 统计截至 ${m.as_of} · 序时进度 ${pct(m.schedule_rate)} · 滞后 ${m.units_behind.length} 个单位`;
   body.querySelectorAll('tr[data-unit]:not(.total)').forEach((tr) => {
     tr.addEventListener('click', () => showTrace(tr.dataset.unit, tr.children[1].textContent));
@@ -175,6 +240,7 @@ async function load() {
   ]);
   renderCards(ind);
   renderMonthly(monthly);
+  renderChart(monthly);
   renderScores(scores);
   renderReports(list);
   document.getElementById('trace').hidden = true;
@@ -191,6 +257,7 @@ function init() {
   const year = YEARS.includes(now.getFullYear()) ? now.getFullYear() : YEARS[YEARS.length - 1];
   yearEl.value = String(year);
   monthEl.value = String(year === now.getFullYear() ? now.getMonth() + 1 : 12);
+  initSorting();
   const reload = () => load().catch(fail);
   yearEl.addEventListener('change', reload);
   monthEl.addEventListener('change', reload);
