@@ -12,14 +12,19 @@ def _ready(page):
     page.wait_for_selector("body[data-progress-state='ready']", timeout=30_000)
 
 
-def test_monthly_table_shows_the_computed_figures(page, live_server, screenshot_dir):
-    expected = httpx.get(f"{live_server}/api/progress/monthly", params={"year": 2022, "month": 10}).json()
+def _open_month(page, live_server, year: int, month: int) -> None:
+    """Open /progress and choose a month the way a planner does, waiting for each reload."""
     page.goto(live_server + "/progress")
     _ready(page)
-    page.select_option("#year", "2022")
+    page.select_option("#year", str(year))
     _ready(page)
-    page.select_option("#month", "10")
+    page.select_option("#month", str(month))
     _ready(page)
+
+
+def test_monthly_table_shows_the_computed_figures(page, live_server, screenshot_dir):
+    expected = httpx.get(f"{live_server}/api/progress/monthly", params={"year": 2022, "month": 10}).json()
+    _open_month(page, live_server, 2022, 10)
     rows = page.locator("#monthly tbody tr[data-unit]:not(.total)")
     assert rows.count() == len(expected["rows"]) == 11
     first = expected["rows"][0]
@@ -40,12 +45,7 @@ def test_monthly_table_shows_the_computed_figures(page, live_server, screenshot_
 
 def test_table_sorts_by_a_column_from_the_keyboard(page, live_server):
     expected = httpx.get(f"{live_server}/api/progress/monthly", params={"year": 2022, "month": 12}).json()
-    page.goto(live_server + "/progress")
-    _ready(page)
-    page.select_option("#year", "2022")
-    _ready(page)
-    page.select_option("#month", "12")
-    _ready(page)
+    _open_month(page, live_server, 2022, 12)
     header = page.locator("#monthly th[data-sort='done_ytd_mu'] button")
     header.focus()
     page.keyboard.press("Enter")
