@@ -138,6 +138,8 @@ MESSAGES: dict[str, str] = {
     "upload_overlap_file": "与文件中第 {other} 个要素（{other_code}）重叠 {m2:.2f} 平方米（约 {mu:.2f} 亩）",
     "upload_overlap_stored": "与库中已有{what}“{code}”重叠 {m2:.2f} 平方米（约 {mu:.2f} 亩）",
     "upload_already_committed": "该上传已于 {when} 入库，不能重复入库",
+    "upload_staging_lost": "该上传暂存的要素已不完整（应有 {expected} 个，现有 {found} 个；数据库重启后暂存区会清空），"
+                           "没有入库任何要素，请重新上传该文件",
     "upload_not_staged": "该上传当前状态为“{status}”，不能入库",
     "upload_blocked": "有 {count} 个要素存在 {problems} 处错误，未入库（一条也没有写入）。{first}",
 }

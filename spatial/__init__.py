@@ -57,6 +57,7 @@ from .measure import (
     ellipsoidal_area_m2,
     ellipsoidal_area_mu,
     floor_area_ratio,
+    floor_area_ratios,
 )
 from .report import (
     BlockReport,
@@ -148,6 +149,7 @@ __all__ = [
     "ellipsoidal_area_m2",
     "ellipsoidal_area_mu",
     "floor_area_ratio",
+    "floor_area_ratios",
     "four_boundaries",
     "four_boundaries_many",
     "four_boundaries_table",

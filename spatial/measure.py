@@ -134,6 +134,23 @@ def floor_area_ratio(floor_area_m2: float | None, land_area_m2: float | None) ->
         return None
     if floor_area_m2 < 0 or land_area_m2 < 0:
         raise ValueError("floor area and land area must be non-negative")
-    if land_area_m2 == 0:
-        return None
-    return round(floor_area_m2 / land_area_m2, FAR_DECIMALS)
+    ratio = floor_area_ratios([floor_area_m2], [land_area_m2])[0]
+    return None if np.isnan(ratio) else float(ratio)
+
+
+def floor_area_ratios(floor_area_m2, land_area_m2) -> np.ndarray:
+    """:func:`floor_area_ratio` over arrays (NaN where undefined): the one FAR definition, vectorised.
+
+    NaN where either value is missing or the land area is zero; negative values are not
+    checked here (callers report them). Rounded to 4 decimals.
+
+    Examples
+    --------
+    >>> floor_area_ratios([26666.67, np.nan, 5.0], [13333.33, 100.0, 0.0]).tolist()
+    [2.0, nan, nan]
+    """
+    floor = np.asarray(floor_area_m2, dtype=float)
+    land = np.asarray(land_area_m2, dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ratio = np.where(land > 0, floor / np.where(land > 0, land, 1.0), np.nan)
+    return np.round(ratio, FAR_DECIMALS)

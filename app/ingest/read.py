@@ -76,10 +76,17 @@ class RawLayer:
     fields: list[str]
     columns: list[np.ndarray]
     wkb: np.ndarray
+    _geoms: np.ndarray | None = field(default=None, repr=False)
 
     @property
     def count(self) -> int:
         return len(self.wkb)
+
+    def geometries(self) -> np.ndarray:
+        """The WKB parsed once (CRS detection and validation both need it); unparseable → None."""
+        if self._geoms is None:
+            self._geoms = shapely.from_wkb(self.wkb, on_invalid="ignore")
+        return self._geoms
 
     def samples(self, rows: int = SAMPLE_ROWS) -> list[dict]:
         """The first rows, decoded, for the clerk to confirm the encoding."""

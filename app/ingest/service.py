@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import shapely
 from pyproj import CRS
 from pyproj.exceptions import CRSError
 from sqlalchemy import select
@@ -74,8 +73,7 @@ class CrsDecision:
 
 def decide_crs(raw: RawLayer, override: str | None) -> CrsDecision:
     """The layer's CRS: the clerk's override (checked against the coordinates), the .prj, or the guess."""
-    geoms = shapely.from_wkb(raw.wkb, on_invalid="ignore")
-    xs, ys = bounds_xy(geoms)
+    xs, ys = bounds_xy(raw.geometries())
     if override:
         text = override.strip()
         try:

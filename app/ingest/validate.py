@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -81,7 +82,7 @@ class Staged:
     target: str
     feature_no: np.ndarray
     codes: list[str | None]
-    geom_4490: np.ndarray
+    geom_4490: np.ndarray  # Polygon or MultiPolygon, None where not storable
     repaired_4490: np.ndarray
     area_mu: np.ndarray
     repaired_area_mu: np.ndarray
@@ -151,6 +152,8 @@ def _enum_lookup(cls) -> dict[str, str]:
 
 
 _ENUM_LOOKUPS = {k: _enum_lookup(v) for k, v in ENUMS.items()}
+# One worker per process for the overlap check (see validate); GEOS releases the GIL while it runs.
+_POOL = ThreadPoolExecutor(max_workers=1, thread_name_prefix="overlaps")
 
 
 def _column(raw: RawLayer, name: str) -> np.ndarray:
@@ -172,15 +175,16 @@ def validate(
     n = raw.count
     nos = np.arange(1, n + 1)
     progress("checking", 0, n)
-    geoms = shapely.from_wkb(raw.wkb, on_invalid="ignore")
+    geoms = raw.geometries()
     if shapely.has_z(geoms).any():
         geoms = shapely.force_2d(geoms)
     present = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
     g4549 = np.full(n, None, dtype=object)
     g4490 = np.full(n, None, dtype=object)
     if present.any():
+        # each straight from the source: no round trip through the other CRS
         g4490[present] = spatial.reproject(geoms[present], crs_source, spatial.STORAGE_SRID)
-        g4549[present] = spatial.reproject(g4490[present], spatial.STORAGE_SRID, spatial.AREA_SRID)
+        g4549[present] = spatial.reproject(geoms[present], crs_source, spatial.AREA_SRID)
     problems: dict[int, list[dict]] = defaultdict(list)  # sparse: most features have none
     add = _adder(problems)
     notes: list[dict] = []
@@ -202,8 +206,11 @@ def validate(
         if p.code in ("null_geometry", "empty_geometry"):
             use[i] = None
         problems[i].append(entry)
-    use[~shapely.is_missing(use)] = _multi(use[~shapely.is_missing(use)])
     ok = ~shapely.is_missing(use)
+    # Overlaps are the costliest check (GEOS, which releases the GIL): they run on the other core
+    # while the attribute checks below go on; the stored features they compare with are read now,
+    # in this thread, because the session is not thread-safe.
+    overlap_job = _start_overlaps(lookup, target, use, ok, codes_of(raw, mapping))
     progress("checking", n // 4, n)
 
     area_m2 = np.full(n, np.nan)
@@ -228,9 +235,7 @@ def validate(
 
     # mapped values, column-wise: cols[model_field] is an object array (None where empty)
     cols: dict[str, np.ndarray] = {}
-    codes = [None] * n
-    if "code" in mapping:
-        codes = _texts(_column(raw, mapping["code"])).tolist()
+    codes = codes_of(raw, mapping)
     numeric: dict[str, np.ndarray] = {}
     for model_field, source in mapping.items():
         if model_field == "code":
@@ -296,11 +301,11 @@ def validate(
                             code="no_units", status_code=409)
     unit_id: list[int | None] = [None] * n
     located = np.full(n, -1)
-    unit_tree = STRtree(np.array([u.geom_4549 for u in units], dtype=object))
+    unit_geoms = np.array([u.geom_4549 for u in units], dtype=object)
+    unit_tree = STRtree(unit_geoms)
     idx_ok = np.flatnonzero(ok & np.isfinite(lonlat[:, 0]))
     if idx_ok.size:
-        pi, ui = unit_tree.query(points_4549[idx_ok], predicate="within")
-        located[idx_ok[pi]] = ui
+        located[idx_ok] = _locate(unit_geoms, points_4549[idx_ok])
         lost = idx_ok[located[idx_ok] < 0]
         if lost.size:
             pi, ui = unit_tree.query_nearest(points_4549[lost], max_distance=UNIT_SNAP_M, all_matches=False)
@@ -339,15 +344,13 @@ def validate(
             none = np.full(n, None, dtype=object)
             names_col, credit_col = cols.get("enterprise", none), cols.get("credit_code", none)
             known = lookup.enterprises(set(names_col[pd.notna(names_col)]), set(credit_col[pd.notna(credit_col)]))
-            unknown: dict[str, int] = {}
-            for i in range(n):
-                key = credit_col[i] if credit_col[i] in known else names_col[i]
-                if key is None:
-                    continue
-                if key in known:
-                    enterprise_id[i] = known[key]
-                else:
-                    unknown[key] = unknown.get(key, 0) + 1
+            # the credit code wins when it is known, else the name
+            by_credit = pd.Series(credit_col, dtype=object).map(known)
+            by_name = pd.Series(names_col, dtype=object).map(known)
+            found = by_credit.fillna(by_name)
+            enterprise_id = [None if pd.isna(v) else int(v) for v in found.tolist()]
+            missing_names = pd.Series(names_col, dtype=object)[found.isna().to_numpy() & pd.notna(names_col)]
+            unknown: dict[str, int] = missing_names.value_counts(sort=False).to_dict()
             if unknown:
                 # one note for the upload, not a warning on each parcel: new enterprises are the normal case
                 names = sorted(unknown, key=lambda k: -unknown[k])
@@ -364,11 +367,8 @@ def validate(
         for model_field, out in (("floor_area_m2", far), ("planned_floor_area_m2", planned_far)):
             if model_field not in cols:
                 continue
-            floor = cols[model_field]
-            for i in np.flatnonzero(pd.notna(floor) & np.isfinite(area_m2)):
-                ratio = spatial.floor_area_ratio(floor[i], float(area_m2[i]))  # the one FAR definition
-                if ratio is not None:
-                    out[i] = ratio
+            floor = np.array([np.nan if v is None else v for v in cols[model_field]], dtype=float)
+            out[:] = spatial.floor_area_ratios(floor, area_m2)  # the one FAR definition
         for arr, label in ((far, "现状容积率"), (planned_far, "规划容积率")):
             for i in np.flatnonzero(far_out_of_range(arr)):
                 problems[i].append({"code": "far_out_of_range", "severity": ERROR, "message": message(
@@ -412,17 +412,19 @@ def validate(
         unchanged[i] = same
         problems[i].append({"code": "unchanged" if same else "existing_code", "severity": INFO,
                             "message": message("upload_unchanged" if same else "upload_existing", what=what, code=c)})
-    _overlaps(lookup, target, use, ok, codes, problems)
+    _overlaps_done(overlap_job, target, codes, problems)
     progress("checking", n, n)
 
     severity = np.full(n, "ok", dtype=object)
+    where = np.round(lonlat, 7).tolist()
+    located_at = np.isfinite(lonlat[:, 0]).tolist()
     for i, ps in problems.items():
         for p in ps:
             p.setdefault("feature", i + 1)
             if codes[i]:
                 p.setdefault("feature_code", codes[i])
-            if "location" not in p and np.isfinite(lonlat[i, 0]):
-                p["location"] = [round(float(lonlat[i, 0]), 7), round(float(lonlat[i, 1]), 7)]
+            if "location" not in p and located_at[i]:
+                p["location"] = where[i]
         severity[i] = _worst(ps)
     cols["unit_id"] = np.array(unit_id, dtype=object)
     if unchanged.any():
@@ -430,7 +432,7 @@ def validate(
     values = _json_lines(cols, n)
     attributes = _json_lines({name: col for name, col in zip(raw.fields, raw.columns)}, n)
     return Staged(
-        target=target, feature_no=nos, codes=codes, geom_4490=_multi_or_none(g4490), repaired_4490=repaired_4490,
+        target=target, feature_no=nos, codes=codes, geom_4490=_polygonal_or_none(g4490), repaired_4490=repaired_4490,
         area_mu=valid_area_mu, repaired_area_mu=repaired_area_mu, far=far, planned_far=planned_far, values=values,
         attributes=attributes, problems=dict(problems), severity=severity, existing_id=existing_id,
         unchanged=unchanged, unit_id=unit_id, block_id=block_id, enterprise_id=enterprise_id, area_unit=area_unit,
@@ -454,39 +456,42 @@ def _area_unit_hint(source: str) -> str | None:
 
 
 def _units_from_field(texts, problems, units: list[UnitRef], unit_id, located, source: str) -> None:
-    by_key: dict[str, UnitRef] = {}
-    for u in units:
-        by_key[u.code] = u
-        by_key[u.name] = u
+    """The unit the file names wins over the one the geometry lies in (a warning when they differ)."""
+    by_key: dict[str, int] = {}
+    for k, u in enumerate(units):
+        by_key[u.code] = k
+        by_key[u.name] = k
 
-    def find(text: str) -> UnitRef | None:
+    def find(text: str) -> int:
         if text in by_key:
             return by_key[text]
-        hits = [u for u in units if text in u.name or u.name in text]
-        return hits[0] if len(hits) == 1 else None
+        hits = [k for k, u in enumerate(units) if text in u.name or u.name in text]
+        return hits[0] if len(hits) == 1 else -1
 
-    cache: dict[str, UnitRef | None] = {}
-    for i, text in enumerate(texts):
-        if text is None:
-            continue
-        if text not in cache:
-            cache[text] = find(text)
-        u = cache[text]
-        if u is None:
-            problems[i].append({"code": "unknown_unit", "severity": ERROR, "field": source,
-                                "message": message("upload_unknown_unit", value=text)})
-            continue
-        if located[i] >= 0 and units[located[i]].id != u.id:
-            problems[i].append({"code": "unit_mismatch", "severity": WARNING, "field": source, "message": message(
-                "upload_unit_mismatch", value=text, unit=units[located[i]].name)})
-        unit_id[i] = u.id
+    named = pd.Series(texts, dtype=object)
+    wanted = named.map({t: find(t) for t in named.dropna().unique()}).fillna(-2).to_numpy(dtype=int)
+    for i in np.flatnonzero(wanted == -1):
+        problems[i].append({"code": "unknown_unit", "severity": ERROR, "field": source,
+                            "message": message("upload_unknown_unit", value=texts[i])})
+    for i in np.flatnonzero((wanted >= 0) & (located >= 0) & (wanted != located)):
+        problems[i].append({"code": "unit_mismatch", "severity": WARNING, "field": source, "message": message(
+            "upload_unit_mismatch", value=texts[i], unit=units[located[i]].name)})
+    for i in np.flatnonzero(wanted >= 0):
+        unit_id[i] = units[wanted[i]].id
 
 
-def _overlaps(lookup: Lookup, target: str, use: np.ndarray, ok: np.ndarray, codes, problems) -> None:
-    """Overlaps beyond spatial's tolerance, inside the file and with stored features, in one STRtree pass."""
+@dataclass
+class _OverlapJob:
+    future: Future | None
+    idx: np.ndarray
+    stored_codes: list[str]
+
+
+def _start_overlaps(lookup: Lookup, target: str, use: np.ndarray, ok: np.ndarray, codes) -> _OverlapJob:
+    """Fetch the stored features around the file, then find the overlaps in a worker thread."""
     idx = np.flatnonzero(ok)
     if idx.size == 0:
-        return
+        return _OverlapJob(None, idx, [])
     mine = use[idx]
     b = shapely.total_bounds(mine)
     lo = spatial.reproject(shapely.points([b[0], b[2]], [b[1], b[3]]), spatial.AREA_SRID, spatial.STORAGE_SRID)
@@ -495,11 +500,22 @@ def _overlaps(lookup: Lookup, target: str, use: np.ndarray, ok: np.ndarray, code
     stored_4549 = (spatial.reproject(stored_4490, spatial.STORAGE_SRID, spatial.AREA_SRID)
                    if len(stored_4490) else np.array([], dtype=object))
     allg = np.concatenate([mine, stored_4549]) if len(stored_4549) else mine
-    valid = shapely.is_valid(allg)
-    keep = np.flatnonzero(valid)
+    return _OverlapJob(_POOL.submit(_overlapping, allg), idx, stored_codes)
+
+
+def _overlapping(allg: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    keep = np.flatnonzero(shapely.is_valid(allg))
     left, right, area = spatial.overlapping_pairs(allg[keep])
-    left, right = keep[left], keep[right]
-    n_mine = len(mine)
+    return keep[left], keep[right], area
+
+
+def _overlaps_done(job: _OverlapJob, target: str, codes, problems) -> None:
+    """Overlaps beyond spatial's tolerance, inside the file and with stored features, as problems."""
+    if job.future is None:
+        return
+    left, right, area = job.future.result()
+    idx = job.idx
+    n_mine = len(idx)
     what = "宗地" if target == "parcels" else "区块"
     for a, c, m2 in zip(left.tolist(), right.tolist(), area.tolist()):
         i = int(idx[a])
@@ -512,7 +528,27 @@ def _overlaps(lookup: Lookup, target: str, use: np.ndarray, ok: np.ndarray, code
                                                        other_code=codes[y] or "无编号", m2=m2, mu=mu)})
         else:
             problems[i].append({"code": "overlap_stored", "severity": ERROR, "message": message(
-                "upload_overlap_stored", what=what, code=stored_codes[c - n_mine], m2=m2, mu=mu)})
+                "upload_overlap_stored", what=what, code=job.stored_codes[c - n_mine], m2=m2, mu=mu)})
+
+
+def _locate(unit_geoms: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """Index of the first unit strictly containing each point (-1: none), by prepared point-in-polygon."""
+    out = np.full(len(points), -1)
+    x, y = shapely.get_x(points), shapely.get_y(points)
+    for k, unit in enumerate(unit_geoms):
+        x0, y0, x1, y1 = unit.bounds
+        cand = np.flatnonzero((out < 0) & (x >= x0) & (x <= x1) & (y >= y0) & (y <= y1))
+        if cand.size:
+            shapely.prepare(unit)
+            out[cand[shapely.contains_xy(unit, x[cand], y[cand])]] = k
+    return out
+
+
+def codes_of(raw: RawLayer, mapping: dict[str, str]) -> list[str | None]:
+    """The feature codes (宗地编号 / 区块编号) as text, None where empty."""
+    if "code" not in mapping:
+        return [None] * raw.count
+    return _texts(_column(raw, mapping["code"])).tolist()
 
 
 def _multi(geoms: np.ndarray) -> np.ndarray:
@@ -525,17 +561,22 @@ def _multi(geoms: np.ndarray) -> np.ndarray:
     return out
 
 
-def _multi_or_none(geoms: np.ndarray) -> np.ndarray:
-    """Polygonal geometries as MultiPolygons; anything else (points, lines, empties) is not stored: None."""
+def _polygonal_or_none(geoms: np.ndarray) -> np.ndarray:
+    """Polygonal geometries kept (stored as MultiPolygons); anything else (points, lines, empties): None."""
     out = np.full(len(geoms), None, dtype=object)
     polygonal = np.isin(shapely.get_type_id(geoms), (3, 6)) & ~shapely.is_empty(geoms)
-    out[polygonal] = _multi(geoms[polygonal])
+    out[polygonal] = geoms[polygonal]
     return out
 
 
 def _worst(ps: list[dict]) -> str:
-    sev = {p["severity"] for p in ps}
-    return ERROR if ERROR in sev else WARNING if WARNING in sev else "ok"
+    worst = "ok"
+    for p in ps:
+        if p["severity"] == ERROR:
+            return ERROR
+        if p["severity"] == WARNING:
+            worst = WARNING
+    return worst
 
 
 def _json_value(value):

@@ -77,6 +77,20 @@ def test_a_failure_late_in_the_commit_rolls_everything_back(app_client, own_engi
     assert scalar(own_engine, "SELECT floor_area_m2 FROM parcels WHERE code = 'AON0001'") == 20000
 
 
+def test_staged_rows_lost_in_a_crash_are_never_committed_in_part(app_client, own_engine, tmp_path):
+    body = app_client.post("/api/uploads", files={"file": ("lost.zip", corpus.shapefile_zip(
+        corpus.parcels(3, prefix="LST", row=7), tmp_path))}).json()
+    # upload_features is UNLOGGED: a crash empties it; here one staged row goes missing
+    with own_engine.begin() as conn:
+        conn.execute(text("DELETE FROM upload_features WHERE upload_id = :id AND feature_no = 2"), {"id": body["id"]})
+    r = app_client.post(f"/api/uploads/{body['id']}/commit")
+    assert r.status_code == 409, r.text
+    assert "应有 3 个，现有 2 个" in r.json()["detail"] and "重新上传" in r.json()["detail"]
+    assert scalar(own_engine, "SELECT count(*) FROM parcels WHERE code LIKE 'LST%'") == 0
+    assert scalar(own_engine, "SELECT status FROM uploads WHERE id = :id", id=body["id"]) == "staged"
+    assert scalar(own_engine, "SELECT relpersistence FROM pg_class WHERE relname = 'upload_features'") == "u"
+
+
 def _join_staging(upload_id: str) -> None:
     for t in threading.enumerate():
         if t.name == f"upload-{upload_id}":
