@@ -30,6 +30,7 @@ from .models import Upload, UploadStatus
 from .validate import ERROR, REPAIRABLE, Existing, Staged, UnitRef, blocking
 
 COPY_CHUNK = 5000
+ANALYZE_AFTER_ROWS = 10_000
 TABLES = {"parcels": "parcels", "blocks": "renewal_blocks"}
 PARCEL_VALUE_COLUMNS = ("floor_area_m2", "planned_floor_area_m2", "land_use", "classification", "renewal_mode",
                         "renewal_type", "status")
@@ -155,6 +156,11 @@ def write_staged(session: Session, upload_id: uuid.UUID, staged: Staged,
             copy.write("".join(["\t".join(row) + "\n" for row in zip(*columns)]))
             if progress:
                 progress("saving", stop, n)
+    if n >= ANALYZE_AFTER_ROWS:
+        # Fresh statistics, or the commit's planner thinks the upload has a handful of rows and
+        # sorts 100k of them on disk instead of reading them in order from the primary key.
+        cur = raw.cursor()
+        cur.execute("ANALYZE upload_features")
 
 
 COPY_NULL = "\\N"

@@ -661,7 +661,10 @@ def _json_lines(columns: dict[str, np.ndarray], n: int) -> list[str]:
 
 
 def _plain(col) -> np.ndarray:
+    """Binary values (GeoPackage BLOBs) as hex; a column holds one type, so its first value tells."""
     arr = np.asarray(col)
     if arr.dtype.kind == "O":
-        return np.array([v.hex() if isinstance(v, bytes) else v for v in arr], dtype=object)
+        first = next((v for v in arr if v is not None), None)
+        if isinstance(first, bytes):
+            return np.array([v.hex() if isinstance(v, bytes) else v for v in arr], dtype=object)
     return arr
