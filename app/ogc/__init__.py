@@ -27,7 +27,7 @@ def install(app: FastAPI, settings: Settings) -> None:
         try:
             yield
         finally:
-            runtime.close()
+            await runtime.close()
 
     router.lifespan_context = lifespan
     app.include_router(router)

@@ -1,4 +1,4 @@
-"""Items: one statement builds the page's ``features`` array in PostgreSQL (json_agg).
+"""Items: one statement builds the page's ``features`` array in PostgreSQL, as text.
 
 Paging is keyset, not offset: ``next`` carries the sort key of the page's last feature
 and ``prev`` that of its first, so rows inserted or deleted elsewhere never shift a
@@ -12,20 +12,33 @@ import base64
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 import orjson
 from geoalchemy2 import functions as gf
-from sqlalchemy import ColumnElement, Text, and_, cast, false, func, literal, literal_column, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    String,
+    Text,
+    and_,
+    bindparam,
+    cast,
+    false,
+    func,
+    literal,
+    or_,
+    select,
+)
 from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by
-from sqlalchemy.orm import Session
 
 from spatial import STORAGE_SRID
 
 from ..errors import InvalidParameter
 from ..messages import message
-from ..serve.queries import feature_object, properties_object
-from .collections import Collection, Queryable
-from .crs import ServedCrs
+from ..serve.queries import feature_array_text, feature_text, properties_record
+from .collections import Collection, Queryable, collections
+from .crs import ServedCrs, served_crs
+from .pg import Reader, Sql, bind_statement, compile_sql
 
 
 @dataclass(frozen=True)
@@ -149,16 +162,15 @@ def geometry_json(geom: ColumnElement, crs: ServedCrs) -> ColumnElement:
     return gf.ST_AsGeoJSON(g, crs.decimals, 0)
 
 
-def feature_page(
-    session: Session,
+def page_statement(
     collection: Collection,
     where: Sequence[ColumnElement],
     keys: Sequence[SortKey],
     limit: int,
     cursor: Cursor | None,
     crs: ServedCrs,
-    count: bool = True,
-) -> Page:
+):
+    """One statement: the page's features as JSON text, how many, and the keys of its ends."""
     layer = collection.layer
     reverse = cursor is not None and cursor.backwards
     conditions = [*collection.where, *where]
@@ -169,7 +181,7 @@ def feature_page(
         layer.base.add_columns(
             layer.id_column.label("fid"),
             geometry_json(layer.geom, crs).label("geometry"),
-            properties_object(layer.properties).label("properties"),
+            properties_record(layer.properties).label("properties"),
             cast(key_text, Text).label("sort_key"),
             func.row_number().over(order_by=_order(keys, reverse)).label("rn"),
         )
@@ -178,16 +190,11 @@ def feature_page(
         .limit(limit + 1)  # one more tells whether there is a next page, without counting
         .subquery()
     )
-    feature = feature_object(rows.c.fid, rows.c.geometry, rows.c.properties)
+    feature = feature_text(rows.c.fid, rows.c.geometry, rows.c.properties)
     on_page = rows.c.rn <= limit
     order = rows.c.rn.desc() if reverse else rows.c.rn
-    agg = select(
-        cast(
-            func.coalesce(
-                func.json_agg(aggregate_order_by(feature, order)).filter(on_page), literal_column("'[]'::json")
-            ),
-            Text,
-        ),
+    return select(
+        feature_array_text(feature, order, on_page),
         func.count().filter(on_page),
         func.count(),
         func.min(rows.c.sort_key).filter(rows.c.rn == 1),
@@ -196,17 +203,36 @@ def feature_page(
         .filter(on_page)
         .self_group()[1],
     ).select_from(rows)
-    features_json, returned, fetched, walk_first, walk_last = session.execute(agg).one()
+
+
+def count_statement(collection: Collection, where: Sequence[ColumnElement]):
+    return collection.layer.base.add_columns(func.count()).where(*collection.where, *where)
+
+
+async def feature_page(
+    reader: Reader,
+    collection: Collection,
+    where: Sequence[ColumnElement],
+    keys: Sequence[SortKey],
+    limit: int,
+    cursor: Cursor | None,
+    crs: ServedCrs,
+    count: bool = True,
+) -> Page:
+    row = await reader.one(*bind_statement(page_statement(collection, where, keys, limit, cursor, crs)))
+    assert row is not None  # an aggregate always returns one row
+    features_json, returned, fetched, walk_first, walk_last = row
     has_more = fetched > limit
+    reverse = cursor is not None and cursor.backwards
     first, last = (walk_last, walk_first) if reverse else (walk_first, walk_last)
     matched: int | None = None
     if count:
         if cursor is None and not has_more:
             matched = returned
         else:
-            matched = session.scalar(
-                layer.base.add_columns(func.count()).where(*collection.where, *where)
-            )
+            counted = await reader.one(*bind_statement(count_statement(collection, where)))
+            assert counted is not None
+            matched = counted[0]
     return Page(
         features_json,
         returned,
@@ -217,11 +243,19 @@ def feature_page(
     )
 
 
-def one_feature(session: Session, collection: Collection, feature_id: str, crs: ServedCrs) -> str | None:
-    """One Feature object as GeoJSON text, or None."""
-    layer = collection.layer
-    feature = feature_object(
-        layer.id_column, geometry_json(layer.geom, crs), properties_object(layer.properties)
+@lru_cache(maxsize=64)
+def _item_sql(collection_id: str, crs_uri: str) -> Sql:
+    layer = collections()[collection_id].layer
+    feature = feature_text(
+        layer.id_column, geometry_json(layer.geom, served_crs()[crs_uri]), properties_record(layer.properties)
     )
-    stmt = layer.base.add_columns(cast(feature, Text)).where(*collection.where, layer.id_column == feature_id)
-    return session.execute(stmt).scalar()
+    stmt = layer.base.add_columns(feature).where(
+        *collections()[collection_id].where, layer.id_column == bindparam("fid", type_=String)
+    )
+    return compile_sql(stmt)
+
+
+async def one_feature(reader: Reader, collection: Collection, feature_id: str, crs: ServedCrs) -> str | None:
+    """One Feature object as GeoJSON text, or None."""
+    row = await reader.one(_item_sql(collection.id, crs.uri), {"fid": feature_id})
+    return None if row is None else row[0]

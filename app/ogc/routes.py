@@ -7,7 +7,7 @@ import math
 from typing import Annotated
 
 import orjson
-from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import HTMLResponse
 from geoalchemy2 import functions as gf
 from sqlalchemy import func, select
@@ -18,11 +18,12 @@ from spatial import STORAGE_SRID
 from ..db import SessionDep
 from ..errors import InvalidParameter, NotFound
 from ..messages import message
-from ..settings import Settings, get_settings
+from ..settings import Settings
 from . import crs as crs_mod
 from . import cql, features, html, tiles
 from .collections import Collection, collections
 from .crs import ServedCrs
+from .pg import reader_for
 
 GEOJSON = "application/geo+json"
 JSON = "application/json"
@@ -89,6 +90,11 @@ def _base(request: Request) -> str:
 
 def _json(doc: dict, media_type: str = JSON, headers: dict | None = None) -> Response:
     return Response(orjson.dumps(doc), media_type=media_type, headers=headers)
+
+
+def _settings(request: Request) -> Settings:
+    """The app's settings (the object ``create_app`` was given), without a dependency to resolve."""
+    return request.app.state.ogc.settings
 
 
 def _collection_or_404(collection_id: str) -> Collection:
@@ -330,10 +336,8 @@ def _page_links(request: Request, page: features.Page, cursor: features.Cursor |
 
 @router.get("/collections/{collectionId}/items", summary="要素（分页、bbox、属性过滤、CQL2、排序、坐标系）",
             response_class=Response, responses={200: {"content": {GEOJSON: {}, HTML: {}}}})
-def items(
+async def items(
     request: Request,
-    session: SessionDep,
-    settings: Annotated[Settings, Depends(get_settings)],
     collection_id: Annotated[str, Path(alias="collectionId")],
     f: FormatQuery = None,
     limit: Annotated[int | None, Query(ge=1, description="每页要素数（默认 1000，最大 5000，可配置）")] = None,
@@ -348,6 +352,7 @@ def items(
     datetime: Annotated[str | None, Query(description="时间过滤（这些集合没有时间属性，忽略）")] = None,
 ) -> Response:
     c = _collection_or_404(collection_id)
+    settings = _settings(request)
     if limit is not None and limit > settings.page_max_limit:
         raise InvalidParameter("limit", message("ogc_limit_max", max=settings.page_max_limit))
     limit = limit or settings.page_default_limit
@@ -370,7 +375,7 @@ def items(
     signature = features.sort_signature(keys, digest)
     parsed_cursor = features.decode_cursor(cursor, signature, len(keys)) if cursor else None
     html_out = wants_html(request, f)
-    page = features.feature_page(session, c, where, keys, limit, parsed_cursor, out_crs)
+    page = await features.feature_page(reader_for(request), c, where, keys, limit, parsed_cursor, out_crs)
     links = _page_links(request, page, parsed_cursor, signature, limit)
     head = {"type": "FeatureCollection", "numberMatched": page.number_matched,
             "numberReturned": page.number_returned, "links": links}
@@ -382,9 +387,8 @@ def items(
 
 @router.get("/collections/{collectionId}/items/{featureId}", summary="单个要素", response_class=Response,
             responses={200: {"content": {GEOJSON: {}, HTML: {}}}})
-def item(
+async def item(
     request: Request,
-    session: SessionDep,
     collection_id: Annotated[str, Path(alias="collectionId")],
     feature_id: Annotated[str, Path(alias="featureId", description="要素编号（宗地编号、区块编号、镇街代码）")],
     f: FormatQuery = None,
@@ -395,7 +399,7 @@ def item(
         if name not in {"f", "crs"}:
             raise InvalidParameter(name, message("ogc_unknown_parameter", name=name, allowed="f、crs"))
     out_crs = _resolve_crs("crs", crs, crs_mod.crs84())
-    text = features.one_feature(session, c, feature_id, out_crs)
+    text = await features.one_feature(reader_for(request), c, feature_id, out_crs)
     if text is None:
         raise NotFound(message("not_found", what=f"{c.title}“{feature_id}”"))
     base = f"{_base(request)}/collections/{c.id}"
@@ -496,10 +500,8 @@ def tile_response(request: Request, settings: Settings, body: bytes, etag: str) 
 
 @router.get("/collections/{collectionId}/tiles/WebMercatorQuad/{z}/{x}/{y}", summary="MVT 矢量切片",
             response_class=Response, responses={200: {"content": {MVT: {}}}, 304: {"description": "未改变"}})
-def tile(
+async def tile(
     request: Request,
-    session: SessionDep,
-    settings: Annotated[Settings, Depends(get_settings)],
     collection_id: Annotated[str, Path(alias="collectionId")],
     z: Annotated[int, Path(description="缩放级别（tileMatrix）")],
     x: Annotated[int, Path(description="列号（tileCol）")],
@@ -516,5 +518,5 @@ def tile(
     cached = runtime.cache.get(key)
     if cached is None:
         generation = runtime.cache.generation
-        cached = runtime.cache.put(key, tiles.render_tile(session, c, z, x, y), generation)
-    return tile_response(request, settings, cached.body, cached.etag)
+        cached = runtime.cache.put(key, await tiles.render_tile(reader_for(request), c, z, x, y), generation)
+    return tile_response(request, runtime.settings, cached.body, cached.etag)

@@ -17,6 +17,7 @@ from .apikeys import KeyStore, RateLimiter, lookup_in
 from .cache import InvalidationListener, TileCache
 from .collections import by_source_table
 from .models import TileInvalidation
+from .pg import ReadPool
 
 if TYPE_CHECKING:
     from ..settings import Settings
@@ -31,6 +32,7 @@ class OgcRuntime:
         self.limiter = RateLimiter()
         self.keys = KeyStore(self._lookup_key)
         self.engine: Engine | None = None
+        self.reads: ReadPool | None = None
         self.listener: InvalidationListener | None = None
         self._start_lock = threading.Lock()
         self._sources = by_source_table()
@@ -38,6 +40,7 @@ class OgcRuntime:
     # -- lifecycle --------------------------------------------------------------------
     def attach(self, engine: Engine, sessions: sessionmaker[Session]) -> None:
         self.engine = engine
+        self.reads = ReadPool(_conninfo(engine))
         event.listen(sessions, "before_commit", _remember_txid)
         event.listen(sessions, "after_commit", self._after_commit)
 
@@ -48,9 +51,8 @@ class OgcRuntime:
         with self._start_lock:
             if self.listener is not None:
                 return
-            url = self.engine.url.set(drivername="postgresql")
             self.listener = InvalidationListener(
-                url.render_as_string(hide_password=False),
+                _conninfo(self.engine),
                 self.cache,
                 self._apply_from_psycopg,
                 self.keys.clear,
@@ -58,10 +60,12 @@ class OgcRuntime:
             )
             self.listener.start()
 
-    def close(self) -> None:
+    async def close(self) -> None:
         if self.listener is not None:
             self.listener.stop()
             self.listener = None
+        if self.reads is not None:
+            await self.reads.close()
 
     def _connected(self, on: bool) -> None:
         self.cache.enabled = on
@@ -103,6 +107,10 @@ class OgcRuntime:
         assert self.engine is not None
         with Session(self.engine) as session:
             return lookup_in(session, prefix)
+
+
+def _conninfo(engine: Engine) -> str:
+    return engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
 
 
 def _remember_txid(session: Session) -> None:

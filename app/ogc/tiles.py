@@ -4,21 +4,23 @@ The rows are selected with ``geom && <tile envelope in EPSG:4490>`` (the envelop
 widened by the MVT buffer, is computed here and bound as four numbers), so the GiST
 index on the stored geometry is used and the planner sees a selective, constant box:
 no parallel sequential scan (checked with EXPLAIN in the tests). Only the selected rows
-are transformed to EPSG:3857, simplified to half a tile pixel and clipped.
+are transformed to EPSG:3857, simplified to half a tile pixel and clipped. The statement
+is compiled once per collection (and simplified or not); the tile's numbers are bound.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 
 from geoalchemy2 import functions as gf
-from sqlalchemy import Float, LargeBinary, Numeric, cast, func, literal, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Float, LargeBinary, Numeric, bindparam, cast, func, literal, select
 
 from spatial import STORAGE_SRID
 
-from .collections import Collection
+from .collections import Collection, collections
+from .pg import Reader, Sql, compile_sql
 
 EXTENT = 4096
 BUFFER = 64
@@ -65,36 +67,67 @@ def is_valid_tile(z: int, x: int, y: int) -> bool:
     return 0 <= z <= MAX_ZOOM and 0 <= x < (1 << z) and 0 <= y < (1 << z)
 
 
-def tile_statement(collection: Collection, z: int, x: int, y: int):
+def _tile_select(collection: Collection, simplify: bool):
+    """The tile statement with the tile's numbers as named bind parameters."""
     table = collection.table
-    m = mercator_bounds(z, x, y)
-    # A little more than the MVT buffer, so features that only reach into the buffer count.
-    ll = lonlat_bounds(z, x, y, margin=BUFFER / EXTENT * 1.01)
-    envelope_3857 = gf.ST_MakeEnvelope(m.minx, m.miny, m.maxx, m.maxy, 3857)
-    envelope_4490 = gf.ST_MakeEnvelope(ll.minx, ll.miny, ll.maxx, ll.maxy, STORAGE_SRID)
-    pixel_m = (m.maxx - m.minx) / EXTENT
+
+    def number(name: str):
+        return bindparam(name, type_=Float)
+
+    envelope_3857 = gf.ST_MakeEnvelope(number("mx0"), number("my0"), number("mx1"), number("my1"), 3857)
+    envelope_4490 = gf.ST_MakeEnvelope(number("lon0"), number("lat0"), number("lon1"), number("lat1"), STORAGE_SRID)
     geom = gf.ST_Transform(table.geom, 3857)
-    if z < 16:  # simplification by zoom: drop detail finer than half a pixel
-        geom = gf.ST_Simplify(geom, pixel_m / 2, True)
+    if simplify:  # below z16: drop detail finer than half a pixel
+        geom = gf.ST_Simplify(geom, number("tolerance"), True)
     mvt_geom = gf.ST_AsMVTGeom(geom, envelope_3857, EXTENT, BUFFER, True).label("geom")
     props = [
         (cast(col, Float) if isinstance(col.type, Numeric) else col).label(name)
         for name, col in collection.tile_properties
     ]
+    # ST_AsMVT skips rows whose geometry is NULL (outside the tile after clipping). Filtering
+    # them in SQL instead would make the planner run ST_AsMVTGeom twice per row.
     rows = (
         select(table.id.label("id"), mvt_geom, *props)
         .where(table.geom.op("&&")(envelope_4490), *collection.where)
-        .subquery("t")
+        .subquery("mvt")
     )
-    inner = select(rows).where(rows.c.geom.is_not(None)).subquery("mvt")
     return select(
         func.coalesce(
-            func.ST_AsMVT(inner.table_valued(), literal(collection.id), EXTENT, literal("geom"), literal("id")),
+            func.ST_AsMVT(rows.table_valued(), literal(collection.id), EXTENT, literal("geom"), literal("id")),
             cast(literal(b""), LargeBinary),
         )
     )
 
 
-def render_tile(session: Session, collection: Collection, z: int, x: int, y: int) -> bytes:
-    data = session.execute(tile_statement(collection, z, x, y)).scalar()
-    return bytes(data or b"")
+def tile_values(z: int, x: int, y: int) -> dict[str, float]:
+    m = mercator_bounds(z, x, y)
+    # A little more than the MVT buffer, so features that only reach into the buffer count.
+    ll = lonlat_bounds(z, x, y, margin=BUFFER / EXTENT * 1.01)
+    pixel_m = (m.maxx - m.minx) / EXTENT
+    return {"mx0": m.minx, "my0": m.miny, "mx1": m.maxx, "my1": m.maxy,
+            "lon0": ll.minx, "lat0": ll.miny, "lon1": ll.maxx, "lat1": ll.maxy, "tolerance": pixel_m / 2}
+
+
+def simplified(z: int) -> bool:
+    return z < 16
+
+
+def tile_statement(collection: Collection, z: int, x: int, y: int):
+    """The statement of one tile, values bound (for EXPLAIN and tests)."""
+    values = tile_values(z, x, y)
+    if not simplified(z):
+        del values["tolerance"]
+    return _tile_select(collection, simplified(z)).params(**values)
+
+
+@lru_cache(maxsize=32)
+def _tile_sql(collection_id: str, simplify: bool) -> Sql:
+    return compile_sql(_tile_select(collections()[collection_id], simplify))
+
+
+async def render_tile(reader: Reader, collection: Collection, z: int, x: int, y: int) -> bytes:
+    values = tile_values(z, x, y)
+    if not simplified(z):
+        del values["tolerance"]
+    row = await reader.one(_tile_sql(collection.id, simplified(z)), values)
+    return bytes(row[0]) if row and row[0] else b""
