@@ -110,7 +110,7 @@ _SEP = "\x1f"
 
 
 def _joined(values) -> str:
-    return _SEP.join(sorted(v for v in values if v and _SEP not in v))
+    return _SEP.join(v for v in values if v and _SEP not in v)
 
 
 # --- staging ------------------------------------------------------------------

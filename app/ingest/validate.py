@@ -229,9 +229,9 @@ def validate(
     points_4549[ok] = shapely.point_on_surface(use[ok])
     lonlat = np.full((n, 2), np.nan)
     if ok.any():
-        pts = spatial.reproject(points_4549[ok], spatial.AREA_SRID, spatial.STORAGE_SRID)
-        lonlat[ok, 0] = shapely.get_x(pts)
-        lonlat[ok, 1] = shapely.get_y(pts)
+        to_lonlat = spatial.transformer(spatial.AREA_SRID, spatial.STORAGE_SRID)
+        lon, lat = to_lonlat.transform(shapely.get_x(points_4549[ok]), shapely.get_y(points_4549[ok]))
+        lonlat[ok, 0], lonlat[ok, 1] = lon, lat
 
     # mapped values, column-wise: cols[model_field] is an object array (None where empty)
     cols: dict[str, np.ndarray] = {}
@@ -621,9 +621,18 @@ def _texts(col) -> np.ndarray:
         rest = finite & ~integral
         out[rest] = arr[rest].astype(str)
         return out
-    s = pd.Series(arr, dtype=object)
-    text = s.where(s.isna(), s.astype(str)).str.strip()
-    return text.where(text.notna() & (text != ""), None).to_numpy(dtype=object)
+    out = np.empty(len(arr), dtype=object)
+    out[:] = [_stripped(v) for v in arr.tolist()]
+    return out
+
+
+def _stripped(value) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    text = (value if isinstance(value, str) else str(value)).strip()
+    return text or None
 
 
 def _numbers(col) -> tuple[np.ndarray, np.ndarray]:
@@ -646,23 +655,26 @@ def _nullable(arr: np.ndarray, integer: bool = False) -> np.ndarray:
 
 
 def _json_lines(columns: dict[str, np.ndarray], n: int) -> list[str]:
-    """One JSON object per row, built by pandas in C (no Python dict per row)."""
+    """One JSON object per row (orjson over plain Python lists: no pandas, no numpy scalar per value)."""
     if not columns:
         return ["{}"] * n
     names = list(columns)
-    unique = [f"{name}_{k}" if names.index(name) != k else name for k, name in enumerate(names)]
-    frame = pd.DataFrame({u: _plain(columns[name]) for u, name in zip(unique, names)})
+    keys = [f"{name}_{k}" if names.index(name) != k else name for k, name in enumerate(names)]
+    lists = [_plain(columns[name]).tolist() for name in names]
+    dumps, numpy_ok = orjson.dumps, orjson.OPT_SERIALIZE_NUMPY
     try:
-        text = frame.to_json(orient="records", lines=True, force_ascii=False, date_format="iso",
-                             double_precision=10)
-    except (ValueError, TypeError, OverflowError):  # exotic types: the slow, safe way
-        return [orjson.dumps({u: _json_value(frame[u].iloc[i]) for u in unique}).decode() for i in range(n)]
-    return text.splitlines()
+        return [dumps(dict(zip(keys, row)), option=numpy_ok).decode() for row in zip(*lists)]
+    except TypeError:  # exotic types: the slow, safe way
+        return [orjson.dumps({k: _json_value(v) for k, v in zip(keys, row)}).decode() for row in zip(*lists)]
 
 
 def _plain(col) -> np.ndarray:
-    """Binary values (GeoPackage BLOBs) as hex; a column holds one type, so its first value tells."""
+    """Values JSON can hold: dates as ISO text, binary (GeoPackage BLOBs) as hex; a column holds one type."""
     arr = np.asarray(col)
+    if arr.dtype.kind == "M":
+        text = np.datetime_as_string(arr).astype(object)
+        text[np.isnat(arr)] = None
+        return text
     if arr.dtype.kind == "O":
         first = next((v for v in arr if v is not None), None)
         if isinstance(first, bytes):
