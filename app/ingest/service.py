@@ -28,8 +28,8 @@ from ..messages import message
 from .models import Upload, UploadStatus, UploadTarget
 from . import mapping as mapping_mod
 from .read import Limits, RawLayer, bounds_xy, open_upload
-from .store import DbLookup, counts_of, write_staged
-from .validate import Staged, validate
+from .store import DbLookup, counts_of, update_problems, write_staged
+from .validate import Staged, finish_overlaps, validate
 
 # Lon/lat box of mainland China with islands: a CRS that puts the data outside it is the wrong CRS.
 CHINA_BBOX = (73.0, 3.0, 136.0, 54.0)
@@ -150,19 +150,19 @@ def stage(session: Session, req: StageRequest, *, file_sha256: str | None = None
             text = message("upload_mapping_required", labels=labels, fields="、".join(raw.fields))
             raise InvalidUpload(text, [FieldError(f"mapping.{m}", text) for m in missing], code="mapping_required",
                                 status_code=422)
-        staged: Staged = validate(raw, crs.source, mapping, DbLookup(session), target=req.target, progress=progress)
+        staged: Staged = validate(raw, crs.source, mapping, DbLookup(session), target=req.target, progress=progress,
+                                  defer_overlaps=True)
         previous = session.execute(
             select(Upload.id, Upload.committed_at).where(Upload.file_sha256 == sha,
                                                          Upload.status == UploadStatus.COMMITTED)
             .order_by(Upload.committed_at.desc()).limit(1)
         ).first()
-        counts = counts_of(staged)
         upload = Upload(
             id=upload_id or uuid.uuid4(), uploader=req.uploader[:64], filename=req.filename[:255], file_sha256=sha,
             file_size_bytes=req.path.stat().st_size, target=UploadTarget(req.target), format=raw.format,
             layer=raw.layer, layers=raw.layers, encoding=raw.encoding, encoding_source=raw.encoding_source,
             crs_epsg=crs.epsg, crs=crs.info, crs_source=crs.origin, crs_confirmed=crs.origin != "guess",
-            mapping=mapping, counts=counts, status=UploadStatus.STAGED, progress=None,
+            mapping=mapping, counts={}, status=UploadStatus.STAGED, progress=None,
             options={
                 "fields": raw.fields,
                 "fields_signature": "|".join(sorted(raw.fields)),
@@ -179,7 +179,8 @@ def stage(session: Session, req: StageRequest, *, file_sha256: str | None = None
         if existing is not None:  # async mode: the record was created before staging began
             # COPY the features before touching the upload row: the progress callback updates that
             # row from its own session, and would wait forever on a row this transaction had locked.
-            write_staged(session, existing.id, staged, progress)
+            _write(session, existing.id, staged, progress)
+            upload.counts = counts_of(staged)
             for key in ("filename", "file_sha256", "file_size_bytes", "format", "layer", "layers", "encoding",
                         "encoding_source", "crs_epsg", "crs", "crs_source", "crs_confirmed", "mapping", "counts",
                         "status", "progress", "options"):
@@ -189,5 +190,12 @@ def stage(session: Session, req: StageRequest, *, file_sha256: str | None = None
         else:
             session.add(upload)
             session.flush()
-            write_staged(session, upload.id, staged, progress)
+            _write(session, upload.id, staged, progress)
+            upload.counts = counts_of(staged)
     return upload
+
+
+def _write(session: Session, upload_id: uuid.UUID, staged: Staged, progress: Progress) -> None:
+    """COPY the rows while the overlap check may still run on the other core, then add its findings."""
+    write_staged(session, upload_id, staged, progress)
+    update_problems(session, upload_id, staged, finish_overlaps(staged))

@@ -163,6 +163,19 @@ def write_staged(session: Session, upload_id: uuid.UUID, staged: Staged,
         cur.execute("ANALYZE upload_features")
 
 
+def update_problems(session: Session, upload_id: uuid.UUID, staged: Staged, indices: list[int]) -> None:
+    """Rewrite the problems and severity of these staged features (found after their rows were written)."""
+    if not indices:
+        return
+    session.execute(text(
+        "UPDATE upload_features f SET problems = x.p::jsonb, severity = x.s"
+        " FROM unnest(CAST(:nos AS int[]), CAST(:ps AS text[]), CAST(:ss AS text[])) AS x(no, p, s)"
+        " WHERE f.upload_id = :id AND f.feature_no = x.no"),
+        {"id": upload_id, "nos": [int(staged.feature_no[i]) for i in indices],
+         "ps": [orjson.dumps(staged.problems[i], option=orjson.OPT_SERIALIZE_NUMPY).decode() for i in indices],
+         "ss": [str(staged.severity[i]) for i in indices]})
+
+
 COPY_NULL = "\\N"
 _MULTI_HEADER = "01" "06000000" "01000000"  # little-endian MultiPolygon with one part, then the Polygon's WKB
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})

@@ -99,6 +99,7 @@ class Staged:
     enterprise_id: list[int | None]
     area_unit: str | None = None
     notes: list[dict] = field(default_factory=list)
+    pending_overlaps: tuple | None = None  # see finish_overlaps
 
     def __len__(self) -> int:
         return len(self.feature_no)
@@ -170,8 +171,13 @@ def validate(
     *,
     target: str = "parcels",
     progress: Progress = _noop,
+    defer_overlaps: bool = False,
 ) -> Staged:
-    """Check every feature; return the staged layer with its per-feature problems."""
+    """Check every feature; return the staged layer with its per-feature problems.
+
+    With ``defer_overlaps`` the overlap check (the costliest, on a worker thread) may still
+    be running on return; :func:`finish_overlaps` waits for it and adds its problems.
+    """
     n = raw.count
     nos = np.arange(1, n + 1)
     progress("checking", 0, n)
@@ -398,34 +404,35 @@ def validate(
     existing = lookup.existing(target, code_list) if code_list else {}
     existing_id: list[int | None] = [None] * n
     unchanged = np.zeros(n, dtype=bool)
-    for i, c in enumerate(codes):
-        if c is None or c not in existing:
-            continue
-        e = existing[c]
-        existing_id[i] = e.id
-        same_geom = g4490[i] is not None and e.geom_4490 is not None and bool(
-            shapely.equals_exact(_multi(np.array([g4490[i]], dtype=object))[0], e.geom_4490,
-                                 tolerance=GEOM_EQUAL_TOLERANCE_DEG))
-        mine = _comparable({k: c[i] for k, c in cols.items()}, unit_id[i], block_id[i], enterprise_id[i])
-        # only what the file says is compared: unmapped columns keep their stored values on replace
-        same = same_geom and all(mine[k] == e.values.get(k) for k in mine)
-        unchanged[i] = same
-        problems[i].append({"code": "unchanged" if same else "existing_code", "severity": INFO,
-                            "message": message("upload_unchanged" if same else "upload_existing", what=what, code=c)})
-    _overlaps_done(overlap_job, target, codes, problems)
+    again = [i for i, c in enumerate(codes) if c is not None and c in existing]
+    if again:
+        stored = [existing[codes[i]] for i in again]
+        mine_g = g4490[again]
+        theirs_g = np.array([e.geom_4490 for e in stored], dtype=object)
+        both = ~shapely.is_missing(mine_g) & ~shapely.is_missing(theirs_g)
+        same_geoms = np.zeros(len(again), dtype=bool)
+        if both.any():
+            same_geoms[both] = shapely.equals_exact(_multi(mine_g[both]), theirs_g[both],
+                                                    tolerance=GEOM_EQUAL_TOLERANCE_DEG)
+        lists = {k: c.tolist() if isinstance(c, np.ndarray) else list(c) for k, c in cols.items()}
+        for i, e, same_geom in zip(again, stored, same_geoms.tolist()):
+            existing_id[i] = e.id
+            mine = _comparable({k: c[i] for k, c in lists.items()}, unit_id[i], block_id[i], enterprise_id[i])
+            # only what the file says is compared: unmapped columns keep their stored values on replace
+            same = same_geom and all(mine[k] == e.values.get(k) for k in mine)
+            unchanged[i] = same
+            problems[i].append({"code": "unchanged" if same else "existing_code", "severity": INFO, "message": message(
+                "upload_unchanged" if same else "upload_existing", what=what, code=codes[i])})
+    places = _Places(codes, np.round(lonlat, 7).tolist(), np.isfinite(lonlat[:, 0]).tolist())
+    pending = None
+    if defer_overlaps:
+        pending = (overlap_job, places)
+    else:
+        _overlaps_done(overlap_job, target, codes, problems)
     progress("checking", n, n)
 
     severity = np.full(n, "ok", dtype=object)
-    where = np.round(lonlat, 7).tolist()
-    located_at = np.isfinite(lonlat[:, 0]).tolist()
-    for i, ps in problems.items():
-        for p in ps:
-            p.setdefault("feature", i + 1)
-            if codes[i]:
-                p.setdefault("feature_code", codes[i])
-            if "location" not in p and located_at[i]:
-                p["location"] = where[i]
-        severity[i] = _worst(ps)
+    places.decorate(problems, severity)
     cols["unit_id"] = np.array(unit_id, dtype=object)
     if unchanged.any():
         cols["unchanged"] = np.where(unchanged, True, None)
@@ -436,8 +443,46 @@ def validate(
         area_mu=valid_area_mu, repaired_area_mu=repaired_area_mu, far=far, planned_far=planned_far, values=values,
         attributes=attributes, problems=dict(problems), severity=severity, existing_id=existing_id,
         unchanged=unchanged, unit_id=unit_id, block_id=block_id, enterprise_id=enterprise_id, area_unit=area_unit,
-        notes=notes,
+        notes=notes, pending_overlaps=pending,
     )
+
+
+@dataclass(frozen=True)
+class _Places:
+    """What every problem of a feature carries: its number, its code and where it lies (lon/lat)."""
+
+    codes: list[str | None]
+    where: list[list[float]]
+    located: list[bool]
+
+    def decorate(self, problems: dict[int, list[dict]], severity: np.ndarray) -> None:
+        for i, ps in problems.items():
+            for p in ps:
+                p.setdefault("feature", i + 1)
+                if self.codes[i]:
+                    p.setdefault("feature_code", self.codes[i])
+                if "location" not in p and self.located[i]:
+                    p["location"] = self.where[i]
+            severity[i] = _worst(ps)
+
+
+def finish_overlaps(staged: Staged) -> list[int]:
+    """Wait for a deferred overlap check (``validate(defer_overlaps=True)``) and add its problems.
+
+    Returns the indices of the features whose problems changed, so a caller that
+    already wrote the staged rows updates only those.
+    """
+    if staged.pending_overlaps is None:
+        return []
+    job, places = staged.pending_overlaps
+    staged.pending_overlaps = None
+    found: dict[int, list[dict]] = defaultdict(list)
+    _overlaps_done(job, staged.target, staged.codes, found)
+    places.decorate(found, np.full(len(staged), "ok", dtype=object))
+    for i, ps in found.items():
+        staged.problems.setdefault(i, []).extend(ps)
+        staged.severity[i] = _worst(staged.problems[i])
+    return sorted(found)
 
 
 def _comparable(v: dict, unit_id, block_id, enterprise_id) -> dict:
@@ -473,9 +518,12 @@ def _units_from_field(texts, problems, units: list[UnitRef], unit_id, located, s
     for i in np.flatnonzero(wanted == -1):
         problems[i].append({"code": "unknown_unit", "severity": ERROR, "field": source,
                             "message": message("upload_unknown_unit", value=texts[i])})
+    said: dict[tuple, str] = {}  # a few (named, found) pairs for any number of features
     for i in np.flatnonzero((wanted >= 0) & (located >= 0) & (wanted != located)):
-        problems[i].append({"code": "unit_mismatch", "severity": WARNING, "field": source, "message": message(
-            "upload_unit_mismatch", value=texts[i], unit=units[located[i]].name)})
+        key = (texts[i], located[i])
+        if key not in said:
+            said[key] = message("upload_unit_mismatch", value=texts[i], unit=units[located[i]].name)
+        problems[i].append({"code": "unit_mismatch", "severity": WARNING, "field": source, "message": said[key]})
     for i in np.flatnonzero(wanted >= 0):
         unit_id[i] = units[wanted[i]].id
 
