@@ -160,7 +160,7 @@ def write_staged(session: Session, upload_id: uuid.UUID, staged: Staged,
         # Fresh statistics, or the commit's planner thinks the upload has a handful of rows and
         # sorts 100k of them on disk instead of reading them in order from the primary key.
         cur = raw.cursor()
-        cur.execute("ANALYZE upload_features")
+        cur.execute("ANALYZE upload_features (upload_id)")
 
 
 def update_problems(session: Session, upload_id: uuid.UUID, staged: Staged, indices: list[int]) -> None:

@@ -11,7 +11,7 @@ file and with stored features through one ``spatial.overlapping_pairs`` pass
 from __future__ import annotations
 
 import math
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -353,10 +353,12 @@ def validate(
             # the credit code wins when it is known, else the name
             by_credit = pd.Series(credit_col, dtype=object).map(known)
             by_name = pd.Series(names_col, dtype=object).map(known)
-            found = by_credit.fillna(by_name)
-            enterprise_id = [None if pd.isna(v) else int(v) for v in found.tolist()]
-            missing_names = pd.Series(names_col, dtype=object)[found.isna().to_numpy() & pd.notna(names_col)]
-            unknown: dict[str, int] = missing_names.value_counts(sort=False).to_dict()
+            found = by_credit.fillna(by_name).to_numpy(dtype=float)
+            matched = ~np.isnan(found)
+            ids = np.full(n, None, dtype=object)
+            ids[matched] = found[matched].astype(np.int64).tolist()
+            enterprise_id = ids.tolist()
+            unknown: dict[str, int] = Counter(names_col[~matched & pd.notna(names_col)].tolist())
             if unknown:
                 # one note for the upload, not a warning on each parcel: new enterprises are the normal case
                 names = sorted(unknown, key=lambda k: -unknown[k])
