@@ -175,6 +175,18 @@ def test_completion_date_is_stamped_and_cleared_by_the_database(db_session):
     assert fm.completed_on == dt.date(2022, 3, 10)
 
 
+def test_completion_date_on_insert_whatever_writes_the_row(db_session):
+    """The INSERT trigger (WHEN clause since migration 0006) stamps completed rows, clears dates on others."""
+    db_session.execute(text(
+        "INSERT INTO parcels (code, unit_id, geom, land_area_mu, status, completed_on)"
+        " SELECT v.code, u.id, ST_Multi(ST_Buffer(ST_PointOnSurface(u.geom), 0.0005)), 1, v.status, v.day"
+        " FROM units u, (VALUES ('INS-1', 'completed', NULL::date), ('INS-2', 'completed', DATE '2022-06-01'),"
+        "  ('INS-3', 'rebuilding', DATE '2022-06-01'), ('INS-4', 'not_started', NULL::date)) AS v(code, status, day)"
+        " WHERE u.code = 'wutong'"))
+    got = dict(db_session.execute(text("SELECT code, completed_on FROM parcels WHERE code LIKE 'INS-%'")).all())
+    assert got == {"INS-1": service.today(), "INS-2": dt.date(2022, 6, 1), "INS-3": None, "INS-4": None}
+
+
 def test_block_completion_renews_its_parcels_on_that_day(client, db_session):
     db_session.execute(text(
         "UPDATE renewal_blocks SET stage = 'completed', completed_on = '2023-05-20' WHERE code = 'TX2022-SM-01'"))
