@@ -10,14 +10,20 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 from functools import lru_cache
 
 import orjson
 from geoalchemy2 import functions as gf
 from sqlalchemy import (
+    BigInteger,
+    Boolean,
     ColumnElement,
+    Float,
+    Integer,
+    Numeric,
     String,
     Text,
     and_,
@@ -25,7 +31,6 @@ from sqlalchemy import (
     cast,
     false,
     func,
-    literal,
     or_,
     select,
 )
@@ -59,7 +64,7 @@ class Cursor:
 class Page:
     features_json: str
     number_returned: int
-    number_matched: int | None
+    number_matched: int
     first_key: tuple | None
     last_key: tuple | None
     has_more: bool  # more features beyond the page in the direction walked
@@ -119,17 +124,21 @@ def sort_signature(keys: Sequence[SortKey], filters_digest: str) -> str:
     return hashlib.sha1(f"{spec}|{filters_digest}".encode()).hexdigest()[:12]
 
 
-def _after(keys: Sequence[SortKey], values: tuple, reverse: bool) -> ColumnElement:
-    """Rows strictly after ``values`` in the sort order (NULLs last); reversed for ``prev``."""
+def _after(keys: Sequence[SortKey], nulls: Sequence[bool], reverse: bool) -> ColumnElement:
+    """Rows strictly after the cursor (bound as ``k0``, ``k1`` …) in the sort order (NULLs last).
+
+    ``nulls`` says which of the cursor's values are NULL (that changes the predicate); the
+    others are bound. Reversed for ``prev``.
+    """
     pred: ColumnElement | None = None
-    for key, value in reversed(list(zip(keys, values, strict=True))):
+    for i, (key, is_null) in reversed(list(enumerate(zip(keys, nulls, strict=True)))):
         col = key.column
         forward = key.descending == reverse  # ascending in the direction walked
-        if value is None:
+        if is_null:
             beyond = false() if not reverse else col.is_not(None)
             equal = col.is_(None)
         else:
-            v = cast(literal(value), _type_of(key))
+            v = cast(bindparam(f"k{i}", type_=Text), _type_of(key))
             strictly = col > v if forward else col < v
             beyond = or_(strictly, col.is_(None)) if not reverse else strictly
             equal = col == v
@@ -139,8 +148,6 @@ def _after(keys: Sequence[SortKey], values: tuple, reverse: bool) -> ColumnEleme
 
 
 def _type_of(key: SortKey):
-    from sqlalchemy import BigInteger, Boolean, Numeric
-
     return {"numeric": Numeric(), "bigint": BigInteger(), "boolean": Boolean()}.get(key.sql_type, Text())
 
 
@@ -162,32 +169,122 @@ def geometry_json(geom: ColumnElement, crs: ServedCrs) -> ColumnElement:
     return gf.ST_AsGeoJSON(g, crs.decimals, 0)
 
 
-def page_statement(
+# -- a page request: its shape (the SQL text) and its values --------------------------
+@dataclass(frozen=True)
+class Box:
+    """A ``bbox``: the four numbers in east/north order, in the CRS ``srid`` (4490 for lon/lat)."""
+
+    minx: float
+    miny: float
+    maxx: float
+    maxy: float
+    srid: int
+
+
+@dataclass(frozen=True)
+class PageShape:
+    """What decides the page statement's SQL text; every request value is a bound parameter.
+
+    Two requests of the same shape share one compiled statement (and, once psycopg has
+    seen it a few times, one server-side prepared statement).
+    """
+
+    collection_id: str
+    crs_uri: str
+    sort: tuple[tuple[str, bool], ...]  # (queryable name or "id", descending)
+    filters: tuple[str, ...] = ()  # queryables compared with ``=``, bound as f0, f1 …
+    box_srid: int | None = None  # bound as b0…b3 (and b_step when projected)
+    cursor: tuple[bool, tuple[bool, ...]] | None = None  # (backwards, which values are NULL)
+
+
+@dataclass(frozen=True)
+class PageQuery:
+    shape: PageShape
+    values: dict[str, Any]
+    limit: int
+    cursor: Cursor | None
+    cql: ColumnElement | None = None  # a CQL2 filter (its own bound literals)
+
+
+def page_query(
     collection: Collection,
-    where: Sequence[ColumnElement],
+    crs: ServedCrs,
     keys: Sequence[SortKey],
     limit: int,
-    cursor: Cursor | None,
-    crs: ServedCrs,
-):
-    """One statement: the page's features as JSON text, how many, and the keys of its ends."""
-    layer = collection.layer
-    reverse = cursor is not None and cursor.backwards
-    conditions = [*collection.where, *where]
+    cursor: Cursor | None = None,
+    filters: Sequence[tuple[Queryable, Any]] = (),
+    box: Box | None = None,
+    cql: ColumnElement | None = None,
+) -> PageQuery:
+    values: dict[str, Any] = {"page_limit": limit, "fetch_limit": limit + 1}
+    values.update({f"f{i}": value for i, (_, value) in enumerate(filters)})
+    if box is not None:
+        values.update(b0=box.minx, b1=box.miny, b2=box.maxx, b3=box.maxy)
+        if box.srid != STORAGE_SRID:
+            # A projected box's edges bend in lon/lat: densify before transforming.
+            values["b_step"] = max(box.maxx - box.minx, box.maxy - box.miny) / 32 or 1.0
     if cursor is not None:
-        conditions.append(_after(keys, cursor.values, reverse))
+        values.update({f"k{i}": v for i, v in enumerate(cursor.values) if v is not None})
+    shape = PageShape(
+        collection.id,
+        crs.uri,
+        tuple((k.name, k.descending) for k in keys),
+        tuple(q.name for q, _ in filters),
+        None if box is None else box.srid,
+        None if cursor is None else (cursor.backwards, tuple(v is None for v in cursor.values)),
+    )
+    return PageQuery(shape, values, limit, cursor, cql)
+
+
+def _sort_keys(collection: Collection, sort: Sequence[tuple[str, bool]]) -> list[SortKey]:
+    keys = []
+    for name, descending in sort:
+        if name == "id":
+            keys.append(SortKey(collection.id_column, descending, name, "text"))
+        else:
+            q = collection.queryables[name]
+            keys.append(SortKey(q.column, descending, name, _sql_type(q)))
+    return keys
+
+
+def _conditions(shape: PageShape, collection: Collection, cql: ColumnElement | None) -> list[ColumnElement]:
+    out = [*collection.where]
+    for i, name in enumerate(shape.filters):
+        q = collection.queryables[name]
+        out.append(q.column == bindparam(f"f{i}", type_=q.column.type))
+    if shape.box_srid is not None:
+        geom = collection.layer.geom
+        envelope = gf.ST_MakeEnvelope(*(bindparam(f"b{i}", type_=Float) for i in range(4)), shape.box_srid)
+        if shape.box_srid != STORAGE_SRID:
+            envelope = gf.ST_Transform(gf.ST_Segmentize(envelope, bindparam("b_step", type_=Float)), STORAGE_SRID)
+        out.extend([geom.op("&&")(envelope), gf.ST_Intersects(geom, envelope)])
+    if cql is not None:
+        out.append(cql)
+    return out
+
+
+def page_statement(shape: PageShape, cql: ColumnElement | None = None):
+    """One statement: the page's features as JSON text, how many, and the keys of its ends."""
+    collection = collections()[shape.collection_id]
+    layer = collection.layer
+    keys = _sort_keys(collection, shape.sort)
+    reverse = shape.cursor is not None and shape.cursor[0]
+    conditions = _conditions(shape, collection, cql)
+    if shape.cursor is not None:
+        conditions.append(_after(keys, shape.cursor[1], reverse))
     key_text = func.json_build_array(*[cast(k.column, Text) for k in keys])
+    limit = bindparam("page_limit", type_=Integer)
     rows = (
         layer.base.add_columns(
             layer.id_column.label("fid"),
-            geometry_json(layer.geom, crs).label("geometry"),
+            geometry_json(layer.geom, served_crs()[shape.crs_uri]).label("geometry"),
             properties_record(layer.properties).label("properties"),
             cast(key_text, Text).label("sort_key"),
             func.row_number().over(order_by=_order(keys, reverse)).label("rn"),
         )
         .where(*conditions)
         .order_by(*_order(keys, reverse))
-        .limit(limit + 1)  # one more tells whether there is a next page, without counting
+        .limit(bindparam("fetch_limit", type_=Integer))  # one more tells whether a next page exists
         .subquery()
     )
     feature = feature_text(rows.c.fid, rows.c.geometry, rows.c.properties)
@@ -205,34 +302,41 @@ def page_statement(
     ).select_from(rows)
 
 
-def count_statement(collection: Collection, where: Sequence[ColumnElement]):
-    return collection.layer.base.add_columns(func.count()).where(*collection.where, *where)
+def count_statement(shape: PageShape, cql: ColumnElement | None = None):
+    """numberMatched: the page's filters without its cursor."""
+    collection = collections()[shape.collection_id]
+    return collection.layer.base.add_columns(func.count()).where(*_conditions(shape, collection, cql))
 
 
-async def feature_page(
-    reader: Reader,
-    collection: Collection,
-    where: Sequence[ColumnElement],
-    keys: Sequence[SortKey],
-    limit: int,
-    cursor: Cursor | None,
-    crs: ServedCrs,
-    count: bool = True,
-) -> Page:
-    row = await reader.one(*bind_statement(page_statement(collection, where, keys, limit, cursor, crs)))
-    assert row is not None  # an aggregate always returns one row
-    features_json, returned, fetched, walk_first, walk_last = row
-    has_more = fetched > limit
-    reverse = cursor is not None and cursor.backwards
+@lru_cache(maxsize=256)
+def _page_sql(shape: PageShape) -> Sql:
+    return compile_sql(page_statement(shape), prepare=None)
+
+
+@lru_cache(maxsize=256)
+def _count_sql(shape: PageShape) -> Sql:
+    return compile_sql(count_statement(shape), prepare=None)
+
+
+async def _run(reader: Reader, query: PageQuery, cached: Callable[[PageShape], Sql],
+               build: Callable[[PageShape, ColumnElement | None], Any]) -> tuple:
+    if query.cql is None:
+        row = await reader.one(cached(query.shape), query.values)
+    else:  # a CQL2 filter: SQLAlchemy's cache key is the shape
+        row = await reader.one(*bind_statement(build(query.shape, query.cql), query.values))
+    assert row is not None  # aggregates: always one row
+    return row
+
+
+async def feature_page(reader: Reader, query: PageQuery) -> Page:
+    features_json, returned, fetched, walk_first, walk_last = await _run(reader, query, _page_sql, page_statement)
+    has_more = fetched > query.limit
+    reverse = query.cursor is not None and query.cursor.backwards
     first, last = (walk_last, walk_first) if reverse else (walk_first, walk_last)
-    matched: int | None = None
-    if count:
-        if cursor is None and not has_more:
-            matched = returned
-        else:
-            counted = await reader.one(*bind_statement(count_statement(collection, where)))
-            assert counted is not None
-            matched = counted[0]
+    if query.cursor is None and not has_more:
+        matched = returned
+    else:
+        (matched,) = await _run(reader, query, _count_sql, count_statement)
     return Page(
         features_json,
         returned,

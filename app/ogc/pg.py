@@ -89,25 +89,25 @@ def compile_sql(stmt, prepare: bool | None = True) -> Sql:
 class _ShapeCache:
     """Compiled statements by SQLAlchemy's cache key: the shape of a statement without its values.
 
-    The same key SQLAlchemy's own execution uses (two statements with equal keys compile to
-    the same SQL; the key lists the statement's bound values in a fixed order), so a page
-    request compiles nothing when a request of the same shape came before — only its values
-    are read out of the new statement.
+    For statements whose shape cannot be named in advance (a CQL2 filter is any tree of
+    expressions). It is the key SQLAlchemy's own execution caches by: statements with equal
+    keys compile to the same SQL, and the key lists the statement's bound values in a fixed
+    order, so a request of a known shape compiles nothing — its values are read out of the
+    new statement (``construct_params(extracted_parameters=…)``, as SQLAlchemy does).
     """
 
     def __init__(self, size: int = 512) -> None:
         self.size = size
         self._entries: OrderedDict[tuple, Any] = OrderedDict()
 
-    def bind(self, stmt) -> tuple[Sql, dict[str, Any]]:
+    def bind(self, stmt, values: dict[str, Any] | None = None) -> tuple[Sql, dict[str, Any]]:
         key = stmt._generate_cache_key()  # None: a construct SQLAlchemy cannot cache
         entry = None if key is None else self._entries.get(key.key)
         if entry is None:
             compiled = stmt.compile(dialect=_DIALECT, cache_key=key)
-            if "POSTCOMPILE" in compiled.string:  # expanding IN lists: their values are part of the text
-                compiled = stmt.compile(dialect=_DIALECT, compile_kwargs={"render_postcompile": True})
-                key = None
-            entry = (compiled, Sql(compiled.string, {}, _processors(compiled), None))
+            # Expanding IN lists (``col.in_([…])``): how many values there are is part of the text.
+            expanding = "POSTCOMPILE" in compiled.string
+            entry = (compiled, None if expanding else Sql(compiled.string, {}, _processors(compiled), None))
             if key is not None:
                 self._entries[key.key] = entry
                 if len(self._entries) > self.size:
@@ -115,15 +115,24 @@ class _ShapeCache:
         else:
             self._entries.move_to_end(key.key)
         compiled, sql = entry
-        return sql, compiled.construct_params(extracted_parameters=None if key is None else key.bindparams)
+        extracted = None if key is None else key.bindparams
+        params = compiled.construct_params(params=values or None, extracted_parameters=extracted)
+        if sql is None:
+            state = compiled.construct_expanded_state(params)
+            return Sql(state.statement, {}, dict(state.processors), None), state.parameters
+        return sql, params
 
 
 _shapes = _ShapeCache()
 
 
-def bind_statement(stmt) -> tuple[Sql, dict[str, Any]]:
-    """A statement built per request (page, count): its cached compiled SQL and this request's values."""
-    return _shapes.bind(stmt)
+def bind_statement(stmt, values: dict[str, Any] | None = None) -> tuple[Sql, dict[str, Any]]:
+    """A statement built per request: its cached compiled SQL and all its values.
+
+    ``values`` fills the statement's named parameters; the values of its other (literal)
+    parameters are read out of the statement itself.
+    """
+    return _shapes.bind(stmt, values)
 
 
 class Reader(Protocol):

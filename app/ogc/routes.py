@@ -21,7 +21,7 @@ from ..messages import message
 from ..settings import Settings
 from . import crs as crs_mod
 from . import cql, features, html, tiles
-from .collections import Collection, collections
+from .collections import Collection, Queryable, collections
 from .crs import ServedCrs
 from .pg import reader_for
 
@@ -256,8 +256,8 @@ def queryables(
 
 
 # -- items ----------------------------------------------------------------------------
-def parse_bbox(raw: str | None, bbox_crs: ServedCrs):
-    """``bbox`` in ``bbox-crs`` axis order → an EPSG:4490 polygon expression (or None)."""
+def parse_bbox(raw: str | None, bbox_crs: ServedCrs) -> features.Box | None:
+    """``bbox`` in ``bbox-crs`` axis order → the box in east/north order (or None)."""
     if raw is None or raw == "":
         return None
     try:
@@ -279,16 +279,12 @@ def parse_bbox(raw: str | None, bbox_crs: ServedCrs):
         raise InvalidParameter("bbox", message("bbox_order"))
     if minx > maxx:  # crossing the antimeridian: not in Tongxiang
         raise InvalidParameter("bbox", message("bbox_order"))
-    envelope = gf.ST_MakeEnvelope(minx, miny, maxx, maxy, bbox_crs.srid if bbox_crs.srid != 4326 else STORAGE_SRID)
-    if bbox_crs.srid in (STORAGE_SRID, 4326):
-        return envelope
-    # A projected box's edges bend in lon/lat: densify before transforming.
-    step = max(maxx - minx, maxy - miny) / 32 or 1.0
-    return gf.ST_Transform(gf.ST_Segmentize(envelope, step), STORAGE_SRID)
+    return features.Box(minx, miny, maxx, maxy, bbox_crs.srid if bbox_crs.srid != 4326 else STORAGE_SRID)
 
 
-def _property_filters(c: Collection, request: Request) -> list:
-    where = []
+def _property_filters(c: Collection, request: Request) -> list[tuple[Queryable, object]]:
+    """``name=value`` parameters: each a queryable and its value, checked and typed."""
+    where: list[tuple[Queryable, object]] = []
     for name, value in request.query_params.multi_items():
         if name in ITEMS_PARAMS:
             continue
@@ -307,9 +303,9 @@ def _property_filters(c: Collection, request: Request) -> list:
                 raise InvalidParameter(name, message("ogc_not_number", value=value)) from None
             if isinstance(number, float) and not math.isfinite(number):
                 raise InvalidParameter(name, message("ogc_not_number", value=value))
-            where.append(q.column == number)
+            where.append((q, number))
         else:
-            where.append(q.column == value)
+            where.append((q, value))
     return where
 
 
@@ -357,16 +353,14 @@ async def items(
         raise InvalidParameter("limit", message("ogc_limit_max", max=settings.page_max_limit))
     limit = limit or settings.page_default_limit
     out_crs = _resolve_crs("crs", crs, crs_mod.crs84())
-    where = _property_filters(c, request)
+    filters = _property_filters(c, request)
     box = parse_bbox(bbox, _resolve_crs("bbox-crs", bbox_crs, crs_mod.crs84()))
-    if box is not None:
-        where.append(c.layer.geom.op("&&")(box))
-        where.append(gf.ST_Intersects(c.layer.geom, box))
+    condition = None
     if filter:
         lang = (filter_lang or "cql2-text").lower()
         if lang not in {"cql2-text", "cql2-json"}:
             raise InvalidParameter("filter-lang", message("ogc_filter_lang", value=filter_lang))
-        where.append(cql.to_sql(c, filter, lang, _resolve_crs("filter-crs", filter_crs, crs_mod.crs84())))
+        condition = cql.to_sql(c, filter, lang, _resolve_crs("filter-crs", filter_crs, crs_mod.crs84()))
     keys = features.parse_sortby(c, sortby)
     digest = hashlib.sha1(
         orjson.dumps([sorted((k, v) for k, v in request.query_params.multi_items()
@@ -375,7 +369,8 @@ async def items(
     signature = features.sort_signature(keys, digest)
     parsed_cursor = features.decode_cursor(cursor, signature, len(keys)) if cursor else None
     html_out = wants_html(request, f)
-    page = await features.feature_page(reader_for(request), c, where, keys, limit, parsed_cursor, out_crs)
+    query = features.page_query(c, out_crs, keys, limit, parsed_cursor, filters, box, condition)
+    page = await features.feature_page(reader_for(request), query)
     links = _page_links(request, page, parsed_cursor, signature, limit)
     head = {"type": "FeatureCollection", "numberMatched": page.number_matched,
             "numberReturned": page.number_returned, "links": links}
