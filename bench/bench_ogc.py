@@ -12,7 +12,9 @@ It makes a throw-away database txmap_bench_ogc_<hex> (migrated, demo units, plus
 100k parcels loaded with COPY, areas computed by spatial), starts one worker of each
 server on loopback — ours with the tile cache off ("cold") and on ("warm"), and tipg —
 and runs each probe for --duration seconds at 2 and 16 connections. Every server gets
-one untimed warm-up pass first. It prints req/s, p50 and p99 and the ratios to tipg.
+one untimed warm-up pass first. It prints req/s, p50 and p99 and the ratios to tipg, and
+the load average before and after (the figures mean little when it was well above 1.5 on
+a 2-core machine: re-run when the machine is idle).
 """
 
 from __future__ import annotations
@@ -148,6 +150,7 @@ def main() -> int:
         print(f"bench_ogc: tipg venv not found at {args.tipg} (see the docstring)", file=sys.stderr)
         return 2
 
+    load_before = os.getloadavg()
     url = create_database("txmap_bench_ogc")
     try:
         migrate(url)
@@ -231,6 +234,8 @@ def main() -> int:
         if bad:
             print(f"non-2xx responses: {bad}")
         print("(latencies in ms; 'cache off' = CLOUDMAP_OGC_TILE_CACHE_MB=0; page and item are never cached)")
+        print("load average (1, 5, 15 min): before {:.2f} {:.2f} {:.2f}, after {:.2f} {:.2f} {:.2f}".format(
+            *load_before, *os.getloadavg()))
     finally:
         if not args.keep_db:
             drop_database(url)

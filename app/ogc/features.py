@@ -12,8 +12,8 @@ import base64
 import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
 from functools import lru_cache
+from typing import Any
 
 import orjson
 from geoalchemy2 import functions as gf

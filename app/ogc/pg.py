@@ -15,7 +15,8 @@ cache-key walk) and the session's bookkeeping — several times the statement it
 * Reconnecting: a connection is checked for a local close before use, and a statement
   that fails with a connection error (server restarted, connection killed) is retried
   once on a new connection — safe because every statement here only reads. If the new
-  connection fails too, the request gets the usual 503 envelope.
+  connection fails too, or the statement itself fails on the server (cancelled, out of
+  memory), the request gets the usual 503 envelope, as an ORM session's would.
 * :func:`reader_for` picks the reader of a request: the pool, or — when ``get_session``
   is overridden (the tests run every request in one rolled-back transaction) — that
   session, so both paths run the very same SQL.
@@ -26,6 +27,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
+import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -81,8 +83,9 @@ def compile_sql(stmt, prepare: bool | None = True) -> Sql:
     """Compile a statement whose request values are named bind parameters (given at execution)."""
     compiled = stmt.compile(dialect=_DIALECT)
     processors = _processors(compiled)
+    # The values compiled into the statement; the named parameters' are given at execution.
     constants = {name: (processors[name](v) if name in processors and v is not None else v)
-                 for name, v in compiled.construct_params(_check=False).items()}
+                 for name, v in compiled.params.items()}
     return Sql(compiled.string, constants, processors, prepare)
 
 
@@ -99,21 +102,24 @@ class _ShapeCache:
     def __init__(self, size: int = 512) -> None:
         self.size = size
         self._entries: OrderedDict[tuple, Any] = OrderedDict()
+        self._lock = threading.Lock()  # one event loop in production; tests may run several
 
     def bind(self, stmt, values: dict[str, Any] | None = None) -> tuple[Sql, dict[str, Any]]:
         key = stmt._generate_cache_key()  # None: a construct SQLAlchemy cannot cache
-        entry = None if key is None else self._entries.get(key.key)
+        with self._lock:
+            entry = None if key is None else self._entries.get(key.key)
+            if entry is not None:
+                self._entries.move_to_end(key.key)
         if entry is None:
             compiled = stmt.compile(dialect=_DIALECT, cache_key=key)
             # Expanding IN lists (``col.in_([…])``): how many values there are is part of the text.
             expanding = "POSTCOMPILE" in compiled.string
             entry = (compiled, None if expanding else Sql(compiled.string, {}, _processors(compiled), None))
             if key is not None:
-                self._entries[key.key] = entry
-                if len(self._entries) > self.size:
-                    self._entries.popitem(last=False)
-        else:
-            self._entries.move_to_end(key.key)
+                with self._lock:
+                    self._entries[key.key] = entry
+                    if len(self._entries) > self.size:
+                        self._entries.popitem(last=False)
         compiled, sql = entry
         extracted = None if key is None else key.bindparams
         params = compiled.construct_params(params=values or None, extracted_parameters=extracted)
@@ -158,19 +164,20 @@ class ReadPool:
                 cur = await conn.execute(sql.text, params, prepare=sql.prepare)
                 row = await cur.fetchone()
             except psycopg.OperationalError as exc:
+                if not (conn.closed or conn.broken):
+                    # The statement failed (cancelled, out of memory …), not the connection:
+                    # the same 503 an ORM session's OperationalError gives, and no retry.
+                    self._settle(conn)
+                    log.error("OGC read failed: %s", exc)
+                    raise ServiceUnavailable(message("database_unavailable")) from exc
                 await self._discard(conn)
                 if attempt == 2:
-                    log.error("OGC read failed twice: %s", exc)
+                    log.error("OGC read lost a new connection too: %s", exc)
                     raise ServiceUnavailable(message("database_unavailable")) from exc
                 log.warning("OGC read lost its connection (%s); retrying on a new one", exc)
                 continue
             except BaseException:
-                # A statement error leaves an autocommit connection idle and usable; anything
-                # else (cancellation mid-statement) leaves it in an unknown state.
-                if conn.info.transaction_status == pq.TransactionStatus.IDLE:
-                    self._release(conn)
-                else:
-                    await self._discard(conn)
+                self._settle(conn)
                 raise
             self._release(conn)
             return row
@@ -211,6 +218,17 @@ class ReadPool:
         )
         self.connects += 1
         return conn
+
+    def _settle(self, conn: psycopg.AsyncConnection) -> None:
+        """After a failed statement: an idle autocommit connection is reusable; anything else
+        (cancelled mid-statement, broken) is closed."""
+        if not conn.broken and conn.info.transaction_status == pq.TransactionStatus.IDLE:
+            self._release(conn)
+        else:
+            conn.pgconn.finish()
+            if asyncio.get_running_loop() is self._loop:
+                assert self._slots is not None
+                self._slots.release()
 
     def _release(self, conn: psycopg.AsyncConnection) -> None:
         if asyncio.get_running_loop() is not self._loop:  # taken before a rebind: not ours any more

@@ -6,6 +6,7 @@ import hashlib
 import math
 from typing import Annotated
 
+import anyio
 import orjson
 from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import HTMLResponse
@@ -360,7 +361,10 @@ async def items(
         lang = (filter_lang or "cql2-text").lower()
         if lang not in {"cql2-text", "cql2-json"}:
             raise InvalidParameter("filter-lang", message("ogc_filter_lang", value=filter_lang))
-        condition = cql.to_sql(c, filter, lang, _resolve_crs("filter-crs", filter_crs, crs_mod.crs84()))
+        # Parsing a long filter is pure Python: in a worker thread, not in the event loop.
+        condition = await anyio.to_thread.run_sync(
+            cql.to_sql, c, filter, lang, _resolve_crs("filter-crs", filter_crs, crs_mod.crs84())
+        )
     keys = features.parse_sortby(c, sortby)
     digest = hashlib.sha1(
         orjson.dumps([sorted((k, v) for k, v in request.query_params.multi_items()
@@ -375,7 +379,8 @@ async def items(
     head = {"type": "FeatureCollection", "numberMatched": page.number_matched,
             "numberReturned": page.number_returned, "links": links}
     if html_out:
-        return HTMLResponse(html.items(head, page.features_json, c, out_crs))
+        # Up to 5000 table rows: built in a worker thread, not in the event loop.
+        return HTMLResponse(await anyio.to_thread.run_sync(html.items, head, page.features_json, c, out_crs))
     body = orjson.dumps(head)[:-1] + b',"features":' + page.features_json.encode() + b"}"
     return Response(body, media_type=GEOJSON, headers={"Content-Crs": f"<{out_crs.uri}>"})
 

@@ -2,10 +2,11 @@
 
 The rows are selected with ``geom && <tile envelope in EPSG:4490>`` (the envelope,
 widened by the MVT buffer, is computed here and bound as four numbers), so the GiST
-index on the stored geometry is used and the planner sees a selective, constant box:
-no parallel sequential scan (checked with EXPLAIN in the tests). Only the selected rows
-are transformed to EPSG:3857, simplified to half a tile pixel and clipped. The statement
-is compiled once per collection (and simplified or not); the tile's numbers are bound.
+index on the stored geometry is used: no parallel sequential scan, also in the generic
+plan of the prepared statement (checked with EXPLAIN in the tests). Only the selected
+rows are transformed to EPSG:3857, simplified to half a tile pixel and clipped. The
+statement is compiled once per collection (and simplified or not); the tile's numbers
+are bound.
 """
 
 from __future__ import annotations

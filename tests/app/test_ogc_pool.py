@@ -64,6 +64,23 @@ def test_pool_reuses_a_connection_and_survives_statement_errors(database_url):
     assert pool.connects == 1
 
 
+def test_a_cancelled_statement_is_a_503_without_retry(database_url):
+    """An OperationalError of the statement (here a timeout), not of the connection: 503, the connection kept."""
+    pool = ReadPool(_conninfo(database_url))
+
+    async def run():
+        try:
+            await pool.one(_sql("SELECT set_config('statement_timeout', '50', false)"))
+            with pytest.raises(ServiceUnavailable):
+                await pool.one(_sql("SELECT pg_sleep(2)"))
+            await pool.one(_sql("SELECT set_config('statement_timeout', '0', false)"))
+        finally:
+            await pool.close()
+
+    asyncio.run(run())
+    assert pool.connects == 1
+
+
 def test_pool_reconnects_when_its_connections_are_killed(database_url, engine):
     pool = ReadPool(_conninfo(database_url))
 
