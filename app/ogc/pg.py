@@ -99,7 +99,7 @@ class _ShapeCache:
     new statement (``construct_params(extracted_parameters=…)``, as SQLAlchemy does).
     """
 
-    def __init__(self, size: int = 512) -> None:
+    def __init__(self, size: int = 256) -> None:
         self.size = size
         self._entries: OrderedDict[tuple, Any] = OrderedDict()
         self._lock = threading.Lock()  # one event loop in production; tests may run several
