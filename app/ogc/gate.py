@@ -1,8 +1,9 @@
 """The door in front of /ogc: read-only, API keys, rate limit, and cached tiles.
 
-A pure ASGI middleware, so that a warm tile costs no routing, no dependency injection
-and no thread hop: it is answered (200 or 304) from the cache right here. Everything
-else goes on to the FastAPI routes.
+A pure ASGI middleware, so that a tile costs no routing and no dependency injection: a
+warm one is answered (200 or 304) from the cache right here, and one that is not cached
+is rendered here (one statement on the read pool) and cached. Everything else — and
+every request that is not an ordinary tile — goes on to the FastAPI routes.
 """
 
 from __future__ import annotations
@@ -12,9 +13,12 @@ import re
 
 import anyio
 
-from ..errors import FieldError, envelope
+from ..db import get_session
+from ..errors import AppError, FieldError, envelope
 from ..messages import message
+from . import tiles
 from .apikeys import HEADER, KeyStore, split_key
+from .collections import collections
 from .runtime import OgcRuntime
 
 TILE_PATH = re.compile(r"^/ogc/collections/([a-z_]+)/tiles/WebMercatorQuad/(\d{1,2})/(\d{1,7})/(\d{1,7})$")
@@ -54,10 +58,31 @@ class OgcGate:
         if scope["method"] == "GET" and (m := TILE_PATH.match(scope["path"])):
             cid, z, x, y = m.group(1), int(m.group(2)), int(m.group(3)), int(m.group(4))
             cached = self.runtime.cache.get((cid, z, x, y))
+            if cached is None:
+                try:
+                    cached = await self._render_tile(scope, cid, z, x, y)
+                except AppError as exc:  # outside the app's exception handlers here
+                    await _send(scope, receive, send, envelope(exc.status_code, exc.code, exc.detail, exc.errors))
+                    return
             if cached is not None:
                 await self._send_tile(send, headers, cached)
                 return
         await self.app(scope, receive, send)
+
+    async def _render_tile(self, scope, cid: str, z: int, x: int, y: int):
+        """A tile that is not cached, rendered right here: None leaves the request to the route.
+
+        The route answers whatever is not an ordinary tile (an unknown collection, a tile
+        outside the matrix or the collection's zoom levels: 404s with their messages), and
+        every tile when ``get_session`` is overridden (the tests' shared transaction).
+        """
+        c = collections().get(cid)
+        if c is None or not tiles.is_valid_tile(z, x, y) or not c.tile_minzoom <= z <= c.tile_maxzoom:
+            return None
+        if get_session in scope["app"].dependency_overrides:
+            return None
+        assert self.runtime.reads is not None
+        return await self.runtime.tile(self.runtime.reads, c, z, x, y)
 
     async def _check_key(self, key: str):
         parts = split_key(key)

@@ -513,10 +513,5 @@ async def tile(
     if not c.tile_minzoom <= z <= c.tile_maxzoom:
         raise NotFound(message("ogc_tile_zoom", title=c.title, z=z, min=c.tile_minzoom, max=c.tile_maxzoom))
     runtime = request.app.state.ogc
-    runtime.ensure_listener()
-    key = (c.id, z, x, y)
-    cached = runtime.cache.get(key)
-    if cached is None:
-        generation = runtime.cache.generation
-        cached = runtime.cache.put(key, await tiles.render_tile(reader_for(request), c, z, x, y), generation)
+    cached = await runtime.tile(reader_for(request), c, z, x, y)
     return tile_response(request, runtime.settings, cached.body, cached.etag)

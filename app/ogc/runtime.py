@@ -14,10 +14,11 @@ from sqlalchemy import Engine, event, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from .apikeys import KeyStore, RateLimiter, lookup_in
-from .cache import InvalidationListener, TileCache
-from .collections import by_source_table
+from . import tiles
+from .cache import CachedTile, InvalidationListener, TileCache
+from .collections import Collection, by_source_table
 from .models import TileInvalidation
-from .pg import ReadPool
+from .pg import Reader, ReadPool
 
 if TYPE_CHECKING:
     from ..settings import Settings
@@ -59,6 +60,17 @@ class OgcRuntime:
                 self._connected,
             )
             self.listener.start()
+
+    # -- tiles ------------------------------------------------------------------------
+    async def tile(self, reader: Reader, collection: Collection, z: int, x: int, y: int) -> CachedTile:
+        """A tile from the cache, or rendered (and cached unless an invalidation ran meanwhile)."""
+        self.ensure_listener()
+        key = (collection.id, z, x, y)
+        cached = self.cache.get(key)
+        if cached is None:
+            generation = self.cache.generation
+            cached = self.cache.put(key, await tiles.render_tile(reader, collection, z, x, y), generation)
+        return cached
 
     async def close(self) -> None:
         if self.listener is not None:

@@ -9,6 +9,7 @@ the shared demo database (11 units, 6 blocks, 419 parcels) is not changed.
 from __future__ import annotations
 
 import asyncio
+import math
 import socket
 
 import psycopg
@@ -221,8 +222,8 @@ def test_pool_item_tile_and_html_match_the_session_path(pool_client, client, db_
     assert html.status_code == 200 and code in html.text
     blocks_html = "/ogc/collections/blocks/items?f=html"
     assert pool_client.get(blocks_html).text == client.get(blocks_html).text
-    tile = "/ogc/collections/parcels/tiles/WebMercatorQuad/14/13674/6727"
-    assert pool_client.get(tile).content == client.get(tile).content
+    tile = _tile_url(db_session, 16)
+    assert pool_client.get(tile).content == client.get(tile).content != b""
 
 
 def test_bind_statement_fills_named_values_and_expanding_lists(database_url, db_session):
@@ -249,6 +250,43 @@ def test_bind_statement_fills_named_values_and_expanding_lists(database_url, db_
                               .where(Parcel.classification.in_(classes), Unit.code == unit))
             for classes in (["upgrade"], ["upgrade", "clear_out"])]
     assert asyncio.run(run()) == want and want[1] > 0
+
+
+def _tile_url(db_session, z: int) -> str:
+    """The tile at zoom ``z`` that holds the first parcel."""
+    point = db_session.scalars(select(Parcel).order_by(Parcel.code)).first().shape.representative_point()
+    n = 1 << z
+    x = int((point.x + 180) / 360 * n)
+    y = int((1 - math.asinh(math.tan(math.radians(point.y))) / math.pi) / 2 * n)
+    return f"/ogc/collections/parcels/tiles/WebMercatorQuad/{z}/{x}/{y}"
+
+
+def test_tiles_not_cached_are_rendered_by_the_gate(pool_client, client, db_session):
+    """Without a session override the gate renders a tile itself; what is not an ordinary tile goes to the route."""
+    url = _tile_url(db_session, 14)
+    ours = pool_client.get(url)
+    theirs = client.get(url)  # the route, through the test's session
+    assert ours.status_code == theirs.status_code == 200 and len(ours.content) > 100
+    assert ours.content == theirs.content and ours.headers["etag"] == theirs.headers["etag"]
+    for name in ("content-type", "cache-control", "vary", "content-length"):
+        assert ours.headers[name] == theirs.headers[name], name
+    assert pool_client.get(url, headers={"If-None-Match": ours.headers["etag"]}).status_code == 304
+    for bad in ("/ogc/collections/nope/tiles/WebMercatorQuad/14/1/1",
+                "/ogc/collections/parcels/tiles/WebMercatorQuad/3/1/1",
+                "/ogc/collections/parcels/tiles/WebMercatorQuad/14/99999/1"):
+        a, b = pool_client.get(bad), client.get(bad)
+        assert a.status_code == b.status_code == 404 and a.json() == b.json()
+
+
+def test_the_gate_gives_the_503_envelope_for_a_tile_when_the_database_is_gone(settings):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        dead = s.getsockname()[1]
+    app = create_app(settings)
+    with TestClient(app) as c:
+        app.state.ogc.reads = ReadPool(f"host=127.0.0.1 port={dead} dbname=x user=x connect_timeout=2")
+        r = c.get("/ogc/collections/parcels/tiles/WebMercatorQuad/14/13674/6727")
+    assert r.status_code == 503 and r.json()["code"] == "database_unavailable"
 
 
 def test_tile_statement_keeps_the_index_as_a_prepared_generic_plan(engine):
