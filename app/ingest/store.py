@@ -11,6 +11,7 @@ new geometry with the stored floor areas, and the previous row is copied into
 from __future__ import annotations
 
 import datetime as dt
+import math
 import uuid
 from collections.abc import Callable
 from decimal import Decimal
@@ -187,9 +188,10 @@ def _multi_ewkb_hex(geoms: np.ndarray) -> list[str]:
     types = shapely.get_type_id(geoms)
     keep = np.flatnonzero(types >= 0)
     if keep.size:
-        hexes = shapely.to_wkb(geoms[keep], hex=True, output_dimension=2, byte_order=1, include_srid=False)
-        for k, h, t in zip(keep.tolist(), hexes.tolist(), types[keep].tolist()):
-            out[k] = _MULTI_HEADER + h if t == 3 else h
+        # binary WKB then bytes.hex(): GEOS's own hex writer is four times slower
+        blobs = shapely.to_wkb(geoms[keep], output_dimension=2, byte_order=1, include_srid=False)
+        for k, blob, t in zip(keep.tolist(), blobs.tolist(), types[keep].tolist()):
+            out[k] = _MULTI_HEADER + blob.hex() if t == 3 else blob.hex()
     return out
 
 
@@ -202,8 +204,7 @@ def _copy_texts(values) -> list[str]:
 
 
 def _copy_numbers(values: np.ndarray) -> list[str]:
-    rounded = np.round(np.asarray(values, dtype=float), 4)
-    return np.where(np.isfinite(rounded), rounded.astype(str), COPY_NULL).tolist()
+    return [f"{v:.4f}" if math.isfinite(v) else COPY_NULL for v in np.asarray(values, dtype=float).tolist()]
 
 
 def _copy_ints(values) -> list[str]:
