@@ -3,13 +3,15 @@ SHELL := /bin/bash
 VENV := .venv
 BIN := $(VENV)/bin
 CLOUDMAP := $(BIN)/cloudmap
+BENCH_ARGS ?=
 
 .PHONY: setup run test test-fast bench db-start db-stop db-status demo-data clean-db help
 
 help:
 	@echo "make run    - set up, start the database, migrate, load demo data, serve http://127.0.0.1:8000"
 	@echo "make test   - set up, then run every test (spatial, API on real PostGIS, browser)"
-	@echo "make bench  - benchmarks (see bench/README.md)"
+	@echo "make bench  - set up, then wrk, tipg and the 100k parcels (scripts/bench_setup.sh), then every benchmark"
+	@echo "              (BENCH_ARGS='--only spatial --quick' for a subset; see bench/README.md)"
 	@echo "make db-start | db-stop | db-status - the private PostGIS cluster under var/pg"
 
 setup:
@@ -29,7 +31,8 @@ test-fast: setup
 	$(BIN)/python -m pytest -m "not browser"
 
 bench: setup
-	$(BIN)/python bench/run_all.py
+	bash scripts/bench_setup.sh
+	$(BIN)/python bench/run_all.py $(BENCH_ARGS)
 
 db-start: setup
 	$(CLOUDMAP) db start
