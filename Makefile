@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 CLOUDMAP := $(BIN)/cloudmap
 BENCH_ARGS ?=
 
-.PHONY: setup run test test-fast bench db-start db-stop db-status demo-data clean-db help
+.PHONY: setup run test test-fast bench db-start db-stop db-status demo-data help
 
 help:
 	@echo "make run    - set up, start the database, migrate, load demo data, serve http://127.0.0.1:8000"
