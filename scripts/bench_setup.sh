@@ -20,6 +20,8 @@
 # var/ is git-ignored.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+# shellcheck source=scripts/apt_hint.sh
+. scripts/apt_hint.sh
 
 export PIP_DISABLE_PIP_VERSION_CHECK=1
 
@@ -73,14 +75,7 @@ if [ $((need_wrk + need_browser + need_venv)) -gt 0 ]; then
         command -v wrk >/dev/null 2>&1 || die "wrk is still missing after installing $pkgs."
         [ -x /usr/bin/chromium ] || die "/usr/bin/chromium is still missing after installing $pkgs."
     else
-        printf 'bench-setup: missing system packages: %s\n' "$pkgs" >&2
-        if command -v apt-get >/dev/null 2>&1; then
-            printf 'bench-setup: install them with:\n  sudo apt-get update && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y %s\n' "$pkgs" >&2
-            printf 'bench-setup: then run this again.\n' >&2
-        else
-            printf 'bench-setup: no apt-get here: install the equivalents with your package manager.\n' >&2
-        fi
-        exit 1
+        missing_packages_exit bench-setup "$pkgs"
     fi
 fi
 

@@ -15,6 +15,8 @@
 # Never downloads Playwright browsers: tests use the system chromium.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+# shellcheck source=scripts/apt_hint.sh
+. scripts/apt_hint.sh
 
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
 export PIP_DISABLE_PIP_VERSION_CHECK=1
@@ -152,14 +154,7 @@ if [ $((need_pg + need_browser + need_node + need_npm + need_gdal + need_venv)) 
         fi
     else
         pkgs=$(missing_packages)
-        printf 'setup: missing system packages: %s\n' "$pkgs" >&2
-        if command -v apt-get >/dev/null 2>&1; then
-            printf 'setup: install them with:\n  sudo apt-get update && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y %s\n' "$pkgs" >&2
-            printf 'setup: (SKIP_BROWSER=1 skips chromium), then run this again.\n' >&2
-        else
-            printf 'setup: no apt-get here: install the equivalents with your package manager.\n' >&2
-        fi
-        exit 1
+        missing_packages_exit setup "$pkgs" "(SKIP_BROWSER=1 skips chromium), "
     fi
 else
     say "system packages ok (PostgreSQL + PostGIS, node, npm$([ "${SKIP_BROWSER:-0}" = 1 ] && echo ', browser skipped' || echo ', chromium'))"
