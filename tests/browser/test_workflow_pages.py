@@ -1,0 +1,335 @@
+"""The town officer's and the planner's workflow pages in headless Chromium, on the real app and PostGIS.
+
+Officer (/workflow/officer): log in through /login, draft a block plan in the form, submit it and see
+its status become 已提交; a plan that fails the plan's rules (under 200 亩, 四至 not complete) shows the
+failed rules in Chinese and stays a draft until it is fixed in the page. Another unit's officer sees
+none of it in the page, and the API refuses them (404 to read, 403 to act). Planner
+(/workflow/planner): the list shows exactly what GET /api/plans returns, and the comparison of the
+last two versions what GET /api/plans/{code}/compare returns.
+
+Runs on a database of its own (like test_review.py): the plans made here must not show in the shared
+test database's counts. Each test makes its own parcels, plan codes and revisions, so the tests do not
+depend on one another or on their order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import httpx
+import pytest
+from playwright.sync_api import expect
+from sqlalchemy import create_engine
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+from app.auth.service import create_user
+from app.settings import Settings
+from tests.app.workflow_site import FOUR, ORIGIN_X, ORIGIN_Y, SIDE_M, make_site
+from tests.browser.conftest import serve
+from tests.conftest import STANDING_ACTORS, TEST_PASSWORD, _default_username
+from tests.dbutil import demo_database
+
+pytestmark = pytest.mark.browser
+
+OFFICER_WT = _default_username("unit_officer", "wutong")  # unit_officer_wutong, 梧桐街道
+OFFICER_CF = _default_username("unit_officer", "chongfu")  # unit_officer_chongfu, 崇福镇
+PLANNER = _default_username("planner", None)  # test_planner
+ADMIN = _default_username("admin", None)  # test_admin
+
+# ``fetch`` from inside the page with the page's own session and CSRF cookie, as api.js does.
+FETCH = """async ([path, method, body, ifMatch]) => {
+  const m = document.cookie.match(/(?:^|; )cloudmap_csrf=([^;]*)/);
+  const headers = {"Accept": "application/json", "Content-Type": "application/json"};
+  if (method !== "GET") headers["X-CSRF-Token"] = m ? decodeURIComponent(m[1]) : "";
+  if (ifMatch) headers["If-Match"] = ifMatch;
+  const r = await fetch(path, {method, headers, body: body === null ? undefined : JSON.stringify(body)});
+  return {status: r.status, body: r.status === 204 ? null : await r.json()};
+}"""
+
+
+@dataclass
+class Site:
+    url: str
+    engine: Engine
+
+    def parcels(self, unit: str, prefix: str, count: int, slot: int) -> list[str]:
+        """``count`` 300 m × 300 m parcels (135 亩 each) side by side, at a spot of their own (``slot``)."""
+        with Session(self.engine, expire_on_commit=False) as session:
+            return make_site(session, unit, prefix, [(k * SIDE_M, 0) for k in range(count)],
+                             origin=(ORIGIN_X, ORIGIN_Y + slot * 5_000.0))
+
+    @contextmanager
+    def api(self, username: str) -> Iterator[httpx.Client]:
+        """An API client of the live server logged in as ``username`` (for setting up and cross-checking)."""
+        with httpx.Client(base_url=self.url, timeout=30) as c:
+            r = c.post("/api/auth/login", json={"username": username, "password": TEST_PASSWORD})
+            assert r.status_code == 200, r.text
+            c.headers["X-CSRF-Token"] = r.json()["csrf_token"]
+            yield c
+
+
+@pytest.fixture(scope="module")
+def site():
+    """The demo data on a database of its own, the standing actors' accounts in it, and a live server."""
+    with demo_database("txmap_test_wfpages") as url:
+        engine = create_engine(url)
+        with Session(engine) as session:
+            for role, unit in STANDING_ACTORS:
+                create_user(session, username=_default_username(role, unit), role=role, password=TEST_PASSWORD,
+                            unit_code=unit)
+            session.commit()
+        try:
+            with serve(Settings(database_url=url)) as live:
+                yield Site(live, engine)
+        finally:
+            engine.dispose()
+
+
+@pytest.fixture()
+def errors(page):
+    """Uncaught script errors of the page; each test asserts there were none."""
+    seen: list[str] = []
+    page.on("pageerror", lambda exc: seen.append(str(exc)))
+    return seen
+
+
+def log_in(page, site: Site, username: str, lands_on: str) -> None:
+    """Log in through the real /login page; without ``next`` it sends each role to its own page."""
+    page.goto(site.url + "/login")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", TEST_PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url("**" + lands_on)
+
+
+def in_page(page, path: str, method: str = "GET", body=None, if_match: str | None = None) -> dict:
+    return page.evaluate(FETCH, [path, method, body, if_match])
+
+
+def plan_row(page, code: str):
+    return page.locator("#plans tbody tr").filter(has=page.get_by_role("cell", name=code, exact=True))
+
+
+def fill_draft(page, *, code: str, name: str, year: int, parcels: list[str], four: dict[str, str]) -> None:
+    form = page.locator("#draft")
+    form.locator("input[name=code]").fill(code)
+    form.locator("input[name=name]").fill(name)
+    form.locator("input[name=year]").fill(str(year))
+    form.locator("textarea[name=parcels]").fill("\n".join(parcels))
+    for side, text in four.items():
+        form.locator(f"input[name={side}]").fill(text)
+
+
+def own_plans_shown(page, site_api: list[dict]) -> None:
+    """Wait until the officer's table shows exactly the plans the API lets them edit, in its order."""
+    own = [p["code"] for p in site_api if p["can_edit"]]
+    expect(page.locator("#plans tbody tr td:first-child")).to_have_text(own)
+
+
+def js_number(x: float) -> str:
+    """A number as the page's String(x) writes it (270 → "270", 270.5 → "270.5")."""
+    return str(int(x)) if float(x).is_integer() else repr(float(x))
+
+
+# --- the town officer --------------------------------------------------------------------------------
+
+
+def test_officer_drafts_and_submits_a_plan(page, site, errors, screenshot_dir):
+    code, name = "TX2023-WT-S1", "百桃三期区块"
+    parcels = site.parcels("wutong", "WT-PS", 2, slot=1)  # 270 亩, contiguous, classified enterprises
+    log_in(page, site, OFFICER_WT, "/workflow/officer")
+    expect(page.locator("#who")).to_contain_text("梧桐街道")
+    own_plans_shown(page, in_page(page, "/api/plans")["body"]["data"])
+    expect(page.locator("#draft-title")).to_have_text("新建方案")
+
+    fill_draft(page, code=code, name=name, year=2023, parcels=parcels, four=FOUR)
+    page.get_by_role("button", name="保存草稿").click()
+    expect(page.locator("#message")).to_have_text("草稿已保存")
+    row = plan_row(page, code)
+    expect(row.locator("td").nth(2)).to_have_text("草稿")
+    drafted = in_page(page, f"/api/plans/{code}")["body"]
+    assert drafted["status"] == "draft" and drafted["unit"] == "wutong" and drafted["working_version_no"] == 1
+    expect(row.locator("td")).to_have_text([code, name, "草稿", "—", js_number(drafted["area_mu"]), "修改 提交评审"])
+    assert 269 < drafted["area_mu"] < 271  # two 135-亩 parcels, computed from the geometry in EPSG:4549
+
+    row.get_by_role("button", name="提交评审").click()
+    expect(page.locator("#message")).to_have_text("已完成")
+    expect(row.locator("td").nth(2)).to_have_text("已提交")
+    expect(row.get_by_role("button")).to_have_count(0)  # a submitted plan cannot be edited or resubmitted
+    page.screenshot(path=str(screenshot_dir / "officer.png"), full_page=True)
+
+    state = in_page(page, f"/api/plans/{code}")
+    assert state["status"] == 200
+    plan = state["body"]
+    assert plan["status"] == "submitted" and plan["status_label"] == "已提交"
+    assert [(v["version_no"], v["status"], v["report_passed"]) for v in plan["versions"]] == [(1, "submitted", True)]
+    assert plan["versions"][0]["submitted_by"]["username"] == OFFICER_WT
+    version = in_page(page, f"/api/plans/{code}/versions/1")["body"]["properties"]
+    assert [p["code"] for p in version["parcels"]] == parcels
+    assert version["four_north"] == FOUR["four_north"] and version["report"]["passed"] is True
+    assert errors == []
+
+
+def test_failed_rules_are_shown_in_chinese_and_the_plan_stays_a_draft(page, site, errors, screenshot_dir):
+    code, name = "TX2023-WT-F1", "百桃四期区块"
+    parcels = site.parcels("wutong", "WT-PF", 2, slot=2)
+    log_in(page, site, OFFICER_WT, "/workflow/officer")
+    expect(page.locator("#who")).to_contain_text("梧桐街道")
+    own_plans_shown(page, in_page(page, "/api/plans")["body"]["data"])
+
+    # One parcel (135 亩, under the 200 亩 minimum) and no 北至.
+    fill_draft(page, code=code, name=name, year=2023, parcels=parcels[:1],
+               four={k: v for k, v in FOUR.items() if k != "four_north"})
+    page.get_by_role("button", name="保存草稿").click()
+    expect(page.locator("#message")).to_have_text("草稿已保存")
+    row = plan_row(page, code)
+    expect(row.locator("td").nth(2)).to_have_text("草稿")
+
+    check = in_page(page, f"/api/plans/{code}/check")["body"]  # the same rules, run without changing anything
+    failed = [v["message_zh"] for v in check["violations"] if v["severity"] == "error"]
+    assert check["passed"] is False
+    assert any(m.startswith("连片区块面积 ") and m.endswith("亩，低于 200 亩下限") for m in failed), failed
+    assert "四至未写全：缺北至" in failed
+
+    row.get_by_role("button", name="提交评审").click()
+    message = page.locator("#message")
+    expect(message.locator("p.error")).to_contain_text("方案未通过规则检查，不能提交")
+    shown = message.locator("li").all_inner_texts()
+    assert len(shown) == len(failed)
+    for rule in failed:  # every failed rule, in Chinese, each naming the plan it is about
+        assert f"[{code}] {rule}" in shown, (rule, shown)
+    expect(row.locator("td").nth(2)).to_have_text("草稿")
+    expect(row.get_by_role("button", name="提交评审")).to_be_visible()
+    page.screenshot(path=str(screenshot_dir / "officer_rules_failed.png"), full_page=True)
+
+    plan = in_page(page, f"/api/plans/{code}")["body"]
+    assert plan["status"] == "draft"
+    assert [(v["status"], v["submitted_at"]) for v in plan["versions"]] == [("draft", None)]
+
+    # Fixed in the page: open the draft, add the neighbouring parcel and the 北至, save, submit.
+    row.get_by_role("button", name="修改").click()
+    expect(page.locator("#draft-title")).to_have_text(f"修改 {code} 第 1 版")
+    expect(page.locator("#draft textarea[name=parcels]")).to_have_value(parcels[0])
+    expect(page.locator("#draft input[name=code]")).to_be_disabled()
+    page.locator("#draft textarea[name=parcels]").fill("\n".join(parcels))
+    page.locator("#draft input[name=four_north]").fill(FOUR["four_north"])
+    page.get_by_role("button", name="保存草稿").click()  # PATCH …/draft with the plan's ETag in If-Match
+    expect(message).to_have_text("草稿已保存")
+    fixed = in_page(page, f"/api/plans/{code}")["body"]
+    expect(row.locator("td").nth(4)).to_have_text(js_number(fixed["area_mu"]))
+    assert fixed["area_mu"] > 200
+    row.get_by_role("button", name="提交评审").click()
+    expect(row.locator("td").nth(2)).to_have_text("已提交")
+    assert in_page(page, f"/api/plans/{code}")["body"]["status"] == "submitted"
+    assert errors == []
+
+
+def test_officer_cannot_see_or_act_on_another_units_plans(page, site, errors, screenshot_dir):
+    code = "TX2023-WT-X1"
+    parcels = site.parcels("wutong", "WT-PX", 2, slot=3)
+    with site.api(OFFICER_WT) as wutong:
+        r = wutong.post("/api/plans", json={"code": code, "name": "梧桐他单位测试区块", "year": 2023,
+                                            "parcels": parcels, **FOUR})
+        assert r.status_code == 201, r.text
+        etag = r.headers["ETag"]
+
+        log_in(page, site, OFFICER_CF, "/workflow/officer")
+        expect(page.locator("#who")).to_contain_text("崇福镇")
+        listed = in_page(page, "/api/plans")["body"]["data"]
+        own_plans_shown(page, listed)
+        assert {p["unit"] for p in listed if p["can_edit"]} == {"chongfu"}
+        assert code not in {p["code"] for p in listed}  # another unit's draft is not even listed
+        shown = page.locator("#plans tbody").inner_text()
+        assert "WT" not in shown and "梧桐" not in shown  # nor 梧桐's approved block: only the own unit's plans
+        page.screenshot(path=str(screenshot_dir / "officer_other_unit.png"), full_page=True)
+
+        # The form cannot take another unit's parcels either: the server names the parcel and creates nothing.
+        fill_draft(page, code="TX2023-CF-X1", name="越界测试区块", year=2023, parcels=parcels, four=FOUR)
+        page.get_by_role("button", name="保存草稿").click()
+        expect(page.locator("#message p.error")).to_contain_text(f"宗地“{parcels[0]}”不在本单位辖区内")
+        expect(page.locator("#message li").first).to_have_text(f"[1] 宗地“{parcels[0]}”不在本单位辖区内")
+        assert in_page(page, "/api/plans/TX2023-CF-X1")["status"] == 404
+
+        # The API with the same browser session: reading is 404 (drafts of other units do not exist for
+        # them), acting is 403, as tests/app/test_workflow_matrix.py expects for another unit's officer.
+        for path in (f"/api/plans/{code}", f"/api/plans/{code}/versions/1", f"/api/plans/{code}/check"):
+            assert in_page(page, path)["status"] == 404, path
+        assert in_page(page, f"/api/plans/{code}/versions")["status"] == 404
+        submit = in_page(page, f"/api/plans/{code}/submit", "POST", None, "*")
+        assert submit["status"] == 403 and submit["body"]["code"] == "forbidden"
+        assert "只能办理本单位的区块方案" in submit["body"]["detail"]
+        patch = in_page(page, f"/api/plans/{code}/draft", "PATCH", {"four_east": "东至越界路"}, etag)
+        assert patch["status"] == 403 and patch["body"]["code"] == "forbidden"
+
+        # The header's 已认定区块 link (the list page): other units' plans appear only as approved versions.
+        page.get_by_role("link", name="已认定区块").click()
+        page.wait_for_url("**/workflow/planner")
+        everything = in_page(page, "/api/plans")["body"]["data"]
+        expect(page.locator("#plans tbody tr td:first-child")).to_have_text([p["code"] for p in everything])
+        assert code not in page.locator("#plans tbody").inner_text()
+        others = [p for p in everything if p["unit"] != "chongfu"]
+        assert others and {p["status"] for p in others} == {"approved"}
+        assert {v["status"] for p in others for v in p["versions"]} == {"approved"}
+        for p in others:
+            expect(plan_row(page, p["code"]).locator("td").nth(3)).to_have_text("已认定")
+        expect(page.get_by_role("button", name="比较最近两版")).to_have_count(
+            sum(len(p["versions"]) > 1 for p in everything))
+
+        untouched = wutong.get(f"/api/plans/{code}").json()
+        assert untouched["status"] == "draft" and untouched["version"] == r.json()["version"]
+        assert wutong.get(f"/api/plans/{code}/versions/1").json()["properties"]["four_east"] == FOUR["four_east"]
+    assert errors == []
+
+
+# --- the planner -------------------------------------------------------------------------------------
+
+
+def test_planner_sees_the_plans_and_the_comparison_the_api_returns(page, site, errors, screenshot_dir):
+    code = "TX2022-TD-01"  # approved on paper (demo data); the admin starts version 2 and drops a parcel
+    with site.api(ADMIN) as admin:
+        r = admin.post(f"/api/plans/{code}/revisions", json={"change_note": "南侧一宗地块不再纳入"})
+        assert r.status_code == 201, r.text
+        v2 = admin.get(f"/api/plans/{code}/versions/2").json()["properties"]
+        kept, dropped = [p["code"] for p in v2["parcels"][:-1]], v2["parcels"][-1]["code"]
+        r = admin.patch(f"/api/plans/{code}/draft", json={"parcels": kept}, headers={"If-Match": r.headers["ETag"]})
+        assert r.status_code == 200, r.text
+
+    log_in(page, site, PLANNER, "/workflow/planner")
+    expect(page.locator("#who")).to_contain_text("test_planner")
+    plans = in_page(page, "/api/plans")["body"]
+    rows = page.locator("#plans tbody tr")
+    expect(rows).to_have_count(plans["count"])
+    assert plans["count"] >= 6  # at least the six blocks of the demo data
+    for row, p in zip(rows.all(), plans["data"], strict=True):
+        expect(row.locator("td").nth(0)).to_have_text(p["code"])
+        cells = row.locator("td").all_inner_texts()
+        assert cells[:6] == [p["code"], p["name"] or "", p["unit_name"], p["status_label"], p["stage_label"] or "—",
+                             js_number(p["area_mu"])], (p["code"], cells)
+        links = row.locator("td").nth(6).locator("a")
+        assert links.all_inner_texts() == [
+            f"v{v['version_no']} {v['status_label']}" + (f"（{v['approval_doc_no']}）" if v["approval_doc_no"] else "")
+            for v in p["versions"]]
+        assert [links.nth(k).get_attribute("href") for k in range(links.count())] == [
+            f"/api/plans/{p['code']}/versions/{v['version_no']}" for v in p["versions"]]
+        expect(row.get_by_role("button", name="比较最近两版")).to_have_count(1 if len(p["versions"]) > 1 else 0)
+
+    td = next(p for p in plans["data"] if p["code"] == code)
+    assert (td["status_label"], [v["status"] for v in td["versions"]]) == ("草稿", ["approved", "draft"])
+    plan_row(page, code).get_by_role("button", name="比较最近两版").click()
+    panel = page.locator("#compare")
+    expect(panel).to_be_visible()
+    diff = in_page(page, f"/api/plans/{code}/compare?from=1&to=2")["body"]
+    parts = {f["properties"]["change"]: f["properties"]["area_mu"] for f in diff["geometry"]["features"]}
+    expect(panel.locator("h3")).to_have_text(f"{code}：第 1 版 → 第 2 版")
+    expect(panel.locator("p")).to_have_text([
+        f"面积 {js_number(diff['area_mu']['from'])} → {js_number(diff['area_mu']['to'])} 亩"
+        f"（新增 {js_number(parts['added'])} 亩，减少 {js_number(parts['removed'])} 亩）",
+        f"宗地增加：无；减少：{dropped}",
+        f"企业增加：无；减少：{'、'.join(e['name'] for e in diff['enterprises']['removed']) or '无'}",
+    ])
+    assert [p["code"] for p in diff["parcels"]["removed"]] == [dropped] and parts["removed"] > 0
+    page.screenshot(path=str(screenshot_dir / "planner.png"), full_page=True)
+    assert errors == []
