@@ -130,8 +130,8 @@ def own_plans_shown(page, site_api: list[dict]) -> None:
 
 
 def js_number(x: float) -> str:
-    """A number as the page's String(x) writes it (270 → "270", 270.5 → "270.5")."""
-    return str(int(x)) if float(x).is_integer() else repr(float(x))
+    """An area in 亩 as the pages write it (api.js ``mu``): two decimals."""
+    return f"{float(x):.2f}"
 
 
 # --- the town officer --------------------------------------------------------------------------------

@@ -27,6 +27,11 @@ export async function api(path, { method = "GET", body, etag } = {}) {
   return { data, etag: res.headers.get("ETag") };
 }
 
+// Areas in 亩 always with two decimals, as the rule messages and the map write them.
+export function mu(value) {
+  return value === null || value === undefined ? "" : Number(value).toFixed(2);
+}
+
 export function showError(box, err) {
   box.textContent = "";
   const p = document.createElement("p");

@@ -1,4 +1,4 @@
-import { api, el, showError, whoami } from "./api.js";
+import { api, el, mu, showError, whoami } from "./api.js";
 
 const form = document.getElementById("draft");
 const box = document.getElementById("message");
@@ -51,7 +51,7 @@ async function load() {
     const last = p.versions[p.versions.length - 1] || {};
     tbody.append(el("tr", {}, el("td", {}, p.code), el("td", {}, p.name ?? ""),
       el("td", {}, p.status_label + (last.review_comment ? `（${last.review_comment}）` : "")),
-      el("td", {}, p.stage_label ?? "—"), el("td", {}, String(p.area_mu ?? "")), ops));
+      el("td", {}, p.stage_label ?? "—"), el("td", {}, mu(p.area_mu)), ops));
   }
   const notes = await api("/api/notifications?unread=true");
   const sec = document.getElementById("notes");

@@ -1,4 +1,4 @@
-import { api, el, showError, whoami } from "./api.js";
+import { api, el, mu, showError, whoami } from "./api.js";
 
 const box = document.getElementById("message");
 const cmp = document.getElementById("compare");
@@ -10,7 +10,7 @@ async function compare(code, from, to) {
     cmp.hidden = false;
     cmp.textContent = "";
     cmp.append(el("h3", {}, `${code}：第 ${from} 版 → 第 ${to} 版`),
-      el("p", {}, `面积 ${data.area_mu.from} → ${data.area_mu.to} 亩（新增 ${parts.added} 亩，减少 ${parts.removed} 亩）`),
+      el("p", {}, `面积 ${mu(data.area_mu.from)} → ${mu(data.area_mu.to)} 亩（新增 ${mu(parts.added)} 亩，减少 ${mu(parts.removed)} 亩）`),
       el("p", {}, `宗地增加：${data.parcels.added.map((p) => p.code).join("、") || "无"}；减少：${data.parcels.removed.map((p) => p.code).join("、") || "无"}`),
       el("p", {}, `企业增加：${data.enterprises.added.map((e) => e.name).join("、") || "无"}；减少：${data.enterprises.removed.map((e) => e.name).join("、") || "无"}`));
   } catch (err) { showError(box, err); }
@@ -30,7 +30,7 @@ async function load() {
       versions.append(el("button", { onclick: () => compare(p.code, p.versions[n - 2].version_no, p.versions[n - 1].version_no) }, "比较最近两版"));
     }
     tbody.append(el("tr", {}, el("td", {}, p.code), el("td", {}, p.name ?? ""), el("td", {}, p.unit_name),
-      el("td", {}, p.status_label), el("td", {}, p.stage_label ?? "—"), el("td", {}, String(p.area_mu ?? "")), versions));
+      el("td", {}, p.status_label), el("td", {}, p.stage_label ?? "—"), el("td", {}, mu(p.area_mu)), versions));
   }
 }
 

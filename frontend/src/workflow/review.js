@@ -1,4 +1,4 @@
-import { api, el, showError, whoami } from "./api.js";
+import { api, el, mu, showError, whoami } from "./api.js";
 
 const holder = document.getElementById("batch");
 const box = document.getElementById("message");
@@ -18,7 +18,7 @@ async function load() {
     const v = p.submitted.properties;
     const card = el("div", { class: "card", "data-code": p.code },
       el("h3", {}, `${p.code} ${v.name}（${p.unit_name}，第 ${v.version_no} 版）`),
-      el("p", {}, `面积 ${v.area_mu} 亩；宗地 ${v.parcel_count} 宗；企业 ${v.enterprise_count} 家；` +
+      el("p", {}, `面积 ${mu(v.area_mu)} 亩；宗地 ${v.parcel_count} 宗；企业 ${v.enterprise_count} 家；` +
         `${v.four_east ?? ""} ${v.four_south ?? ""} ${v.four_west ?? ""} ${v.four_north ?? ""}`),
       reportList(v.report),
       el("label", {}, "决定 ", (() => {
