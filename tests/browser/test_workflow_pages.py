@@ -306,8 +306,13 @@ def test_planner_sees_the_plans_and_the_comparison_the_api_returns(page, site, e
     for row, p in zip(rows.all(), plans["data"], strict=True):
         expect(row.locator("td").nth(0)).to_have_text(p["code"])
         cells = row.locator("td").all_inner_texts()
-        assert cells[:6] == [p["code"], p["name"] or "", p["unit_name"], p["status_label"], p["stage_label"] or "—",
-                             js_number(p["area_mu"])], (p["code"], cells)
+        status, area = p["status_label"], js_number(p["area_mu"])
+        if p["code"] == code:  # under revision: the approved version 1 is still in force, and the page says so
+            assert (p["current_version_no"], p["working_version_no"]) == (1, 2)
+            status += "（修订第 2 版；第 1 版已认定，仍有效）"
+            area += "（修订稿）"
+        assert cells[:6] == [p["code"], p["name"] or "", p["unit_name"], status, p["stage_label"] or "—", area], (
+            p["code"], cells)
         links = row.locator("td").nth(6).locator("a")
         assert links.all_inner_texts() == [
             f"v{v['version_no']} {v['status_label']}" + (f"（{v['approval_doc_no']}）" if v["approval_doc_no"] else "")

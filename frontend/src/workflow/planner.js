@@ -29,8 +29,12 @@ async function load() {
       const n = p.versions.length;
       versions.append(el("button", { onclick: () => compare(p.code, p.versions[n - 2].version_no, p.versions[n - 1].version_no) }, "比较最近两版"));
     }
+    // An approved block under revision: the approved version stays in force until the new one is approved.
+    const revising = p.current_version_no && p.working_version_no && p.working_version_no !== p.current_version_no;
+    const status = revising ? `${p.status_label}（修订第 ${p.working_version_no} 版；第 ${p.current_version_no} 版已认定，仍有效）` : p.status_label;
+    const area = revising ? `${mu(p.area_mu)}（修订稿）` : mu(p.area_mu);
     tbody.append(el("tr", {}, el("td", {}, p.code), el("td", {}, p.name ?? ""), el("td", {}, p.unit_name),
-      el("td", {}, p.status_label), el("td", {}, p.stage_label ?? "—"), el("td", {}, mu(p.area_mu)), versions));
+      el("td", {}, status), el("td", {}, p.stage_label ?? "—"), el("td", {}, area), versions));
   }
 }
 
