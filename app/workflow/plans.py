@@ -311,7 +311,7 @@ def new_revision(session: Session, principal: Principal, plan: BlockPlan, change
     number = max(v.version_no for v in plan.versions) + 1
     with audit_context(session, "revision_create", plan):
         version = BlockVersion(
-            plan=plan, version_no=number, status=ReviewStatus.DRAFT, name=base.name, year=base.year, geom=base.geom,
+            version_no=number, status=ReviewStatus.DRAFT, name=base.name, year=base.year, geom=base.geom,
             four_east=base.four_east, four_south=base.four_south, four_west=base.four_west, four_north=base.four_north,
             planned_new_floor_area_m2=base.planned_new_floor_area_m2, change_note=change_note,
             based_on_version_no=base.version_no, created_by_id=principal.id,
@@ -322,7 +322,7 @@ def new_revision(session: Session, principal: Principal, plan: BlockPlan, change
         version.enterprises = [BlockVersionEnterprise(enterprise_id=e.enterprise_id, name=e.name,
                                                       credit_code=e.credit_code, classification=e.classification)
                                for e in base.enterprises]
-        session.add(version)
+        plan.versions.append(version)  # through the plan (in the session), not a backref from a transient version
         plan.working_version_no = number
         plan.status = ReviewStatus.DRAFT
         touch(plan)

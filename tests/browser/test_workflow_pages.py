@@ -264,8 +264,8 @@ def test_officer_cannot_see_or_act_on_another_units_plans(page, site, errors, sc
         patch = in_page(page, f"/api/plans/{code}/draft", "PATCH", {"four_east": "东至越界路"}, etag)
         assert patch["status"] == 403 and patch["body"]["code"] == "forbidden"
 
-        # The header's 已认定区块 link (the list page): other units' plans appear only as approved versions.
-        page.get_by_role("link", name="已认定区块").click()
+        # The header's 区块方案一览 link (the list page): other units' plans appear only as approved versions.
+        page.get_by_role("link", name="区块方案一览").click()
         page.wait_for_url("**/workflow/planner")
         everything = in_page(page, "/api/plans")["body"]["data"]
         expect(page.locator("#plans tbody tr td:first-child")).to_have_text([p["code"] for p in everything])
