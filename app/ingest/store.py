@@ -267,7 +267,7 @@ def features_geojson(session: Session, upload_id: uuid.UUID, *, limit: int, offs
         " 'properties', json_build_object('feature', feature_no, 'code', code, 'severity', severity,"
         "   'area_mu', coalesce(area_mu, repaired_area_mu), 'far', far, 'planned_far', planned_far,"
         "   'existing', existing_id IS NOT NULL, 'repairable', repaired_geom IS NOT NULL,"
-        "   'values', mapped_values, 'problems', problems)) ORDER BY feature_no), '[]'::json)::text"
+        "   'values', mapped_values, 'source', attributes, 'problems', problems)) ORDER BY feature_no), '[]'::json)::text"
         f" FROM (SELECT * FROM upload_features WHERE {where} ORDER BY feature_no LIMIT :lim OFFSET :off) f"
     )
     params = {"id": upload_id, "lim": limit, "off": offset, "sev": severity}

@@ -329,6 +329,9 @@ def test_get_returns_report_and_geojson(api, db_session, tmp_path):
     f = fc["features"][0]
     assert f["geometry"]["type"] == "MultiPolygon" and f["properties"]["code"] == "GET0001"
     assert f["properties"]["area_mu"] == pytest.approx(20.0, abs=0.01)
+    # the row as the file has it, decoded, for the clerk to compare with the mapped values
+    assert f["properties"]["source"]["宗地编号"] == "GET0001" and f["properties"]["source"]["用地性质"] == "工业用地"
+    assert f["properties"]["source"]["面积亩"] == pytest.approx(20.0)
     lon, lat = f["geometry"]["coordinates"][0][0][0]
     assert 120.2 < lon < 120.8 and 30.4 < lat < 30.9
     assert api.get("/api/uploads/not-a-uuid").status_code == 400

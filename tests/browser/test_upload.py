@@ -77,7 +77,12 @@ def test_upload_a_gbk_shapefile_see_the_report_and_commit(page, live_server, scr
     view.get_by_role("button", name="要素 3（330483-UP-0003）").click()
     page.locator(".leaflet-popup-content").wait_for()
     page.wait_for_function("getComputedStyle(document.querySelector('.leaflet-popup')).opacity === '1'")
-    assert "自相交" in page.locator(".leaflet-popup-content").inner_text()
+    popup = page.locator(".leaflet-popup-content").inner_text()
+    assert "自相交" in popup
+    # the row as the file has it, decoded from GBK, beside what the check found
+    assert "文件中的属性" in popup and "桐乡市蝴蝶结机械厂" in popup and "整治清退" in popup
+    assert "修复后面积 9.00 亩" in popup  # the bow tie's only area is its repaired form's
+    assert popup.index("宗地编号") < popup.index("权利人") < popup.index("建筑面积") < popup.index("分类")  # file order
     page.screenshot(path=str(screenshot_dir / "upload-report.png"))
     page.get_by_label("接受系统对无效几何的修复结果").check()
     page.get_by_role("button", name="确认入库").click()

@@ -240,7 +240,14 @@ export class UploadScreen {
       onEachFeature: (f, layer) => {
         this.featureLayers.set(f.properties.feature, layer);
         const problems = (f.properties.problems || []).map((p) => `<li>${escapeHtml(p.message)}</li>`).join('');
-        layer.bindPopup(`<div class="popup"><h3>${escapeHtml(U.feature)} ${f.properties.feature}${f.properties.code ? ` · ${escapeHtml(f.properties.code)}` : ''}</h3>${problems ? `<ul class="violations">${problems}</ul>` : ''}</div>`);
+        const row = f.properties.source || {};
+        // in the file's field order (the stored JSON object keeps its own order)
+        const names = (r.fields || []).filter((k) => k in row).concat(Object.keys(row).filter((k) => !(r.fields || []).includes(k)));
+        const source = names
+          .map((k) => `<tr><th>${escapeHtml(k)}</th><td>${escapeHtml(row[k] === null ? '' : String(row[k]))}</td></tr>`).join('');
+        const areaLabel = f.properties.repairable ? U.repairedArea : U.computedArea;
+        const area = f.properties.area_mu === null ? '' : `<p>${escapeHtml(areaLabel)} ${Number(f.properties.area_mu).toFixed(2)} 亩</p>`;
+        layer.bindPopup(`<div class="popup"><h3>${escapeHtml(U.feature)} ${f.properties.feature}${f.properties.code ? ` · ${escapeHtml(f.properties.code)}` : ''}</h3>${problems ? `<ul class="violations">${problems}</ul>` : ''}${area}${source ? `<table class="source-row"><caption>${escapeHtml(U.sourceRow)}</caption>${source}</table>` : ''}</div>`, { maxWidth: 360 });
       },
     }).addTo(this.layer);
     const b = geo.getBounds();
