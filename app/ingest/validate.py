@@ -216,7 +216,8 @@ def validate(
     # Overlaps are the costliest check (GEOS, which releases the GIL): they run on the other core
     # while the attribute checks below go on; the stored features they compare with are read now,
     # in this thread, because the session is not thread-safe.
-    overlap_job = _start_overlaps(lookup, target, use, ok, codes_of(raw, mapping))
+    codes = codes_of(raw, mapping)
+    overlap_job = _start_overlaps(lookup, target, use, ok, codes)
     progress("checking", n // 4, n)
 
     area_m2 = np.full(n, np.nan)
@@ -241,7 +242,6 @@ def validate(
 
     # mapped values, column-wise: cols[model_field] is an object array (None where empty)
     cols: dict[str, np.ndarray] = {}
-    codes = codes_of(raw, mapping)
     numeric: dict[str, np.ndarray] = {}
     for model_field, source in mapping.items():
         if model_field == "code":
