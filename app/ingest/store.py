@@ -160,8 +160,8 @@ def write_staged(session: Session, upload_id: uuid.UUID, staged: Staged,
     if n >= ANALYZE_AFTER_ROWS:
         # Fresh statistics, or the commit's planner thinks the upload has a handful of rows and
         # sorts 100k of them on disk instead of reading them in order from the primary key.
-        cur = raw.cursor()
-        cur.execute("ANALYZE upload_features (upload_id)")
+        with raw.cursor() as cur:
+            cur.execute("ANALYZE upload_features (upload_id)")
 
 
 def update_problems(session: Session, upload_id: uuid.UUID, staged: Staged, indices: list[int]) -> None:
