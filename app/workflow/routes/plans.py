@@ -8,8 +8,9 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from ...auth.deps import CurrentUser
+from ...auth.deps import CurrentUser, Principal
 from ...db import SessionDep
 from ...enums import ReviewStatus, Stage
 from ...errors import AppError, InvalidParameter, NotFound
@@ -92,6 +93,18 @@ def _plan_for_write(session, code: str) -> BlockPlan:
     return svc.get_plan(session, code, adopt_block=True)
 
 
+def _plan_to_change(session: Session, request: Request, user: Principal, code: str, *, reviewer: bool = False,
+                    if_match_required: bool = False) -> BlockPlan:
+    """The plan a write acts on: who may act (the plan's unit, or a reviewer), and If-Match against its version."""
+    if reviewer:
+        svc.require_reviewer(user)
+    plan = _plan_for_write(session, code)
+    if not reviewer:
+        svc.require_unit(user, plan.unit_id)
+    check_if_match(session, request, plan.row_version, plan.audit_subject(), "区块方案", required=if_match_required)
+    return plan
+
+
 @router.get("/plans", summary="区块方案列表（镇街经办人只看到本单位方案和他单位已认定方案）")
 def list_plans(
     user: CurrentUser, session: SessionDep,
@@ -136,9 +149,7 @@ def get_plan(code: str, user: CurrentUser, session: SessionDep, response: Respon
 @router.patch("/plans/{code}/draft", summary="修改正在起草（或被退回）的版本，需 If-Match")
 def update_draft(code: str, body: DraftBody, request: Request, user: CurrentUser, session: SessionDep,
                  response: Response) -> dict:
-    plan = _plan_for_write(session, code)
-    svc.require_unit(user, plan.unit_id)
-    check_if_match(session, request, plan.row_version, plan.audit_subject(), "区块方案")
+    plan = _plan_to_change(session, request, user, code, if_match_required=True)
     svc.update_draft(session, user, plan, body.to_input())
     return _respond(response, user, plan)
 
@@ -146,18 +157,14 @@ def update_draft(code: str, body: DraftBody, request: Request, user: CurrentUser
 @router.post("/plans/{code}/revisions", status_code=201, summary="对已认定方案发起变更：新建下一版草稿")
 def new_revision(code: str, body: RevisionBody, request: Request, user: CurrentUser, session: SessionDep,
                  response: Response) -> dict:
-    plan = _plan_for_write(session, code)
-    svc.require_unit(user, plan.unit_id)
-    check_if_match(session, request, plan.row_version, plan.audit_subject(), "区块方案", required=False)
+    plan = _plan_to_change(session, request, user, code)
     svc.new_revision(session, user, plan, body.change_note)
     return _respond(response, user, plan)
 
 
 @router.post("/plans/{code}/submit", summary="提交评审（先运行规则检查，不通过则 422 并列出原因）")
 def submit(code: str, request: Request, user: CurrentUser, session: SessionDep, response: Response) -> dict:
-    plan = _plan_for_write(session, code)
-    svc.require_unit(user, plan.unit_id)
-    check_if_match(session, request, plan.row_version, plan.audit_subject(), "区块方案", required=False)
+    plan = _plan_to_change(session, request, user, code)
     svc.submit(session, user, plan)
     return _respond(response, user, plan)
 
@@ -165,9 +172,7 @@ def submit(code: str, request: Request, user: CurrentUser, session: SessionDep, 
 @router.post("/plans/{code}/approve", summary="认定（发文）：再次运行规则检查，通过后冻结该版本")
 def approve(code: str, body: ApproveBody, request: Request, user: CurrentUser, session: SessionDep,
             response: Response) -> dict:
-    svc.require_reviewer(user)
-    plan = _plan_for_write(session, code)
-    check_if_match(session, request, plan.row_version, plan.audit_subject(), "区块方案", required=False)
+    plan = _plan_to_change(session, request, user, code, reviewer=True)
     svc.approve(session, user, plan, doc_no=body.doc_no, approval_date=body.approval_date, comment=body.comment)
     return _respond(response, user, plan)
 
@@ -175,9 +180,7 @@ def approve(code: str, body: ApproveBody, request: Request, user: CurrentUser, s
 @router.post("/plans/{code}/return", summary="退回修改（须写理由）")
 def return_plan(code: str, body: ReturnBody, request: Request, user: CurrentUser, session: SessionDep,
                 response: Response) -> dict:
-    svc.require_reviewer(user)
-    plan = _plan_for_write(session, code)
-    check_if_match(session, request, plan.row_version, plan.audit_subject(), "区块方案", required=False)
+    plan = _plan_to_change(session, request, user, code, reviewer=True)
     svc.return_plan(session, user, plan, body.comment)
     return _respond(response, user, plan)
 
@@ -185,9 +188,7 @@ def return_plan(code: str, body: ReturnBody, request: Request, user: CurrentUser
 @router.post("/plans/{code}/stage", summary="推进阶段：谋划 → 启动 → 推进 → 完成（逐级）")
 def set_stage(code: str, body: StageBody, request: Request, user: CurrentUser, session: SessionDep,
               response: Response) -> dict:
-    plan = _plan_for_write(session, code)
-    svc.require_unit(user, plan.unit_id)
-    check_if_match(session, request, plan.row_version, plan.audit_subject(), "区块方案", required=False)
+    plan = _plan_to_change(session, request, user, code)
     svc.set_stage(session, user, plan, body.stage)
     return _respond(response, user, plan)
 
