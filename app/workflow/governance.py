@@ -259,24 +259,24 @@ def save_tenant(session: Session, tenant: Tenant, values: dict) -> Tenant:
     end = values.get("lease_end", tenant.lease_end)
     if start and end and end < start:
         raise InvalidParameter("lease_end", "租期结束日期不能早于开始日期")
-    with audit_context(session, "tenant"):
-        for k, v in values.items():
-            setattr(tenant, k, v)
-        session.add(tenant)
-    session.commit()
-    return tenant
+    return _save(session, tenant, values, "tenant")
 
 
 def save_inspection(session: Session, inspection: TenantInspection, values: dict) -> TenantInspection:
     status = values.get("rectification_status", inspection.rectification_status)
     if status == RectificationStatus.DONE and not values.get("rectified_on", inspection.rectified_on):
         raise InvalidParameter("rectified_on", "整改完成须填写完成日期")
-    with audit_context(session, "inspection"):
+    return _save(session, inspection, values, "inspection")
+
+
+def _save(session: Session, row, values: dict, action: str):
+    """Apply checked values to a row and commit, audited as ``action``."""
+    with audit_context(session, action):
         for k, v in values.items():
-            setattr(inspection, k, v)
-        session.add(inspection)
+            setattr(row, k, v)
+        session.add(row)
     session.commit()
-    return inspection
+    return row
 
 
 # --- 投资履约 ------------------------------------------------------------------
