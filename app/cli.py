@@ -6,16 +6,8 @@ import argparse
 import json
 import sys
 
+from .core.db import database_url
 from .settings import PROJECT_ROOT, Settings, get_settings
-
-
-def database_url(settings: Settings) -> str:
-    """DATABASE_URL when set; otherwise the private cluster, started on demand."""
-    if settings.database_url:
-        return settings.database_url
-    from . import pgcluster
-
-    return pgcluster.start(PROJECT_ROOT, settings.pg_port)
 
 
 def alembic_config(url: str):
@@ -26,9 +18,17 @@ def alembic_config(url: str):
     return cfg
 
 
-def cmd_db(args: argparse.Namespace, settings: Settings) -> int:
-    from . import pgcluster
+def _devdb():
+    """The private development cluster (``devdb``), which only a development checkout has."""
+    try:
+        import devdb
+    except ImportError:
+        raise SystemExit("cloudmap: DATABASE_URL is not set, and this installation has no development "
+                         "cluster (devdb): set DATABASE_URL") from None
+    return devdb
 
+
+def cmd_db(args: argparse.Namespace, settings: Settings) -> int:
     if args.action == "start":
         print(database_url(settings))
         return 0
@@ -36,13 +36,13 @@ def cmd_db(args: argparse.Namespace, settings: Settings) -> int:
         if settings.database_url:
             print("DATABASE_URL is set: the private cluster is not in use", file=sys.stderr)
             return 0
-        print("stopped" if pgcluster.stop(PROJECT_ROOT) else "was not running")
+        print("stopped" if _devdb().stop(PROJECT_ROOT) else "was not running")
         return 0
     if args.action == "status":
         if settings.database_url:
             print(json.dumps({"database_url": _redact(settings.database_url), "private_cluster": False}))
             return 0
-        info = pgcluster.status(PROJECT_ROOT, settings.pg_port)
+        info = _devdb().status(PROJECT_ROOT, settings.pg_port)
         print(json.dumps(info, ensure_ascii=False, indent=1))
         return 0 if info.get("running") or info.get("shared_with") else 3
     if args.action == "url":
@@ -60,7 +60,7 @@ def cmd_db(args: argparse.Namespace, settings: Settings) -> int:
         command.downgrade(alembic_config(url), args.revision or "base")
         return 0
     if args.action == "seed":
-        from .db import make_engine, make_sessionmaker
+        from .core.db import make_engine, make_sessionmaker
         from .seed import seed
 
         engine = make_engine(settings, url)
@@ -141,13 +141,17 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args, get_settings())
-    except Exception as exc:  # noqa: BLE001 - the CLI prints one clear line, not a traceback
-        from . import pgcluster
+    except _cluster_errors() as exc:  # the CLI prints one clear line, not a traceback
+        print(f"cloudmap: {exc}", file=sys.stderr)
+        return 2
 
-        if isinstance(exc, pgcluster.ClusterError):
-            print(f"cloudmap: {exc}", file=sys.stderr)
-            return 2
-        raise
+
+def _cluster_errors() -> tuple[type[Exception], ...]:
+    try:
+        from devdb import ClusterError
+    except ImportError:  # a production installation: no development cluster
+        return ()
+    return (ClusterError,)
 
 
 if __name__ == "__main__":

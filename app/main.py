@@ -11,8 +11,9 @@ from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
 from .analysis.routes import router as analysis_router
+from .auth.routes import router as auth_router
 from .progress.routes import pages as progress_pages, router as progress_router
-from .db import make_engine, make_sessionmaker
+from .core.db import make_engine, make_sessionmaker
 from .errors import install_error_handlers
 from .ingest.routes import router as uploads_router
 from .mapapi.routes import router as map_router
@@ -31,6 +32,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI):
         engine = make_engine(settings)
         app.state.engine = engine
+        # Every session runs the measure and audit hooks (app.core.db); the OGC API adds the
+        # tile cache's invalidation after commits (app.ogc.runtime.OgcRuntime.attach).
         app.state.sessionmaker = make_sessionmaker(engine)
         yield
         engine.dispose()
@@ -50,6 +53,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(map_router)
     app.include_router(uploads_router)
     app.include_router(health_router)
+    app.include_router(auth_router)
     app.include_router(workflow_router)
     install_ogc(app, settings)
     _mount_frontend(app, settings.frontend_dir)

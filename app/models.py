@@ -1,6 +1,7 @@
 """Tables. Geometry is stored in CGCS2000 (EPSG:4490, lon/lat) as MultiPolygon.
 
-Areas (亩) and floor-area ratios are never typed in: a ``before_flush`` hook
+Areas (亩) and floor-area ratios are never typed in: the ``before_flush`` hook
+:func:`recompute_before_flush` (installed on every session by ``app.core.db``)
 recomputes them through ``spatial`` whenever a geometry or floor area changes,
 so a stored area always equals its geometry's.
 """
@@ -28,7 +29,6 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
-    event,
     func,
     inspect,
 )
@@ -256,8 +256,8 @@ def recompute_measures(obj: HasGeometry) -> None:
 _MEASURED_ATTRS = {"geom", "floor_area_m2", "planned_floor_area_m2"}
 
 
-@event.listens_for(Session, "before_flush")
-def _measure_before_flush(session: Session, _ctx, _instances) -> None:
+def recompute_before_flush(session: Session, _ctx, _instances) -> None:
+    """The ``before_flush`` hook (installed by ``app.core.db``): new or changed shapes get their measures."""
     for obj in list(session.new) + list(session.dirty):
         if not isinstance(obj, HasGeometry) or obj.geom is None:
             continue

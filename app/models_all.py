@@ -5,6 +5,7 @@ own ``models.py`` adds one import line here.
 """
 
 from .models import Base
+from .core import models as _core_models  # noqa: F401  audit log, notifications, review events
 from .auth import models as _auth_models  # noqa: F401  users, login sessions
 from .workflow import models as _workflow_models  # noqa: F401  plans, versions, governance, audit
 from .progress import models as _progress_models  # noqa: F401

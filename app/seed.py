@@ -18,6 +18,7 @@ from shapely.geometry import shape
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from .core.uow import unit_of_work
 from .enums import Classification, ParcelStatus, RenewalMode, RenewalType, ReviewStatus, Stage, UnitKind
 from .models import AnnualTarget, Enterprise, HasGeometry, Parcel, RenewalBlock, Unit, as_multipolygon
 from .progress.seed import load_tax_after
@@ -81,7 +82,7 @@ def seed(session: Session, data_dir: Path) -> SeedCounts:
     """Upsert the demo data in one transaction (all or nothing)."""
     counts = SeedCounts()
     geojson = data_dir / "geojson"
-    with session.begin():
+    with unit_of_work(session):
         existing_units = _Existing(session, Unit, "code")
         existing_targets = _Existing(session, AnnualTarget, "unit_id", "year")
         existing_enterprises = _Existing(session, Enterprise, "credit_code")

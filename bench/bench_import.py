@@ -69,7 +69,7 @@ def make_gbk_4549_variant(src_zip: Path, out: Path) -> Path:
 
 def prepare_database() -> str:
     """A fresh database with the 11 unit boundaries only (demo parcels would overlap the synthetic ones)."""
-    from app.db import make_engine, make_sessionmaker
+    from app.core.db import make_engine, make_sessionmaker
     from app.seed import seed
     from app.settings import Settings
     from tests.dbutil import create_database, migrate
@@ -145,7 +145,7 @@ def child(path: Path, crs: str | None) -> None:
     t_import = time.perf_counter()
     from sqlalchemy.orm import Session
 
-    from app.db import make_engine
+    from app.core.db import make_engine
     from app.ingest import store
     from app.ingest.routes import limits_of
     from app.ingest.service import StageRequest, stage

@@ -58,7 +58,7 @@ def load(url: str, gpkg: Path) -> None:
     import psycopg
     from sqlalchemy.engine import make_url
 
-    from app.db import make_engine, make_sessionmaker
+    from app.core.db import make_engine, make_sessionmaker
     from app.seed import seed
 
     engine = make_engine(Settings(database_url=url), url)

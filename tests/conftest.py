@@ -15,6 +15,7 @@ from sqlalchemy import create_engine
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
+from app.core.db import new_session
 from app.settings import Settings
 from tests.dbutil import demo_database
 
@@ -43,7 +44,7 @@ def db_session(engine: Engine) -> Iterator[Session]:
     """A session inside a transaction that is rolled back after the test."""
     conn = engine.connect()
     outer = conn.begin()
-    session = Session(bind=conn, join_transaction_mode="create_savepoint", expire_on_commit=False)
+    session = new_session(conn, join_transaction_mode="create_savepoint", expire_on_commit=False)
     try:
         yield session
     finally:
@@ -57,7 +58,7 @@ def client(settings: Settings, db_session: Session):
     """The app with every request in the test's rolled-back transaction."""
     from fastapi.testclient import TestClient
 
-    from app.db import get_session
+    from app.core.db import get_session
     from app.main import create_app
 
     app = create_app(settings)
@@ -93,7 +94,7 @@ def standing_sessions(settings: Settings, engine) -> dict[str, tuple[str, str]]:
     from app.auth.service import create_user, login
 
     tokens = {}
-    with Session(engine) as session:
+    with new_session(engine) as session:
         for role, unit in STANDING_ACTORS:
             username = _default_username(role, unit)
             create_user(session, username=username, role=role, password=TEST_PASSWORD, unit_code=unit)
@@ -132,7 +133,7 @@ def login_as(settings: Settings, db_session: Session, standing_sessions):
     from app.auth.deps import CSRF_COOKIE, SESSION_COOKIE
     from app.auth.models import User
     from app.auth.service import create_user
-    from app.db import get_session
+    from app.core.db import get_session
     from app.main import create_app
 
     app = create_app(settings)

@@ -16,10 +16,10 @@ def _server_admin_url() -> str:
     settings = Settings()
     if settings.database_url:
         return settings.database_url
-    from app import pgcluster
+    import devdb
 
-    pgcluster.start(PROJECT_ROOT, settings.pg_port)
-    return pgcluster.server_url(settings.pg_port, "postgres").replace("postgresql://", "postgresql+psycopg://", 1)
+    devdb.start(PROJECT_ROOT, settings.pg_port)
+    return devdb.server_url(settings.pg_port, "postgres").replace("postgresql://", "postgresql+psycopg://", 1)
 
 
 def create_database(prefix: str = "txmap_test") -> str:
@@ -57,7 +57,7 @@ def migrate(url: str, revision: str = "heads", down: bool = False) -> None:
 
 def seed_demo(url: str) -> None:
     """Load the demo data set into a migrated database."""
-    from app.db import make_engine, make_sessionmaker
+    from app.core.db import make_engine, make_sessionmaker
     from app.seed import seed
 
     engine = make_engine(Settings(database_url=url), url)

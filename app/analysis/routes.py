@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 import spatial
 
-from ..db import SessionDep
+from ..core.db import SessionDep
 from . import service
 
 router = APIRouter(prefix="/api", tags=["分析 analysis"])

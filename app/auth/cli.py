@@ -41,10 +41,9 @@ def add_parser(sub) -> None:
 
 
 def cmd_users(args: argparse.Namespace, settings: Settings) -> int:
-    from ..cli import database_url
-    from ..db import make_engine, make_sessionmaker
+    from ..core.db import database_url, make_engine, make_sessionmaker
     from ..errors import AppError
-    from ..workflow import audit
+    from ..core import audit
     from . import service
     from .models import User
 
@@ -57,7 +56,6 @@ def cmd_users(args: argparse.Namespace, settings: Settings) -> int:
                     user = service.create_user(session, username=args.username, role=args.role,
                                                password=_password(args), display_name=args.name,
                                                unit_code=args.unit)
-                    session.commit()
                     print(f"created {user.username} ({user.role.value}{', ' + args.unit if args.unit else ''})")
                 elif args.action == "list":
                     for user in session.scalars(select(User).order_by(User.username)):
@@ -68,14 +66,11 @@ def cmd_users(args: argparse.Namespace, settings: Settings) -> int:
                         print(f"{user.username}\t{user.role.value}\t{unit}\t{state}\t{user.display_name}")
                 elif args.action == "set-password":
                     service.set_password(session, service.get_user(session, args.username), _password(args))
-                    session.commit()
                     print(f"password set for {args.username}")
                 elif args.action == "disable":
                     service.disable_user(session, service.get_user(session, args.username))
-                    session.commit()
                     print(f"disabled {args.username}")
             except AppError as exc:
-                session.rollback()
                 detail = "；".join(e.message for e in exc.errors) if exc.errors else ""
                 print(f"cloudmap: {exc.detail}{'：' + detail if detail and detail not in exc.detail else ''}",
                       file=sys.stderr)

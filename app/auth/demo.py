@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ..core.uow import unit_of_work
 from .models import User
 from .roles import Role
 from .service import create_user
@@ -24,10 +25,10 @@ DEMO_USERS = [
 def seed_demo_users(session: Session) -> int:
     """Create the demo users that do not exist yet; returns how many were created."""
     created = 0
-    for username, name, role, unit in DEMO_USERS:
-        if session.scalar(select(User.id).where(User.username == username)) is None:
-            create_user(session, username=username, role=role, password=DEMO_PASSWORD, display_name=name,
-                        unit_code=unit)
-            created += 1
-    session.commit()
+    with unit_of_work(session):
+        for username, name, role, unit in DEMO_USERS:
+            if session.scalar(select(User.id).where(User.username == username)) is None:
+                create_user(session, username=username, role=role, password=DEMO_PASSWORD, display_name=name,
+                            unit_code=unit)
+                created += 1
     return created

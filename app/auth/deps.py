@@ -13,8 +13,8 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from ..db import SessionDep
-from ..workflow import audit
+from ..core.db import SessionDep
+from ..core import audit
 from .errors import CsrfFailed, NotAllowed, Unauthenticated
 from .models import User
 from .roles import ROLE_LABELS, Role
@@ -58,9 +58,6 @@ def optional_user(request: Request, session: SessionDep) -> Principal | None:
         return None
     row = session_for_token(session, token)
     user, csrf_token = (row.user, row.csrf_token) if row is not None else (None, None)
-    # End the lookup's read transaction: services open their own (``with session.begin()``),
-    # and the loaded user stays usable (expire_on_commit=False).
-    session.commit()
     if user is None:
         return None
     if request.method not in SAFE_METHODS:

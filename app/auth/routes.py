@@ -1,20 +1,21 @@
-"""Login, logout, the current user, and account administration (admin only)."""
+"""Login, logout, the current user and their notifications, and account administration (admin only)."""
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
-from ..db import SessionDep
+from ..core.db import SessionDep
 from ..settings import Settings, get_settings
-from ..workflow.concurrency import check_if_match, set_etag
+from ..core import notifications
+from ..core.concurrency import check_if_match, set_etag
+from ..core.uow import unit_of_work
 from . import service
 from .deps import CSRF_COOKIE, SESSION_COOKIE, CurrentUser, require_role
-from .errors import WrongCredentials
 from .models import User
 from .roles import ROLE_LABELS, Role
 
@@ -108,11 +109,7 @@ def me(user: CurrentUser, request: Request) -> dict:
 
 @router.post("/auth/password", status_code=204, summary="修改自己的密码（其他会话随之失效）")
 def change_password(body: PasswordChange, user: CurrentUser, session: SessionDep) -> Response:
-    ok, _ = service.verify_password(body.current_password, user.user.password_hash)
-    if not ok:
-        raise WrongCredentials()
-    service.set_password(session, user.user, body.new_password)
-    session.commit()
+    service.change_password(session, user.user, body.current_password, body.new_password)
     return Response(status_code=204)
 
 
@@ -126,7 +123,6 @@ def list_users(session: SessionDep) -> dict:
 def create_user(body: UserCreate, session: SessionDep, response: Response) -> UserOut:
     user = service.create_user(session, username=body.username, role=body.role, password=body.password,
                                display_name=body.display_name, unit_code=body.unit)
-    session.commit()
     set_etag(response, user.row_version)
     return user_out(user)
 
@@ -136,10 +132,9 @@ def create_user(body: UserCreate, session: SessionDep, response: Response) -> Us
 def update_user(username: str, body: UserUpdate, request: Request, response: Response,
                 session: SessionDep) -> UserOut:
     user = service.get_user(session, username)
-    check_if_match(session, request, user.row_version, f"user:{user.username}", "用户")
+    check_if_match(session, request, user, "用户")
     service.update_user(session, user, role=body.role, unit_code=body.unit, display_name=body.display_name,
                         is_active=body.is_active)
-    session.commit()
     set_etag(response, user.row_version)
     return user_out(user)
 
@@ -148,5 +143,22 @@ def update_user(username: str, body: UserUpdate, request: Request, response: Res
              dependencies=[AdminOnly])
 def reset_password(username: str, body: PasswordReset, session: SessionDep) -> Response:
     service.set_password(session, service.get_user(session, username), body.password)
-    session.commit()
+    return Response(status_code=204)
+
+
+@router.get("/notifications", summary="我的通知（评审结果等）")
+def my_notifications(user: CurrentUser, session: SessionDep,
+                     unread: Annotated[bool, Query(description="只看未读")] = False) -> dict:
+    rows = notifications.inbox(session, user.id, unread=unread)
+    return {"data": [{"id": n.id, "kind": n.kind, "message": n.message,
+                      "subject": {"type": n.subject_type, "code": n.subject_code} if n.subject_type else None,
+                      "plan": n.subject_code if n.subject_type == "block_plan" else None,
+                      "created_at": n.created_at.isoformat(), "read": n.read_at is not None} for n in rows],
+            "count": len(rows)}
+
+
+@router.post("/notifications/{notification_id}/read", status_code=204, summary="标记通知为已读")
+def mark_read(notification_id: int, user: CurrentUser, session: SessionDep) -> Response:
+    with unit_of_work(session):
+        notifications.mark_read(session, user.id, notification_id)
     return Response(status_code=204)

@@ -10,10 +10,12 @@ from dataclasses import dataclass
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from ..errors import Conflict, FieldError, InvalidParameter, NotFound
+from ..core import audit
+from ..core.uow import unit_of_work
+from ..errors import AppError, Conflict, FieldError, InvalidParameter, NotFound
+from ..messages import message
 from ..models import Unit
 from ..settings import Settings
-from ..workflow import audit
 from .errors import AccountLocked, WrongCredentials
 from .models import LoginSession, User
 from .passwords import burn_time, hash_password, password_problem, verify_password
@@ -62,7 +64,7 @@ def create_user(session: Session, *, username: str, role: Role | str, password: 
     if not username or len(username) > 64:
         raise InvalidParameter("username", "用户名不能为空，且不超过 64 个字符")
     _check_password(password)
-    with audit.audit_context(session, "user_create"):
+    with unit_of_work(session), audit.audit_context(session, "user_create"):
         if session.scalar(select(User).where(User.username == username)) is not None:
             raise Conflict(f"用户名“{username}”已存在", [FieldError("username", "已存在")])
         unit = _unit_for(session, role, unit_code)
@@ -88,7 +90,7 @@ def get_user(session: Session, username: str) -> User:
 
 def set_password(session: Session, user: User, password: str) -> None:
     _check_password(password)
-    with audit.audit_context(session, "password_set"):
+    with unit_of_work(session), audit.audit_context(session, "password_set"):
         user.password_hash = hash_password(password)
         user.password_changed_at = now()
         user.failed_logins = 0
@@ -98,7 +100,7 @@ def set_password(session: Session, user: User, password: str) -> None:
 
 def update_user(session: Session, user: User, *, role: Role | None = None, unit_code: str | None = None,
                 display_name: str | None = None, is_active: bool | None = None) -> User:
-    with audit.audit_context(session, "user_update"):
+    with unit_of_work(session), audit.audit_context(session, "user_update"):
         if role is not None or unit_code is not None:
             new_role = Role(role) if role is not None else user.role
             code = unit_code or None
@@ -116,49 +118,62 @@ def update_user(session: Session, user: User, *, role: Role | None = None, unit_
     return user
 
 
+def change_password(session: Session, user: User, current_password: str, new_password: str) -> None:
+    """A user's own change: the current password first (the other sessions end with it)."""
+    ok, _ = verify_password(current_password, user.password_hash)
+    if not ok:
+        raise WrongCredentials()
+    set_password(session, user, new_password)
+
+
 def disable_user(session: Session, user: User) -> None:
     update_user(session, user, is_active=False)
 
 
 def login(session: Session, settings: Settings, username: str, password: str, client: str | None) -> NewSession:
-    """Check the password, count failures, lock after ``login_max_failures``; open a session."""
-    user = session.scalar(select(User).where(User.username == username).with_for_update())
+    """Check the password, count failures, lock after ``login_max_failures``; open a session.
+
+    A failed attempt is committed (counted and audited) before the refusal is raised.
+    """
     moment = now()
-    if user is None or not user.is_active:
-        burn_time(password)
-        audit.set_actor(session, None, username[:64] or "?")
-        audit.record(session, "login_failed", "users", username[:128], after={"reason": "unknown_or_disabled"})
-        session.commit()
-        raise WrongCredentials()
-    audit.set_actor(session, user.id, user.username)
-    if user.locked_until is not None and user.locked_until > moment:
-        session.rollback()
-        until = user.locked_until.astimezone(dt.timezone(dt.timedelta(hours=8))).strftime("%H:%M")
-        raise AccountLocked(f"连续多次密码错误，账号已锁定至 {until}（北京时间），请稍后再试或联系管理员")
-    ok, new_hash = verify_password(password, user.password_hash)
-    if not ok:
-        with audit.audit_context(session, "login_failed"):
-            user.failed_logins += 1
-            if user.failed_logins >= settings.login_max_failures:
-                user.locked_until = moment + dt.timedelta(minutes=settings.login_lockout_minutes)
-                user.failed_logins = 0
-        session.commit()
-        if user.locked_until is not None and user.locked_until > moment:
-            raise AccountLocked(
-                f"连续 {settings.login_max_failures} 次密码错误，账号已锁定 {settings.login_lockout_minutes:g} 分钟"
-            )
-        raise WrongCredentials()
-    token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(24)
-    expires = moment + dt.timedelta(hours=settings.session_hours)
-    with audit.audit_context(session, "login"):
-        if new_hash:
-            user.password_hash = new_hash
-        user.failed_logins = 0
-        user.locked_until = None
-        user.last_login_at = moment
-        session.add(LoginSession(token_sha256=token_digest(token), user_id=user.id, csrf_token=csrf,
-                                 expires_at=expires, client=(client or "")[:255] or None))
-    session.commit()
+    refusal: AppError | None = None
+    with unit_of_work(session):
+        user = session.scalar(select(User).where(User.username == username).with_for_update())
+        if user is None or not user.is_active:
+            burn_time(password)
+            audit.set_actor(session, None, username[:64] or "?")
+            audit.record(session, "login_failed", "users", username[:128], after={"reason": "unknown_or_disabled"})
+            refusal = WrongCredentials()
+        else:
+            audit.set_actor(session, user.id, user.username)
+            if user.locked_until is not None and user.locked_until > moment:
+                until = user.locked_until.astimezone(dt.timezone(dt.timedelta(hours=8))).strftime("%H:%M")
+                raise AccountLocked(message("login_locked_until", until=until))
+            ok, new_hash = verify_password(password, user.password_hash)
+            if not ok:
+                with audit.audit_context(session, "login_failed"):
+                    user.failed_logins += 1
+                    if user.failed_logins >= settings.login_max_failures:
+                        user.locked_until = moment + dt.timedelta(minutes=settings.login_lockout_minutes)
+                        user.failed_logins = 0
+                if user.locked_until is not None and user.locked_until > moment:
+                    refusal = AccountLocked(message("login_locked_now", failures=settings.login_max_failures,
+                                                    minutes=f"{settings.login_lockout_minutes:g}"))
+                else:
+                    refusal = WrongCredentials()
+            else:
+                token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(24)
+                expires = moment + dt.timedelta(hours=settings.session_hours)
+                with audit.audit_context(session, "login"):
+                    if new_hash:
+                        user.password_hash = new_hash
+                    user.failed_logins = 0
+                    user.locked_until = None
+                    user.last_login_at = moment
+                    session.add(LoginSession(token_sha256=token_digest(token), user_id=user.id, csrf_token=csrf,
+                                             expires_at=expires, client=(client or "")[:255] or None))
+    if refusal is not None:
+        raise refusal
     return NewSession(token, csrf, expires, user)
 
 
@@ -170,8 +185,8 @@ def session_for_token(session: Session, token: str) -> LoginSession | None:
 
 
 def logout(session: Session, token: str) -> None:
-    row = session.get(LoginSession, token_digest(token))
-    if row is not None:
-        audit.record(session, "logout", "users", str(row.user_id))
-        session.delete(row)
-        session.commit()
+    with unit_of_work(session):
+        row = session.get(LoginSession, token_digest(token))
+        if row is not None:
+            audit.record(session, "logout", "users", str(row.user_id))
+            session.delete(row)

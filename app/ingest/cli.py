@@ -65,10 +65,8 @@ class ProgressBar:
 
 
 def cmd_import(args: argparse.Namespace, settings) -> int:
-    from sqlalchemy.orm import Session
-
-    from ..cli import database_url
-    from ..db import make_engine
+    from ..core.db import database_url, make_engine
+    from ..core.uow import session_for
     from ..errors import AppError
     from . import store
     from .routes import limits_of, payload
@@ -101,29 +99,21 @@ def cmd_import(args: argparse.Namespace, settings) -> int:
                            uploader=args.user, target=args.target, layer=args.layer, crs=args.crs,
                            encoding=args.encoding, mapping=mapping)
         blocked = None
-        with engine.connect() as conn:
-            # --dry-run: everything happens inside one outer transaction, rolled back at the end;
-            # otherwise the staging and the commit are each their own transaction, as through the API.
-            outer = conn.begin() if args.dry_run else None
-            session = Session(bind=conn, join_transaction_mode="create_savepoint", expire_on_commit=False)
-            try:
-                upload = stage(session, req, progress=bar)
+        # --dry-run: everything happens inside one outer transaction, rolled back at the end;
+        # otherwise the staging and the commit are each their own transaction, as through the API.
+        with session_for(engine, dry_run=args.dry_run) as session:
+            upload = stage(session, req, progress=bar)
+            bar.done()
+            if not args.dry_run:
+                try:
+                    bar("committing", 0, 1)
+                    store.commit_upload(session, upload.id, on_existing="replace" if args.replace else "keep",
+                                        accept_repairs=args.accept_repairs, confirm_crs=args.confirm_crs)
+                    bar("committing", 1, 1)
+                except AppError as exc:
+                    blocked = exc
                 bar.done()
-                if not args.dry_run:
-                    try:
-                        bar("committing", 0, 1)
-                        store.commit_upload(session, upload.id, on_existing="replace" if args.replace else "keep",
-                                            accept_repairs=args.accept_repairs, confirm_crs=args.confirm_crs)
-                        bar("committing", 1, 1)
-                    except AppError as exc:
-                        blocked = exc
-                    bar.done()
-                with session.begin():
-                    report = json.loads(payload(session, store.get_upload(session, upload.id)))
-            finally:
-                session.close()
-                if outer is not None:
-                    outer.rollback()
+            report = json.loads(payload(session, store.get_upload(session, upload.id)))
     except AppError as exc:
         bar.done()
         print(f"cloudmap import: 未导入。{exc.detail}", file=sys.stderr)

@@ -26,7 +26,8 @@ from python_multipart.multipart import parse_options_header
 from sqlalchemy.orm import Session
 
 from ..auth import Role, require_role
-from ..db import SessionDep
+from ..core.db import SessionDep
+from ..core.uow import unit_of_work
 from ..errors import AppError, FieldError, InvalidParameter, InvalidUpload, PayloadTooLarge
 from ..messages import message
 from .models import Upload, UploadStatus, UploadTarget
@@ -264,9 +265,7 @@ async def create_upload(request: Request, session: SessionDep,
 
 def _stage_and_report(session: Session, req: StageRequest) -> tuple[uuid.UUID, bytes]:
     upload = stage(session, req)
-    with session.begin():
-        upload = store.get_upload(session, upload.id)
-        return upload.id, payload(session, upload)
+    return upload.id, payload(session, store.get_upload(session, upload.id))
 
 
 def _start_async(request: Request, req: StageRequest, folder: Path) -> uuid.UUID:
@@ -276,7 +275,7 @@ def _start_async(request: Request, req: StageRequest, folder: Path) -> uuid.UUID
     sha = sha256_of(req.path)
     if req.target not in ("parcels", "blocks"):
         raise InvalidParameter("target", message("upload_target_unknown", value=req.target))
-    with maker() as s, s.begin():
+    with maker() as s, unit_of_work(s):
         s.add(Upload(id=upload_id, uploader=req.uploader[:64], filename=req.filename[:255], file_sha256=sha,
                      file_size_bytes=req.path.stat().st_size, target=UploadTarget(req.target),
                      status=UploadStatus.STAGING, mapping={}, options={}, counts={},
@@ -294,7 +293,7 @@ def _stage_in_background(maker, req: StageRequest, folder: Path, upload_id: uuid
         if now - last[0] < PROGRESS_EVERY_S and done < total:
             return
         last[0] = now
-        with maker() as s, s.begin():
+        with maker() as s, unit_of_work(s):
             up = s.get(Upload, upload_id)
             if up is not None and up.status == UploadStatus.STAGING:
                 up.progress = {"phase": phase, "done": done, "total": total}
@@ -315,7 +314,7 @@ def _stage_in_background(maker, req: StageRequest, folder: Path, upload_id: uuid
 
 
 def _fail(maker, upload_id: uuid.UUID, error: dict) -> None:
-    with maker() as s, s.begin():
+    with maker() as s, unit_of_work(s):
         up = s.get(Upload, upload_id)
         if up is not None:
             up.status = UploadStatus.FAILED
@@ -338,9 +337,8 @@ def read_upload(
     offset: Annotated[int, Query(ge=0)] = 0,
     severity: Annotated[Literal["ok", "warning", "error"] | None, Query(description="只看某一级别的要素")] = None,
 ) -> Response:
-    with session.begin():
-        upload = store.get_upload(session, _upload_id(upload_id))
-        return _json(payload(session, upload, features=True, limit=limit, offset=offset, severity=severity))
+    upload = store.get_upload(session, _upload_id(upload_id))
+    return _json(payload(session, upload, features=True, limit=limit, offset=offset, severity=severity))
 
 
 class CommitOptions(BaseModel):
@@ -358,6 +356,4 @@ def commit(upload_id: str, session: SessionDep,
     uid = _upload_id(upload_id)
     store.commit_upload(session, uid, on_existing=options.on_existing, accept_repairs=options.accept_repairs,
                         confirm_crs=options.confirm_crs)
-    with session.begin():
-        upload = store.get_upload(session, uid)
-        return _json(payload(session, upload))
+    return _json(payload(session, store.get_upload(session, uid)))

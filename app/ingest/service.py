@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 import spatial
 
+from ..core.uow import unit_of_work
 from ..errors import FieldError, InvalidUpload
 from ..messages import message
 from .models import Upload, UploadStatus, UploadTarget
@@ -141,7 +142,7 @@ def stage(session: Session, req: StageRequest, *, file_sha256: str | None = None
     progress("reading", raw.count, raw.count)
     crs = decide_crs(raw, req.crs)
     sha = file_sha256 or sha256_of(req.path)
-    with session.begin():
+    with unit_of_work(session):
         remembered = remembered_mapping(session, raw.fields, req.target) if not req.mapping else None
         mapping = mapping_mod.resolve(raw.fields, req.target, req.mapping, remembered)
         missing = mapping_mod.missing_required(mapping, req.target)

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 import spatial
 
+from ..core.uow import unit_of_work
 from ..errors import Conflict, FieldError, InvalidFeatures, NotFound
 from ..messages import message
 from ..models import Parcel, RenewalBlock, as_multipolygon
@@ -281,7 +282,7 @@ def features_geojson(session: Session, upload_id: uuid.UUID, *, limit: int, offs
 def commit_upload(session: Session, upload_id: uuid.UUID, *, on_existing: str = "keep",
                   accept_repairs: bool | list[int] = False, confirm_crs: bool = False) -> dict:
     """Write every staged feature in one transaction, or nothing (an error rolls all of it back)."""
-    with session.begin():
+    with unit_of_work(session):
         upload = get_upload(session, upload_id, lock=True)
         if upload.status == UploadStatus.COMMITTED:
             raise Conflict(message("upload_already_committed", when=_when(upload.committed_at)),

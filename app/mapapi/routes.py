@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 import spatial
 
-from ..db import SessionDep
+from ..core.db import SessionDep
 from ..enums import Classification, Stage
 from ..errors import InvalidParameter, NotFound
 from ..messages import message

@@ -20,13 +20,13 @@ def add_parser(sub) -> None:
 
 
 def cmd_apikeys(args: argparse.Namespace, settings) -> int:
-    from ..cli import database_url
-    from ..db import make_engine, make_sessionmaker
+    from ..core.db import database_url, make_engine, make_sessionmaker
+    from ..core.uow import unit_of_work
     from .apikeys import create_key, list_keys, revoke_key
 
     engine = make_engine(settings, database_url(settings))
     try:
-        with make_sessionmaker(engine)() as session, session.begin():
+        with make_sessionmaker(engine)() as session, unit_of_work(session):
             if args.apikeys_action == "create":
                 rate = args.rate or settings.ogc_default_rate_limit_per_minute
                 if rate <= 0:

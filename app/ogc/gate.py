@@ -13,7 +13,7 @@ import re
 
 import anyio
 
-from ..db import get_session
+from ..core.db import get_session
 from ..errors import AppError, FieldError, envelope
 from ..messages import message
 from . import tiles

@@ -40,7 +40,7 @@ from sqlalchemy.dialects.postgresql import psycopg as psycopg_dialect
 from sqlalchemy.orm import Session
 from starlette.requests import Request
 
-from ..db import get_session
+from ..core.db import get_session
 from ..errors import ServiceUnavailable
 from ..messages import message
 

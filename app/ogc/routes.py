@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from spatial import STORAGE_SRID
 
-from ..db import SessionDep
+from ..core.db import SessionDep
 from ..errors import InvalidParameter, NotFound
 from ..messages import message
 from ..settings import Settings

@@ -13,6 +13,7 @@ from geoalchemy2 import functions as gf
 from sqlalchemy import Engine, event, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from ..core.db import new_session
 from .apikeys import KeyStore, RateLimiter, lookup_in
 from . import tiles
 from .cache import CachedTile, InvalidationListener, TileCache
@@ -117,7 +118,7 @@ class OgcRuntime:
     # -- keys -------------------------------------------------------------------------
     def _lookup_key(self, prefix: str):
         assert self.engine is not None
-        with Session(self.engine) as session:
+        with new_session(self.engine) as session:
             return lookup_in(session, prefix)
 
 

@@ -49,8 +49,7 @@ def _mu(text: str) -> Decimal:
 
 
 def run(args: argparse.Namespace, settings) -> int:
-    from ..cli import database_url
-    from ..db import make_engine, make_sessionmaker
+    from ..core.db import database_url, make_engine, make_sessionmaker
     from ..errors import AppError
     from . import reports, scoring, service
 

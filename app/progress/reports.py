@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from ..errors import AppError, Conflict, NotFound
 from ..messages import message
+from ..core.uow import unit_of_work
 from . import scoring, service
 from .models import ProgressReport
 
@@ -66,7 +67,7 @@ def issue(session: Session, year: int, month: int, user: str, now: dt.date | Non
     data["issued_at"] = issued_at.isoformat()
     xlsx = to_xlsx(data, issued_at)
     text = canonical_json(data)
-    with service.writing(session):
+    with unit_of_work(session):
         report = ProgressReport(
             year=year, month=month, as_of=service.month_end(year, month), issued_by=user, issued_at=issued_at,
             data=json.loads(text), data_sha256=sha256(text.encode("utf-8")), xlsx=xlsx, xlsx_sha256=sha256(xlsx),

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Body, Depends, Path, Query
 from fastapi.responses import FileResponse, HTMLResponse, Response
 from pydantic import BaseModel, Field
 
-from ..db import SessionDep
+from ..core.db import SessionDep
 from ..settings import Settings, get_settings
 from . import reports, scoring, service
 from .access import ProgressAdmin

@@ -31,6 +31,7 @@ from ..enums import ReviewStatus
 from ..errors import AppError, FieldError
 from ..messages import message
 from ..models import Parcel, RenewalBlock, Unit
+from ..core.uow import unit_of_work
 from . import service
 from .models import AssessmentConfig
 from .service import ZERO, Totals, q2, q4, ratio
@@ -139,7 +140,7 @@ def parse_config(body: dict) -> ScoringConfig:
 
 def set_config(session: Session, year: int, config: ScoringConfig, user: str) -> dict:
     service.check_year(year)
-    with service.writing(session):
+    with unit_of_work(session):
         row = session.scalar(select(AssessmentConfig).where(AssessmentConfig.year == year))
         if row is None:
             row = AssessmentConfig(year=year)

@@ -11,8 +11,6 @@ this module only adds them up (docs/assessment.md).
 from __future__ import annotations
 
 import calendar
-from collections.abc import Iterator
-from contextlib import contextmanager
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -24,6 +22,7 @@ from sqlalchemy.orm import Session
 
 import spatial
 
+from ..core.uow import unit_of_work
 from ..enums import ParcelStatus, ReviewStatus, Stage
 from ..errors import AppError, FieldError, InvalidParameter, NotFound
 from ..messages import message
@@ -47,20 +46,6 @@ TIMEZONE = ZoneInfo("Asia/Shanghai")  # the day a status changes is a Tongxiang 
 TRACKS = ("contiguous", "scattered")
 TRACK_LABELS = {"contiguous": "连片", "scattered": "零星"}
 ZERO = Decimal("0")
-
-
-@contextmanager
-def writing(session: Session) -> Iterator[None]:
-    """One atomic write. A request's session may already hold a read transaction (autobegun by a
-    look-up): then the write goes in a savepoint and the whole is committed; otherwise it is its
-    own transaction."""
-    if session.in_transaction():
-        with session.begin_nested():
-            yield
-        session.commit()
-    else:
-        with session.begin():
-            yield
 
 
 def today() -> dt.date:
@@ -404,7 +389,7 @@ def set_target(
     if errors:
         raise AppError(message("progress_target_invalid", reason="；".join(e.message for e in errors)), errors)
     unit = find_unit(session, unit_code)
-    with writing(session):
+    with unit_of_work(session):
         target = session.scalar(select(AnnualTarget).where(AnnualTarget.unit_id == unit.id, AnnualTarget.year == year))
         created = target is None
         if created:

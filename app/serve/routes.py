@@ -9,7 +9,7 @@ import orjson
 from fastapi import APIRouter, Depends, Query, Request, Response
 from sqlalchemy import select, text
 
-from ..db import SessionDep
+from ..core.db import SessionDep
 from ..enums import Classification, Stage
 from ..errors import InvalidParameter, NotFound
 from ..messages import message

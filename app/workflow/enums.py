@@ -29,11 +29,6 @@ class RectificationStatus(LabelledEnum):
     DONE = "done"
 
 
-class ReviewDecisionKind(LabelledEnum):
-    APPROVE = "approve"
-    RETURN = "return"
-
-
 _LABELS.update({
     ClearanceStatus: {
         ClearanceStatus.LISTED: "已列入清单",
@@ -47,5 +42,4 @@ _LABELS.update({
         RectificationStatus.IN_PROGRESS: "整改中",
         RectificationStatus.DONE: "已整改",
     },
-    ReviewDecisionKind: {ReviewDecisionKind.APPROVE: "认定", ReviewDecisionKind.RETURN: "退回"},
 })

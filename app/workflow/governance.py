@@ -18,7 +18,8 @@ from ..credit_code import credit_code_problem
 from ..enums import Classification
 from ..errors import FieldError, InvalidParameter, NotFound
 from ..models import Enterprise, Parcel, Unit
-from .audit import audit_context
+from ..core.audit import audit_context
+from ..core.uow import unit_of_work
 from .enums import ClearanceStatus, RectificationStatus, ReferralStatus
 from .errors import InvalidState
 from .evaluation import Threshold, grade, per_mu
@@ -75,7 +76,7 @@ def classify(session: Session, principal: Principal, enterprise: Enterprise, cla
     if not reason.strip():
         raise InvalidParameter("reason", "请写明分类理由")
     gov = governance(session, enterprise, create=True)
-    with audit_context(session, "classify", gov):
+    with unit_of_work(session), audit_context(session, "classify", gov):
         gov.classification, gov.reason, gov.decided_on = classification, reason.strip(), decided_on
         gov.decided_by_id = principal.id
         gov.updated_at = func.now()
@@ -90,7 +91,6 @@ def classify(session: Session, principal: Principal, enterprise: Enterprise, cla
         # the map colours parcels by classification: keep the enterprise's parcels in step
         for parcel in session.scalars(select(Parcel).where(Parcel.enterprise_id == enterprise.id)):
             parcel.classification = classification
-    session.commit()
     return gov
 
 
@@ -98,10 +98,9 @@ def set_clearance(session: Session, gov: EnterpriseGovernance, status: Clearance
                   deadline: dt.date | None) -> EnterpriseGovernance:
     if gov.classification != Classification.CLEAR_OUT:
         raise InvalidState("只有分类为整治清退的企业才有清退进度")
-    with audit_context(session, "clearance", gov):
+    with unit_of_work(session), audit_context(session, "clearance", gov):
         gov.clearance_status, gov.clearance_deadline = status, deadline
         gov.updated_at = func.now()
-    session.commit()
     return gov
 
 
@@ -109,14 +108,13 @@ def put_figures(session: Session, *, year: int, tax: Decimal, output: Decimal, e
                 tenant: Tenant | None = None) -> YearlyFigures:
     where = (YearlyFigures.enterprise_id == enterprise.id) if enterprise else (YearlyFigures.tenant_id == tenant.id)
     row = session.scalar(select(YearlyFigures).where(where, YearlyFigures.year == year))
-    with audit_context(session, "figures"):
+    with unit_of_work(session), audit_context(session, "figures"):
         if row is None:
             row = YearlyFigures(year=year, enterprise_id=enterprise.id if enterprise else None,
                                 tenant_id=tenant.id if tenant else None, tax_10k_yuan=tax, output_10k_yuan=output)
             session.add(row)
         else:
             row.tax_10k_yuan, row.output_10k_yuan = tax, output
-    session.commit()
     return row
 
 
@@ -187,17 +185,15 @@ def set_threshold(session: Session, rule: GradingRule, *, min_tax: Decimal | Non
                   suggested: Classification) -> GradingRule:
     if rule.grade != "D" and (min_tax is None or min_output is None):
         raise InvalidParameter("min_tax_per_mu_10k", f"{rule.grade} 级须同时给出亩均税收和亩均产出下限")
-    with audit_context(session, "grading"):
-        rule.min_tax_per_mu_10k = None if rule.grade == "D" else min_tax
-        rule.min_output_per_mu_10k = None if rule.grade == "D" else min_output
-        rule.suggested_classification = suggested
-    rules = thresholds(session)
-    ordered = [t for t in rules if t.grade != "D"]
-    for hi, lo in zip(ordered, ordered[1:]):
-        if hi.min_tax_per_mu_10k < lo.min_tax_per_mu_10k or hi.min_output_per_mu_10k < lo.min_output_per_mu_10k:
-            session.rollback()
-            raise InvalidParameter("grade", f"{hi.grade} 级的下限不能低于 {lo.grade} 级")
-    session.commit()
+    with unit_of_work(session):
+        with audit_context(session, "grading"):
+            rule.min_tax_per_mu_10k = None if rule.grade == "D" else min_tax
+            rule.min_output_per_mu_10k = None if rule.grade == "D" else min_output
+            rule.suggested_classification = suggested
+        ordered = [t for t in thresholds(session) if t.grade != "D"]
+        for hi, lo in zip(ordered, ordered[1:]):
+            if hi.min_tax_per_mu_10k < lo.min_tax_per_mu_10k or hi.min_output_per_mu_10k < lo.min_output_per_mu_10k:
+                raise InvalidParameter("grade", f"{hi.grade} 级的下限不能低于 {lo.grade} 级")
     return rule
 
 
@@ -212,21 +208,19 @@ def refer(session: Session, principal: Principal, enterprise: Enterprise, reason
         raise InvalidState(f"企业“{enterprise.name}”已在十剑联动清单中")
     if not reason.strip():
         raise InvalidParameter("reason", "请写明移交联动执法的理由（如拒不配合整治）")
-    with audit_context(session, "refer", gov):
+    with unit_of_work(session), audit_context(session, "refer", gov):
         ref = EnforcementReferral(enterprise=enterprise, reason=reason.strip(), referred_on=referred_on,
                                   referred_by_id=principal.id, status=ReferralStatus.OPEN)
         session.add(ref)
         gov.updated_at = func.now()
-    session.commit()
     return ref
 
 
 def close_referral(session: Session, ref: EnforcementReferral, outcome: str, closed_on: dt.date) -> EnforcementReferral:
     if ref.status == ReferralStatus.CLOSED:
         raise InvalidState("该联动执法事项已办结")
-    with audit_context(session, "referral_close"):
+    with unit_of_work(session), audit_context(session, "referral_close"):
         ref.status, ref.outcome, ref.closed_on = ReferralStatus.CLOSED, outcome.strip(), closed_on
-    session.commit()
     return ref
 
 
@@ -271,11 +265,10 @@ def save_inspection(session: Session, inspection: TenantInspection, values: dict
 
 def _save(session: Session, row, values: dict, action: str):
     """Apply checked values to a row and commit, audited as ``action``."""
-    with audit_context(session, action):
+    with unit_of_work(session), audit_context(session, action):
         for k, v in values.items():
             setattr(row, k, v)
         session.add(row)
-    session.commit()
     return row
 
 
@@ -298,9 +291,8 @@ def save_credit(session: Session, record: CreditRecord, values: dict) -> CreditR
     errors = [FieldError(k, "不能为负数") for k, v in values.items() if isinstance(v, Decimal) and v < 0]
     if errors:
         raise InvalidParameter(errors[0].field, errors[0].message)
-    with audit_context(session, "credit"):
+    with unit_of_work(session), audit_context(session, "credit"):
         for k, v in values.items():
             setattr(record, k, v)
         session.add(record)
-    session.commit()
     return record

@@ -1,6 +1,6 @@
-"""Workflow tables: block plans and their frozen versions, reviews, notifications, enterprise
+"""Workflow tables: block plans and their frozen versions, enterprise
 governance (classification, 亩均 figures, grading, 十剑联动), 厂中厂 tenants, 投资履约 credit
-records, and the append-only audit log.
+records. The audit log, notifications and the review log are the core's (``app.core.models``).
 
 Every editable row carries ``row_version`` (SQLAlchemy's version counter): it is the ETag,
 and a stale UPDATE fails instead of overwriting someone else's change.
@@ -14,13 +14,11 @@ from typing import TYPE_CHECKING
 
 from geoalchemy2 import WKBElement
 from sqlalchemy import (
-    BigInteger,
     Boolean,
     CheckConstraint,
     Date,
     DateTime,
     ForeignKey,
-    Index,
     Integer,
     Numeric,
     String,
@@ -36,9 +34,7 @@ if TYPE_CHECKING:
 
 from ..enums import Classification, ReviewStatus
 from ..models import Base, Enterprise, HasGeometry, Parcel, RenewalBlock, Unit, _enum, _multipolygon
-from .enums import ClearanceStatus, RectificationStatus, ReferralStatus, ReviewDecisionKind
-
-
+from .enums import ClearanceStatus, RectificationStatus, ReferralStatus
 
 # --- block plans -------------------------------------------------------------
 
@@ -155,38 +151,6 @@ class BlockVersionEnterprise(Base):
     classification: Mapped[Classification | None] = mapped_column(_enum(Classification, "classification"))
 
     version: Mapped[BlockVersion] = relationship(back_populates="enterprises")
-
-
-class PlanReview(Base):
-    """A reviewer's decision on a submitted version (认定 or 退回), with the report it was based on."""
-
-    __tablename__ = "plan_reviews"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    version_id: Mapped[int] = mapped_column(ForeignKey("block_versions.id"), index=True)
-    decision: Mapped[ReviewDecisionKind] = mapped_column(_enum(ReviewDecisionKind, "review_decision"))
-    comment: Mapped[str | None] = mapped_column(Text)
-    reviewer_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
-    decided_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
-    approval_doc_no: Mapped[str | None] = mapped_column(String(64))
-    approval_date: Mapped[dt.date | None] = mapped_column(Date)
-    report_passed: Mapped[bool | None] = mapped_column(Boolean)
-
-    reviewer: Mapped[User] = relationship()
-
-
-class Notification(Base):
-    """A message to one user (e.g. the officer is told the outcome of a review)."""
-
-    __tablename__ = "notifications"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    kind: Mapped[str] = mapped_column(String(32))
-    message: Mapped[str] = mapped_column(Text)
-    plan_code: Mapped[str | None] = mapped_column(String(32))
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
-    read_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 # --- enterprises -------------------------------------------------------------
@@ -353,7 +317,7 @@ class TenantInspection(Base):
     __mapper_args__ = {"version_id_col": row_version}
 
     def audit_subject(self) -> str:
-        return f"tenant:{self.tenant_id}"
+        return f"inspection:{self.id}"
 
 
 # --- 投资履约 ------------------------------------------------------------------
@@ -394,34 +358,3 @@ class CreditRecord(Base):
 
     def audit_subject(self) -> str:
         return f"credit:{self.id}"
-
-
-# --- audit -------------------------------------------------------------------
-
-
-class AuditEntry(Base):
-    """One write: who, when, what (table + key), and the values before and after.
-
-    Append-only: a trigger (migration 0004) refuses UPDATE and DELETE. ``subject`` groups
-    rows under the object a person thinks of (``plan:TX2022-CF-01``), and ``subject_version``
-    is that object's ETag after the write, so a 409 can list what changed since a version.
-    """
-
-    __tablename__ = "audit_log"
-    __table_args__ = (
-        Index("ix_audit_log_object", "object_type", "object_id"),
-        Index("ix_audit_log_subject", "subject", "subject_version"),
-    )
-
-    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
-    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.clock_timestamp())
-    user_id: Mapped[int | None] = mapped_column(Integer, index=True)  # no FK: the log outlives accounts
-    username: Mapped[str] = mapped_column(String(64), index=True)
-    action: Mapped[str] = mapped_column(String(32))
-    object_type: Mapped[str] = mapped_column(String(64))
-    object_id: Mapped[str] = mapped_column(String(128))
-    object_version: Mapped[int | None]
-    subject: Mapped[str | None] = mapped_column(String(128))
-    subject_version: Mapped[int | None]
-    before: Mapped[dict | None] = mapped_column(JSONB)
-    after: Mapped[dict | None] = mapped_column(JSONB)

@@ -28,8 +28,10 @@ from ..auth.roles import Role
 from ..enums import Classification, ReviewStatus, Stage
 from ..errors import Conflict, FieldError, InvalidFeatures, InvalidParameter, NotFound
 from ..models import Enterprise, Parcel, RenewalBlock, Unit, as_multipolygon
-from .audit import audit_context
-from .enums import ReviewDecisionKind
+from ..core.audit import audit_context
+from ..core.uow import discarded, unit_of_work
+from ..core.models import ReviewEvent
+from ..core.notifications import notify
 from .errors import InvalidState, RulesFailed
 from .models import (
     BlockPlan,
@@ -37,8 +39,6 @@ from .models import (
     BlockVersionEnterprise,
     BlockVersionParcel,
     EnterpriseGovernance,
-    Notification,
-    PlanReview,
 )
 
 FOUR_SIDES = ("four_east", "four_south", "four_west", "four_north")
@@ -105,7 +105,7 @@ def adopt(session: Session, block: RenewalBlock) -> BlockPlan:
     plan = BlockPlan(code=block.code, unit_id=block.unit_id, block_id=block.id, status=ReviewStatus.APPROVED,
                      current_version_no=1)
     session.add(plan)
-    with audit_context(session, "adopt", plan):
+    with audit_context(session, "adopt", plan):  # inside the caller's unit of work (or its savepoint)
         version = BlockVersion(
             plan=plan, version_no=1, status=ReviewStatus.DRAFT, name=block.name,
             year=block.designated_year or (block.approval_date.year if block.approval_date else dt.date.today().year),
@@ -266,7 +266,7 @@ def create_plan(session: Session, principal: Principal, *, code: str, unit_code:
     plan = BlockPlan(code=code, unit_id=unit.id, status=ReviewStatus.DRAFT, working_version_no=1,
                      created_by_id=principal.id)
     session.add(plan)
-    with audit_context(session, "plan_create", plan):
+    with unit_of_work(session), audit_context(session, "plan_create", plan):
         version = BlockVersion(plan=plan, version_no=1, status=ReviewStatus.DRAFT, name=data.name,
                                year=data.year or dt.date.today().year, created_by_id=principal.id)
         with session.no_autoflush:  # the version has no boundary until _apply has read the parcels
@@ -274,7 +274,6 @@ def create_plan(session: Session, principal: Principal, *, code: str, unit_code:
         if version.geom is None:
             raise InvalidParameter("parcels", "新方案需给出宗地列表（parcels）")
         session.add(version)
-    session.commit()
     return plan
 
 
@@ -290,13 +289,12 @@ def update_draft(session: Session, principal: Principal, plan: BlockPlan, data: 
     version = working_version(plan)
     if version.status == ReviewStatus.SUBMITTED:
         raise InvalidState(f"第 {version.version_no} 版已提交评审，评审结束前不能修改")
-    with audit_context(session, "draft_update", plan):
+    with unit_of_work(session), audit_context(session, "draft_update", plan):
         _apply(session, plan, version, data)
         version.status = ReviewStatus.DRAFT  # a returned version goes back to draft when edited
         version.report, version.report_passed = None, None
         plan.status = ReviewStatus.DRAFT
         touch(plan)
-    session.commit()
     return version
 
 
@@ -309,7 +307,7 @@ def new_revision(session: Session, principal: Principal, plan: BlockPlan, change
     if base is None:
         raise InvalidState("只有已认定的方案才能发起变更")
     number = max(v.version_no for v in plan.versions) + 1
-    with audit_context(session, "revision_create", plan):
+    with unit_of_work(session), audit_context(session, "revision_create", plan):
         version = BlockVersion(
             version_no=number, status=ReviewStatus.DRAFT, name=base.name, year=base.year, geom=base.geom,
             four_east=base.four_east, four_south=base.four_south, four_west=base.four_west, four_north=base.four_north,
@@ -326,7 +324,6 @@ def new_revision(session: Session, principal: Principal, plan: BlockPlan, change
         plan.working_version_no = number
         plan.status = ReviewStatus.DRAFT
         touch(plan)
-    session.commit()
     return version
 
 
@@ -366,13 +363,12 @@ def submit(session: Session, principal: Principal, plan: BlockPlan) -> BlockVers
     report = check(session, plan, version)
     if not report["passed"]:
         raise RulesFailed("提交", report)
-    with audit_context(session, "submit", plan):
+    with unit_of_work(session), audit_context(session, "submit", plan):
         version.status = ReviewStatus.SUBMITTED
         version.submitted_by, version.submitted_at = principal.user, dt.datetime.now(dt.UTC)
         version.report, version.report_passed = report, True
         plan.status = ReviewStatus.SUBMITTED
         touch(plan)
-    session.commit()
     return version
 
 
@@ -388,8 +384,7 @@ def _notify(session: Session, plan: BlockPlan, version: BlockVersion, kind: str,
         User.role == Role.UNIT_OFFICER, User.unit_id == plan.unit_id, User.is_active.is_(True))))
     if version.submitted_by_id:
         recipients.add(version.submitted_by_id)
-    for user_id in sorted(recipients):
-        session.add(Notification(user_id=user_id, kind=kind, message=text, plan_code=plan.code))
+    notify(session, recipients, kind, text, subject_type="block_plan", subject_code=plan.code)
 
 
 def approve(session: Session, principal: Principal, plan: BlockPlan, *, doc_no: str, approval_date: dt.date,
@@ -402,7 +397,7 @@ def approve(session: Session, principal: Principal, plan: BlockPlan, *, doc_no: 
     report = check(session, plan, version)
     if not report["passed"]:
         raise RulesFailed("认定", report)
-    with audit_context(session, "approve", plan):
+    with unit_of_work(session), audit_context(session, "approve", plan):
         version.report, version.report_passed = report, True
         version.reviewed_by, version.reviewed_at = principal.user, dt.datetime.now(dt.UTC)
         version.review_comment = comment
@@ -412,13 +407,13 @@ def approve(session: Session, principal: Principal, plan: BlockPlan, *, doc_no: 
         plan.current_version_no, plan.working_version_no = version.version_no, None
         plan.status = ReviewStatus.APPROVED
         touch(plan)
-        session.add(PlanReview(version_id=version.id, decision=ReviewDecisionKind.APPROVE, comment=comment,
-                               reviewer_id=principal.id, approval_doc_no=version.approval_doc_no,
-                               approval_date=approval_date, report_passed=True))
+        session.add(ReviewEvent(subject_type="block_plan", subject_code=plan.code, version_no=version.version_no,
+                                action="approve", from_state="submitted", to_state="approved",
+                                actor_id=principal.id, comment=comment, doc_no=version.approval_doc_no,
+                                decided_on=approval_date, report_passed=True))
         _notify(session, plan, version, "approved",
                 f"区块方案“{version.name}”第 {version.version_no} 版已认定（{version.approval_doc_no}）"
                 + (f"：{comment}" if comment else ""))
-    session.commit()
     return version
 
 
@@ -449,17 +444,17 @@ def return_plan(session: Session, principal: Principal, plan: BlockPlan, comment
     version = _submitted(plan)
     if not comment or not comment.strip():
         raise InvalidParameter("comment", "退回须写明理由，以便镇街修改")
-    with audit_context(session, "return", plan):
+    with unit_of_work(session), audit_context(session, "return", plan):
         version.status = ReviewStatus.RETURNED
         version.reviewed_by, version.reviewed_at = principal.user, dt.datetime.now(dt.UTC)
         version.review_comment = comment.strip()
         plan.status = ReviewStatus.RETURNED
         touch(plan)
-        session.add(PlanReview(version_id=version.id, decision=ReviewDecisionKind.RETURN, comment=comment.strip(),
-                               reviewer_id=principal.id))
+        session.add(ReviewEvent(subject_type="block_plan", subject_code=plan.code, version_no=version.version_no,
+                                action="return", from_state="submitted", to_state="returned",
+                                actor_id=principal.id, comment=comment.strip()))
         _notify(session, plan, version, "returned",
                 f"区块方案“{version.name}”第 {version.version_no} 版被退回：{comment.strip()}")
-    session.commit()
     return version
 
 
@@ -473,10 +468,9 @@ def set_stage(session: Session, principal: Principal, plan: BlockPlan, stage: St
     if new_i != now_i + 1:
         allowed = STAGE_ORDER[now_i + 1].label if now_i + 1 < len(STAGE_ORDER) else "（已完成，无下一阶段）"
         raise InvalidState(f"区块当前阶段为“{block.stage.label}”，下一步只能是“{allowed}”")
-    with audit_context(session, "stage", plan):
+    with unit_of_work(session), audit_context(session, "stage", plan):
         block.stage = stage
         touch(plan)
-    session.commit()
     return block
 
 
@@ -601,13 +595,10 @@ def plan_view(principal: Principal, plan: BlockPlan) -> dict:
 
 def report_or_virtual(session: Session, code: str, build) -> Any:
     """Run ``build(plan)`` for a plan; a block approved before the workflow is shown through a
-    temporary adoption inside a savepoint that is rolled back (reads never write)."""
+    temporary adoption that is undone afterwards (reads never write)."""
     plan = get_plan(session, code)
     if plan is not None:
         return build(plan)
-    savepoint = session.begin_nested()
-    try:
+    with discarded(session):
         block = session.scalar(select(RenewalBlock).where(RenewalBlock.code == code))
         return build(adopt(session, block))
-    finally:
-        savepoint.rollback()

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 
 import yaml
 
@@ -30,3 +32,22 @@ def test_dockerfile_copies_paths_that_exist():
         if line.startswith("COPY") and "--from" not in line:
             for src in line.split()[1:-1]:
                 assert (PROJECT_ROOT / src).exists(), src
+
+
+def test_image_has_no_development_cluster():
+    """devdb (the private cluster: apt-get, system users, chown) is for development only."""
+    dockerfile = (PROJECT_ROOT / "Dockerfile").read_text(encoding="utf-8")
+    copied = [src for line in dockerfile.splitlines() if line.startswith("COPY") and "--from" not in line
+              for src in line.split()[1:-1]]
+    assert copied and not any(src.rstrip("/") in {".", "devdb"} for src in copied), copied
+    assert "devdb" in (PROJECT_ROOT / ".dockerignore").read_text(encoding="utf-8").split()
+    # The production package works without it: app imports, and DATABASE_URL is used as given.
+    code = ("import sys; sys.modules['devdb'] = None\n"
+            "import app.main, app.cli\n"
+            "from app.core.db import database_url\n"
+            "from app.settings import Settings\n"
+            "print(database_url(Settings(database_url='postgresql://u@db/cloudmap')))\n"
+            "try:\n    database_url(Settings())\nexcept RuntimeError as exc:\n    print('refused:', exc)\n")
+    out = subprocess.run([sys.executable, "-c", code], cwd=PROJECT_ROOT, capture_output=True, text=True, check=True)
+    assert out.stdout.splitlines()[0] == "postgresql+psycopg://u@db/cloudmap"
+    assert out.stdout.splitlines()[1].startswith("refused: DATABASE_URL is not set")

@@ -25,8 +25,8 @@ import shapely
 import uvicorn
 from shapely.geometry import shape
 from sqlalchemy import create_engine, select, text, update
-from sqlalchemy.orm import Session
 
+from app.core.db import new_session
 from app.main import create_app
 from app.models import Parcel, RenewalBlock, Unit
 from app.ogc import tiles
@@ -90,7 +90,7 @@ def live(ogc_db):
 
 def _db_features(engine, cid: str) -> dict[str, shapely.Geometry]:
     model = MODELS[cid]
-    with Session(engine) as s:
+    with new_session(engine) as s:
         rows = s.execute(select(model.code, model.geom.ST_AsBinary())).all()
     return {code: shapely.from_wkb(bytes(wkb)) for code, wkb in rows}
 
@@ -112,7 +112,7 @@ def test_ogrinfo_lists_collections_and_counts(live, db_engine):
         capture_output=True, text=True, timeout=120,
     )
     assert out.returncode == 0, out.stderr
-    with Session(db_engine) as s:
+    with new_session(db_engine) as s:
         n = s.scalar(text("SELECT count(*) FROM parcels"))
     assert f"Feature Count: {n}" in out.stdout
 
@@ -188,7 +188,7 @@ def _tile_of(lon: float, lat: float, z: int) -> tuple[int, int, int]:
 
 
 def _some_parcel(engine) -> tuple[str, shapely.Geometry]:
-    with Session(engine) as s:
+    with new_session(engine) as s:
         p = s.scalars(select(Parcel).order_by(Parcel.code)).first()
         return p.code, p.shape
 
@@ -314,7 +314,7 @@ def test_api_keys_create_use_revoke(live, ogc_db):
     wrong = httpx.get(url, headers={"X-API-Key": key[:-2] + "xx"}, timeout=30)
     assert wrong.status_code == 401 and wrong.json()["code"] == "unauthorized" and "features" not in wrong.text
     assert httpx.get(url, headers={"X-API-Key": "garbage"}, timeout=30).status_code == 401
-    with Session(create_engine(ogc_db)) as s:
+    with new_session(create_engine(ogc_db)) as s:
         stored = s.execute(text("SELECT secret_hash FROM api_keys")).scalars().all()
     assert all(key.split("_", 2)[2] not in h for h in stored)  # hashed, never the secret
     live.runtime.ensure_listener()

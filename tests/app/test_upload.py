@@ -14,7 +14,8 @@ import shapely
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
-from app.db import get_session
+from app.core.db import get_session
+from app.core.uow import unit_of_work
 from app.main import create_app
 from tests.app import upload_corpus as corpus
 
@@ -44,7 +45,7 @@ def commit(api, upload_id: str, **options):
 
 def db_state(session) -> tuple:
     """Row counts and the total stored area; the read ends its own (savepoint) transaction."""
-    with session.begin():
+    with unit_of_work(session):
         return _db_state(session)
 
 
@@ -56,13 +57,13 @@ def _db_state(session) -> tuple:
 
 
 def rows(session, sql: str, **params) -> list:
-    with session.begin():
+    with unit_of_work(session):
         return session.execute(text(sql), params).all()
 
 
 def stored(session, codes: list[str]) -> tuple[int, float, float]:
     """(count, sum of stored land_area_mu, sum of the area PostGIS measures in EPSG:4549 in 亩)."""
-    with session.begin():
+    with unit_of_work(session):
         row = session.execute(text(
         "SELECT count(*), coalesce(sum(land_area_mu), 0), coalesce(sum(ST_Area(ST_Transform(geom, 4549))) / (10000.0/15), 0)"
         " FROM parcels WHERE code = ANY(:c)"), {"c": codes}).one()

@@ -11,8 +11,8 @@ import threading
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
-from sqlalchemy.orm import Session
 
+from app.core.db import new_session
 from app.main import create_app
 from app.settings import PROJECT_ROOT, Settings
 from tests.app import upload_corpus as corpus
@@ -26,7 +26,7 @@ def own_url():
 
     with demo_database("txmap_test_upload") as url:
         engine = create_engine(url)
-        with Session(engine) as session:
+        with new_session(engine) as session:
             create_user(session, username="clerk", role="gis_staff", password=TEST_PASSWORD)
             session.commit()
         engine.dispose()

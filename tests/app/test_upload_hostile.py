@@ -12,7 +12,7 @@ import geopandas as gpd
 import pytest
 from fastapi.testclient import TestClient
 
-from app.db import get_session
+from app.core.db import get_session
 from app.main import create_app
 from tests.app import upload_corpus as corpus
 from tests.app.test_upload import db_state

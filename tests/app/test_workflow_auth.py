@@ -12,10 +12,10 @@ from sqlalchemy import select
 from app.auth.models import LoginSession, User
 from app.auth.passwords import verify_password
 from app.auth.service import create_user
-from app.db import get_session
+from app.core.db import get_session
 from app.main import create_app
 from app.settings import PROJECT_ROOT
-from app.workflow.models import AuditEntry
+from app.core.models import AuditEntry
 from tests.conftest import TEST_PASSWORD
 
 

@@ -7,7 +7,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from app.db import get_session
+from app.core.db import get_session
 from app.main import create_app
 from app.models import Parcel
 from tests.app.workflow_site import FOUR, SIDE_M, make_site

@@ -9,8 +9,8 @@ import re
 
 import pytest
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
+from app.core.db import new_session
 from app.models import Parcel, RenewalBlock, Unit
 
 pytestmark = pytest.mark.browser
@@ -18,7 +18,7 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture(scope="module")
 def facts(engine):
-    with Session(engine) as s:
+    with new_session(engine) as s:
         block = s.scalar(select(RenewalBlock).order_by(RenewalBlock.code).limit(1))
         unit = s.scalar(select(Unit).where(Unit.id == block.unit_id))
         parcel = s.scalar(select(Parcel).where(Parcel.block_id.is_not(None)).order_by(Parcel.code).limit(1))

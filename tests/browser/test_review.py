@@ -7,8 +7,8 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine
-from sqlalchemy.orm import Session
 
+from app.core.db import new_session
 from app.auth.service import create_user
 from app.main import create_app
 from app.settings import Settings
@@ -27,7 +27,7 @@ def review_site():
     """A submitted two-parcel plan in 梧桐街道 (270 亩, contiguous) on its own database, and a live server."""
     with demo_database("txmap_test_review") as url:
         engine = create_engine(url)
-        with Session(engine, expire_on_commit=False) as session:
+        with new_session(engine, expire_on_commit=False) as session:
             create_user(session, username="officer_wt", role="unit_officer", password=PASSWORD, unit_code="wutong")
             create_user(session, username="leader", role="reviewer", password=PASSWORD)
             session.commit()

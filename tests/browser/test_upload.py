@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy import delete, select
-from sqlalchemy.orm import Session
 
+from app.core.db import new_session
 from app.models import Parcel
 from tests.browser.make_gbk_shapefile import gbk_parcels_zip
 
@@ -22,7 +22,7 @@ def gis_user(engine) -> tuple[str, str]:
     from app.auth.service import create_user
 
     name, password = "map_test_gis", "map-test-password-1"
-    with Session(engine) as s:
+    with new_session(engine) as s:
         if s.scalar(select(User.id).where(User.username == name)) is None:
             create_user(s, username=name, role=Role.GIS_STAFF, password=password, display_name="地图测试 GIS 数据员")
             s.commit()
@@ -33,7 +33,7 @@ def gis_user(engine) -> tuple[str, str]:
 def cleanup(engine):
     """The commit writes to the shared test database: take its parcels out again afterwards."""
     yield
-    with Session(engine) as s, s.begin():
+    with new_session(engine) as s, s.begin():
         s.execute(delete(Parcel).where(Parcel.code.in_(CODES)))
 
 

@@ -23,8 +23,8 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import create_engine
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import Session
 
+from app.core.db import new_session
 from app.auth.service import create_user
 from app.settings import Settings
 from tests.app.workflow_site import FOUR, ORIGIN_X, ORIGIN_Y, SIDE_M, make_site
@@ -57,7 +57,7 @@ class Site:
 
     def parcels(self, unit: str, prefix: str, count: int, slot: int) -> list[str]:
         """``count`` 300 m × 300 m parcels (135 亩 each) side by side, at a spot of their own (``slot``)."""
-        with Session(self.engine, expire_on_commit=False) as session:
+        with new_session(self.engine, expire_on_commit=False) as session:
             return make_site(session, unit, prefix, [(k * SIDE_M, 0) for k in range(count)],
                              origin=(ORIGIN_X, ORIGIN_Y + slot * 5_000.0))
 
@@ -76,7 +76,7 @@ def site():
     """The demo data on a database of its own, the standing actors' accounts in it, and a live server."""
     with demo_database("txmap_test_wfpages") as url:
         engine = create_engine(url)
-        with Session(engine) as session:
+        with new_session(engine) as session:
             for role, unit in STANDING_ACTORS:
                 create_user(session, username=_default_username(role, unit), role=role, password=TEST_PASSWORD,
                             unit_code=unit)

@@ -13,17 +13,17 @@ from sqlalchemy import select
 from ...auth.deps import CurrentUser, require_role
 from ...auth.errors import NotAllowed
 from ...auth.roles import Role
-from ...db import SessionDep
+from ...core.db import SessionDep
 from ...enums import Classification
 from ...errors import NotFound
 from ...models import Enterprise, Unit
 from ...settings import Settings, get_settings
 from .. import exports
 from .. import governance as svc
-from ..concurrency import check_if_match, set_etag
+from ...core.concurrency import check_if_match, set_etag
 from ..enums import ClearanceStatus, RectificationStatus
+from ...core.models import AuditEntry
 from ..models import (
-    AuditEntry,
     ClassificationDecision,
     CreditRecord,
     EnforcementReferral,
@@ -155,8 +155,7 @@ def classify(credit_code: str, body: ClassifyBody, request: Request, user: Curre
     e = svc.enterprise_by_code(session, credit_code)
     svc.require_for_enterprise(session, user, e)
     gov = svc.governance(session, e)
-    check_if_match(session, request, gov.row_version if gov else 0, f"enterprise:{e.credit_code}", "企业分类",
-                   required=gov is not None)
+    check_if_match(session, request, gov, "企业分类", required=gov is not None, subject=f"enterprise:{e.credit_code}")
     svc.classify(session, user, e, body.classification, body.reason, body.decided_on)
     return enterprise(credit_code, user, session, response)
 
@@ -169,7 +168,7 @@ def clearance(credit_code: str, body: ClearanceBody, request: Request, user: Cur
     gov = svc.governance(session, e)
     if gov is None:
         raise NotFound(f"企业“{e.name}”尚未分类")
-    check_if_match(session, request, gov.row_version, f"enterprise:{e.credit_code}", "清退进度")
+    check_if_match(session, request, gov, "清退进度")
     svc.set_clearance(session, gov, body.status, body.deadline)
     return enterprise(credit_code, user, session, response)
 
@@ -210,7 +209,7 @@ def set_grading(grade: str, body: GradingBody, request: Request, session: Sessio
     rule = session.get(GradingRule, grade.upper())
     if rule is None:
         raise NotFound(f"没有 {grade} 级（可选 A、B、C、D）")
-    check_if_match(session, request, rule.row_version, rule.audit_subject(), "分级阈值")
+    check_if_match(session, request, rule, "分级阈值")
     svc.set_threshold(session, rule, min_tax=body.min_tax_per_mu_10k, min_output=body.min_output_per_mu_10k,
                       suggested=body.suggested_classification)
     set_etag(response, rule.row_version)
@@ -296,7 +295,7 @@ def update_tenant(tenant_id: int, body: TenantBody, request: Request, user: Curr
                   response: Response) -> dict:
     t = _tenant(session, tenant_id)
     svc.require_unit_of(user, t.parcel.unit_id, "该厂中厂租户")
-    check_if_match(session, request, t.row_version, t.audit_subject(), "厂中厂租户")
+    check_if_match(session, request, t, "厂中厂租户")
     svc.save_tenant(session, t, body.model_dump(exclude_unset=True))
     set_etag(response, t.row_version)
     return _tenant_view(t)
@@ -328,7 +327,7 @@ def update_inspection(inspection_id: int, body: InspectionBody, request: Request
     if i is None:
         raise NotFound("未找到该检查记录")
     svc.require_unit_of(user, i.tenant.parcel.unit_id, "该检查记录")
-    check_if_match(session, request, i.row_version, f"inspection:{i.id}", "检查记录")
+    check_if_match(session, request, i, "检查记录")
     svc.save_inspection(session, i, body.model_dump(exclude_unset=True))
     set_etag(response, i.row_version)
     return {"id": i.id, "version": i.row_version, "rectification_status": i.rectification_status.value}
@@ -381,7 +380,7 @@ def update_credit(record_id: int, body: CreditBody, request: Request, user: Curr
     if r is None:
         raise NotFound("未找到该投资履约记录")
     svc.require_unit_of(user, r.unit_id, "该项目的投资履约记录")
-    check_if_match(session, request, r.row_version, r.audit_subject(), "投资履约记录")
+    check_if_match(session, request, r, "投资履约记录")
     svc.save_credit(session, r, body.model_dump(exclude_unset=True))
     set_etag(response, r.row_version)
     return _credit_view(r, settings.credit_default_ratio)

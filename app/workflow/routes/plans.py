@@ -11,13 +11,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ...auth.deps import CurrentUser, Principal
-from ...db import SessionDep
+from ...core.db import SessionDep
 from ...enums import ReviewStatus, Stage
 from ...errors import AppError, InvalidParameter, NotFound
 from ...models import RenewalBlock, Unit
 from .. import plans as svc
-from ..concurrency import check_if_match, set_etag
-from ..models import BlockPlan, BlockVersion, Notification
+from ...core.concurrency import check_if_match, set_etag
+from ..models import BlockPlan, BlockVersion
 
 router = APIRouter(prefix="/api", tags=["区块方案 plans"])
 
@@ -101,7 +101,7 @@ def _plan_to_change(session: Session, request: Request, user: Principal, code: s
     plan = _plan_for_write(session, code)
     if not reviewer:
         svc.require_unit(user, plan.unit_id)
-    check_if_match(session, request, plan.row_version, plan.audit_subject(), "区块方案", required=if_match_required)
+    check_if_match(session, request, plan, "区块方案", required=if_match_required)
     return plan
 
 
@@ -262,35 +262,10 @@ def review_batch_decide(body: BatchBody, user: CurrentUser, session: SessionDep)
             else:
                 svc.return_plan(session, user, plan, d.comment or "")
             results.append({"code": d.code, "ok": True, "status": plan.status.value, "version": plan.row_version})
-        except AppError as exc:
-            session.rollback()
+        except AppError as exc:  # each decision stands alone: its unit of work has rolled it back
             results.append({"code": d.code, "ok": False, "status_code": exc.status_code, "error": exc.code,
                             "detail": exc.detail,
                             "errors": [{"field": e.field, "message": e.message} for e in exc.errors]})
     return {"results": results, "approved": sum(r["ok"] and r["status"] == "approved" for r in results),
             "returned": sum(r["ok"] and r["status"] == "returned" for r in results),
             "failed": sum(not r["ok"] for r in results)}
-
-
-@router.get("/notifications", summary="我的通知（评审结果等）")
-def notifications(user: CurrentUser, session: SessionDep,
-                  unread: Annotated[bool, Query(description="只看未读")] = False) -> dict:
-    q = select(Notification).where(Notification.user_id == user.id).order_by(Notification.id.desc()).limit(200)
-    if unread:
-        q = q.where(Notification.read_at.is_(None))
-    rows = session.scalars(q).all()
-    return {"data": [{"id": n.id, "kind": n.kind, "message": n.message, "plan": n.plan_code,
-                      "created_at": n.created_at.isoformat(), "read": n.read_at is not None} for n in rows],
-            "count": len(rows)}
-
-
-@router.post("/notifications/{notification_id}/read", status_code=204, summary="标记通知为已读")
-def mark_read(notification_id: int, user: CurrentUser, session: SessionDep) -> Response:
-    n = session.get(Notification, notification_id)
-    if n is None or n.user_id != user.id:
-        raise NotFound("未找到该通知")
-    n.read_at = dt.datetime.now(dt.UTC)
-    session.commit()
-    return Response(status_code=204)
-
-

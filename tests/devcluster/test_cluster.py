@@ -1,8 +1,8 @@
-"""app.pgcluster: discovery messages, and a real throw-away cluster in a temporary
+"""devdb.cluster: discovery messages, and a real throw-away cluster in a temporary
 checkout on a free port (concurrent start, quick restart, sharing the port with
 another checkout, refusing a port held by something else, stop).
 
-Self-contained: uses nothing from the app but app.pgcluster, never touches the
+Self-contained: uses nothing but devdb.cluster, never touches the
 checkout's own cluster, and removes what it creates (including the
 /var/lib/cloudmap-pg/<hash> directory used when running as root).
 """
@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from app import pgcluster
+from devdb import cluster
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -31,20 +31,20 @@ REPO = Path(__file__).resolve().parents[2]
 
 def test_configured_port(monkeypatch):
     monkeypatch.delenv("CLOUDMAP_PG_PORT", raising=False)
-    assert pgcluster.configured_port() == pgcluster.DEFAULT_PORT == 54329
+    assert cluster.configured_port() == cluster.DEFAULT_PORT == 54329
     monkeypatch.setenv("CLOUDMAP_PG_PORT", "54401")
-    assert pgcluster.configured_port() == 54401
-    assert pgcluster.server_url() == "postgresql+psycopg://cloudmap@127.0.0.1:54401/postgres"
+    assert cluster.configured_port() == 54401
+    assert cluster.server_url() == "postgresql+psycopg://cloudmap@127.0.0.1:54401/postgres"
     for bad in ("abc", "80", "70000"):
         monkeypatch.setenv("CLOUDMAP_PG_PORT", bad)
-        with pytest.raises(pgcluster.ClusterError, match="CLOUDMAP_PG_PORT"):
-            pgcluster.configured_port()
+        with pytest.raises(cluster.ClusterError, match="CLOUDMAP_PG_PORT"):
+            cluster.configured_port()
 
 
 def test_urls_and_paths(tmp_path):
-    assert pgcluster.server_url(5555, "txmap_test_ab12") == (
+    assert cluster.server_url(5555, "txmap_test_ab12") == (
         "postgresql+psycopg://cloudmap@127.0.0.1:5555/txmap_test_ab12")
-    assert pgcluster.data_dir(tmp_path) == tmp_path.resolve() / "var" / "pg"
+    assert cluster.data_dir(tmp_path) == tmp_path.resolve() / "var" / "pg"
 
 
 def _fake_pg(lib: Path, share: Path, versions: dict[str, bool]) -> None:
@@ -63,30 +63,30 @@ def _fake_pg(lib: Path, share: Path, versions: dict[str, bool]) -> None:
 def test_find_pg_bindir_prefers_newest_with_postgis(tmp_path, monkeypatch):
     lib, share = tmp_path / "lib", tmp_path / "share"
     _fake_pg(lib, share, {"9.6": True, "13": True, "16": False})
-    monkeypatch.setattr(pgcluster, "PG_LIB_ROOT", lib)
-    monkeypatch.setattr(pgcluster, "PG_SHARE_ROOT", share)
-    assert pgcluster.find_pg_bindir() == lib / "13" / "bin"
-    assert pgcluster.find_pg_bindir("9.6") == lib / "9.6" / "bin"
-    with pytest.raises(pgcluster.ClusterError, match="postgresql-16-postgis-3"):
-        pgcluster.find_pg_bindir("16")
+    monkeypatch.setattr(cluster, "PG_LIB_ROOT", lib)
+    monkeypatch.setattr(cluster, "PG_SHARE_ROOT", share)
+    assert cluster.find_pg_bindir() == lib / "13" / "bin"
+    assert cluster.find_pg_bindir("9.6") == lib / "9.6" / "bin"
+    with pytest.raises(cluster.ClusterError, match="postgresql-16-postgis-3"):
+        cluster.find_pg_bindir("16")
 
 
 def test_missing_postgis_messages(tmp_path, monkeypatch):
     lib, share = tmp_path / "lib", tmp_path / "share"
     _fake_pg(lib, share, {"15": False})
-    monkeypatch.setattr(pgcluster, "PG_LIB_ROOT", lib)
-    monkeypatch.setattr(pgcluster, "PG_SHARE_ROOT", share)
-    with pytest.raises(pgcluster.ClusterError, match="sudo apt-get install -y postgresql-15-postgis-3"):
-        pgcluster.ensure_installed(auto_install=False)
+    monkeypatch.setattr(cluster, "PG_LIB_ROOT", lib)
+    monkeypatch.setattr(cluster, "PG_SHARE_ROOT", share)
+    with pytest.raises(cluster.ClusterError, match="sudo apt-get install -y postgresql-15-postgis-3"):
+        cluster.ensure_installed(auto_install=False)
     monkeypatch.setattr(os, "geteuid", lambda: 1000)
-    with pytest.raises(pgcluster.ClusterError,
+    with pytest.raises(cluster.ClusterError,
                        match="sudo apt-get install -y postgresql postgresql-15-postgis-3"):
-        pgcluster.ensure_installed()
+        cluster.ensure_installed()
     # No server at all: the distribution's default version is suggested.
-    monkeypatch.setattr(pgcluster, "PG_LIB_ROOT", tmp_path / "nothing")
-    monkeypatch.setattr(pgcluster, "_distro_default_version", lambda: "17")
-    with pytest.raises(pgcluster.ClusterError, match="postgresql postgresql-17-postgis-3"):
-        pgcluster.find_pg_bindir()
+    monkeypatch.setattr(cluster, "PG_LIB_ROOT", tmp_path / "nothing")
+    monkeypatch.setattr(cluster, "_distro_default_version", lambda: "17")
+    with pytest.raises(cluster.ClusterError, match="postgresql postgresql-17-postgis-3"):
+        cluster.find_pg_bindir()
 
 
 # --------------------------------------------------------------------------- #
@@ -100,11 +100,11 @@ def _free_port() -> int:
 
 
 def _cleanup(root: Path) -> None:
-    real = Path(os.path.realpath(pgcluster.data_dir(root)))
+    real = Path(os.path.realpath(cluster.data_dir(root)))
     try:
-        pgcluster.stop(root)
+        cluster.stop(root)
     finally:
-        if real.parent.parent == pgcluster.RELOCATED_BASE:
+        if real.parent.parent == cluster.RELOCATED_BASE:
             shutil.rmtree(real.parent, ignore_errors=True)
 
 
@@ -125,20 +125,20 @@ def checkout(tmp_path):
 
 
 def _start_in_subprocess(root: Path, port: int) -> subprocess.Popen:
-    code = ("import sys; from pathlib import Path; from app import pgcluster; "
-            "print(pgcluster.start(Path(sys.argv[1]), int(sys.argv[2])))")
+    code = ("import sys; from pathlib import Path; from devdb import cluster; "
+            "print(cluster.start(Path(sys.argv[1]), int(sys.argv[2])))")
     return subprocess.Popen([sys.executable, "-c", code, str(root), str(port)], cwd=REPO,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
 def test_cluster_lifecycle(checkout, capsys):
-    pgcluster.find_pg_bindir()  # fails with the install command when PostGIS is missing
+    cluster.find_pg_bindir()  # fails with the install command when PostGIS is missing
     import psycopg
 
     root, other = checkout("one"), checkout("two")
     port = _free_port()
     url = f"postgresql+psycopg://cloudmap@127.0.0.1:{port}/cloudmap"
-    assert pgcluster.status(root, port)["initialised"] is False
+    assert cluster.status(root, port)["initialised"] is False
 
     # Two processes start the same fresh checkout at once: one initdb, same URL.
     procs = [_start_in_subprocess(root, port) for _ in range(2)]
@@ -149,19 +149,19 @@ def test_cluster_lifecycle(checkout, capsys):
     assert sum(err.count("initialising a PostgreSQL") for _, err in outs) == 1
 
     if os.geteuid() == 0:  # server binaries run as an unprivileged user
-        real = Path(os.path.realpath(pgcluster.data_dir(root)))
+        real = Path(os.path.realpath(cluster.data_dir(root)))
         assert real.stat().st_uid != 0
-        if pgcluster.data_dir(root).is_symlink():  # tmp dir not traversable by cloudmap-pg
-            assert real.parent.parent == pgcluster.RELOCATED_BASE
+        if cluster.data_dir(root).is_symlink():  # tmp dir not traversable by cloudmap-pg
+            assert real.parent.parent == cluster.RELOCATED_BASE
 
-    info = pgcluster.status(root, port)
+    info = cluster.status(root, port)
     assert info["initialised"] and info["running"] and info["shared_with"] is None
     assert info["url"] == url and info["port"] == port
     assert info["postgres_version"] and info["postgis_version"]
 
     # Already running: idempotent and quick.
     t0 = time.perf_counter()
-    assert pgcluster.start(root, port) == url
+    assert cluster.start(root, port) == url
     assert time.perf_counter() - t0 < 0.5
 
     with psycopg.connect(url.replace("+psycopg", ""), autocommit=True) as conn:
@@ -172,21 +172,21 @@ def test_cluster_lifecycle(checkout, capsys):
         conn.execute('DROP DATABASE "txmap_test_pgcluster"')
 
     # Asked for another port while running: refused, naming both ports.
-    with pytest.raises(pgcluster.ClusterError, match=str(port)):
-        pgcluster.start(root, _free_port())
+    with pytest.raises(cluster.ClusterError, match=str(port)):
+        cluster.start(root, _free_port())
 
     # A second checkout on the same port shares the running cluster.
     capsys.readouterr()
-    assert pgcluster.start(other, port) == url
+    assert cluster.start(other, port) == url
     assert "shares it" in capsys.readouterr().err
-    shared = pgcluster.status(other, port)
+    shared = cluster.status(other, port)
     assert shared["running"] is False and shared["initialised"] is False
     assert shared["shared_with"] and shared["url"] == url
-    assert pgcluster.stop(other) is False  # never stops someone else's cluster
+    assert cluster.stop(other) is False  # never stops someone else's cluster
 
-    assert pgcluster.stop(root) is True
-    assert pgcluster.stop(root) is False
-    info = pgcluster.status(root, port)
+    assert cluster.stop(root) is True
+    assert cluster.stop(root) is False
+    info = cluster.status(root, port)
     assert info["initialised"] and not info["running"] and info["url"] is None
 
 
@@ -207,9 +207,9 @@ def test_port_taken_by_something_else(checkout):
 
     threading.Thread(target=refuse, daemon=True).start()
     try:
-        with pytest.raises(pgcluster.ClusterError, match=f"Port {port}.*CLOUDMAP_PG_PORT"):
-            pgcluster.start(root, port)
-        info = pgcluster.status(root, port)
+        with pytest.raises(cluster.ClusterError, match=f"Port {port}.*CLOUDMAP_PG_PORT"):
+            cluster.start(root, port)
+        info = cluster.status(root, port)
         assert not info["running"] and info["shared_with"] is None
     finally:
         server.close()

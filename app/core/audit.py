@@ -1,8 +1,9 @@
 """The audit trail: every write, who made it, and the values before and after.
 
-A ``after_flush`` listener records each inserted, updated and deleted row of the
-governance tables (and of the core tables when a person is acting), so no service can
-forget to audit. Services name the action and the subject with :func:`audit_context`.
+The ``after_flush`` hook :func:`record_writes` (installed on every session by
+``app.core.db``) records each inserted, updated and deleted row of the governance tables
+(and of the core tables when a person is acting), so no service can forget to audit.
+Services name the action and the subject with :func:`audit_context`.
 Geometries are recorded by digest and area; the full shapes live in the frozen versions.
 """
 
@@ -18,17 +19,18 @@ from enum import Enum
 from typing import Any
 
 from geoalchemy2 import WKBElement
-from sqlalchemy import event, insert, inspect
+from sqlalchemy import insert, inspect
 from sqlalchemy.orm import Session
 
 from .models import AuditEntry
 
-# Rows not audited: the log itself, session tokens and notifications (derived messages),
-# and the upload staging area (audited by the upload as a whole).
-_SKIP_TABLES = {"audit_log", "login_sessions", "notifications", "upload_features", "alembic_version"}
+# Rows not audited: the log itself, session tokens, notifications and the review log (derived
+# records of an audited action), and the upload staging area (audited by the upload as a whole).
+_SKIP_TABLES = {"audit_log", "login_sessions", "notifications", "review_events", "upload_features",
+                "alembic_version"}
 # Core tables: audited only when a person (not the demo seed) writes them.
 _CORE_TABLES = {"units", "annual_targets", "enterprises", "renewal_blocks", "parcels", "uploads", "feature_history"}
-_SECRET_COLUMNS = {"password_hash"}
+_SECRET_COLUMNS = {"password_hash", "secret_hash"}  # never shown, even to reviewers
 _NOISE_COLUMNS = {"row_version", "updated_at", "created_at"}
 
 SYSTEM = "system"
@@ -130,8 +132,8 @@ def _audited(session: Session, obj: Any) -> bool:
     return True
 
 
-@event.listens_for(Session, "after_flush")
-def _record_writes(session: Session, _flush_context) -> None:
+def record_writes(session: Session, _flush_context) -> None:
+    """The ``after_flush`` hook: one audit row per written row (see the module docstring)."""
     user_id, username = actor(session)
     action, subject_obj = session.info.get("audit_context") or (None, None)
     rows = []

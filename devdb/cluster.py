@@ -67,7 +67,7 @@ _LOG_ROTATE_BYTES = 20 * 1024 * 1024
 _SERVER_BINARIES = ("initdb", "pg_ctl", "postgres")
 
 _PG_HBA = """\
-# Managed by app/pgcluster.py: trust authentication, loopback only.
+# Managed by devdb/cluster.py: trust authentication, loopback only.
 # TYPE  DATABASE        USER            ADDRESS                 METHOD
 local   all             all                                     trust
 host    all             all             127.0.0.1/32            trust
@@ -244,7 +244,7 @@ def ensure_installed(auto_install: bool = True) -> Path:
     out = _stream_target()
 
     def apt(*args: str) -> int:
-        print(f"pgcluster: apt-get {' '.join(args)}", file=sys.stderr, flush=True)
+        print(f"devdb: apt-get {' '.join(args)}", file=sys.stderr, flush=True)
         return subprocess.run(
             ["apt-get", *args], env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=out
         ).returncode
@@ -637,7 +637,7 @@ def _prepare_data_dir(root: Path, user: pwd.struct_passwd | None) -> Path:
         real = link
     elif user is not None and not _user_can_traverse(user, var):
         home = _relocated_home(root)
-        print(f"pgcluster: {user.pw_name} cannot reach {var}; keeping the data directory in "
+        print(f"devdb: {user.pw_name} cannot reach {var}; keeping the data directory in "
               f"{home} (var/pg links there)", file=sys.stderr, flush=True)
         RELOCATED_BASE.mkdir(mode=0o755, parents=True, exist_ok=True)
         home.mkdir(mode=0o700, exist_ok=True)
@@ -664,7 +664,7 @@ def _prepare_data_dir(root: Path, user: pwd.struct_passwd | None) -> Path:
 
 def _initdb(bindir: Path, real: Path, user: pwd.struct_passwd | None) -> None:
     ver = bindir.parent.name
-    print(f"pgcluster: initialising a PostgreSQL {ver} cluster in {real}", file=sys.stderr, flush=True)
+    print(f"devdb: initialising a PostgreSQL {ver} cluster in {real}", file=sys.stderr, flush=True)
     base = [str(bindir / "initdb"), "-D", str(real), "-U", DB_USER, "--auth-local=trust",
             "--auth-host=trust", "-E", "UTF8"]
     errors = []
@@ -678,14 +678,14 @@ def _initdb(bindir: Path, real: Path, user: pwd.struct_passwd | None) -> None:
     (real / "pg_hba.conf").write_text(_PG_HBA)
     conf = real / "postgresql.conf"
     with conf.open("a") as fh:
-        fh.write(f"\n# Settings managed by app/pgcluster.py (rewritten at every start):\n{_INCLUDE_LINE}\n")
+        fh.write(f"\n# Settings managed by devdb/cluster.py (rewritten at every start):\n{_INCLUDE_LINE}\n")
 
 
 def _write_config(real: Path, port: int, user: pwd.struct_passwd | None) -> None:
     conf = real / "postgresql.conf"
     text = conf.read_text()
     if _INCLUDE_LINE not in text:
-        conf.write_text(text + f"\n# Settings managed by app/pgcluster.py:\n{_INCLUDE_LINE}\n")
+        conf.write_text(text + f"\n# Settings managed by devdb/cluster.py:\n{_INCLUDE_LINE}\n")
     dsm = "posix"
     try:
         st = os.statvfs("/dev/shm")
@@ -695,7 +695,7 @@ def _write_config(real: Path, port: int, user: pwd.struct_passwd | None) -> None
         dsm = "mmap"
     managed = real / _CONF_FILE
     managed.write_text(f"""\
-# Managed by app/pgcluster.py and rewritten at every start; use ALTER SYSTEM
+# Managed by devdb/cluster.py and rewritten at every start; use ALTER SYSTEM
 # (postgresql.auto.conf) for local overrides.
 listen_addresses = '{_HOST}'
 port = {port}
@@ -757,7 +757,7 @@ def _reuse_shared(root: Path, port: int) -> str:
             "or stop whatever uses the port."
         )
     _ensure_database(port)
-    print(f"pgcluster: note: port {port} is already served by another private PostgreSQL "
+    print(f"devdb: note: port {port} is already served by another private PostgreSQL "
           f"({_shared_label(port, desc)}); this checkout shares it. Set {PORT_ENV} to run a "
           "cluster of its own.", file=sys.stderr, flush=True)
     return server_url(port, DB_NAME)
@@ -781,7 +781,7 @@ def start(root: Path, port: int | None = None) -> str:
             if info["port"] != port:
                 raise ClusterError(
                     f"This checkout's private PostgreSQL already runs on port {info['port']}, "
-                    f"not on the requested port {port}. Stop it first (pgcluster.stop(), e.g. through the CLI), or use "
+                    f"not on the requested port {port}. Stop it first (make db-stop, or cloudmap db stop), or use "
                     f"the same port ({PORT_ENV}={info['port']})."
                 )
             stamp = f"{info['start']} {port}"
@@ -816,7 +816,7 @@ def start(root: Path, port: int | None = None) -> str:
         _remove_stale_pidfile(real)
         log = _log_file(root)
         _prepare_log(log, user)
-        print(f"pgcluster: starting PostgreSQL {bindir.parent.name} on {_HOST}:{port} "
+        print(f"devdb: starting PostgreSQL {bindir.parent.name} on {_HOST}:{port} "
               f"(log: {log})", file=sys.stderr, flush=True)
         proc = _run_server_binary(
             [str(bindir / "pg_ctl"), "-D", str(real), "-l", str(log), "-w",
