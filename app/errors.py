@@ -55,6 +55,13 @@ class Conflict(AppError):
     code = "conflict"
 
 
+class InvalidState(AppError):
+    """The action does not fit the object's current state (e.g. approving a draft)."""
+
+    status_code = 409
+    code = "invalid_state"
+
+
 class InvalidFeatures(AppError):
     """Some features of a request are wrong; ``errors`` names each one (feature number, field)."""
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
+from fastapi import Depends
 from pydantic import AliasChoices, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -49,6 +50,9 @@ class Settings(BaseSettings):
     session_cookie_secure: bool | None = None  # None: Secure only when environment == "production"
     login_max_failures: int = Field(default=5, ge=1)
     login_lockout_minutes: float = Field(default=15, gt=0)
+    # Review (app.core.review): the drafter or submitter of a version may approve or return it
+    # themselves only when this is on (a single-person demo); never in production.
+    review_allow_self_approval: bool = False
     # 投资履约: a project whose actual figure is below this share of the promised one is a defaulter.
     credit_default_ratio: float = Field(default=0.8, gt=0, le=1)
 
@@ -67,6 +71,8 @@ class Settings(BaseSettings):
     def _no_placeholder_secret_in_production(self) -> Settings:
         if self.environment != "development" and self.secret_key == "change-me":
             raise ValueError("CLOUDMAP_SECRET_KEY must be set to a real secret outside development")
+        if self.environment == "production" and self.review_allow_self_approval:
+            raise ValueError("CLOUDMAP_REVIEW_ALLOW_SELF_APPROVAL is for a single-person demo, never production")
         if self.page_default_limit > self.page_max_limit:
             raise ValueError("CLOUDMAP_PAGE_DEFAULT_LIMIT must not exceed CLOUDMAP_PAGE_MAX_LIMIT")
         return self
@@ -91,3 +97,6 @@ class Settings(BaseSettings):
 @lru_cache
 def get_settings() -> Settings:
     return Settings()
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]

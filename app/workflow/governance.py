@@ -16,12 +16,11 @@ from ..auth.errors import NotAllowed
 from ..auth.roles import Role
 from ..credit_code import credit_code_problem
 from ..enums import Classification
-from ..errors import FieldError, InvalidParameter, NotFound
+from ..errors import FieldError, InvalidParameter, InvalidState, NotFound
 from ..models import Enterprise, Parcel, Unit
 from ..core.audit import audit_context
 from ..core.uow import unit_of_work
 from .enums import ClearanceStatus, RectificationStatus, ReferralStatus
-from .errors import InvalidState
 from .evaluation import Threshold, grade, per_mu
 from .models import (
     ClassificationDecision,

@@ -26,12 +26,12 @@ from sqlalchemy import (
     UniqueConstraint,
     func,
 )
-from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 if TYPE_CHECKING:
     from ..auth.models import User
 
+from ..core.review import Reviewable
 from ..enums import Classification, ReviewStatus
 from ..models import Base, Enterprise, HasGeometry, Parcel, RenewalBlock, Unit, _enum, _multipolygon
 from .enums import ClearanceStatus, RectificationStatus, ReferralStatus
@@ -74,11 +74,13 @@ class BlockPlan(Base):
         return next((v for v in self.versions if v.version_no == number), None)
 
 
-class BlockVersion(HasGeometry, Base):
+class BlockVersion(Reviewable, HasGeometry, Base):
     """One version of a plan: boundary (四至边界), 四至 text, parcel and enterprise lists.
 
-    Once approved its content is frozen; a database trigger (migration 0004) refuses any
-    change to an approved version's boundary, 四至 or lists.
+    Reviewed on the core's engine (the :class:`~app.core.review.Reviewable` columns: who
+    drafted, submitted and reviewed it, the 认定文号 and date, the rule report). Once approved
+    its content is frozen; a database trigger (migration 0004) refuses any change to an
+    approved version's boundary, 四至 or lists.
     """
 
     __tablename__ = "block_versions"
@@ -100,17 +102,7 @@ class BlockVersion(HasGeometry, Base):
     change_note: Mapped[str | None] = mapped_column(Text)  # why this version differs from the last
     based_on_version_no: Mapped[int | None]
     is_imported: Mapped[bool] = mapped_column(Boolean, default=False)  # approved before the workflow existed
-    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
-    submitted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    submitted_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
-    reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    reviewed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
-    review_comment: Mapped[str | None] = mapped_column(Text)
-    approval_doc_no: Mapped[str | None] = mapped_column(String(64))  # 认定文号
-    approval_date: Mapped[dt.date | None] = mapped_column(Date)
-    report: Mapped[dict | None] = mapped_column(JSONB)  # the rule report of the last check
-    report_passed: Mapped[bool | None] = mapped_column(Boolean)
 
     plan: Mapped[BlockPlan] = relationship(back_populates="versions")
     parcels: Mapped[list[BlockVersionParcel]] = relationship(
@@ -119,9 +111,6 @@ class BlockVersion(HasGeometry, Base):
     enterprises: Mapped[list[BlockVersionEnterprise]] = relationship(
         back_populates="version", order_by="BlockVersionEnterprise.credit_code", cascade="all, delete-orphan"
     )
-    created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
-    submitted_by: Mapped[User | None] = relationship(foreign_keys=[submitted_by_id])
-    reviewed_by: Mapped[User | None] = relationship(foreign_keys=[reviewed_by_id])
 
 
 class BlockVersionParcel(Base):

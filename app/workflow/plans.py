@@ -1,5 +1,10 @@
 """Block plans: draft → submitted → returned (→ draft) | approved (认定) → stage 启动 → 推进 → 完成.
 
+The review life-cycle is the core's review engine (:mod:`app.core.review`); this module is the
+block plan's row of it (:class:`BlockPlanReview`: who may act, the plan's rules at submission
+and approval, publishing the approved version as the renewal block) and everything only plans
+have: drafting, revisions, stages, comparison.
+
 An approved version is frozen (boundary, 四至, parcel and enterprise lists); a change is a new
 version that is reviewed again, and every version is kept. At submission and at approval the
 plan's rules run through ``spatial`` (app.analysis.service.block_plan_report + spatial.plan_rules).
@@ -25,14 +30,13 @@ from ..auth.deps import Principal
 from ..auth.errors import NotAllowed
 from ..auth.models import User
 from ..auth.roles import Role
-from ..enums import Classification, ReviewStatus, Stage
-from ..errors import Conflict, FieldError, InvalidFeatures, InvalidParameter, NotFound
-from ..models import Enterprise, Parcel, RenewalBlock, Unit, as_multipolygon
+from ..core import review
 from ..core.audit import audit_context
 from ..core.uow import discarded, unit_of_work
-from ..core.models import ReviewEvent
-from ..core.notifications import notify
-from .errors import InvalidState, RulesFailed
+from ..enums import Classification, ReviewStatus, Stage
+from ..errors import Conflict, FieldError, InvalidFeatures, InvalidParameter, InvalidState, NotFound
+from ..messages import message
+from ..models import Enterprise, Parcel, RenewalBlock, Unit, as_multipolygon
 from .models import (
     BlockPlan,
     BlockVersion,
@@ -73,13 +77,13 @@ def can_edit(principal: Principal, unit_id: int) -> bool:
 def require_unit(principal: Principal, unit_id: int, what: str = "此区块方案") -> None:
     if not can_edit(principal, unit_id):
         if principal.role == Role.UNIT_OFFICER:
-            raise NotAllowed(f"只能办理本单位的区块方案，{what}不属于您所在的单位")
-        raise NotAllowed(f"只有本单位经办人或管理员可以办理{what}")
+            raise NotAllowed(message("plan_other_unit", what=what))
+        raise NotAllowed(message("plan_unit_only", what=what))
 
 
 def require_reviewer(principal: Principal) -> None:
     if principal.role not in (Role.REVIEWER, Role.ADMIN):
-        raise NotAllowed("只有领导小组评审人员或管理员可以认定或退回区块方案")
+        raise NotAllowed(message("plan_reviewer_only"))
 
 
 def sees_drafts(principal: Principal, plan: BlockPlan) -> bool:
@@ -131,7 +135,7 @@ def get_plan(session: Session, code: str, *, adopt_block: bool = False) -> Block
         return adopt(session, block)
     if block is not None and block.review_status == ReviewStatus.APPROVED:
         return None  # type: ignore[return-value]  # the caller shows it through a savepoint
-    raise NotFound(f"未找到编号为“{code}”的区块方案")
+    raise NotFound(message("plan_not_found", code=code))
 
 
 # --- drafting ----------------------------------------------------------------
@@ -139,22 +143,22 @@ def get_plan(session: Session, code: str, *, adopt_block: bool = False) -> Block
 
 def _parcels_for(session: Session, codes: list[str], unit_id: int, own_block_id: int | None) -> list[Parcel]:
     if not codes:
-        raise InvalidParameter("parcels", "方案至少要包含一宗地块（宗地编号列表）")
+        raise InvalidParameter("parcels", message("plan_no_parcels"))
     wanted = list(dict.fromkeys(c.strip() for c in codes if c and c.strip()))
     found = {p.code: p for p in session.scalars(select(Parcel).where(Parcel.code.in_(wanted)))}
     errors = []
     for k, code in enumerate(wanted, start=1):
         p = found.get(code)
         if p is None:
-            errors.append(FieldError("parcels", f"宗地“{code}”不存在", feature=k))
+            errors.append(FieldError("parcels", message("plan_parcel_unknown", code=code), feature=k))
         elif p.unit_id != unit_id:
-            errors.append(FieldError("parcels", f"宗地“{code}”不在本单位辖区内", feature=k))
+            errors.append(FieldError("parcels", message("plan_parcel_other_unit", code=code), feature=k))
         elif p.block_id is not None and p.block_id != own_block_id:
             other = session.get(RenewalBlock, p.block_id)
-            errors.append(FieldError("parcels", f"宗地“{code}”已属于已认定区块“{other.name if other else p.block_id}”",
-                                     feature=k))
+            errors.append(FieldError("parcels", message("plan_parcel_taken", code=code,
+                                                        block=other.name if other else p.block_id), feature=k))
     if errors:
-        raise InvalidFeatures(f"宗地列表有 {len(errors)} 处问题，第一处：{errors[0].message}", errors)
+        raise InvalidFeatures(message("plan_parcels_invalid", count=len(errors), first=errors[0].message), errors)
     return [found[c] for c in wanted]
 
 
@@ -186,21 +190,21 @@ def _set_lists(session: Session, version: BlockVersion, parcels: list[Parcel], e
         for k, (item, code) in enumerate(zip(enterprises, codes), start=1):
             e = found.get(code)
             if e is None:
-                errors.append(FieldError("enterprises", f"企业库中没有统一社会信用代码为“{code}”的企业", feature=k))
+                errors.append(FieldError("enterprises", message("enterprise_unknown", code=code), feature=k))
                 continue
             raw = item.get("classification")
             try:
                 cls = Classification(raw) if raw else _current_classification(session, e, parcels)
             except ValueError:
-                errors.append(FieldError("enterprises", f"分类“{raw}”无效，应为 upgrade（改造提升）、"
-                                                        "transform（优化转型）或 clear_out（整治清退）", feature=k))
+                errors.append(FieldError("enterprises", message("plan_classification_invalid", value=raw), feature=k))
                 continue
             if any(r.enterprise_id == e.id for r in rows):
                 continue
             rows.append(BlockVersionEnterprise(enterprise_id=e.id, name=e.name, credit_code=e.credit_code,
                                                classification=cls))
         if errors:
-            raise InvalidFeatures(f"企业清单有 {len(errors)} 处问题，第一处：{errors[0].message}", errors)
+            raise InvalidFeatures(message("plan_enterprises_invalid", count=len(errors), first=errors[0].message),
+                                  errors)
     version.enterprises = rows
 
 
@@ -212,7 +216,7 @@ def _boundary(geometry: dict | None, parcels: list[Parcel]):
         geom = shape(geometry.get("geometry", geometry) if geometry.get("type") == "Feature" else geometry)
         return as_multipolygon(geom)
     except Exception as exc:  # malformed GeoJSON or not a polygon
-        raise InvalidParameter("boundary", "区块边界应为 GeoJSON 面（Polygon 或 MultiPolygon），经纬度（EPSG:4490）") from exc
+        raise InvalidParameter("boundary", message("plan_boundary_invalid")) from exc
 
 
 def _apply(session: Session, plan: BlockPlan, version: BlockVersion, data: DraftInput) -> None:
@@ -239,7 +243,7 @@ def _apply(session: Session, plan: BlockPlan, version: BlockVersion, data: Draft
     if data.boundary is not None or parcels is not None:
         geom = _boundary(data.boundary, parcels or [])
         if geom is None:
-            raise InvalidParameter("boundary", "宗地不能合成一个面，请给出区块边界（boundary）")
+            raise InvalidParameter("boundary", message("plan_boundary_not_polygon"))
         version.set_geometry(geom)
 
 
@@ -251,18 +255,18 @@ def touch(plan: BlockPlan) -> None:
 def create_plan(session: Session, principal: Principal, *, code: str, unit_code: str | None, data: DraftInput) -> BlockPlan:
     code = code.strip()
     if not code or len(code) > 32:
-        raise InvalidParameter("code", "区块编号不能为空，且不超过 32 个字符")
+        raise InvalidParameter("code", message("plan_code_invalid"))
     if principal.role == Role.UNIT_OFFICER and unit_code is None:
         unit = session.get(Unit, principal.unit_id)
     else:
         unit = session.scalar(select(Unit).where(Unit.code == (unit_code or "")))
         if unit is None:
-            raise InvalidParameter("unit", f"没有代码为“{unit_code}”的镇（街道、开发区）")
+            raise InvalidParameter("unit", message("unknown_unit", code=unit_code))
     require_unit(principal, unit.id)
     if find_plan(session, code) or session.scalar(select(RenewalBlock.id).where(RenewalBlock.code == code)):
-        raise Conflict(f"区块编号“{code}”已被使用", [FieldError("code", "已被使用")])
+        raise Conflict(message("plan_code_taken", code=code), [FieldError("code", message("taken"))])
     if not data.name:
-        raise InvalidParameter("name", "请填写区块名称")
+        raise InvalidParameter("name", message("plan_name_missing"))
     plan = BlockPlan(code=code, unit_id=unit.id, status=ReviewStatus.DRAFT, working_version_no=1,
                      created_by_id=principal.id)
     session.add(plan)
@@ -272,7 +276,7 @@ def create_plan(session: Session, principal: Principal, *, code: str, unit_code:
         with session.no_autoflush:  # the version has no boundary until _apply has read the parcels
             _apply(session, plan, version, data)
         if version.geom is None:
-            raise InvalidParameter("parcels", "新方案需给出宗地列表（parcels）")
+            raise InvalidParameter("parcels", message("plan_new_needs_parcels"))
         session.add(version)
     return plan
 
@@ -280,15 +284,15 @@ def create_plan(session: Session, principal: Principal, *, code: str, unit_code:
 def working_version(plan: BlockPlan) -> BlockVersion:
     version = plan.version(plan.working_version_no)
     if version is None:
-        raise InvalidState(f"区块方案“{plan.code}”没有正在起草的版本；已认定的方案请先发起变更（新版本）")
+        raise InvalidState(message("plan_no_working_version", code=plan.code))
     return version
 
 
 def update_draft(session: Session, principal: Principal, plan: BlockPlan, data: DraftInput) -> BlockVersion:
     require_unit(principal, plan.unit_id)
     version = working_version(plan)
-    if version.status == ReviewStatus.SUBMITTED:
-        raise InvalidState(f"第 {version.version_no} 版已提交评审，评审结束前不能修改")
+    if version.status.value not in PLAN_REVIEW.flow.editable:
+        raise InvalidState(message("plan_version_under_review", version=version.version_no))
     with unit_of_work(session), audit_context(session, "draft_update", plan):
         _apply(session, plan, version, data)
         version.status = ReviewStatus.DRAFT  # a returned version goes back to draft when edited
@@ -302,10 +306,10 @@ def new_revision(session: Session, principal: Principal, plan: BlockPlan, change
     """Start a change of an approved plan: a new draft version copied from the one in force."""
     require_unit(principal, plan.unit_id)
     if plan.working_version_no is not None:
-        raise InvalidState(f"区块方案“{plan.code}”已有未结束的第 {plan.working_version_no} 版，请在该版上修改")
+        raise InvalidState(message("plan_revision_open", code=plan.code, version=plan.working_version_no))
     base = plan.version(plan.current_version_no)
     if base is None:
-        raise InvalidState("只有已认定的方案才能发起变更")
+        raise InvalidState(message("plan_revision_needs_approval"))
     number = max(v.version_no for v in plan.versions) + 1
     with unit_of_work(session), audit_context(session, "revision_create", plan):
         version = BlockVersion(
@@ -335,7 +339,7 @@ def check(session: Session, plan: BlockPlan, version: BlockVersion) -> dict:
     ids = [p.parcel_id for p in version.parcels]
     enterprises = [(e.name, e.classification.value if e.classification else None) for e in version.enterprises]
     if not ids:
-        raise InvalidParameter("parcels", f"第 {version.version_no} 版没有宗地，无法检查")
+        raise InvalidParameter("parcels", message("plan_version_without_parcels", version=version.version_no))
     report = block_plan_report(
         session, code=plan.code, name=version.name, unit=plan.unit, block_geom=version.geom,
         members=Parcel.id.in_(ids), own_block_id=plan.block_id, year=version.year, enterprises=enterprises,
@@ -352,69 +356,103 @@ def check(session: Session, plan: BlockPlan, version: BlockVersion) -> dict:
     return report
 
 
-# --- transitions -------------------------------------------------------------
+# --- review (the core's engine) ---------------------------------------------
+
+
+class BlockPlanReview(review.ReviewKind):
+    """Block plans on the review engine: the unit's officers (or an admin) submit, the leadership
+    group's reviewers (or an admin) approve with a document number and date, or return with a reason."""
+
+    subject_type = "block_plan"
+    label = "区块方案"
+    rules_failed_code = "plan_rules_failed"
+    drafting_actions = frozenset({"plan_create", "draft_update", "revision_create", "submit"})
+
+    def code(self, plan: BlockPlan) -> str:
+        return plan.code
+
+    def version(self, plan: BlockPlan, action: str) -> BlockVersion | None:
+        return plan.version(plan.working_version_no)
+
+    def authorize(self, actor: Principal, plan: BlockPlan, action: str) -> None:
+        if action in self.flow.decisions:
+            require_reviewer(actor)
+        else:
+            require_unit(actor, plan.unit_id)
+
+    def refusal(self, plan: BlockPlan, version: BlockVersion | None, action: str):
+        if action in self.flow.decisions:
+            return InvalidState(message("plan_nothing_to_review", code=plan.code))
+        if version is None:
+            return InvalidState(message("plan_no_working_version", code=plan.code))
+        return InvalidState(message("plan_version_state", version=version.version_no, state=version.status.label,
+                                    action=self.action_labels[action]))
+
+    def validate(self, plan: BlockPlan, action: str, decision: review.Decision) -> None:
+        if action == review.APPROVE and not (decision.doc_no or "").strip():
+            raise InvalidParameter("doc_no", message("plan_doc_no_missing"))
+        if action == review.APPROVE and decision.decided_on is None:
+            raise InvalidParameter("approval_date", message("plan_approval_date_missing"))
+        if action == review.RETURN and not (decision.comment or "").strip():
+            raise InvalidParameter("comment", message("plan_return_reason_missing"))
+
+    def check(self, session: Session, plan: BlockPlan, version: BlockVersion, action: str) -> dict | None:
+        return check(session, plan, version) if action in (review.SUBMIT, review.APPROVE) else None
+
+    def effects(self, session: Session, plan: BlockPlan, version: BlockVersion, action: str, target: str,
+                actor: Principal, decision: review.Decision, report: dict | None) -> None:
+        plan.status = ReviewStatus(target)
+        if target == review.APPROVED:
+            _publish(session, plan, version, report or {})
+            plan.current_version_no, plan.working_version_no = version.version_no, None
+        touch(plan)
+
+    def recipients(self, session: Session, plan: BlockPlan, version: BlockVersion, action: str) -> set[int]:
+        """The unit's officers and whoever submitted the version."""
+        recipients = set(session.scalars(select(User.id).where(
+            User.role == Role.UNIT_OFFICER, User.unit_id == plan.unit_id, User.is_active.is_(True))))
+        if version.submitted_by_id:
+            recipients.add(version.submitted_by_id)
+        return recipients
+
+    def notice(self, plan: BlockPlan, version: BlockVersion, action: str, decision: review.Decision) -> str | None:
+        if action == review.APPROVE:
+            return message("plan_approved_notice", name=version.name, version=version.version_no,
+                           doc_no=decision.doc_no) + (f"：{decision.comment}" if decision.comment else "")
+        if action == review.RETURN:
+            return message("plan_returned_notice", name=version.name, version=version.version_no,
+                           reason=decision.comment)
+        return None
+
+
+PLAN_REVIEW = BlockPlanReview()
+
+
+def _take(session: Session, principal: Principal, plan: BlockPlan, action: str, decision: review.Decision,
+          allow_self_review: bool) -> BlockVersion:
+    version = plan.version(plan.working_version_no)
+    review.apply(session, PLAN_REVIEW, plan, action, principal, decision, allow_self_review=allow_self_review)
+    session.expire(version, ["submitted_by", "reviewed_by"])  # the engine set their ids
+    return version
 
 
 def submit(session: Session, principal: Principal, plan: BlockPlan) -> BlockVersion:
-    require_unit(principal, plan.unit_id)
-    version = working_version(plan)
-    if version.status not in (ReviewStatus.DRAFT, ReviewStatus.RETURNED):
-        raise InvalidState(f"第 {version.version_no} 版当前为“{version.status.label}”，不能提交")
-    report = check(session, plan, version)
-    if not report["passed"]:
-        raise RulesFailed("提交", report)
-    with unit_of_work(session), audit_context(session, "submit", plan):
-        version.status = ReviewStatus.SUBMITTED
-        version.submitted_by, version.submitted_at = principal.user, dt.datetime.now(dt.UTC)
-        version.report, version.report_passed = report, True
-        plan.status = ReviewStatus.SUBMITTED
-        touch(plan)
-    return version
+    """提交: the plan's rules first (422 with each failed rule)."""
+    return _take(session, principal, plan, review.SUBMIT, review.Decision(), False)
 
 
-def _submitted(plan: BlockPlan) -> BlockVersion:
-    version = plan.version(plan.working_version_no)
-    if version is None or version.status != ReviewStatus.SUBMITTED:
-        raise InvalidState(f"区块方案“{plan.code}”没有待评审的版本")
-    return version
-
-
-def _notify(session: Session, plan: BlockPlan, version: BlockVersion, kind: str, text: str) -> None:
-    recipients = set(session.scalars(select(User.id).where(
-        User.role == Role.UNIT_OFFICER, User.unit_id == plan.unit_id, User.is_active.is_(True))))
-    if version.submitted_by_id:
-        recipients.add(version.submitted_by_id)
-    notify(session, recipients, kind, text, subject_type="block_plan", subject_code=plan.code)
-
-
-def approve(session: Session, principal: Principal, plan: BlockPlan, *, doc_no: str, approval_date: dt.date,
-            comment: str | None) -> BlockVersion:
+def approve(session: Session, principal: Principal, plan: BlockPlan, *, doc_no: str | None,
+            approval_date: dt.date | None, comment: str | None, allow_self_review: bool = False) -> BlockVersion:
     """认定: rules again; then the version is frozen and published as the renewal block."""
-    require_reviewer(principal)
-    version = _submitted(plan)
-    if not doc_no.strip():
-        raise InvalidParameter("doc_no", "认定须填写发文文号，例如 桐有更〔2023〕1号")
-    report = check(session, plan, version)
-    if not report["passed"]:
-        raise RulesFailed("认定", report)
-    with unit_of_work(session), audit_context(session, "approve", plan):
-        version.report, version.report_passed = report, True
-        version.reviewed_by, version.reviewed_at = principal.user, dt.datetime.now(dt.UTC)
-        version.review_comment = comment
-        version.approval_doc_no, version.approval_date = doc_no.strip(), approval_date
-        version.status = ReviewStatus.APPROVED
-        _publish(session, plan, version, report)
-        plan.current_version_no, plan.working_version_no = version.version_no, None
-        plan.status = ReviewStatus.APPROVED
-        touch(plan)
-        session.add(ReviewEvent(subject_type="block_plan", subject_code=plan.code, version_no=version.version_no,
-                                action="approve", from_state="submitted", to_state="approved",
-                                actor_id=principal.id, comment=comment, doc_no=version.approval_doc_no,
-                                decided_on=approval_date, report_passed=True))
-        _notify(session, plan, version, "approved",
-                f"区块方案“{version.name}”第 {version.version_no} 版已认定（{version.approval_doc_no}）"
-                + (f"：{comment}" if comment else ""))
-    return version
+    decision = review.Decision(comment=comment, doc_no=(doc_no or "").strip() or None, decided_on=approval_date)
+    return _take(session, principal, plan, review.APPROVE, decision, allow_self_review)
+
+
+def return_plan(session: Session, principal: Principal, plan: BlockPlan, comment: str | None, *,
+                allow_self_review: bool = False) -> BlockVersion:
+    """退回: with the reason, so the unit can change the plan and submit it again."""
+    decision = review.Decision(comment=(comment or "").strip() or None)
+    return _take(session, principal, plan, review.RETURN, decision, allow_self_review)
 
 
 def _publish(session: Session, plan: BlockPlan, version: BlockVersion, report: dict) -> None:
@@ -439,35 +477,16 @@ def _publish(session: Session, plan: BlockPlan, version: BlockVersion, report: d
         parcel.block_id = block.id if parcel.id in ids else None
 
 
-def return_plan(session: Session, principal: Principal, plan: BlockPlan, comment: str) -> BlockVersion:
-    require_reviewer(principal)
-    version = _submitted(plan)
-    if not comment or not comment.strip():
-        raise InvalidParameter("comment", "退回须写明理由，以便镇街修改")
-    with unit_of_work(session), audit_context(session, "return", plan):
-        version.status = ReviewStatus.RETURNED
-        version.reviewed_by, version.reviewed_at = principal.user, dt.datetime.now(dt.UTC)
-        version.review_comment = comment.strip()
-        plan.status = ReviewStatus.RETURNED
-        touch(plan)
-        session.add(ReviewEvent(subject_type="block_plan", subject_code=plan.code, version_no=version.version_no,
-                                action="return", from_state="submitted", to_state="returned",
-                                actor_id=principal.id, comment=comment.strip()))
-        _notify(session, plan, version, "returned",
-                f"区块方案“{version.name}”第 {version.version_no} 版被退回：{comment.strip()}")
-    return version
-
-
 def set_stage(session: Session, principal: Principal, plan: BlockPlan, stage: Stage) -> RenewalBlock:
     """启动 → 推进 → 完成, one step at a time, only for an approved block."""
     require_unit(principal, plan.unit_id)
     block = plan.block
     if block is None or plan.current_version_no is None:
-        raise InvalidState("区块方案认定后才能推进阶段")
+        raise InvalidState(message("plan_stage_needs_approval"))
     now_i, new_i = STAGE_ORDER.index(block.stage), STAGE_ORDER.index(stage)
     if new_i != now_i + 1:
-        allowed = STAGE_ORDER[now_i + 1].label if now_i + 1 < len(STAGE_ORDER) else "（已完成，无下一阶段）"
-        raise InvalidState(f"区块当前阶段为“{block.stage.label}”，下一步只能是“{allowed}”")
+        allowed = STAGE_ORDER[now_i + 1].label if now_i + 1 < len(STAGE_ORDER) else message("plan_stage_last")
+        raise InvalidState(message("plan_stage_order", stage=block.stage.label, allowed=allowed))
     with unit_of_work(session), audit_context(session, "stage", plan):
         block.stage = stage
         touch(plan)

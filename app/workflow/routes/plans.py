@@ -13,8 +13,11 @@ from sqlalchemy.orm import Session
 from ...auth.deps import CurrentUser, Principal
 from ...core.db import SessionDep
 from ...enums import ReviewStatus, Stage
-from ...errors import AppError, InvalidParameter, NotFound
+from ...core.review import apply_each
+from ...errors import InvalidParameter, NotFound
+from ...messages import message
 from ...models import RenewalBlock, Unit
+from ...settings import SettingsDep
 from .. import plans as svc
 from ...core.concurrency import check_if_match, set_etag
 from ..models import BlockPlan, BlockVersion
@@ -140,7 +143,7 @@ def create_plan(body: PlanCreate, user: CurrentUser, session: SessionDep, respon
 def get_plan(code: str, user: CurrentUser, session: SessionDep, response: Response) -> dict:
     def build(plan: BlockPlan) -> dict:
         if not svc.visible_versions(user, plan):
-            raise NotFound(f"未找到编号为“{code}”的区块方案")
+            raise NotFound(message("plan_not_found", code=code))
         return _respond(response, user, plan)
 
     return svc.report_or_virtual(session, code, build)
@@ -171,17 +174,18 @@ def submit(code: str, request: Request, user: CurrentUser, session: SessionDep, 
 
 @router.post("/plans/{code}/approve", summary="认定（发文）：再次运行规则检查，通过后冻结该版本")
 def approve(code: str, body: ApproveBody, request: Request, user: CurrentUser, session: SessionDep,
-            response: Response) -> dict:
+            settings: SettingsDep, response: Response) -> dict:
     plan = _plan_to_change(session, request, user, code, reviewer=True)
-    svc.approve(session, user, plan, doc_no=body.doc_no, approval_date=body.approval_date, comment=body.comment)
+    svc.approve(session, user, plan, doc_no=body.doc_no, approval_date=body.approval_date, comment=body.comment,
+                allow_self_review=settings.review_allow_self_approval)
     return _respond(response, user, plan)
 
 
 @router.post("/plans/{code}/return", summary="退回修改（须写理由）")
 def return_plan(code: str, body: ReturnBody, request: Request, user: CurrentUser, session: SessionDep,
-                response: Response) -> dict:
+                settings: SettingsDep, response: Response) -> dict:
     plan = _plan_to_change(session, request, user, code, reviewer=True)
-    svc.return_plan(session, user, plan, body.comment)
+    svc.return_plan(session, user, plan, body.comment, allow_self_review=settings.review_allow_self_approval)
     return _respond(response, user, plan)
 
 
@@ -196,7 +200,7 @@ def set_stage(code: str, body: StageBody, request: Request, user: CurrentUser, s
 def _version(user, plan: BlockPlan, number: int) -> BlockVersion:
     version = plan.version(number)
     if version is None or version not in svc.visible_versions(user, plan):
-        raise NotFound(f"区块方案“{plan.code}”没有第 {number} 版")
+        raise NotFound(message("plan_version_missing", code=plan.code, version=number))
     return version
 
 
@@ -205,7 +209,7 @@ def versions(code: str, user: CurrentUser, session: SessionDep) -> dict:
     def build(plan: BlockPlan) -> dict:
         features = [svc.version_feature(plan, v) for v in svc.visible_versions(user, plan)]
         if not features:
-            raise NotFound(f"未找到编号为“{code}”的区块方案")
+            raise NotFound(message("plan_not_found", code=code))
         return {"type": "FeatureCollection", "features": features, "numberReturned": len(features)}
 
     return svc.report_or_virtual(session, code, build)
@@ -247,25 +251,23 @@ def review_batch(user: CurrentUser, session: SessionDep) -> dict:
 
 
 @router.post("/review/batch", summary="批量评审：逐个认定或退回；每个方案单独成败")
-def review_batch_decide(body: BatchBody, user: CurrentUser, session: SessionDep) -> dict:
+def review_batch_decide(body: BatchBody, user: CurrentUser, session: SessionDep, settings: SettingsDep) -> dict:
     svc.require_reviewer(user)
-    results = []
-    for d in body.decisions:
-        try:
-            plan = svc.get_plan(session, d.code, adopt_block=False)
-            if plan is None:
-                raise NotFound(f"区块方案“{d.code}”没有待评审的版本")
-            if d.action == "approve":
-                if not d.doc_no or d.approval_date is None:
-                    raise InvalidParameter("doc_no", "认定须填写发文文号（doc_no）和认定日期（approval_date）")
-                svc.approve(session, user, plan, doc_no=d.doc_no, approval_date=d.approval_date, comment=d.comment)
-            else:
-                svc.return_plan(session, user, plan, d.comment or "")
-            results.append({"code": d.code, "ok": True, "status": plan.status.value, "version": plan.row_version})
-        except AppError as exc:  # each decision stands alone: its unit of work has rolled it back
-            results.append({"code": d.code, "ok": False, "status_code": exc.status_code, "error": exc.code,
-                            "detail": exc.detail,
-                            "errors": [{"field": e.field, "message": e.message} for e in exc.errors]})
+
+    def decide(d: Decision) -> dict:
+        plan = svc.get_plan(session, d.code, adopt_block=False)
+        if plan is None:
+            raise NotFound(message("plan_nothing_to_review", code=d.code))
+        if d.action == "approve":
+            if not d.doc_no or d.approval_date is None:
+                raise InvalidParameter("doc_no", message("plan_batch_missing_decision"))
+            svc.approve(session, user, plan, doc_no=d.doc_no, approval_date=d.approval_date, comment=d.comment,
+                        allow_self_review=settings.review_allow_self_approval)
+        else:
+            svc.return_plan(session, user, plan, d.comment, allow_self_review=settings.review_allow_self_approval)
+        return {"status": plan.status.value, "version": plan.row_version}
+
+    results = [{"code": d.code, **r} for d, r in zip(body.decisions, apply_each(body.decisions, decide))]
     return {"results": results, "approved": sum(r["ok"] and r["status"] == "approved" for r in results),
             "returned": sum(r["ok"] and r["status"] == "returned" for r in results),
             "failed": sum(not r["ok"] for r in results)}
