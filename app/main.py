@@ -13,7 +13,8 @@ from fastapi.staticfiles import StaticFiles
 from .analysis.routes import router as analysis_router
 from .auth.routes import router as auth_router
 from .progress.routes import pages as progress_pages, router as progress_router
-from .core.db import make_engine, make_sessionmaker
+from .core.db import conninfo, make_engine, make_sessionmaker
+from .core.read.pool import ReadPool
 from .errors import install_error_handlers
 from .ingest.routes import router as uploads_router
 from .mapapi.routes import router as map_router
@@ -35,7 +36,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # Every session runs the measure and audit hooks (app.core.db); the OGC API adds the
         # tile cache's invalidation after commits (app.ogc.runtime.OgcRuntime.attach).
         app.state.sessionmaker = make_sessionmaker(engine)
+        # The read path's pool (app.core.read): GeoJSON pages, features and tiles, no ORM.
+        app.state.reads = ReadPool(conninfo(engine))
         yield
+        await app.state.reads.close()
         engine.dispose()
 
     app = FastAPI(

@@ -64,6 +64,11 @@ def make_engine(settings: Settings, url: str | None = None) -> Engine:
     )
 
 
+def conninfo(engine: Engine) -> str:
+    """The engine's URL as a libpq connection string (psycopg's own connections: the read pool, LISTEN)."""
+    return engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+
+
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
     maker = sessionmaker(bind=engine, expire_on_commit=False)
     install_session_hooks(maker)

@@ -1,8 +1,9 @@
 """Export one block: GeoJSON, a zipped Shapefile (GBK or UTF-8, with .prj and .cpg), or Excel.
 
-The block outline and its parcels are read once (:func:`block_tables`) and written by
-pyogrio (GeoJSON, Shapefile) or openpyxl (Excel). Geometry stays in CGCS2000
-(EPSG:4490); areas and FARs are the stored figures, which ``spatial`` computed.
+The block outline and its parcels are read once (:func:`block_tables`, through the shared read
+path: the registry's ``blocks`` and ``parcels`` layers, as rows) and written by pyogrio
+(GeoJSON, Shapefile) or openpyxl (Excel). Geometry stays in CGCS2000 (EPSG:4490); areas and
+FARs are the stored figures, which ``spatial`` computed.
 """
 
 from __future__ import annotations
@@ -13,29 +14,37 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from decimal import Decimal
+
 import geopandas as gpd
 import pyogrio
-from geoalchemy2.shape import to_shape
+import shapely
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
-from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from spatial import STORAGE_SRID
 
+from ..core.read.layers import layers
+from ..core.read.sql import rows_on
 from ..errors import NotFound
 from ..messages import message
-from ..models import Parcel, RenewalBlock
 
 
 @dataclass(frozen=True)
 class Field:
-    """One exported attribute: the key, a short ASCII name (UTF-8 DBF), a Chinese name (GBK DBF, Excel)."""
+    """One exported attribute: the key, a short ASCII name (UTF-8 DBF), a Chinese name (GBK DBF, Excel),
+    and the layer property it is read from (the key itself unless named)."""
 
     key: str
     ascii_name: str
     chinese_name: str  # at most 5 characters: 10 bytes in a GBK DBF header
+    prop: str | None = None
+
+    @property
+    def source(self) -> str:
+        return self.prop or self.key
 
 
 BLOCK_FIELDS = (
@@ -43,8 +52,8 @@ BLOCK_FIELDS = (
     Field("name", "NAME", "区块名称"),
     Field("unit_name", "UNIT", "所属镇街"),
     Field("designated_year", "YEAR", "认定年度"),
-    Field("stage", "STAGE", "阶段"),
-    Field("review_status", "REVIEW", "认定状态"),
+    Field("stage", "STAGE", "阶段", "stage_label"),
+    Field("review_status", "REVIEW", "认定状态", "review_status_label"),
     Field("approval_doc_no", "DOC_NO", "认定文号"),
     Field("area_mu", "AREA_MU", "面积亩"),
     Field("planned_far", "PLAN_FAR", "规划容积率"),
@@ -57,78 +66,46 @@ BLOCK_FIELDS = (
 PARCEL_FIELDS = (
     Field("code", "CODE", "宗地编号"),
     Field("enterprise_name", "ENT_NAME", "企业名称"),
-    Field("credit_code", "CREDIT", "信用代码"),
+    Field("credit_code", "CREDIT", "信用代码", "enterprise_credit_code"),
     Field("land_area_mu", "AREA_MU", "用地亩"),
     Field("floor_area_m2", "FLOOR_M2", "现状建面"),
     Field("far", "FAR", "现状容积率"),
     Field("planned_floor_area_m2", "PLAN_FL_M2", "规划建面"),
     Field("planned_far", "PLAN_FAR", "规划容积率"),
     Field("land_use", "LAND_USE", "用地性质"),
-    Field("classification", "CLASS", "分类"),
-    Field("renewal_type", "RNW_TYPE", "改造类型"),
-    Field("renewal_mode", "RNW_MODE", "改造模式"),
-    Field("status", "STATUS", "进度"),
+    Field("classification", "CLASS", "分类", "classification_label"),
+    Field("renewal_type", "RNW_TYPE", "改造类型", "renewal_type_label"),
+    Field("renewal_mode", "RNW_MODE", "改造模式", "renewal_mode_label"),
+    Field("status", "STATUS", "进度", "status_label"),
 )
 ENCODINGS = {"gbk": "GBK", "utf-8": "UTF-8"}
 
 
-def _num(value):
-    return None if value is None else float(value)
+@dataclass(frozen=True)
+class BlockRef:
+    code: str
+    name: str
 
 
-def _label(value):
-    return None if value is None else value.label
+def _plain(value):
+    return float(value) if isinstance(value, Decimal) else value
 
 
-def block_tables(session: Session, code: str) -> tuple[RenewalBlock, gpd.GeoDataFrame, gpd.GeoDataFrame]:
+def _frame(session: Session, layer_id: str, fields: tuple[Field, ...], filters) -> gpd.GeoDataFrame:
+    """The layer's features matching ``filters`` as a GeoDataFrame (EPSG:4490), columns keyed by field."""
+    rows = rows_on(session, layers()[layer_id], names=[f.source for f in fields], filters=filters)
+    records = [{f.key: _plain(v) for f, v in zip(fields, row[2:])} for row in rows.rows]
+    geometry = shapely.from_wkb([bytes(row[1]) for row in rows.rows]) if rows.rows else []
+    return gpd.GeoDataFrame(records, columns=[f.key for f in fields], geometry=list(geometry), crs=STORAGE_SRID)
+
+
+def block_tables(session: Session, code: str) -> tuple[BlockRef, gpd.GeoDataFrame, gpd.GeoDataFrame]:
     """The block (one row) and its parcels as GeoDataFrames in EPSG:4490, Chinese labels for codes."""
-    block = session.scalar(
-        select(RenewalBlock)
-        .where(RenewalBlock.code == code)
-        .options(selectinload(RenewalBlock.parcels).selectinload(Parcel.enterprise), selectinload(RenewalBlock.unit))
-    )
-    if block is None:
+    blocks = _frame(session, "blocks", BLOCK_FIELDS, [("code", code)])
+    if blocks.empty:
         raise NotFound(message("not_found", what=f"区块“{code}”"))
-    block_row = {
-        "code": block.code,
-        "name": block.name,
-        "unit_name": block.unit.name,
-        "designated_year": block.designated_year,
-        "stage": _label(block.stage),
-        "review_status": _label(block.review_status),
-        "approval_doc_no": block.approval_doc_no,
-        "area_mu": _num(block.area_mu),
-        "planned_far": _num(block.planned_far),
-        "planned_new_floor_area_m2": _num(block.planned_new_floor_area_m2),
-        "four_east": block.four_east,
-        "four_south": block.four_south,
-        "four_west": block.four_west,
-        "four_north": block.four_north,
-    }
-    blocks = gpd.GeoDataFrame([block_row], geometry=[to_shape(block.geom)], crs=STORAGE_SRID)
-    parcel_rows = [
-        {
-            "code": p.code,
-            "enterprise_name": p.enterprise.name if p.enterprise else None,
-            "credit_code": p.enterprise.credit_code if p.enterprise else None,
-            "land_area_mu": _num(p.land_area_mu),
-            "floor_area_m2": _num(p.floor_area_m2),
-            "far": _num(p.far),
-            "planned_floor_area_m2": _num(p.planned_floor_area_m2),
-            "planned_far": _num(p.planned_far),
-            "land_use": p.land_use,
-            "classification": _label(p.classification),
-            "renewal_type": _label(p.renewal_type),
-            "renewal_mode": _label(p.renewal_mode),
-            "status": _label(p.status),
-        }
-        for p in block.parcels
-    ]
-    columns = [f.key for f in PARCEL_FIELDS]
-    parcels = gpd.GeoDataFrame(
-        parcel_rows, columns=columns, geometry=[to_shape(p.geom) for p in block.parcels], crs=STORAGE_SRID
-    )
-    return block, blocks, parcels
+    parcels = _frame(session, "parcels", PARCEL_FIELDS, [("block", code)])
+    return BlockRef(code, blocks.iloc[0]["name"]), blocks, parcels
 
 
 def to_geojson(blocks: gpd.GeoDataFrame, parcels: gpd.GeoDataFrame) -> bytes:
@@ -183,7 +160,7 @@ def _sheet(wb: Workbook, title: str, fields: tuple[Field, ...], rows: list[dict]
     ws.freeze_panes = "A2"
 
 
-def to_xlsx(block: RenewalBlock, blocks: gpd.GeoDataFrame, parcels: gpd.GeoDataFrame) -> bytes:
+def to_xlsx(block: BlockRef, blocks: gpd.GeoDataFrame, parcels: gpd.GeoDataFrame) -> bytes:
     """Sheets 区块 (one row with its 四至), 宗地 (one row per parcel) and 企业 (one row per enterprise)."""
     wb = Workbook()
     wb.remove(wb.active)

@@ -1,23 +1,21 @@
-"""SQL for the map: compact layers for drawing, per-unit aggregates, search.
+"""The map's queries beyond GeoJSON pages: per-unit aggregates, search, a block's figures.
 
-Everything is bound parameters; optional filters are written ``(:x IS NULL OR …)``
-so one statement serves every combination. The bbox test ``geom && envelope`` is in
-the storage CRS, so the GiST index on ``parcels.geom`` is used.
+The drawing layer itself (/api/map/parcels) is the registry's ``map_parcels`` layer on the
+shared builder (app.core.read). The per-unit aggregates use the same layer's filters, so the
+map's figures and its drawing always agree on what the filter bar selects.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import text
-from sqlalchemy.orm import Session
+from geoalchemy2 import functions as gf
+from sqlalchemy import Float, and_, cast, func, select, text
+from sqlalchemy.orm import Session, aliased
 
-from spatial import STORAGE_SRID
-
-from ..serve.queries import BBox
-
-# Geometry for drawing: 6 decimals of a degree is ~10 cm, far below a screen pixel.
-DRAW_DECIMALS = 6
+from ..core.read.layers import layers
+from ..core.read.sql import conditions
+from ..models import Enterprise, Parcel, RenewalBlock, Unit
 
 
 @dataclass(frozen=True)
@@ -30,124 +28,83 @@ class MapFilter:
     classification: str | None = None
     kind: str | None = None  # contiguous 连片 / scattered 零星
 
-    def binds(self) -> dict:
-        return {
-            "unit": self.unit,
-            "year": self.year,
-            "stage": self.stage,
-            "classification": self.classification,
-            "kind": self.kind,
-        }
+    def filters(self) -> list[tuple[str, object]]:
+        """As the parcel layers' named filters (app.core.read.layers)."""
+        out: list[tuple[str, object]] = [(name, value) for name, value in (
+            ("unit", self.unit), ("year", self.year), ("stage", self.stage), ("classification", self.classification))
+            if value is not None]
+        if self.kind is not None:
+            out.append((self.kind, None))
+        return out
 
-
-# Parcels passing the filter. Year and stage belong to blocks: a filter on either
-# keeps only parcels inside blocks (scattered parcels have no designation year or stage).
-_FILTERED_PARCELS = """
-    SELECT p.id, p.code, {geom} p.land_area_mu, p.far, p.planned_far,
-           -- float8 for the sums: numeric arithmetic is several times slower over 100k rows
-           CAST(p.land_area_mu AS float8) AS land_mu, CAST(p.floor_area_m2 AS float8) AS floor_m2,
-           p.classification, p.status, p.block_id, p.enterprise_id, p.unit_id,
-           u.code AS unit_code, b.code AS block_code, b.stage, b.designated_year
-    FROM parcels p
-    JOIN units u ON u.id = p.unit_id
-    LEFT JOIN renewal_blocks b ON b.id = p.block_id
-    WHERE (CAST(:unit AS text) IS NULL OR u.code = CAST(:unit AS text))
-      AND (CAST(:year AS integer) IS NULL OR b.designated_year = CAST(:year AS integer))
-      AND (CAST(:stage AS text) IS NULL OR b.stage = CAST(:stage AS text))
-      AND (CAST(:classification AS text) IS NULL OR p.classification = CAST(:classification AS text))
-      AND (CAST(:kind AS text) IS NULL
-           OR (CAST(:kind AS text) = 'contiguous' AND p.block_id IS NOT NULL)
-           OR (CAST(:kind AS text) = 'scattered' AND p.block_id IS NULL))
-"""
-
-# 亩均税收 of an enterprise: its yearly tax over all the land it holds (万元/亩); {only}
-# narrows it to the enterprises of the filtered parcels when they are few (a map view).
-_ENTERPRISE_TAX_PER_MU = """
-    SELECT e.id, e.name, e.tax_10k_yuan / NULLIF(sum(pe.land_area_mu), 0) AS tax_per_mu
-    FROM enterprises e JOIN parcels pe ON pe.enterprise_id = e.id
-    {only}
-    GROUP BY e.id
-"""
-_ONLY_FILTERED = "WHERE e.id IN (SELECT enterprise_id FROM fp WHERE enterprise_id IS NOT NULL)"
-
-_MAP_PARCELS = text(
-    f"""
-    WITH fp AS (
-        {_FILTERED_PARCELS.format(geom="p.geom,")}
-          AND (CAST(:minx AS float8) IS NULL
-               OR p.geom && ST_MakeEnvelope(:minx, :miny, :maxx, :maxy, {STORAGE_SRID}))
-        ORDER BY p.id
-        LIMIT :limit
-    ), ent AS ({_ENTERPRISE_TAX_PER_MU.format(only=_ONLY_FILTERED)})
-    SELECT coalesce(json_agg(json_build_object(
-               'type', 'Feature',
-               'id', fp.code,
-               'geometry', CAST(ST_AsGeoJSON(fp.geom, {DRAW_DECIMALS}, 0) AS json),
-               'properties', json_build_object(
-                   'code', fp.code, 'unit_code', fp.unit_code, 'block_code', fp.block_code,
-                   'stage', fp.stage, 'designated_year', fp.designated_year,
-                   'enterprise_name', ent.name, 'land_area_mu', fp.land_area_mu,
-                   'far', fp.far, 'planned_far', fp.planned_far,
-                   'tax_per_mu', round(ent.tax_per_mu, 2),
-                   'classification', fp.classification, 'status', fp.status))),
-               CAST('[]' AS json))::text,
-           count(*)
-    FROM fp LEFT JOIN ent ON ent.id = fp.enterprise_id
-    """
-)
-
-
-@dataclass(frozen=True)
-class FeatureText:
-    features_json: str
-    number_returned: int
-
-
-def map_parcels(session: Session, flt: MapFilter, bbox: BBox | None, limit: int) -> FeatureText:
-    box = {"minx": None, "miny": None, "maxx": None, "maxy": None}
-    if bbox is not None:
-        box = {"minx": bbox.minx, "miny": bbox.miny, "maxx": bbox.maxx, "maxy": bbox.maxy}
-    features_json, returned = session.execute(_MAP_PARCELS, flt.binds() | box | {"limit": limit}).one()
-    return FeatureText(features_json, returned)
-
-
-_UNIT_SUMMARY = text(
-    f"""
-    WITH fp AS ({_FILTERED_PARCELS.format(geom="")}),
-    ent AS ({_ENTERPRISE_TAX_PER_MU.format(only="")}),
-    agg AS (
-        SELECT fp.unit_id,
-               count(*) AS parcel_count,
-               sum(fp.land_mu) AS land_area_mu,
-               sum(fp.land_mu) FILTER (WHERE fp.block_id IS NOT NULL) AS contiguous_mu,
-               sum(fp.land_mu) FILTER (WHERE fp.block_id IS NULL) AS scattered_mu,
-               sum(fp.land_mu) FILTER (WHERE fp.classification = 'upgrade') AS upgrade_mu,
-               sum(fp.land_mu) FILTER (WHERE fp.classification = 'transform') AS transform_mu,
-               sum(fp.land_mu) FILTER (WHERE fp.classification = 'clear_out') AS clear_out_mu,
-               sum(fp.floor_m2) AS floor_area_m2,
-               sum(fp.land_mu) FILTER (WHERE fp.floor_m2 IS NOT NULL) AS land_with_floor_mu,
-               sum(CAST(ent.tax_per_mu AS float8) * fp.land_mu) AS tax_10k_yuan,
-               sum(fp.land_mu) FILTER (WHERE ent.tax_per_mu IS NOT NULL) AS land_with_tax_mu
-        FROM fp LEFT JOIN ent ON ent.id = fp.enterprise_id
-        GROUP BY fp.unit_id
-    )
-    SELECT u.code, u.name, u.area_mu, u.is_schematic,
-           ST_X(ST_PointOnSurface(u.geom)) AS label_lon, ST_Y(ST_PointOnSurface(u.geom)) AS label_lat,
-           (SELECT count(*) FROM renewal_blocks b WHERE b.unit_id = u.id
-              AND (CAST(:year AS integer) IS NULL OR b.designated_year = CAST(:year AS integer))
-              AND (CAST(:stage AS text) IS NULL OR b.stage = CAST(:stage AS text))) AS block_count,
-           coalesce(agg.parcel_count, 0) AS parcel_count, agg.land_area_mu, agg.contiguous_mu, agg.scattered_mu,
-           agg.upgrade_mu, agg.transform_mu, agg.clear_out_mu, agg.floor_area_m2, agg.land_with_floor_mu,
-           agg.tax_10k_yuan, agg.land_with_tax_mu
-    FROM units u LEFT JOIN agg ON agg.unit_id = u.id
-    WHERE (CAST(:unit AS text) IS NULL OR u.code = CAST(:unit AS text))
-    ORDER BY u.code
-    """
-)
+    def values(self) -> dict[str, object]:
+        return {f"c_{name}": value for name, value in self.filters() if value is not None}
 
 
 def unit_summary_rows(session: Session, flt: MapFilter) -> list[dict]:
-    return [dict(r._mapping) for r in session.execute(_UNIT_SUMMARY, flt.binds())]
+    """Per unit: the filtered parcels' count, 亩 (连片/零星, by classification), floor area and 亩均税收."""
+    layer = layers()["map_parcels"]
+    fp = (
+        layer.base.add_columns(
+            Parcel.unit_id, Parcel.block_id, Parcel.enterprise_id, Parcel.classification,
+            # float8 for the sums: numeric arithmetic is several times slower over 100k rows
+            cast(Parcel.land_area_mu, Float).label("land_mu"), cast(Parcel.floor_area_m2, Float).label("floor_m2"),
+        )
+        .where(*conditions(layer, [name for name, _ in flt.filters()]))
+        .cte("fp")
+    )
+    held = aliased(Parcel, name="held")
+    # 亩均税收 of an enterprise: its yearly tax over all the land it holds (万元/亩)
+    ent = (
+        select(Enterprise.id, (Enterprise.tax_10k_yuan / func.nullif(func.sum(held.land_area_mu), 0)).label("tax_per_mu"))
+        .join(held, held.enterprise_id == Enterprise.id)
+        .group_by(Enterprise.id)
+        .cte("ent")
+    )
+    land, block, cls = fp.c.land_mu, fp.c.block_id, fp.c.classification
+    tax_per_mu = cast(ent.c.tax_per_mu, Float)
+    agg = (
+        select(
+            fp.c.unit_id,
+            func.count().label("parcel_count"),
+            func.sum(land).label("land_area_mu"),
+            func.sum(land).filter(block.is_not(None)).label("contiguous_mu"),
+            func.sum(land).filter(block.is_(None)).label("scattered_mu"),
+            func.sum(land).filter(cls == "upgrade").label("upgrade_mu"),
+            func.sum(land).filter(cls == "transform").label("transform_mu"),
+            func.sum(land).filter(cls == "clear_out").label("clear_out_mu"),
+            func.sum(fp.c.floor_m2).label("floor_area_m2"),
+            func.sum(land).filter(fp.c.floor_m2.is_not(None)).label("land_with_floor_mu"),
+            func.sum(tax_per_mu * land).label("tax_10k_yuan"),
+            func.sum(land).filter(ent.c.tax_per_mu.is_not(None)).label("land_with_tax_mu"),
+        )
+        .select_from(fp.outerjoin(ent, ent.c.id == fp.c.enterprise_id))
+        .group_by(fp.c.unit_id)
+        .cte("agg")
+    )
+    block_where = [RenewalBlock.unit_id == Unit.id]
+    if flt.year is not None:
+        block_where.append(RenewalBlock.designated_year == flt.year)
+    if flt.stage is not None:
+        block_where.append(RenewalBlock.stage == flt.stage)
+    block_count = select(func.count()).select_from(RenewalBlock).where(and_(*block_where)).correlate(Unit)
+    point = gf.ST_PointOnSurface(Unit.geom)
+    stmt = (
+        select(
+            Unit.code, Unit.name, Unit.area_mu, Unit.is_schematic,
+            gf.ST_X(point).label("label_lon"), gf.ST_Y(point).label("label_lat"),
+            block_count.scalar_subquery().label("block_count"),
+            func.coalesce(agg.c.parcel_count, 0).label("parcel_count"),
+            *[agg.c[name] for name in ("land_area_mu", "contiguous_mu", "scattered_mu", "upgrade_mu", "transform_mu",
+                                       "clear_out_mu", "floor_area_m2", "land_with_floor_mu", "tax_10k_yuan",
+                                       "land_with_tax_mu")],
+        )
+        .outerjoin(agg, agg.c.unit_id == Unit.id)
+        .order_by(Unit.code)
+    )
+    if flt.unit is not None:
+        stmt = stmt.where(Unit.code == flt.unit)
+    return [dict(r._mapping) for r in session.execute(stmt, flt.values())]
 
 
 def like_pattern(q: str) -> str:

@@ -5,19 +5,22 @@ from __future__ import annotations
 from typing import Annotated, Literal
 from urllib.parse import quote
 
-import orjson
 from fastapi import APIRouter, Depends, Query, Request, Response
 from sqlalchemy import select
 
 import spatial
 
 from ..core.db import SessionDep
+from ..core.read import sql
+from ..core.read.geojson import feature_collection
+from ..core.read.layers import collections, layers
+from ..core.read.params import BBoxQuery, parse_bbox
+from ..core.read.pool import reader_for
 from ..enums import Classification, Stage
 from ..errors import InvalidParameter, NotFound
 from ..messages import message
 from ..models import RenewalBlock
 from ..settings import Settings, get_settings
-from ..serve.routes import BBoxQuery, parse_bbox
 from . import export, queries
 
 GEOJSON = "application/geo+json"
@@ -54,8 +57,8 @@ FilterDep = Annotated[queries.MapFilter, Depends(map_filter)]
     response_class=Response,
     responses={200: {"content": {GEOJSON: {}}}},
 )
-def map_parcels(
-    session: SessionDep,
+async def map_parcels(
+    request: Request,
     flt: FilterDep,
     bbox: BBoxQuery = None,
     limit: Annotated[int, Query(ge=1, le=MAP_PARCELS_MAX, description=f"最多返回的宗地数（≤ {MAP_PARCELS_MAX}）")] = 5000,
@@ -65,11 +68,10 @@ def map_parcels(
     ``truncated`` is true when more parcels match than ``limit``: the map then asks again
     for a smaller box.
     """
-    page = queries.map_parcels(session, flt, parse_bbox(bbox), limit)
-    head = orjson.dumps(
-        {"type": "FeatureCollection", "numberReturned": page.number_returned, "truncated": page.number_returned >= limit}
-    )
-    return Response(head[:-1] + b',"features":' + page.features_json.encode() + b"}", media_type=GEOJSON)
+    query = sql.page_query(layers()["map_parcels"], limit=limit, filters=flt.filters(), box=parse_bbox(bbox))
+    page = await sql.feature_page(reader_for(request), query, count=False)
+    head = {"numberReturned": page.number_returned, "truncated": page.has_more}
+    return Response(feature_collection(head, page.features_json), media_type=GEOJSON)
 
 
 def _ratio(numerator, denominator) -> float | None:
@@ -232,17 +234,13 @@ def _parcel_tiles(request: Request) -> dict | None:
     # Included routers are not flattened into app.routes here; the OpenAPI paths (built once, cached) are.
     if template not in request.app.openapi().get("paths", {}):
         return None
-    try:
-        from ..ogc.collections import collections
-    except ImportError:  # the OGC package is optional for the map
-        return None
     parcels = collections().get("parcels")
     if parcels is None:
         return None
     return {
         "url": "/ogc/collections/parcels/tiles/WebMercatorQuad/{z}/{x}/{y}",
         "minzoom": parcels.tile_minzoom,
-        "properties": [name for name, _col in parcels.tile_properties],
+        "properties": list(parcels.tile_properties),
     }
 
 

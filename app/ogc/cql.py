@@ -34,8 +34,8 @@ from spatial import STORAGE_SRID, reproject
 
 from ..errors import InvalidParameter
 from ..messages import message
-from .collections import Collection
-from .crs import ServedCrs
+from ..core.read.crs import ServedCrs
+from ..core.read.layers import Layer
 
 MAX_FILTER_CHARS = 20_000
 MAX_DEPTH = 40
@@ -128,7 +128,7 @@ def _bbox_to_polygon(node: Any) -> Any:
 class Translator:
     """One filter's AST → a SQLAlchemy boolean expression for ``collection``."""
 
-    def __init__(self, collection: Collection, filter_crs: ServedCrs) -> None:
+    def __init__(self, collection: Layer, filter_crs: ServedCrs) -> None:
         self.collection = collection
         self.filter_crs = filter_crs
 
@@ -202,10 +202,10 @@ class Translator:
 
     def typed(self, node: Any, depth: int, want: str | None = None) -> _Typed:
         if isinstance(node, ast.Attribute):
-            q = self.collection.queryables.get(node.name)
+            q = self.collection.queryable.get(node.name)
             if q is None:
                 raise FilterError(
-                    message("cql_unknown_property", name=node.name, names="、".join(self.collection.queryables))
+                    message("cql_unknown_property", name=node.name, names="、".join(self.collection.queryable))
                 )
             if want == "string" and q.type != "string":
                 raise FilterError(message("cql_not_text", name=node.name))
@@ -255,7 +255,7 @@ class Translator:
         if isinstance(node, ast.Attribute):
             if node.name not in GEOMETRY_NAMES:
                 raise FilterError(message("cql_not_geometry", name=node.name))
-            return self.collection.layer.geom
+            return self.collection.geom
         if isinstance(node, (values.Geometry, values.Envelope)):
             return self.literal_geometry(node.geometry)
         if isinstance(node, ast.Function) and node.name == "bbox":
@@ -298,6 +298,6 @@ def _describe(node: Any) -> str:
     return repr(node)[:80]
 
 
-def to_sql(collection: Collection, text: str, lang: str, filter_crs: ServedCrs) -> ColumnElement:
+def to_sql(collection: Layer, text: str, lang: str, filter_crs: ServedCrs) -> ColumnElement:
     """``filter`` → a WHERE expression (400 with a Chinese reason when it is wrong)."""
     return Translator(collection, filter_crs)(parse(text, lang))

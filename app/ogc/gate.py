@@ -18,7 +18,7 @@ from ..errors import AppError, FieldError, envelope
 from ..messages import message
 from . import tiles
 from .apikeys import HEADER, KeyStore, split_key
-from .collections import collections
+from ..core.read.layers import collections
 from .runtime import OgcRuntime
 
 TILE_PATH = re.compile(r"^/ogc/collections/([a-z_]+)/tiles/WebMercatorQuad/(\d{1,2})/(\d{1,7})/(\d{1,7})$")
@@ -81,8 +81,7 @@ class OgcGate:
             return None
         if get_session in scope["app"].dependency_overrides:
             return None
-        assert self.runtime.reads is not None
-        return await self.runtime.tile(self.runtime.reads, c, z, x, y)
+        return await self.runtime.tile(scope["app"].state.reads, c, z, x, y)
 
     async def _check_key(self, key: str):
         parts = split_key(key)

@@ -10,8 +10,8 @@ from html import escape
 
 import orjson
 
-from .collections import Collection
-from .crs import ServedCrs
+from ..core.read.layers import Layer
+from ..core.read.crs import ServedCrs
 
 _STYLE = """
 body{font-family:"Noto Sans CJK SC","Microsoft YaHei",sans-serif;margin:1.5rem;color:#222;max-width:1100px}
@@ -69,7 +69,7 @@ def collections(doc: dict) -> str:
     return _page("要素集合", f"<table><tr><th>编号</th><th>名称</th><th>说明</th></tr>{rows}</table>")
 
 
-def collection(doc: dict, c: Collection) -> str:
+def collection(doc: dict, c: Layer) -> str:
     crs = "".join(f"<li><code>{escape(u)}</code></li>" for u in doc["crs"])
     body = (
         f"<p>{escape(doc['description'])}</p>"
@@ -80,7 +80,7 @@ def collection(doc: dict, c: Collection) -> str:
     return _page(doc["title"], body)
 
 
-def queryables(doc: dict, c: Collection) -> str:
+def queryables(doc: dict, c: Layer) -> str:
     rows = "".join(
         f"<tr><td><code>{escape(name)}</code></td><td>{escape(s.get('title', ''))}</td>"
         f"<td>{escape(s.get('type', s.get('format', '')))}</td><td>{escape(s.get('description', ''))}</td></tr>"
@@ -89,7 +89,7 @@ def queryables(doc: dict, c: Collection) -> str:
     return _page(f"{c.title}：可查询属性", f"<table><tr><th>属性</th><th>名称</th><th>类型</th><th>取值</th></tr>{rows}</table>")
 
 
-def items(head: dict, features_json: str, c: Collection, crs: ServedCrs) -> str:
+def items(head: dict, features_json: str, c: Layer, crs: ServedCrs) -> str:
     features = orjson.loads(features_json)
     names = list(features[0]["properties"]) if features else []
     header = "<tr><th>编号</th>" + "".join(f"<th>{escape(n)}</th>" for n in names) + "</tr>"
@@ -109,7 +109,7 @@ def items(head: dict, features_json: str, c: Collection, crs: ServedCrs) -> str:
     return _page(f"{c.title}：要素", summary + f"<table>{header}{rows}</table>", map_data)
 
 
-def item(feature_json: str, c: Collection, links: list[dict]) -> str:
+def item(feature_json: str, c: Layer, links: list[dict]) -> str:
     feature = orjson.loads(feature_json)
     rows = "".join(
         f"<tr><th>{escape(k)}</th><td>{escape('' if v is None else str(v))}</td></tr>"

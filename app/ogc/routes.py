@@ -10,21 +10,18 @@ import anyio
 import orjson
 from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import HTMLResponse
-from geoalchemy2 import functions as gf
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
-from spatial import STORAGE_SRID
-
-from ..core.db import SessionDep
+from ..core.read import crs as crs_mod
+from ..core.read import sql
+from ..core.read.crs import ServedCrs
+from ..core.read.geojson import feature_collection
+from ..core.read.layers import Layer, Prop, collections
+from ..core.read.params import BBoxQuery, CursorQuery, LimitQuery, page_limit, parse_bbox
+from ..core.read.pool import reader_for
 from ..errors import InvalidParameter, NotFound
 from ..messages import message
 from ..settings import Settings
-from . import crs as crs_mod
-from . import cql, features, html, tiles
-from .collections import Collection, Queryable, collections
-from .crs import ServedCrs
-from .pg import reader_for
+from . import cql, html, tiles
 
 GEOJSON = "application/geo+json"
 JSON = "application/json"
@@ -98,7 +95,7 @@ def _settings(request: Request) -> Settings:
     return request.app.state.ogc.settings
 
 
-def _collection_or_404(collection_id: str) -> Collection:
+def _collection_or_404(collection_id: str) -> Layer:
     c = collections().get(collection_id)
     if c is None:
         raise NotFound(message("ogc_unknown_collection", id=collection_id, ids="、".join(collections())))
@@ -160,21 +157,9 @@ def api_definition(request: Request, f: FormatQuery = None) -> Response:
 
 
 # -- collections ----------------------------------------------------------------------
-def _extent(session: Session, c: Collection) -> list[float] | None:
-    box = session.execute(
-        select(gf.ST_XMin(func.ST_Extent(c.layer.geom)), gf.ST_YMin(func.ST_Extent(c.layer.geom)),
-               gf.ST_XMax(func.ST_Extent(c.layer.geom)), gf.ST_YMax(func.ST_Extent(c.layer.geom)))
-        .select_from(c.table).where(*c.where)
-    ).one()
-    if box[0] is None:
-        return None
-    return [round(v, 7) for v in box]
-
-
-def _collection_doc(request: Request, session: Session, c: Collection) -> dict:
+def _collection_doc(request: Request, c: Layer, extent: list[float] | None) -> dict:
     base = _base(request)
     href = f"{base}/collections/{c.id}"
-    extent = _extent(session, c)
     doc = {
         "id": c.id,
         "title": c.title,
@@ -202,15 +187,17 @@ def _collection_doc(request: Request, session: Session, c: Collection) -> dict:
 
 @router.get("/collections", summary="要素集合列表", response_class=Response,
             responses={200: {"content": {JSON: {}, HTML: {}}}})
-def list_collections(request: Request, session: SessionDep, f: FormatQuery = None) -> Response:
+async def list_collections(request: Request, f: FormatQuery = None) -> Response:
     base = _base(request)
+    reader = reader_for(request)
+    docs = [_collection_doc(request, c, await sql.extent(reader, c)) for c in collections().values()]
     doc = {
         "links": [
             {"rel": "self", "type": JSON, "href": f"{base}/collections?f=json"},
             {"rel": "alternate", "type": HTML, "href": f"{base}/collections?f=html"},
         ],
         "crs": list(crs_mod.served_crs()),
-        "collections": [_collection_doc(request, session, c) for c in collections().values()],
+        "collections": docs,
     }
     if wants_html(request, f):
         return HTMLResponse(html.collections(doc))
@@ -222,12 +209,11 @@ CollectionId = Annotated[str, Path(description="集合编号：units、blocks、
 
 @router.get("/collections/{collectionId}", summary="单个要素集合", response_class=Response,
             responses={200: {"content": {JSON: {}, HTML: {}}}})
-def get_collection(
-    request: Request, session: SessionDep, collection_id: Annotated[str, Path(alias="collectionId")],
-    f: FormatQuery = None,
+async def get_collection(
+    request: Request, collection_id: Annotated[str, Path(alias="collectionId")], f: FormatQuery = None,
 ) -> Response:
     c = _collection_or_404(collection_id)
-    doc = _collection_doc(request, session, c)
+    doc = _collection_doc(request, c, await sql.extent(reader_for(request), c))
     if wants_html(request, f):
         return HTMLResponse(html.collection(doc, c))
     return _json(doc)
@@ -242,7 +228,7 @@ def queryables(
     href = f"{_base(request)}/collections/{c.id}/queryables"
     props = {"geometry": {"title": "几何（多面）", "format": "geometry-multipolygon",
                           "$ref": "https://geojson.org/schema/MultiPolygon.json"}}
-    props.update({q.name: q.schema() for q in c.queryables.values()})
+    props.update({q.name: q.schema() for q in c.queryable.values()})
     doc = {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": href,
@@ -257,41 +243,15 @@ def queryables(
 
 
 # -- items ----------------------------------------------------------------------------
-def parse_bbox(raw: str | None, bbox_crs: ServedCrs) -> features.Box | None:
-    """``bbox`` in ``bbox-crs`` axis order → the box in east/north order (or None)."""
-    if raw is None or raw == "":
-        return None
-    try:
-        values = [float(p) for p in raw.split(",")]
-    except ValueError:
-        values = []
-    if len(values) == 6:  # 3D boxes: drop the heights
-        values = [values[0], values[1], values[3], values[4]]
-    if len(values) != 4 or not all(math.isfinite(v) for v in values):
-        raise InvalidParameter("bbox", message("ogc_bbox_format"))
-    a1, b1, a2, b2 = values
-    if bbox_crs.flip:  # (north, east) order: lat,lon or X(north),Y(east)
-        a1, b1, a2, b2 = b1, a1, b2, a2
-    minx, miny, maxx, maxy = a1, b1, a2, b2
-    if bbox_crs.srid in (STORAGE_SRID, 4326):
-        if not (-180 <= minx <= 180 and -180 <= maxx <= 180 and -90 <= miny <= 90 and -90 <= maxy <= 90):
-            raise InvalidParameter("bbox", message("bbox_range"))
-    if miny > maxy or (minx > maxx and bbox_crs.srid not in (STORAGE_SRID, 4326)):
-        raise InvalidParameter("bbox", message("bbox_order"))
-    if minx > maxx:  # crossing the antimeridian: not in Tongxiang
-        raise InvalidParameter("bbox", message("bbox_order"))
-    return features.Box(minx, miny, maxx, maxy, bbox_crs.srid if bbox_crs.srid != 4326 else STORAGE_SRID)
-
-
-def _property_filters(c: Collection, request: Request) -> list[tuple[Queryable, object]]:
-    """``name=value`` parameters: each a queryable and its value, checked and typed."""
-    where: list[tuple[Queryable, object]] = []
+def _property_filters(c: Layer, request: Request) -> list[tuple[str, object]]:
+    """``name=value`` parameters: each a queryable's equality (``=name``) and its value, checked and typed."""
+    where: list[tuple[str, object]] = []
     for name, value in request.query_params.multi_items():
         if name in ITEMS_PARAMS:
             continue
-        q = c.queryables.get(name)
+        q: Prop | None = c.queryable.get(name)
         if q is None:
-            allowed = "、".join(sorted(ITEMS_PARAMS | set(c.queryables)))
+            allowed = "、".join(sorted(ITEMS_PARAMS | set(c.queryable)))
             raise InvalidParameter(name, message("ogc_unknown_parameter", name=name, allowed=allowed))
         if q.enum is not None and value not in {m.value for m in q.enum}:
             raise InvalidParameter(
@@ -304,16 +264,16 @@ def _property_filters(c: Collection, request: Request) -> list[tuple[Queryable, 
                 raise InvalidParameter(name, message("ogc_not_number", value=value)) from None
             if isinstance(number, float) and not math.isfinite(number):
                 raise InvalidParameter(name, message("ogc_not_number", value=value))
-            where.append((q, number))
+            where.append((f"={name}", number))
         else:
-            where.append((q, value))
+            where.append((f"={name}", value))
     return where
 
 
-def _page_links(request: Request, page: features.Page, cursor: features.Cursor | None, signature: str,
+def _page_links(request: Request, page: sql.Page, cursor: sql.Cursor | None, signature: str,
                 limit: int) -> list[dict]:
     def with_cursor(values: tuple, backwards: bool) -> str:
-        token = features.encode_cursor(signature, values, backwards)
+        token = sql.encode_cursor(signature, values, backwards)
         return str(request.url.include_query_params(cursor=token, limit=limit))
 
     links = [
@@ -337,22 +297,19 @@ async def items(
     request: Request,
     collection_id: Annotated[str, Path(alias="collectionId")],
     f: FormatQuery = None,
-    limit: Annotated[int | None, Query(ge=1, description="每页要素数（默认 1000，最大 5000，可配置）")] = None,
-    bbox: Annotated[str | None, Query(description="范围：最小x,最小y,最大x,最大y，按 bbox-crs 的轴序（默认 CRS84 经度,纬度）")] = None,
+    limit: LimitQuery = None,
+    bbox: BBoxQuery = None,
     bbox_crs: Annotated[str | None, Query(alias="bbox-crs", description="bbox 的坐标系 URI")] = None,
     crs: Annotated[str | None, Query(description="输出坐标系 URI（默认 CRS84）")] = None,
     filter: Annotated[str | None, Query(description="CQL2 过滤表达式")] = None,  # noqa: A002 - the OGC name
     filter_lang: Annotated[str | None, Query(alias="filter-lang", description="cql2-text（默认）或 cql2-json")] = None,
     filter_crs: Annotated[str | None, Query(alias="filter-crs", description="过滤表达式中几何的坐标系（默认 CRS84）")] = None,
     sortby: Annotated[str | None, Query(description="排序：属性名，前加 - 为降序，逗号分隔，如 -far,code")] = None,
-    cursor: Annotated[str | None, Query(description="翻页标记（由 next/prev 链接给出）")] = None,
+    cursor: CursorQuery = None,
     datetime: Annotated[str | None, Query(description="时间过滤（这些集合没有时间属性，忽略）")] = None,
 ) -> Response:
     c = _collection_or_404(collection_id)
-    settings = _settings(request)
-    if limit is not None and limit > settings.page_max_limit:
-        raise InvalidParameter("limit", message("ogc_limit_max", max=settings.page_max_limit))
-    limit = limit or settings.page_default_limit
+    limit = page_limit(_settings(request), limit)
     out_crs = _resolve_crs("crs", crs, crs_mod.crs84())
     filters = _property_filters(c, request)
     box = parse_bbox(bbox, _resolve_crs("bbox-crs", bbox_crs, crs_mod.crs84()))
@@ -365,24 +322,24 @@ async def items(
         condition = await anyio.to_thread.run_sync(
             cql.to_sql, c, filter, lang, _resolve_crs("filter-crs", filter_crs, crs_mod.crs84())
         )
-    keys = features.parse_sortby(c, sortby)
+    keys = sql.sort_keys(c, sortby)
     digest = hashlib.sha1(
         orjson.dumps([sorted((k, v) for k, v in request.query_params.multi_items()
                              if k not in {"cursor", "limit", "f", "crs"})])
     ).hexdigest()
-    signature = features.sort_signature(keys, digest)
-    parsed_cursor = features.decode_cursor(cursor, signature, len(keys)) if cursor else None
+    signature = sql.sort_signature(keys, digest)
+    parsed_cursor = sql.decode_cursor(cursor, signature, len(keys)) if cursor else None
     html_out = wants_html(request, f)
-    query = features.page_query(c, out_crs, keys, limit, parsed_cursor, filters, box, condition)
-    page = await features.feature_page(reader_for(request), query)
+    query = sql.page_query(c, crs=out_crs, keys=keys, limit=limit, cursor=parsed_cursor, filters=filters, box=box,
+                           cql=condition)
+    page = await sql.feature_page(reader_for(request), query)
     links = _page_links(request, page, parsed_cursor, signature, limit)
     head = {"type": "FeatureCollection", "numberMatched": page.number_matched,
             "numberReturned": page.number_returned, "links": links}
     if html_out:
         # Up to 5000 table rows: built in a worker thread, not in the event loop.
         return HTMLResponse(await anyio.to_thread.run_sync(html.items, head, page.features_json, c, out_crs))
-    body = orjson.dumps(head)[:-1] + b',"features":' + page.features_json.encode() + b"}"
-    return Response(body, media_type=GEOJSON, headers={"Content-Crs": f"<{out_crs.uri}>"})
+    return Response(feature_collection(head, page.features_json), media_type=GEOJSON, headers={"Content-Crs": f"<{out_crs.uri}>"})
 
 
 @router.get("/collections/{collectionId}/items/{featureId}", summary="单个要素", response_class=Response,
@@ -399,7 +356,7 @@ async def item(
         if name not in {"f", "crs"}:
             raise InvalidParameter(name, message("ogc_unknown_parameter", name=name, allowed="f、crs"))
     out_crs = _resolve_crs("crs", crs, crs_mod.crs84())
-    text = await features.one_feature(reader_for(request), c, feature_id, out_crs)
+    text = await sql.one_feature(reader_for(request), c, feature_id, out_crs)
     if text is None:
         raise NotFound(message("not_found", what=f"{c.title}“{feature_id}”"))
     base = f"{_base(request)}/collections/{c.id}"
@@ -415,7 +372,7 @@ async def item(
 
 
 # -- tiles ----------------------------------------------------------------------------
-def _tiles_base(request: Request, c: Collection) -> str:
+def _tiles_base(request: Request, c: Layer) -> str:
     return f"{_base(request)}/collections/{c.id}/tiles"
 
 
@@ -465,12 +422,12 @@ def tileset(request: Request, collection_id: Annotated[str, Path(alias="collecti
 
 @router.get("/collections/{collectionId}/tiles/WebMercatorQuad/tilejson.json", summary="TileJSON 3.0",
             response_class=Response, responses={200: {"content": {JSON: {}}}})
-def tilejson(request: Request, session: SessionDep, collection_id: Annotated[str, Path(alias="collectionId")]) -> Response:
+async def tilejson(request: Request, collection_id: Annotated[str, Path(alias="collectionId")]) -> Response:
     c = _collection_or_404(collection_id)
     base = _tiles_base(request, c)
-    extent = _extent(session, c) or [-180, -85.0511, 180, 85.0511]
-    fields = {name: ("Number" if q and q.type in {"number", "integer"} else "String")
-              for name, q in ((n, c.queryables.get(n)) for n, _ in c.tile_properties)}
+    extent = await sql.extent(reader_for(request), c) or [-180, -85.0511, 180, 85.0511]
+    fields = {name: ("Number" if c.prop[name].type in {"number", "integer"} else "String")
+              for name in c.tile_properties}
     return _json({
         "tilejson": "3.0.0",
         "name": c.id,

@@ -13,13 +13,13 @@ from geoalchemy2 import functions as gf
 from sqlalchemy import Engine, event, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from ..core.db import new_session
+from ..core.db import conninfo, new_session
 from .apikeys import KeyStore, RateLimiter, lookup_in
 from . import tiles
 from .cache import CachedTile, InvalidationListener, TileCache
-from .collections import Collection, by_source_table
+from ..core.read.layers import Layer, by_source_table
+from ..core.read.pool import Reader
 from .models import TileInvalidation
-from .pg import Reader, ReadPool
 
 if TYPE_CHECKING:
     from ..settings import Settings
@@ -34,15 +34,14 @@ class OgcRuntime:
         self.limiter = RateLimiter()
         self.keys = KeyStore(self._lookup_key)
         self.engine: Engine | None = None
-        self.reads: ReadPool | None = None
         self.listener: InvalidationListener | None = None
         self._start_lock = threading.Lock()
         self._sources = by_source_table()
 
     # -- lifecycle --------------------------------------------------------------------
     def attach(self, engine: Engine, sessions: sessionmaker[Session]) -> None:
+        """Install the tile cache's invalidation on the application's sessions (after each commit)."""
         self.engine = engine
-        self.reads = ReadPool(_conninfo(engine))
         event.listen(sessions, "before_commit", _remember_txid)
         event.listen(sessions, "after_commit", self._after_commit)
 
@@ -54,7 +53,7 @@ class OgcRuntime:
             if self.listener is not None:
                 return
             self.listener = InvalidationListener(
-                _conninfo(self.engine),
+                conninfo(self.engine),
                 self.cache,
                 self._apply_from_psycopg,
                 self.keys.clear,
@@ -63,7 +62,7 @@ class OgcRuntime:
             self.listener.start()
 
     # -- tiles ------------------------------------------------------------------------
-    async def tile(self, reader: Reader, collection: Collection, z: int, x: int, y: int) -> CachedTile:
+    async def tile(self, reader: Reader, collection: Layer, z: int, x: int, y: int) -> CachedTile:
         """A tile from the cache, or rendered (and cached unless an invalidation ran meanwhile)."""
         self.ensure_listener()
         key = (collection.id, z, x, y)
@@ -77,8 +76,6 @@ class OgcRuntime:
         if self.listener is not None:
             self.listener.stop()
             self.listener = None
-        if self.reads is not None:
-            await self.reads.close()
 
     def _connected(self, on: bool) -> None:
         self.cache.enabled = on
@@ -120,10 +117,6 @@ class OgcRuntime:
         assert self.engine is not None
         with new_session(self.engine) as session:
             return lookup_in(session, prefix)
-
-
-def _conninfo(engine: Engine) -> str:
-    return engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
 
 
 def _remember_txid(session: Session) -> None:

@@ -20,8 +20,8 @@ from sqlalchemy import Float, LargeBinary, Numeric, bindparam, cast, func, liter
 
 from spatial import STORAGE_SRID
 
-from .collections import Collection, collections
-from .pg import Reader, Sql, compile_sql
+from ..core.read.layers import Layer, collections
+from ..core.read.pool import Reader, Sql, compile_sql
 
 EXTENT = 4096
 BUFFER = 64
@@ -68,7 +68,7 @@ def is_valid_tile(z: int, x: int, y: int) -> bool:
     return 0 <= z <= MAX_ZOOM and 0 <= x < (1 << z) and 0 <= y < (1 << z)
 
 
-def _tile_select(collection: Collection, simplify: bool):
+def _tile_select(collection: Layer, simplify: bool):
     """The tile statement with the tile's numbers as named bind parameters."""
     table = collection.table
 
@@ -81,10 +81,8 @@ def _tile_select(collection: Collection, simplify: bool):
     if simplify:  # below z16: drop detail finer than half a pixel
         geom = gf.ST_Simplify(geom, number("tolerance"), True)
     mvt_geom = gf.ST_AsMVTGeom(geom, envelope_3857, EXTENT, BUFFER, True).label("geom")
-    props = [
-        (cast(col, Float) if isinstance(col.type, Numeric) else col).label(name)
-        for name, col in collection.tile_properties
-    ]
+    columns = [(name, collection.prop[name].column) for name in collection.tile_properties]
+    props = [(cast(col, Float) if isinstance(col.type, Numeric) else col).label(name) for name, col in columns]
     # ST_AsMVT skips rows whose geometry is NULL (outside the tile after clipping). Filtering
     # them in SQL instead would make the planner run ST_AsMVTGeom twice per row.
     rows = (
@@ -113,7 +111,7 @@ def simplified(z: int) -> bool:
     return z < 16
 
 
-def tile_statement(collection: Collection, z: int, x: int, y: int):
+def tile_statement(collection: Layer, z: int, x: int, y: int):
     """The statement of one tile, values bound (for EXPLAIN and tests)."""
     values = tile_values(z, x, y)
     if not simplified(z):
@@ -126,7 +124,7 @@ def _tile_sql(collection_id: str, simplify: bool) -> Sql:
     return compile_sql(_tile_select(collections()[collection_id], simplify))
 
 
-async def render_tile(reader: Reader, collection: Collection, z: int, x: int, y: int) -> bytes:
+async def render_tile(reader: Reader, collection: Layer, z: int, x: int, y: int) -> bytes:
     values = tile_values(z, x, y)
     if not simplified(z):
         del values["tolerance"]

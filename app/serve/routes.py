@@ -1,70 +1,47 @@
-"""The first-cut read API: /api/units, /api/blocks, /api/parcels as RFC 7946 GeoJSON."""
+"""The read API: /api/units, /api/blocks, /api/parcels as RFC 7946 GeoJSON (offset paging).
+
+The same layers and the same compiled statements as /ogc (app.core.read), on the same pool.
+"""
 
 from __future__ import annotations
 
-import math
+from functools import lru_cache
 from typing import Annotated
 
-import orjson
 from fastapi import APIRouter, Depends, Query, Request, Response
-from sqlalchemy import select, text
+from sqlalchemy import String, bindparam, select, text
 
 from ..core.db import SessionDep
+from ..core.read import sql
+from ..core.read.geojson import feature_collection
+from ..core.read.layers import Layer, layers
+from ..core.read.params import BBoxQuery, LimitQuery, OffsetQuery, page_limit, parse_bbox
+from ..core.read.pool import Reader, Sql, compile_sql, reader_for
 from ..enums import Classification, Stage
 from ..errors import InvalidParameter, NotFound
 from ..messages import message
-from ..models import Parcel, RenewalBlock, Unit
+from ..models import RenewalBlock, Unit
 from ..settings import Settings, get_settings
-from . import queries
-from .queries import BBox
 
 GEOJSON = "application/geo+json"
+BLOCK_PARCELS_MAX = 100_000  # a block's parcels come in one response
 
 router = APIRouter(prefix="/api", tags=["一图 GeoJSON"])
-
-
-def parse_bbox(raw: str | None) -> BBox | None:
-    """``minLon,minLat,maxLon,maxLat`` in EPSG:4490 degrees, or a 400 saying what is wrong."""
-    if raw is None or raw == "":
-        return None
-    parts = raw.split(",")
-    try:
-        values = [float(p) for p in parts]
-    except ValueError:
-        values = []
-    if len(values) != 4 or not all(math.isfinite(v) for v in values):
-        raise InvalidParameter("bbox", message("bbox_format"))
-    minx, miny, maxx, maxy = values
-    if not (-180 <= minx <= 180 and -180 <= maxx <= 180 and -90 <= miny <= 90 and -90 <= maxy <= 90):
-        raise InvalidParameter("bbox", message("bbox_range"))
-    if minx > maxx or miny > maxy:
-        raise InvalidParameter("bbox", message("bbox_order"))
-    return BBox(minx, miny, maxx, maxy)
 
 
 class Paging:
     """``limit`` / ``offset`` with the configured default and maximum."""
 
-    def __init__(
-        self,
-        settings: Annotated[Settings, Depends(get_settings)],
-        limit: Annotated[int | None, Query(ge=1, description="每页要素数（默认 1000，最大 5000，可配置）")] = None,
-        offset: Annotated[int, Query(ge=0, description="跳过的要素数")] = 0,
-    ) -> None:
-        if limit is not None and limit > settings.page_max_limit:
-            raise InvalidParameter("limit", f"不能大于 {settings.page_max_limit}")
-        self.limit = limit or settings.page_default_limit
+    def __init__(self, settings: Annotated[Settings, Depends(get_settings)], limit: LimitQuery = None,
+                 offset: OffsetQuery = 0) -> None:
+        self.limit = page_limit(settings, limit)
         self.offset = offset
 
 
-BBoxQuery = Annotated[
-    str | None,
-    Query(description="经纬度范围（EPSG:4490）：最小经度,最小纬度,最大经度,最大纬度", examples=["120.50,30.60,120.60,30.70"]),
-]
 PagingDep = Annotated[Paging, Depends()]
 
 
-def _links(request: Request, page: queries.Page, paging: Paging) -> list[dict]:
+def _links(request: Request, page: sql.Page, paging: Paging) -> list[dict]:
     links = [{"rel": "self", "type": GEOJSON, "href": str(request.url)}]
     if paging.offset + page.number_returned < page.number_matched:
         nxt = request.url.include_query_params(offset=paging.offset + paging.limit, limit=paging.limit)
@@ -75,64 +52,60 @@ def _links(request: Request, page: queries.Page, paging: Paging) -> list[dict]:
     return links
 
 
-def collection_response(request: Request, page: queries.Page, paging: Paging) -> Response:
-    head = orjson.dumps(
-        {
-            "type": "FeatureCollection",
-            "numberMatched": page.number_matched,
-            "numberReturned": page.number_returned,
-            "links": _links(request, page, paging),
-        }
-    )
-    # Splice the features text from PostgreSQL in without re-parsing it.
-    body = head[:-1] + b',"features":' + page.features_json.encode() + b"}"
-    return Response(body, media_type=GEOJSON)
+async def _collection(request: Request, layer: Layer, paging: Paging, filters: list[tuple[str, object]],
+                      bbox: str | None) -> tuple[sql.Page, Response]:
+    query = sql.page_query(layer, limit=paging.limit, offset=paging.offset, filters=filters, box=parse_bbox(bbox))
+    page = await sql.feature_page(reader_for(request), query)
+    head = {"numberMatched": page.number_matched, "numberReturned": page.number_returned,
+            "links": _links(request, page, paging)}
+    return page, Response(feature_collection(head, page.features_json), media_type=GEOJSON)
 
 
-def _unit_id(session, code: str | None) -> int | None:
-    if code is None:
-        return None
-    unit_id = session.scalar(select(Unit.id).where(Unit.code == code))
-    if unit_id is None:
-        raise InvalidParameter("unit", message("unknown_unit", code=code))
-    return unit_id
+@lru_cache(maxsize=2)
+def _exists_sql(kind: str) -> Sql:
+    column = Unit.code if kind == "unit" else RenewalBlock.code
+    return compile_sql(select(column).where(column == bindparam("code", type_=String)))
 
 
-@router.get("/units", summary="镇（街道、开发区）边界", response_class=Response, responses={200: {"content": {GEOJSON: {}}}})
-def list_units(request: Request, session: SessionDep, paging: PagingDep, bbox: BBoxQuery = None) -> Response:
-    layer = queries.layers()["units"]
-    where = []
-    if (box := parse_bbox(bbox)) is not None:
-        where.append(queries.bbox_filter(layer.geom, box))
-    page = queries.feature_page(session, layer, where, paging.limit, paging.offset)
-    return collection_response(request, page, paging)
+async def _must_exist(reader: Reader, kind: str, code: str | None) -> None:
+    """A filter naming a unit or block that does not exist is a 400 (asked only when nothing matched)."""
+    if code is None or await reader.one(_exists_sql(kind), {"code": code}) is not None:
+        return
+    key = "unknown_unit" if kind == "unit" else "unknown_block"
+    raise InvalidParameter(kind, message(key, code=code))
 
 
-@router.get("/blocks", summary="连片改造区块", response_class=Response, responses={200: {"content": {GEOJSON: {}}}})
-def list_blocks(
+COLLECTION = {200: {"content": {GEOJSON: {}}}}
+
+
+@router.get("/units", summary="镇（街道、开发区）边界", response_class=Response, responses=COLLECTION)
+async def list_units(request: Request, paging: PagingDep, bbox: BBoxQuery = None) -> Response:
+    _page, response = await _collection(request, layers()["units"], paging, [], bbox)
+    return response
+
+
+@router.get("/blocks", summary="连片改造区块", response_class=Response, responses=COLLECTION)
+async def list_blocks(
     request: Request,
-    session: SessionDep,
     paging: PagingDep,
     bbox: BBoxQuery = None,
     unit: Annotated[str | None, Query(description="镇（街道、开发区）代码，如 chongfu")] = None,
     stage: Annotated[Stage | None, Query(description="阶段：planned 谋划 / started 启动 / in_progress 推进 / completed 完成")] = None,
 ) -> Response:
-    layer = queries.layers()["blocks"]
-    where = []
-    if (box := parse_bbox(bbox)) is not None:
-        where.append(queries.bbox_filter(layer.geom, box))
-    if (unit_id := _unit_id(session, unit)) is not None:
-        where.append(RenewalBlock.unit_id == unit_id)
+    filters: list[tuple[str, object]] = []
+    if unit is not None:
+        filters.append(("unit", unit))
     if stage is not None:
-        where.append(RenewalBlock.stage == stage)
-    page = queries.feature_page(session, layer, where, paging.limit, paging.offset)
-    return collection_response(request, page, paging)
+        filters.append(("stage", stage.value))
+    page, response = await _collection(request, layers()["blocks"], paging, filters, bbox)
+    if page.number_matched == 0:
+        await _must_exist(reader_for(request), "unit", unit)
+    return response
 
 
-@router.get("/parcels", summary="宗地", response_class=Response, responses={200: {"content": {GEOJSON: {}}}})
-def list_parcels(
+@router.get("/parcels", summary="宗地", response_class=Response, responses=COLLECTION)
+async def list_parcels(
     request: Request,
-    session: SessionDep,
     paging: PagingDep,
     bbox: BBoxQuery = None,
     unit: Annotated[str | None, Query(description="镇（街道、开发区）代码")] = None,
@@ -141,40 +114,35 @@ def list_parcels(
         Classification | None, Query(description="分类：upgrade 改造提升 / transform 优化转型 / clear_out 整治清退")
     ] = None,
 ) -> Response:
-    layer = queries.layers()["parcels"]
-    where = []
-    if (box := parse_bbox(bbox)) is not None:
-        where.append(queries.bbox_filter(layer.geom, box))
-    if (unit_id := _unit_id(session, unit)) is not None:
-        where.append(Parcel.unit_id == unit_id)
+    filters: list[tuple[str, object]] = []
+    if unit is not None:
+        filters.append(("unit", unit))
     if block == "scattered":
-        where.append(Parcel.block_id.is_(None))
+        filters.append(("scattered", None))
     elif block is not None:
-        block_id = session.scalar(select(RenewalBlock.id).where(RenewalBlock.code == block))
-        if block_id is None:
-            raise InvalidParameter("block", message("unknown_block", code=block))
-        where.append(Parcel.block_id == block_id)
+        filters.append(("block", block))
     if classification is not None:
-        where.append(Parcel.classification == classification)
-    page = queries.feature_page(session, layer, where, paging.limit, paging.offset)
-    return collection_response(request, page, paging)
+        filters.append(("classification", classification.value))
+    page, response = await _collection(request, layers()["parcels"], paging, filters, bbox)
+    if page.number_matched == 0:
+        reader = reader_for(request)
+        await _must_exist(reader, "unit", unit)
+        await _must_exist(reader, "block", None if block == "scattered" else block)
+    return response
 
 
 @router.get("/blocks/{code}", summary="单个区块及其宗地", response_class=Response, responses={200: {"content": {GEOJSON: {}}}})
-def get_block(code: str, session: SessionDep) -> Response:
-    blocks = queries.layers()["blocks"]
-    page = queries.feature_page(session, blocks, [RenewalBlock.code == code])
-    if page.number_returned == 0:
+async def get_block(request: Request, code: str) -> Response:
+    reader = reader_for(request)
+    feature = await sql.one_feature(reader, layers()["blocks"], code)
+    if feature is None:
         raise NotFound(message("not_found", what=f"区块“{code}”"))
-    block_id = session.scalar(select(RenewalBlock.id).where(RenewalBlock.code == code))
-    parcels = queries.feature_page(session, queries.layers()["parcels"], [Parcel.block_id == block_id])
-    feature = page.features_json.strip()[1:-1]  # the one feature object of the array
-    body = (
-        feature[:-1]
-        + ',"parcels":{"type":"FeatureCollection","numberMatched":%d,"numberReturned":%d,"features":%s}}'
-        % (parcels.number_matched, parcels.number_returned, parcels.features_json)
-    )
-    return Response(body.encode(), media_type=GEOJSON)
+    query = sql.page_query(layers()["parcels"], limit=BLOCK_PARCELS_MAX, filters=[("block", code)])
+    parcels = await sql.feature_page(reader, query)
+    nested = feature_collection({"numberMatched": parcels.number_matched, "numberReturned": parcels.number_returned},
+                                parcels.features_json)
+    body = feature[:-1].encode() + b',"parcels":' + nested + b"}"
+    return Response(body, media_type=GEOJSON)
 
 
 @router.get("/config", summary="前端配置", tags=["service"])
@@ -192,3 +160,4 @@ health_router = APIRouter(tags=["service"])
 def healthz(session: SessionDep) -> dict:
     postgis = session.execute(text("SELECT postgis_lib_version()")).scalar_one()
     return {"status": "ok", "database": "ok", "postgis": postgis}
+

@@ -16,6 +16,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 import shapely
 from geoalchemy2.shape import to_shape
 from shapely.geometry import mapping, shape
@@ -32,11 +33,13 @@ from ..auth.models import User
 from ..auth.roles import Role
 from ..core import review
 from ..core.audit import audit_context
+from ..core.read.sql import Page
 from ..core.uow import discarded, unit_of_work
 from ..enums import Classification, ReviewStatus, Stage
 from ..errors import Conflict, FieldError, InvalidFeatures, InvalidParameter, InvalidState, NotFound
 from ..messages import message
 from ..models import Enterprise, Parcel, RenewalBlock, Unit, as_multipolygon
+from .layers import versions_page
 from .models import (
     BlockPlan,
     BlockVersion,
@@ -543,57 +546,17 @@ def compare(plan: BlockPlan, a: BlockVersion, b: BlockVersion) -> dict:
 # --- views -------------------------------------------------------------------
 
 
-def _user(user: User | None) -> dict | None:
-    return None if user is None else {"username": user.username, "display_name": user.display_name}
+def version_features(session: Session, principal: Principal, plan: BlockPlan, *, version_no: int | None = None,
+                     detail: bool = False) -> Page:
+    """The versions ``principal`` may see (or one of them) as GeoJSON features, from the shared read path."""
+    return versions_page(session, plan.code, approved_only=not sees_drafts(principal, plan), version_no=version_no,
+                         detail=detail)
 
 
-def version_summary(v: BlockVersion) -> dict:
-    return {
-        "version_no": v.version_no,
-        "status": v.status.value,
-        "status_label": v.status.label,
-        "name": v.name,
-        "year": v.year,
-        "area_mu": float(v.area_mu),
-        "parcel_count": len(v.parcels),
-        "enterprise_count": len(v.enterprises),
-        "is_imported": v.is_imported,
-        "based_on_version_no": v.based_on_version_no,
-        "change_note": v.change_note,
-        "created_at": v.created_at.isoformat() if v.created_at else None,
-        "submitted_at": v.submitted_at.isoformat() if v.submitted_at else None,
-        "submitted_by": _user(v.submitted_by),
-        "reviewed_at": v.reviewed_at.isoformat() if v.reviewed_at else None,
-        "reviewed_by": _user(v.reviewed_by),
-        "review_comment": v.review_comment,
-        "approval_doc_no": v.approval_doc_no,
-        "approval_date": v.approval_date.isoformat() if v.approval_date else None,
-        "report_passed": v.report_passed,
-    }
-
-
-def version_detail(v: BlockVersion) -> dict:
-    return version_summary(v) | {
-        **{side: getattr(v, side) for side in FOUR_SIDES},
-        "planned_new_floor_area_m2": None if v.planned_new_floor_area_m2 is None else float(v.planned_new_floor_area_m2),
-        "parcels": [{"code": p.parcel_code, "land_area_mu": float(p.land_area_mu)} for p in v.parcels],
-        "enterprises": [{"credit_code": e.credit_code, "name": e.name,
-                         "classification": e.classification.value if e.classification else None,
-                         "classification_label": e.classification.label if e.classification else None}
-                        for e in v.enterprises],
-        "report": v.report,
-    }
-
-
-def version_feature(plan: BlockPlan, v: BlockVersion, *, detail: bool = False) -> dict:
-    props = (version_detail(v) if detail else version_summary(v)) | {"plan": plan.code}
-    return {"type": "Feature", "id": f"{plan.code}/v{v.version_no}", "geometry": mapping(to_shape(v.geom)),
-            "properties": props}
-
-
-def plan_view(principal: Principal, plan: BlockPlan) -> dict:
+def plan_view(session: Session, principal: Principal, plan: BlockPlan) -> dict:
     block = plan.block
     versions = visible_versions(principal, plan)
+    features = orjson.loads(version_features(session, principal, plan).features_json)
     return {
         "code": plan.code,
         "unit": plan.unit.code,
@@ -608,7 +571,7 @@ def plan_view(principal: Principal, plan: BlockPlan) -> dict:
         "area_mu": float(versions[-1].area_mu) if versions else None,
         "version": plan.row_version,
         "can_edit": can_edit(principal, plan.unit_id),
-        "versions": [version_summary(v) for v in versions],
+        "versions": [{k: v for k, v in f["properties"].items() if k != "plan"} for f in features],
     }
 
 

@@ -30,7 +30,7 @@ from app.core.db import new_session
 from app.main import create_app
 from app.models import Parcel, RenewalBlock, Unit
 from app.ogc import tiles
-from app.ogc.collections import collections
+from app.core.read.layers import collections
 from app.settings import PROJECT_ROOT, Settings
 from tests.dbutil import demo_database
 
@@ -203,7 +203,7 @@ def test_tile_decodes_and_holds_the_parcels(live, db_engine):
     layer = mapbox_vector_tile.decode(r.content)["parcels"]
     codes = {f["properties"]["code"] for f in layer["features"]}
     assert code in codes
-    assert set(layer["features"][0]["properties"]) == {n for n, _ in collections()["parcels"].tile_properties}
+    assert set(layer["features"][0]["properties"]) == set(collections()["parcels"].tile_properties)
     # conditional GET
     again = httpx.get(r.url, headers={"If-None-Match": r.headers["etag"]}, timeout=30)
     assert again.status_code == 304
@@ -291,7 +291,7 @@ def test_trigger_columns_match_tile_properties(db_engine):
             "WHERE t.tgname = 'tiles_dirty_update'")).all()
     defs = dict(rows)
     for c in collections().values():
-        for name, _ in c.tile_properties:
+        for name in c.tile_properties:
             assert f"'{name}'" in defs[c.source_table], (c.id, name)
 
 

@@ -1,6 +1,6 @@
-"""The OGC read path without an ORM session: compiled SQL on async psycopg connections.
+"""The read path without an ORM session: compiled SQL on a psycopg_pool of async connections.
 
-``app/ogc/pg.py``: the pool (reuse, statement errors, killed connections, a database that
+``app/core/read/pool.py``: the pool (reuse, statement errors, killed connections, a database that
 is gone, its size, a new event loop), the compiled-statement caches, and that the pool
 path and the session path (which the other OGC tests use) answer the same. Reads only:
 the shared demo database (11 units, 6 blocks, 419 parcels) is not changed.
@@ -21,9 +21,10 @@ from sqlalchemy.engine import make_url
 from app.errors import ServiceUnavailable
 from app.main import create_app
 from app.models import Parcel, Unit
-from app.ogc import features, tiles
-from app.ogc.collections import collections
-from app.ogc.pg import POOL_SIZE, ReadPool, Sql, bind_statement, compile_sql
+from app.core.read import sql as features
+from app.core.read.layers import collections
+from app.core.read.pool import APPLICATION_NAME, POOL_SIZE, ReadPool, Sql, bind_statement, compile_sql
+from app.ogc import tiles
 
 EPSG = "http://www.opengis.net/def/crs/EPSG/0/{}"
 
@@ -57,17 +58,17 @@ def test_pool_reuses_a_connection_and_survives_statement_errors(database_url):
             # each connection runs without parallel workers and without JIT
             settings = await pool.one(_sql("SELECT current_setting('max_parallel_workers_per_gather'), "
                                            "current_setting('jit'), current_setting('application_name')"))
-            assert settings == ("0", "off", "cloudmap-ogc")
+            assert settings == ("0", "off", APPLICATION_NAME)
         finally:
             await pool.close()
 
     asyncio.run(run())
-    assert pool.connects == 1
+    assert pool.connects == POOL_SIZE  # the pool's own connections, reused: none opened again
 
 
 def test_a_cancelled_statement_is_a_503_without_retry(database_url):
     """An OperationalError of the statement (here a timeout), not of the connection: 503, the connection kept."""
-    pool = ReadPool(_conninfo(database_url))
+    pool = ReadPool(_conninfo(database_url), size=1)
 
     async def run():
         try:
@@ -88,14 +89,17 @@ def test_pool_reconnects_when_its_connections_are_killed(database_url, engine):
     async def run():
         try:
             pid = (await pool.one(_sql("SELECT pg_backend_pid()")))[0]
-            with engine.connect() as conn:  # as a server restart or an idle timeout would
-                assert conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid}).scalar()
+            with engine.connect() as conn:  # every connection of the pool, as a server restart would
+                killed = conn.execute(text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = :name"
+                    " AND datname = current_database()"), {"name": APPLICATION_NAME}).scalars().all()
+            assert killed == [True] * POOL_SIZE
             assert (await pool.one(_sql("SELECT pg_backend_pid()")))[0] != pid
         finally:
             await pool.close()
 
     asyncio.run(run())
-    assert pool.connects == 2
+    assert pool.connects == 2 * POOL_SIZE  # each killed connection replaced once
 
 
 def test_pool_gives_the_503_envelope_when_the_database_is_gone(settings):
@@ -111,7 +115,7 @@ def test_pool_gives_the_503_envelope_when_the_database_is_gone(settings):
     asyncio.run(run())
     app = create_app(settings)
     with TestClient(app) as c:
-        app.state.ogc.reads = pool
+        app.state.reads = pool
         r = c.get("/ogc/collections/parcels/items/ANY")
     assert r.status_code == 503 and r.json()["code"] == "database_unavailable"
 
@@ -141,7 +145,7 @@ def test_pool_follows_a_new_event_loop(database_url):
         await pool.close()
 
     asyncio.run(close())
-    assert pool.connects == 2
+    assert pool.connects == 2 * POOL_SIZE
 
 
 # -- compiled statements --------------------------------------------------------------
@@ -284,7 +288,7 @@ def test_the_gate_gives_the_503_envelope_for_a_tile_when_the_database_is_gone(se
         dead = s.getsockname()[1]
     app = create_app(settings)
     with TestClient(app) as c:
-        app.state.ogc.reads = ReadPool(f"host=127.0.0.1 port={dead} dbname=x user=x connect_timeout=2")
+        app.state.reads = ReadPool(f"host=127.0.0.1 port={dead} dbname=x user=x connect_timeout=2")
         r = c.get("/ogc/collections/parcels/tiles/WebMercatorQuad/14/13674/6727")
     assert r.status_code == 503 and r.json()["code"] == "database_unavailable"
 

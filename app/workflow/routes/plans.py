@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal
 
+import orjson
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import select
@@ -13,6 +14,7 @@ from sqlalchemy.orm import Session
 from ...auth.deps import CurrentUser, Principal
 from ...core.db import SessionDep
 from ...enums import ReviewStatus, Stage
+from ...core.read.geojson import feature_collection
 from ...core.review import apply_each
 from ...errors import InvalidParameter, NotFound
 from ...messages import message
@@ -23,6 +25,7 @@ from ...core.concurrency import check_if_match, set_etag
 from ..models import BlockPlan, BlockVersion
 
 router = APIRouter(prefix="/api", tags=["区块方案 plans"])
+GEOJSON = "application/geo+json"
 
 
 class EnterpriseItem(BaseModel):
@@ -87,9 +90,9 @@ class BatchBody(BaseModel):
     decisions: list[Decision] = Field(min_length=1, max_length=200)
 
 
-def _respond(response: Response, principal, plan: BlockPlan) -> dict:
+def _respond(session: Session, response: Response, principal, plan: BlockPlan) -> dict:
     set_etag(response, plan.row_version)
-    return svc.plan_view(principal, plan)
+    return svc.plan_view(session, principal, plan)
 
 
 def _plan_for_write(session, code: str) -> BlockPlan:
@@ -118,7 +121,7 @@ def list_plans(
     if unit:
         q = q.join(Unit, BlockPlan.unit_id == Unit.id).where(Unit.code == unit)
     plans = [p for p in session.scalars(q) if svc.visible_versions(user, p)]
-    rows = [svc.plan_view(user, p) for p in plans]
+    rows = [svc.plan_view(session, user, p) for p in plans]
     # Blocks approved before the workflow existed are plans with one (imported) approved version.
     adopted = {p.code for p in plans}
     bq = select(RenewalBlock).where(RenewalBlock.review_status == ReviewStatus.APPROVED).order_by(RenewalBlock.code)
@@ -126,7 +129,7 @@ def list_plans(
         bq = bq.join(Unit, RenewalBlock.unit_id == Unit.id).where(Unit.code == unit)
     for block in session.scalars(bq):
         if block.code not in adopted and session.scalar(select(BlockPlan.id).where(BlockPlan.code == block.code)) is None:
-            rows.append(svc.report_or_virtual(session, block.code, lambda p: svc.plan_view(user, p)))
+            rows.append(svc.report_or_virtual(session, block.code, lambda p: svc.plan_view(session, user, p)))
     if status:
         rows = [r for r in rows if r["status"] == status.value]
     rows.sort(key=lambda r: r["code"])
@@ -136,7 +139,7 @@ def list_plans(
 @router.post("/plans", status_code=201, summary="新建区块方案（第 1 版草稿）")
 def create_plan(body: PlanCreate, user: CurrentUser, session: SessionDep, response: Response) -> dict:
     plan = svc.create_plan(session, user, code=body.code, unit_code=body.unit, data=body.to_input())
-    return _respond(response, user, plan)
+    return _respond(session, response, user, plan)
 
 
 @router.get("/plans/{code}", summary="区块方案及其全部版本（ETag 为方案版本号）")
@@ -144,7 +147,7 @@ def get_plan(code: str, user: CurrentUser, session: SessionDep, response: Respon
     def build(plan: BlockPlan) -> dict:
         if not svc.visible_versions(user, plan):
             raise NotFound(message("plan_not_found", code=code))
-        return _respond(response, user, plan)
+        return _respond(session, response, user, plan)
 
     return svc.report_or_virtual(session, code, build)
 
@@ -154,7 +157,7 @@ def update_draft(code: str, body: DraftBody, request: Request, user: CurrentUser
                  response: Response) -> dict:
     plan = _plan_to_change(session, request, user, code, if_match_required=True)
     svc.update_draft(session, user, plan, body.to_input())
-    return _respond(response, user, plan)
+    return _respond(session, response, user, plan)
 
 
 @router.post("/plans/{code}/revisions", status_code=201, summary="对已认定方案发起变更：新建下一版草稿")
@@ -162,14 +165,14 @@ def new_revision(code: str, body: RevisionBody, request: Request, user: CurrentU
                  response: Response) -> dict:
     plan = _plan_to_change(session, request, user, code)
     svc.new_revision(session, user, plan, body.change_note)
-    return _respond(response, user, plan)
+    return _respond(session, response, user, plan)
 
 
 @router.post("/plans/{code}/submit", summary="提交评审（先运行规则检查，不通过则 422 并列出原因）")
 def submit(code: str, request: Request, user: CurrentUser, session: SessionDep, response: Response) -> dict:
     plan = _plan_to_change(session, request, user, code)
     svc.submit(session, user, plan)
-    return _respond(response, user, plan)
+    return _respond(session, response, user, plan)
 
 
 @router.post("/plans/{code}/approve", summary="认定（发文）：再次运行规则检查，通过后冻结该版本")
@@ -178,7 +181,7 @@ def approve(code: str, body: ApproveBody, request: Request, user: CurrentUser, s
     plan = _plan_to_change(session, request, user, code, reviewer=True)
     svc.approve(session, user, plan, doc_no=body.doc_no, approval_date=body.approval_date, comment=body.comment,
                 allow_self_review=settings.review_allow_self_approval)
-    return _respond(response, user, plan)
+    return _respond(session, response, user, plan)
 
 
 @router.post("/plans/{code}/return", summary="退回修改（须写理由）")
@@ -186,7 +189,7 @@ def return_plan(code: str, body: ReturnBody, request: Request, user: CurrentUser
                 settings: SettingsDep, response: Response) -> dict:
     plan = _plan_to_change(session, request, user, code, reviewer=True)
     svc.return_plan(session, user, plan, body.comment, allow_self_review=settings.review_allow_self_approval)
-    return _respond(response, user, plan)
+    return _respond(session, response, user, plan)
 
 
 @router.post("/plans/{code}/stage", summary="推进阶段：谋划 → 启动 → 推进 → 完成（逐级）")
@@ -194,7 +197,7 @@ def set_stage(code: str, body: StageBody, request: Request, user: CurrentUser, s
               response: Response) -> dict:
     plan = _plan_to_change(session, request, user, code)
     svc.set_stage(session, user, plan, body.stage)
-    return _respond(response, user, plan)
+    return _respond(session, response, user, plan)
 
 
 def _version(user, plan: BlockPlan, number: int) -> BlockVersion:
@@ -204,21 +207,32 @@ def _version(user, plan: BlockPlan, number: int) -> BlockVersion:
     return version
 
 
-@router.get("/plans/{code}/versions", summary="全部版本（GeoJSON，可上图）")
-def versions(code: str, user: CurrentUser, session: SessionDep) -> dict:
-    def build(plan: BlockPlan) -> dict:
-        features = [svc.version_feature(plan, v) for v in svc.visible_versions(user, plan)]
-        if not features:
+@router.get("/plans/{code}/versions", summary="全部版本（GeoJSON，可上图）", response_class=Response,
+            responses={200: {"content": {GEOJSON: {}}}})
+def versions(code: str, user: CurrentUser, session: SessionDep) -> Response:
+    def build(plan: BlockPlan) -> Response:
+        page = svc.version_features(session, user, plan)
+        if not page.number_returned:
             raise NotFound(message("plan_not_found", code=code))
-        return {"type": "FeatureCollection", "features": features, "numberReturned": len(features)}
+        return Response(feature_collection({"numberReturned": page.number_returned}, page.features_json),
+                        media_type=GEOJSON)
 
     return svc.report_or_virtual(session, code, build)
 
 
-@router.get("/plans/{code}/versions/{number}", summary="一个版本：边界、四至、宗地与企业清单、规则报告")
-def version(code: str, number: int, user: CurrentUser, session: SessionDep) -> dict:
+def _version_text(session: Session, user, plan: BlockPlan, number: int) -> str:
+    """One version's Feature with its details (GeoJSON text), or 404."""
+    page = svc.version_features(session, user, plan, version_no=number, detail=True)
+    if not page.number_returned:
+        raise NotFound(message("plan_version_missing", code=plan.code, version=number))
+    return page.features_json[1:-1]
+
+
+@router.get("/plans/{code}/versions/{number}", summary="一个版本：边界、四至、宗地与企业清单、规则报告",
+            response_class=Response, responses={200: {"content": {GEOJSON: {}}}})
+def version(code: str, number: int, user: CurrentUser, session: SessionDep) -> Response:
     return svc.report_or_virtual(
-        session, code, lambda plan: svc.version_feature(plan, _version(user, plan, number), detail=True))
+        session, code, lambda plan: Response(_version_text(session, user, plan, number), media_type=GEOJSON))
 
 
 @router.get("/plans/{code}/check", summary="预检：对正在起草的版本（或指定版本）运行规则，不改变状态")
@@ -245,8 +259,8 @@ def review_batch(user: CurrentUser, session: SessionDep) -> dict:
     rows = []
     for plan in session.scalars(select(BlockPlan).where(BlockPlan.status == ReviewStatus.SUBMITTED)
                                 .order_by(BlockPlan.code)):
-        v = plan.version(plan.working_version_no)
-        rows.append(svc.plan_view(user, plan) | {"submitted": svc.version_feature(plan, v, detail=True)})
+        submitted = orjson.loads(_version_text(session, user, plan, plan.working_version_no))
+        rows.append(svc.plan_view(session, user, plan) | {"submitted": submitted})
     return {"data": rows, "count": len(rows)}
 
 

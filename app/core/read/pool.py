@@ -1,22 +1,23 @@
-"""How the hot OGC reads (items, one item, tiles) reach PostgreSQL: compiled SQL, no ORM.
+"""How reads reach PostgreSQL: compiled SQL, no ORM, on a psycopg pool (or, in tests, a session).
 
-A request to these routes costs one statement. Through an ORM ``Session`` it also cost a
-thread hop per dependency, a pre-ping round trip, the statement's compilation (or its
-cache-key walk) and the session's bookkeeping — several times the statement itself. So:
+A read request (a GeoJSON page of /api or /ogc, one feature, a tile) costs one statement.
+Through an ORM ``Session`` it also cost a thread hop per dependency, a pre-ping round trip,
+the statement's compilation (or its cache-key walk) and the session's bookkeeping — several
+times the statement itself. So:
 
 * :func:`compile_sql` turns a SQLAlchemy statement into psycopg SQL text once; the
   statements that only differ by values (one item, one tile) are built with named bind
   parameters and compiled once per shape (``functools.lru_cache`` in their modules).
   Request values are always bound parameters, never part of the SQL text.
-* :class:`ReadPool` runs them on a few psycopg ``AsyncConnection`` objects in the event loop:
+* :class:`ReadPool` runs them on a ``psycopg_pool.AsyncConnectionPool`` in the event loop:
   autocommit (one read-only statement is its own transaction), server-side prepared,
   no parallel workers and no JIT (short statements on a 2-core server; the planner's
   parallel plans and JIT compilation cost more than they save here).
-* Reconnecting: a connection is checked for a local close before use, and a statement
-  that fails with a connection error (server restarted, connection killed) is retried
-  once on a new connection — safe because every statement here only reads. If the new
-  connection fails too, or the statement itself fails on the server (cancelled, out of
-  memory), the request gets the usual 503 envelope, as an ORM session's would.
+* Reconnecting: a statement that fails with a connection error (server restarted,
+  connection killed) is retried once, after the pool has checked its idle connections —
+  safe because every statement here only reads. If it fails again, or the statement
+  itself fails on the server (cancelled, out of memory), or no connection is free within
+  the pool's timeout, the request gets the usual 503 envelope, as an ORM session's would.
 * :func:`reader_for` picks the reader of a request: the pool, or — when ``get_session``
   is overridden (the tests run every request in one rolled-back transaction) — that
   session, so both paths run the very same SQL.
@@ -35,19 +36,21 @@ from typing import Any, Protocol
 
 import anyio
 import psycopg
-from psycopg import pq
+from psycopg_pool import AsyncConnectionPool, PoolTimeout
 from sqlalchemy.dialects.postgresql import psycopg as psycopg_dialect
 from sqlalchemy.orm import Session
 from starlette.requests import Request
 
-from ..core.db import get_session
-from ..errors import ServiceUnavailable
-from ..messages import message
+from ...errors import ServiceUnavailable
+from ...messages import message
+from ..db import get_session
 
-log = logging.getLogger("cloudmap.ogc")
+log = logging.getLogger("cloudmap.read")
 
 POOL_SIZE = 4  # concurrent statements: more only queue inside PostgreSQL on 2 cores
+POOL_TIMEOUT_S = 5.0  # waiting longer than this for a connection is a 503, not a hang
 CONNECT_OPTIONS = "-c max_parallel_workers_per_gather=0 -c jit=off"
+APPLICATION_NAME = "cloudmap-read"
 
 _DIALECT = psycopg_dialect.dialect()
 
@@ -145,114 +148,112 @@ class Reader(Protocol):
     async def one(self, sql: Sql, values: dict[str, Any] | None = None) -> tuple | None: ...
 
 
-class ReadPool:
-    """A handful of async connections used in the event loop that created them."""
+def _unavailable(exc: BaseException) -> ServiceUnavailable:
+    err = ServiceUnavailable(message("database_unavailable"))
+    err.__cause__ = exc
+    return err
 
-    def __init__(self, conninfo: str, size: int = POOL_SIZE) -> None:
+
+class ReadPool:
+    """A ``psycopg_pool.AsyncConnectionPool`` of ``size`` autocommit connections, opened in the event
+    loop that first uses it (a new loop — a test client started again — gets a new pool)."""
+
+    def __init__(self, conninfo: str, size: int = POOL_SIZE, timeout: float = POOL_TIMEOUT_S) -> None:
         self.conninfo = conninfo
         self.size = size
+        self.timeout = timeout
+        self._pool: AsyncConnectionPool | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._idle: list[psycopg.AsyncConnection] = []
-        self._slots: asyncio.Semaphore | None = None
-        self.connects = 0  # connections opened so far (for tests and diagnostics)
+        self._opening: asyncio.Lock | None = None  # of the current loop: one pool is opened at a time
+        self._opening_loop: asyncio.AbstractEventLoop | None = None
+        self._opened = 0  # connections opened by pools closed so far
+
+    @property
+    def connects(self) -> int:
+        """Connections opened so far (for tests and diagnostics)."""
+        current = self._pool.get_stats().get("connections_num", 0) if self._pool is not None else 0
+        return self._opened + current
 
     async def one(self, sql: Sql, values: dict[str, Any] | None = None) -> tuple | None:
         params = sql.params(values)
+        pool = await self._current()
         for attempt in (1, 2):
-            conn = await self._acquire()
+            conn = None
             try:
-                cur = await conn.execute(sql.text, params, prepare=sql.prepare)
-                row = await cur.fetchone()
+                async with pool.connection() as conn:
+                    cur = await conn.execute(sql.text, params, prepare=sql.prepare)
+                    return await cur.fetchone()
+            except PoolTimeout as exc:
+                log.error("read pool: no connection within %.0f s: %s", self.timeout, exc)
+                raise _unavailable(exc) from exc
             except psycopg.OperationalError as exc:
-                if not (conn.closed or conn.broken):
-                    # The statement failed (cancelled, out of memory …), not the connection:
-                    # the same 503 an ORM session's OperationalError gives, and no retry.
-                    self._settle(conn)
-                    log.error("OGC read failed: %s", exc)
-                    raise ServiceUnavailable(message("database_unavailable")) from exc
-                await self._discard(conn)
+                if conn is None or not conn.broken:
+                    # Connecting failed, or the statement failed (cancelled, out of memory …), not
+                    # the connection: the same 503 an ORM session's OperationalError gives, no retry.
+                    log.error("read failed: %s", exc)
+                    raise _unavailable(exc) from exc
                 if attempt == 2:
-                    log.error("OGC read lost a new connection too: %s", exc)
-                    raise ServiceUnavailable(message("database_unavailable")) from exc
-                log.warning("OGC read lost its connection (%s); retrying on a new one", exc)
-                continue
-            except BaseException:
-                self._settle(conn)
-                raise
-            self._release(conn)
-            return row
+                    log.error("read lost a new connection too: %s", exc)
+                    raise _unavailable(exc) from exc
+                log.warning("read lost its connection (%s); retrying on a checked one", exc)
+                await pool.check()  # drop (and replace) the other idle connections the same restart broke
         raise AssertionError("unreachable")
 
     async def close(self) -> None:
-        idle, self._idle = self._idle, []
-        same_loop = asyncio.get_running_loop() is self._loop
-        for conn in idle:
-            if same_loop:
-                await conn.close()
-            else:
-                conn.pgconn.finish()
-
-    # -- connections ------------------------------------------------------------------
-    async def _acquire(self) -> psycopg.AsyncConnection:
-        loop = asyncio.get_running_loop()
-        if loop is not self._loop:
-            self._rebind(loop)
-        assert self._slots is not None
-        await self._slots.acquire()
-        try:
-            while self._idle:
-                conn = self._idle.pop()
-                if not conn.closed and not conn.broken:
-                    return conn
-            return await self._connect()
-        except BaseException as exc:
-            self._slots.release()
-            if isinstance(exc, psycopg.OperationalError):
-                log.error("OGC read cannot connect: %s", exc)
-                raise ServiceUnavailable(message("database_unavailable")) from exc
-            raise
-
-    async def _connect(self) -> psycopg.AsyncConnection:
-        conn = await psycopg.AsyncConnection.connect(
-            self.conninfo, autocommit=True, application_name="cloudmap-ogc", options=CONNECT_OPTIONS
-        )
-        self.connects += 1
-        return conn
-
-    def _settle(self, conn: psycopg.AsyncConnection) -> None:
-        """After a failed statement: an idle autocommit connection is reusable; anything else
-        (cancelled mid-statement, broken) is closed."""
-        if not conn.broken and conn.info.transaction_status == pq.TransactionStatus.IDLE:
-            self._release(conn)
-        else:
-            conn.pgconn.finish()
-            if asyncio.get_running_loop() is self._loop:
-                assert self._slots is not None
-                self._slots.release()
-
-    def _release(self, conn: psycopg.AsyncConnection) -> None:
-        if asyncio.get_running_loop() is not self._loop:  # taken before a rebind: not ours any more
-            conn.pgconn.finish()
+        pool, self._pool = self._pool, None
+        if pool is None:
             return
-        self._idle.append(conn)
-        assert self._slots is not None
-        self._slots.release()
+        self._opened += pool.get_stats().get("connections_num", 0)
+        if asyncio.get_running_loop() is self._loop:
+            await pool.close(timeout=1)
 
-    async def _discard(self, conn: psycopg.AsyncConnection) -> None:
-        try:
-            await conn.close()
-        finally:
-            if asyncio.get_running_loop() is self._loop:
-                assert self._slots is not None
-                self._slots.release()
+    async def _current(self) -> AsyncConnectionPool:
+        loop = asyncio.get_running_loop()
+        if self._pool is not None and loop is self._loop:
+            return self._pool
+        if self._opening is None or self._opening_loop is not loop:
+            self._opening, self._opening_loop = asyncio.Lock(), loop
+        async with self._opening:
+            return await self._open(loop)
 
-    def _rebind(self, loop: asyncio.AbstractEventLoop) -> None:
-        """A new event loop (a test client started again): connections of the old one are dropped."""
-        for conn in self._idle:
+    async def _open(self, loop: asyncio.AbstractEventLoop) -> AsyncConnectionPool:
+        if self._pool is not None and loop is not self._loop:
+            self._abandon()
+        if self._pool is None:
+            pool = AsyncConnectionPool(  # a fixed size: no growing and shrinking on a 2-core server
+                self.conninfo, min_size=self.size, max_size=self.size, timeout=self.timeout, open=False,
+                kwargs={"autocommit": True, "application_name": APPLICATION_NAME, "options": CONNECT_OPTIONS},
+                name="cloudmap-read",
+            )
+            try:
+                await pool.open(wait=True, timeout=self.timeout)  # its connections ready before the first read
+            except PoolTimeout as exc:
+                self._opened += pool.get_stats().get("connections_num", 0)
+                await pool.close(timeout=0)
+                log.error("read pool: cannot connect within %.0f s: %s", self.timeout, exc)
+                raise _unavailable(exc) from exc
+            self._pool, self._loop = pool, loop
+        return self._pool
+
+    def _abandon(self) -> None:
+        """A pool opened in an event loop that is gone (a test client started again): its
+        connections cannot be closed through that loop, so their sockets are closed directly."""
+        pool, self._pool = self._pool, None
+        assert pool is not None
+        self._opened += pool.get_stats().get("connections_num", 0)
+        for conn in list(getattr(pool, "_pool", ())):
             conn.pgconn.finish()
-        self._idle = []
-        self._loop = loop
-        self._slots = asyncio.Semaphore(self.size)
+
+
+def run_on_session(session: Session, sql: Sql, values: dict[str, Any] | None = None) -> tuple | None:
+    """The same SQL through a SQLAlchemy session, in the caller's thread (services, tests)."""
+    row = session.connection().exec_driver_sql(sql.text, sql.params(values)).first()
+    return None if row is None else tuple(row)
+
+
+def rows_on_session(session: Session, sql: Sql, values: dict[str, Any] | None = None) -> list[tuple]:
+    """Every row of the SQL through a session (exports)."""
+    return [tuple(r) for r in session.connection().exec_driver_sql(sql.text, sql.params(values))]
 
 
 class SessionReader:
@@ -262,20 +263,14 @@ class SessionReader:
         self.session = session
 
     async def one(self, sql: Sql, values: dict[str, Any] | None = None) -> tuple | None:
-        params = sql.params(values)
-
-        def run() -> tuple | None:
-            row = self.session.connection().exec_driver_sql(sql.text, params).first()
-            return None if row is None else tuple(row)
-
-        return await anyio.to_thread.run_sync(run)
+        return await anyio.to_thread.run_sync(run_on_session, self.session, sql, values)
 
 
 def reader_for(request: Request) -> Reader:
     """The pool, unless ``get_session`` is overridden: then the session it gives."""
     override: Callable[[], Any] | None = request.app.dependency_overrides.get(get_session)
     if override is None:
-        return request.app.state.ogc.reads
+        return request.app.state.reads
     session = override()
     if inspect.isgenerator(session):  # a ``yield`` dependency like get_session itself
         session = next(session)

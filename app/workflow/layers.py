@@ -1,0 +1,123 @@
+"""Plan versions as a layer of the shared read path (app.core.read): the GeoJSON of
+``/api/plans/{code}/versions``, of one version, of the batch review, and the version list of a
+plan view all come from these two layers, so a version's fields are defined once, here."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from sqlalchemy import ColumnElement, Integer, Text, cast, func, select
+from sqlalchemy.dialects.postgresql import aggregate_order_by
+from sqlalchemy.orm import Session
+
+from ..auth.models import User
+from ..core.read import sql
+from ..core.read.layers import Layer, Prop, label_of, param
+from ..enums import Classification, ReviewStatus
+from .models import BlockPlan, BlockVersion, BlockVersionEnterprise, BlockVersionParcel
+
+FOUR_SIDES = ("four_east", "four_south", "four_west", "four_north")
+SIDE_TITLES = {"four_east": "东至", "four_south": "南至", "four_west": "西至", "four_north": "北至"}
+
+
+def _user(column: ColumnElement) -> ColumnElement:
+    """``{"username", "display_name"}`` of the user ``column`` points at, or null."""
+    return (select(func.json_build_object("username", User.username, "display_name", User.display_name))
+            .where(User.id == column).correlate(BlockVersion).scalar_subquery())
+
+
+def _count(model, key: ColumnElement) -> ColumnElement:
+    return select(func.count()).select_from(model).where(key == BlockVersion.id).correlate(BlockVersion).scalar_subquery()
+
+
+def _summary() -> tuple[Prop, ...]:
+    v = BlockVersion
+    return (
+        Prop("version_no", v.version_no, "版本号", "integer"),
+        Prop("status", v.status, "状态", "string", ReviewStatus),
+        Prop("status_label", label_of(v.status, ReviewStatus), "状态（中文）"),
+        Prop("name", v.name, "区块名称"),
+        Prop("year", v.year, "认定年度", "integer"),
+        Prop("area_mu", v.area_mu, "面积（亩）", "number"),
+        Prop("parcel_count", _count(BlockVersionParcel, BlockVersionParcel.version_id), "宗地数", "integer"),
+        Prop("enterprise_count", _count(BlockVersionEnterprise, BlockVersionEnterprise.version_id), "企业数", "integer"),
+        Prop("is_imported", v.is_imported, "工作流之前已认定", "boolean"),
+        Prop("based_on_version_no", v.based_on_version_no, "所依据的版本", "integer"),
+        Prop("change_note", v.change_note, "变更说明"),
+        Prop("created_at", v.created_at, "创建时间"),
+        Prop("submitted_at", v.submitted_at, "提交时间"),
+        Prop("submitted_by", _user(v.submitted_by_id), "提交人", "object"),
+        Prop("reviewed_at", v.reviewed_at, "评审时间"),
+        Prop("reviewed_by", _user(v.reviewed_by_id), "评审人", "object"),
+        Prop("review_comment", v.review_comment, "评审意见"),
+        Prop("approval_doc_no", v.approval_doc_no, "认定文号"),
+        Prop("approval_date", v.approval_date, "认定日期"),
+        Prop("report_passed", v.report_passed, "规则检查通过", "boolean"),
+    )
+
+
+def _detail() -> tuple[Prop, ...]:
+    v = BlockVersion
+    p, e = BlockVersionParcel, BlockVersionEnterprise
+    parcels = (
+        select(func.coalesce(func.json_agg(aggregate_order_by(
+            func.json_build_object("code", p.parcel_code, "land_area_mu", p.land_area_mu), p.parcel_code)),
+            func.json_build_array()))
+        .where(p.version_id == v.id).correlate(v).scalar_subquery()
+    )
+    enterprises = (
+        select(func.coalesce(func.json_agg(aggregate_order_by(
+            func.json_build_object("credit_code", e.credit_code, "name", e.name, "classification", e.classification,
+                                   "classification_label", label_of(e.classification, Classification)),
+            e.credit_code)), func.json_build_array()))
+        .where(e.version_id == v.id).correlate(v).scalar_subquery()
+    )
+    return (
+        *(Prop(side, getattr(v, side), SIDE_TITLES[side]) for side in FOUR_SIDES),
+        Prop("planned_new_floor_area_m2", v.planned_new_floor_area_m2, "规划新增建筑面积（m²）", "number"),
+        Prop("parcels", parcels, "宗地清单", "array"),
+        Prop("enterprises", enterprises, "企业清单", "array"),
+        Prop("report", v.report, "规则检查报告", "object"),
+    )
+
+
+def _layer(layer_id: str, title: str, props: tuple[Prop, ...]) -> Layer:
+    return Layer(
+        id=layer_id,
+        title=title,
+        description="区块方案的各个版本：边界（四至边界）、四至、宗地与企业清单、评审与认定。",
+        table=BlockVersion,
+        base=select().select_from(BlockVersion).join(BlockPlan, BlockVersion.plan_id == BlockPlan.id),
+        id_column=BlockPlan.code + "/v" + cast(BlockVersion.version_no, Text),
+        geom=BlockVersion.geom,
+        properties=(*props, Prop("plan", BlockPlan.code, "区块方案编号")),
+        queryables=("version_no",),
+        filters={
+            "plan": lambda: BlockPlan.code == param("plan"),
+            "version": lambda: BlockVersion.version_no == param("version", Integer),
+            "approved": lambda: BlockVersion.status == ReviewStatus.APPROVED.value,
+        },
+    )
+
+
+@lru_cache(maxsize=1)
+def plan_versions() -> Layer:
+    return _layer("plan_versions", "区块方案版本", _summary())
+
+
+@lru_cache(maxsize=1)
+def plan_version_details() -> Layer:
+    return _layer("plan_version_details", "区块方案版本（详情）", _summary() + _detail())
+
+
+def versions_page(session: Session, plan_code: str, *, approved_only: bool = False, version_no: int | None = None,
+                  detail: bool = False) -> sql.Page:
+    """A plan's versions (or one), in version order, as GeoJSON features (inside the caller's transaction)."""
+    layer = plan_version_details() if detail else plan_versions()
+    filters: list[tuple[str, object]] = [("plan", plan_code)]
+    if approved_only:
+        filters.append(("approved", None))
+    if version_no is not None:
+        filters.append(("version", version_no))
+    query = sql.page_query(layer, keys=sql.sort_keys(layer, "version_no"), limit=10_000, filters=filters)
+    return sql.feature_page_on(session, query, count=False)
