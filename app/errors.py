@@ -11,13 +11,18 @@ from dataclasses import asdict, dataclass
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .messages import message
 
 log = logging.getLogger("cloudmap")
+# A serialization failure or a deadlock: another transaction won; the request may be retried (409).
+CONCURRENCY_SQLSTATES = {"40001", "40P01"}
 
 
 @dataclass(frozen=True)
@@ -99,6 +104,74 @@ class ServiceUnavailable(AppError):
     code = "database_unavailable"
 
 
+class FieldErrorOut(BaseModel):
+    field: str | None = Field(None, description="出错的参数或字段")
+    message: str = Field(description="这一处错误（中文）")
+    feature: int | str | None = Field(None, description="出错的要素（序号或编号）")
+
+
+class ErrorEnvelope(BaseModel):
+    """Every 4xx and 5xx answer: one Chinese sentence, a stable code, and each error by field."""
+
+    detail: str = Field(description="一句中文说明，可直接展示给用户")
+    code: str = Field(description="稳定的错误代码，如 invalid_parameter、not_found、conflict")
+    errors: list[FieldErrorOut] = Field(default_factory=list, description="逐项错误")
+
+
+ERROR_STATUSES = {
+    400: "参数或文件有误",
+    401: "未登录，或 API Key 缺失、无效",
+    403: "无权进行此操作",
+    404: "未找到",
+    405: "该地址不支持此请求方法",
+    409: "与当前数据冲突（如已被他人修改、状态不允许）",
+    413: "上传内容过大",
+    422: "请求内容未通过检查",
+    423: "账号已锁定",
+    428: "修改需在请求头 If-Match 中带上读取时的版本号",
+    429: "请求过于频繁",
+    500: "服务器内部错误",
+    503: "数据库暂时不可用",
+}
+# Statuses every endpoint can answer: bad parameters, a body that fails validation, a fault, the database down.
+COMMON_ERRORS = (400, 422, 500, 503)
+
+
+def error_responses(*statuses: int) -> dict[int | str, dict]:
+    """``responses=`` for a route or router: the error envelope for each status."""
+    return {s: {"model": ErrorEnvelope, "description": ERROR_STATUSES[s]} for s in statuses}
+
+
+def install_openapi(app: FastAPI) -> None:
+    """The OpenAPI document with the error envelope on every operation, for the statuses every
+    endpoint can return (COMMON_ERRORS) and those it declares (``error_responses``), instead of
+    FastAPI's default 422 shape, which this service never sends."""
+
+    def openapi() -> dict:
+        if app.openapi_schema is None:
+            doc = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+            schemas = doc.setdefault("components", {}).setdefault("schemas", {})
+            ref = {"$ref": "#/components/schemas/ErrorEnvelope"}
+            if "ErrorEnvelope" not in schemas:
+                schemas["ErrorEnvelope"] = ErrorEnvelope.model_json_schema(ref_template="#/components/schemas/{model}")
+                schemas.update(schemas["ErrorEnvelope"].pop("$defs", {}))
+            for item in doc.get("paths", {}).values():
+                for op in item.values():
+                    responses = op.setdefault("responses", {})
+                    for status in COMMON_ERRORS:
+                        responses.setdefault(str(status), {"description": ERROR_STATUSES[status]})
+                    for status, response in responses.items():
+                        if status.isdigit() and int(status) >= 400:
+                            response["content"] = {"application/json": {"schema": ref}}
+                            response.setdefault("description", ERROR_STATUSES.get(int(status), "错误"))
+            for name in ("HTTPValidationError", "ValidationError"):
+                schemas.pop(name, None)
+            app.openapi_schema = doc
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
 def envelope(status: int, code: str, detail: str, errors: list[FieldError] | None = None) -> JSONResponse:
     body = {
         "detail": detail,
@@ -163,8 +236,14 @@ def install_error_handlers(app: FastAPI) -> None:
         constraint = getattr(getattr(exc.orig, "diag", None), "constraint_name", None) or "约束"
         return envelope(409, "conflict", message("conflict", reason=constraint))
 
+    @app.exception_handler(StaleDataError)
+    async def _stale(_request: Request, exc: StaleDataError) -> JSONResponse:
+        return envelope(409, "conflict", message("concurrent_write"))
+
     @app.exception_handler(OperationalError)
     async def _db_down(_request: Request, exc: OperationalError) -> JSONResponse:
+        if getattr(exc.orig, "sqlstate", None) in CONCURRENCY_SQLSTATES:
+            return envelope(409, "conflict", message("concurrent_write"))
         log.error("database error: %s", exc)
         return envelope(503, "database_unavailable", message("database_unavailable"))
 

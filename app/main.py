@@ -15,7 +15,7 @@ from .auth.routes import router as auth_router
 from .progress.routes import pages as progress_pages, router as progress_router
 from .core.db import conninfo, make_engine, make_sessionmaker
 from .core.read.pool import ReadPool
-from .errors import install_error_handlers
+from .errors import install_error_handlers, install_openapi
 from .ingest.routes import router as uploads_router
 from .mapapi.routes import router as map_router
 from .ogc import install as install_ogc
@@ -50,6 +50,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.dependency_overrides[get_settings] = lambda: settings
     install_error_handlers(app)
+    install_openapi(app)
     app.include_router(router)
     app.include_router(analysis_router)
     app.include_router(progress_router)
