@@ -163,7 +163,7 @@ def stored_block_report(session: Session, code: str, tolerance_m: float, search_
     """The full report for a stored block, its parcels and its surroundings (EPSG:4490 inputs)."""
     block = session.scalar(select(RenewalBlock).where(RenewalBlock.code == code))
     if block is None:
-        raise NotFound(message("not_found", what=f"区块“{code}”"))
+        raise NotFound(message("block_not_found", code=code))
     return block_plan_report(
         session, code=block.code, name=block.name, unit=block.unit, block_geom=block.geom,
         members=Parcel.block_id == block.id, own_block_id=block.id, year=block.designated_year,

@@ -9,6 +9,7 @@ import sys
 
 from sqlalchemy import select
 
+from ..messages import message
 from ..settings import Settings
 from .roles import Role
 
@@ -18,7 +19,7 @@ def _password(args: argparse.Namespace) -> str:
         return sys.stdin.readline().rstrip("\n")
     first = getpass.getpass("密码: ")
     if getpass.getpass("再输入一次: ") != first:
-        raise SystemExit("cloudmap: 两次输入的密码不一致")
+        raise SystemExit("cloudmap: " + message("password_mismatch"))
     return first
 
 

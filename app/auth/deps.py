@@ -15,6 +15,7 @@ from fastapi import Depends, Request
 
 from ..core.db import SessionDep
 from ..core import audit
+from ..messages import message
 from .errors import CsrfFailed, NotAllowed, Unauthenticated
 from .models import User
 from .roles import ROLE_LABELS, Role
@@ -88,7 +89,7 @@ def require_role(*roles: Role | str):
     def check(principal: CurrentUser) -> Principal:
         if principal.role not in allowed:
             names = "、".join(ROLE_LABELS[r] for r in allowed)
-            raise NotAllowed(f"您的角色（{ROLE_LABELS[principal.role]}）无权进行此操作，需要：{names}")
+            raise NotAllowed(message("role_not_allowed", role=ROLE_LABELS[principal.role], roles=names))
         return principal
 
     return check

@@ -3,21 +3,22 @@
 from __future__ import annotations
 
 from ..errors import AppError, Forbidden
+from ..messages import message
 
 
 class Unauthenticated(AppError):
     status_code = 401
     code = "unauthenticated"
 
-    def __init__(self, detail: str = "请先登录") -> None:
-        super().__init__(detail)
+    def __init__(self, detail: str | None = None) -> None:
+        super().__init__(detail or message("login_required"))
 
 
 class WrongCredentials(Unauthenticated):
     code = "wrong_credentials"
 
     def __init__(self) -> None:
-        super().__init__("用户名或密码错误")
+        super().__init__(message("login_wrong"))
 
 
 class AccountLocked(AppError):
@@ -29,7 +30,7 @@ class CsrfFailed(Forbidden):
     code = "csrf_failed"
 
     def __init__(self) -> None:
-        super().__init__("页面已过期或请求来源不明（缺少有效的 X-CSRF-Token），请刷新页面后重试")
+        super().__init__(message("csrf_failed"))
 
 
 class NotAllowed(Forbidden):

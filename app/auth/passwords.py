@@ -6,6 +6,8 @@ from functools import lru_cache
 
 from pwdlib import PasswordHash
 
+from ..messages import message
+
 MIN_PASSWORD_LENGTH = 8
 
 
@@ -35,7 +37,7 @@ def burn_time(password: str) -> None:
 
 def password_problem(password: str) -> str | None:
     if len(password) < MIN_PASSWORD_LENGTH:
-        return f"密码至少 {MIN_PASSWORD_LENGTH} 位"
+        return message("password_too_short", length=MIN_PASSWORD_LENGTH)
     if password.isdigit() or password.isalpha():
-        return "密码应同时包含字母和数字（或符号）"
+        return message("password_too_simple")
     return None

@@ -41,13 +41,13 @@ class NewSession:
 def _unit_for(session: Session, role: Role, unit_code: str | None) -> Unit | None:
     if role == Role.UNIT_OFFICER:
         if not unit_code:
-            raise InvalidParameter("unit", "镇街经办人必须指定所属镇（街道、开发区）代码")
+            raise InvalidParameter("unit", message("user_officer_needs_unit"))
         unit = session.scalar(select(Unit).where(Unit.code == unit_code))
         if unit is None:
-            raise InvalidParameter("unit", f"没有代码为“{unit_code}”的镇（街道、开发区）")
+            raise InvalidParameter("unit", message("unknown_unit", code=unit_code))
         return unit
     if unit_code:
-        raise InvalidParameter("unit", "只有镇街经办人绑定所属单位")
+        raise InvalidParameter("unit", message("user_unit_only_for_officers"))
     return None
 
 
@@ -62,11 +62,11 @@ def create_user(session: Session, *, username: str, role: Role | str, password: 
     role = Role(role)
     username = username.strip()
     if not username or len(username) > 64:
-        raise InvalidParameter("username", "用户名不能为空，且不超过 64 个字符")
+        raise InvalidParameter("username", message("user_name_invalid"))
     _check_password(password)
     with unit_of_work(session), audit.audit_context(session, "user_create"):
         if session.scalar(select(User).where(User.username == username)) is not None:
-            raise Conflict(f"用户名“{username}”已存在", [FieldError("username", "已存在")])
+            raise Conflict(message("user_exists", username=username), [FieldError("username", message("exists"))])
         unit = _unit_for(session, role, unit_code)
         user = User(
             username=username,
@@ -84,7 +84,7 @@ def create_user(session: Session, *, username: str, role: Role | str, password: 
 def get_user(session: Session, username: str) -> User:
     user = session.scalar(select(User).where(User.username == username))
     if user is None:
-        raise NotFound(f"未找到用户“{username}”")
+        raise NotFound(message("user_not_found", username=username))
     return user
 
 

@@ -103,7 +103,7 @@ def block_tables(session: Session, code: str) -> tuple[BlockRef, gpd.GeoDataFram
     """The block (one row) and its parcels as GeoDataFrames in EPSG:4490, Chinese labels for codes."""
     blocks = _frame(session, "blocks", BLOCK_FIELDS, [("code", code)])
     if blocks.empty:
-        raise NotFound(message("not_found", what=f"区块“{code}”"))
+        raise NotFound(message("block_not_found", code=code))
     parcels = _frame(session, "parcels", PARCEL_FIELDS, [("block", code)])
     return BlockRef(code, blocks.iloc[0]["name"]), blocks, parcels
 

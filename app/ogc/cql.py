@@ -217,37 +217,39 @@ class Translator:
                     return _Typed(literal(arg.lower()), "string", "CASEI")
                 inner = self.typed(arg, depth + 1, want="string")
                 return _Typed(func.lower(inner.expr), "string", inner.name)
-            raise FilterError(message("cql_unsupported", what=f"函数 {node.name}"))
+            raise FilterError(message("cql_unsupported", what=message("cql_function", name=node.name)))
         if type(node) in _ARITHMETIC:
             a = self.numeric(node.lhs, depth + 1)
             b = self.numeric(node.rhs, depth + 1)
-            return _Typed(_ARITHMETIC[type(node)](a, b), "number", "算术表达式")
+            return _Typed(_ARITHMETIC[type(node)](a, b), "number", message("cql_arithmetic_expression"))
         if _is_literal(node):
-            return _Typed(literal(node), None, "值")
+            return _Typed(literal(node), None, message("cql_value"))
         raise FilterError(message("cql_unsupported", what=_describe(node)))
 
     def numeric(self, node: Any, depth: int) -> ColumnElement:
         if isinstance(node, (bool, str)):
-            raise FilterError(message("cql_type", name="算术运算", expected="数字", value=node))
+            raise FilterError(message("cql_type", name=message("cql_arithmetic"), expected=message("cql_expected_number"),
+                                      value=node))
         if isinstance(node, (int, float)):
             return literal(node)
         t = self.typed(node, depth)
         if t.kind not in {"number", "integer"}:
-            raise FilterError(message("cql_type", name=t.name, expected="数字", value="非数字属性"))
+            raise FilterError(message("cql_type", name=t.name, expected=message("cql_expected_number"),
+                                      value=message("cql_not_numeric_property")))
         return t.expr
 
     def value_for(self, other: _Typed, value: Any) -> ColumnElement:
         """A bound literal checked against the queryable it is compared with."""
         if other.kind == "string":
             if not isinstance(value, str):
-                raise FilterError(message("cql_type", name=other.name, expected="文本（用单引号括起）", value=value))
+                raise FilterError(message("cql_type", name=other.name, expected=message("cql_expected_text"), value=value))
             return literal(value)
         if other.kind in {"number", "integer"}:
             if isinstance(value, bool) or not isinstance(value, (int, float)):
-                raise FilterError(message("cql_type", name=other.name, expected="数字", value=value))
+                raise FilterError(message("cql_type", name=other.name, expected=message("cql_expected_number"), value=value))
             return literal(value)
         if other.kind == "boolean" and not isinstance(value, bool):
-            raise FilterError(message("cql_type", name=other.name, expected="true 或 false", value=value))
+            raise FilterError(message("cql_type", name=other.name, expected=message("cql_expected_boolean"), value=value))
         return literal(value)
 
     # -- geometry ---------------------------------------------------------------------
@@ -277,7 +279,7 @@ class Translator:
         except (ValueError, TypeError, KeyError, AttributeError, shapely.errors.ShapelyError) as exc:
             raise FilterError(message("cql_bad_geometry", reason=_short(exc))) from None
         if geom.is_empty:
-            raise FilterError(message("cql_bad_geometry", reason="空几何"))
+            raise FilterError(message("cql_bad_geometry", reason=message("cql_empty_geometry")))
         if self.filter_crs.flip:
             geom = shapely.transform(geom, lambda xy: xy[:, ::-1])
         if self.filter_crs.srid not in (STORAGE_SRID, 4326):

@@ -12,6 +12,8 @@ import argparse
 import sys
 from decimal import Decimal, InvalidOperation
 
+from ..messages import message
+
 
 def add_parser(sub) -> None:
     progress = sub.add_parser("progress", help="一表: targets, monthly reports (月度通报), progress")
@@ -44,7 +46,7 @@ def _mu(text: str) -> Decimal:
     try:
         value = Decimal(text)
     except InvalidOperation:
-        raise argparse.ArgumentTypeError(f"应为数字（亩），收到“{text}”") from None
+        raise argparse.ArgumentTypeError(message("cli_not_mu", value=text)) from None
     return value
 
 

@@ -65,9 +65,9 @@ class TrackConfig(BaseModel):
     def _distinct(cls, value: list[IndicatorWeight]) -> list[IndicatorWeight]:
         codes = [i.code for i in value]
         if len(set(codes)) != len(codes):
-            raise ValueError("同一轨道内指标不能重复")
+            raise ValueError(message("scoring_indicator_repeated"))
         if sum(i.weight for i in value) <= 0:
-            raise ValueError("指标权重之和须大于 0")
+            raise ValueError(message("scoring_weights_zero"))
         return value
 
 
@@ -88,10 +88,10 @@ class ScoringConfig(BaseModel):
     @model_validator(mode="after")
     def _consistent(self) -> ScoringConfig:
         if abs(self.contiguous.weight + self.scattered.weight - 100) > 1e-9:
-            raise ValueError("连片与零星的轨道权重之和须为 100")
+            raise ValueError(message("scoring_tracks_sum"))
         s = self.schedule
         if any(not 0 <= x <= 1 for x in s) or any(b < a for a, b in zip(s, s[1:])) or abs(s[-1] - 1) > 1e-9:
-            raise ValueError("序时进度须为 12 个 0～1 之间、逐月不减、12 月为 1 的比例")
+            raise ValueError(message("scoring_schedule_invalid"))
         return self
 
 

@@ -607,7 +607,7 @@ def parcel_trace(session: Session, *, as_of: dt.date | None = None, unit: str | 
     if month is not None and year is None:
         raise InvalidParameter("month", message("progress_month_needs_year"))
     if track is not None and track not in TRACKS:
-        raise InvalidParameter("track", message("unknown_enum", value=track, choices="contiguous（连片）、scattered（零星）"))
+        raise InvalidParameter("track", message("unknown_enum", value=track, choices=message("progress_tracks")))
     as_of = as_of or today()
     since = None
     if year is not None:

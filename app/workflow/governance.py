@@ -17,6 +17,7 @@ from ..auth.roles import Role
 from ..credit_code import credit_code_problem
 from ..enums import Classification
 from ..errors import FieldError, InvalidParameter, InvalidState, NotFound
+from ..messages import message
 from ..models import Enterprise, Parcel, Unit
 from ..core.audit import audit_context
 from ..core.uow import unit_of_work
@@ -37,7 +38,7 @@ from .models import (
 def enterprise_by_code(session: Session, credit_code: str) -> Enterprise:
     e = session.scalar(select(Enterprise).where(Enterprise.credit_code == credit_code))
     if e is None:
-        raise NotFound(f"企业库中没有统一社会信用代码为“{credit_code}”的企业")
+        raise NotFound(message("enterprise_unknown", code=credit_code))
     return e
 
 
@@ -52,7 +53,7 @@ def require_for_enterprise(session: Session, principal: Principal, enterprise: E
         return
     if officer and principal.role == Role.UNIT_OFFICER and principal.unit_id in enterprise_units(session, enterprise):
         return
-    raise NotAllowed(f"您无权处理企业“{enterprise.name}”的此项事务（仅限所在单位经办人、评审人员或管理员）")
+    raise NotAllowed(message("enterprise_not_yours", name=enterprise.name))
 
 
 def governance(session: Session, enterprise: Enterprise, *, create: bool = False) -> EnterpriseGovernance | None:
@@ -73,7 +74,7 @@ def thresholds(session: Session) -> list[Threshold]:
 def classify(session: Session, principal: Principal, enterprise: Enterprise, classification: Classification,
              reason: str, decided_on: dt.date) -> EnterpriseGovernance:
     if not reason.strip():
-        raise InvalidParameter("reason", "请写明分类理由")
+        raise InvalidParameter("reason", message("classification_reason_missing"))
     gov = governance(session, enterprise, create=True)
     with unit_of_work(session), audit_context(session, "classify", gov):
         gov.classification, gov.reason, gov.decided_on = classification, reason.strip(), decided_on
@@ -96,7 +97,7 @@ def classify(session: Session, principal: Principal, enterprise: Enterprise, cla
 def set_clearance(session: Session, gov: EnterpriseGovernance, status: ClearanceStatus,
                   deadline: dt.date | None) -> EnterpriseGovernance:
     if gov.classification != Classification.CLEAR_OUT:
-        raise InvalidState("只有分类为整治清退的企业才有清退进度")
+        raise InvalidState(message("clearance_needs_clear_out"))
     with unit_of_work(session), audit_context(session, "clearance", gov):
         gov.clearance_status, gov.clearance_deadline = status, deadline
         gov.updated_at = func.now()
@@ -183,7 +184,7 @@ def evaluate(session: Session, year: int, unit: Unit | None) -> dict:
 def set_threshold(session: Session, rule: GradingRule, *, min_tax: Decimal | None, min_output: Decimal | None,
                   suggested: Classification) -> GradingRule:
     if rule.grade != "D" and (min_tax is None or min_output is None):
-        raise InvalidParameter("min_tax_per_mu_10k", f"{rule.grade} 级须同时给出亩均税收和亩均产出下限")
+        raise InvalidParameter("min_tax_per_mu_10k", message("grading_both_minimums", grade=rule.grade))
     with unit_of_work(session):
         with audit_context(session, "grading"):
             rule.min_tax_per_mu_10k = None if rule.grade == "D" else min_tax
@@ -192,7 +193,7 @@ def set_threshold(session: Session, rule: GradingRule, *, min_tax: Decimal | Non
         ordered = [t for t in thresholds(session) if t.grade != "D"]
         for hi, lo in zip(ordered, ordered[1:]):
             if hi.min_tax_per_mu_10k < lo.min_tax_per_mu_10k or hi.min_output_per_mu_10k < lo.min_output_per_mu_10k:
-                raise InvalidParameter("grade", f"{hi.grade} 级的下限不能低于 {lo.grade} 级")
+                raise InvalidParameter("grade", message("grading_order", high=hi.grade, low=lo.grade))
     return rule
 
 
@@ -201,12 +202,12 @@ def refer(session: Session, principal: Principal, enterprise: Enterprise, reason
     """十剑联动: only an enterprise classified 整治清退 can be referred, once at a time."""
     gov = governance(session, enterprise)
     if gov is None or gov.classification != Classification.CLEAR_OUT:
-        raise InvalidState(f"企业“{enterprise.name}”未被分类为整治清退，不能列入十剑联动清单")
+        raise InvalidState(message("referral_needs_clear_out", name=enterprise.name))
     if session.scalar(select(EnforcementReferral.id).where(EnforcementReferral.enterprise_id == enterprise.id,
                                                            EnforcementReferral.status == ReferralStatus.OPEN)):
-        raise InvalidState(f"企业“{enterprise.name}”已在十剑联动清单中")
+        raise InvalidState(message("referral_exists", name=enterprise.name))
     if not reason.strip():
-        raise InvalidParameter("reason", "请写明移交联动执法的理由（如拒不配合整治）")
+        raise InvalidParameter("reason", message("referral_reason_missing"))
     with unit_of_work(session), audit_context(session, "refer", gov):
         ref = EnforcementReferral(enterprise=enterprise, reason=reason.strip(), referred_on=referred_on,
                                   referred_by_id=principal.id, status=ReferralStatus.OPEN)
@@ -217,7 +218,7 @@ def refer(session: Session, principal: Principal, enterprise: Enterprise, reason
 
 def close_referral(session: Session, ref: EnforcementReferral, outcome: str, closed_on: dt.date) -> EnforcementReferral:
     if ref.status == ReferralStatus.CLOSED:
-        raise InvalidState("该联动执法事项已办结")
+        raise InvalidState(message("referral_closed"))
     with unit_of_work(session), audit_context(session, "referral_close"):
         ref.status, ref.outcome, ref.closed_on = ReferralStatus.CLOSED, outcome.strip(), closed_on
     return ref
@@ -229,14 +230,14 @@ def close_referral(session: Session, ref: EnforcementReferral, outcome: str, clo
 def parcel_by_code(session: Session, code: str) -> Parcel:
     p = session.scalar(select(Parcel).where(Parcel.code == code))
     if p is None:
-        raise NotFound(f"未找到宗地“{code}”")
+        raise NotFound(message("parcel_not_found", code=code))
     return p
 
 
 def require_unit_of(principal: Principal, unit_id: int, what: str) -> None:
     if principal.role == Role.ADMIN or (principal.role == Role.UNIT_OFFICER and principal.unit_id == unit_id):
         return
-    raise NotAllowed(f"只有所在单位经办人或管理员可以办理{what}")
+    raise NotAllowed(message("unit_officer_only", what=what))
 
 
 def _check_credit(code: str | None, field: str = "credit_code") -> None:
@@ -251,14 +252,14 @@ def save_tenant(session: Session, tenant: Tenant, values: dict) -> Tenant:
     start = values.get("lease_start", tenant.lease_start)
     end = values.get("lease_end", tenant.lease_end)
     if start and end and end < start:
-        raise InvalidParameter("lease_end", "租期结束日期不能早于开始日期")
+        raise InvalidParameter("lease_end", message("lease_end_before_start"))
     return _save(session, tenant, values, "tenant")
 
 
 def save_inspection(session: Session, inspection: TenantInspection, values: dict) -> TenantInspection:
     status = values.get("rectification_status", inspection.rectification_status)
     if status == RectificationStatus.DONE and not values.get("rectified_on", inspection.rectified_on):
-        raise InvalidParameter("rectified_on", "整改完成须填写完成日期")
+        raise InvalidParameter("rectified_on", message("rectified_on_missing"))
     return _save(session, inspection, values, "inspection")
 
 
@@ -287,7 +288,7 @@ def credit_status(record: CreditRecord, ratio: float) -> dict:
 
 
 def save_credit(session: Session, record: CreditRecord, values: dict) -> CreditRecord:
-    errors = [FieldError(k, "不能为负数") for k, v in values.items() if isinstance(v, Decimal) and v < 0]
+    errors = [FieldError(k, message("not_negative")) for k, v in values.items() if isinstance(v, Decimal) and v < 0]
     if errors:
         raise InvalidParameter(errors[0].field, errors[0].message)
     with unit_of_work(session), audit_context(session, "credit"):
