@@ -1,6 +1,6 @@
 """OGC API benchmark: this service against tipg, same PostGIS, same 100k parcels, same run.
 
-    python bench/bench_ogc.py [--data /tmp/ogcbench] [--tipg /tmp/tipg-venv] [--duration 5]
+    python bench/bench_ogc.py [--data /tmp/ogcbench] [--tipg /tmp/tipg-venv] [--duration 5] [--baseline DIR]
 
 Needs: the 100k set from ../shared/bench/gen_parcels.py (`gen_parcels.py 100000 --out DIR`;
 its meta.json gives the dense ~2 km bbox, the z14/z16 tiles and the probe feature);
@@ -13,7 +13,11 @@ It makes a throw-away database txmap_bench_ogc_<hex> (migrated, demo units, plus
 server on loopback — ours with the tile cache off ("cold") and on ("warm"), and tipg —
 and runs each probe for --duration seconds at 2 and 16 connections. Every server gets
 one untimed warm-up pass first. It prints req/s, p50 and p99 and the ratios to tipg, and
-the load average before and after (the figures mean little when it was well above 1.5 on
+the load average before and after. The ``api page`` probe is the same bbox page from
+``/api/parcels`` (offset paging), compared with tipg's page. ``--baseline DIR`` also runs
+the server of another checkout (e.g. ``git worktree add /tmp/before <commit>``) with the
+tile cache off on the same database, so a change is measured against what it replaced in
+the same run (the figures mean little when it was well above 1.5 on
 a 2-core machine: re-run when the machine is idle).
 """
 
@@ -90,13 +94,13 @@ def load(url: str, gpkg: Path) -> None:
 
 
 class Server:
-    def __init__(self, name: str, cmd: list[str], env: dict, port: int, ready_path: str) -> None:
-        self.name, self.cmd, self.env, self.port, self.ready_path = name, cmd, env, port, ready_path
+    def __init__(self, name: str, cmd: list[str], env: dict, port: int, ready_path: str, cwd: Path | None = None) -> None:
+        self.name, self.cmd, self.env, self.port, self.ready_path, self.cwd = name, cmd, env, port, ready_path, cwd
         self.proc: subprocess.Popen | None = None
 
     def __enter__(self) -> Server:
         self.proc = subprocess.Popen(self.cmd, env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                                     start_new_session=True)
+                                     start_new_session=True, cwd=self.cwd or ROOT)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             try:
@@ -140,6 +144,7 @@ def main() -> int:
     ap.add_argument("--tipg", default="/tmp/tipg-venv", type=Path)
     ap.add_argument("--duration", default=5, type=int)
     ap.add_argument("--keep-db", action="store_true")
+    ap.add_argument("--baseline", type=Path, help="another checkout whose server is measured too (cache off)")
     args = ap.parse_args()
     meta = json.loads((args.data / "parcels_100k.meta.json").read_text())["probes"]
     if shutil.which("wrk") is None:
@@ -185,12 +190,14 @@ def main() -> int:
             "item": f"/ogc/collections/parcels/items/{pcode}",
             "tile z14": "/ogc/collections/parcels/tiles/WebMercatorQuad/{z14}",
             "tile z16": "/ogc/collections/parcels/tiles/WebMercatorQuad/{z16}",
+            "api page": "/api/parcels?bbox={bbox}&limit=1000",
         }
         tipg_probes = {
             "page": "/collections/public.parcels/items?bbox={bbox}&limit=1000",
             "item": f"/collections/public.parcels/items/{pid}",
             "tile z14": "/collections/public.parcels/tiles/WebMercatorQuad/{z14}",
             "tile z16": "/collections/public.parcels/tiles/WebMercatorQuad/{z16}",
+            "api page": "/collections/public.parcels/items?bbox={bbox}&limit=1000",
         }
         fmt = {"bbox": bbox, "z14": "/".join(map(str, z14)), "z16": "/".join(map(str, z16))}
         servers = []
@@ -207,6 +214,12 @@ def main() -> int:
                                                    p1, "/ogc"), ours_probes))
         servers.append(("ours, cache warm", Server("ours-warm", [*uvicorn, "--port", str(p2)],
                                                     {**base_env, "DATABASE_URL": url}, p2, "/ogc"), ours_probes))
+        if args.baseline:
+            p4 = free_port()
+            base_uvicorn = [str(ROOT / ".venv/bin/python"), *uvicorn[1:]]
+            servers.append(("baseline", Server("baseline", [*base_uvicorn, "--port", str(p4)],
+                                               {**base_env, "DATABASE_URL": url, "CLOUDMAP_OGC_TILE_CACHE_MB": "0"},
+                                               p4, "/ogc", cwd=args.baseline), ours_probes))
         results: dict[tuple[str, str, int], dict] = {}
         for label, server, probes in servers:
             with server:
@@ -220,20 +233,24 @@ def main() -> int:
                     for conns in (2, 16):
                         results[(label, probe, conns)] = wrk(full, conns, args.duration)
         print()
-        print(f"{'probe':<9} {'conns':>5} | {'tipg req/s':>10} {'p50':>7} {'p99':>7} | "
-              f"{'ours req/s':>10} {'p50':>7} {'p99':>7} {'×tipg':>6} | {'warm req/s':>10} {'p50':>7} {'p99':>7} {'×tipg':>6}")
+        columns = ["ours, cache off", "ours, cache warm"] + (["baseline"] if args.baseline else [])
+        heads = {"ours, cache off": "ours", "ours, cache warm": "warm", "baseline": "base"}
+        print(f"{'probe':<9} {'conns':>5} | {'tipg req/s':>10} {'p50':>7} {'p99':>7} | " + " | ".join(
+            f"{heads[c] + ' req/s':>10} {'p50':>7} {'p99':>7} {'×tipg':>6}" for c in columns))
         for probe in ours_probes:
             for conns in (2, 16):
                 t = results[("tipg", probe, conns)]
-                o = results[("ours, cache off", probe, conns)]
-                w = results[("ours, cache warm", probe, conns)]
+                cells = []
+                for c in columns:
+                    o = results[(c, probe, conns)]
+                    cells.append(f"{o['rps']:>10.0f} {o['p50']:>6.1f}m {o['p99']:>6.1f}m {o['rps'] / t['rps']:>5.1f}x")
                 print(f"{probe:<9} {conns:>5} | {t['rps']:>10.0f} {t['p50']:>6.1f}m {t['p99']:>6.1f}m | "
-                      f"{o['rps']:>10.0f} {o['p50']:>6.1f}m {o['p99']:>6.1f}m {o['rps'] / t['rps']:>5.1f}x | "
-                      f"{w['rps']:>10.0f} {w['p50']:>6.1f}m {w['p99']:>6.1f}m {w['rps'] / t['rps']:>5.1f}x")
+                      + " | ".join(cells))
         bad = {k: v["errors"] for k, v in results.items() if v["errors"]}
         if bad:
             print(f"non-2xx responses: {bad}")
-        print("(latencies in ms; 'cache off' = CLOUDMAP_OGC_TILE_CACHE_MB=0; page and item are never cached)")
+        print("(latencies in ms; 'ours' = cache off (CLOUDMAP_OGC_TILE_CACHE_MB=0); page and item are never cached;"
+              " 'api page' is /api/parcels against tipg's page)")
         print("load average (1, 5, 15 min): before {:.2f} {:.2f} {:.2f}, after {:.2f} {:.2f} {:.2f}".format(
             *load_before, *os.getloadavg()))
     finally:
