@@ -12,61 +12,26 @@ from __future__ import annotations
 
 import json
 import shutil
-import socket
 import subprocess
 import sys
-import threading
 import time
 
 import httpx
 import mapbox_vector_tile
 import pytest
 import shapely
-import uvicorn
 from shapely.geometry import shape
 from sqlalchemy import create_engine, select, text, update
 
 from app.core.db import new_session
-from app.main import create_app
 from app.models import Parcel, RenewalBlock, Unit
 from app.ogc import tiles
 from app.core.read.layers import collections
 from app.settings import PROJECT_ROOT, Settings
+from tests.app.live_server import Live
 from tests.dbutil import demo_database
 
 MODELS = {"units": Unit, "blocks": RenewalBlock, "parcels": Parcel}
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Live:
-    def __init__(self, settings: Settings) -> None:
-        self.app = create_app(settings)
-        port = _free_port()
-        self.url = f"http://127.0.0.1:{port}"
-        self.server = uvicorn.Server(uvicorn.Config(self.app, host="127.0.0.1", port=port, log_level="warning"))
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-
-    def __enter__(self) -> Live:
-        self.thread.start()
-        deadline = time.monotonic() + 20
-        while not self.server.started:
-            if time.monotonic() > deadline:
-                raise RuntimeError("the test server did not start within 20 s")
-            time.sleep(0.05)
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=10)
-
-    @property
-    def runtime(self):
-        return self.app.state.ogc
 
 
 @pytest.fixture(scope="module")
