@@ -229,7 +229,7 @@ def extract_zip(path: Path, dest: Path, limits: Limits) -> list[Candidate]:
                 some = next(iter(parts.values()))[1]
                 stem = str(PurePosixPath(some.replace("\\", "/")).with_suffix(""))
                 raise _refuse("upload_shapefile_missing_part", code="shapefile_incomplete", name=f"{stem}.shp",
-                              part=".shp", what="几何图形", field_name="layer")
+                              part=".shp", what=message("upload_part_shp"), field_name="layer")
     if not candidates:
         raise _refuse("upload_zip_no_data", code="no_layer")
     return candidates
@@ -318,7 +318,7 @@ def _shp_header_length(path: Path) -> tuple[int, int] | None:
 def check_shapefile(c: Candidate) -> None:
     """Refuse a shapefile whose .shx or .dbf is missing, or whose parts are truncated or disagree."""
     stem = str(PurePosixPath(c.name.replace("\\", "/")).with_suffix(""))
-    for suffix, what in ((".shx", "索引"), (".dbf", "属性表")):
+    for suffix, what in ((".shx", message("upload_part_shx")), (".dbf", message("upload_part_dbf"))):
         if suffix not in c.parts:
             raise _refuse("upload_shapefile_missing_part", code="shapefile_incomplete", name=c.name,
                           part=suffix, what=what, field_name="layer")

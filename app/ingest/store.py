@@ -242,7 +242,7 @@ def get_upload(session: Session, upload_id: uuid.UUID, *, lock: bool = False) ->
         stmt = stmt.with_for_update()
     upload = session.scalars(stmt).one_or_none()
     if upload is None:
-        raise NotFound(message("not_found", what=f"上传记录 {upload_id}"))
+        raise NotFound(message("not_found", what=message("upload_record", id=upload_id)))
     return upload
 
 
@@ -308,7 +308,7 @@ def commit_upload(session: Session, upload_id: uuid.UUID, *, on_existing: str = 
         if still:
             first = still[0]
             detail = message("upload_blocked", count=len({e.feature for e in still}), problems=len(still),
-                             first=f"第 {first.feature} 个要素：{first.message}")
+                             first=message("upload_blocked_first", feature=first.feature, message=first.message))
             raise InvalidFeatures(detail, still[:500])
 
         table = TABLES[upload.target.value]
@@ -412,4 +412,6 @@ def _replace(session: Session, upload: Upload, rows) -> int:
 
 
 def _when(value: dt.datetime | None) -> str:
-    return value.astimezone(dt.timezone(dt.timedelta(hours=8))).strftime("%Y-%m-%d %H:%M") if value else "此前"
+    if value is None:
+        return message("upload_earlier")
+    return value.astimezone(dt.timezone(dt.timedelta(hours=8))).strftime("%Y-%m-%d %H:%M")
