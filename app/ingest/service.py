@@ -1,6 +1,7 @@
 """The staging service shared by the API and the CLI: file on disk → upload record + staged features.
 
-    read (read.py) → CRS (spatial.resolve_crs) → mapping (mapping.py) → validate (validate.py) → store (store.py)
+    read (read.py) → CRS (spatial.resolve_crs) → mapping (mapping.py)
+      → validate (validate.py, reading the stored data it needs through lookup.py) → store (store.py)
 
 Everything that needs the database happens in one transaction at the end, so
 a refused file leaves nothing behind; the temporary folder is the caller's
@@ -28,8 +29,9 @@ from ..errors import FieldError, InvalidUpload
 from ..messages import message
 from .models import Upload, UploadStatus, UploadTarget
 from . import mapping as mapping_mod
+from .lookup import DbLookup
 from .read import Limits, RawLayer, bounds_xy, open_upload
-from .store import DbLookup, counts_of, update_problems, write_staged
+from .store import counts_of, update_problems, write_staged
 from .validate import Staged, finish_overlaps, validate
 
 # Lon/lat box of mainland China with islands: a CRS that puts the data outside it is the wrong CRS.

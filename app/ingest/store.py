@@ -1,5 +1,7 @@
 """③ Store: staged features into ``upload_features`` (COPY), and the commit — the whole batch in one transaction.
 
+What validation needs of the stored data is read on its side (``lookup.py``).
+
 Bulk path: staged rows carry geometry already in EPSG:4490 and the area / FAR
 that ``spatial`` computed from it, so a commit is one ``INSERT … SELECT`` for
 new features; no ORM object per feature. Replacements (usually few) go
@@ -14,7 +16,6 @@ import datetime as dt
 import math
 import uuid
 from collections.abc import Callable
-from decimal import Decimal
 
 import numpy as np
 import orjson
@@ -22,14 +23,12 @@ import shapely
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-import spatial
-
 from ..core.uow import unit_of_work
 from ..errors import Conflict, FieldError, InvalidFeatures, NotFound
 from ..messages import message
 from ..models import Parcel, RenewalBlock, as_multipolygon
 from .models import Upload, UploadStatus
-from .validate import ERROR, REPAIRABLE, Existing, Staged, UnitRef, blocking
+from .validate import ERROR, REPAIRABLE, Staged, blocking
 
 COPY_CHUNK = 5000
 ANALYZE_AFTER_ROWS = 10_000
@@ -37,82 +36,6 @@ TABLES = {"parcels": "parcels", "blocks": "renewal_blocks"}
 PARCEL_VALUE_COLUMNS = ("floor_area_m2", "planned_floor_area_m2", "land_use", "classification", "renewal_mode",
                         "renewal_type", "status")
 BLOCK_VALUE_COLUMNS = ("name", "stage", "designated_year", "planned_far")
-
-
-class DbLookup:
-    """:class:`app.ingest.validate.Lookup` over the session's current transaction."""
-
-    def __init__(self, session: Session) -> None:
-        self.session = session
-
-    def units(self) -> list[UnitRef]:
-        rows = self.session.execute(text("SELECT id, code, name, ST_AsBinary(geom) FROM units ORDER BY id")).all()
-        if not rows:
-            return []
-        geoms = spatial.reproject(shapely.from_wkb([bytes(r[3]) for r in rows]), spatial.STORAGE_SRID,
-                                  spatial.AREA_SRID)
-        return [UnitRef(r[0], r[1], r[2], g) for r, g in zip(rows, geoms)]
-
-    def blocks(self) -> dict[str, int]:
-        out: dict[str, int] = {}
-        for id_, code, name in self.session.execute(text("SELECT id, code, name FROM renewal_blocks")):
-            out.setdefault(name, id_)
-            out[code] = id_
-        return out
-
-    def enterprises(self, names: set[str], credit_codes: set[str]) -> dict[str, int]:
-        rows = self.session.execute(
-            text("SELECT id, name, credit_code FROM enterprises WHERE name = ANY(string_to_array(:n, :sep))"
-                 " OR credit_code = ANY(string_to_array(:c, :sep))"),
-            {"n": _joined(names), "c": _joined(credit_codes), "sep": _SEP},
-        ).all()
-        out: dict[str, int] = {}
-        for id_, name, credit in rows:
-            out.setdefault(name, id_)
-            out[credit] = id_
-        return out
-
-    def existing(self, target: str, codes: list[str]) -> dict[str, Existing]:
-        if target == "parcels":
-            sql = ("SELECT id, code, ST_AsBinary(geom), floor_area_m2, planned_floor_area_m2, land_use, classification,"
-                   " renewal_mode, renewal_type, status, unit_id, block_id, enterprise_id FROM parcels"
-                   " WHERE code = ANY(string_to_array(:codes, :sep))")
-            names = ("floor_area_m2", "planned_floor_area_m2", "land_use", "classification", "renewal_mode",
-                     "renewal_type", "status", "unit_id", "block_id", "enterprise_id")
-        else:
-            sql = ("SELECT id, code, ST_AsBinary(geom), name, stage, designated_year, planned_far, unit_id"
-                   " FROM renewal_blocks WHERE code = ANY(string_to_array(:codes, :sep))")
-            names = ("name", "stage", "designated_year", "planned_far", "unit_id")
-        rows = self.session.execute(text(sql), {"codes": _joined(codes), "sep": _SEP}).all()
-        if not rows:
-            return {}
-        geoms = shapely.from_wkb([bytes(r[2]) for r in rows])
-        out = {}
-        for r, g in zip(rows, geoms):
-            vals = {k: (float(v) if isinstance(v, Decimal) else v) for k, v in zip(names, r[3:]) if v is not None}
-            out[r[1]] = Existing(r[0], g, vals)
-        return out
-
-    def stored_near(self, target: str, bbox_4490: tuple, exclude_codes: list[str]) -> tuple[list[str], np.ndarray]:
-        table = TABLES[target]
-        rows = self.session.execute(
-            text(f"SELECT code, ST_AsBinary(geom) FROM {table} WHERE geom && ST_MakeEnvelope(:a, :b, :c, :d, 4490)"),
-            dict(zip("abcd", bbox_4490)),
-        ).all()
-        skip = set(exclude_codes)
-        rows = [r for r in rows if r[0] not in skip]
-        if not rows:
-            return [], np.array([], dtype=object)
-        return [r[0] for r in rows], shapely.from_wkb([bytes(r[1]) for r in rows])
-
-
-# A 100k-element list parameter costs psycopg ~0.5 s to adapt; one string split by the server costs nothing.
-# Values containing the separator (ASCII unit separator, never in a real code or name) are left out.
-_SEP = "\x1f"
-
-
-def _joined(values) -> str:
-    return _SEP.join(v for v in values if v and _SEP not in v)
 
 
 # --- staging ------------------------------------------------------------------

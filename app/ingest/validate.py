@@ -5,7 +5,7 @@ Vectorised over shapely 2 arrays: one reprojection per CRS, validity through
 file and with stored features through one ``spatial.overlapping_pairs`` pass
 (STRtree), units by an STRtree point-in-polygon query. What the database knows
 (units, blocks, enterprises, stored features) comes in through a
-:class:`Lookup`, so this module stays free of SQL.
+:class:`~app.ingest.lookup.Lookup`, so this module stays free of SQL.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from collections import Counter, defaultdict
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Protocol
 
 import numpy as np
 import orjson
@@ -29,6 +28,7 @@ from spatial.plausibility import MAX_PLAUSIBLE_FAR, area_mismatch, area_unit_of,
 from ..enums import Classification, ParcelStatus, RenewalMode, RenewalType, Stage
 from ..errors import FieldError, InvalidUpload
 from ..messages import message
+from .lookup import Lookup, UnitRef
 from .mapping import NUMERIC, fields_for
 from .read import RawLayer
 
@@ -46,33 +46,6 @@ ENUMS = {"classification": Classification, "renewal_mode": RenewalMode, "renewal
 # Parcel columns compared to decide that a re-imported feature is unchanged.
 COMPARED = ("floor_area_m2", "planned_floor_area_m2", "land_use", "classification", "renewal_mode", "renewal_type",
             "status", "unit_id", "block_id", "enterprise_id", "name", "stage", "designated_year", "planned_far")
-
-
-@dataclass(frozen=True)
-class UnitRef:
-    id: int
-    code: str
-    name: str
-    geom_4549: object
-
-
-@dataclass(frozen=True)
-class Existing:
-    """A stored feature with the same code: its id, geometry (EPSG:4490) and comparable columns."""
-
-    id: int
-    geom_4490: object
-    values: dict
-
-
-class Lookup(Protocol):
-    """What validation needs from the database (implemented in store.py)."""
-
-    def units(self) -> list[UnitRef]: ...
-    def blocks(self) -> dict[str, int]: ...  # code and name -> id
-    def enterprises(self, names: set[str], credit_codes: set[str]) -> dict[str, int]: ...
-    def existing(self, target: str, codes: list[str]) -> dict[str, Existing]: ...
-    def stored_near(self, target: str, bbox_4490: tuple, exclude_codes: list[str]) -> tuple[list[str], np.ndarray]: ...
 
 
 @dataclass
