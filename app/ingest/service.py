@@ -31,8 +31,8 @@ from .models import Upload, UploadStatus, UploadTarget
 from . import mapping as mapping_mod
 from .lookup import DbLookup
 from .read import Limits, RawLayer, bounds_xy, open_upload
-from .store import counts_of, update_problems, write_staged
-from .validate import Staged, finish_overlaps, validate
+from .store import update_problems, write_staged
+from .validate import Staged, counts_of, finish_overlaps, validate
 
 # Lon/lat box of mainland China with islands: a CRS that puts the data outside it is the wrong CRS.
 CHINA_BBOX = (73.0, 3.0, 136.0, 54.0)

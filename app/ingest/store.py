@@ -1,6 +1,9 @@
 """③ Store: staged features into ``upload_features`` (COPY), and the commit — the whole batch in one transaction.
 
-What validation needs of the stored data is read on its side (``lookup.py``).
+Only writes, the problem updates and reading back: what validation needs of the stored data is
+read on its side (``lookup.py``). Problems arrive as :class:`~app.ingest.problems.Problem` objects
+and are stored as JSON (:func:`~app.ingest.problems.dumps`); everything read back from the table
+(the commit's blocking check, :func:`problems_json`) works on that JSON.
 
 Bulk path: staged rows carry geometry already in EPSG:4490 and the area / FAR
 that ``spatial`` computed from it, so a commit is one ``INSERT … SELECT`` for
@@ -18,7 +21,6 @@ import uuid
 from collections.abc import Callable
 
 import numpy as np
-import orjson
 import shapely
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
@@ -28,7 +30,8 @@ from ..errors import Conflict, FieldError, InvalidFeatures, NotFound
 from ..messages import message
 from ..models import Parcel, RenewalBlock, as_multipolygon
 from .models import Upload, UploadStatus
-from .validate import ERROR, REPAIRABLE, Staged, blocking
+from .problems import blocking, dumps
+from .validate import Staged
 
 COPY_CHUNK = 5000
 ANALYZE_AFTER_ROWS = 10_000
@@ -70,8 +73,7 @@ def write_staged(session: Session, upload_id: uuid.UUID, staged: Staged,
                 _copy_numbers(staged.planned_far[part]),
                 _copy_texts(staged.values[part]),
                 _copy_texts(staged.attributes[part]),
-                _copy_texts([orjson.dumps(problems[i], option=orjson.OPT_SERIALIZE_NUMPY).decode()
-                             if i in problems else "[]" for i in range(start, stop)]),
+                _copy_texts([dumps(problems[i]) if i in problems else "[]" for i in range(start, stop)]),
                 staged.severity[part].tolist(),
                 _copy_ints(staged.existing_id[part]),
                 _copy_ints(staged.unit_id[part]),
@@ -97,7 +99,7 @@ def update_problems(session: Session, upload_id: uuid.UUID, staged: Staged, indi
         " FROM unnest(CAST(:nos AS int[]), CAST(:ps AS text[]), CAST(:ss AS text[])) AS x(no, p, s)"
         " WHERE f.upload_id = :id AND f.feature_no = x.no"),
         {"id": upload_id, "nos": [int(staged.feature_no[i]) for i in indices],
-         "ps": [orjson.dumps(staged.problems[i], option=orjson.OPT_SERIALIZE_NUMPY).decode() for i in indices],
+         "ps": [dumps(staged.problems[i]) for i in indices],
          "ss": [str(staged.severity[i]) for i in indices]})
 
 
@@ -133,28 +135,6 @@ def _copy_numbers(values: np.ndarray) -> list[str]:
 
 def _copy_ints(values) -> list[str]:
     return [COPY_NULL if v is None else str(v) for v in values]
-
-
-def counts_of(staged: Staged) -> dict:
-    sev = staged.severity
-    existing = np.array([e is not None for e in staged.existing_id], dtype=bool)
-    repairable = sum(1 for ps in staged.problems.values()
-                     if any(p["code"] in REPAIRABLE and p.get("repairable") for p in ps))
-    blocking_features = sum(1 for ps in staged.problems.values() if blocking(ps, accepted_repair=True))
-    area = np.where(np.isfinite(staged.area_mu), staged.area_mu, staged.repaired_area_mu)
-    return {
-        "features": len(staged),
-        "ok": int((sev == "ok").sum()),
-        "warnings": int((sev == "warning").sum()),
-        "errors": int((sev == ERROR).sum()),
-        "repairable": int(repairable),
-        "errors_after_repair": int(blocking_features),
-        "problems": int(sum(1 for ps in staged.problems.values() for p in ps if p["severity"] != "info")),
-        "new": int((~existing).sum()),
-        "existing": int(existing.sum()),
-        "unchanged": int(staged.unchanged.sum()),
-        "area_mu": round(float(np.nansum(area)), 2),
-    }
 
 
 # --- reading back ---------------------------------------------------------------
