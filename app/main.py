@@ -33,14 +33,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI):
         engine = make_engine(settings)
         app.state.engine = engine
-        # Every session runs the measure and audit hooks (app.core.db); the OGC API adds the
-        # tile cache's invalidation after commits (app.ogc.runtime.OgcRuntime.attach).
+        # Every session runs the measure and audit hooks (app.core.db.install_session_hooks) …
         app.state.sessionmaker = make_sessionmaker(engine)
+        # … and, after each commit, the OGC tile cache's invalidation.
+        ogc.attach(engine, app.state.sessionmaker)
         # The read path's pool (app.core.read): GeoJSON pages, features and tiles, no ORM.
         app.state.reads = ReadPool(conninfo(engine))
-        yield
-        await app.state.reads.close()
-        engine.dispose()
+        try:
+            yield
+        finally:
+            await ogc.close()
+            await app.state.reads.close()
+            engine.dispose()
 
     app = FastAPI(
         title=TITLE,
@@ -60,7 +64,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health_router)
     app.include_router(auth_router)
     app.include_router(workflow_router)
-    install_ogc(app, settings)
+    ogc = install_ogc(app, settings)
     _mount_frontend(app, settings.frontend_dir)
     return app
 
