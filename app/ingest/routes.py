@@ -34,6 +34,7 @@ from .models import Upload, UploadStatus, UploadTarget
 from ..settings import Settings, get_settings
 from . import mapping as mapping_mod
 from . import store
+from .layers import preview_page
 from .read import Limits
 from .service import StageRequest, sha256_of, stage
 
@@ -218,9 +219,9 @@ def payload(session: Session, upload: Upload, *, features: bool = False, limit: 
     if upload.status in (UploadStatus.STAGED, UploadStatus.COMMITTED):
         body["problems"] = orjson.Fragment(store.problems_json(session, upload.id))
         if features:
-            fc, matched = store.features_geojson(session, upload.id, limit=limit, offset=offset, severity=severity)
-            body["features"] = {"type": "FeatureCollection", "numberMatched": matched,
-                                "features": orjson.Fragment(fc)}
+            page = preview_page(session, upload.id, limit=limit, offset=offset, severity=severity)
+            body["features"] = {"type": "FeatureCollection", "numberMatched": page.number_matched,
+                                "features": orjson.Fragment(page.features_json)}
     return orjson.dumps(body)
 
 

@@ -160,26 +160,6 @@ def problems_json(session: Session, upload_id: uuid.UUID, *, limit: int | None =
     return rows.encode()
 
 
-def features_geojson(session: Session, upload_id: uuid.UUID, *, limit: int, offset: int,
-                     severity: str | None = None) -> tuple[bytes, int]:
-    """Staged features as a GeoJSON FeatureCollection's ``features`` (EPSG:4490 lon/lat), built in SQL."""
-    where = "upload_id = :id" + (" AND severity = :sev" if severity else "")
-    sql = text(
-        "SELECT coalesce(json_agg(json_build_object("
-        " 'type', 'Feature', 'id', feature_no,"
-        " 'geometry', ST_AsGeoJSON(ST_ForcePolygonCCW(coalesce(geom, repaired_geom)), 7)::json,"
-        " 'properties', json_build_object('feature', feature_no, 'code', code, 'severity', severity,"
-        "   'area_mu', coalesce(area_mu, repaired_area_mu), 'far', far, 'planned_far', planned_far,"
-        "   'existing', existing_id IS NOT NULL, 'repairable', repaired_geom IS NOT NULL,"
-        "   'values', mapped_values, 'source', attributes, 'problems', problems)) ORDER BY feature_no), '[]'::json)::text"
-        f" FROM (SELECT * FROM upload_features WHERE {where} ORDER BY feature_no LIMIT :lim OFFSET :off) f"
-    )
-    params = {"id": upload_id, "lim": limit, "off": offset, "sev": severity}
-    body = session.execute(sql, params).scalar_one()
-    matched = session.execute(text(f"SELECT count(*) FROM upload_features WHERE {where}"), params).scalar_one()
-    return body.encode(), int(matched)
-
-
 # --- commit -----------------------------------------------------------------
 
 def commit_upload(session: Session, upload_id: uuid.UUID, *, on_existing: str = "keep",

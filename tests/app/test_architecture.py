@@ -167,3 +167,13 @@ def test_no_inline_chinese_in_raise():
                         offenders.append(f"{path.relative_to(PROJECT_ROOT)}:{node.lineno}")
                         break
     assert offenders == []
+
+
+def test_geojson_of_stored_rows_is_built_in_one_place():
+    """Every GeoJSON answer of stored rows comes from the one builder (app/core/read): no ST_AsGeoJSON,
+    no Feature assembled in SQL anywhere else."""
+    pattern = re.compile(r"st_asgeojson|'type',\s*'Feature'|\"type\":\s*\"Feature\",\s*\"id\"'", re.IGNORECASE)
+    outside = [str(path.relative_to(PROJECT_ROOT)) for module, (path, _tree) in _sources().items()
+               if not module.startswith("app.core.read") and pattern.search(path.read_text(encoding="utf-8"))]
+    assert outside == []
+    assert pattern.search((APP / "core" / "read" / "sql.py").read_text(encoding="utf-8"))  # the check sees it
