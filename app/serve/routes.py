@@ -18,10 +18,11 @@ from ..core.read.layers import Layer, layers
 from ..core.read.params import BBoxQuery, LimitQuery, OffsetQuery, page_limit, parse_bbox
 from ..core.read.pool import Reader, Sql, compile_sql, reader_for
 from ..enums import Classification, Stage
-from ..errors import InvalidParameter, NotFound
+from ..errors import InvalidParameter, NotFound, error_responses
 from ..messages import message
 from ..models import RenewalBlock, Unit
 from ..settings import Settings, get_settings
+from .schemas import BlockFeature, FeatureCollection, FrontendConfig, GeoJSONDoc, Health, content
 
 GEOJSON = "application/geo+json"
 BLOCK_PARCELS_MAX = 100_000  # a block's parcels come in one response
@@ -75,16 +76,16 @@ async def _must_exist(reader: Reader, kind: str, code: str | None) -> None:
     raise InvalidParameter(kind, message(key, code=code))
 
 
-COLLECTION = {200: {"content": {GEOJSON: {}}}}
+COLLECTION = content(FeatureCollection)
 
 
-@router.get("/units", summary="镇（街道、开发区）边界", response_class=Response, responses=COLLECTION)
+@router.get("/units", summary="镇（街道、开发区）边界", response_class=GeoJSONDoc, responses=COLLECTION)
 async def list_units(request: Request, paging: PagingDep, bbox: BBoxQuery = None) -> Response:
     _page, response = await _collection(request, layers()["units"], paging, [], bbox)
     return response
 
 
-@router.get("/blocks", summary="连片改造区块", response_class=Response, responses=COLLECTION)
+@router.get("/blocks", summary="连片改造区块", response_class=GeoJSONDoc, responses=COLLECTION)
 async def list_blocks(
     request: Request,
     paging: PagingDep,
@@ -103,7 +104,7 @@ async def list_blocks(
     return response
 
 
-@router.get("/parcels", summary="宗地", response_class=Response, responses=COLLECTION)
+@router.get("/parcels", summary="宗地", response_class=GeoJSONDoc, responses=COLLECTION)
 async def list_parcels(
     request: Request,
     paging: PagingDep,
@@ -131,12 +132,13 @@ async def list_parcels(
     return response
 
 
-@router.get("/blocks/{code}", summary="单个区块及其宗地", response_class=Response, responses={200: {"content": {GEOJSON: {}}}})
+@router.get("/blocks/{code}", summary="单个区块及其宗地", response_class=GeoJSONDoc,
+            responses={**content(BlockFeature), **error_responses(404)})
 async def get_block(request: Request, code: str) -> Response:
     reader = reader_for(request)
     feature = await sql.one_feature(reader, layers()["blocks"], code)
     if feature is None:
-        raise NotFound(message("not_found", what=f"区块“{code}”"))
+        raise NotFound(message("block_not_found", code=code))
     query = sql.page_query(layers()["parcels"], limit=BLOCK_PARCELS_MAX, filters=[("block", code)])
     parcels = await sql.feature_page(reader, query)
     nested = feature_collection({"numberMatched": parcels.number_matched, "numberReturned": parcels.number_returned},
@@ -145,7 +147,7 @@ async def get_block(request: Request, code: str) -> Response:
     return Response(body, media_type=GEOJSON)
 
 
-@router.get("/config", summary="前端配置", tags=["service"])
+@router.get("/config", summary="前端配置", tags=["service"], response_model=FrontendConfig)
 def frontend_config(settings: Annotated[Settings, Depends(get_settings)]) -> dict:
     return {
         "basemap_url": settings.basemap_url or None,
@@ -156,7 +158,7 @@ def frontend_config(settings: Annotated[Settings, Depends(get_settings)]) -> dic
 health_router = APIRouter(tags=["service"])
 
 
-@health_router.get("/healthz", summary="健康检查（含数据库）")
+@health_router.get("/healthz", summary="健康检查（含数据库）", response_model=Health)
 def healthz(session: SessionDep) -> dict:
     postgis = session.execute(text("SELECT postgis_lib_version()")).scalar_one()
     return {"status": "ok", "database": "ok", "postgis": postgis}
