@@ -11,7 +11,9 @@ from pydantic import BaseModel, Field, ValidationError
 import spatial
 
 from ..core.db import SessionDep
+from ..errors import error_responses
 from . import service
+from .schemas import Analysis, StoredBlockReport
 
 router = APIRouter(prefix="/api", tags=["分析 analysis"])
 
@@ -43,7 +45,7 @@ class AnalysisRequest(BaseModel):
     search_distance_m: float = Field(spatial.DEFAULT_SEARCH_DISTANCE_M, gt=0, le=2000, description="四至搜索距离（米）")
 
 
-@router.post("/analysis", summary="预检：面积（亩）、容积率、有效性、连片、四至与行动计划规则")
+@router.post("/analysis", summary="预检：面积（亩）、容积率、有效性、连片、四至与行动计划规则", response_model=Analysis)
 def analyse(
     session: SessionDep,
     body: Annotated[dict[str, Any], Body(description="AnalysisRequest，或直接提交 GeoJSON Feature / FeatureCollection")],
@@ -75,7 +77,8 @@ def analyse(
     return report.to_dict() | {"input_crs": f"EPSG:{crs}"}
 
 
-@router.get("/blocks/{code}/analysis", summary="已入库区块的完整分析报告")
+@router.get("/blocks/{code}/analysis", summary="已入库区块的完整分析报告", response_model=StoredBlockReport,
+            responses=error_responses(404))
 def analyse_stored_block(
     code: str,
     session: SessionDep,

@@ -1,0 +1,189 @@
+"""Response models of the spatial report (``spatial``'s ``BlockReport.to_dict()`` / ``ParcelsReport.to_dict()``):
+POST /api/analysis, GET /api/blocks/{code}/analysis, and a plan version's rule check (/api/plans/{code}/check).
+
+Areas are plane areas in EPSG:4549 (亩 = m² / 666.67); problem locations and repaired shapes are
+EPSG:4490 lon/lat (``location_srid``); the 四至 extremes are EPSG:4549 metres (``extremes_srid``).
+Definitions: docs/spatial.md.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Out(BaseModel):
+    """A response model: a key the code returns but the model lacks fails loudly (FastAPI validates responses)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+FeatureId = Annotated[Any, Field(description="要素标识：宗地编号、区块编号，或未给编号时的序号（#1、#2 …）")]
+Severity = Literal["error", "warning"]
+
+
+class Violation(Out):
+    """A failed rule of the plan (行动计划规则)."""
+
+    code: str = Field(description="稳定的规则代码，如 block_area_below_min、parcel_far_below_min")
+    message_zh: str = Field(description="中文说明")
+    values: dict[str, Any] = Field(description="涉及的数值（随规则而定，如 area_mu、min_mu、far）")
+    feature_ids: list[FeatureId] = Field(description="涉及的要素")
+    severity: Severity = Field(description="error 不通过 / warning 提醒")
+
+
+class Problem(Out):
+    """A validity or topology problem of a geometry (自相交、重叠、超出区块边界 …)."""
+
+    code: str = Field(description="稳定的问题代码，如 self_intersection、overlap")
+    message_zh: str = Field(description="中文说明")
+    severity: Severity = Field(description="error 不通过 / warning 提醒")
+    feature_ids: list[FeatureId] = Field(description="涉及的要素")
+    location: list[float] | None = Field(description="问题位置 [x, y]（坐标系见 location_srid）")
+    values: dict[str, Any] = Field(description="涉及的数值（随问题而定）")
+    repaired: dict[str, Any] | None = Field(description="系统修复后的图形（GeoJSON 几何，坐标系见 location_srid）")
+    repair_changes_area: bool | None = Field(description="修复是否改变了面积")
+
+
+class SideOther(Out):
+    name: str
+    facing_m: float = Field(description="该侧朝向此名称的边界长度（米）")
+
+
+class Side(Out):
+    """What one side of the subject faces (四至的一侧)."""
+
+    direction: Literal["east", "south", "west", "north"]
+    name: str | None = Field(description="该侧相邻要素的名称（最长者）；无则为空")
+    facing_m: float = Field(description="朝向该名称的边界长度（米）")
+    side_length_m: float = Field(description="朝向该方向的边界总长（米）")
+    distance_m: float | None = Field(description="到该名称的平均距离（米）")
+    others: list[SideOther] = Field(description="该侧遇到的其他名称，按长度排序")
+
+
+class Extremes(Out):
+    east_x: float = Field(description="最东点的 X（米）")
+    south_y: float = Field(description="最南点的 Y（米）")
+    west_x: float = Field(description="最西点的 X（米）")
+    north_y: float = Field(description="最北点的 Y（米）")
+
+
+class FourBoundaries(Out):
+    """四至: the name on each side, the standard sentence and the extreme coordinates."""
+
+    east: str | None = Field(description="东至")
+    south: str | None = Field(description="南至")
+    west: str | None = Field(description="西至")
+    north: str | None = Field(description="北至")
+    text: str = Field(description="四至表述，如“东至环城路，南至河道，西至甲公司，北至……”")
+    extremes: Extremes = Field(description="四至极值坐标（坐标系见 extremes_srid）")
+    search_distance_m: float = Field(description="四至搜索距离（米）")
+    sides: list[Side]
+
+
+class ParcelFigures(Out):
+    """One parcel's measured figures."""
+
+    id: FeatureId
+    area_m2: float | None = Field(description="面积（平方米，EPSG:4549 平面）")
+    area_mu: float | None = Field(description="面积（亩）")
+    floor_area_m2: float | None = Field(description="规划建筑面积（平方米）")
+    far: float | None = Field(description="容积率（规划建筑面积 ÷ 用地面积）")
+    four_boundaries: FourBoundaries | None = Field(description="宗地四至（零星地块）")
+    violations: list[Violation] = Field(description="本宗地未通过的规则")
+
+
+class Component(Out):
+    feature_ids: list[FeatureId] = Field(description="连成一片的宗地")
+    area_m2: float
+    area_mu: float
+
+
+class Gap(Out):
+    feature_ids: list[FeatureId] = Field(description="被连片容差跨接的两宗地")
+    distance_m: float = Field(description="两宗地之间的最短距离（米）")
+    location: list[float] = Field(description="间隙中点 [x, y]（坐标系见 location_srid）")
+    line: list[list[float]] = Field(description="最短连线的两个端点（坐标系见 location_srid）")
+
+
+class Contiguity(Out):
+    """连片: the connected groups of parcels within the tolerance, and the gaps it bridged."""
+
+    tolerance_m: float = Field(description="连片容差（米）")
+    is_contiguous: bool = Field(description="是否连成一片")
+    component_count: int = Field(description="片数")
+    components: list[Component]
+    gaps: list[Gap]
+    problems: list[Problem]
+
+
+class BlockReport(Out):
+    """The report of a contiguous renewal block (连片腾退改造区块)."""
+
+    kind: Literal["block"] = Field(description="block 连片区块")
+    block_id: FeatureId
+    land_area_m2: float = Field(description="宗地面积合计（平方米）")
+    land_area_mu: float = Field(description="宗地面积合计（亩）")
+    ellipsoidal_area_m2: float = Field(description="椭球面积（平方米），用于核对平面面积")
+    boundary_area_mu: float | None = Field(description="区块边界面积（亩）")
+    floor_area_m2: float | None = Field(description="规划建筑面积合计（平方米）")
+    average_far: float | None = Field(description="平均容积率（按面积加权）")
+    parcels: list[ParcelFigures]
+    problems: list[Problem] = Field(description="图形有效性问题")
+    contiguity: Contiguity | None
+    four_boundaries: FourBoundaries | None = Field(description="区块四至")
+    violations: list[Violation] = Field(description="行动计划规则的检查结果（未通过者）")
+    passed: bool = Field(description="是否通过：没有任何 error")
+    area_srid: int = Field(description="面积计算所用坐标系（4549）")
+    location_srid: int = Field(description="问题位置与修复图形的坐标系（4490 经纬度）")
+    extremes_srid: int = Field(description="四至极值坐标的坐标系（4549）")
+
+
+class ScatteredReport(Out):
+    """The report of scattered renewal parcels (零星地块)."""
+
+    kind: Literal["scattered"] = Field(description="scattered 零星地块")
+    land_area_m2: float = Field(description="面积合计（平方米）")
+    land_area_mu: float = Field(description="面积合计（亩）")
+    parcels: list[ParcelFigures]
+    problems: list[Problem] = Field(description="图形有效性问题")
+    violations: list[Violation] = Field(description="行动计划规则的检查结果（未通过者）")
+    passed: bool = Field(description="是否通过：没有任何 error")
+    area_srid: int = Field(description="面积计算所用坐标系（4549）")
+    location_srid: int = Field(description="问题位置与修复图形的坐标系（4490 经纬度）")
+    extremes_srid: int = Field(description="四至极值坐标的坐标系（4549）")
+
+
+class BlockAnalysis(BlockReport):
+    """POST /api/analysis for a block plan."""
+
+    input_crs: str = Field(description="输入数据的坐标系，如 EPSG:4490、EPSG:4549")
+
+
+class ScatteredAnalysis(ScatteredReport):
+    """POST /api/analysis for scattered parcels."""
+
+    input_crs: str = Field(description="输入数据的坐标系，如 EPSG:4490、EPSG:4549")
+
+
+Analysis = Annotated[BlockAnalysis | ScatteredAnalysis, Field(discriminator="kind")]
+
+
+class BlockRef(Out):
+    code: str = Field(description="区块编号")
+    name: str = Field(description="区块名称")
+    unit: str = Field(description="所属镇（街道、开发区）名称")
+
+
+class StoredBlockReport(BlockReport):
+    """GET /api/blocks/{code}/analysis: the report of a stored block and its surroundings."""
+
+    block: BlockRef
+
+
+class PlanCheckReport(StoredBlockReport):
+    """A plan version's rule check: the block report plus the 四至 and enterprise-list rules."""
+
+    version_no: int = Field(description="所检查的版本号")
+    checked_at: str = Field(description="检查时间（ISO 8601，UTC）")
