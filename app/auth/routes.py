@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
@@ -14,31 +13,22 @@ from ..settings import Settings, get_settings
 from ..core import notifications
 from ..core.concurrency import check_if_match, set_etag
 from ..core.uow import unit_of_work
+from ..errors import error_responses
 from . import service
 from .deps import CSRF_COOKIE, SESSION_COOKIE, CurrentUser, require_role
 from .models import User
 from .roles import ROLE_LABELS, Role
+from .schemas import LoginOut, MeOut, NotificationList, UserList, UserOut
 
 router = APIRouter(prefix="/api", tags=["登录与用户 auth"])
 AdminOnly = Depends(require_role(Role.ADMIN))
+# A login (CurrentUser: 401; a write without the CSRF token: 403) or a role (require_role: 403).
+SIGNED_IN = error_responses(401, 403)
 
 
 class LoginRequest(BaseModel):
     username: str = Field(min_length=1, max_length=64)
     password: str = Field(min_length=1, max_length=256)
-
-
-class UserOut(BaseModel):
-    username: str
-    display_name: str
-    role: Role
-    role_label: str
-    unit: str | None
-    unit_name: str | None
-    is_active: bool
-    locked_until: dt.datetime | None
-    last_login_at: dt.datetime | None
-    version: int
 
 
 class UserCreate(BaseModel):
@@ -80,7 +70,8 @@ def user_out(user: User) -> UserOut:
     )
 
 
-@router.post("/auth/login", summary="登录：设置会话 Cookie（HttpOnly）与 CSRF Cookie")
+@router.post("/auth/login", summary="登录：设置会话 Cookie（HttpOnly）与 CSRF Cookie", response_model=LoginOut,
+             responses=error_responses(401, 423))
 def login(body: LoginRequest, request: Request, response: Response, session: SessionDep,
           settings: Annotated[Settings, Depends(get_settings)]) -> dict:
     client = f"{request.client.host if request.client else ''} {request.headers.get('user-agent', '')}".strip()
@@ -93,7 +84,7 @@ def login(body: LoginRequest, request: Request, response: Response, session: Ses
             "expires_at": new.expires_at.isoformat()}
 
 
-@router.post("/auth/logout", status_code=204, summary="退出登录")
+@router.post("/auth/logout", status_code=204, summary="退出登录", responses=SIGNED_IN)
 def logout(request: Request, response: Response, session: SessionDep, _user: CurrentUser) -> Response:
     service.logout(session, request.cookies.get(SESSION_COOKIE, ""))
     response.status_code = 204
@@ -102,24 +93,26 @@ def logout(request: Request, response: Response, session: SessionDep, _user: Cur
     return response
 
 
-@router.get("/auth/me", summary="当前登录用户")
+@router.get("/auth/me", summary="当前登录用户", response_model=MeOut, responses=SIGNED_IN)
 def me(user: CurrentUser, request: Request) -> dict:
     return {"user": user_out(user.user).model_dump(mode="json"), "csrf_token": request.cookies.get(CSRF_COOKIE)}
 
 
-@router.post("/auth/password", status_code=204, summary="修改自己的密码（其他会话随之失效）")
+@router.post("/auth/password", status_code=204, summary="修改自己的密码（其他会话随之失效）", responses=SIGNED_IN)
 def change_password(body: PasswordChange, user: CurrentUser, session: SessionDep) -> Response:
     service.change_password(session, user.user, body.current_password, body.new_password)
     return Response(status_code=204)
 
 
-@router.get("/users", summary="用户列表（管理员）", dependencies=[AdminOnly])
+@router.get("/users", summary="用户列表（管理员）", dependencies=[AdminOnly], response_model=UserList,
+            responses=SIGNED_IN)
 def list_users(session: SessionDep) -> dict:
     users = session.scalars(select(User).order_by(User.username)).all()
     return {"data": [user_out(u).model_dump(mode="json") for u in users], "count": len(users)}
 
 
-@router.post("/users", status_code=201, summary="新建用户（管理员）", dependencies=[AdminOnly])
+@router.post("/users", status_code=201, summary="新建用户（管理员）", dependencies=[AdminOnly],
+             responses=error_responses(401, 403, 409))
 def create_user(body: UserCreate, session: SessionDep, response: Response) -> UserOut:
     user = service.create_user(session, username=body.username, role=body.role, password=body.password,
                                display_name=body.display_name, unit_code=body.unit)
@@ -128,7 +121,7 @@ def create_user(body: UserCreate, session: SessionDep, response: Response) -> Us
 
 
 @router.patch("/users/{username}", summary="修改用户角色、单位、启用状态（管理员，需 If-Match）",
-              dependencies=[AdminOnly])
+              dependencies=[AdminOnly], responses=error_responses(401, 403, 404, 409, 428))
 def update_user(username: str, body: UserUpdate, request: Request, response: Response,
                 session: SessionDep) -> UserOut:
     user = service.get_user(session, username)
@@ -140,13 +133,13 @@ def update_user(username: str, body: UserUpdate, request: Request, response: Res
 
 
 @router.post("/users/{username}/password", status_code=204, summary="重置用户密码（管理员）",
-             dependencies=[AdminOnly])
+             dependencies=[AdminOnly], responses=error_responses(401, 403, 404))
 def reset_password(username: str, body: PasswordReset, session: SessionDep) -> Response:
     service.set_password(session, service.get_user(session, username), body.password)
     return Response(status_code=204)
 
 
-@router.get("/notifications", summary="我的通知（评审结果等）")
+@router.get("/notifications", summary="我的通知（评审结果等）", response_model=NotificationList, responses=SIGNED_IN)
 def my_notifications(user: CurrentUser, session: SessionDep,
                      unread: Annotated[bool, Query(description="只看未读")] = False) -> dict:
     rows = notifications.inbox(session, user.id, unread=unread)
@@ -157,7 +150,8 @@ def my_notifications(user: CurrentUser, session: SessionDep,
             "count": len(rows)}
 
 
-@router.post("/notifications/{notification_id}/read", status_code=204, summary="标记通知为已读")
+@router.post("/notifications/{notification_id}/read", status_code=204, summary="标记通知为已读",
+             responses=error_responses(401, 403, 404))
 def mark_read(notification_id: int, user: CurrentUser, session: SessionDep) -> Response:
     with unit_of_work(session):
         notifications.mark_read(session, user.id, notification_id)
