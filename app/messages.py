@@ -255,6 +255,16 @@ MESSAGES: dict[str, str] = {
     "upload_part_shp": "几何图形",
     "upload_part_shx": "索引",
     "upload_part_dbf": "属性表",
+    # routes (app/*/routes.py)
+    "grade_not_found": "没有 {grade} 级（可选 A、B、C、D）",
+    "referral_not_found": "未找到该联动执法事项",
+    "tenant_not_found": "未找到该厂中厂租户",
+    "inspection_not_found": "未找到该检查记录",
+    "credit_record_not_found": "未找到该投资履约记录",
+    "enterprise_not_classified": "企业“{name}”尚未分类",
+    "enterprise_without_parcels": "企业“{name}”没有宗地，无法确定所在单位",
+    "enterprise_other_unit": "企业“{name}”不在您所在的单位",
+    "page_not_found": "页面 /{name}",
 }
 
 

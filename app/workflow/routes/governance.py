@@ -15,8 +15,10 @@ from ...auth.errors import NotAllowed
 from ...auth.roles import Role
 from ...core.db import SessionDep
 from ...enums import Classification
-from ...errors import NotFound
+from ...errors import NotFound, error_responses
+from ...messages import message
 from ...models import Enterprise, Unit
+from ...serve.schemas import BINARY, XLSX, content
 from ...settings import Settings, get_settings
 from .. import exports
 from .. import governance as svc
@@ -31,8 +33,28 @@ from ..models import (
     Tenant,
     TenantInspection,
 )
+from ..schemas import (
+    AuditLog,
+    CreditList,
+    CreditView,
+    EnterpriseFigures,
+    EnterpriseView,
+    Evaluation,
+    GradingRules,
+    GradingSaved,
+    InspectionSaved,
+    ReferralClosed,
+    ReferralCreated,
+    TenantFigures,
+    TenantList,
+    TenantView,
+)
 
-router = APIRouter(prefix="/api", tags=["企业与治理 governance"])
+# Every endpoint needs a login (401), and a write the CSRF token and the right role or unit (403).
+router = APIRouter(prefix="/api", tags=["企业与治理 governance"], responses=error_responses(401, 403))
+FOUND = error_responses(404)  # the path names a thing that may not exist
+# … and the write checks If-Match (409 stale, 428 missing or malformed) or the row's state (409).
+WRITE = error_responses(404, 409, 428)
 Money = Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=2)]
 
 
@@ -142,14 +164,16 @@ def _enterprise_view(session, e: Enterprise) -> dict:
     }
 
 
-@router.get("/enterprises/{credit_code}", summary="企业：当前分类、分类历史、清退进度（ETag）")
+@router.get("/enterprises/{credit_code}", summary="企业：当前分类、分类历史、清退进度（ETag）",
+            response_model=EnterpriseView, responses=FOUND)
 def enterprise(credit_code: str, _user: CurrentUser, session: SessionDep, response: Response) -> dict:
     view = _enterprise_view(session, svc.enterprise_by_code(session, credit_code))
     set_etag(response, view["version"])
     return view
 
 
-@router.put("/enterprises/{credit_code}/classification", summary="企业分类（理由、日期、决定人）；已有分类时需 If-Match")
+@router.put("/enterprises/{credit_code}/classification", summary="企业分类（理由、日期、决定人）；已有分类时需 If-Match",
+            response_model=EnterpriseView, responses=WRITE)
 def classify(credit_code: str, body: ClassifyBody, request: Request, user: CurrentUser, session: SessionDep,
              response: Response) -> dict:
     e = svc.enterprise_by_code(session, credit_code)
@@ -160,21 +184,23 @@ def classify(credit_code: str, body: ClassifyBody, request: Request, user: Curre
     return enterprise(credit_code, user, session, response)
 
 
-@router.put("/enterprises/{credit_code}/clearance", summary="整治清退进度（需 If-Match）")
+@router.put("/enterprises/{credit_code}/clearance", summary="整治清退进度（需 If-Match）", response_model=EnterpriseView,
+            responses=WRITE)
 def clearance(credit_code: str, body: ClearanceBody, request: Request, user: CurrentUser, session: SessionDep,
               response: Response) -> dict:
     e = svc.enterprise_by_code(session, credit_code)
     svc.require_for_enterprise(session, user, e)
     gov = svc.governance(session, e)
     if gov is None:
-        raise NotFound(f"企业“{e.name}”尚未分类")
+        raise NotFound(message("enterprise_not_classified", name=e.name))
     check_if_match(session, request, gov, "清退进度")
     svc.set_clearance(session, gov, body.status, body.deadline)
     return enterprise(credit_code, user, session, response)
 
 
 @router.put("/enterprises/{credit_code}/figures/{year}", summary="企业年度税收、产出（万元）：GIS 数据员、管理员",
-            dependencies=[Depends(require_role(Role.GIS_STAFF, Role.ADMIN))])
+            dependencies=[Depends(require_role(Role.GIS_STAFF, Role.ADMIN))], response_model=EnterpriseFigures,
+            responses=FOUND)
 def enterprise_figures(credit_code: str, year: Annotated[int, Field(ge=2000, le=2100)], body: FiguresBody,
                        session: SessionDep) -> dict:
     e = svc.enterprise_by_code(session, credit_code)
@@ -183,18 +209,19 @@ def enterprise_figures(credit_code: str, year: Annotated[int, Field(ge=2000, le=
             "output_10k_yuan": float(row.output_10k_yuan), **(svc.evaluation_row(session, e, year) or {})}
 
 
-@router.get("/evaluation", summary="亩均评价：亩均税收、亩均产出、A/B/C/D 分级与建议分类；厂中厂单列")
+@router.get("/evaluation", summary="亩均评价：亩均税收、亩均产出、A/B/C/D 分级与建议分类；厂中厂单列",
+            response_model=Evaluation, responses=FOUND)
 def evaluation(_user: CurrentUser, session: SessionDep, year: Annotated[int, Query(ge=2000, le=2100)],
                unit: Annotated[str | None, Query(description="单位代码")] = None) -> dict:
     unit_row = None
     if unit:
         unit_row = session.scalar(select(Unit).where(Unit.code == unit))
         if unit_row is None:
-            raise NotFound(f"没有代码为“{unit}”的镇（街道、开发区）")
+            raise NotFound(message("unknown_unit", code=unit))
     return svc.evaluate(session, year, unit_row)
 
 
-@router.get("/grading", summary="亩均分级阈值（万元/亩）")
+@router.get("/grading", summary="亩均分级阈值（万元/亩）", response_model=GradingRules)
 def grading(_user: CurrentUser, session: SessionDep) -> dict:
     rows = session.scalars(select(GradingRule).order_by(GradingRule.grade)).all()
     return {"data": [{"grade": r.grade, "min_tax_per_mu_10k": _d(r.min_tax_per_mu_10k),
@@ -204,11 +231,11 @@ def grading(_user: CurrentUser, session: SessionDep) -> dict:
 
 
 @router.put("/grading/{grade}", summary="修改分级阈值（管理员，需 If-Match）",
-            dependencies=[Depends(require_role(Role.ADMIN))])
+            dependencies=[Depends(require_role(Role.ADMIN))], response_model=GradingSaved, responses=WRITE)
 def set_grading(grade: str, body: GradingBody, request: Request, session: SessionDep, response: Response) -> dict:
     rule = session.get(GradingRule, grade.upper())
     if rule is None:
-        raise NotFound(f"没有 {grade} 级（可选 A、B、C、D）")
+        raise NotFound(message("grade_not_found", grade=grade))
     check_if_match(session, request, rule, "分级阈值")
     svc.set_threshold(session, rule, min_tax=body.min_tax_per_mu_10k, min_output=body.min_output_per_mu_10k,
                       suggested=body.suggested_classification)
@@ -216,7 +243,8 @@ def set_grading(grade: str, body: GradingBody, request: Request, session: Sessio
     return {"grade": rule.grade, "version": rule.row_version}
 
 
-@router.post("/enterprises/{credit_code}/referrals", status_code=201, summary="列入十剑联动（仅整治清退企业）")
+@router.post("/enterprises/{credit_code}/referrals", status_code=201, summary="列入十剑联动（仅整治清退企业）",
+             response_model=ReferralCreated, responses=error_responses(404, 409))
 def refer(credit_code: str, body: ReferralBody, user: CurrentUser, session: SessionDep) -> dict:
     e = svc.enterprise_by_code(session, credit_code)
     svc.require_for_enterprise(session, user, e)
@@ -225,11 +253,12 @@ def refer(credit_code: str, body: ReferralBody, user: CurrentUser, session: Sess
 
 
 @router.post("/referrals/{referral_id}/close", summary="十剑联动办结（评审人员、管理员）",
-             dependencies=[Depends(require_role(Role.REVIEWER, Role.ADMIN))])
+             dependencies=[Depends(require_role(Role.REVIEWER, Role.ADMIN))], response_model=ReferralClosed,
+             responses=error_responses(404, 409))
 def close_referral(referral_id: int, body: ReferralClose, session: SessionDep) -> dict:
     ref = session.get(EnforcementReferral, referral_id)
     if ref is None:
-        raise NotFound("未找到该联动执法事项")
+        raise NotFound(message("referral_not_found"))
     svc.close_referral(session, ref, body.outcome, body.closed_on)
     return {"id": ref.id, "status": ref.status.value}
 
@@ -239,13 +268,16 @@ def _xlsx(data: bytes, name: str, count: int) -> Response:
         "Content-Disposition": f"attachment; filename*=UTF-8''{name}", "X-Row-Count": str(count)})
 
 
-@router.get("/exports/clearance.xlsx", summary="整治清退清单（Excel）")
+EXCEL = content(media={XLSX: BINARY}, description="Excel 文件；X-Row-Count 响应头为行数")
+
+
+@router.get("/exports/clearance.xlsx", summary="整治清退清单（Excel）", response_class=Response, responses=EXCEL)
 def export_clearance(_user: CurrentUser, session: SessionDep) -> Response:
     data, n = exports.clearance_list(session)
     return _xlsx(data, "%E6%95%B4%E6%B2%BB%E6%B8%85%E9%80%80%E6%B8%85%E5%8D%95.xlsx", n)
 
 
-@router.get("/exports/enforcement.xlsx", summary="十剑联动清单（Excel）")
+@router.get("/exports/enforcement.xlsx", summary="十剑联动清单（Excel）", response_class=Response, responses=EXCEL)
 def export_enforcement(_user: CurrentUser, session: SessionDep) -> Response:
     data, n = exports.enforcement_list(session)
     return _xlsx(data, "%E5%8D%81%E5%89%91%E8%81%94%E5%8A%A8%E6%B8%85%E5%8D%95.xlsx", n)
@@ -267,11 +299,11 @@ def _tenant_view(t: Tenant) -> dict:
 def _tenant(session, tenant_id: int) -> Tenant:
     t = session.get(Tenant, tenant_id)
     if t is None:
-        raise NotFound("未找到该厂中厂租户")
+        raise NotFound(message("tenant_not_found"))
     return t
 
 
-@router.get("/tenants", summary="厂中厂租户（按宗地或单位）")
+@router.get("/tenants", summary="厂中厂租户（按宗地或单位）", response_model=TenantList, responses=FOUND)
 def tenants(_user: CurrentUser, session: SessionDep, parcel: str | None = None, unit: str | None = None) -> dict:
     q = select(Tenant).order_by(Tenant.id)
     if parcel:
@@ -280,7 +312,8 @@ def tenants(_user: CurrentUser, session: SessionDep, parcel: str | None = None, 
     return {"data": [_tenant_view(t) for t in rows], "count": len(rows)}
 
 
-@router.post("/tenants", status_code=201, summary="登记厂中厂租户（所在单位经办人、管理员）")
+@router.post("/tenants", status_code=201, summary="登记厂中厂租户（所在单位经办人、管理员）", response_model=TenantView,
+             responses=FOUND)
 def create_tenant(body: TenantCreate, user: CurrentUser, session: SessionDep, response: Response) -> dict:
     parcel = svc.parcel_by_code(session, body.parcel)
     svc.require_unit_of(user, parcel.unit_id, "该宗地的厂中厂登记")
@@ -290,7 +323,7 @@ def create_tenant(body: TenantCreate, user: CurrentUser, session: SessionDep, re
     return _tenant_view(t)
 
 
-@router.patch("/tenants/{tenant_id}", summary="修改厂中厂租户（需 If-Match）")
+@router.patch("/tenants/{tenant_id}", summary="修改厂中厂租户（需 If-Match）", response_model=TenantView, responses=WRITE)
 def update_tenant(tenant_id: int, body: TenantBody, request: Request, user: CurrentUser, session: SessionDep,
                   response: Response) -> dict:
     t = _tenant(session, tenant_id)
@@ -301,7 +334,8 @@ def update_tenant(tenant_id: int, body: TenantBody, request: Request, user: Curr
     return _tenant_view(t)
 
 
-@router.put("/tenants/{tenant_id}/figures/{year}", summary="租户年度税收、产出（万元）")
+@router.put("/tenants/{tenant_id}/figures/{year}", summary="租户年度税收、产出（万元）", response_model=TenantFigures,
+            responses=FOUND)
 def tenant_figures(tenant_id: int, year: Annotated[int, Field(ge=2000, le=2100)], body: FiguresBody,
                    user: CurrentUser, session: SessionDep) -> dict:
     t = _tenant(session, tenant_id)
@@ -312,7 +346,8 @@ def tenant_figures(tenant_id: int, year: Annotated[int, Field(ge=2000, le=2100)]
             "output_10k_yuan": float(row.output_10k_yuan)}
 
 
-@router.post("/tenants/{tenant_id}/inspections", status_code=201, summary="登记检查发现与整改要求")
+@router.post("/tenants/{tenant_id}/inspections", status_code=201, summary="登记检查发现与整改要求",
+             response_model=InspectionSaved, responses=FOUND)
 def create_inspection(tenant_id: int, body: InspectionCreate, user: CurrentUser, session: SessionDep) -> dict:
     t = _tenant(session, tenant_id)
     svc.require_unit_of(user, t.parcel.unit_id, "该租户的检查记录")
@@ -320,12 +355,13 @@ def create_inspection(tenant_id: int, body: InspectionCreate, user: CurrentUser,
     return {"id": i.id, "version": i.row_version, "rectification_status": i.rectification_status.value}
 
 
-@router.patch("/inspections/{inspection_id}", summary="更新整改状态（需 If-Match）")
+@router.patch("/inspections/{inspection_id}", summary="更新整改状态（需 If-Match）", response_model=InspectionSaved,
+              responses=WRITE)
 def update_inspection(inspection_id: int, body: InspectionBody, request: Request, user: CurrentUser,
                       session: SessionDep, response: Response) -> dict:
     i = session.get(TenantInspection, inspection_id)
     if i is None:
-        raise NotFound("未找到该检查记录")
+        raise NotFound(message("inspection_not_found"))
     svc.require_unit_of(user, i.tenant.parcel.unit_id, "该检查记录")
     check_if_match(session, request, i, "检查记录")
     svc.save_inspection(session, i, body.model_dump(exclude_unset=True))
@@ -344,7 +380,7 @@ def _credit_view(r: CreditRecord, ratio: float) -> dict:
             "note": r.note, "version": r.row_version, **svc.credit_status(r, ratio)}
 
 
-@router.get("/credit-records", summary="投资履约记录；defaulters=true 只列失信（未达承诺）项目")
+@router.get("/credit-records", summary="投资履约记录；defaulters=true 只列失信（未达承诺）项目", response_model=CreditList)
 def credit_records(_user: CurrentUser, session: SessionDep, settings: Annotated[Settings, Depends(get_settings)],
                    year: Annotated[int | None, Query(ge=2000, le=2100)] = None, defaulters: bool = False) -> dict:
     q = select(CreditRecord).order_by(CreditRecord.year, CreditRecord.project_name)
@@ -356,16 +392,17 @@ def credit_records(_user: CurrentUser, session: SessionDep, settings: Annotated[
     return {"data": rows, "count": len(rows), "default_ratio": settings.credit_default_ratio}
 
 
-@router.post("/credit-records", status_code=201, summary="登记项目投资履约（所在单位经办人、管理员）")
+@router.post("/credit-records", status_code=201, summary="登记项目投资履约（所在单位经办人、管理员）",
+             response_model=CreditView, responses=FOUND)
 def create_credit(body: CreditCreate, user: CurrentUser, session: SessionDep,
                   settings: Annotated[Settings, Depends(get_settings)]) -> dict:
     e = svc.enterprise_by_code(session, body.enterprise)
     units = svc.enterprise_units(session, e)
     unit_id = user.unit_id if user.role == Role.UNIT_OFFICER else (min(units) if units else None)
     if unit_id is None:
-        raise NotFound(f"企业“{e.name}”没有宗地，无法确定所在单位")
+        raise NotFound(message("enterprise_without_parcels", name=e.name))
     if user.role == Role.UNIT_OFFICER and unit_id not in units:
-        raise NotAllowed(f"企业“{e.name}”不在您所在的单位")
+        raise NotAllowed(message("enterprise_other_unit", name=e.name))
     svc.require_unit_of(user, unit_id, "该项目的投资履约登记")
     r = svc.save_credit(session, CreditRecord(enterprise=e, unit_id=unit_id, created_by_id=user.id),
                         body.model_dump(exclude={"enterprise"}))
@@ -373,12 +410,13 @@ def create_credit(body: CreditCreate, user: CurrentUser, session: SessionDep,
     return _credit_view(r, settings.credit_default_ratio)
 
 
-@router.patch("/credit-records/{record_id}", summary="填报实际投资、产出、税收（需 If-Match）")
+@router.patch("/credit-records/{record_id}", summary="填报实际投资、产出、税收（需 If-Match）", response_model=CreditView,
+              responses=WRITE)
 def update_credit(record_id: int, body: CreditBody, request: Request, user: CurrentUser, session: SessionDep,
                   settings: Annotated[Settings, Depends(get_settings)], response: Response) -> dict:
     r = session.get(CreditRecord, record_id)
     if r is None:
-        raise NotFound("未找到该投资履约记录")
+        raise NotFound(message("credit_record_not_found"))
     svc.require_unit_of(user, r.unit_id, "该项目的投资履约记录")
     check_if_match(session, request, r, "投资履约记录")
     svc.save_credit(session, r, body.model_dump(exclude_unset=True))
@@ -390,7 +428,7 @@ def update_credit(record_id: int, body: CreditBody, request: Request, user: Curr
 
 
 @router.get("/audit", summary="审计日志：按对象或按用户查询（评审人员、管理员）",
-            dependencies=[Depends(require_role(Role.REVIEWER, Role.ADMIN))])
+            dependencies=[Depends(require_role(Role.REVIEWER, Role.ADMIN))], response_model=AuditLog)
 def audit_log(session: SessionDep,
               subject: Annotated[str | None, Query(description="对象，如 plan:TX2022-CF-01、enterprise:<信用代码>")] = None,
               object_type: Annotated[str | None, Query(description="表名，如 block_versions")] = None,

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import FileResponse
 
 from ...errors import NotFound
+from ...messages import message
 from ...settings import Settings, get_settings
 
 router = APIRouter(include_in_schema=False)
@@ -19,7 +20,7 @@ def _page(name: str):
     def serve(settings: Annotated[Settings, Depends(get_settings)]) -> FileResponse:
         path = settings.frontend_dir / "src" / "workflow" / PAGES[name]
         if not path.is_file():
-            raise NotFound(f"页面 /{name}")
+            raise NotFound(message("page_not_found", name=name))
         return FileResponse(path, media_type="text/html; charset=utf-8")
 
     return serve

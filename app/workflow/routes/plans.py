@@ -16,15 +16,31 @@ from ...core.db import SessionDep
 from ...enums import ReviewStatus, Stage
 from ...core.read.geojson import feature_collection
 from ...core.review import apply_each
-from ...errors import InvalidParameter, NotFound
+from ...analysis.schemas import PlanCheckReport
+from ...errors import InvalidParameter, NotFound, error_responses
 from ...messages import message
 from ...models import RenewalBlock, Unit
+from ...serve.schemas import GeoJSONDoc, content
 from ...settings import SettingsDep
 from .. import plans as svc
 from ...core.concurrency import check_if_match, set_etag
 from ..models import BlockPlan, BlockVersion
+from ..schemas import (
+    BatchResult,
+    PlanComparison,
+    PlanList,
+    PlanVersionCollection,
+    PlanVersionFeature,
+    PlanView,
+    ReviewBatch,
+)
 
-router = APIRouter(prefix="/api", tags=["区块方案 plans"])
+# Every endpoint needs a login (401), and a write the CSRF token and the right role or unit (403).
+router = APIRouter(prefix="/api", tags=["区块方案 plans"], responses=error_responses(401, 403))
+# A plan named in the path may not exist (404); a write checks If-Match (409 stale, 428 missing or malformed)
+# and the plan's state (409).
+PLAN = error_responses(404)
+PLAN_WRITE = error_responses(404, 409, 428)
 GEOJSON = "application/geo+json"
 
 
@@ -111,7 +127,7 @@ def _plan_to_change(session: Session, request: Request, user: Principal, code: s
     return plan
 
 
-@router.get("/plans", summary="区块方案列表（镇街经办人只看到本单位方案和他单位已认定方案）")
+@router.get("/plans", summary="区块方案列表（镇街经办人只看到本单位方案和他单位已认定方案）", response_model=PlanList)
 def list_plans(
     user: CurrentUser, session: SessionDep,
     status: Annotated[ReviewStatus | None, Query(description="按状态筛选")] = None,
@@ -136,13 +152,14 @@ def list_plans(
     return {"data": rows, "count": len(rows)}
 
 
-@router.post("/plans", status_code=201, summary="新建区块方案（第 1 版草稿）")
+@router.post("/plans", status_code=201, summary="新建区块方案（第 1 版草稿）", response_model=PlanView,
+             responses=error_responses(409))
 def create_plan(body: PlanCreate, user: CurrentUser, session: SessionDep, response: Response) -> dict:
     plan = svc.create_plan(session, user, code=body.code, unit_code=body.unit, data=body.to_input())
     return _respond(session, response, user, plan)
 
 
-@router.get("/plans/{code}", summary="区块方案及其全部版本（ETag 为方案版本号）")
+@router.get("/plans/{code}", summary="区块方案及其全部版本（ETag 为方案版本号）", response_model=PlanView, responses=PLAN)
 def get_plan(code: str, user: CurrentUser, session: SessionDep, response: Response) -> dict:
     def build(plan: BlockPlan) -> dict:
         if not svc.visible_versions(user, plan):
@@ -152,7 +169,8 @@ def get_plan(code: str, user: CurrentUser, session: SessionDep, response: Respon
     return svc.report_or_virtual(session, code, build)
 
 
-@router.patch("/plans/{code}/draft", summary="修改正在起草（或被退回）的版本，需 If-Match")
+@router.patch("/plans/{code}/draft", summary="修改正在起草（或被退回）的版本，需 If-Match", response_model=PlanView,
+              responses=PLAN_WRITE)
 def update_draft(code: str, body: DraftBody, request: Request, user: CurrentUser, session: SessionDep,
                  response: Response) -> dict:
     plan = _plan_to_change(session, request, user, code, if_match_required=True)
@@ -160,7 +178,8 @@ def update_draft(code: str, body: DraftBody, request: Request, user: CurrentUser
     return _respond(session, response, user, plan)
 
 
-@router.post("/plans/{code}/revisions", status_code=201, summary="对已认定方案发起变更：新建下一版草稿")
+@router.post("/plans/{code}/revisions", status_code=201, summary="对已认定方案发起变更：新建下一版草稿",
+             response_model=PlanView, responses=PLAN_WRITE)
 def new_revision(code: str, body: RevisionBody, request: Request, user: CurrentUser, session: SessionDep,
                  response: Response) -> dict:
     plan = _plan_to_change(session, request, user, code)
@@ -168,14 +187,16 @@ def new_revision(code: str, body: RevisionBody, request: Request, user: CurrentU
     return _respond(session, response, user, plan)
 
 
-@router.post("/plans/{code}/submit", summary="提交评审（先运行规则检查，不通过则 422 并列出原因）")
+@router.post("/plans/{code}/submit", summary="提交评审（先运行规则检查，不通过则 422 并列出原因）", response_model=PlanView,
+             responses=PLAN_WRITE)
 def submit(code: str, request: Request, user: CurrentUser, session: SessionDep, response: Response) -> dict:
     plan = _plan_to_change(session, request, user, code)
     svc.submit(session, user, plan)
     return _respond(session, response, user, plan)
 
 
-@router.post("/plans/{code}/approve", summary="认定（发文）：再次运行规则检查，通过后冻结该版本")
+@router.post("/plans/{code}/approve", summary="认定（发文）：再次运行规则检查，通过后冻结该版本", response_model=PlanView,
+             responses=PLAN_WRITE)
 def approve(code: str, body: ApproveBody, request: Request, user: CurrentUser, session: SessionDep,
             settings: SettingsDep, response: Response) -> dict:
     plan = _plan_to_change(session, request, user, code, reviewer=True)
@@ -184,7 +205,7 @@ def approve(code: str, body: ApproveBody, request: Request, user: CurrentUser, s
     return _respond(session, response, user, plan)
 
 
-@router.post("/plans/{code}/return", summary="退回修改（须写理由）")
+@router.post("/plans/{code}/return", summary="退回修改（须写理由）", response_model=PlanView, responses=PLAN_WRITE)
 def return_plan(code: str, body: ReturnBody, request: Request, user: CurrentUser, session: SessionDep,
                 settings: SettingsDep, response: Response) -> dict:
     plan = _plan_to_change(session, request, user, code, reviewer=True)
@@ -192,7 +213,8 @@ def return_plan(code: str, body: ReturnBody, request: Request, user: CurrentUser
     return _respond(session, response, user, plan)
 
 
-@router.post("/plans/{code}/stage", summary="推进阶段：谋划 → 启动 → 推进 → 完成（逐级）")
+@router.post("/plans/{code}/stage", summary="推进阶段：谋划 → 启动 → 推进 → 完成（逐级）", response_model=PlanView,
+             responses=PLAN_WRITE)
 def set_stage(code: str, body: StageBody, request: Request, user: CurrentUser, session: SessionDep,
               response: Response) -> dict:
     plan = _plan_to_change(session, request, user, code)
@@ -207,8 +229,8 @@ def _version(user, plan: BlockPlan, number: int) -> BlockVersion:
     return version
 
 
-@router.get("/plans/{code}/versions", summary="全部版本（GeoJSON，可上图）", response_class=Response,
-            responses={200: {"content": {GEOJSON: {}}}})
+@router.get("/plans/{code}/versions", summary="全部版本（GeoJSON，可上图）", response_class=GeoJSONDoc,
+            responses={**content(PlanVersionCollection), **PLAN})
 def versions(code: str, user: CurrentUser, session: SessionDep) -> Response:
     def build(plan: BlockPlan) -> Response:
         page = svc.version_features(session, user, plan)
@@ -229,13 +251,14 @@ def _version_text(session: Session, user, plan: BlockPlan, number: int) -> str:
 
 
 @router.get("/plans/{code}/versions/{number}", summary="一个版本：边界、四至、宗地与企业清单、规则报告",
-            response_class=Response, responses={200: {"content": {GEOJSON: {}}}})
+            response_class=GeoJSONDoc, responses={**content(PlanVersionFeature), **PLAN})
 def version(code: str, number: int, user: CurrentUser, session: SessionDep) -> Response:
     return svc.report_or_virtual(
         session, code, lambda plan: Response(_version_text(session, user, plan, number), media_type=GEOJSON))
 
 
-@router.get("/plans/{code}/check", summary="预检：对正在起草的版本（或指定版本）运行规则，不改变状态")
+@router.get("/plans/{code}/check", summary="预检：对正在起草的版本（或指定版本）运行规则，不改变状态",
+            response_model=PlanCheckReport, responses=PLAN)
 def check(code: str, user: CurrentUser, session: SessionDep,
           version_no: Annotated[int | None, Query(alias="version", ge=1)] = None) -> dict:
     def build(plan: BlockPlan) -> dict:
@@ -245,7 +268,9 @@ def check(code: str, user: CurrentUser, session: SessionDep,
     return svc.report_or_virtual(session, code, build)
 
 
-@router.get("/plans/{code}/compare", summary="两版比较：边界增减（亩）、宗地与企业清单增减、字段变化")
+# exclude_unset: the GeoJSON parts carry exactly the members the comparison sets (no null id, bbox …).
+@router.get("/plans/{code}/compare", summary="两版比较：边界增减（亩）、宗地与企业清单增减、字段变化",
+            response_model=PlanComparison, response_model_exclude_unset=True, responses=PLAN)
 def compare(code: str, user: CurrentUser, session: SessionDep,
             from_no: Annotated[int, Query(alias="from", ge=1)],
             to_no: Annotated[int, Query(alias="to", ge=1)]) -> dict:
@@ -253,7 +278,8 @@ def compare(code: str, user: CurrentUser, session: SessionDep,
         session, code, lambda plan: svc.compare(plan, _version(user, plan, from_no), _version(user, plan, to_no)))
 
 
-@router.get("/review/batch", summary="待评审批次：全部已提交方案及其规则报告（评审人员、管理员）")
+@router.get("/review/batch", summary="待评审批次：全部已提交方案及其规则报告（评审人员、管理员）",
+            response_model=ReviewBatch, response_model_exclude_unset=True)
 def review_batch(user: CurrentUser, session: SessionDep) -> dict:
     svc.require_reviewer(user)
     rows = []
@@ -264,7 +290,7 @@ def review_batch(user: CurrentUser, session: SessionDep) -> dict:
     return {"data": rows, "count": len(rows)}
 
 
-@router.post("/review/batch", summary="批量评审：逐个认定或退回；每个方案单独成败")
+@router.post("/review/batch", summary="批量评审：逐个认定或退回；每个方案单独成败", response_model=BatchResult)
 def review_batch_decide(body: BatchBody, user: CurrentUser, session: SessionDep, settings: SettingsDep) -> dict:
     svc.require_reviewer(user)
 
