@@ -12,9 +12,24 @@ from fastapi.responses import FileResponse, HTMLResponse, Response
 from pydantic import BaseModel, Field
 
 from ..core.db import SessionDep
+from ..errors import error_responses
+from ..serve.schemas import BINARY, content
 from ..settings import Settings, get_settings
 from . import reports, scoring, service
 from .access import ProgressAdmin
+from .schemas import (
+    ConfigSaved,
+    ConfigView,
+    Indicators,
+    MonthlyProgress,
+    ParcelTrace,
+    ReportList,
+    ReportSnapshot,
+    ReportSummary,
+    Scores,
+    TargetSaved,
+    Targets,
+)
 
 router = APIRouter(prefix="/api/progress", tags=["一表 progress"])
 pages = APIRouter(include_in_schema=False)
@@ -25,6 +40,8 @@ MonthQuery = Annotated[int, Query(ge=1, le=12, description="月份 1～12")]
 YearPath = Annotated[int, Path(ge=2000, le=2100, description="年份")]
 MonthPath = Annotated[int, Path(ge=1, le=12, description="月份 1～12")]
 AsOfQuery = Annotated[dt.date | None, Query(description="统计截止日（YYYY-MM-DD），默认今天")]
+ADMIN = error_responses(401, 403)  # ProgressAdmin: an admin login (and, for a write, the CSRF token)
+EXCEL = content(media={XLSX: BINARY}, description="Excel 文件")
 
 
 def _xlsx(content: bytes, filename: str, sha256: str | None = None) -> Response:
@@ -40,13 +57,14 @@ def _quote(name: str) -> str:
     return quote(name)
 
 
-@router.get("/monthly", summary="月度进度：各单位本月与年度累计完成、完成率排名、较上月变化、序时进度")
+@router.get("/monthly", summary="月度进度：各单位本月与年度累计完成、完成率排名、较上月变化、序时进度",
+            response_model=MonthlyProgress)
 def monthly(session: SessionDep, year: YearQuery, month: MonthQuery) -> dict:
     config, _ = scoring.get_config(session, year)
     return service.monthly_progress(session, year, month, schedule=config.schedule)
 
 
-@router.get("/monthly.xlsx", summary="月度进度导出 Excel（实时预览，未印发）")
+@router.get("/monthly.xlsx", summary="月度进度导出 Excel（实时预览，未印发）", response_class=Response, responses=EXCEL)
 def monthly_xlsx(session: SessionDep, year: YearQuery, month: MonthQuery) -> Response:
     data = reports.build_report(session, year, month)
     data.update(issued_by="预览", issued_at="")
@@ -54,12 +72,14 @@ def monthly_xlsx(session: SessionDep, year: YearQuery, month: MonthQuery) -> Res
     return _xlsx(content, f"有机更新进度（预览）{year}年{month}月.xlsx")
 
 
-@router.get("/indicators", summary="主要指标：6000 亩、400 万 m²、平均容积率 ≥ 2.0、认定区块数、亩均税收（各单位与全市）")
+@router.get("/indicators", summary="主要指标：6000 亩、400 万 m²、平均容积率 ≥ 2.0、认定区块数、亩均税收（各单位与全市）",
+            response_model=Indicators)
 def indicators(session: SessionDep, as_of: AsOfQuery = None) -> dict:
     return service.indicators(session, as_of)
 
 
-@router.get("/parcels", summary="构成数字的宗地清单（按单位、年月、连片/零星筛选）")
+@router.get("/parcels", summary="构成数字的宗地清单（按单位、年月、连片/零星筛选）", response_model=ParcelTrace,
+            responses=error_responses(404))
 def parcels(
     session: SessionDep,
     unit: Annotated[str | None, Query(description="单位代码或名称")] = None,
@@ -78,7 +98,7 @@ class TargetIn(BaseModel):
     scattered_mu: Decimal = Field(ge=0, le=100000, description="连片规划区域以外零星腾退或改造（亩）")
 
 
-@router.get("/targets", summary="年度任务（2022 年为行动计划附件；其后由管理员下达）")
+@router.get("/targets", summary="年度任务（2022 年为行动计划附件；其后由管理员下达）", response_model=Targets)
 def list_targets(session: SessionDep, year: YearQuery) -> dict:
     found = service.targets(session, year)
     rows = [{"unit_code": u.code, "unit_name": u.name, "target": found[u.code].to_dict() if u.code in found else None}
@@ -86,25 +106,26 @@ def list_targets(session: SessionDep, year: YearQuery) -> dict:
     return {"year": year, "units": rows}
 
 
-@router.put("/targets/{unit}/{year}", summary="下达或修改某单位的年度任务（管理员）")
+@router.put("/targets/{unit}/{year}", summary="下达或修改某单位的年度任务（管理员）", response_model=TargetSaved,
+            responses=error_responses(401, 403, 404))
 def put_target(session: SessionDep, user: ProgressAdmin, unit: str, year: YearPath, body: TargetIn) -> dict:
     found, target, created = service.set_target(session, unit, year, body.contiguous_mu, body.scattered_mu)
     return {"unit_code": found.code, "unit_name": found.name, "year": year, "target": target.to_dict(),
             "created": created, "updated_by": user.username}
 
 
-@router.get("/scores", summary="差异化考核得分：连片、零星分别计分，连片规模化加权赋分，逐项分解")
+@router.get("/scores", summary="差异化考核得分：连片、零星分别计分，连片规模化加权赋分，逐项分解", response_model=Scores)
 def scores(session: SessionDep, year: YearQuery, as_of: AsOfQuery = None) -> dict:
     return scoring.scores(session, year, as_of)
 
 
-@router.get("/config/{year}", summary="考核指标与权重（未设置时为默认值）")
+@router.get("/config/{year}", summary="考核指标与权重（未设置时为默认值）", response_model=ConfigView)
 def get_config(session: SessionDep, year: YearPath) -> dict:
     config, meta = scoring.get_config(session, year)
     return {**meta, "config": config.model_dump(mode="json"), "indicator_catalogue": scoring.INDICATORS}
 
 
-@router.put("/config/{year}", summary="设置考核指标与权重（管理员）")
+@router.put("/config/{year}", summary="设置考核指标与权重（管理员）", response_model=ConfigSaved, responses=ADMIN)
 def put_config(session: SessionDep, user: ProgressAdmin, year: YearPath,
                body: Annotated[dict[str, Any], Body(description="ScoringConfig：contiguous、scattered、scale_bonus、schedule")]) -> dict:
     return scoring.set_config(session, year, scoring.parse_config(body), user.username)
@@ -115,24 +136,27 @@ class ReportIn(BaseModel):
     month: int = Field(ge=1, le=12)
 
 
-@router.get("/reports", summary="已印发的月度通报")
+@router.get("/reports", summary="已印发的月度通报", response_model=ReportList)
 def list_reports(session: SessionDep) -> dict:
     return {"reports": reports.listing(session)}
 
 
-@router.post("/reports", status_code=201, summary="印发月度通报：计算、导出并存为不可更改的快照（管理员）")
+@router.post("/reports", status_code=201, summary="印发月度通报：计算、导出并存为不可更改的快照（管理员）",
+             response_model=ReportSummary, responses=error_responses(401, 403, 409))
 def issue_report(session: SessionDep, user: ProgressAdmin, body: ReportIn) -> dict:
     report = reports.issue(session, body.year, body.month, user.username)
     return reports.summary(report)
 
 
-@router.get("/reports/{year}/{month}.xlsx", summary="月度通报 Excel（印发时生成的原文件）")
+@router.get("/reports/{year}/{month}.xlsx", summary="月度通报 Excel（印发时生成的原文件）", response_class=Response,
+            responses={**EXCEL, **error_responses(404)})
 def report_xlsx(session: SessionDep, year: YearPath, month: MonthPath) -> Response:
     report = reports.get(session, year, month)
     return _xlsx(report.xlsx, f"有机更新进度通报{year}年{month}月.xlsx", report.xlsx_sha256)
 
 
-@router.get("/reports/{year}/{month}", summary="月度通报快照（JSON）")
+@router.get("/reports/{year}/{month}", summary="月度通报快照（JSON）", response_model=ReportSnapshot,
+            responses=error_responses(404))
 def report_json(session: SessionDep, year: YearPath, month: MonthPath) -> dict:
     report = reports.get(session, year, month)
     return {**reports.summary(report), "data": report.data}
