@@ -17,11 +17,13 @@ from ..core.read.layers import collections, layers
 from ..core.read.params import BBoxQuery, parse_bbox
 from ..core.read.pool import reader_for
 from ..enums import Classification, Stage
-from ..errors import InvalidParameter, NotFound
+from ..errors import InvalidParameter, NotFound, error_responses
 from ..messages import message
 from ..models import RenewalBlock
+from ..serve.schemas import BINARY, XLSX, ZIP, FeatureCollection, GeoJSONDoc, content
 from ..settings import Settings, get_settings
 from . import export, queries
+from .schemas import BlockExport, BlockSummary, MapConfig, MapUnits, SearchResults
 
 GEOJSON = "application/geo+json"
 MAP_PARCELS_MAX = 20000
@@ -54,8 +56,8 @@ FilterDep = Annotated[queries.MapFilter, Depends(map_filter)]
 @router.get(
     "/map/parcels",
     summary="地图绘制用宗地（精简属性，含亩均税收）",
-    response_class=Response,
-    responses={200: {"content": {GEOJSON: {}}}},
+    response_class=GeoJSONDoc,
+    responses=content(FeatureCollection),
 )
 async def map_parcels(
     request: Request,
@@ -80,7 +82,7 @@ def _ratio(numerator, denominator) -> float | None:
     return round(float(numerator) / float(denominator), 2)
 
 
-@router.get("/map/units", summary="各镇（街道、开发区）汇总：宗地数、亩数、分类、容积率、亩均税收")
+@router.get("/map/units", summary="各镇（街道、开发区）汇总：宗地数、亩数、分类、容积率、亩均税收", response_model=MapUnits)
 def map_units(session: SessionDep, flt: FilterDep) -> dict:
     """Per-unit aggregates of the filtered parcels, for the map's low-zoom view and the legend."""
     units = []
@@ -117,7 +119,8 @@ def _num(value) -> float | None:
     return None if value is None else round(float(value), 2)
 
 
-@router.get("/search", summary="搜索：宗地编号、企业名称或统一社会信用代码、区块名称或编号、镇街")
+@router.get("/search", summary="搜索：宗地编号、企业名称或统一社会信用代码、区块名称或编号、镇街",
+            response_model=SearchResults)
 def search(
     session: SessionDep,
     q: Annotated[str, Query(description="关键字，至少 1 个字符", examples=["崇福", "330483-CF-0001"])],
@@ -146,15 +149,19 @@ def search(
 
 _MEDIA = {
     "geojson": (GEOJSON, "geojson"),
-    "shp": ("application/zip", "zip"),
-    "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx"),
+    "shp": (ZIP, "zip"),
+    "xlsx": (XLSX, "xlsx"),
 }
 
 
 @router.get(
     "/blocks/{code}/export",
     summary="导出区块：GeoJSON、Shapefile（zip，GBK 或 UTF-8，含 .prj/.cpg）或 Excel",
-    response_class=Response,
+    response_class=GeoJSONDoc,
+    responses={**content(BlockExport, {ZIP: BINARY, XLSX: BINARY},
+                         description="format=geojson：区块与宗地（properties.layer 为 block 或 parcel）；"
+                         "shp：zip 打包的 Shapefile；xlsx：Excel（区块、宗地、企业）"),
+               **error_responses(404)},
 )
 def export_block(
     code: str,
@@ -191,11 +198,12 @@ def _far(floor_m2, land_mu) -> float | None:
     return None if ratio is None else round(ratio, 2)
 
 
-@router.get("/map/blocks/{code}/summary", summary="区块面板：现状与规划容积率、企业名单（含分类、亩均税收）")
+@router.get("/map/blocks/{code}/summary", summary="区块面板：现状与规划容积率、企业名单（含分类、亩均税收）",
+            response_model=BlockSummary, responses=error_responses(404))
 def block_summary(code: str, session: SessionDep) -> dict:
     block_id = session.scalar(select(RenewalBlock.id).where(RenewalBlock.code == code))
     if block_id is None:
-        raise NotFound(message("not_found", what=f"区块“{code}”"))
+        raise NotFound(message("block_not_found", code=code))
     sums = queries.block_sums(session, block_id)
     enterprises = [
         {
@@ -244,7 +252,7 @@ def _parcel_tiles(request: Request) -> dict | None:
     }
 
 
-@router.get("/map/config", summary="地图前端配置：底图、矢量切片、页面导航", tags=["service"])
+@router.get("/map/config", summary="地图前端配置：底图、矢量切片、页面导航", tags=["service"], response_model=MapConfig)
 def map_config(request: Request, settings: Annotated[Settings, Depends(get_settings)]) -> dict:
     """What the map may offer. The 天地图 key is a browser key by design (tiles are fetched by the browser)."""
     src = settings.frontend_dir / "src"
