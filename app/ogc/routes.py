@@ -18,10 +18,22 @@ from ..core.read.geojson import feature_collection
 from ..core.read.layers import Layer, Prop, collections
 from ..core.read.params import BBoxQuery, CursorQuery, LimitQuery, page_limit, parse_bbox
 from ..core.read.pool import reader_for
-from ..errors import InvalidParameter, NotFound
+from ..errors import InvalidParameter, NotFound, error_responses
 from ..messages import message
+from ..serve.schemas import BINARY, TEXT, Feature, FeatureCollection, GeoJSONDoc, content
 from ..settings import Settings
 from . import cql, html, tiles
+from .schemas import (
+    Collection,
+    Collections,
+    Conformance,
+    Landing,
+    Queryables,
+    SchemaJSONDoc,
+    TileJSON,
+    TileSet,
+    TileSets,
+)
 
 GEOJSON = "application/geo+json"
 JSON = "application/json"
@@ -63,7 +75,10 @@ CONFORMANCE = [
 ITEMS_PARAMS = {"f", "limit", "bbox", "bbox-crs", "crs", "filter", "filter-lang", "filter-crs", "sortby", "cursor",
                 "datetime"}
 
-router = APIRouter(prefix="/ogc", tags=["OGC API – Features"])
+# The gate (app.ogc.gate) answers 401 for a missing or revoked API key (when anonymous use is off) and 429
+# over the key's rate limit, on every /ogc route.
+router = APIRouter(prefix="/ogc", tags=["OGC API – Features"], responses=error_responses(401, 429))
+UNKNOWN = error_responses(404)  # an unknown collection, feature or tile
 
 
 # -- representation -------------------------------------------------------------------
@@ -115,7 +130,7 @@ def _resolve_crs(field: str, raw: str | None, default: ServedCrs) -> ServedCrs:
 
 # -- landing, conformance, API --------------------------------------------------------
 @router.get("", summary="OGC API 入口（landing page）", response_class=Response,
-            responses={200: {"content": {JSON: {}, HTML: {}}}})
+            responses=content(Landing, {HTML: TEXT}))
 def landing(request: Request, f: FormatQuery = None) -> Response:
     base = _base(request)
     doc = {
@@ -138,7 +153,7 @@ def landing(request: Request, f: FormatQuery = None) -> Response:
 
 
 @router.get("/conformance", summary="符合的标准类（conformance）", response_class=Response,
-            responses={200: {"content": {JSON: {}, HTML: {}}}})
+            responses=content(Conformance, {HTML: TEXT}))
 def conformance(request: Request, f: FormatQuery = None) -> Response:
     doc = {"conformsTo": CONFORMANCE}
     if wants_html(request, f):
@@ -147,7 +162,7 @@ def conformance(request: Request, f: FormatQuery = None) -> Response:
 
 
 @router.get("/api", summary="OpenAPI 3.0 定义", response_class=Response,
-            responses={200: {"content": {OPENAPI: {}, HTML: {}}}})
+            responses=content(media={OPENAPI: {"type": "object", "description": "OpenAPI 3.0 文档"}, HTML: TEXT}))
 def api_definition(request: Request, f: FormatQuery = None) -> Response:
     if wants_html(request, f):
         return HTMLResponse(html.redirect_page("/docs"))
@@ -186,7 +201,7 @@ def _collection_doc(request: Request, c: Layer, extent: list[float] | None) -> d
 
 
 @router.get("/collections", summary="要素集合列表", response_class=Response,
-            responses={200: {"content": {JSON: {}, HTML: {}}}})
+            responses=content(Collections, {HTML: TEXT}))
 async def list_collections(request: Request, f: FormatQuery = None) -> Response:
     base = _base(request)
     reader = reader_for(request)
@@ -208,7 +223,7 @@ CollectionId = Annotated[str, Path(description="集合编号：units、blocks、
 
 
 @router.get("/collections/{collectionId}", summary="单个要素集合", response_class=Response,
-            responses={200: {"content": {JSON: {}, HTML: {}}}})
+            responses={**content(Collection, {HTML: TEXT}), **UNKNOWN})
 async def get_collection(
     request: Request, collection_id: Annotated[str, Path(alias="collectionId")], f: FormatQuery = None,
 ) -> Response:
@@ -220,7 +235,7 @@ async def get_collection(
 
 
 @router.get("/collections/{collectionId}/queryables", summary="可查询、可排序的属性（JSON Schema）",
-            response_class=Response, responses={200: {"content": {SCHEMA_JSON: {}, HTML: {}}}})
+            response_class=SchemaJSONDoc, responses={**content(Queryables, {HTML: TEXT}), **UNKNOWN})
 def queryables(
     request: Request, collection_id: Annotated[str, Path(alias="collectionId")], f: FormatQuery = None
 ) -> Response:
@@ -292,7 +307,7 @@ def _page_links(request: Request, page: sql.Page, cursor: sql.Cursor | None, sig
 
 
 @router.get("/collections/{collectionId}/items", summary="要素（分页、bbox、属性过滤、CQL2、排序、坐标系）",
-            response_class=Response, responses={200: {"content": {GEOJSON: {}, HTML: {}}}})
+            response_class=GeoJSONDoc, responses={**content(FeatureCollection, {HTML: TEXT}), **UNKNOWN})
 async def items(
     request: Request,
     collection_id: Annotated[str, Path(alias="collectionId")],
@@ -342,8 +357,8 @@ async def items(
     return Response(feature_collection(head, page.features_json), media_type=GEOJSON, headers={"Content-Crs": f"<{out_crs.uri}>"})
 
 
-@router.get("/collections/{collectionId}/items/{featureId}", summary="单个要素", response_class=Response,
-            responses={200: {"content": {GEOJSON: {}, HTML: {}}}})
+@router.get("/collections/{collectionId}/items/{featureId}", summary="单个要素", response_class=GeoJSONDoc,
+            responses={**content(Feature, {HTML: TEXT}), **UNKNOWN})
 async def item(
     request: Request,
     collection_id: Annotated[str, Path(alias="collectionId")],
@@ -377,7 +392,7 @@ def _tiles_base(request: Request, c: Layer) -> str:
 
 
 @router.get("/collections/{collectionId}/tiles", summary="矢量切片集列表", response_class=Response,
-            responses={200: {"content": {JSON: {}}}})
+            responses={**content(TileSets), **UNKNOWN})
 def tilesets(request: Request, collection_id: Annotated[str, Path(alias="collectionId")]) -> Response:
     c = _collection_or_404(collection_id)
     base = _tiles_base(request, c)
@@ -397,7 +412,7 @@ def tilesets(request: Request, collection_id: Annotated[str, Path(alias="collect
 
 
 @router.get("/collections/{collectionId}/tiles/WebMercatorQuad", summary="切片集描述", response_class=Response,
-            responses={200: {"content": {JSON: {}}}})
+            responses={**content(TileSet), **UNKNOWN})
 def tileset(request: Request, collection_id: Annotated[str, Path(alias="collectionId")]) -> Response:
     c = _collection_or_404(collection_id)
     base = _tiles_base(request, c)
@@ -421,7 +436,7 @@ def tileset(request: Request, collection_id: Annotated[str, Path(alias="collecti
 
 
 @router.get("/collections/{collectionId}/tiles/WebMercatorQuad/tilejson.json", summary="TileJSON 3.0",
-            response_class=Response, responses={200: {"content": {JSON: {}}}})
+            response_class=Response, responses={**content(TileJSON), **UNKNOWN})
 async def tilejson(request: Request, collection_id: Annotated[str, Path(alias="collectionId")]) -> Response:
     c = _collection_or_404(collection_id)
     base = _tiles_base(request, c)
@@ -456,7 +471,9 @@ def tile_response(request: Request, settings: Settings, body: bytes, etag: str) 
 
 
 @router.get("/collections/{collectionId}/tiles/WebMercatorQuad/{z}/{x}/{y}", summary="MVT 矢量切片",
-            response_class=Response, responses={200: {"content": {MVT: {}}}, 304: {"description": "未改变"}})
+            response_class=Response,
+            responses={**content(media={MVT: BINARY}, description="MVT 切片（ETag；If-None-Match 相同时 304）"),
+                       304: {"description": "未改变（If-None-Match 与 ETag 相同）"}, **UNKNOWN})
 async def tile(
     request: Request,
     collection_id: Annotated[str, Path(alias="collectionId")],
