@@ -28,21 +28,24 @@ from sqlalchemy.orm import Session
 from ..auth import Role, require_role
 from ..core.db import SessionDep
 from ..core.uow import unit_of_work
-from ..errors import AppError, FieldError, InvalidParameter, InvalidUpload, PayloadTooLarge
+from ..errors import AppError, FieldError, InvalidParameter, InvalidUpload, PayloadTooLarge, error_responses
 from ..messages import message
 from .models import Upload, UploadStatus, UploadTarget
 from ..settings import Settings, get_settings
 from . import mapping as mapping_mod
 from . import store
 from .layers import preview_page
+from .schemas import UploadAccepted, UploadReport
 from .read import Limits
 from .service import StageRequest, sha256_of, stage
 
 log = logging.getLogger("cloudmap.ingest")
 # Uploads write the parcel register: GIS staff (自然资源和规划局, town clerks) and admins only.
 router = APIRouter(
-    prefix="/api/uploads", tags=["上传"], dependencies=[Depends(require_role(Role.GIS_STAFF, Role.ADMIN))]
+    prefix="/api/uploads", tags=["上传"], dependencies=[Depends(require_role(Role.GIS_STAFF, Role.ADMIN))],
+    responses=error_responses(401, 403),
 )
+REPORT = {"model": UploadReport, "description": "检查报告（含逐要素问题）"}
 TEXT_FIELD_MAX = 64 * 1024
 MULTIPART_OVERHEAD = 256 * 1024  # boundaries, headers and the small text fields around the file
 TEXT_FIELDS = {"layer", "crs", "encoding", "mapping", "target"}
@@ -230,6 +233,8 @@ def _json(content: bytes, status: int = 200, headers: dict | None = None) -> Res
 
 
 @router.post("", status_code=201, summary="上传并暂存一个图层（zip 打包的 Shapefile、GeoPackage 或 GeoJSON）",
+             responses={201: REPORT, 202: {"model": UploadAccepted, "description": "已接收，正在暂存（Prefer: respond-async）"},
+                        **error_responses(409, 413)},
              openapi_extra={"requestBody": {"content": {"multipart/form-data": {"schema": {
                  "type": "object", "required": ["file"], "properties": {
                      "file": {"type": "string", "format": "binary"},
@@ -330,7 +335,8 @@ def _upload_id(upload_id: str) -> uuid.UUID:
         raise InvalidParameter("id", message("upload_bad_id", value=upload_id)) from None
 
 
-@router.get("/{upload_id}", summary="上传的检查报告、预览与暂存要素（GeoJSON）")
+@router.get("/{upload_id}", summary="上传的检查报告、预览与暂存要素（GeoJSON）",
+            responses={200: REPORT, **error_responses(404)})
 def read_upload(
     upload_id: str,
     session: SessionDep,
@@ -350,7 +356,8 @@ class CommitOptions(BaseModel):
     confirm_crs: bool = Field(False, description="确认系统推断的坐标系（无 .prj 时必须确认）")
 
 
-@router.post("/{upload_id}/commit", summary="入库：全部写入，或一条也不写")
+@router.post("/{upload_id}/commit", summary="入库：全部写入，或一条也不写",
+             responses={200: REPORT, **error_responses(404, 409)})
 def commit(upload_id: str, session: SessionDep,
            options: Annotated[CommitOptions | None, Body()] = None) -> Response:
     options = options or CommitOptions()

@@ -31,9 +31,6 @@ from app.settings import Settings
 
 METHODS = {"get", "put", "post", "patch", "delete", "head", "options"}
 ENVELOPE = {"$ref": "#/components/schemas/ErrorEnvelope"}
-# The uploads (app/ingest/routes.py) are another package's: they are expected to pass these checks
-# once that package declares its answers; until then they are reported as xfail, not hidden.
-PENDING_PREFIXES = ("/api/uploads",)
 
 
 @lru_cache(maxsize=1)
@@ -55,13 +52,7 @@ def _op(method: str, path: str) -> dict:
     return _doc()["paths"][path][method]
 
 
-def _pending(path: str) -> list:
-    return [pytest.mark.xfail(reason="to be declared by app/ingest (another package)", strict=False)] \
-        if path.startswith(PENDING_PREFIXES) else []
-
-
 OPERATIONS = [pytest.param(m, p, id=f"{m.upper()} {p}") for m, p in _operations()]
-OPERATIONS_PENDING = [pytest.param(m, p, id=f"{m.upper()} {p}", marks=_pending(p)) for m, p in _operations()]
 
 
 def test_the_document_is_valid_openapi_31():
@@ -73,7 +64,7 @@ def test_the_document_is_valid_openapi_31():
     assert len(OPERATIONS) > 60  # the whole API is in it
 
 
-@pytest.mark.parametrize(("method", "path"), OPERATIONS_PENDING)
+@pytest.mark.parametrize(("method", "path"), OPERATIONS)
 def test_every_success_names_its_content_with_a_schema(method, path):
     responses = _op(method, path)["responses"]
     successes = [s for s in responses if s.startswith("2")]
@@ -167,8 +158,7 @@ def test_the_route_table_finds_logins_and_if_match():
 
 
 @pytest.mark.parametrize(("method", "path", "signed_in", "if_match"),
-                         [pytest.param(*row, id=f"{row[0].upper()} {row[1]}",
-                                       marks=_pending(row[1])) for row in _route_table()])
+                         [pytest.param(*row, id=f"{row[0].upper()} {row[1]}") for row in _route_table()])
 def test_logins_and_if_match_declare_their_errors(method, path, signed_in, if_match):
     responses = _op(method, path)["responses"]
     if signed_in:

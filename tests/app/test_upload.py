@@ -367,3 +367,22 @@ def test_encoding_override(api, db_session, tmp_path):
     body = post(api, data, "eo.zip", encoding="GBK").json()
     assert body["encoding"]["source"] == "override" and body["encoding"]["samples"][1]["权利人"] == corpus.ENTERPRISES[1]
     assert_imported(api, db_session, body, codes("EO", 2), 40.0)
+
+
+def test_reports_match_their_documented_schema(api, db_session, tmp_path):
+    """What POST, GET and commit answer is what the OpenAPI document says (app/ingest/schemas.py)."""
+    from app.ingest.schemas import UploadReport
+
+    gdf = corpus.parcels(3, style="zh", prefix="DOC")
+    gdf.loc[1, "宗地编号"] = gdf.loc[0, "宗地编号"]  # a duplicate code: problems in the report
+    staged = post(api, corpus.shapefile_zip(gdf, tmp_path, encoding="GBK", cpg=False), "宗地.zip")
+    assert staged.status_code == 201, staged.json()
+    report = UploadReport.model_validate(staged.json())
+    assert report.problems and {p.code for p in report.problems} >= {"duplicate_code"}
+    full = UploadReport.model_validate(api.get(f"/api/uploads/{report.id}").json())
+    assert full.features is not None and len(full.features.features) == 3
+    assert full.features.features[0].properties["feature"] == 1
+    clean = post(api, corpus.shapefile_zip(corpus.parcels(2, style="zh", prefix="DOK"), tmp_path / "ok",
+                                           encoding="GBK", cpg=False), "宗地.zip")
+    done = commit(api, clean.json()["id"])
+    assert done.status_code == 200 and UploadReport.model_validate(done.json()).status == "committed"
