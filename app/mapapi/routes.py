@@ -32,7 +32,7 @@ SEARCH_MAX_CHARS = 64
 router = APIRouter(prefix="/api", tags=["一图 map"])
 
 
-def map_filter(
+async def map_filter(
     unit: Annotated[str | None, Query(description="镇（街道、开发区）代码，如 chongfu")] = None,
     year: Annotated[int | None, Query(ge=2000, le=2100, description="区块认定年度；给出时只含区块内宗地")] = None,
     stage: Annotated[Stage | None, Query(description="区块阶段；给出时只含区块内宗地")] = None,

@@ -5,6 +5,7 @@ The same layers and the same compiled statements as /ogc (app.core.read), on the
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Annotated
 
@@ -30,16 +31,20 @@ BLOCK_PARCELS_MAX = 100_000  # a block's parcels come in one response
 router = APIRouter(prefix="/api", tags=["一图 GeoJSON"])
 
 
+@dataclass(frozen=True)
 class Paging:
     """``limit`` / ``offset`` with the configured default and maximum."""
 
-    def __init__(self, settings: Annotated[Settings, Depends(get_settings)], limit: LimitQuery = None,
-                 offset: OffsetQuery = 0) -> None:
-        self.limit = page_limit(settings, limit)
-        self.offset = offset
+    limit: int
+    offset: int
 
 
-PagingDep = Annotated[Paging, Depends()]
+async def paging(request: Request, limit: LimitQuery = None, offset: OffsetQuery = 0) -> Paging:
+    # async, and the settings from the app itself: a page costs no thread hop for its parameters
+    return Paging(page_limit(request.app.state.settings, limit), offset)
+
+
+PagingDep = Annotated[Paging, Depends(paging)]
 
 
 def _links(request: Request, page: sql.Page, paging: Paging) -> list[dict]:
