@@ -56,6 +56,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.dependency_overrides[get_settings] = lambda: settings
     install_error_handlers(app)
     install_openapi(app)
+    # The routers the other systems call by the thousand come first: a request is matched
+    # against the routes in order, and matching costs about a third of a one-feature read.
+    ogc = install_ogc(app, settings)
     app.include_router(router)
     app.include_router(analysis_router)
     app.include_router(progress_router)
@@ -65,7 +68,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health_router)
     app.include_router(auth_router)
     app.include_router(workflow_router)
-    ogc = install_ogc(app, settings)
     _mount_frontend(app, settings.frontend_dir)
     return app
 

@@ -66,6 +66,20 @@ def test_pool_reuses_a_connection_and_survives_statement_errors(database_url):
     assert pool.connects == POOL_SIZE  # the pool's own connections, reused: none opened again
 
 
+def test_the_connection_returned_last_is_used_first(database_url):
+    """Last in, first out: sequential reads stay on one warm backend, the other connections idle."""
+    pool = ReadPool(_conninfo(database_url))
+
+    async def run():
+        try:
+            return [(await pool.one(_sql("SELECT pg_backend_pid()")))[0] for _ in range(3 * POOL_SIZE)]
+        finally:
+            await pool.close()
+
+    pids = asyncio.run(run())
+    assert len(set(pids)) == 1 and pool.connects == POOL_SIZE
+
+
 def test_a_cancelled_statement_is_a_503_without_retry(database_url):
     """An OperationalError of the statement (here a timeout), not of the connection: 503, the connection kept."""
     pool = ReadPool(_conninfo(database_url), size=1)
