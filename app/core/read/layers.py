@@ -284,6 +284,7 @@ def layers() -> dict[str, Layer]:
 PUBLIC = ("units", "blocks", "approved_blocks", "parcels")  # the /ogc collections, in this order
 
 
+@lru_cache(maxsize=1)
 def collections() -> dict[str, Layer]:
     """The layers served as OGC API collections (and vector tiles)."""
     all_layers = layers()

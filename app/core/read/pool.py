@@ -198,7 +198,9 @@ class ReadPool:
 
     async def one(self, sql: Sql, values: dict[str, Any] | None = None) -> tuple | None:
         params = sql.params(values)
-        pool = await self._current()
+        pool = self._pool
+        if pool is None or self._loop is not asyncio.get_running_loop():
+            pool = await self._current()
         for attempt in (1, 2):
             conn = None
             try:
