@@ -17,13 +17,14 @@ the load average before and after. The ``api page`` probe is the same bbox page 
 ``/api/parcels`` (offset paging), compared with tipg's page. ``--baseline DIR`` also runs
 the server of another checkout (e.g. ``git worktree add /tmp/before <commit>``) with the
 tile cache off on the same database, so a change is measured against what it replaced in
-the same run (the figures mean little when it was well above 1.5 on
+the same run. All servers run at once and each probe is measured on each server in turn (the figures mean little when it was well above 1.5 on
 a 2-core machine: re-run when the machine is idle).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import io
 import json
 import os
@@ -221,8 +222,11 @@ def main() -> int:
                                                {**base_env, "DATABASE_URL": url, "CLOUDMAP_OGC_TILE_CACHE_MB": "0"},
                                                p4, "/ogc", cwd=args.baseline), ours_probes))
         results: dict[tuple[str, str, int], dict] = {}
-        for label, server, probes in servers:
-            with server:
+        # Every server runs at once (idle ones cost nothing) and each probe is measured on each of
+        # them in turn, so no server has the machine at a better moment than another.
+        with contextlib.ExitStack() as stack:
+            for label, server, probes in servers:
+                stack.enter_context(server)
                 for probe, path in probes.items():
                     full = f"http://127.0.0.1:{server.port}" + path.format(**fmt)
                     r = httpx.get(full, timeout=60)  # warm-up, and a sanity check
@@ -230,7 +234,10 @@ def main() -> int:
                     if probe == "page":
                         n = len(r.json()["features"])
                         print(f"{label}: page has {n} features, {len(r.content) / 1024:.0f} KiB")
-                    for conns in (2, 16):
+            for probe in ours_probes:
+                for conns in (2, 16):
+                    for label, server, probes in servers:
+                        full = f"http://127.0.0.1:{server.port}" + probes[probe].format(**fmt)
                         results[(label, probe, conns)] = wrk(full, conns, args.duration)
         print()
         columns = ["ours, cache off", "ours, cache warm"] + (["baseline"] if args.baseline else [])
