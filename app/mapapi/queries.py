@@ -14,7 +14,7 @@ from sqlalchemy import Float, and_, cast, func, select, text
 from sqlalchemy.orm import Session, aliased
 
 from ..core.read.layers import layers
-from ..core.read.sql import conditions
+from ..core.read.sql import conditions, filter_values
 from ..models import Enterprise, Parcel, RenewalBlock, Unit
 
 
@@ -37,8 +37,6 @@ class MapFilter:
             out.append((self.kind, None))
         return out
 
-    def values(self) -> dict[str, object]:
-        return {f"c_{name}": value for name, value in self.filters() if value is not None}
 
 
 def unit_summary_rows(session: Session, flt: MapFilter) -> list[dict]:
@@ -104,7 +102,7 @@ def unit_summary_rows(session: Session, flt: MapFilter) -> list[dict]:
     )
     if flt.unit is not None:
         stmt = stmt.where(Unit.code == flt.unit)
-    return [dict(r._mapping) for r in session.execute(stmt, flt.values())]
+    return [dict(r._mapping) for r in session.execute(stmt, filter_values(flt.filters()))]
 
 
 def like_pattern(q: str) -> str:

@@ -240,12 +240,7 @@ def page_query(
     name, value) for one of the layer's named filters (value None for those that take none)."""
     crs = crs or crs84()
     keys = list(keys) if keys is not None else sort_keys(layer, None)
-    values: dict[str, Any] = {"page_limit": limit, "fetch_limit": limit + 1}
-    for i, (key, value) in enumerate(filters):
-        if key.startswith("="):
-            values[f"f{i}"] = value
-        elif value is not None:
-            values[f"c_{key}"] = value
+    values: dict[str, Any] = {"page_limit": limit, "fetch_limit": limit + 1, **filter_values(filters)}
     if box is not None:
         values.update(b0=box.minx, b1=box.miny, b2=box.maxx, b3=box.maxy)
         if box.srid != STORAGE_SRID:
@@ -276,6 +271,17 @@ def _sort_keys(layer: Layer, sort: Sequence[tuple[str, bool]]) -> list[SortKey]:
             prop = layer.queryable[name]
             keys.append(SortKey(prop.column, descending, name, prop.sql_type))
     return keys
+
+
+def filter_values(filters: Sequence[tuple[str, Any]]) -> dict[str, Any]:
+    """The bound values of a request's filters, by the names :func:`conditions` gives them."""
+    values: dict[str, Any] = {}
+    for i, (key, value) in enumerate(filters):
+        if key.startswith("="):
+            values[f"f{i}"] = value
+        elif value is not None:
+            values[f"c_{key}"] = value
+    return values
 
 
 def conditions(layer: Layer, filters: Sequence[str] = (), box_srid: int | None = None,
@@ -458,10 +464,4 @@ def rows_on(session: Session, layer: Layer, *, names: Sequence[str] | None = Non
     keys = tuple(key for key, _ in filters)
     stmt = (layer.base.add_columns(layer.id_column, gf.ST_AsBinary(geom), *[layer.prop[n].column for n in names])
             .where(*conditions(layer, keys)).order_by(layer.id_column))
-    values = {}
-    for i, (key, value) in enumerate(filters):
-        if key.startswith("="):
-            values[f"f{i}"] = value
-        elif value is not None:
-            values[f"c_{key}"] = value
-    return Rows(names, rows_on_session(session, *bind_statement(stmt, values)))
+    return Rows(names, rows_on_session(session, *bind_statement(stmt, filter_values(filters))))
