@@ -38,7 +38,6 @@ class MapFilter:
         return out
 
 
-
 def unit_summary_rows(session: Session, flt: MapFilter) -> list[dict]:
     """Per unit: the filtered parcels' count, 亩 (连片/零星, by classification), floor area and 亩均税收."""
     layer = layers()["map_parcels"]
