@@ -24,7 +24,9 @@ from .contiguity import (
     component_labels,
     contiguity_gaps,
     contiguity_report,
+    derived_boundary,
     is_contiguous,
+    separations,
 )
 from .crs import (
     AREA_SRID,
@@ -141,6 +143,8 @@ __all__ = [
     "check_unit_year",
     "component_labels",
     "contiguity_gaps",
+    "derived_boundary",
+    "separations",
     "contiguity_report",
     "crs_from_prj",
     "crs_name",

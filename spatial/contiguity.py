@@ -4,7 +4,10 @@ Definition (docs/spatial.md §5): two parcels are linked when their plane
 distance in EPSG:4549 is at most the tolerance (default 30 m); a set of parcels
 is contiguous (相对连片) when the links connect all of them. The gaps reported
 as "bridged" are a minimum spanning forest over the groups of touching parcels,
-so each gap listed is one the contiguity really depends on.
+so each gap listed is one the contiguity really depends on; the separations are
+the shortest distances between groups that stay apart (each wider than the
+tolerance). :func:`derived_boundary` is the block boundary the parcels make when
+the gaps the tolerance bridges are closed (§5.2).
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ DEFAULT_TOLERANCE_M = 30.0  # wider than a 24 m industrial road plus verges, nar
 TOUCH_TOLERANCE_M = 0.01  # parcels closer than 1 cm touch: no gap to bridge
 CONTAINMENT_TOLERANCE_M = 1.0  # a parcel may stick out of its block boundary by 1 m (digitising)
 MIN_OUTSIDE_M2 = 1.0  # ... and by no more than 1 m² beyond that buffer
+BOUNDARY_SIMPLIFY_M = 0.05  # a derived boundary drops vertices that move it by less than 5 cm
 
 
 @dataclass(frozen=True)
@@ -64,13 +68,19 @@ class Gap:
 
 @dataclass(frozen=True)
 class ContiguityReport:
-    """Result of :func:`contiguity_report` (all lengths in metres, EPSG:4549)."""
+    """Result of :func:`contiguity_report` (all lengths in metres, EPSG:4549).
+
+    ``gaps`` are the gaps the tolerance bridges; ``separations`` the shortest
+    distances between groups that stay apart (a minimum spanning tree over the
+    groups, so k groups have k − 1 separations), each wider than the tolerance.
+    """
 
     tolerance_m: float
     is_contiguous: bool
     components: tuple[Component, ...]
     gaps: tuple[Gap, ...]
     problems: tuple[Problem, ...] = ()
+    separations: tuple[Gap, ...] = ()
 
     def to_dict(self) -> dict:
         """Plain JSON-ready dict."""
@@ -80,6 +90,7 @@ class ContiguityReport:
             "component_count": len(self.components),
             "components": [c.to_dict() for c in self.components],
             "gaps": [g.to_dict() for g in self.gaps],
+            "separations": [g.to_dict() for g in self.separations],
             "problems": [p.to_dict() for p in self.problems],
         }
 
@@ -264,6 +275,121 @@ def _bridges(geoms, ids, i, j, d) -> list[Gap]:
     return out
 
 
+def separations(
+    parcels_4549: Sequence[BaseGeometry],
+    ids: Sequence[Any] | None = None,
+    tolerance_m: float = DEFAULT_TOLERANCE_M,
+) -> list[Gap]:
+    """Where the groups of a set of parcels stay apart: the shortest link between each pair of
+    groups, as a minimum spanning tree (shortest first), each longer than ``tolerance_m``.
+
+    Parameters
+    ----------
+    parcels_4549 : sequence of polygons in EPSG:4549
+    ids : sequence, optional
+        Feature ids, default positions.
+    tolerance_m : float
+        The contiguity tolerance, metres.
+
+    Returns
+    -------
+    list of Gap, shortest first; empty when the parcels are contiguous.
+
+    Examples
+    --------
+    >>> from shapely import box
+    >>> [(g.feature_ids, g.distance_m) for g in separations([box(0, 0, 100, 100), box(145, 0, 200, 100)])]
+    [((0, 1), 45.0)]
+    """
+    geoms = np.asarray(parcels_4549, dtype=object)
+    if ids is None:
+        ids = list(range(len(geoms)))
+    labels = component_labels(geoms, tolerance_m)
+    k = int(labels.max()) + 1 if labels.size else 0
+    if k < 2:
+        return []
+    groups = [shapely.union_all(geoms[labels == g]) for g in range(k)]
+    a, b = np.triu_indices(k, 1)
+    d = shapely.distance(np.asarray(groups, dtype=object)[a], np.asarray(groups, dtype=object)[b])
+    parent = list(range(k))
+
+    def root(x: int) -> int:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    out = []
+    for e in np.lexsort((b, a, d)).tolist():
+        ra, rb = root(int(a[e])), root(int(b[e]))
+        if ra == rb:
+            continue
+        parent[max(ra, rb)] = min(ra, rb)
+        line = shapely.shortest_line(groups[int(a[e])], groups[int(b[e])])
+        (x1, y1), (x2, y2) = shapely.get_coordinates(line)[:2].tolist()
+        p1, p2 = shapely.points([x1, x2], [y1, y2])
+        near1 = np.flatnonzero(labels == a[e])[np.argmin(shapely.distance(geoms[labels == a[e]], p1))]
+        near2 = np.flatnonzero(labels == b[e])[np.argmin(shapely.distance(geoms[labels == b[e]], p2))]
+        out.append(Gap(
+            (ids[int(near1)], ids[int(near2)]),
+            round(float(d[e]), 3),
+            (round((x1 + x2) / 2, 3), round((y1 + y2) / 2, 3)),
+            ((round(x1, 3), round(y1, 3)), (round(x2, 3), round(y2, 3))),
+        ))
+    return out
+
+
+def derived_boundary(parcels_4549: Sequence[BaseGeometry], tolerance_m: float = DEFAULT_TOLERANCE_M,
+                     ids: Sequence[Any] | None = None) -> BaseGeometry:
+    """The block boundary (四至边界) its parcels make when the gaps between them are closed.
+
+    A morphological closing of the parcels' union — grown by half the tolerance, united, shrunk
+    back — keeps the parcels' outer edges and adds the roads and rivers between them, where
+    they are at most ``tolerance_m`` wide (the contiguity tolerance). Where two parcels are linked
+    only corner to corner (a gap the closing cannot fill), the bridged gap itself is added as a
+    strip, so that parcels the 连片 rule links always give one polygon. It never reaches across
+    more than the tolerance: groups farther apart stay separate parts. The parcels' own land is
+    unchanged (the area counted for the 200-亩 rule stays theirs).
+
+    Parameters
+    ----------
+    parcels_4549 : sequence of polygons in EPSG:4549 (at least one)
+    tolerance_m : float
+        The contiguity tolerance, metres (default 30).
+    ids : sequence, optional
+        Only for the bridged gaps' bookkeeping.
+
+    Returns
+    -------
+    Polygon or MultiPolygon in EPSG:4549 (a MultiPolygon when the parcels are not contiguous).
+
+    Examples
+    --------
+    >>> from shapely import box
+    >>> b = derived_boundary([box(0, 0, 100, 100), box(124, 0, 224, 100)])  # a 24 m road between
+    >>> b.geom_type, round(b.area)
+    ('Polygon', 22400)
+    >>> derived_boundary([box(0, 0, 100, 100), box(140, 0, 240, 100)]).geom_type  # 40 m apart
+    'MultiPolygon'
+    """
+    geoms = np.asarray(parcels_4549, dtype=object)
+    geoms = geoms[~shapely.is_missing(geoms)]
+    if geoms.size == 0:
+        raise ValueError("derived_boundary needs at least one parcel")
+    half = tolerance_m / 2
+    land = shapely.union_all(geoms)
+    closed = shapely.buffer(shapely.buffer(land, half, quad_segs=4, join_style="mitre", mitre_limit=2.0),
+                            -half, quad_segs=4, join_style="mitre", mitre_limit=2.0)
+    pieces = [land, closed]
+    if len(shapely.get_parts(closed)) > 1:  # links the closing could not fill (corner to corner)
+        for gap in contiguity_gaps(geoms, ids, tolerance_m):
+            pieces.append(shapely.buffer(shapely.linestrings(gap.line), max(half / 3, 1.0), quad_segs=4))
+    out = shapely.union_all(pieces)
+    out = shapely.make_valid(shapely.simplify(out, BOUNDARY_SIMPLIFY_M, preserve_topology=True))
+    polygons = [p for p in shapely.get_parts(out) if shapely.get_type_id(p) == 3 and p.area > MIN_OUTSIDE_M2]
+    return polygons[0] if len(polygons) == 1 else shapely.MultiPolygon(polygons)
+
+
 def boundary_problems(
     block_4549: BaseGeometry,
     parcels_4549: Sequence[BaseGeometry],
@@ -387,4 +513,5 @@ def contiguity_report(
         components=tuple(components),
         gaps=tuple(_bridges(geoms, ids, i, j, d)),
         problems=problems,
+        separations=tuple(separations(geoms, ids, tolerance_m)) if len(components) > 1 else (),
     )

@@ -15,10 +15,11 @@ from typing import Any, Iterable, Sequence
 
 import numpy as np
 import shapely
+import shapely.geometry
 from shapely.geometry.base import BaseGeometry
 
 from .boundaries import DEFAULT_SEARCH_DISTANCE_M, FourBoundaries, Neighbour, four_boundaries, four_boundaries_many
-from .contiguity import DEFAULT_TOLERANCE_M, ContiguityReport, contiguity_report
+from .contiguity import DEFAULT_TOLERANCE_M, ContiguityReport, contiguity_report, derived_boundary
 from .crs import AREA_SRID, STORAGE_SRID, reproject
 from .measure import M2_PER_MU, ellipsoidal_area_m2, floor_area_ratio
 from .rules import (
@@ -94,12 +95,14 @@ class BlockReport:
     four_boundaries: FourBoundaries | None
     violations: tuple[Violation, ...]
     passed: bool
+    boundary: BaseGeometry | None = None  # the boundary checked, EPSG:4490 (location_srid)
+    boundary_derived: bool = False  # derived from the parcels (no boundary was given)
     area_srid: int = AREA_SRID
     location_srid: int = STORAGE_SRID
     extremes_srid: int = AREA_SRID
 
     def to_dict(self) -> dict:
-        """Plain JSON-ready dict (nested dataclasses converted)."""
+        """Plain JSON-ready dict (nested dataclasses converted; the boundary as a GeoJSON geometry)."""
         return {
             "kind": "block",
             "block_id": self.block_id,
@@ -115,6 +118,8 @@ class BlockReport:
             "four_boundaries": self.four_boundaries.to_dict() if self.four_boundaries else None,
             "violations": [v.to_dict() for v in self.violations],
             "passed": self.passed,
+            "boundary": None if self.boundary is None else shapely.geometry.mapping(self.boundary),
+            "boundary_derived": self.boundary_derived,
             "area_srid": self.area_srid,
             "location_srid": self.location_srid,
             "extremes_srid": self.extremes_srid,
@@ -238,13 +243,17 @@ def analyse_block(
     designated_block_ids: Sequence[Any] | None = None,
     tolerance_m: float = DEFAULT_TOLERANCE_M,
     search_distance_m: float = DEFAULT_SEARCH_DISTANCE_M,
+    derive_boundary: bool = True,
 ) -> BlockReport:
     """Full report for a contiguous renewal block plan.
 
     Land area is the plane area (EPSG:4549) of the union of the parcels, so
     roads and land not in the plan inside a drawn boundary do not count
-    towards 200 亩; the boundary's own area is reported beside it. The 四至 is
-    taken of the block boundary when given, else of the parcels' union.
+    towards 200 亩; the boundary's own area is reported beside it. Without a
+    boundary, the boundary is derived from the parcels (:func:`derived_boundary`:
+    the gaps up to the contiguity tolerance closed) unless ``derive_boundary`` is
+    false. The 四至 is taken of the block boundary (given or derived), else of the
+    parcels' union.
 
     Parameters
     ----------
@@ -252,7 +261,7 @@ def analyse_block(
     block_id : any
         Used in violations' ``feature_ids``.
     block_geom : polygon in ``crs``, optional
-        The drawn block boundary (四至边界).
+        The drawn block boundary (四至边界); without one it is derived from the parcels.
     neighbours : iterable of Neighbour or (name, geometry) in ``crs``
         Named features for the 四至 (roads, rivers, enterprises, other parcels).
     crs : int or str
@@ -267,6 +276,8 @@ def analyse_block(
         Contiguity tolerance, metres (default 30).
     search_distance_m : float
         四至 search distance, metres (default 50).
+    derive_boundary : bool
+        Derive the boundary from the parcels when ``block_geom`` is not given (default true).
 
     Returns
     -------
@@ -282,6 +293,8 @@ def analyse_block(
     (270.0, 1.9444, True, True)
     >>> [v.code for v in r.violations]
     ['block_average_far_below_min']
+    >>> r.boundary_derived, r.boundary_area_mu  # the 24 m road between the parcels is inside
+    (True, 280.8)
     """
     if not parcels:
         raise ValueError("analyse_block needs at least one parcel")
@@ -306,11 +319,17 @@ def analyse_block(
 
     contiguity = None
     union = None
+    derived = False
+    if block is None and derive_boundary and len(good):
+        # Contains every parcel by construction, and is one polygon exactly when they are
+        # contiguous: the boundary checks would only repeat the 连片 rule, so they are not run.
+        block, derived = derived_boundary(good, tolerance_m, good_ids), True
     if len(good):
         problems.extend(overlap_problems(good, good_ids))
         union = shapely.union_all(good)
-        problems.extend(gap_problems(good, block, block_id=block_id))
-        contiguity = contiguity_report(good, good_ids, block_4549=block, block_id=block_id, tolerance_m=tolerance_m)
+        problems.extend(gap_problems(good, None if derived else block, block_id=block_id))
+        contiguity = contiguity_report(good, good_ids, block_4549=None if derived else block, block_id=block_id,
+                                       tolerance_m=tolerance_m)
         problems.extend(contiguity.problems)
         contiguity = replace(contiguity, problems=())  # listed once, in report.problems
 
@@ -329,6 +348,7 @@ def analyse_block(
     violations = check_block(
         land_m2 / M2_PER_MU, len(contiguity.components) if contiguity else 0,
         feature_id=block_id, tolerance_m=tolerance_m, average_far=average_far,
+        separation_m=contiguity.separations[0].distance_m if contiguity and contiguity.separations else None,
     )
     parcel_types = [(p.id, p.renewal_type) for p in parcels if p.renewal_type is not None]
     if renewal_type is not None or not parcel_types:
@@ -341,16 +361,9 @@ def analyse_block(
         violations.extend(check_unit_year(unit, year, designated_block_ids))
 
     stored = _problems_to_storage(problems)
-    if contiguity is not None and contiguity.gaps:
-        xy = np.array([g.location for g in contiguity.gaps])
-        pts = reproject(shapely.points(xy), AREA_SRID, STORAGE_SRID)
-        lines = reproject(shapely.linestrings(np.array([g.line for g in contiguity.gaps])), AREA_SRID, STORAGE_SRID)
-        gaps = tuple(
-            replace(g, location=(round(float(shapely.get_x(p)), 8), round(float(shapely.get_y(p)), 8)),
-                    line=tuple(tuple(round(float(c), 8) for c in xy_) for xy_ in shapely.get_coordinates(ln)))
-            for g, p, ln in zip(contiguity.gaps, pts, lines)
-        )
-        contiguity = replace(contiguity, gaps=gaps)
+    if contiguity is not None:
+        contiguity = replace(contiguity, gaps=_gaps_to_storage(contiguity.gaps),
+                             separations=_gaps_to_storage(contiguity.separations))
     return BlockReport(
         block_id=block_id,
         land_area_m2=round(land_m2, 3),
@@ -365,6 +378,21 @@ def analyse_block(
         four_boundaries=fb,
         violations=tuple(violations),
         passed=_passed(stored, violations),
+        boundary=None if block is None else reproject(block, AREA_SRID, STORAGE_SRID),
+        boundary_derived=derived,
+    )
+
+
+def _gaps_to_storage(gaps: tuple) -> tuple:
+    """Gaps' midpoints and lines from EPSG:4549 metres to EPSG:4490 lon/lat (the report's location CRS)."""
+    if not gaps:
+        return gaps
+    pts = reproject(shapely.points(np.array([g.location for g in gaps])), AREA_SRID, STORAGE_SRID)
+    lines = reproject(shapely.linestrings(np.array([g.line for g in gaps])), AREA_SRID, STORAGE_SRID)
+    return tuple(
+        replace(g, location=(round(float(shapely.get_x(p)), 8), round(float(shapely.get_y(p)), 8)),
+                line=tuple(tuple(round(float(c), 8) for c in xy_) for xy_ in shapely.get_coordinates(ln)))
+        for g, p, ln in zip(gaps, pts, lines)
     )
 
 

@@ -214,6 +214,7 @@ def check_block(
     feature_id: Any = None,
     tolerance_m: float = 30.0,
     average_far: float | None = None,
+    separation_m: float | None = None,
 ) -> list[Violation]:
     """Rules for a contiguous renewal block (连片腾退改造区块).
 
@@ -232,6 +233,8 @@ def check_block(
         The contiguity tolerance used, metres (for the message).
     average_far : float or None
         Total planned floor area ÷ total land area, when known.
+    separation_m : float or None
+        The shortest distance between groups that stay apart (named in the message).
 
     Examples
     --------
@@ -250,10 +253,15 @@ def check_block(
             {"area_mu": mu, "min_mu": MIN_BLOCK_MU}, ids,
         ))
     if component_count != 1:
+        apart = (f"最近处相距 {separation_m:.2f} 米，超过 {tolerance_m:g} 米" if separation_m is not None
+                 else f"间距超过 {tolerance_m:g} 米")
+        values = {"component_count": component_count, "tolerance_m": tolerance_m}
+        if separation_m is not None:
+            values["separation_m"] = separation_m
         out.append(Violation(
             "block_not_contiguous",
-            f"区块内地块分成 {component_count} 个互不相连的片区（间距超过 {tolerance_m:g} 米），不构成相对连片",
-            {"component_count": component_count, "tolerance_m": tolerance_m}, ids,
+            f"区块内地块分成 {component_count} 个互不相连的片区（{apart}），不构成相对连片",
+            values, ids,
         ))
     if average_far is not None and reported_far(average_far) < MIN_FAR:
         out.append(Violation(

@@ -101,7 +101,7 @@ class Component(Out):
 
 
 class Gap(Out):
-    feature_ids: list[FeatureId] = Field(description="被连片容差跨接的两宗地")
+    feature_ids: list[FeatureId] = Field(description="被连片容差跨接（或最近处相隔）的两宗地")
     distance_m: float = Field(description="两宗地之间的最短距离（米）")
     location: list[float] = Field(description="间隙中点 [x, y]（坐标系见 location_srid）")
     line: list[list[float]] = Field(description="最短连线的两个端点（坐标系见 location_srid）")
@@ -114,7 +114,8 @@ class Contiguity(Out):
     is_contiguous: bool = Field(description="是否连成一片")
     component_count: int = Field(description="片数")
     components: list[Component]
-    gaps: list[Gap]
+    gaps: list[Gap] = Field(description="容差跨接的间隙（道路、河道等）")
+    separations: list[Gap] = Field(description="不连片时各片之间最近处的距离（均超过容差），片数减一条")
     problems: list[Problem]
 
 
@@ -135,6 +136,9 @@ class BlockReport(Out):
     four_boundaries: FourBoundaries | None = Field(description="区块四至")
     violations: list[Violation] = Field(description="行动计划规则的检查结果（未通过者）")
     passed: bool = Field(description="是否通过：没有任何 error")
+    boundary: dict[str, Any] | None = Field(
+        description="检查所用的区块边界（GeoJSON 面，EPSG:4490 经纬度）：给出的边界，或由宗地推导的边界")
+    boundary_derived: bool = Field(description="边界由宗地推导（未给出边界：把连片容差以内的道路、河道间隙合并进来）")
     area_srid: int = Field(description="面积计算所用坐标系（4549）")
     location_srid: int = Field(description="问题位置与修复图形的坐标系（4490 经纬度）")
     extremes_srid: int = Field(description="四至极值坐标的坐标系（4549）")

@@ -16,8 +16,8 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import orjson
-import shapely
 from geoalchemy2.shape import to_shape
 from shapely.geometry import mapping, shape
 from sqlalchemy import func, select
@@ -212,9 +212,15 @@ def _set_lists(session: Session, version: BlockVersion, parcels: list[Parcel], e
 
 
 def _boundary(geometry: dict | None, parcels: list[Parcel]):
+    """The drawn boundary, or the one the parcels make with the gaps up to the contiguity
+    tolerance closed (``spatial.derived_boundary``: roads and rivers between them included)."""
     if geometry is None:
-        union = shapely.union_all([to_shape(p.geom) for p in parcels])
-        return as_multipolygon(union) if union.geom_type in ("Polygon", "MultiPolygon") else None
+        if not parcels:
+            return None
+        geoms_4549 = spatial.reproject(np.array([to_shape(p.geom) for p in parcels], dtype=object),
+                                       spatial.STORAGE_SRID, spatial.AREA_SRID)
+        derived = spatial.reproject(spatial.derived_boundary(geoms_4549), spatial.AREA_SRID, spatial.STORAGE_SRID)
+        return as_multipolygon(derived)
     try:
         geom = shape(geometry.get("geometry", geometry) if geometry.get("type") == "Feature" else geometry)
         return as_multipolygon(geom)

@@ -157,3 +157,31 @@ def test_unit_year_limit_counts_designated_blocks(client, unit, over_limit):
     if over_limit:
         assert "NEW-PLAN" in limit[0]["feature_ids"]
         assert body["passed"] is False
+
+
+def test_parcels_across_roads_make_their_own_boundary(client):
+    """No block given: the boundary is derived from the parcels, closing the roads up to 30 m."""
+    side = 165.0  # 7 squares of 40.8 亩: 285 亩 of land
+    feats = []
+    for k, (col, row) in enumerate([(0, 0), (1, 0), (2, 0), (3, 0), (0, 1), (1, 1), (2, 1)]):
+        x, y = X0 + col * (side + 15), Y0 + row * (side + 12)
+        feats.append(_feature(box(x, y, x + side, y + side), code=f"R{k}", planned_floor_area_m2=2.2 * side * side,
+                              renewal_type="industrial_to_industrial", classification="upgrade"))
+    r = client.post("/api/analysis", json={"crs": "EPSG:4549", "parcels": _fc(feats)})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["passed"] is True and body["boundary_derived"] is True
+    assert body["boundary"]["type"] == "Polygon" and body["contiguity"]["is_contiguous"] is True
+    assert not [v for v in body["violations"] if v["severity"] == "error"]
+    assert body["land_area_mu"] == pytest.approx(7 * side * side / spatial.M2_PER_MU, abs=0.01)
+    lon, lat = body["boundary"]["coordinates"][0][0]
+    assert 120 < lon < 121 and 30 < lat < 31  # EPSG:4490 lon/lat
+
+
+def test_a_gap_beyond_the_tolerance_is_named(client):
+    r = client.post("/api/analysis", json={"crs": "EPSG:4549", "parcels": _two_parcels(gap_m=45.0)})
+    body = r.json()
+    assert body["passed"] is False
+    v = next(v for v in body["violations"] if v["code"] == "block_not_contiguous")
+    assert "最近处相距 45.00 米" in v["message_zh"] and v["values"]["separation_m"] == 45.0
+    assert body["contiguity"]["separations"][0]["distance_m"] == 45.0

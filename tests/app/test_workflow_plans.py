@@ -284,3 +284,18 @@ def test_block_approved_before_the_workflow(officer, login_as, db_session):
     seen = chongfu.get("/api/plans/TX2022-WT-01").json()
     assert [v["version_no"] for v in seen["versions"]] == [1] and seen["status"] == "approved"
     assert chongfu.get("/api/plans/TX2022-WT-01/versions/2").status_code == 404
+
+
+def test_parcels_across_a_road_without_a_drawn_boundary_pass(officer, db_session):
+    """Real parcels lie across roads: without a drawn boundary the plan's boundary closes the roads
+    up to the contiguity tolerance, so a plan of separated parcels is one 连片 block."""
+    parcels = make_site(db_session, "wutong", "WT-RD", [(0, 0), (SIDE_M + 15, 0), (0, SIDE_M + 12)])
+    r = _create(officer, "TX2022-WT-87", parcels)
+    assert r.status_code == 201, r.text
+    assert r.json()["versions"][0]["area_mu"] > 3 * 135  # the roads are inside the boundary
+    geometry = officer.get("/api/plans/TX2022-WT-87/versions/1").json()["geometry"]
+    assert geometry["type"] == "MultiPolygon" and len(geometry["coordinates"]) == 1  # one part
+    r = officer.post("/api/plans/TX2022-WT-87/submit")
+    assert r.status_code == 200, r.text
+    report = officer.get("/api/plans/TX2022-WT-87/check").json()
+    assert report["passed"] is True and report["land_area_mu"] == pytest.approx(3 * 135.0, abs=0.01)
