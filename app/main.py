@@ -16,7 +16,7 @@ from .progress.routes import pages as progress_pages, router as progress_router
 from .core.db import conninfo, make_engine, make_sessionmaker
 from .core.read.pool import ReadPool
 from .errors import install_error_handlers, install_openapi
-from .ingest.routes import router as uploads_router
+from .ingest.routes import boundaries as boundaries_router, router as uploads_router
 from .mapapi.routes import router as map_router
 from .ogc import install as install_ogc
 from .serve.routes import health_router, router
@@ -65,6 +65,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(progress_pages)
     app.include_router(map_router)
     app.include_router(uploads_router)
+    app.include_router(boundaries_router)
     app.include_router(health_router)
     app.include_router(auth_router)
     app.include_router(workflow_router)

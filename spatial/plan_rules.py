@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from .rules import Violation
+from .rules import WARNING, Violation
 
 SIDES = (("east", "东至"), ("south", "南至"), ("west", "西至"), ("north", "北至"))
 
@@ -78,3 +78,29 @@ def check_enterprise_list(listed: Iterable[Any], on_parcels: Iterable[Any], *, f
             tuple(absent),
         ))
     return out
+
+
+def check_parcels_have_enterprise(without: Iterable[Any], *, feature_id: Any = None) -> list[Violation]:
+    """A warning naming the plan's parcels that have no registered enterprise (无登记企业).
+
+    Such parcels cannot be classified or put on the enterprise list, so the reviewer should
+    know how many there are before designating the block.
+
+    Examples
+    --------
+    >>> check_parcels_have_enterprise([])
+    []
+    >>> v = check_parcels_have_enterprise(["P3", "P5"], feature_id="TX-01")
+    >>> v[0].code, v[0].severity, v[0].message_zh
+    ('parcels_without_enterprise', 'warning', '2 宗宗地没有登记企业：P3、P5')
+    """
+    codes = list(dict.fromkeys(without))
+    if not codes:
+        return []
+    return [Violation(
+        "parcels_without_enterprise",
+        f"{len(codes)} 宗宗地没有登记企业：{'、'.join(map(str, codes[:10]))}" + ("等" if len(codes) > 10 else ""),
+        {"count": len(codes), "parcels": codes},
+        () if feature_id is None else (feature_id,),
+        WARNING,
+    )]

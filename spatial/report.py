@@ -39,7 +39,8 @@ class ParcelInput:
     """One parcel as given to the analysis.
 
     ``geom`` is in the CRS passed to the analysis function; ``floor_area_m2``
-    is the planned above-ground floor area after renewal; ``renewal_type`` and
+    is the planned above-ground floor area after renewal, ``existing_floor_area_m2``
+    the floor area standing today (现状); ``renewal_type`` and
     ``classification`` are the codes of app/enums.py (plain strings);
     ``merged`` marks scattered plots merged for re-sale (整合归宗).
     """
@@ -51,6 +52,7 @@ class ParcelInput:
     classification: str | None = None
     enterprise: str | None = None
     merged: bool = False
+    existing_floor_area_m2: float | None = None
 
 
 @dataclass(frozen=True)
@@ -97,6 +99,8 @@ class BlockReport:
     passed: bool
     boundary: BaseGeometry | None = None  # the boundary checked, EPSG:4490 (location_srid)
     boundary_derived: bool = False  # derived from the parcels (no boundary was given)
+    existing_far: float | None = None  # 现状容积率: today's floor area over the land, when every parcel has it
+    planned_far: float | None = None  # 规划容积率 as the plan states it (checked instead of average_far)
     area_srid: int = AREA_SRID
     location_srid: int = STORAGE_SRID
     extremes_srid: int = AREA_SRID
@@ -112,6 +116,8 @@ class BlockReport:
             "boundary_area_mu": self.boundary_area_mu,
             "floor_area_m2": self.floor_area_m2,
             "average_far": self.average_far,
+            "existing_far": self.existing_far,
+            "planned_far": self.planned_far,
             "parcels": [p.to_dict() for p in self.parcels],
             "problems": [p.to_dict() for p in self.problems],
             "contiguity": self.contiguity.to_dict() if self.contiguity else None,
@@ -223,6 +229,10 @@ def _figures(parcels: Sequence[ParcelInput], use: np.ndarray) -> tuple[np.ndarra
     return area, figs
 
 
+def _known(value: float | None) -> bool:
+    return value is not None and not (isinstance(value, float) and math.isnan(value))
+
+
 def _passed(problems: Sequence[Problem], violations: Sequence[Violation]) -> bool:
     return not any(p.severity == ERROR for p in problems) and not any(v.severity == ERROR for v in violations)
 
@@ -244,6 +254,7 @@ def analyse_block(
     tolerance_m: float = DEFAULT_TOLERANCE_M,
     search_distance_m: float = DEFAULT_SEARCH_DISTANCE_M,
     derive_boundary: bool = True,
+    planned_far: float | None = None,
 ) -> BlockReport:
     """Full report for a contiguous renewal block plan.
 
@@ -278,6 +289,9 @@ def analyse_block(
         四至 search distance, metres (default 50).
     derive_boundary : bool
         Derive the boundary from the parcels when ``block_geom`` is not given (default true).
+    planned_far : float, optional
+        规划容积率 as the plan states it; the 2.0 target is checked on it instead of the
+        average of the parcels' planned floor areas.
 
     Returns
     -------
@@ -336,9 +350,12 @@ def analyse_block(
     land_m2 = float(union.area) if union is not None else 0.0
     ellipsoidal = ellipsoidal_area_m2(reproject(union, AREA_SRID, STORAGE_SRID)) if union is not None else 0.0
     floors = [p.floor_area_m2 for p in parcels]
-    known = all(f is not None and not (isinstance(f, float) and math.isnan(f)) for f in floors)
+    known = all(_known(f) for f in floors)
     floor_total = float(sum(floors)) if known else None
     average_far = floor_area_ratio(floor_total, float(np.nansum(area))) if known and len(good) else None
+    existing = [p.existing_floor_area_m2 for p in parcels]
+    existing_far = (floor_area_ratio(float(sum(existing)), float(np.nansum(area)))
+                    if len(good) and all(_known(f) for f in existing) else None)
 
     subject = block if block is not None else union
     fb = None
@@ -347,7 +364,8 @@ def analyse_block(
 
     violations = check_block(
         land_m2 / M2_PER_MU, len(contiguity.components) if contiguity else 0,
-        feature_id=block_id, tolerance_m=tolerance_m, average_far=average_far,
+        feature_id=block_id, tolerance_m=tolerance_m,
+        average_far=average_far if planned_far is None else planned_far,
         separation_m=contiguity.separations[0].distance_m if contiguity and contiguity.separations else None,
     )
     parcel_types = [(p.id, p.renewal_type) for p in parcels if p.renewal_type is not None]
@@ -380,6 +398,8 @@ def analyse_block(
         passed=_passed(stored, violations),
         boundary=None if block is None else reproject(block, AREA_SRID, STORAGE_SRID),
         boundary_derived=derived,
+        existing_far=existing_far,
+        planned_far=planned_far,
     )
 
 

@@ -130,6 +130,8 @@ class BlockReport(Out):
     boundary_area_mu: float | None = Field(description="区块边界面积（亩）")
     floor_area_m2: float | None = Field(description="规划建筑面积合计（平方米）")
     average_far: float | None = Field(description="平均容积率（按面积加权）")
+    existing_far: float | None = Field(description="现状容积率（现状建筑面积 ÷ 用地面积；每宗地都有现状建筑面积时）")
+    planned_far: float | None = Field(description="方案所填的规划容积率（填写时按它检查 2.0 目标）")
     parcels: list[ParcelFigures]
     problems: list[Problem] = Field(description="图形有效性问题")
     contiguity: Contiguity | None
@@ -186,8 +188,48 @@ class StoredBlockReport(BlockReport):
     block: BlockRef
 
 
+class ClassificationShare(Out):
+    classification: Literal["upgrade", "transform", "clear_out", "unclassified", "no_enterprise"] = Field(
+        description="分类；unclassified 企业未分类，no_enterprise 宗地无登记企业")
+    label: str = Field(description="分类（中文）")
+    area_mu: float = Field(description="该类宗地面积合计（亩）")
+
+
+class PlanFigures(Out):
+    """What a reviewer reads first: land, FAR now and planned, the classification mix."""
+
+    land_area_mu: float = Field(description="宗地面积合计（亩），计入 200 亩下限")
+    boundary_area_mu: float | None = Field(description="区块边界面积（亩），含边界内道路、河道")
+    parcel_count: int = Field(description="宗地数")
+    enterprise_count: int = Field(description="企业清单家数")
+    parcels_without_enterprise: int = Field(description="无登记企业的宗地数")
+    far_now: float | None = Field(description="现状容积率")
+    far_planned: float | None = Field(description="规划容积率：方案所填，未填则按宗地规划建筑面积计算")
+    far_planned_declared: bool = Field(description="规划容积率为方案所填")
+    classification_mu: list[ClassificationShare] = Field(description="按企业分类的宗地面积（亩）")
+
+
+class PlanEnterprise(Out):
+    credit_code: str = Field(description="统一社会信用代码")
+    name: str = Field(description="企业名称")
+    classification: str | None = Field(description="方案中的分类")
+    classification_label: str | None = Field(description="方案中的分类（中文）")
+    current_classification: str | None = Field(description="企业库中的当前分类")
+    reason: str | None = Field(description="分类理由")
+    parcels: list[str] = Field(description="该企业在方案中的宗地")
+
+
+class PlanPreview(StoredBlockReport):
+    """POST /api/plans/preview: the live report of an unsaved draft."""
+
+    figures: PlanFigures
+    enterprises: list[PlanEnterprise] = Field(description="企业清单（未给出时为宗地上的企业及其当前分类）")
+
+
 class PlanCheckReport(StoredBlockReport):
     """A plan version's rule check: the block report plus the 四至 and enterprise-list rules."""
+
+    figures: PlanFigures | None = Field(None, description="面积、容积率与分类构成（较早的检查报告没有此项）")
 
     version_no: int = Field(description="所检查的版本号")
     checked_at: str = Field(description="检查时间（ISO 8601，UTC）")

@@ -10,7 +10,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from geoalchemy2 import functions as gf
-from geoalchemy2.shape import to_shape
+import shapely
+from geoalchemy2.shape import from_shape, to_shape
 from shapely.geometry import shape
 from sqlalchemy import false, func, select
 from sqlalchemy.orm import Session
@@ -184,10 +185,12 @@ def block_plan_report(
     enterprises: Sequence[tuple[str, str | None]] = (),
     tolerance_m: float = spatial.DEFAULT_TOLERANCE_M,
     search_distance_m: float = spatial.DEFAULT_SEARCH_DISTANCE_M,
+    planned_far: float | None = None,
 ) -> dict:
     """The report for a block or a block plan version: ``members`` selects its parcels (a WHERE
-    clause on Parcel), ``block_geom`` is its boundary (EPSG:4490), ``own_block_id`` the stored
-    block it is (or replaces), so neither that block nor its member parcels count as neighbours."""
+    clause on Parcel), ``block_geom`` is its boundary (EPSG:4490; None: derived from the parcels
+    by ``spatial``), ``own_block_id`` the stored block it is (or replaces), so neither that block
+    nor its member parcels count as neighbours."""
     rows = session.execute(
         select(Parcel, Enterprise.name)
         .outerjoin(Enterprise, Parcel.enterprise_id == Enterprise.id)
@@ -202,12 +205,18 @@ def block_plan_report(
             renewal_type=p.renewal_type.value if p.renewal_type else None,
             classification=p.classification.value if p.classification else None,
             enterprise=ent_name,
+            existing_floor_area_m2=None if p.floor_area_m2 is None else float(p.floor_area_m2),
         )
         for p, ent_name in rows
     ]
     if not parcels:
         raise InvalidParameter("code", message("block_without_parcels", code=code))
-    neighbours = _stored_neighbours(session, block_geom, members, own_block_id)
+    # Without a boundary the neighbours are searched around the parcels: the derived boundary
+    # lies within the contiguity tolerance of them, far inside the search distance.
+    around = block_geom if block_geom is not None else from_shape(
+        shapely.MultiPolygon([g for p in parcels for g in getattr(p.geom, "geoms", [p.geom])]),
+        srid=spatial.STORAGE_SRID)
+    neighbours = _stored_neighbours(session, around, members, own_block_id)
     unit_rule = {}
     if year is not None:
         # The block counts towards its unit's yearly limit whether or not it is approved yet.
@@ -218,12 +227,13 @@ def block_plan_report(
     report = spatial.analyse_block(
         parcels,
         block_id=code,
-        block_geom=to_shape(block_geom),
+        block_geom=None if block_geom is None else to_shape(block_geom),
         neighbours=neighbours,
         crs=spatial.STORAGE_SRID,
         enterprises=enterprises,
         tolerance_m=tolerance_m,
         search_distance_m=search_distance_m,
+        planned_far=planned_far,
         **unit_rule,
     )
     return report.to_dict() | {"block": {"code": code, "name": name, "unit": unit.name}}

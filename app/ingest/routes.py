@@ -35,7 +35,8 @@ from ..settings import Settings, get_settings
 from . import mapping as mapping_mod
 from . import store
 from .layers import preview_page
-from .schemas import UploadAccepted, UploadReport
+from .boundary import read_boundary
+from .schemas import BoundaryFile, UploadAccepted, UploadReport
 from .read import Limits
 from .service import StageRequest, sha256_of, stage
 
@@ -365,3 +366,32 @@ def commit(upload_id: str, session: SessionDep,
     store.commit_upload(session, uid, on_existing=options.on_existing, accept_repairs=options.accept_repairs,
                         confirm_crs=options.confirm_crs)
     return _json(payload(session, store.get_upload(session, uid)))
+
+
+# A block boundary from a file: town officers drafting a plan, GIS staff and admins; nothing is stored.
+boundaries = APIRouter(
+    prefix="/api/boundaries", tags=["上传"],
+    dependencies=[Depends(require_role(Role.UNIT_OFFICER, Role.GIS_STAFF, Role.ADMIN))],
+    responses=error_responses(401, 403),
+)
+
+
+@boundaries.post("/read", summary="读取边界文件（zip 打包的 Shapefile、GeoPackage 或 GeoJSON，任一可识别的坐标系）："
+                 "返回其中唯一的面，EPSG:4490 经纬度；不保存", response_model=BoundaryFile,
+                 responses=error_responses(413),
+                 openapi_extra={"requestBody": {"content": {"multipart/form-data": {"schema": {
+                     "type": "object", "required": ["file"], "properties": {
+                         "file": {"type": "string", "format": "binary"},
+                         "layer": {"type": "string"}, "crs": {"type": "string"}}}}}}})
+async def read_boundary_file(request: Request, settings: Annotated[Settings, Depends(get_settings)]) -> dict:
+    base = settings.upload_tmp_dir
+    if base is not None:
+        base.mkdir(parents=True, exist_ok=True)
+    folder = Path(tempfile.mkdtemp(prefix="cloudmap-boundary-", dir=base))
+    try:
+        received = await _receive(request, folder, settings)
+        return await run_in_threadpool(
+            read_boundary, received.path, received.filename or "upload", folder, limits_of(settings),
+            layer=received.fields.get("layer") or None, crs=received.fields.get("crs") or None)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)

@@ -85,3 +85,14 @@ class UploadAccepted(Out):
     id: str
     status: Literal["staging"] = "staging"
     progress: dict[str, Any] | None = None
+
+
+class BoundaryFile(Out):
+    """POST /api/boundaries/read: the one polygon of a boundary file, for the officer's draft."""
+
+    geometry: dict[str, Any] = Field(description="边界（GeoJSON 面，EPSG:4490 经纬度）")
+    crs: str | None = Field(description="文件的坐标系（EPSG 代码）")
+    crs_name: str | None = Field(description="文件的坐标系名称")
+    area_mu: float = Field(description="边界面积（亩，EPSG:4549）")
+    problems: list[str] = Field(description="图形问题（已自动修复的也列出）")
+    repaired: bool = Field(description="图形无效，已自动修复")

@@ -5,6 +5,14 @@ from __future__ import annotations
 from ..enums import _LABELS, LabelledEnum
 
 
+class BoundarySource(LabelledEnum):
+    """Where a block plan version's boundary came from."""
+
+    DERIVED = "derived"
+    DRAWN = "drawn"
+    FILE = "file"
+
+
 class ClearanceStatus(LabelledEnum):
     """整治清退 progress of an enterprise on the list (清单制)."""
 
@@ -30,6 +38,11 @@ class RectificationStatus(LabelledEnum):
 
 
 _LABELS.update({
+    BoundarySource: {
+        BoundarySource.DERIVED: "由宗地推导",
+        BoundarySource.DRAWN: "地图上绘制",
+        BoundarySource.FILE: "文件导入",
+    },
     ClearanceStatus: {
         ClearanceStatus.LISTED: "已列入清单",
         ClearanceStatus.RECTIFYING: "整治中",

@@ -13,7 +13,9 @@ from sqlalchemy.orm import Session
 from ..auth.models import User
 from ..core.read import sql
 from ..core.read.layers import Layer, Prop, label_of, param
-from ..enums import Classification, ReviewStatus
+from ..enums import Classification, RenewalMode, ReviewStatus
+from ..models import Enterprise, Parcel
+from .enums import BoundarySource
 from .models import BlockPlan, BlockVersion, BlockVersionEnterprise, BlockVersionParcel
 
 FOUR_SIDES = ("four_east", "four_south", "four_west", "four_north")
@@ -42,6 +44,7 @@ def _summary() -> tuple[Prop, ...]:
         Prop("parcel_count", _count(BlockVersionParcel, BlockVersionParcel.version_id), "宗地数", "integer"),
         Prop("enterprise_count", _count(BlockVersionEnterprise, BlockVersionEnterprise.version_id), "企业数", "integer"),
         Prop("is_imported", v.is_imported, "工作流之前已认定", "boolean"),
+        Prop("boundary_source", v.boundary_source, "边界来源", "string", BoundarySource),
         Prop("based_on_version_no", v.based_on_version_no, "所依据的版本", "integer"),
         Prop("change_note", v.change_note, "变更说明"),
         Prop("created_at", v.created_at, "创建时间"),
@@ -68,13 +71,18 @@ def _detail() -> tuple[Prop, ...]:
     enterprises = (
         select(func.coalesce(func.json_agg(aggregate_order_by(
             func.json_build_object("credit_code", e.credit_code, "name", e.name, "classification", e.classification,
-                                   "classification_label", label_of(e.classification, Classification)),
+                                   "classification_label", label_of(e.classification, Classification),
+                                   "reason", e.classification_reason),
             e.credit_code)), func.json_build_array()))
         .where(e.version_id == v.id).correlate(v).scalar_subquery()
     )
     return (
         *(Prop(side, getattr(v, side), SIDE_TITLES[side]) for side in FOUR_SIDES),
         Prop("planned_new_floor_area_m2", v.planned_new_floor_area_m2, "规划新增建筑面积（m²）", "number"),
+        Prop("planned_far", v.planned_far, "规划容积率（方案）", "number"),
+        Prop("renewal_mode", v.renewal_mode, "改造方式", "string", RenewalMode),
+        Prop("renewal_mode_label", label_of(v.renewal_mode, RenewalMode), "改造方式（中文）"),
+        Prop("boundary_source_label", label_of(v.boundary_source, BoundarySource), "边界来源（中文）"),
         Prop("parcels", parcels, "宗地清单", "array"),
         Prop("enterprises", enterprises, "企业清单", "array"),
         Prop("report", v.report, "规则检查报告", "object"),
@@ -108,6 +116,51 @@ def plan_versions() -> Layer:
 @lru_cache(maxsize=1)
 def plan_version_details() -> Layer:
     return _layer("plan_version_details", "区块方案版本（详情）", _summary() + _detail())
+
+
+@lru_cache(maxsize=1)
+def plan_version_parcels() -> Layer:
+    """A version's parcels on the map: each with its enterprise and the classification the plan
+    gives that enterprise (else the parcel's own), for the reviewer's map and lists."""
+    v, vp, ve = BlockVersion, BlockVersionParcel, BlockVersionEnterprise
+    listed = func.coalesce(ve.classification, Parcel.classification)
+    return Layer(
+        id="plan_version_parcels",
+        title="区块方案版本的宗地",
+        description="区块方案某一版本所列的宗地：用地面积（入方案时）、企业、方案中的分类、现状与规划容积率。",
+        table=BlockVersionParcel,
+        base=(select().select_from(vp)
+              .join(v, vp.version_id == v.id).join(BlockPlan, v.plan_id == BlockPlan.id)
+              .join(Parcel, vp.parcel_id == Parcel.id)
+              .outerjoin(Enterprise, vp.enterprise_id == Enterprise.id)
+              .outerjoin(ve, (ve.version_id == v.id) & (ve.enterprise_id == vp.enterprise_id))),
+        id_column=vp.parcel_code,
+        geom=Parcel.geom,
+        properties=(
+            Prop("code", vp.parcel_code, "宗地编号"),
+            Prop("land_area_mu", vp.land_area_mu, "用地面积（亩）", "number"),
+            Prop("enterprise_name", Enterprise.name, "企业名称"),
+            Prop("enterprise_credit_code", Enterprise.credit_code, "统一社会信用代码"),
+            Prop("classification", listed, "方案中的分类", "string", Classification),
+            Prop("classification_label", label_of(listed, Classification), "方案中的分类（中文）"),
+            Prop("floor_area_m2", Parcel.floor_area_m2, "现状建筑面积（m²）", "number"),
+            Prop("far", Parcel.far, "现状容积率", "number"),
+            Prop("planned_far", Parcel.planned_far, "规划容积率", "number"),
+            Prop("land_use", Parcel.land_use, "用地性质"),
+        ),
+        queryables=("code",),
+        filters={
+            "plan": lambda: BlockPlan.code == param("plan"),
+            "version": lambda: BlockVersion.version_no == param("version", Integer),
+        },
+    )
+
+
+def version_parcels_page(session: Session, plan_code: str, version_no: int) -> sql.Page:
+    layer = plan_version_parcels()
+    query = sql.page_query(layer, keys=sql.sort_keys(layer, "code"), limit=10_000,
+                           filters=[("plan", plan_code), ("version", version_no)])
+    return sql.feature_page_on(session, query, count=False)
 
 
 def versions_page(session: Session, plan_code: str, *, approved_only: bool = False, version_no: int | None = None,

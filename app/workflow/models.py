@@ -32,9 +32,9 @@ if TYPE_CHECKING:
     from ..auth.models import User
 
 from ..core.review import Reviewable
-from ..enums import Classification, ReviewStatus
+from ..enums import Classification, RenewalMode, ReviewStatus
 from ..models import Base, Enterprise, HasGeometry, Parcel, RenewalBlock, Unit, _enum, _multipolygon
-from .enums import ClearanceStatus, RectificationStatus, ReferralStatus
+from .enums import BoundarySource, ClearanceStatus, RectificationStatus, ReferralStatus
 
 # --- block plans -------------------------------------------------------------
 
@@ -99,6 +99,11 @@ class BlockVersion(Reviewable, HasGeometry, Base):
     four_west: Mapped[str | None] = mapped_column(Text)
     four_north: Mapped[str | None] = mapped_column(Text)
     planned_new_floor_area_m2: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
+    planned_far: Mapped[Decimal | None] = mapped_column(Numeric(6, 2))  # 规划容积率（方案）, as the plan states it
+    renewal_mode: Mapped[RenewalMode | None] = mapped_column(_enum(RenewalMode, "renewal_mode"))
+    # where the boundary came from: derived from the parcels, drawn on the map, or read from a file
+    boundary_source: Mapped[BoundarySource] = mapped_column(
+        _enum(BoundarySource, "boundary_source"), default=BoundarySource.DERIVED, server_default="derived")
     change_note: Mapped[str | None] = mapped_column(Text)  # why this version differs from the last
     based_on_version_no: Mapped[int | None]
     is_imported: Mapped[bool] = mapped_column(Boolean, default=False)  # approved before the workflow existed
@@ -138,6 +143,7 @@ class BlockVersionEnterprise(Base):
     name: Mapped[str] = mapped_column(String(128))
     credit_code: Mapped[str] = mapped_column(String(18))
     classification: Mapped[Classification | None] = mapped_column(_enum(Classification, "classification"))
+    classification_reason: Mapped[str | None] = mapped_column(Text)
 
     version: Mapped[BlockVersion] = relationship(back_populates="enterprises")
 

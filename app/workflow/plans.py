@@ -18,13 +18,13 @@ from typing import Any
 
 import numpy as np
 import orjson
-from geoalchemy2.shape import to_shape
+from geoalchemy2.shape import from_shape, to_shape
 from shapely.geometry import mapping, shape
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 import spatial
-from spatial.plan_rules import check_enterprise_list, check_four_boundaries_stated
+from spatial.plan_rules import check_enterprise_list, check_four_boundaries_stated, check_parcels_have_enterprise
 
 from ..analysis.service import block_plan_report
 from ..auth.deps import Principal
@@ -35,10 +35,11 @@ from ..core import review
 from ..core.audit import audit_context
 from ..core.read.sql import Page
 from ..core.uow import discarded, unit_of_work
-from ..enums import Classification, ReviewStatus, Stage
+from ..enums import Classification, LabelledEnum, RenewalMode, ReviewStatus, Stage
 from ..errors import Conflict, FieldError, InvalidFeatures, InvalidParameter, InvalidState, NotFound
 from ..messages import message
 from ..models import Enterprise, Parcel, RenewalBlock, Unit, as_multipolygon
+from .enums import BoundarySource
 from .layers import versions_page
 from .models import (
     BlockPlan,
@@ -53,21 +54,42 @@ STAGE_ORDER = [Stage.PLANNED, Stage.STARTED, Stage.IN_PROGRESS, Stage.COMPLETED]
 OPEN_STATUSES = {ReviewStatus.DRAFT, ReviewStatus.SUBMITTED, ReviewStatus.RETURNED}
 
 
+DRAFT_FIELDS = ("name", "year", "parcels", "enterprises", "boundary", "boundary_source", *FOUR_SIDES,
+                "planned_new_floor_area_m2", "planned_far", "renewal_mode", "change_note")
+
+
 @dataclass
 class DraftInput:
-    """What an officer sends for a draft; None leaves a field as it is (on update)."""
+    """What an officer sends for a draft.
+
+    Only the fields named in ``given`` change on an update; a given ``None`` clears a field
+    (四至, planned figures, renewal mode, change note), puts the enterprise list back to the
+    parcels' enterprises, or (``boundary``) goes back to the boundary derived from the parcels.
+    Without ``given``, the fields that are not None are the given ones.
+    """
 
     name: str | None = None
     year: int | None = None
     parcels: list[str] | None = None
-    enterprises: list[dict] | None = None  # [{"credit_code": …, "classification": …}]
-    boundary: dict | None = None  # GeoJSON geometry in EPSG:4490 lon/lat; None = union of the parcels
+    enterprises: list[dict] | None = None  # [{"credit_code", "classification", "reason"}]
+    boundary: dict | None = None  # GeoJSON polygon in EPSG:4490 lon/lat
+    boundary_source: str | None = None  # "drawn" (on the map, the default) or "file" for a given boundary
     four_east: str | None = None
     four_south: str | None = None
     four_west: str | None = None
     four_north: str | None = None
     planned_new_floor_area_m2: float | None = None
+    planned_far: float | None = None
+    renewal_mode: str | None = None
     change_note: str | None = None
+    given: frozenset[str] | None = None
+
+    def __post_init__(self) -> None:
+        if self.given is None:
+            self.given = frozenset(k for k in DRAFT_FIELDS if getattr(self, k) is not None)
+
+    def has(self, name: str) -> bool:
+        return name in self.given
 
 
 # --- access ------------------------------------------------------------------
@@ -118,11 +140,13 @@ def adopt(session: Session, block: RenewalBlock) -> BlockPlan:
             year=block.designated_year or (block.approval_date.year if block.approval_date else dt.date.today().year),
             geom=block.geom, four_east=block.four_east, four_south=block.four_south, four_west=block.four_west,
             four_north=block.four_north, planned_new_floor_area_m2=block.planned_new_floor_area_m2,
+            planned_far=block.planned_far, boundary_source=BoundarySource.FILE,
             is_imported=True, approval_doc_no=block.approval_doc_no, approval_date=block.approval_date,
         )
         session.add(version)
         parcels = session.scalars(select(Parcel).where(Parcel.block_id == block.id).order_by(Parcel.code)).all()
-        _set_lists(session, version, parcels, None)
+        version.parcels = _parcel_rows(list(parcels))
+        version.enterprises = _default_enterprises(session, list(parcels))
         session.flush()
         # Lists are written while the version is open; then it is frozen like any approved version.
         version.status = ReviewStatus.APPROVED
@@ -173,87 +197,164 @@ def _current_classification(session: Session, enterprise: Enterprise, parcels: l
     return own[0] if own else None
 
 
-def _set_lists(session: Session, version: BlockVersion, parcels: list[Parcel], enterprises: list[dict] | None) -> None:
-    version.parcels = [
-        BlockVersionParcel(parcel_id=p.id, parcel_code=p.code, land_area_mu=p.land_area_mu, enterprise_id=p.enterprise_id)
-        for p in parcels
-    ]
+def _parcel_rows(parcels: list[Parcel]) -> list[BlockVersionParcel]:
+    return [BlockVersionParcel(parcel_id=p.id, parcel_code=p.code, land_area_mu=p.land_area_mu,
+                               enterprise_id=p.enterprise_id) for p in parcels]
+
+
+def _default_enterprises(session: Session, parcels: list[Parcel]) -> list[BlockVersionEnterprise]:
+    """The enterprises of the parcels, in parcel order, with their current classification."""
+    ids = list(dict.fromkeys(p.enterprise_id for p in parcels if p.enterprise_id is not None))
+    by_id = {e.id: e for e in session.scalars(select(Enterprise).where(Enterprise.id.in_(ids)))}
+    # Every column set, None included: a row replacing one with the same key becomes an UPDATE of
+    # the columns set on it (SQLAlchemy's row switch), so an unset reason would keep the old one.
+    return [BlockVersionEnterprise(enterprise_id=e.id, name=e.name, credit_code=e.credit_code,
+                                   classification=_current_classification(session, e, parcels),
+                                   classification_reason=None)
+            for e in (by_id[i] for i in ids)]
+
+
+def _enterprise_rows(session: Session, parcels: list[Parcel], items: list[dict]) -> list[BlockVersionEnterprise]:
+    """The enterprise list as sent: each enterprise from the register, its classification (or its
+    current one) and, when it differs from the current classification, the reason."""
+    codes = [str(item.get("credit_code") or "").strip() for item in items]
+    found = {e.credit_code: e for e in session.scalars(select(Enterprise).where(Enterprise.credit_code.in_(codes)))}
     rows: list[BlockVersionEnterprise] = []
-    if enterprises is None:  # the enterprises of the parcels, with their current classification
-        ids = list(dict.fromkeys(p.enterprise_id for p in parcels if p.enterprise_id is not None))
-        by_id = {e.id: e for e in session.scalars(select(Enterprise).where(Enterprise.id.in_(ids)))}
-        for eid in ids:
-            e = by_id[eid]
-            rows.append(BlockVersionEnterprise(enterprise_id=e.id, name=e.name, credit_code=e.credit_code,
-                                               classification=_current_classification(session, e, parcels)))
-    else:
-        codes = [str(item.get("credit_code") or "").strip() for item in enterprises]
-        found = {e.credit_code: e for e in session.scalars(select(Enterprise).where(Enterprise.credit_code.in_(codes)))}
-        errors = []
-        for k, (item, code) in enumerate(zip(enterprises, codes), start=1):
-            e = found.get(code)
-            if e is None:
-                errors.append(FieldError("enterprises", message("enterprise_unknown", code=code), feature=k))
-                continue
-            raw = item.get("classification")
-            try:
-                cls = Classification(raw) if raw else _current_classification(session, e, parcels)
-            except ValueError:
-                errors.append(FieldError("enterprises", message("plan_classification_invalid", value=raw), feature=k))
-                continue
-            if any(r.enterprise_id == e.id for r in rows):
-                continue
-            rows.append(BlockVersionEnterprise(enterprise_id=e.id, name=e.name, credit_code=e.credit_code,
-                                               classification=cls))
-        if errors:
-            raise InvalidFeatures(message("plan_enterprises_invalid", count=len(errors), first=errors[0].message),
-                                  errors)
-    version.enterprises = rows
+    errors = []
+    for k, (item, code) in enumerate(zip(items, codes), start=1):
+        e = found.get(code)
+        if e is None:
+            errors.append(FieldError("enterprises", message("enterprise_unknown", code=code), feature=k))
+            continue
+        if any(r.enterprise_id == e.id for r in rows):
+            errors.append(FieldError("enterprises", message("plan_enterprise_duplicate", name=e.name), feature=k))
+            continue
+        raw = item.get("classification")
+        current = _current_classification(session, e, parcels)
+        try:
+            cls = Classification(raw) if raw else current
+        except ValueError:
+            errors.append(FieldError("enterprises", message("plan_classification_invalid", value=raw), feature=k))
+            continue
+        reason = (item.get("reason") or "").strip() or None
+        if cls is not None and current is not None and cls != current and reason is None:
+            errors.append(FieldError("enterprises", message("plan_classification_reason_missing", name=e.name,
+                                                            current=current.label), feature=k))
+            continue
+        rows.append(BlockVersionEnterprise(enterprise_id=e.id, name=e.name, credit_code=e.credit_code,
+                                           classification=cls, classification_reason=reason))
+    if errors:
+        raise InvalidFeatures(message("plan_enterprises_invalid", count=len(errors), first=errors[0].message), errors)
+    return rows
 
 
-def _boundary(geometry: dict | None, parcels: list[Parcel]):
-    """The drawn boundary, or the one the parcels make with the gaps up to the contiguity
-    tolerance closed (``spatial.derived_boundary``: roads and rivers between them included)."""
-    if geometry is None:
-        if not parcels:
-            return None
-        geoms_4549 = spatial.reproject(np.array([to_shape(p.geom) for p in parcels], dtype=object),
-                                       spatial.STORAGE_SRID, spatial.AREA_SRID)
-        derived = spatial.reproject(spatial.derived_boundary(geoms_4549), spatial.AREA_SRID, spatial.STORAGE_SRID)
-        return as_multipolygon(derived)
+def _merged_enterprises(session: Session, version: BlockVersion, old: list[int | None],
+                        parcels: list[Parcel]) -> list[BlockVersionEnterprise]:
+    """The list after the parcels changed and no list was sent: entries (with their classification
+    and reason) are kept unless their enterprise left with a removed parcel; the new parcels'
+    enterprises are added with their current classification."""
+    now = {p.enterprise_id for p in parcels}
+    gone = {eid for eid in old if eid is not None} - now
+    kept = [BlockVersionEnterprise(enterprise_id=e.enterprise_id, name=e.name, credit_code=e.credit_code,
+                                   classification=e.classification, classification_reason=e.classification_reason)
+            for e in version.enterprises if e.enterprise_id not in gone]
+    listed = {e.enterprise_id for e in kept}
+    return kept + [e for e in _default_enterprises(session, parcels) if e.enterprise_id not in listed]
+
+
+def derive_boundary(parcels: list[Parcel]):
+    """The boundary the parcels make with the gaps up to the contiguity tolerance closed
+    (``spatial.derived_boundary``: the roads and rivers between them included), EPSG:4490."""
+    geoms_4549 = spatial.reproject(np.array([to_shape(p.geom) for p in parcels], dtype=object),
+                                   spatial.STORAGE_SRID, spatial.AREA_SRID)
+    derived = spatial.reproject(spatial.derived_boundary(geoms_4549), spatial.AREA_SRID, spatial.STORAGE_SRID)
+    return as_multipolygon(derived)
+
+
+def given_boundary(geometry: dict):
+    """A drawn or uploaded boundary (GeoJSON polygon in EPSG:4490 lon/lat) as a MultiPolygon."""
     try:
         geom = shape(geometry.get("geometry", geometry) if geometry.get("type") == "Feature" else geometry)
-        return as_multipolygon(geom)
+        geom = as_multipolygon(geom)
     except Exception as exc:  # malformed GeoJSON or not a polygon
         raise InvalidParameter("boundary", message("plan_boundary_invalid")) from exc
+    x0, y0, x1, y1 = geom.bounds
+    if geom.is_empty or not (73 <= x0 <= x1 <= 136 and 3 <= y0 <= y1 <= 54):
+        raise InvalidParameter("boundary", message("plan_boundary_not_lonlat"))
+    return geom
+
+
+def _boundary_near(geom, parcels: list[Parcel]) -> None:
+    """A given boundary must at least touch the neighbourhood of the parcels it bounds."""
+    if not parcels:
+        return
+    geoms = np.array([geom, *(to_shape(p.geom) for p in parcels)], dtype=object)
+    g = spatial.reproject(geoms, spatial.STORAGE_SRID, spatial.AREA_SRID)
+    distance = float(min(g[0].distance(other) for other in g[1:]))
+    if distance > spatial.DEFAULT_SEARCH_DISTANCE_M:
+        raise InvalidParameter("boundary", message("plan_boundary_far", distance=f"{distance:.0f}"))
+
+
+def _text(value: str | None) -> str | None:
+    return (value or "").strip() or None
 
 
 def _apply(session: Session, plan: BlockPlan, version: BlockVersion, data: DraftInput) -> None:
-    if data.name is not None:
-        version.name = data.name.strip()
-    if data.year is not None:
+    """Write the given fields of ``data`` on the open ``version``."""
+    if data.has("name"):
+        if not _text(data.name):
+            raise InvalidParameter("name", message("plan_name_missing"))
+        version.name = _text(data.name)
+    if data.has("year"):
+        if data.year is None:
+            raise InvalidParameter("year", message("plan_year_missing"))
         version.year = data.year
     for side in FOUR_SIDES:
-        value = getattr(data, side)
-        if value is not None:
-            setattr(version, side, value.strip() or None)
-    if data.planned_new_floor_area_m2 is not None:
+        if data.has(side):
+            setattr(version, side, _text(getattr(data, side)))
+    if data.has("planned_new_floor_area_m2"):
         version.planned_new_floor_area_m2 = data.planned_new_floor_area_m2
-    if data.change_note is not None:
-        version.change_note = data.change_note
-    parcels = None
-    if data.parcels is not None:
-        parcels = _parcels_for(session, data.parcels, plan.unit_id, plan.block_id)
-        _set_lists(session, version, parcels, data.enterprises)
-    elif data.enterprises is not None:
-        current = session.scalars(select(Parcel).where(Parcel.id.in_([p.parcel_id for p in version.parcels]))).all()
-        _set_lists(session, version, list(current), data.enterprises)
-    # Without a drawn boundary, the boundary follows the parcels (their union) whenever they change.
-    if data.boundary is not None or parcels is not None:
-        geom = _boundary(data.boundary, parcels or [])
-        if geom is None:
-            raise InvalidParameter("boundary", message("plan_boundary_not_polygon"))
+    if data.has("planned_far"):
+        version.planned_far = data.planned_far
+    if data.has("renewal_mode"):
+        version.renewal_mode = RenewalMode(data.renewal_mode) if data.renewal_mode else None
+    if data.has("change_note"):
+        version.change_note = _text(data.change_note)
+
+    parcels, old = None, []
+    if data.has("parcels"):
+        parcels = _parcels_for(session, data.parcels or [], plan.unit_id, plan.block_id)
+        old = [p.enterprise_id for p in version.parcels]
+        version.parcels = _parcel_rows(parcels)
+    if data.has("enterprises") or parcels is not None:
+        if parcels is None:
+            parcels = list(session.scalars(select(Parcel).where(
+                Parcel.id.in_([p.parcel_id for p in version.parcels])).order_by(Parcel.code)))
+        if data.has("enterprises") and data.enterprises is not None:
+            version.enterprises = _enterprise_rows(session, parcels, data.enterprises)
+        elif data.has("enterprises") or not version.enterprises:
+            version.enterprises = _default_enterprises(session, parcels)
+        else:
+            version.enterprises = _merged_enterprises(session, version, old, parcels)
+
+    # A drawn or uploaded boundary stays as it is when the parcels change; a derived one follows them.
+    if data.has("boundary") and data.boundary is not None:
+        geom = given_boundary(data.boundary)
+        _boundary_near(geom, parcels if parcels is not None else _version_parcels(session, version))
+        version.boundary_source = BoundarySource(data.boundary_source or BoundarySource.DRAWN.value)
         version.set_geometry(geom)
+    elif data.has("boundary") or (parcels is not None and version.boundary_source == BoundarySource.DERIVED) \
+            or version.geom is None:
+        chosen = parcels if parcels is not None else _version_parcels(session, version)
+        if not chosen:
+            raise InvalidParameter("parcels", message("plan_new_needs_parcels"))
+        version.boundary_source = BoundarySource.DERIVED
+        version.set_geometry(derive_boundary(chosen))
+
+
+def _version_parcels(session: Session, version: BlockVersion) -> list[Parcel]:
+    ids = [p.parcel_id for p in version.parcels]
+    return list(session.scalars(select(Parcel).where(Parcel.id.in_(ids)).order_by(Parcel.code))) if ids else []
 
 
 def touch(plan: BlockPlan) -> None:
@@ -324,14 +425,16 @@ def new_revision(session: Session, principal: Principal, plan: BlockPlan, change
         version = BlockVersion(
             version_no=number, status=ReviewStatus.DRAFT, name=base.name, year=base.year, geom=base.geom,
             four_east=base.four_east, four_south=base.four_south, four_west=base.four_west, four_north=base.four_north,
-            planned_new_floor_area_m2=base.planned_new_floor_area_m2, change_note=change_note,
+            planned_new_floor_area_m2=base.planned_new_floor_area_m2, planned_far=base.planned_far,
+            renewal_mode=base.renewal_mode, boundary_source=base.boundary_source, change_note=change_note,
             based_on_version_no=base.version_no, created_by_id=principal.id,
         )
         version.parcels = [BlockVersionParcel(parcel_id=p.parcel_id, parcel_code=p.parcel_code,
                                               land_area_mu=p.land_area_mu, enterprise_id=p.enterprise_id)
                            for p in base.parcels]
         version.enterprises = [BlockVersionEnterprise(enterprise_id=e.enterprise_id, name=e.name,
-                                                      credit_code=e.credit_code, classification=e.classification)
+                                                      credit_code=e.credit_code, classification=e.classification,
+                                                      classification_reason=e.classification_reason)
                                for e in base.enterprises]
         plan.versions.append(version)  # through the plan (in the session), not a backref from a transient version
         plan.working_version_no = number
@@ -343,26 +446,125 @@ def new_revision(session: Session, principal: Principal, plan: BlockPlan, change
 # --- rules -------------------------------------------------------------------
 
 
-def check(session: Session, plan: BlockPlan, version: BlockVersion) -> dict:
-    """The plan's rules for one version: spatial's block report plus the 四至 and enterprise-list rules."""
-    ids = [p.parcel_id for p in version.parcels]
-    enterprises = [(e.name, e.classification.value if e.classification else None) for e in version.enterprises]
-    if not ids:
-        raise InvalidParameter("parcels", message("plan_version_without_parcels", version=version.version_no))
+def draft_report(session: Session, *, code: str, name: str, unit: Unit, own_block_id: int | None, year: int | None,
+                 parcels: list[Parcel], boundary, enterprises: list[BlockVersionEnterprise], four: dict[str, str | None],
+                 planned_far: float | None) -> dict:
+    """The plan's rules for a draft, stored or not: spatial's block report (``boundary`` None:
+    derived from the parcels), the 四至 and enterprise-list rules, a warning for parcels without an
+    enterprise, and the figures a reviewer reads (FAR now and planned, the classification mix)."""
+    ids = [p.id for p in parcels]
     report = block_plan_report(
-        session, code=plan.code, name=version.name, unit=plan.unit, block_geom=version.geom,
-        members=Parcel.id.in_(ids), own_block_id=plan.block_id, year=version.year, enterprises=enterprises,
+        session, code=code, name=name, unit=unit,
+        block_geom=None if boundary is None else from_shape(boundary, srid=spatial.STORAGE_SRID),
+        members=Parcel.id.in_(ids), own_block_id=own_block_id, year=year,
+        enterprises=[(e.name, e.classification.value if e.classification else None) for e in enterprises],
+        planned_far=planned_far,
     )
-    on_parcels = [e for e in (session.get(Enterprise, p.enterprise_id) for p in version.parcels if p.enterprise_id)]
-    extra = check_four_boundaries_stated(
-        {side.removeprefix("four_"): getattr(version, side) for side in FOUR_SIDES}, feature_id=plan.code
-    ) + check_enterprise_list([e.credit_code for e in version.enterprises],
-                              [e.credit_code for e in on_parcels], feature_id=plan.code)
+    by_id = {e.id: e for e in session.scalars(select(Enterprise).where(
+        Enterprise.id.in_({p.enterprise_id for p in parcels if p.enterprise_id})))}
+    extra = (check_four_boundaries_stated({side.removeprefix("four_"): four.get(side) for side in FOUR_SIDES},
+                                          feature_id=code)
+             + check_enterprise_list([e.credit_code for e in enterprises],
+                                     [by_id[p.enterprise_id].credit_code for p in parcels if p.enterprise_id],
+                                     feature_id=code)
+             + check_parcels_have_enterprise([p.code for p in parcels if p.enterprise_id is None], feature_id=code))
     report["violations"].extend(v.to_dict() for v in extra)
     report["passed"] = report["passed"] and not any(v.severity == "error" for v in extra)
+    report["figures"] = _figures(report, parcels, enterprises)
+    return report
+
+
+def _figures(report: dict, parcels: list[Parcel], enterprises: list[BlockVersionEnterprise]) -> dict:
+    """Land by classification (as the plan lists each parcel's enterprise), FAR now and planned."""
+    listed = {e.enterprise_id: e.classification for e in enterprises}
+    area = {f["id"]: f["area_mu"] or 0.0 for f in report["parcels"]}
+    mix: dict[str, float] = {}
+    for p in parcels:
+        if p.enterprise_id is None:
+            key = "no_enterprise"
+        else:
+            cls = listed.get(p.enterprise_id) or p.classification
+            key = cls.value if cls else "unclassified"
+        mix[key] = mix.get(key, 0.0) + area.get(p.code, 0.0)
+    planned = report["planned_far"] if report["planned_far"] is not None else report["average_far"]
+    return {
+        "land_area_mu": report["land_area_mu"],
+        "boundary_area_mu": report["boundary_area_mu"],
+        "parcel_count": len(parcels),
+        "enterprise_count": len(enterprises),
+        "parcels_without_enterprise": sum(p.enterprise_id is None for p in parcels),
+        "far_now": None if report["existing_far"] is None else round(report["existing_far"], 2),
+        "far_planned": None if planned is None else round(planned, 2),
+        "far_planned_declared": report["planned_far"] is not None,
+        "classification_mu": [{"classification": k, "label": MIX_LABELS[k], "area_mu": round(v, 2)}
+                              for k, v in sorted(mix.items(), key=lambda kv: MIX_ORDER.index(kv[0]))],
+    }
+
+
+MIX_ORDER = [c.value for c in Classification] + ["unclassified", "no_enterprise"]
+MIX_LABELS = {c.value: c.label for c in Classification} | {"unclassified": "未分类", "no_enterprise": "无登记企业"}
+
+
+def check(session: Session, plan: BlockPlan, version: BlockVersion) -> dict:
+    """The plan's rules for one stored version (see :func:`draft_report`)."""
+    parcels = _version_parcels(session, version)
+    if not parcels:
+        raise InvalidParameter("parcels", message("plan_version_without_parcels", version=version.version_no))
+    derived = version.boundary_source == BoundarySource.DERIVED
+    report = draft_report(
+        session, code=plan.code, name=version.name, unit=plan.unit, own_block_id=plan.block_id, year=version.year,
+        parcels=parcels, boundary=None if derived else to_shape(version.geom), enterprises=list(version.enterprises),
+        four={side: getattr(version, side) for side in FOUR_SIDES},
+        planned_far=None if version.planned_far is None else float(version.planned_far),
+    )
     report["version_no"] = version.version_no
     report["checked_at"] = dt.datetime.now(dt.UTC).isoformat()
     return report
+
+
+def preview(session: Session, principal: Principal, data: DraftInput, *, code: str | None,
+            unit_code: str | None) -> dict:
+    """The live report of a draft that is not saved (the officer's map while parcels are picked
+    or the boundary drawn): nothing is written. ``code`` names the plan being edited, if any, so
+    its own approved block does not count against it."""
+    plan = find_plan(session, code) if code else None
+    if plan is not None:
+        unit, own_block_id = plan.unit, plan.block_id
+    elif principal.role == Role.UNIT_OFFICER and not unit_code:
+        unit, own_block_id = session.get(Unit, principal.unit_id), None
+    else:
+        unit = session.scalar(select(Unit).where(Unit.code == (unit_code or "")))
+        if unit is None:
+            raise InvalidParameter("unit", message("unknown_unit", code=unit_code))
+        own_block_id = None
+    require_unit(principal, unit.id)
+    parcels = _parcels_for(session, data.parcels or [], unit.id, own_block_id)
+    enterprises = (_enterprise_rows(session, parcels, data.enterprises) if data.enterprises is not None
+                   else _default_enterprises(session, parcels))
+    boundary = None
+    if data.boundary is not None:
+        boundary = given_boundary(data.boundary)
+        _boundary_near(boundary, parcels)
+    report = draft_report(
+        session, code=code or message("plan_preview_code"), name=data.name or "", unit=unit,
+        own_block_id=own_block_id, year=data.year, parcels=parcels, boundary=boundary, enterprises=enterprises,
+        four={side: getattr(data, side) for side in FOUR_SIDES}, planned_far=data.planned_far,
+    )
+    report["enterprises"] = [_enterprise_view(session, e, parcels) for e in enterprises]
+    return report
+
+
+def _enterprise_view(session: Session, e: BlockVersionEnterprise, parcels: list[Parcel]) -> dict:
+    register = session.get(Enterprise, e.enterprise_id)
+    current = _current_classification(session, register, parcels) if register else None
+    return {
+        "credit_code": e.credit_code, "name": e.name,
+        "classification": e.classification.value if e.classification else None,
+        "classification_label": e.classification.label if e.classification else None,
+        "current_classification": current.value if current else None,
+        "reason": e.classification_reason,
+        "parcels": [p.code for p in parcels if p.enterprise_id == e.enterprise_id],
+    }
 
 
 # --- review (the core's engine) ---------------------------------------------
@@ -474,8 +676,8 @@ def _publish(session: Session, plan: BlockPlan, version: BlockVersion, report: d
     for side in FOUR_SIDES:
         setattr(block, side, getattr(version, side))
     block.planned_new_floor_area_m2 = version.planned_new_floor_area_m2
-    far = report.get("average_far")
-    block.planned_far = None if far is None else round(far, 2)
+    far = version.planned_far if version.planned_far is not None else report.get("average_far")
+    block.planned_far = None if far is None else round(float(far), 2)
     block.designated_year = version.year
     block.review_status = ReviewStatus.APPROVED
     block.approval_doc_no, block.approval_date = version.approval_doc_no, version.approval_date
@@ -520,10 +722,11 @@ def compare(plan: BlockPlan, a: BlockVersion, b: BlockVersion) -> dict:
     ea = {e.credit_code: e for e in a.enterprises}
     eb = {e.credit_code: e for e in b.enterprises}
     fields = {}
-    for key in ("name", "year", *FOUR_SIDES, "planned_new_floor_area_m2"):
+    for key in ("name", "year", *FOUR_SIDES, "planned_new_floor_area_m2", "planned_far", "renewal_mode",
+                "boundary_source"):
         va, vb = getattr(a, key), getattr(b, key)
         if va != vb:
-            fields[key] = {"from": None if va is None else str(va), "to": None if vb is None else str(vb)}
+            fields[key] = {"from": _shown(va), "to": _shown(vb)}
     return {
         "plan": plan.code,
         "from_version": a.version_no,
@@ -547,6 +750,13 @@ def compare(plan: BlockPlan, a: BlockVersion, b: BlockVersion) -> dict:
         },
         "fields": fields,
     }
+
+
+def _shown(value: Any) -> str | None:
+    """A field's value as the comparison shows it: enums by their Chinese label."""
+    if value is None:
+        return None
+    return value.label if isinstance(value, LabelledEnum) else str(value)
 
 
 # --- views -------------------------------------------------------------------

@@ -12,9 +12,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..enums import Classification, ReviewStatus, Stage
+from ..enums import Classification, RenewalMode, ReviewStatus, Stage
 from ..serve.schemas import Geometry, const
-from .enums import ClearanceStatus, RectificationStatus, ReferralStatus
+from .enums import BoundarySource, ClearanceStatus, RectificationStatus, ReferralStatus
 
 class Out(BaseModel):
     """A response model: a key the code returns but the model lacks fails loudly (FastAPI validates responses)."""
@@ -45,6 +45,7 @@ class PlanVersionSummary(Out):
     parcel_count: int = Field(description="宗地数")
     enterprise_count: int = Field(description="企业数")
     is_imported: bool = Field(description="工作流之前已认定（导入的第 1 版）")
+    boundary_source: BoundarySource = Field(description="边界来源：derived 由宗地推导 / drawn 地图上绘制 / file 文件导入")
     based_on_version_no: int | None = Field(description="所依据的版本（变更时）")
     change_note: str | None = Field(description="变更说明")
     created_at: str = Field(description="创建时间")
@@ -72,6 +73,7 @@ class VersionEnterprise(Out):
     name: str
     classification: Classification | None = Field(description="方案中的分类")
     classification_label: str | None = Field(description="分类（中文）")
+    reason: str | None = Field(description="分类理由")
 
 
 class PlanVersionDetailProperties(PlanVersionSummary):
@@ -82,6 +84,10 @@ class PlanVersionDetailProperties(PlanVersionSummary):
     four_west: str | None = Field(description="西至")
     four_north: str | None = Field(description="北至")
     planned_new_floor_area_m2: float | None = Field(description="规划新增建筑面积（m²）")
+    planned_far: float | None = Field(description="规划容积率（方案）")
+    renewal_mode: RenewalMode | None = Field(description="改造方式")
+    renewal_mode_label: str | None = Field(description="改造方式（中文）")
+    boundary_source_label: str = Field(description="边界来源（中文）")
     parcels: list[VersionParcel] = Field(description="宗地清单")
     enterprises: list[VersionEnterprise] = Field(description="企业清单")
     report: dict[str, Any] | None = Field(
@@ -111,6 +117,34 @@ class PlanVersionCollection(Out):
     type: Literal["FeatureCollection"] = const("FeatureCollection")
     numberReturned: int = Field(description="版本数")
     features: list[PlanVersionSummaryFeature]
+
+
+class PlanParcelProperties(Out):
+    code: str = Field(description="宗地编号")
+    land_area_mu: float = Field(description="用地面积（亩），入方案时的数值")
+    enterprise_name: str | None = Field(description="企业名称；无登记企业为空")
+    enterprise_credit_code: str | None = Field(description="统一社会信用代码")
+    classification: Classification | None = Field(description="方案中的分类（企业清单），否则宗地自身的分类")
+    classification_label: str | None = Field(description="分类（中文）")
+    floor_area_m2: float | None = Field(description="现状建筑面积（m²）")
+    far: float | None = Field(description="现状容积率")
+    planned_far: float | None = Field(description="规划容积率")
+    land_use: str | None = Field(description="用地性质")
+
+
+class PlanParcelFeature(Out):
+    type: Literal["Feature"] = const("Feature")
+    id: str = Field(description="宗地编号")
+    geometry: Geometry | None = Field(description="宗地（多面）")
+    properties: PlanParcelProperties
+
+
+class PlanParcelCollection(Out):
+    """GET /api/plans/{code}/versions/{number}/parcels: a version's parcels, in code order."""
+
+    type: Literal["FeatureCollection"] = const("FeatureCollection")
+    numberReturned: int = Field(description="宗地数")
+    features: list[PlanParcelFeature]
 
 
 class PlanView(Out):

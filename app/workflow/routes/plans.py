@@ -13,10 +13,10 @@ from sqlalchemy.orm import Session
 
 from ...auth.deps import CurrentUser, Principal
 from ...core.db import SessionDep
-from ...enums import ReviewStatus, Stage
+from ...enums import RenewalMode, ReviewStatus, Stage
 from ...core.read.geojson import feature_collection
 from ...core.review import apply_each
-from ...analysis.schemas import PlanCheckReport
+from ...analysis.schemas import PlanCheckReport, PlanPreview
 from ...errors import InvalidParameter, NotFound, error_responses
 from ...messages import message
 from ...models import RenewalBlock, Unit
@@ -24,11 +24,13 @@ from ...serve.schemas import GeoJSONDoc, content
 from ...settings import SettingsDep
 from .. import plans as svc
 from ...core.concurrency import check_if_match, set_etag
+from ..layers import version_parcels_page
 from ..models import BlockPlan, BlockVersion
 from ..schemas import (
     BatchResult,
     PlanComparison,
     PlanList,
+    PlanParcelCollection,
     PlanVersionCollection,
     PlanVersionFeature,
     PlanView,
@@ -48,31 +50,52 @@ class EnterpriseItem(BaseModel):
     credit_code: str = Field(max_length=18, description="统一社会信用代码")
     classification: Literal["upgrade", "transform", "clear_out"] | None = Field(
         None, description="改造提升 / 优化转型 / 整治清退；不填则取企业当前分类")
+    reason: str | None = Field(None, max_length=2000, description="分类理由；与企业当前分类不同时必填")
 
 
 class DraftBody(BaseModel):
+    """A draft's fields. On PATCH only the fields sent change; sending null clears a field (四至,
+    规划容积率, 规划新增建筑面积, 改造方式, 变更说明), resets the enterprise list to the parcels'
+    enterprises, or (boundary) goes back to the boundary derived from the parcels."""
+
     name: str | None = Field(None, max_length=128, description="区块名称")
     year: int | None = Field(None, ge=2000, le=2100, description="认定年度")
     parcels: list[str] | None = Field(None, max_length=2000, description="宗地编号列表")
-    enterprises: list[EnterpriseItem] | None = Field(None, max_length=2000, description="企业清单；不填则取宗地上的企业")
-    boundary: dict[str, Any] | None = Field(None, description="区块边界（四至边界），GeoJSON 面，EPSG:4490 经纬度；不填则取宗地合并")
+    enterprises: list[EnterpriseItem] | None = Field(
+        None, max_length=2000, description="企业清单（逐一分类）；不填或 null 则取宗地上的企业及其当前分类")
+    boundary: dict[str, Any] | None = Field(
+        None, description="区块边界（四至边界），GeoJSON 面，EPSG:4490 经纬度；不填或 null 则由宗地推导"
+        "（连片容差以内的道路、河道并入）")
+    boundary_source: Literal["drawn", "file"] | None = Field(
+        None, description="给出的边界从何而来：drawn 地图上绘制（默认）/ file 文件导入")
     four_east: str | None = Field(None, max_length=200, description="东至")
     four_south: str | None = Field(None, max_length=200, description="南至")
     four_west: str | None = Field(None, max_length=200, description="西至")
     four_north: str | None = Field(None, max_length=200, description="北至")
-    planned_new_floor_area_m2: float | None = Field(None, ge=0, description="规划新增建筑面积（平方米）")
+    planned_new_floor_area_m2: float | None = Field(None, ge=0, le=1e9, description="规划新增建筑面积（平方米）")
+    planned_far: float | None = Field(None, ge=0, le=20, description="规划容积率（方案）")
+    renewal_mode: RenewalMode | None = Field(
+        None, description="改造方式：government 政府收储 / enterprise 企业自主 / social_capital 社会资本 / other 其他")
     change_note: str | None = Field(None, max_length=2000, description="变更说明")
 
     def to_input(self) -> svc.DraftInput:
-        data = self.model_dump(exclude={"enterprises", "code", "unit"})
+        given = frozenset(self.model_fields_set & set(svc.DRAFT_FIELDS))
+        data = {k: getattr(self, k) for k in svc.DRAFT_FIELDS if k != "enterprises"}
+        data["renewal_mode"] = self.renewal_mode.value if self.renewal_mode else None
         enterprises = None if self.enterprises is None else [e.model_dump() for e in self.enterprises]
-        return svc.DraftInput(**data, enterprises=enterprises)
+        return svc.DraftInput(**data, enterprises=enterprises, given=given)
 
 
 class PlanCreate(DraftBody):
     code: str = Field(max_length=32, description="区块编号，例如 TX2023-CF-03")
     unit: str | None = Field(None, description="单位代码；镇街经办人可不填（默认本单位）")
     name: str = Field(max_length=128, description="区块名称")
+    parcels: list[str] = Field(max_length=2000, description="宗地编号列表")
+
+
+class PreviewBody(DraftBody):
+    code: str | None = Field(None, max_length=32, description="正在修改的方案编号（新方案不填）")
+    unit: str | None = Field(None, description="单位代码；镇街经办人可不填（默认本单位）")
     parcels: list[str] = Field(max_length=2000, description="宗地编号列表")
 
 
@@ -157,6 +180,12 @@ def list_plans(
 def create_plan(body: PlanCreate, user: CurrentUser, session: SessionDep, response: Response) -> dict:
     plan = svc.create_plan(session, user, code=body.code, unit_code=body.unit, data=body.to_input())
     return _respond(session, response, user, plan)
+
+
+@router.post("/plans/preview", summary="起草时的实时检查：所选宗地（及绘制的边界）的规则报告、推导边界、建议四至、"
+             "容积率与企业清单，不保存", response_model=PlanPreview)
+def preview(body: PreviewBody, user: CurrentUser, session: SessionDep) -> dict:
+    return svc.preview(session, user, body.to_input(), code=body.code, unit_code=body.unit)
 
 
 @router.get("/plans/{code}", summary="区块方案及其全部版本（ETag 为方案版本号）", response_model=PlanView, responses=PLAN)
@@ -255,6 +284,18 @@ def _version_text(session: Session, user, plan: BlockPlan, number: int) -> str:
 def version(code: str, number: int, user: CurrentUser, session: SessionDep) -> Response:
     return svc.report_or_virtual(
         session, code, lambda plan: Response(_version_text(session, user, plan, number), media_type=GEOJSON))
+
+
+@router.get("/plans/{code}/versions/{number}/parcels", summary="一个版本的宗地（GeoJSON，可上图）：企业、方案中的分类、容积率",
+            response_class=GeoJSONDoc, responses={**content(PlanParcelCollection), **PLAN})
+def version_parcels(code: str, number: int, user: CurrentUser, session: SessionDep) -> Response:
+    def build(plan: BlockPlan) -> Response:
+        _version(user, plan, number)
+        page = version_parcels_page(session, plan.code, number)
+        return Response(feature_collection({"numberReturned": page.number_returned}, page.features_json),
+                        media_type=GEOJSON)
+
+    return svc.report_or_virtual(session, code, build)
 
 
 @router.get("/plans/{code}/check", summary="预检：对正在起草的版本（或指定版本）运行规则，不改变状态",
