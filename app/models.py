@@ -17,6 +17,7 @@ from geoalchemy2.shape import from_shape, to_shape
 from shapely import MultiPolygon, Polygon
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import (
+    Boolean,
     CheckConstraint,
     Date,
     DateTime,
@@ -186,6 +187,8 @@ class RenewalBlock(Timestamped, HasGeometry, Base):
     four_north: Mapped[str | None] = mapped_column(Text)
     planned_far: Mapped[Decimal | None] = mapped_column(Numeric(6, 2))
     planned_new_floor_area_m2: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
+    # The boundary was derived from the parcels (spatial.derived_boundary), not drawn or imported.
+    boundary_derived: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
     approval_doc_no: Mapped[str | None] = mapped_column(String(64))  # 认定文号
     approval_date: Mapped[dt.date | None] = mapped_column(Date)
     # 完成日期: the day the stage reached 完成 (a DB trigger fills it; see docs/assessment.md).

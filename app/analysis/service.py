@@ -166,7 +166,8 @@ def stored_block_report(session: Session, code: str, tolerance_m: float, search_
     if block is None:
         raise NotFound(message("block_not_found", code=code))
     return block_plan_report(
-        session, code=block.code, name=block.name, unit=block.unit, block_geom=block.geom,
+        session, code=block.code, name=block.name, unit=block.unit,
+        block_geom=None if block.boundary_derived else block.geom,
         members=Parcel.block_id == block.id, own_block_id=block.id, year=block.designated_year,
         tolerance_m=tolerance_m, search_distance_m=search_distance_m,
     )

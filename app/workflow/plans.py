@@ -214,9 +214,11 @@ def _default_enterprises(session: Session, parcels: list[Parcel]) -> list[BlockV
             for e in (by_id[i] for i in ids)]
 
 
-def _enterprise_rows(session: Session, parcels: list[Parcel], items: list[dict]) -> list[BlockVersionEnterprise]:
+def _enterprise_rows(session: Session, parcels: list[Parcel], items: list[dict], *,
+                     unreasoned: list[spatial.Violation] | None = None) -> list[BlockVersionEnterprise]:
     """The enterprise list as sent: each enterprise from the register, its classification (or its
-    current one) and, when it differs from the current classification, the reason."""
+    current one) and, when it differs from the current classification, the reason. With
+    ``unreasoned`` (the live preview), a missing reason is a failed rule put there, not a refusal."""
     codes = [str(item.get("credit_code") or "").strip() for item in items]
     found = {e.credit_code: e for e in session.scalars(select(Enterprise).where(Enterprise.credit_code.in_(codes)))}
     rows: list[BlockVersionEnterprise] = []
@@ -238,9 +240,12 @@ def _enterprise_rows(session: Session, parcels: list[Parcel], items: list[dict])
             continue
         reason = (item.get("reason") or "").strip() or None
         if cls is not None and current is not None and cls != current and reason is None:
-            errors.append(FieldError("enterprises", message("plan_classification_reason_missing", name=e.name,
-                                                            current=current.label), feature=k))
-            continue
+            text = message("plan_classification_reason_missing", name=e.name, current=current.label)
+            if unreasoned is None:
+                errors.append(FieldError("enterprises", text, feature=k))
+                continue
+            unreasoned.append(spatial.Violation("classification_reason_missing", text,
+                                                {"credit_code": e.credit_code}, (e.credit_code,)))
         rows.append(BlockVersionEnterprise(enterprise_id=e.id, name=e.name, credit_code=e.credit_code,
                                            classification=cls, classification_reason=reason))
     if errors:
@@ -539,8 +544,9 @@ def preview(session: Session, principal: Principal, data: DraftInput, *, code: s
         own_block_id = None
     require_unit(principal, unit.id)
     parcels = _parcels_for(session, data.parcels or [], unit.id, own_block_id)
-    enterprises = (_enterprise_rows(session, parcels, data.enterprises) if data.enterprises is not None
-                   else _default_enterprises(session, parcels))
+    unreasoned: list[spatial.Violation] = []
+    enterprises = (_enterprise_rows(session, parcels, data.enterprises, unreasoned=unreasoned)
+                   if data.enterprises is not None else _default_enterprises(session, parcels))
     boundary = None
     if data.boundary is not None:
         boundary = given_boundary(data.boundary)
@@ -550,6 +556,8 @@ def preview(session: Session, principal: Principal, data: DraftInput, *, code: s
         own_block_id=own_block_id, year=data.year, parcels=parcels, boundary=boundary, enterprises=enterprises,
         four={side: getattr(data, side) for side in FOUR_SIDES}, planned_far=data.planned_far,
     )
+    report["violations"].extend(v.to_dict() for v in unreasoned)
+    report["passed"] = report["passed"] and not unreasoned
     report["enterprises"] = [_enterprise_view(session, e, parcels) for e in enterprises]
     return report
 
@@ -673,6 +681,7 @@ def _publish(session: Session, plan: BlockPlan, version: BlockVersion, report: d
         session.add(block)
     block.name = version.name
     block.geom = version.geom
+    block.boundary_derived = version.boundary_source == BoundarySource.DERIVED
     for side in FOUR_SIDES:
         setattr(block, side, getattr(version, side))
     block.planned_new_floor_area_m2 = version.planned_new_floor_area_m2

@@ -5,7 +5,9 @@ and the reason of each enterprise's classification on the list; all frozen with 
 * ``block_versions.renewal_mode`` — the block's renewal mode ("3+X");
 * ``block_versions.boundary_source`` — derived (from the parcels), drawn (on the map) or file
   (read from an uploaded file); existing versions are ``derived`` unless imported (``file``);
-* ``block_version_enterprises.classification_reason`` — why the enterprise is classified so.
+* ``block_version_enterprises.classification_reason`` — why the enterprise is classified so;
+* ``renewal_blocks.boundary_derived`` — the published boundary was derived from the parcels (the
+  roads between them are in it by construction, so the block's report does not flag them as gaps).
 
 Revision ID: 0008
 Revises: 0007
@@ -75,6 +77,8 @@ def upgrade() -> None:
         "boundary_source", sa.Enum(*BOUNDARY_SOURCES, name="boundary_source", native_enum=False,
                                    create_constraint=True, length=32), server_default="derived", nullable=False))
     op.add_column("block_version_enterprises", sa.Column("classification_reason", sa.Text(), nullable=True))
+    op.add_column("renewal_blocks", sa.Column("boundary_derived", sa.Boolean(), server_default=sa.false(),
+                                              nullable=False))
     op.execute("ALTER TABLE block_versions DISABLE TRIGGER block_version_frozen")
     op.execute("UPDATE block_versions SET boundary_source = 'file' WHERE is_imported")
     op.execute("ALTER TABLE block_versions ENABLE TRIGGER block_version_frozen")
@@ -83,6 +87,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.execute(FROZEN_BEFORE)
+    op.drop_column("renewal_blocks", "boundary_derived")
     op.drop_column("block_version_enterprises", "classification_reason")
     op.drop_column("block_versions", "boundary_source")
     op.drop_column("block_versions", "renewal_mode")

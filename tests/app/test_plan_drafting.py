@@ -184,6 +184,29 @@ def test_preview_reports_without_writing(officer, db_session):
     assert v and "最近处相距" in v[0]["message_zh"]
 
 
+def test_preview_reports_a_missing_classification_reason_as_a_failed_rule(officer, db_session):
+    """While drafting, a classification that differs from the register without a reason is a failed
+    rule in the live report (the draft is still judged); saving it is refused, naming the enterprise."""
+    parcels = make_site(db_session, "wutong", "WT-D8", ROADS[:2])
+    ent = db_session.scalar(select(Parcel).where(Parcel.code == parcels[0])).enterprise
+    body = {"parcels": parcels, "year": 2023, **FOUR,
+            "enterprises": [{"credit_code": ent.credit_code, "classification": "clear_out"}]}
+    r = officer.post("/api/plans/preview", json=body)
+    assert r.status_code == 200, r.text
+    report = r.json()
+    missing = [v for v in report["violations"] if v["code"] == "classification_reason_missing"]
+    assert [v["message_zh"] for v in missing] == [f"企业“{ent.name}”的分类与企业库中的“改造提升”不同，请写明分类理由"]
+    assert report["passed"] is False
+    assert {c["label"] for c in report["figures"]["classification_mu"]} >= {"整治清退"}
+    r = officer.post("/api/plans", json={"code": "TX2023-WT-D8", "name": "理由测试", **body})
+    assert r.status_code == 422
+    err = r.json()["errors"][0]
+    assert (err["field"], err["feature"], err["message"]) == ("enterprises", 1, missing[0]["message_zh"])
+    body["enterprises"][0]["reason"] = "亩均税收连续三年排名末位"
+    r = officer.post("/api/plans/preview", json=body)
+    assert not [v for v in r.json()["violations"] if v["code"] == "classification_reason_missing"]
+
+
 def test_preview_refusals_name_the_parcel(officer, login_as, db_session):
     parcels = make_site(db_session, "wutong", "WT-D7", ROADS[:1])
     r = officer.post("/api/plans/preview", json={"parcels": [parcels[0], "NO-SUCH"]})

@@ -87,3 +87,11 @@ def page(browser):
 def screenshot_dir() -> Path:
     SCREENSHOTS.mkdir(exist_ok=True)
     return SCREENSHOTS
+
+
+@pytest.fixture()
+def errors(page):
+    """Uncaught script errors of the page; each test asserts there were none."""
+    seen: list[str] = []
+    page.on("pageerror", lambda exc: seen.append(str(exc)))
+    return seen

@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import pytest
 from fastapi.testclient import TestClient
+from playwright.sync_api import expect
 from sqlalchemy import create_engine
 
-from app.core.db import new_session
 from app.auth.service import create_user
+from app.core.db import new_session
 from app.main import create_app
 from app.settings import Settings
 from tests.app.workflow_site import FOUR, SIDE_M, make_site
@@ -62,6 +63,9 @@ def test_reviewer_approves_a_submitted_plan(page, review_site, screenshot_dir):
     card.locator("input[name=doc_no]").fill("桐有更〔2023〕5号")
     card.locator("input[name=approval_date]").fill("2023-06-01")
     page.click("#send")
+    dialog = page.locator("dialog.confirm")  # nothing is decided before the reviewer confirms the batch
+    expect(dialog.locator("li")).to_have_text([f"认定 {PLAN}：桐有更〔2023〕5号（2023-06-01）"])
+    dialog.get_by_role("button", name="确定").click()
     page.wait_for_selector("#message .ok", timeout=15_000)
     assert "认定 1 个" in page.locator("#message").inner_text()
     assert page.locator(f".card[data-code='{PLAN}']").count() == 0  # no longer waiting for review

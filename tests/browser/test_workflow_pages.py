@@ -1,6 +1,6 @@
 """The town officer's and the planner's workflow pages in headless Chromium, on the real app and PostGIS.
 
-Officer (/workflow/officer): log in through /login, draft a block plan in the form, submit it and see
+Officer (/workflow/officer): log in through /login, draft a block plan in the editor (parcels pasted by code, the live rule report), submit it after a confirmation and see
 its status become 已提交; a plan that fails the plan's rules (under 200 亩, 四至 not complete) shows the
 failed rules in Chinese and stays a draft until it is fixed in the page. Another unit's officer sees
 none of it in the page, and the API refuses them (404 to read, 403 to act). Planner
@@ -14,23 +14,21 @@ depend on one another or on their order.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
-
-import httpx
 import pytest
 from playwright.sync_api import expect
-from sqlalchemy import create_engine
-from sqlalchemy.engine import Engine
 
-from app.core.db import new_session
-from app.auth.service import create_user
-from app.settings import Settings
-from tests.app.workflow_site import FOUR, ORIGIN_X, ORIGIN_Y, SIDE_M, make_site
-from tests.browser.conftest import serve
-from tests.conftest import STANDING_ACTORS, TEST_PASSWORD, _default_username
-from tests.dbutil import demo_database
+from tests.app.workflow_site import FOUR
+from tests.browser.workflow_ui import (
+    add_by_code,
+    confirm,
+    fill_draft,
+    in_page,
+    live_site,
+    log_in,
+    plan_row,
+    report_settled,
+)
+from tests.conftest import _default_username
 
 pytestmark = pytest.mark.browser
 
@@ -39,88 +37,10 @@ OFFICER_CF = _default_username("unit_officer", "chongfu")  # unit_officer_chongf
 PLANNER = _default_username("planner", None)  # test_planner
 ADMIN = _default_username("admin", None)  # test_admin
 
-# ``fetch`` from inside the page with the page's own session and CSRF cookie, as api.js does.
-FETCH = """async ([path, method, body, ifMatch]) => {
-  const m = document.cookie.match(/(?:^|; )cloudmap_csrf=([^;]*)/);
-  const headers = {"Accept": "application/json", "Content-Type": "application/json"};
-  if (method !== "GET") headers["X-CSRF-Token"] = m ? decodeURIComponent(m[1]) : "";
-  if (ifMatch) headers["If-Match"] = ifMatch;
-  const r = await fetch(path, {method, headers, body: body === null ? undefined : JSON.stringify(body)});
-  return {status: r.status, body: r.status === 204 ? null : await r.json()};
-}"""
-
-
-@dataclass
-class Site:
-    url: str
-    engine: Engine
-
-    def parcels(self, unit: str, prefix: str, count: int, slot: int) -> list[str]:
-        """``count`` 300 m × 300 m parcels (135 亩 each) side by side, at a spot of their own (``slot``)."""
-        with new_session(self.engine, expire_on_commit=False) as session:
-            return make_site(session, unit, prefix, [(k * SIDE_M, 0) for k in range(count)],
-                             origin=(ORIGIN_X, ORIGIN_Y + slot * 5_000.0))
-
-    @contextmanager
-    def api(self, username: str) -> Iterator[httpx.Client]:
-        """An API client of the live server logged in as ``username`` (for setting up and cross-checking)."""
-        with httpx.Client(base_url=self.url, timeout=30) as c:
-            r = c.post("/api/auth/login", json={"username": username, "password": TEST_PASSWORD})
-            assert r.status_code == 200, r.text
-            c.headers["X-CSRF-Token"] = r.json()["csrf_token"]
-            yield c
-
-
 @pytest.fixture(scope="module")
 def site():
-    """The demo data on a database of its own, the standing actors' accounts in it, and a live server."""
-    with demo_database("txmap_test_wfpages") as url:
-        engine = create_engine(url)
-        with new_session(engine) as session:
-            for role, unit in STANDING_ACTORS:
-                create_user(session, username=_default_username(role, unit), role=role, password=TEST_PASSWORD,
-                            unit_code=unit)
-            session.commit()
-        try:
-            with serve(Settings(database_url=url)) as live:
-                yield Site(live, engine)
-        finally:
-            engine.dispose()
-
-
-@pytest.fixture()
-def errors(page):
-    """Uncaught script errors of the page; each test asserts there were none."""
-    seen: list[str] = []
-    page.on("pageerror", lambda exc: seen.append(str(exc)))
-    return seen
-
-
-def log_in(page, site: Site, username: str, lands_on: str) -> None:
-    """Log in through the real /login page; without ``next`` it sends each role to its own page."""
-    page.goto(site.url + "/login")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", TEST_PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url("**" + lands_on)
-
-
-def in_page(page, path: str, method: str = "GET", body=None, if_match: str | None = None) -> dict:
-    return page.evaluate(FETCH, [path, method, body, if_match])
-
-
-def plan_row(page, code: str):
-    return page.locator("#plans tbody tr").filter(has=page.get_by_role("cell", name=code, exact=True))
-
-
-def fill_draft(page, *, code: str, name: str, year: int, parcels: list[str], four: dict[str, str]) -> None:
-    form = page.locator("#draft")
-    form.locator("input[name=code]").fill(code)
-    form.locator("input[name=name]").fill(name)
-    form.locator("input[name=year]").fill(str(year))
-    form.locator("textarea[name=parcels]").fill("\n".join(parcels))
-    for side, text in four.items():
-        form.locator(f"input[name={side}]").fill(text)
+    with live_site("txmap_test_wfpages") as live:
+        yield live
 
 
 def own_plans_shown(page, site_api: list[dict]) -> None:
@@ -143,7 +63,7 @@ def test_officer_drafts_and_submits_a_plan(page, site, errors, screenshot_dir):
     log_in(page, site, OFFICER_WT, "/workflow/officer")
     expect(page.locator("#who")).to_contain_text("梧桐街道")
     own_plans_shown(page, in_page(page, "/api/plans")["body"]["data"])
-    expect(page.locator("#draft-title")).to_have_text("新建方案")
+    expect(page.locator("#draft-title")).to_have_text("新建区块方案")
 
     fill_draft(page, code=code, name=name, year=2023, parcels=parcels, four=FOUR)
     page.get_by_role("button", name="保存草稿").click()
@@ -152,11 +72,13 @@ def test_officer_drafts_and_submits_a_plan(page, site, errors, screenshot_dir):
     expect(row.locator("td").nth(2)).to_have_text("草稿")
     drafted = in_page(page, f"/api/plans/{code}")["body"]
     assert drafted["status"] == "draft" and drafted["unit"] == "wutong" and drafted["working_version_no"] == 1
-    expect(row.locator("td")).to_have_text([code, name, "草稿", "—", js_number(drafted["area_mu"]), "修改 提交评审"])
+    expect(row.locator("td")).to_have_text(
+        [code, name, "草稿", "—", js_number(drafted["area_mu"]), "—", "修改 提交评审"])
     assert 269 < drafted["area_mu"] < 271  # two 135-亩 parcels, computed from the geometry in EPSG:4549
 
     row.get_by_role("button", name="提交评审").click()
-    expect(page.locator("#message")).to_have_text("已完成")
+    assert confirm(page) == f"提交 {code} 评审？提交后评审结束前不能修改。"
+    expect(page.locator("#list-message")).to_have_text("已完成")
     expect(row.locator("td").nth(2)).to_have_text("已提交")
     expect(row.get_by_role("button")).to_have_count(0)  # a submitted plan cannot be edited or resubmitted
     page.screenshot(path=str(screenshot_dir / "officer.png"), full_page=True)
@@ -182,7 +104,11 @@ def test_failed_rules_are_shown_in_chinese_and_the_plan_stays_a_draft(page, site
 
     # One parcel (135 亩, under the 200 亩 minimum) and no 北至.
     fill_draft(page, code=code, name=name, year=2023, parcels=parcels[:1],
-               four={k: v for k, v in FOUR.items() if k != "four_north"})
+               four={**{k: v for k, v in FOUR.items() if k != "four_north"}, "four_north": ""})
+    live = page.locator("#live-report")  # the rules are shown while drafting, before anything is saved
+    expect(live.locator("[data-testid=verdict]")).to_have_text("2 项规则未通过")
+    expect(live.locator("li.error")).to_contain_text(["低于 200 亩下限", "四至未写全：缺北至"])
+    expect(page.locator("#map-summary")).to_contain_text("2 项规则未通过")
     page.get_by_role("button", name="保存草稿").click()
     expect(page.locator("#message")).to_have_text("草稿已保存")
     row = plan_row(page, code)
@@ -195,7 +121,8 @@ def test_failed_rules_are_shown_in_chinese_and_the_plan_stays_a_draft(page, site
     assert "四至未写全：缺北至" in failed
 
     row.get_by_role("button", name="提交评审").click()
-    message = page.locator("#message")
+    confirm(page)
+    message = page.locator("#list-message")
     expect(message.locator("p.error")).to_contain_text("方案未通过规则检查，不能提交")
     shown = message.locator("li").all_inner_texts()
     assert len(shown) == len(failed)
@@ -212,16 +139,20 @@ def test_failed_rules_are_shown_in_chinese_and_the_plan_stays_a_draft(page, site
     # Fixed in the page: open the draft, add the neighbouring parcel and the 北至, save, submit.
     row.get_by_role("button", name="修改").click()
     expect(page.locator("#draft-title")).to_have_text(f"修改 {code} 第 1 版")
-    expect(page.locator("#draft textarea[name=parcels]")).to_have_value(parcels[0])
+    expect(page.locator("#parcel-list tbody tr td:first-child")).to_have_text(parcels[:1])
     expect(page.locator("#draft input[name=code]")).to_be_disabled()
-    page.locator("#draft textarea[name=parcels]").fill("\n".join(parcels))
+    add_by_code(page, parcels[1:])
     page.locator("#draft input[name=four_north]").fill(FOUR["four_north"])
+    report_settled(page)
+    expect(live.locator("[data-testid=verdict]")).to_have_text("全部规则通过")
     page.get_by_role("button", name="保存草稿").click()  # PATCH …/draft with the plan's ETag in If-Match
-    expect(message).to_have_text("草稿已保存")
+    expect(page.locator("#message")).to_have_text("草稿已保存")
     fixed = in_page(page, f"/api/plans/{code}")["body"]
     expect(row.locator("td").nth(4)).to_have_text(js_number(fixed["area_mu"]))
     assert fixed["area_mu"] > 200
-    row.get_by_role("button", name="提交评审").click()
+    page.locator("#submit-draft").click()  # from the editor: saves what is open, then submits it
+    confirm(page)
+    expect(page.locator("#message")).to_have_text("已提交评审")
     expect(row.locator("td").nth(2)).to_have_text("已提交")
     assert in_page(page, f"/api/plans/{code}")["body"]["status"] == "submitted"
     assert errors == []
@@ -246,11 +177,16 @@ def test_officer_cannot_see_or_act_on_another_units_plans(page, site, errors, sc
         assert "WT" not in shown and "梧桐" not in shown  # nor 梧桐's approved block: only the own unit's plans
         page.screenshot(path=str(screenshot_dir / "officer_other_unit.png"), full_page=True)
 
-        # The form cannot take another unit's parcels either: the server names the parcel and creates nothing.
-        fill_draft(page, code="TX2023-CF-X1", name="越界测试区块", year=2023, parcels=parcels, four=FOUR)
-        page.get_by_role("button", name="保存草稿").click()
-        expect(page.locator("#message p.error")).to_contain_text(f"宗地“{parcels[0]}”不在本单位辖区内")
-        expect(page.locator("#message li").first).to_have_text(f"[1] 宗地“{parcels[0]}”不在本单位辖区内")
+        # The editor cannot take another unit's parcels: they are not on its map, and pasting their codes
+        # says so; the server refuses them too, naming the parcel, and creates nothing.
+        page.locator("body[data-ready=true]").wait_for()
+        add_by_code(page, parcels)
+        expect(page.locator("#by-code-message")).to_have_text(f"以下编号不在本单位可选宗地中：{'、'.join(parcels)}")
+        expect(page.locator("#parcel-list tbody tr")).to_have_count(0)
+        forged = in_page(page, "/api/plans", "POST", {"code": "TX2023-CF-X1", "name": "越界测试区块", "year": 2023,
+                                                       "parcels": parcels, **FOUR})
+        assert forged["status"] == 422, forged
+        assert forged["body"]["errors"][0]["message"] == f"宗地“{parcels[0]}”不在本单位辖区内"
         assert in_page(page, "/api/plans/TX2023-CF-X1")["status"] == 404
 
         # The API with the same browser session: reading is 404 (drafts of other units do not exist for
@@ -315,12 +251,16 @@ def test_planner_sees_the_plans_and_the_comparison_the_api_returns(page, site, e
             area += "（修订稿）"
         assert cells[:6] == [p["code"], p["name"] or "", p["unit_name"], status, p["stage_label"] or "—", area], (
             p["code"], cells)
-        links = row.locator("td").nth(6).locator("a")
-        assert links.all_inner_texts() == [
-            f"v{v['version_no']} {v['status_label']}" + (f"（{v['approval_doc_no']}）" if v["approval_doc_no"] else "")
+        versions = row.locator("td").nth(6)
+        assert versions.locator(".version").all_inner_texts() == [
+            f"v{v['version_no']} {v['status_label']}"
+            + (f"（{v['approval_doc_no']}{'，' + v['approval_date'] if v['approval_date'] else ''}）"
+               if v["approval_doc_no"] else "")
             for v in p["versions"]]
-        assert [links.nth(k).get_attribute("href") for k in range(links.count())] == [
-            f"/api/plans/{p['code']}/versions/{v['version_no']}" for v in p["versions"]]
+        # No raw JSON for a planner: a block in force opens on the map.
+        links = versions.locator("a")
+        assert [links.nth(k).get_attribute("href") for k in range(links.count())] == (
+            [f"/?block={p['code']}"] if p["current_version_no"] else [])
         expect(row.get_by_role("button", name="比较最近两版")).to_have_count(1 if len(p["versions"]) > 1 else 0)
 
     td = next(p for p in plans["data"] if p["code"] == code)

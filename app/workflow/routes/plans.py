@@ -75,7 +75,7 @@ class DraftBody(BaseModel):
     planned_new_floor_area_m2: float | None = Field(None, ge=0, le=1e9, description="规划新增建筑面积（平方米）")
     planned_far: float | None = Field(None, ge=0, le=20, description="规划容积率（方案）")
     renewal_mode: RenewalMode | None = Field(
-        None, description="改造方式：government 政府收储 / enterprise 企业自主 / social_capital 社会资本 / other 其他")
+        None, description="改造方式：government 政府主导改造 / enterprise 企业自主改造 / social_capital 社会资本参与改造 / other 其他")
     change_note: str | None = Field(None, max_length=2000, description="变更说明")
 
     def to_input(self) -> svc.DraftInput:

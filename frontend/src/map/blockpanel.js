@@ -90,6 +90,8 @@ export class BlockPanel {
         [T.block.code, p.code],
         [T.block.unit, p.unit_name],
         [T.block.year, p.designated_year ?? T.dash],
+        [T.block.docNo, p.approval_doc_no || T.dash],
+        [T.block.approvalDate, p.approval_date || T.dash],
         [T.block.area, `${formatNumber(p.area_mu)} ${T.block.mu}`],
         [T.block.farNow, formatNumber(summary.far_now)],
         [T.block.farPlanned, formatNumber(summary.far_planned)],
@@ -134,7 +136,7 @@ export class BlockPanel {
           <b>${escapeHtml(T.block.version(v.version_no))}</b> ${escapeHtml(v.status_label)}${v.is_imported ? `（${escapeHtml(T.block.imported)}）` : ''}
           ${v.submitted_at ? `<br><time>${escapeHtml(when(v.submitted_at))}</time> ${escapeHtml(T.block.submitted)} ${escapeHtml(who(v.submitted_by))}` : ''}
           ${v.reviewed_at ? `<br><time>${escapeHtml(when(v.reviewed_at))}</time> ${escapeHtml(T.block.reviewed)} ${escapeHtml(who(v.reviewed_by))}` : ''}
-          ${v.approval_doc_no ? `<br>${escapeHtml(T.block.docNo)}：${escapeHtml(v.approval_doc_no)}` : ''}
+          ${v.approval_doc_no ? `<br>${escapeHtml(T.block.docNo)}：${escapeHtml(v.approval_doc_no)}${v.approval_date ? `（${escapeHtml(T.block.approvalDate)} ${escapeHtml(v.approval_date)}）` : ''}` : ''}
           ${v.review_comment ? `<br><q>${escapeHtml(v.review_comment)}</q>` : ''}</li>`).join('')}</ol>`
           : escapeHtml(T.block.noHistory));
     } catch (err) {

@@ -114,6 +114,7 @@ export const T = {
     stage: '阶段',
     review: '认定状态',
     docNo: '认定文号',
+    approvalDate: '认定日期',
     area: '面积',
     mu: '亩',
     farNow: '现状容积率',

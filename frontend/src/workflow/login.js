@@ -10,7 +10,8 @@ document.getElementById("login").addEventListener("submit", async (ev) => {
     const { data } = await api("/api/auth/login", { method: "POST",
       body: { username: form.get("username"), password: form.get("password") } });
     const next = new URLSearchParams(location.search).get("next");
-    location.href = next && next.startsWith("/") ? next : (HOME[data.user.role] || "/workflow/planner");
+    // Only a path of this site: "//host" or "/\host" would leave it.
+    location.href = next && /^\/(?![/\\])/.test(next) ? next : (HOME[data.user.role] || "/workflow/planner");
   } catch (err) {
     showError(box, err);
   }

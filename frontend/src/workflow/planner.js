@@ -1,4 +1,5 @@
 import { api, el, mu, showError, whoami } from "./api.js";
+import { T } from "./strings.js";
 
 const box = document.getElementById("message");
 const cmp = document.getElementById("compare");
@@ -9,10 +10,10 @@ async function compare(code, from, to) {
     const parts = Object.fromEntries(data.geometry.features.map((f) => [f.properties.change, f.properties.area_mu]));
     cmp.hidden = false;
     cmp.textContent = "";
-    cmp.append(el("h3", {}, `${code}：第 ${from} 版 → 第 ${to} 版`),
-      el("p", {}, `面积 ${mu(data.area_mu.from)} → ${mu(data.area_mu.to)} 亩（新增 ${mu(parts.added)} 亩，减少 ${mu(parts.removed)} 亩）`),
-      el("p", {}, `宗地增加：${data.parcels.added.map((p) => p.code).join("、") || "无"}；减少：${data.parcels.removed.map((p) => p.code).join("、") || "无"}`),
-      el("p", {}, `企业增加：${data.enterprises.added.map((e) => e.name).join("、") || "无"}；减少：${data.enterprises.removed.map((e) => e.name).join("、") || "无"}`));
+    cmp.append(el("h3", {}, T.planner.compareTitle(code, from, to)),
+      el("p", {}, T.planner.compareArea(mu(data.area_mu.from), mu(data.area_mu.to), mu(parts.added), mu(parts.removed))),
+      el("p", {}, T.review.diffParcels(data.parcels.added.map((p) => p.code).join("、"), data.parcels.removed.map((p) => p.code).join("、"))),
+      el("p", {}, T.review.diffEnterprises(data.enterprises.added.map((e) => e.name).join("、"), data.enterprises.removed.map((e) => e.name).join("、"))));
   } catch (err) { showError(box, err); }
 }
 
@@ -22,19 +23,22 @@ async function load() {
   for (const p of data.data) {
     const versions = el("td");
     for (const v of p.versions) {
-      versions.append(el("a", { href: `/api/plans/${encodeURIComponent(p.code)}/versions/${v.version_no}` },
-        `v${v.version_no} ${v.status_label}${v.approval_doc_no ? "（" + v.approval_doc_no + "）" : ""}`), " ");
+      const approved = v.approval_doc_no ? `（${v.approval_doc_no}${v.approval_date ? "，" + v.approval_date : ""}）` : "";
+      versions.append(el("span", { class: "version" }, `v${v.version_no} ${v.status_label}${approved}`), " ");
+    }
+    if (p.current_version_no) {
+      versions.append(el("a", { href: `/?block=${encodeURIComponent(p.code)}` }, T.planner.onMap), " ");
     }
     if (p.versions.length > 1) {
       const n = p.versions.length;
-      versions.append(el("button", { onclick: () => compare(p.code, p.versions[n - 2].version_no, p.versions[n - 1].version_no) }, "比较最近两版"));
+      versions.append(el("button", { onclick: () => compare(p.code, p.versions[n - 2].version_no, p.versions[n - 1].version_no) }, T.planner.compare));
     }
     // An approved block under revision: the approved version stays in force until the new one is approved.
     const revising = p.current_version_no && p.working_version_no && p.working_version_no !== p.current_version_no;
-    const status = revising ? `${p.status_label}（修订第 ${p.working_version_no} 版；第 ${p.current_version_no} 版已认定，仍有效）` : p.status_label;
-    const area = revising ? `${mu(p.area_mu)}（修订稿）` : mu(p.area_mu);
+    const status = revising ? T.planner.revising(p.status_label, p.working_version_no, p.current_version_no) : p.status_label;
+    const area = revising ? T.planner.revisedArea(mu(p.area_mu)) : mu(p.area_mu);
     tbody.append(el("tr", {}, el("td", {}, p.code), el("td", {}, p.name ?? ""), el("td", {}, p.unit_name),
-      el("td", {}, status), el("td", {}, p.stage_label ?? "—"), el("td", {}, area), versions));
+      el("td", {}, status), el("td", {}, p.stage_label ?? T.dash), el("td", {}, area), versions));
   }
 }
 
