@@ -138,6 +138,7 @@ def test_failed_rules_are_shown_in_chinese_and_the_plan_stays_a_draft(page, site
 
     # Fixed in the page: open the draft, add the neighbouring parcel and the 北至, save, submit.
     row.get_by_role("button", name="修改").click()
+    expect(page.locator("#editor")).not_to_have_attribute("aria-busy", "true")  # the stored draft is loaded
     expect(page.locator("#draft-title")).to_have_text(f"修改 {code} 第 1 版")
     expect(page.locator("#parcel-list tbody tr td:first-child")).to_have_text(parcels[:1])
     expect(page.locator("#draft input[name=code]")).to_be_disabled()

@@ -36,7 +36,7 @@ async function respond(path, send) {
   }
   let data = null;
   if (res.status !== 204) {
-    try { data = await res.json(); } catch (_) { data = null; }
+    try { data = await res.json(); } catch (err) { if (err.name === "AbortError") throw err; data = null; }
   }
   if (!res.ok) {
     const err = new Error(data && typeof data.detail === "string" ? data.detail : T.requestFailed(res.status));

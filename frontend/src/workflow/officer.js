@@ -468,6 +468,7 @@ async function preview() {
   for (const [field] of SIDES) body[field] = form[field].value || null;
   try {
     const { data } = await api("/api/plans/preview", { method: "POST", body, signal: request.signal });
+    if (inflight !== request) return; // a newer change asked again; its answer is the one to show
     state.report = data;
     for (const e of data.enterprises) {
       const row = state.enterprises.find((x) => x.credit_code === e.credit_code);
@@ -623,10 +624,17 @@ function resetEditor() {
 document.getElementById("new").addEventListener("click", () => { resetEditor(); box.textContent = ""; });
 
 async function openPlan(code) {
-  const { data: plan, etag } = await api(`/api/plans/${encodeURIComponent(code)}`);
-  const number = plan.working_version_no;
-  const { data: v } = await api(`/api/plans/${encodeURIComponent(code)}/versions/${number}`);
-  const { data: own } = await api(`/api/plans/${encodeURIComponent(code)}/versions/${number}/parcels`);
+  const editor = document.getElementById("editor");
+  editor.setAttribute("aria-busy", "true"); // until the stored draft is in the editor
+  let plan, etag, v, own, number;
+  try {
+    ({ data: plan, etag } = await api(`/api/plans/${encodeURIComponent(code)}`));
+    number = plan.working_version_no;
+    ({ data: v } = await api(`/api/plans/${encodeURIComponent(code)}/versions/${number}`));
+    ({ data: own } = await api(`/api/plans/${encodeURIComponent(code)}/versions/${number}/parcels`));
+  } finally {
+    editor.removeAttribute("aria-busy");
+  }
   resetEditor();
   box.textContent = "";
   state.editing = { code, etag, versionNo: number, status: plan.status };
@@ -652,7 +660,7 @@ async function openPlan(code) {
   setTitle();
   selectionChanged();
   if (state.selected.size) map.fitBounds(selectedBounds(), { padding: [30, 30], maxZoom: 17 });
-  document.getElementById("editor").scrollIntoView({ behavior: "smooth", block: "start" });
+  document.getElementById("editor").scrollIntoView({ block: "start" });
   form.name.focus({ preventScroll: true });
 }
 
