@@ -4,7 +4,8 @@ import { el, mu } from "./api.js";
 import { MIX_COLOURS } from "./planmap.js";
 import { T } from "./strings.js";
 
-function far(value) {
+/** A FAR as the pages write it: two decimals, — when unknown. */
+export function far(value) {
   return value === null || value === undefined ? T.dash : Number(value).toFixed(2);
 }
 

@@ -7,7 +7,7 @@ import { api, confirmAction, el, mu, showError, showFieldErrors, whoami } from "
 import {
   bboxParam, boundaryLayer, classColour, diffLayer, fourLabels, gapsLayer, legend, MIX_COLOURS, neighboursLayer, planMap,
 } from "./planmap.js";
-import { findings, reportView } from "./report.js";
+import { far, findings, reportView } from "./report.js";
 import { CLASS_LABELS, SIDES, T } from "./strings.js";
 
 const holder = document.getElementById("batch");
@@ -17,10 +17,6 @@ const sendButton = document.getElementById("send");
 
 function when(t) {
   return t ? t.slice(0, 16).replace("T", " ") : "";
-}
-
-function far(v) {
-  return v === null || v === undefined ? T.dash : Number(v).toFixed(2);
 }
 
 function table(cols, rows) {
