@@ -129,6 +129,13 @@ async function card(p) {
   node.append(el("div", { class: "review-grid" }, mapHost, facts));
   const lists = el("div", { class: "review-grid" });
   node.append(lists, decisionControls(p.code));
+  // Wired before the map and lists load: a button that shows must work.
+  for (const b of node.querySelectorAll("[data-one]")) {
+    b.addEventListener("click", () => {
+      node.querySelector("[name=action]").value = b.dataset.one;
+      send([node]);
+    });
+  }
   holder.append(node);
   const parcels = await drawMap(mapHost, p.code, v, report, comparison);
   lists.append(
@@ -138,12 +145,6 @@ async function card(p) {
     el("div", {}, el("h4", {}, T.review.enterprises(props.enterprises.length)), table(T.review.entCols, props.enterprises.map((e) => [
       e.name, e.credit_code, e.classification_label || CLASS_LABELS.unclassified, e.reason || T.dash]))),
   );
-  for (const b of node.querySelectorAll("[data-one]")) {
-    b.addEventListener("click", () => {
-      node.querySelector("[name=action]").value = b.dataset.one;
-      send([node]);
-    });
-  }
 }
 
 function decisionOf(node) {
