@@ -1,4 +1,4 @@
-"""Load the demo data set (``data/geojson``) and the 2022 targets; idempotent.
+"""Load the demo data set (``data/geojson``), the 2022 targets and demo 2023 targets; idempotent.
 
 Rows are matched on their natural keys (codes, credit codes, unit + year) and
 only changed values are written, so a second run changes nothing.
@@ -111,6 +111,22 @@ def seed(session: Session, data_dir: Path) -> SeedCounts:
                     scattered_mu=Decimal(row["scattered_mu"]),
                 )
                 counts.targets += 1
+        # 2023 demo targets, as an admin would have entered them: added where a unit has none, never
+        # overwriting one set since (the admin's figure wins).
+        with (data_dir / "reference" / "targets-2023-demo.csv").open(encoding="utf-8") as fh:
+            for row in csv.DictReader(fh):
+                unit, year = by_name[row["unit_name"]], int(row["year"])
+                counts.targets += 1
+                if (unit.id, year) in existing_targets.rows:
+                    continue
+                target = existing_targets.get_or_new(unit.id, year)
+                _assign(
+                    target,
+                    counts,
+                    renewal_mu=Decimal(row["renewal_mu"]),
+                    contiguous_mu=Decimal(row["contiguous_mu"]),
+                    scattered_mu=Decimal(row["scattered_mu"]),
+                )
 
         enterprises: dict[str, Enterprise] = {}
         for e in json.loads((geojson / "enterprises.json").read_text(encoding="utf-8")):

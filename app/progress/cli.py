@@ -2,7 +2,7 @@
 
     cloudmap progress targets set 凤鸣街道 2023 --contiguous 80 --scattered 40 --by 张三
     cloudmap progress targets list 2023
-    cloudmap progress issue 2023 11 --by 张三        # 印发月度通报 (snapshot + Excel)
+    cloudmap progress issue 2023 11 --by 张三 --signed-by 李四   # 印发月度通报 (snapshot + Excel)
     cloudmap progress monthly 2023 11                 # the live table, no snapshot
 """
 
@@ -33,7 +33,11 @@ def add_parser(sub) -> None:
     issue = psub.add_parser("issue", help="issue (印发) the monthly report: immutable snapshot + Excel")
     issue.add_argument("year", type=int)
     issue.add_argument("month", type=int)
-    issue.add_argument("--by", required=True, help="who issues it")
+    issue.add_argument("--by", required=True, help="who issues it (name shown on the report)")
+    issue.add_argument("--signed-by", required=True, help="签发人: who signed the report off")
+    issue.add_argument("--issue-no", type=int, help="第 X 期 (default: the year's next number)")
+    issue.add_argument("--body", help="印发单位 (default: 桐乡市工业园区有机更新工作领导小组办公室)")
+    issue.add_argument("--date", help="印发日期 YYYY-MM-DD (default: today)")
     issue.add_argument("--xlsx", help="also write the stored Excel file here")
 
     monthly = psub.add_parser("monthly", help="print a month's live progress table")
@@ -68,8 +72,10 @@ def run(args: argparse.Namespace, settings) -> int:
                     t = found.get(unit.code)
                     print(f"{unit.name}\t" + (f"{t.renewal_mu}\t{t.contiguous_mu}\t{t.scattered_mu}" if t else "未下达"))
             elif args.progress_command == "issue":
-                report = reports.issue(session, args.year, args.month, args.by)
-                print(f"{args.year} 年 {args.month} 月通报已印发：截至 {report.as_of}，Excel sha256 {report.xlsx_sha256}")
+                report = reports.issue(session, args.year, args.month, args.by, signed_by=args.signed_by,
+                                       issue_no=args.issue_no, issuing_body=args.body, issue_date=args.date)
+                print(f"{args.year} 年 {args.month} 月通报（{args.year} 年第 {report.issue_no} 期）已印发："
+                      f"截至 {report.as_of}，签发人 {report.signed_by}，Excel sha256 {report.xlsx_sha256}")
                 if args.xlsx:
                     with open(args.xlsx, "wb") as fh:
                         fh.write(report.xlsx)

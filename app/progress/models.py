@@ -54,14 +54,21 @@ class ProgressReport(Base):
     __tablename__ = "progress_reports"
     __table_args__ = (
         UniqueConstraint("year", "month", name="uq_progress_reports_year_month"),
+        UniqueConstraint("year", "issue_no", name="uq_progress_reports_year_issue_no"),
         CheckConstraint("month BETWEEN 1 AND 12", name="month_range"),
+        CheckConstraint("issue_no >= 1", name="issue_no_positive"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     year: Mapped[int] = mapped_column(Integer)
     month: Mapped[int] = mapped_column(Integer)
     as_of: Mapped[dt.date] = mapped_column(Date)  # figures include completions up to this day
-    issued_by: Mapped[str] = mapped_column(String(64))
+    issued_by: Mapped[str] = mapped_column(String(64))  # login name, for the audit trail
+    issued_by_name: Mapped[str] = mapped_column(String(64))  # the issuer's display name at issue time
+    issue_no: Mapped[int] = mapped_column(Integer)  # 第 X 期, per year
+    issuing_body: Mapped[str] = mapped_column(String(128))  # 印发单位
+    issue_date: Mapped[dt.date] = mapped_column(Date)  # 印发日期
+    signed_by: Mapped[str] = mapped_column(String(64))  # 签发人
     issued_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     data: Mapped[dict] = mapped_column(JSONB)
     data_sha256: Mapped[str] = mapped_column(String(64))  # of the canonical JSON text

@@ -7,16 +7,19 @@ import hashlib
 import html
 import io
 import json
+from dataclasses import dataclass
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from ..errors import AppError, Conflict, NotFound
-from ..messages import message
+from ..core.audit import audit_context
 from ..core.uow import unit_of_work
+from ..errors import AppError, Conflict, FieldError, NotFound
+from ..messages import message
 from . import scoring, service
 from .models import ProgressReport
 
@@ -51,8 +54,121 @@ def build_report(session: Session, year: int, month: int) -> dict:
     }
 
 
-def issue(session: Session, year: int, month: int, user: str, now: dt.date | None = None) -> ProgressReport:
-    """Compute, export and store the month's report. Refused for a month not yet over or already issued."""
+DEFAULT_ISSUING_BODY = "桐乡市工业园区有机更新工作领导小组办公室"
+MAX_ISSUE_NO = 999
+MAX_BODY_LENGTH = 64
+MAX_NAME_LENGTH = 32
+ISSUE_FIELDS = {"issue_no": "期号", "issuing_body": "印发单位", "issue_date": "印发日期", "signed_by": "签发人"}
+
+
+class InvalidIssue(AppError):
+    """The issue facts of a report (期号, 印发单位, 印发日期, 签发人) fail their checks; each error names its field."""
+
+    status_code = 422
+    code = "invalid_report_issue"
+
+
+@dataclass(frozen=True)
+class IssueFacts:
+    """What a report says about its issue, printed on its page and in its Excel."""
+
+    issue_no: int
+    issuing_body: str
+    issue_date: dt.date
+    signed_by: str | None  # None only on a preview (not yet signed off)
+    issued_by_name: str | None
+
+    @property
+    def label(self) -> str:
+        return f"第 {self.issue_no} 期"
+
+    def to_dict(self) -> dict:
+        return {"issue_no": self.issue_no, "issue_label": self.label, "issuing_body": self.issuing_body,
+                "issue_date": self.issue_date.isoformat(), "signed_by": self.signed_by,
+                "issued_by_name": self.issued_by_name}
+
+
+def next_issue_no(session: Session, year: int) -> int:
+    """The number the year's next report would get: one more than the highest issued (1 for the first)."""
+    return (session.scalar(select(func.max(ProgressReport.issue_no)).where(ProgressReport.year == year)) or 0) + 1
+
+
+def check_issue(session: Session, year: int, month: int, *, issue_no: object = None, issuing_body: object = None,
+                issue_date: object = None, signed_by: object = None, now: dt.date | None = None) -> IssueFacts:
+    """The issue facts as sent, with their defaults (next number, the leading group's office, today).
+
+    Every problem is reported at once, each naming its field in Chinese (422); a number already
+    used in the year is a conflict (409)."""
+    now = now or service.today()
+    errors: list[FieldError] = []
+
+    def bad(name: str, key: str, **values: object) -> None:
+        errors.append(FieldError(name, message(key, field=ISSUE_FIELDS[name], **values)))
+
+    number = next_issue_no(session, year) if issue_no in (None, "") else _as_int(issue_no)
+    if number is None:
+        bad("issue_no", "progress_issue_no_not_int", value=issue_no)
+    elif not 1 <= number <= MAX_ISSUE_NO:
+        bad("issue_no", "progress_issue_no_range", max=MAX_ISSUE_NO)
+    body = DEFAULT_ISSUING_BODY if issuing_body is None else _text(issuing_body)
+    if body is None or not body:
+        bad("issuing_body", "progress_issue_text_required")
+    elif len(body) > MAX_BODY_LENGTH:
+        bad("issuing_body", "progress_issue_text_too_long", max=MAX_BODY_LENGTH)
+    date = now if issue_date in (None, "") else _as_date(issue_date)
+    if date is None:
+        bad("issue_date", "progress_issue_date_invalid", value=issue_date)
+    elif date <= service.month_end(year, month):
+        bad("issue_date", "progress_issue_date_early", year=year, month=month)
+    elif date > now:
+        bad("issue_date", "progress_issue_date_future", today=now.isoformat())
+    signer = None if signed_by is None else _text(signed_by)
+    if not signer:
+        bad("signed_by", "progress_issue_text_required")
+    elif len(signer) > MAX_NAME_LENGTH:
+        bad("signed_by", "progress_issue_text_too_long", max=MAX_NAME_LENGTH)
+    if errors:
+        raise InvalidIssue(message("progress_issue_invalid", reason="；".join(e.message for e in errors)), errors)
+    taken = session.scalar(select(ProgressReport.month).where(ProgressReport.year == year,
+                                                              ProgressReport.issue_no == number))
+    if taken is not None:
+        reason = message("progress_issue_no_taken", year=year, issue_no=number, month=taken,
+                         next=next_issue_no(session, year))
+        raise Conflict(reason, [FieldError("issue_no", reason)])
+    return IssueFacts(number, body, date, signer, None)
+
+
+def _as_int(value: object) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value.strip())
+    return None
+
+
+def _as_date(value: object) -> dt.date | None:
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value).strip())
+    except ValueError:
+        return None
+
+
+def _text(value: object) -> str | None:
+    return " ".join(value.split()) if isinstance(value, str) else None
+
+
+def issue(session: Session, year: int, month: int, user: str, *, issuer_name: str | None = None,
+          signed_by: object = None, issue_no: object = None, issuing_body: object = None, issue_date: object = None,
+          now: dt.date | None = None) -> ProgressReport:
+    """Compute, export and store the month's report with its issue facts (期号, 印发单位, 印发日期, 签发人).
+
+    Refused for a month not yet over or already issued (409), a number already used in the year
+    (409), or issue facts that fail their checks (422). ``user`` is the login name kept for the audit
+    trail; ``issuer_name`` the name shown on the report and in the list (defaults to ``user``)."""
     service.check_month(year, month)
     now = now or service.today()
     if service.month_end(year, month) >= now:
@@ -61,19 +177,45 @@ def issue(session: Session, year: int, month: int, user: str, now: dt.date | Non
     if existing is not None:
         raise Conflict(message("progress_report_exists", year=year, month=month,
                                issued_at=existing.issued_at.astimezone(service.TIMEZONE).strftime("%Y-%m-%d %H:%M")))
+    facts = check_issue(session, year, month, issue_no=issue_no, issuing_body=issuing_body, issue_date=issue_date,
+                        signed_by=signed_by, now=now)
+    name = " ".join((issuer_name or user).split())[:64]
     data = build_report(session, year, month)
     issued_at = dt.datetime.now(service.TIMEZONE).replace(microsecond=0)
     data["issued_by"] = user
+    data["issued_by_name"] = name
     data["issued_at"] = issued_at.isoformat()
+    data["issue"] = {**facts.to_dict(), "issued_by_name": name}
     xlsx = to_xlsx(data, issued_at)
     text = canonical_json(data)
-    with unit_of_work(session):
-        report = ProgressReport(
-            year=year, month=month, as_of=service.month_end(year, month), issued_by=user, issued_at=issued_at,
-            data=json.loads(text), data_sha256=sha256(text.encode("utf-8")), xlsx=xlsx, xlsx_sha256=sha256(xlsx),
-        )
-        session.add(report)
+    try:
+        with unit_of_work(session), audit_context(session, "issue_report"):
+            report = ProgressReport(
+                year=year, month=month, as_of=service.month_end(year, month), issued_by=user, issued_by_name=name,
+                issue_no=facts.issue_no, issuing_body=facts.issuing_body, issue_date=facts.issue_date,
+                signed_by=facts.signed_by, issued_at=issued_at,
+                data=json.loads(text), data_sha256=sha256(text.encode("utf-8")), xlsx=xlsx, xlsx_sha256=sha256(xlsx),
+            )
+            session.add(report)
+    except IntegrityError as exc:  # another admin issued the month, or took the number, in the meantime
+        constraint = getattr(getattr(exc.orig, "diag", None), "constraint_name", None)
+        if constraint == "uq_progress_reports_year_issue_no":
+            reason = message("progress_issue_no_taken_now", year=year, issue_no=facts.issue_no,
+                             next=next_issue_no(session, year))
+            raise Conflict(reason, [FieldError("issue_no", reason)]) from exc
+        if constraint == "uq_progress_reports_year_month":
+            raise Conflict(message("progress_report_exists_now", year=year, month=month)) from exc
+        raise
     return report
+
+
+def facts_of(report: ProgressReport) -> IssueFacts:
+    return IssueFacts(report.issue_no, report.issuing_body, report.issue_date, report.signed_by, report.issued_by_name)
+
+
+def preview_facts(session: Session, year: int) -> IssueFacts:
+    """What a preview shows: the number the report would get now, the default body, today, not yet signed off."""
+    return IssueFacts(next_issue_no(session, year), DEFAULT_ISSUING_BODY, service.today(), None, None)
 
 
 def get(session: Session, year: int, month: int, missing_ok: bool = False) -> ProgressReport | None:
@@ -86,7 +228,9 @@ def get(session: Session, year: int, month: int, missing_ok: bool = False) -> Pr
 def listing(session: Session) -> list[dict]:
     rows = session.execute(
         select(ProgressReport.year, ProgressReport.month, ProgressReport.as_of, ProgressReport.issued_by,
-               ProgressReport.issued_at, ProgressReport.data_sha256, ProgressReport.xlsx_sha256)
+               ProgressReport.issued_by_name, ProgressReport.issue_no, ProgressReport.issuing_body,
+               ProgressReport.issue_date, ProgressReport.signed_by, ProgressReport.issued_at,
+               ProgressReport.data_sha256, ProgressReport.xlsx_sha256)
         .order_by(ProgressReport.year.desc(), ProgressReport.month.desc())
     )
     return [summary(r) for r in rows]
@@ -95,9 +239,26 @@ def listing(session: Session) -> list[dict]:
 def summary(r) -> dict:
     base = f"/api/progress/reports/{r.year}/{r.month}"
     return {
-        "year": r.year, "month": r.month, "as_of": r.as_of.isoformat(), "issued_by": r.issued_by,
+        "year": r.year, "month": r.month, "as_of": r.as_of.isoformat(),
+        "issue_no": r.issue_no, "issue_label": f"第 {r.issue_no} 期", "issuing_body": r.issuing_body,
+        "issue_date": r.issue_date.isoformat(), "signed_by": r.signed_by,
+        "issued_by": r.issued_by, "issued_by_name": r.issued_by_name,
         "issued_at": r.issued_at.isoformat(), "data_sha256": r.data_sha256, "xlsx_sha256": r.xlsx_sha256,
         "links": {"json": base, "xlsx": f"{base}.xlsx", "print": f"/progress/reports/{r.year}/{r.month}"},
+    }
+
+
+def issue_preview(session: Session, year: int, month: int) -> dict:
+    """What the admin's form starts from: the next number, the default body, today, whether the month can be issued."""
+    service.check_month(year, month)
+    now = service.today()
+    existing = get(session, year, month, missing_ok=True)
+    return {
+        "year": year, "month": month, "issue_no": next_issue_no(session, year), "issuing_body": DEFAULT_ISSUING_BODY,
+        "issue_date": now.isoformat(), "month_over": service.month_end(year, month) < now,
+        "issued": summary(existing) if existing is not None else None,
+        "links": {"preview": f"/progress/preview/{year}/{month}",
+                  "xlsx": f"/api/progress/monthly.xlsx?year={year}&month={month}"},
     }
 
 
@@ -143,9 +304,22 @@ def to_xlsx(data: dict, issued_at: dt.datetime) -> bytes:
     ws = wb.active
     ws.title = "月度通报"
     p = data["progress"]
+    issue = data.get("issue") or {}
+    width = len(TABLE_COLUMNS)
     ws.append([data["title"]])
-    ws.append([f"统计截至 {data['as_of']}；序时进度 {p['schedule_rate'] * 100:.2f}%；"
-               f"印发 {data.get('issued_at', '')[:10]}（{data.get('issued_by', '')}）；数据来自云图宗地与区块，非手工填报"])
+    ws.append([issue_heading(data["year"], issue, issued=bool(issue.get("signed_by")))])
+    left = ws.max_row + 1
+    ws.append([f"印发单位：{issue.get('issuing_body') or DEFAULT_ISSUING_BODY}"])
+    ws.cell(left, 9, f"印发日期：{chinese_date(issue.get('issue_date'))}　　签发人：{issue.get('signed_by') or '（印发时填写）'}")
+    ws.append([f"统计截至 {chinese_date(data['as_of'])}；序时进度 {p['schedule_rate'] * 100:.2f}%；数据来自云图宗地与区块，非手工填报"])
+    for row, size, bold in ((1, 16, True), (2, 12, False)):
+        ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=width)
+        ws.cell(row, 1).font = Font(bold=bold, size=size)
+        ws.cell(row, 1).alignment = Alignment(horizontal="center")
+    ws.merge_cells(start_row=left, start_column=1, end_row=left, end_column=8)
+    ws.merge_cells(start_row=left, start_column=9, end_row=left, end_column=width)
+    ws.cell(left, 9).alignment = Alignment(horizontal="right")
+    ws.merge_cells(start_row=left + 1, start_column=1, end_row=left + 1, end_column=width)
     ws.append([name for name, _ in TABLE_COLUMNS])
     header_row = ws.max_row
     for col, (_, width) in enumerate(TABLE_COLUMNS, start=1):
@@ -166,14 +340,12 @@ def to_xlsx(data: dict, issued_at: dt.datetime) -> bytes:
         ws.cell(row, 10).number_format = "0.00%"
         for col in (3, 4, 5, 6, 7, 8, 9, 12, 13):
             ws.cell(row, col).number_format = "#,##0.00"
-    ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(TABLE_COLUMNS))
-    ws["A1"].font = Font(bold=True, size=14)
-    ws["A1"].alignment = Alignment(horizontal="center")
+    ws.append([])
+    ws.append([f"签发人：{issue.get('signed_by') or '（印发时填写）'}"])
+    ws.merge_cells(start_row=ws.max_row, start_column=1, end_row=ws.max_row, end_column=width)
+    ws.cell(ws.max_row, 1).alignment = Alignment(horizontal="right")
     ws.freeze_panes = ws.cell(header_row + 1, 3)
     ws.print_title_rows = f"{header_row}:{header_row}"
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.fitToWidth = 1
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
 
     ind = wb.create_sheet("主要指标")
     city = data["indicators"]["citywide"]
@@ -199,16 +371,19 @@ def to_xlsx(data: dict, issued_at: dt.datetime) -> bytes:
         ind.column_dimensions[get_column_letter(col)].width = width
 
     det = wb.create_sheet("本月完成宗地")
-    det.append(["宗地编号", "单位", "类型", "区块", "完成日期", "面积（亩）", "现状容积率", "规划容积率", "企业", "规则提示"])
+    det.append(["宗地编号", "单位", "类型", "区块", "完成日期", "面积（亩）", "现状容积率", "规划容积率", "企业", "未满足的规则"])
     for cell in det[1]:
         cell.font, cell.fill = head_font, head_fill
     for q in data["parcels_in_month"]:
         det.append([q["code"], q["unit_name"], q["track_label"], q["block_name"] or "—", q["renewed_on"],
                     q["land_area_mu"], q["far"], q["planned_far"], q["enterprise_name"] or "（无）",
-                    "、".join(q["rule_problems"]) or "—"])
-    for col, width in enumerate((20, 18, 6, 22, 12, 10, 10, 10, 30, 26), start=1):
+                    "；".join(q.get("rule_notes") or ()) or "—"])
+        det.cell(det.max_row, 10).alignment = Alignment(wrap_text=True, vertical="top")
+    for col, width in enumerate((20, 18, 6, 22, 12, 10, 10, 10, 30, 40), start=1):
         det.column_dimensions[get_column_letter(col)].width = width
 
+    for sheet in wb.worksheets:
+        a4(sheet)
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
@@ -220,6 +395,33 @@ def _pct(value: float | None) -> str:
 
 def _num(value, digits: int = 2) -> str:
     return "—" if value is None else f"{value:,.{digits}f}"
+
+
+def chinese_date(value: str | dt.date | None) -> str:
+    """2024-01-05 → 2024 年 1 月 5 日 (how a notice dates itself)."""
+    if not value:
+        return "—"
+    d = value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value)[:10])
+    return f"{d.year} 年 {d.month} 月 {d.day} 日"
+
+
+def issue_heading(year: int, issue: dict, *, issued: bool) -> str:
+    """“2023 年第 3 期”, or on a preview the number it would get: “2023 年第 3 期（预览，尚未印发）”."""
+    if not issue.get("issue_no"):
+        return f"{year} 年（预览，尚未印发）"
+    return f"{year} 年第 {issue['issue_no']} 期" + ("" if issued else "（预览，尚未印发）")
+
+
+def a4(sheet) -> None:
+    """Print on A4 landscape (the tables are wide), one page wide, as many pages tall as it takes."""
+    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    sheet.page_margins.left = sheet.page_margins.right = 0.5
+    sheet.page_margins.top = sheet.page_margins.bottom = 0.6
+    sheet.print_options.horizontalCentered = True
 
 
 def indicator_lines(city: dict) -> list[tuple[str, str, str, str]]:
@@ -265,10 +467,23 @@ tr.behind td.status { color: #b42318; font-weight: 700; }
 tr.total td { font-weight: 700; border-top: 2px solid #1f2933; }
 h2 { font-size: 15px; margin: 16px 0 6px; }
 .note { font-size: 11px; color: #52606d; }
+.masthead { text-align: center; border-bottom: 2px solid #b42318; padding-bottom: 8px; margin-bottom: 14px; }
+.masthead .doc { font-size: 26px; font-weight: 700; color: #b42318; letter-spacing: 4px; }
+.masthead .issue-no { font-size: 15px; margin: 6px 0 4px; }
+.masthead .issue-line { display: flex; justify-content: space-between; flex-wrap: wrap; gap: 4px 16px; font-size: 13px; }
+.masthead .preview-tag { color: #b42318; }
+.signoff { text-align: right; font-size: 14px; margin: 20px 0 0; }
+.scroll { overflow-x: auto; }
 @page { size: A4 landscape; margin: 12mm; }
+@media screen and (max-width: 600px) {
+  body { margin: 12px; }
+  .masthead .doc { font-size: 20px; letter-spacing: 1px; }
+  .masthead .issue-line { justify-content: center; }
+}
 @media print {
   body { margin: 0; }
   .toolbar { display: none; }
+  .scroll { overflow: visible; }
   thead { display: table-header-group; }
   tr { page-break-inside: avoid; }
   th { background: #fff !important; color: #000; border-bottom: 2px solid #000; }
@@ -278,7 +493,9 @@ h2 { font-size: 15px; margin: 16px 0 6px; }
 """
 
 
-def to_html(data: dict, *, issued: bool, xlsx_url: str | None) -> str:
+def to_html(data: dict, *, issued: bool, xlsx_url: str | None, facts: IssueFacts) -> str:
+    """The report as a printable page (A4 landscape). ``facts`` are the issue facts: the stored ones of
+    an issued report, or on a preview the number it would get now."""
     e = html.escape
     p = data["progress"]
     head = "".join(f"<th>{e(name)}</th>" for name, _ in TABLE_COLUMNS)
@@ -312,24 +529,38 @@ def to_html(data: dict, *, issued: bool, xlsx_url: str | None) -> str:
         for q in data["parcels_in_month"]
     ) or "<tr><td colspan='8'>本月无新完成宗地</td></tr>"
     behind = "、".join(p["units_behind"]) or "无"
-    status = (f"印发：{e(data['issued_at'][:16].replace('T', ' '))}（{e(data['issued_by'])}）" if issued
-              else "预览（尚未印发，数字随数据变化）")
+    if issued:
+        when = data.get("issued_at", "")[:16].replace("T", " ")
+        status = f"印发人：{e(facts.issued_by_name or data.get('issued_by', ''))}（{e(when)}）"
+    else:
+        status = "预览（尚未印发，数字随数据变化）"
+    heading = e(issue_heading(data["year"], {"issue_no": facts.issue_no}, issued=issued))
+    if not issued:
+        heading = heading.replace("（预览，尚未印发）", '<span class="preview-tag">（预览，尚未印发）</span>')
+    signer = e(facts.signed_by) if facts.signed_by else "（印发时填写）"
     xlsx_link = f'<a href="{e(xlsx_url)}">下载 Excel</a>' if xlsx_url else ""
     return f"""<!doctype html>
-<html lang="zh-CN"><head><meta charset="utf-8"><title>{e(data['title'])}</title>
+<html lang="zh-CN"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{e(data['title'])}</title>
 <style>{PRINT_CSS}</style></head>
 <body data-report-state="{'issued' if issued else 'preview'}">
 <div class="toolbar"><a href="/progress">返回一表</a>{xlsx_link}<button type="button" onclick="window.print()">打印</button></div>
+<header class="masthead">
+<div class="doc">有机更新工作进度通报</div>
+<div class="issue-no" data-issue-no="{facts.issue_no}">{heading}</div>
+<div class="issue-line"><span class="issuing-body">{e(facts.issuing_body)}</span><span class="issue-date">{e(chinese_date(facts.issue_date))}</span></div>
+</header>
 <h1>{e(data['title'])}</h1>
-<div class="meta">统计截至 {e(data['as_of'])} · 序时进度 {_pct(p['schedule_rate'])} · {status}</div>
+<div class="meta">统计截至 {e(chinese_date(data['as_of']))} · 序时进度 {_pct(p['schedule_rate'])} · {status}</div>
 <h2>一、各单位进度（按完成率排序）</h2>
-<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>
-<p class="note">滞后单位（累计完成率低于序时进度 {_pct(p['schedule_rate'])}）：{e(behind)}。完成面积为宗地登记面积（亩，EPSG:4549 平面面积），
+<div class="scroll"><table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table></div>
+<p class="note">滞后单位（累计完成率低于序时进度 {_pct(p['schedule_rate'])}）：{e(behind)}。完成面积为宗地登记面积（亩，按国家 2000 坐标系平面面积计算），
 宗地状态达到“已完成”（或所在区块阶段达到“完成”）之日计入；位于已认定区块内的计为连片，其余计为零星。</p>
 <h2>二、主要指标（全市）</h2>
-<table><thead><tr><th>指标</th><th>完成</th><th>目标</th><th>说明</th></tr></thead><tbody>{ind_rows}</tbody></table>
+<div class="scroll"><table><thead><tr><th>指标</th><th>完成</th><th>目标</th><th>说明</th></tr></thead><tbody>{ind_rows}</tbody></table></div>
 <h2>三、本月完成宗地</h2>
-<table><thead><tr><th>宗地编号</th><th>单位</th><th>类型</th><th>区块</th><th>完成日期</th><th>面积（亩）</th><th>规划容积率</th><th>企业</th></tr></thead>
-<tbody>{parcels}</tbody></table>
+<div class="scroll"><table><thead><tr><th>宗地编号</th><th>单位</th><th>类型</th><th>区块</th><th>完成日期</th><th>面积（亩）</th><th>规划容积率</th><th>企业</th></tr></thead>
+<tbody>{parcels}</tbody></table></div>
+<p class="signoff">签发人：<span class="signed-by">{signer}</span></p>
 </body></html>
 """

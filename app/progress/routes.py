@@ -21,6 +21,7 @@ from .schemas import (
     ConfigSaved,
     ConfigView,
     Indicators,
+    IssuePreview,
     MonthlyProgress,
     ParcelTrace,
     ReportList,
@@ -67,7 +68,7 @@ def monthly(session: SessionDep, year: YearQuery, month: MonthQuery) -> dict:
 @router.get("/monthly.xlsx", summary="月度进度导出 Excel（实时预览，未印发）", response_class=Response, responses=EXCEL)
 def monthly_xlsx(session: SessionDep, year: YearQuery, month: MonthQuery) -> Response:
     data = reports.build_report(session, year, month)
-    data.update(issued_by="预览", issued_at="")
+    data.update(issued_by="", issued_at="", issue=reports.preview_facts(session, year).to_dict())
     content = reports.to_xlsx(data, dt.datetime.now(service.TIMEZONE).replace(microsecond=0))
     return _xlsx(content, f"有机更新进度（预览）{year}年{month}月.xlsx")
 
@@ -132,8 +133,13 @@ def put_config(session: SessionDep, user: ProgressAdmin, year: YearPath,
 
 
 class ReportIn(BaseModel):
-    year: int = Field(ge=2000, le=2100)
-    month: int = Field(ge=1, le=12)
+    year: int = Field(ge=2000, le=2100, description="年份")
+    month: int = Field(ge=1, le=12, description="月份 1～12")
+    # Checked by the service, which names each field in Chinese (期号, 印发单位, 印发日期, 签发人).
+    issue_no: int | str | None = Field(None, description="期号（该年第几期）；不填为下一期")
+    issuing_body: str | None = Field(None, description=f"印发单位；不填为{reports.DEFAULT_ISSUING_BODY}")
+    issue_date: str | None = Field(None, description="印发日期 YYYY-MM-DD；不填为今天")
+    signed_by: str | None = Field(None, description="签发人（必填）")
 
 
 @router.get("/reports", summary="已印发的月度通报", response_model=ReportList)
@@ -142,10 +148,17 @@ def list_reports(session: SessionDep) -> dict:
 
 
 @router.post("/reports", status_code=201, summary="印发月度通报：计算、导出并存为不可更改的快照（管理员）",
-             response_model=ReportSummary, responses=error_responses(401, 403, 409))
+             response_model=ReportSummary, responses=error_responses(401, 403, 409, 422))
 def issue_report(session: SessionDep, user: ProgressAdmin, body: ReportIn) -> dict:
-    report = reports.issue(session, body.year, body.month, user.username)
+    report = reports.issue(session, body.year, body.month, user.username, issuer_name=user.user.display_name,
+                           signed_by=body.signed_by, issue_no=body.issue_no, issuing_body=body.issuing_body,
+                           issue_date=body.issue_date)
     return reports.summary(report)
+
+
+@router.get("/reports/next", summary="印发表单的默认值：下一个期号、印发单位、今天，及该月能否印发", response_model=IssuePreview)
+def next_report(session: SessionDep, year: YearQuery, month: MonthQuery) -> dict:
+    return reports.issue_preview(session, year, month)
 
 
 @router.get("/reports/{year}/{month}.xlsx", summary="月度通报 Excel（印发时生成的原文件）", response_class=Response,
@@ -170,10 +183,12 @@ def dashboard(settings: Annotated[Settings, Depends(get_settings)]) -> FileRespo
 @pages.get("/progress/reports/{year}/{month}")
 def report_page(session: SessionDep, year: YearPath, month: MonthPath) -> HTMLResponse:
     report = reports.get(session, year, month)
-    return HTMLResponse(reports.to_html(report.data, issued=True, xlsx_url=f"/api/progress/reports/{year}/{month}.xlsx"))
+    return HTMLResponse(reports.to_html(report.data, issued=True, xlsx_url=f"/api/progress/reports/{year}/{month}.xlsx",
+                                        facts=reports.facts_of(report)))
 
 
 @pages.get("/progress/preview/{year}/{month}")
 def preview_page(session: SessionDep, year: YearPath, month: MonthPath) -> HTMLResponse:
     data = reports.build_report(session, year, month)
-    return HTMLResponse(reports.to_html(data, issued=False, xlsx_url=f"/api/progress/monthly.xlsx?year={year}&month={month}"))
+    return HTMLResponse(reports.to_html(data, issued=False, xlsx_url=f"/api/progress/monthly.xlsx?year={year}&month={month}",
+                                        facts=reports.preview_facts(session, year)))

@@ -194,6 +194,7 @@ class RenewedParcel(Out):
     tax_after_10k_yuan: float | None = Field(description="改造后税收（万元）")
     tax_after_year: int | None
     rule_problems: list[str] = Field(description="未满足的行动计划规则代码")
+    rule_notes: list[str] = Field(description="未满足的行动计划规则（中文说明，与 rule_problems 逐项对应）")
 
 
 class ParcelTrace(Out):
@@ -351,11 +352,35 @@ class ReportSummary(Out):
     year: int
     month: int
     as_of: str = Field(description="统计截止日（该月最后一天）")
-    issued_by: str = Field(description="印发人")
+    issue_no: int = Field(description="期号：该年第几期")
+    issue_label: str = Field(description="期号的写法，如“第 3 期”")
+    issuing_body: str = Field(description="印发单位")
+    issue_date: str = Field(description="印发日期")
+    signed_by: str = Field(description="签发人")
+    issued_by: str = Field(description="印发人的登录名（审计用）")
+    issued_by_name: str = Field(description="印发人姓名（印发时的显示名）")
     issued_at: str = Field(description="印发时间")
     data_sha256: str = Field(description="快照（规范 JSON）的 SHA-256")
     xlsx_sha256: str = Field(description="Excel 文件的 SHA-256")
     links: ReportLinks
+
+
+class IssuePreviewLinks(Out):
+    preview: str = Field(description="通报预览页")
+    xlsx: str = Field(description="预览 Excel")
+
+
+class IssuePreview(Out):
+    """印发表单的默认值：下一个期号、印发单位、今天；该月是否已结束、是否已印发。"""
+
+    year: int
+    month: int
+    issue_no: int = Field(description="下一个期号")
+    issuing_body: str = Field(description="默认印发单位")
+    issue_date: str = Field(description="默认印发日期（今天）")
+    month_over: bool = Field(description="该月已结束，可以印发")
+    issued: ReportSummary | None = Field(description="该月已印发的通报；未印发为空")
+    links: IssuePreviewLinks
 
 
 class ReportList(Out):
@@ -366,4 +391,4 @@ class ReportSnapshot(ReportSummary):
     data: dict[str, Any] = Field(
         description="印发时冻结的通报内容，不再改变：title、year、month、as_of、progress（结构同 /api/progress/monthly）、"
         "indicators（citywide、units，结构同 /api/progress/indicators）、parcels_in_month（结构同 /api/progress/parcels 的 "
-        "parcels）、issued_by、issued_at。结构为印发当时的版本，故不逐项约束")
+        "parcels）、issued_by、issued_by_name、issued_at、issue（期号、印发单位、印发日期、签发人；第 9 版迁移前印发的通报没有）。结构为印发当时的版本，故不逐项约束")

@@ -111,6 +111,13 @@ class RenewedParcel:
 
     def rule_problems(self) -> list[str]:
         """Codes of the plan's rules this renewal misses (spatial decides; app only asks)."""
+        return [v.code for v in self._violations()]
+
+    def rule_notes(self) -> list[str]:
+        """The same, as the Chinese sentences people read (Excel, pages)."""
+        return [v.message_zh for v in self._violations()]
+
+    def _violations(self) -> list:
         if self.contiguous:
             found = spatial.check_renewal_type(self.renewal_type)
         else:
@@ -119,7 +126,7 @@ class RenewedParcel:
                 None if self.planned_far is None else float(self.planned_far),
                 renewal_type=self.renewal_type,
             )
-        return [v.code for v in found if v.severity == RULE_ERROR]
+        return [v for v in found if v.severity == RULE_ERROR]
 
     def to_dict(self) -> dict:
         return {
@@ -144,6 +151,7 @@ class RenewedParcel:
             "tax_after_10k_yuan": q2(self.tax_after_10k_yuan),
             "tax_after_year": self.tax_after_year,
             "rule_problems": self.rule_problems(),
+            "rule_notes": self.rule_notes(),
         }
 
 
@@ -405,8 +413,11 @@ def set_target(
 # Monthly progress (月度进度) and the monthly report rows
 # --------------------------------------------------------------------------------------------
 def linear_schedule() -> list[float]:
-    """序时进度: by the end of month m, m/12 of the year's target (the default)."""
-    return [round(m / 12, 4) for m in range(1, 13)]
+    """序时进度: by the end of month m, m/12 of the year's target (the default).
+
+    Not rounded: 序时应完成 = target × m/12 is multiplied first and rounded once when reported
+    (3,000 亩 by the end of October is 2,500.00, not 3,000 × 0.8333 = 2,499.90)."""
+    return [m / 12 for m in range(1, 13)]
 
 
 def check_month(year: int, month: int) -> None:

@@ -56,3 +56,44 @@ def test_models_match_migrations(empty_database):
         diff = compare_metadata(ctx, Base.metadata)
     engine.dispose()
     assert diff == []
+
+
+def test_0009_gives_reports_issued_before_it_their_issue_facts(empty_database):
+    """Reports issued before 0009 are numbered per year in month order, dated the day they were issued,
+    signed off by and shown as the issuer's display name, and stay frozen afterwards."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import IntegrityError
+
+    migrate(empty_database, "0008")
+    engine = create_engine(empty_database)
+    try:
+        with engine.begin() as conn:
+            conn.execute(text(
+                "INSERT INTO users (username, display_name, role, password_hash, is_active, failed_logins, row_version) "
+                "VALUES ('wang_admin', '王主任', 'admin', 'x', true, 0, 1)"))
+            conn.execute(text(
+                "INSERT INTO progress_reports (year, month, as_of, issued_by, issued_at, data, data_sha256, xlsx, xlsx_sha256) "
+                "VALUES (2023, 3, '2023-03-31', 'wang_admin', '2023-04-02 17:30+00', '{}', 'a', '\\x00', 'b'),"
+                "       (2023, 1, '2023-01-31', 'gone_user', '2023-02-03 01:00+00', '{}', 'a', '\\x00', 'b'),"
+                "       (2022, 12, '2022-12-31', 'wang_admin', '2023-01-04 02:00+00', '{}', 'a', '\\x00', 'b')"))
+        migrate(empty_database)
+        with engine.connect() as conn:
+            rows = conn.execute(text(
+                "SELECT year, month, issue_no, issuing_body, issue_date::text, signed_by, issued_by_name "
+                "FROM progress_reports ORDER BY year, month")).all()
+        body = "桐乡市工业园区有机更新工作领导小组办公室"
+        assert [tuple(r) for r in rows] == [
+            (2022, 12, 1, body, "2023-01-04", "王主任", "王主任"),
+            (2023, 1, 1, body, "2023-02-03", "gone_user", "gone_user"),
+            (2023, 3, 2, body, "2023-04-03", "王主任", "王主任"),  # 17:30 UTC is the next day in Tongxiang
+        ]
+        with pytest.raises(IntegrityError), engine.begin() as conn:  # still frozen
+            conn.execute(text("UPDATE progress_reports SET signed_by = '某人'"))
+        with pytest.raises(IntegrityError), engine.begin() as conn:  # 第 X 期 unique within a year
+            conn.execute(text(
+                "INSERT INTO progress_reports (year, month, as_of, issued_by, data, data_sha256, xlsx, xlsx_sha256, "
+                "issue_no, issuing_body, issue_date, signed_by, issued_by_name) VALUES (2023, 5, '2023-05-31', 'x', "
+                "'{}', 'a', '\\x00', 'b', 2, 'x', '2023-06-02', 'x', 'x')"))
+    finally:
+        engine.dispose()
+    migrate(empty_database, "0008", down=True)

@@ -60,8 +60,23 @@ def test_january_change_starts_from_zero(client):
     body = client.get("/api/progress/monthly", params={"year": 2023, "month": 1}).json()
     r = _row(body, "fengming")
     assert r["previous_done_ytd_mu"] == 0.0 and body["previous_as_of"] is None
-    assert r["target"] is None and r["completion_rate"] is None and r["rank"] is None  # 2023 not yet set
+    assert r["target"]["renewal_mu"] == 100.0 and body["units_without_target"] == []  # the demo's 2023 targets
+    body = client.get("/api/progress/monthly", params={"year": 2024, "month": 1}).json()
+    r = _row(body, "fengming")
+    assert r["target"] is None and r["completion_rate"] is None and r["rank"] is None  # 2024 not yet set
     assert "凤鸣街道" in body["units_without_target"]
+
+
+def test_expected_by_schedule_is_multiplied_first_and_rounded_once(client):
+    """序时应完成 = target × 10/12 at the end of October: 濮院 360 亩 → 300.00, the city's 3,000 亩 → 2,500.00
+    (not 360 × 0.8333 = 299.99 and 3,000 × 0.8333 = 2,499.90)."""
+    body = client.get("/api/progress/monthly", params={"year": 2023, "month": 10}).json()
+    assert _row(body, "puyuan")["target"]["renewal_mu"] == 360.0
+    assert _row(body, "puyuan")["expected_mu"] == 300.0
+    assert body["citywide"]["target"]["renewal_mu"] == 3000.0 and body["citywide"]["expected_mu"] == 2500.0
+    assert body["schedule_rate"] == 0.8333  # reported to 4 places, never multiplied in that form
+    city = body["citywide"]
+    assert city["gap_mu"] == round(2500 - city["done_ytd_mu"], 2)
 
 
 # --- behind schedule ---------------------------------------------------------------------------
@@ -199,25 +214,27 @@ def test_block_completion_renews_its_parcels_on_that_day(client, db_session):
 
 
 # --- targets -----------------------------------------------------------------------------------
-def test_admin_sets_2023_targets(client, admin, login_as):
-    assert client.put("/api/progress/targets/fengming/2023", json={"contiguous_mu": 50, "scattered_mu": 30}).status_code == 401
+def test_admin_sets_2024_targets(client, admin, login_as):
+    assert client.put("/api/progress/targets/fengming/2024", json={"contiguous_mu": 50, "scattered_mu": 30}).status_code == 401
     planner = login_as("planner")
-    res = planner.put("/api/progress/targets/fengming/2023", json={"contiguous_mu": 50, "scattered_mu": 30})
+    res = planner.put("/api/progress/targets/fengming/2024", json={"contiguous_mu": 50, "scattered_mu": 30})
     assert res.status_code == 403 and "管理员" in res.json()["detail"]
-    res = admin.put("/api/progress/targets/凤鸣街道/2023", json={"contiguous_mu": 50, "scattered_mu": 30})
+    res = admin.put("/api/progress/targets/凤鸣街道/2024", json={"contiguous_mu": 50, "scattered_mu": 30})
     assert res.status_code == 200, res.text
     assert res.json()["target"] == {"renewal_mu": 80.0, "contiguous_mu": 50.0, "scattered_mu": 30.0}
     assert res.json()["created"] is True
-    res = admin.put("/api/progress/targets/fengming/2023", json={"contiguous_mu": -1, "scattered_mu": 30})
+    res = admin.put("/api/progress/targets/fengming/2023", json={"contiguous_mu": 70, "scattered_mu": 30})
+    assert res.status_code == 200 and res.json()["created"] is False  # the demo's 2023 target, changed
+    res = admin.put("/api/progress/targets/fengming/2024", json={"contiguous_mu": -1, "scattered_mu": 30})
     assert res.status_code == 422 and res.json()["code"] == "invalid_request"
-    body = client.get("/api/progress/monthly", params={"year": 2023, "month": 12}).json()
+    body = client.get("/api/progress/monthly", params={"year": 2024, "month": 12}).json()
     assert _row(body, "fengming")["target"]["renewal_mu"] == 80.0
-    assert _row(body, "fengming")["completion_rate"] == 0.0  # no fengming completion in 2023
+    assert _row(body, "fengming")["completion_rate"] == 0.0  # no fengming completion in 2024
 
 
 # --- monthly report snapshots ------------------------------------------------------------------
 def test_issued_report_never_changes(client, admin, db_session):
-    res = admin.post("/api/progress/reports", json={"year": 2022, "month": 10})
+    res = admin.post("/api/progress/reports", json={"year": 2022, "month": 10, "signed_by": "王主任"})
     assert res.status_code == 201, res.text
     issued = client.get("/api/progress/reports/2022/10").json()
     assert issued["issued_by"] == "admin_zhang"
@@ -245,7 +262,7 @@ def test_issued_report_never_changes(client, admin, db_session):
     assert 'class="behind" data-unit="fengming"' in page.text
 
     # Issuing again is refused; the database refuses any change to the row.
-    res = admin.post("/api/progress/reports", json={"year": 2022, "month": 10})
+    res = admin.post("/api/progress/reports", json={"year": 2022, "month": 10, "signed_by": "王主任"})
     assert res.status_code == 409 and "不可修改或重发" in res.json()["detail"]
     with pytest.raises(IntegrityError), db_session.begin_nested():
         db_session.execute(text("UPDATE progress_reports SET issued_by = 'someone' WHERE year = 2022 AND month = 10"))
@@ -255,10 +272,123 @@ def test_issued_report_never_changes(client, admin, db_session):
 
 def test_report_for_an_unfinished_month_is_refused(client, admin):
     today = service.today()
-    res = admin.post("/api/progress/reports", json={"year": today.year, "month": today.month})
+    res = admin.post("/api/progress/reports", json={"year": today.year, "month": today.month, "signed_by": "王主任"})
     assert res.status_code == 400 and "尚未结束" in res.json()["detail"]
     assert client.post("/api/progress/reports", json={"year": 2022, "month": 9}).status_code == 401
     assert client.get("/api/progress/reports/2022/9").status_code == 404
+
+
+BODY = "桐乡市工业园区有机更新工作领导小组办公室"
+
+
+@pytest.fixture()
+def named_admin(admin, db_session):
+    """admin_zhang, known to people as 张科长 (the name a report shows; the login name stays for the audit)."""
+    from app.auth.models import User
+
+    user = db_session.scalar(select(User).where(User.username == "admin_zhang"))
+    user.display_name = "张科长"
+    db_session.flush()
+    return admin
+
+
+def _cells(ws) -> list[str]:
+    return [str(v) for row in ws.iter_rows(values_only=True) for v in row if v is not None]
+
+
+def test_report_carries_its_issue_facts(client, named_admin, login_as):
+    admin = named_admin
+    today = service.today()
+    nxt = client.get("/api/progress/reports/next", params={"year": 2022, "month": 10}).json()
+    assert nxt["issue_no"] == 1 and nxt["issuing_body"] == BODY and nxt["issue_date"] == today.isoformat()
+    assert nxt["month_over"] is True and nxt["issued"] is None
+    preview = client.get("/progress/preview/2022/10").text
+    assert "2022 年第 1 期" in preview and "预览" in preview and BODY in preview and "（印发时填写）" in preview
+
+    res = admin.post("/api/progress/reports", json={"year": 2022, "month": 10, "signed_by": " 王主任 "})
+    assert res.status_code == 201, res.text
+    first = res.json()
+    assert (first["issue_no"], first["issue_label"], first["issuing_body"], first["issue_date"], first["signed_by"]) == (
+        1, "第 1 期", BODY, today.isoformat(), "王主任")
+    assert first["issued_by"] == "admin_zhang" and first["issued_by_name"] == "张科长"
+
+    # The year's next number is offered, on the form and on the preview.
+    assert client.get("/api/progress/reports/next", params={"year": 2022, "month": 11}).json()["issue_no"] == 2
+    assert "2022 年第 2 期" in client.get("/progress/preview/2022/11").text
+    assert client.get("/api/progress/reports/next", params={"year": 2023, "month": 1}).json()["issue_no"] == 1
+    done = client.get("/api/progress/reports/next", params={"year": 2022, "month": 10}).json()
+    assert done["issued"]["issue_no"] == 1
+
+    # A number already used in the year is a conflict naming the field and the free number.
+    res = admin.post("/api/progress/reports", json={"year": 2022, "month": 11, "signed_by": "王主任", "issue_no": 1})
+    assert res.status_code == 409, res.text
+    assert res.json()["errors"][0]["field"] == "issue_no" and "第 2 期" in res.json()["detail"]
+
+    res = admin.post("/api/progress/reports", json={
+        "year": 2022, "month": 11, "signed_by": "王主任", "issue_no": "7", "issuing_body": "桐乡市经济和信息化局",
+        "issue_date": "2022-12-05"})
+    assert res.status_code == 201, res.text
+    second = res.json()
+    assert (second["issue_no"], second["issuing_body"], second["issue_date"]) == (7, "桐乡市经济和信息化局", "2022-12-05")
+
+    # The issued page: 第 X 期, the body, the date, the sign-off and the issuer's name, no login name.
+    page = client.get("/progress/reports/2022/11").text
+    assert "2022 年第 7 期" in page and "桐乡市经济和信息化局" in page and "2022 年 12 月 5 日" in page
+    assert 'class="signed-by">王主任<' in page and "张科长" in page and "admin_zhang" not in page
+    assert "预览" not in page and "@page { size: A4 landscape" in page
+
+    # The Excel: the title block, A4, Chinese rule notes, no codes.
+    xlsx = client.get("/api/progress/reports/2022/11.xlsx")
+    book = load_workbook(io.BytesIO(xlsx.content))
+    ws = book["月度通报"]
+    cells = _cells(ws)
+    assert "2022 年第 7 期" in cells and "印发单位：桐乡市经济和信息化局" in cells
+    assert "印发日期：2022 年 12 月 5 日　　签发人：王主任" in cells and "签发人：王主任" in cells
+    for sheet in book.worksheets:
+        assert str(sheet.page_setup.paperSize) == sheet.PAPERSIZE_A4 == "9" and sheet.page_setup.orientation == "landscape"
+    every = [c for sheet in book.worksheets for c in _cells(sheet)]
+    assert not [c for c in every if "_" in c or "/api" in c or "docs/" in c], "codes or paths in the Excel"
+    notes = [r[9] for r in book["本月完成宗地"].iter_rows(min_row=2, values_only=True)]
+    assert notes and all(n == "—" or "亩" in n or "容积率" in n or "更新类型" in n for n in notes)
+
+    # The list: newest first, the issuer's display name.
+    listed = client.get("/api/progress/reports").json()["reports"]
+    assert [(r["month"], r["issue_no"], r["issued_by_name"]) for r in listed[:2]] == [(11, 7, "张科长"), (10, 1, "张科长")]
+
+    # Only an admin issues.
+    planner = login_as("planner")
+    assert planner.post("/api/progress/reports", json={"year": 2022, "month": 12, "signed_by": "王"}).status_code == 403
+
+
+@pytest.mark.parametrize(("fields", "field", "words"), [
+    ({}, "signed_by", "请填写签发人"),
+    ({"signed_by": "   "}, "signed_by", "请填写签发人"),
+    ({"signed_by": "王" * 33}, "signed_by", "签发人不能超过 32 个字"),
+    ({"issue_no": "三"}, "issue_no", "期号应为正整数"),
+    ({"issue_no": 0}, "issue_no", "期号应在 1～999 之间"),
+    ({"issue_no": -2}, "issue_no", "期号应在 1～999 之间"),
+    ({"issuing_body": ""}, "issuing_body", "请填写印发单位"),
+    ({"issuing_body": "办" * 65}, "issuing_body", "印发单位不能超过 64 个字"),
+    ({"issue_date": "2022-13-01"}, "issue_date", "印发日期应为日期"),
+    ({"issue_date": "2022-10-31"}, "issue_date", "印发日期应在 2022 年 10 月结束之后"),
+    ({"issue_date": "2999-01-01"}, "issue_date", "印发日期不能晚于今天"),
+])
+def test_issue_facts_are_checked(client, admin, fields, field, words):
+    body = {"year": 2022, "month": 10, "signed_by": "王主任", **fields}
+    if "signed_by" in fields or not fields:
+        body["signed_by"] = fields.get("signed_by")
+    res = admin.post("/api/progress/reports", json=body)
+    assert res.status_code == 422, res.text
+    assert res.json()["code"] == "invalid_report_issue"
+    assert [e["field"] for e in res.json()["errors"]] == [field]
+    assert words in res.json()["errors"][0]["message"] and words in res.json()["detail"]
+    assert client.get("/api/progress/reports/2022/10").status_code == 404  # nothing issued
+
+
+def test_every_problem_is_reported_at_once(admin):
+    res = admin.post("/api/progress/reports", json={"year": 2022, "month": 10, "issue_no": "x", "issue_date": "昨天"})
+    assert res.status_code == 422
+    assert [e["field"] for e in res.json()["errors"]] == ["issue_no", "issue_date", "signed_by"]
 
 
 # --- scores ------------------------------------------------------------------------------------

@@ -27,12 +27,17 @@ def test_targets_2022_sum_to_the_plan(db_session):
         .where(AnnualTarget.year == 2022)
     ).one()
     assert totals == (Decimal("3000"), Decimal("2000"), Decimal("1000"))
-    assert db_session.scalar(select(func.count()).select_from(AnnualTarget)) == 11
+    assert db_session.scalar(select(func.count()).select_from(AnnualTarget).where(AnnualTarget.year == 2022)) == 11
+    # The demo's 2023 targets, as an admin would have entered them: one per unit, 2022 + 2023 = 6000 亩.
+    totals_2023 = db_session.execute(
+        select(func.count(), func.sum(AnnualTarget.renewal_mu)).where(AnnualTarget.year == 2023)).one()
+    assert totals_2023 == (11, Decimal("3000"))
 
 
 def test_targets_match_the_appendix_row_by_row(db_session):
     rows = db_session.execute(
         select(Unit.name, AnnualTarget.renewal_mu, AnnualTarget.contiguous_mu, AnnualTarget.scattered_mu).join(AnnualTarget.unit)
+        .where(AnnualTarget.year == 2022)
     ).all()
     stored = {r[0]: tuple(int(v) for v in r[1:]) for r in rows}
     with (PROJECT_ROOT / "data" / "reference" / "targets-2022.csv").open(encoding="utf-8") as fh:
@@ -125,3 +130,13 @@ def test_seeding_again_changes_nothing(db_session):
     counts = seed(db_session, PROJECT_ROOT / "data")
     assert counts.changed == 0
     assert _fingerprint(db_session) == before
+
+
+def test_seeding_again_keeps_a_2023_target_an_admin_set(db_session):
+    target = db_session.scalar(select(AnnualTarget).join(AnnualTarget.unit)
+                               .where(Unit.code == "fengming", AnnualTarget.year == 2023))
+    target.contiguous_mu, target.scattered_mu, target.renewal_mu = Decimal("55"), Decimal("33"), Decimal("88")
+    db_session.commit()
+    seed(db_session, PROJECT_ROOT / "data")
+    db_session.expire_all()
+    assert db_session.get(AnnualTarget, target.id).renewal_mu == Decimal("88")
