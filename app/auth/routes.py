@@ -15,10 +15,10 @@ from ..core.concurrency import check_if_match, set_etag
 from ..core.uow import unit_of_work
 from ..errors import error_responses
 from . import service
-from .deps import CSRF_COOKIE, SESSION_COOKIE, CurrentUser, require_role
+from .deps import CSRF_COOKIE, SESSION_COOKIE, CurrentUser, OptionalUser, require_role
 from .models import User
 from .roles import ROLE_LABELS, Role
-from .schemas import LoginOut, MeOut, NotificationList, UserList, UserOut
+from .schemas import LoginOut, MeOut, NotificationList, SessionOut, UserList, UserOut
 
 router = APIRouter(prefix="/api", tags=["登录与用户 auth"])
 AdminOnly = Depends(require_role(Role.ADMIN))
@@ -91,6 +91,12 @@ def logout(request: Request, response: Response, session: SessionDep, _user: Cur
     response.delete_cookie(SESSION_COOKIE, path="/")
     response.delete_cookie(CSRF_COOKIE, path="/")
     return response
+
+
+@router.get("/auth/session", summary="当前会话：登录用户，未登录时为 null（页面顶栏用，不返回 401）",
+            response_model=SessionOut)
+def current_session(user: OptionalUser) -> dict:
+    return {"user": user_out(user.user).model_dump(mode="json") if user else None}
 
 
 @router.get("/auth/me", summary="当前登录用户", response_model=MeOut, responses=SIGNED_IN)

@@ -40,6 +40,10 @@ class MeOut(Out):
     csrf_token: str | None = Field(description="当前会话的 CSRF 令牌（取自 Cookie cloudmap_csrf）")
 
 
+class SessionOut(Out):
+    user: UserOut | None = Field(description="登录用户；未登录为 null")
+
+
 class UserList(Out):
     data: list[UserOut]
     count: int

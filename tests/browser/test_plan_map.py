@@ -376,7 +376,7 @@ def test_approved_block_shows_its_designation_and_moving_its_stage_asks_first(pa
 
 
 def test_a_planner_opening_the_review_page_is_told_why(page, site, errors):
-    log_in(page, site, PLANNER, "/workflow/planner")
+    log_in(page, site, PLANNER, "/")
     page.goto(site.url + "/workflow/review")
     message = page.locator("#page-message p.error")
     expect(message).to_contain_text("您无权使用此页面：")

@@ -201,8 +201,8 @@ def test_officer_cannot_see_or_act_on_another_units_plans(page, site, errors, sc
         patch = in_page(page, f"/api/plans/{code}/draft", "PATCH", {"four_east": "东至越界路"}, etag)
         assert patch["status"] == 403 and patch["body"]["code"] == "forbidden"
 
-        # The header's 区块方案一览 link (the list page): other units' plans appear only as approved versions.
-        page.get_by_role("link", name="区块方案一览").click()
+        # The top bar's 方案一览 link (the list page): other units' plans appear only as approved versions.
+        page.locator("#topbar").get_by_role("link", name="方案一览").click()
         page.wait_for_url("**/workflow/planner")
         everything = in_page(page, "/api/plans")["body"]["data"]
         expect(page.locator("#plans tbody tr td:first-child")).to_have_text([p["code"] for p in everything])
@@ -236,7 +236,8 @@ def test_planner_sees_the_plans_and_the_comparison_the_api_returns(page, site, e
                         headers={"If-Match": r.headers["ETag"]})
         assert r.status_code == 200, r.text
 
-    log_in(page, site, PLANNER, "/workflow/planner")
+    log_in(page, site, PLANNER, "/")
+    page.goto(site.url + "/workflow/planner")
     expect(page.locator("#who")).to_contain_text("test_planner")
     plans = in_page(page, "/api/plans")["body"]
     rows = page.locator("#plans tbody tr")

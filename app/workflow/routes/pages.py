@@ -1,4 +1,4 @@
-"""The workflow web pages (plain JS in frontend/src/workflow/), served by the app."""
+"""The web pages of the workflow and administration (plain JS in frontend/src/), served by the app."""
 
 from __future__ import annotations
 
@@ -12,13 +12,15 @@ from ...messages import message
 from ...settings import Settings, get_settings
 
 router = APIRouter(include_in_schema=False)
-PAGES = {"login": "login.html", "workflow/officer": "officer.html", "workflow/review": "review.html",
-         "workflow/planner": "planner.html"}
+# route → page under frontend/src; each builds the shared top bar (common/shell.js) itself.
+PAGES = {"login": "workflow/login.html", "workflow/officer": "workflow/officer.html",
+         "workflow/review": "workflow/review.html", "workflow/planner": "workflow/planner.html",
+         "admin": "admin/index.html"}
 
 
 def _page(name: str):
     def serve(settings: Annotated[Settings, Depends(get_settings)]) -> FileResponse:
-        path = settings.frontend_dir / "src" / "workflow" / PAGES[name]
+        path = settings.frontend_dir / "src" / PAGES[name]
         if not path.is_file():
             raise NotFound(message("page_not_found", name=name))
         return FileResponse(path, media_type="text/html; charset=utf-8")

@@ -2,9 +2,9 @@
 // planned, enterprises with their classification, stage and review history, the
 // plan's rule report, and exports.
 /* global L */
-import { fetchJson, ApiError } from './api.js';
+import { fetchJson, ApiError, escapeHtml, num as formatNumber } from '../common/api.js';
 import { T } from './strings.js';
-import { escapeHtml, formatNumber, fourSide, infoTable } from './format.js';
+import { fourSide, infoTable } from './format.js';
 import { CLASSIFICATION_COLOURS, STAGE_COLOURS } from './styles.js';
 
 export class BlockPanel {
@@ -19,16 +19,23 @@ export class BlockPanel {
   }
 
   close() {
+    const opener = this.opener;
+    this.opener = null;
     this.host.hidden = true;
     this.host.innerHTML = '';
     document.body.classList.remove('block-open');
     this.outline.clearLayers();
     this.code = null;
     document.body.dataset.block = '';
+    if (opener?.isConnected) opener.focus();
   }
 
-  async open(code, { fly = true } = {}) {
+  /** ``opener``: what to give focus back to when the panel closes (the block's outline). */
+  async open(code, { fly = true, opener = null } = {}) {
     this.code = code;
+    this.opener = opener;
+    // On a phone the panel is a sheet over the map: the layer drawer makes way for it.
+    if (window.matchMedia('(max-width: 860px)').matches) document.body.classList.add('side-closed');
     this.host.hidden = false;
     document.body.classList.add('block-open');
     this.host.setAttribute('aria-busy', 'true');
@@ -58,7 +65,11 @@ export class BlockPanel {
       await new Promise((resolve) => {
         const timer = setTimeout(resolve, 2000);
         this.map.once('moveend', () => { clearTimeout(timer); resolve(); });
-        this.map.flyToBounds(layer.getBounds(), { paddingTopLeft: [300, 40], paddingBottomRight: [430, 40], maxZoom: 17, duration: 0.6 });
+        const phone = window.matchMedia('(max-width: 860px)').matches;
+        const padding = phone // the sheet covers the lower part of the map on a phone
+          ? { paddingTopLeft: [20, 20], paddingBottomRight: [20, this.host.offsetHeight + 20] }
+          : { paddingTopLeft: [300, 40], paddingBottomRight: [430, 40] };
+        this.map.flyToBounds(layer.getBounds(), { ...padding, maxZoom: 17, duration: 0.6 });
       });
       if (this.code !== code) return;
     }

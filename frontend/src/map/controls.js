@@ -2,7 +2,7 @@
 /* global L */
 import { T } from './strings.js';
 import { MODES, STAGE_COLOURS } from './styles.js';
-import { escapeHtml } from './format.js';
+import { escapeHtml } from '../common/api.js';
 
 export const LegendControl = L.Control.extend({
   options: { position: 'bottomright', mode: 'classification', aggregated: false },
@@ -10,11 +10,30 @@ export const LegendControl = L.Control.extend({
   onAdd() {
     this.div = L.DomUtil.create('div', 'legend');
     this.div.setAttribute('role', 'region');
-    this.div.setAttribute('aria-label', T.legend.classification);
+    this.div.setAttribute('aria-label', T.legend.title);
+    this.toggle = L.DomUtil.create('button', 'legend-toggle', this.div);
+    this.toggle.type = 'button';
+    this.toggle.setAttribute('aria-controls', 'legend-body');
+    this.body = L.DomUtil.create('div', 'legend-body', this.div);
+    this.body.id = 'legend-body';
+    this.toggle.addEventListener('click', () => this.setOpen(this.body.hidden));
+    this.div.addEventListener('keydown', (e) => {
+      if (e.key === 'Escape' && !this.body.hidden) { this.setOpen(false); this.toggle.focus(); }
+    });
     L.DomEvent.disableClickPropagation(this.div);
     L.DomEvent.disableScrollPropagation(this.div);
+    // On a phone the legend starts folded so that it does not cover the map.
+    this.setOpen(!window.matchMedia('(max-width: 860px)').matches);
     this.render();
     return this.div;
+  },
+
+  setOpen(open) {
+    this.body.hidden = !open;
+    this.div.classList.toggle('folded', !open);
+    this.toggle.setAttribute('aria-expanded', String(open));
+    this.toggle.textContent = open ? `${T.legend.title} ▾` : `${T.legend.title} ▸`;
+    this.toggle.title = open ? T.legend.hide : T.legend.show;
   },
 
   update(changes) {
@@ -25,8 +44,7 @@ export const LegendControl = L.Control.extend({
   render() {
     const mode = MODES[this.options.mode];
     const swatch = (colour, label, outline = false) => `<li><span class="swatch${outline ? ' outline' : ''}" style="${outline ? 'border-color' : 'background'}:${colour}"></span>${escapeHtml(label)}</li>`;
-    this.div.setAttribute('aria-label', mode.title);
-    this.div.innerHTML = `<h2>${escapeHtml(mode.title)}</h2><ul>${mode.items().map(([c, l]) => swatch(c, l)).join('')}</ul>`
+    this.body.innerHTML = `<h2>${escapeHtml(mode.title)}</h2><ul>${mode.items().map(([c, l]) => swatch(c, l)).join('')}</ul>`
       + `<h2>${escapeHtml(T.legend.stage)}</h2><ul>${Object.entries(STAGE_COLOURS).map(([k, c]) => swatch(c, T.stage[k], true)).join('')}</ul>`
       + (this.options.aggregated ? `<p class="note strong">${escapeHtml(T.legend.aggregated)}</p>` : '')
       + `<p class="note">${escapeHtml(T.legend.unitsNote)}</p>`;

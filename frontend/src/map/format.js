@@ -1,16 +1,6 @@
-// Formatting helpers shared by the panels.
+// The map panels' own formatting (四至, two-column tables); numbers and escaping are common/api.js's.
+import { escapeHtml } from '../common/api.js';
 import { T } from './strings.js';
-
-export function escapeHtml(value) {
-  return String(value ?? '').replace(/[&<>"']/g, (c) => ({
-    '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;',
-  })[c]);
-}
-
-export function formatNumber(value, digits = 2) {
-  if (value === null || value === undefined || value === '') return T.dash;
-  return Number(value).toLocaleString('zh-CN', { maximumFractionDigits: digits, minimumFractionDigits: digits });
-}
 
 /** 四至 one side: the stored text may already begin with 东至/南至…; never say it twice. */
 export function fourSide(prefix, text) {
@@ -33,11 +23,4 @@ export function infoTable(rows) {
     .map(([label, value]) => `<tr><th scope="row">${escapeHtml(label)}</th><td>${escapeHtml(value)}</td></tr>`)
     .join('');
   return `<table class="info">${body}</table>`;
-}
-
-/** An element from an HTML string (one root). */
-export function el(html) {
-  const t = document.createElement('template');
-  t.innerHTML = html.trim();
-  return t.content.firstElementChild;
 }

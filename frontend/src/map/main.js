@@ -2,9 +2,9 @@
 // data-map-state (loading | ready | error), data-parcels-drawn, data-render-seq
 // (incremented after every completed redraw), data-aggregated, data-block.
 /* global L */
-import { fetchJson, fetchAll, query } from './api.js';
+import { fetchJson, fetchAll, query, escapeHtml, num as formatNumber } from '../common/api.js';
 import { T } from './strings.js';
-import { escapeHtml, formatNumber, infoTable } from './format.js';
+import { infoTable } from './format.js';
 import { STAGE_COLOURS, unitColour } from './styles.js';
 import { LegendControl, CoordsControl } from './controls.js';
 import { basemapChoices } from './basemap.js';
@@ -12,7 +12,8 @@ import { buildSidePanel } from './sidepanel.js';
 import { buildSearch } from './search.js';
 import { BlockPanel } from './blockpanel.js';
 import { ParcelLayer } from './parcels.js';
-import { buildNav, registerView, route } from './nav.js';
+import { registerView, route, startRouting } from './nav.js';
+import { mountShell } from '../common/shell.js';
 
 const INITIAL_VIEW = { center: [30.63, 120.50], zoom: 11 }; // Tongxiang
 
@@ -58,25 +59,78 @@ function unitPopup(p, agg) {
   return `<div class="popup"><h3>${escapeHtml(p.name)}</h3>${infoTable(rows)}</div>`;
 }
 
+/** Give a map shape (an SVG path) a name and make Enter/Space do what a click does. */
+function focusable(element, name, activate) {
+  if (!element) return;
+  element.setAttribute('tabindex', '0');
+  element.setAttribute('role', 'button');
+  element.setAttribute('aria-label', name);
+  element.addEventListener('keydown', (e) => {
+    if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); activate(); }
+  });
+}
+
+/**
+ * The layer panel as a drawer: a close button in it and a 图层 button on the map to open it again.
+ * It starts open on a wide screen and closed on a phone; Escape closes it on a phone.
+ */
+function buildDrawer(side, map) {
+  const narrow = window.matchMedia('(max-width: 860px)');
+  const opener = L.control({ position: 'topleft' });
+  let openButton = null;
+  opener.onAdd = () => {
+    openButton = L.DomUtil.create('button', 'drawer-open');
+    openButton.type = 'button';
+    openButton.textContent = T.panelToggle;
+    openButton.title = T.panelOpen;
+    openButton.setAttribute('aria-controls', 'side');
+    L.DomEvent.disableClickPropagation(openButton);
+    openButton.addEventListener('click', () => setOpen(true));
+    return openButton;
+  };
+  opener.addTo(map);
+  const close = document.createElement('button');
+  close.type = 'button';
+  close.className = 'drawer-close';
+  close.setAttribute('aria-label', T.panelClose);
+  close.title = T.panelClose;
+  close.textContent = '×';
+  close.addEventListener('click', () => { setOpen(false); openButton.focus(); });
+  side.prepend(close);
+  function setOpen(open) {
+    document.body.classList.toggle('side-closed', !open);
+    openButton.setAttribute('aria-expanded', String(open));
+    if (open) side.querySelector('input, select, button:not(.drawer-close)')?.focus({ preventScroll: true });
+  }
+  side.addEventListener('keydown', (e) => {
+    if (e.key === 'Escape' && narrow.matches) { setOpen(false); openButton.focus(); }
+  });
+  document.body.classList.toggle('side-closed', narrow.matches);
+  openButton.setAttribute('aria-expanded', String(!narrow.matches));
+}
+
 async function main() {
   document.title = T.appTitle;
-  const map = L.map('map', { zoomControl: true, keyboard: true, minZoom: 9, maxZoom: 19 })
+  const map = L.map('map', { zoomControl: false, keyboard: true, minZoom: 9, maxZoom: 19 })
     .setView(INITIAL_VIEW.center, INITIAL_VIEW.zoom);
   map.getContainer().setAttribute('aria-label', T.appTitle);
+  L.control.zoom({ zoomInTitle: T.zoomIn, zoomOutTitle: T.zoomOut }).addTo(map);
+  map.attributionControl.setPrefix(false); // no flag, no English: the data sources' credits only
   L.control.scale({ imperial: false, position: 'bottomleft' }).addTo(map);
   new CoordsControl().addTo(map);
   const legend = new LegendControl().addTo(map);
 
   // The per-unit figures take longest: ask for them first, alongside the rest.
   let firstSummary = fetchJson('/api/map/units');
-  const [config, unitsFc, blocksFc] = await Promise.all([
+  const [config, , unitsFc, blocksFc] = await Promise.all([
     fetchJson('/api/map/config'),
+    mountShell({ page: location.hash === '#/upload' ? 'upload' : 'map', skipTo: 'map' }).catch(() => null),
     fetchAll('/api/units?limit=5000'),
     fetchAll('/api/blocks?limit=5000'),
   ]);
 
-  const nav = buildNav(document.getElementById('nav'), config.pages || {});
   const side = document.getElementById('side');
+  buildDrawer(side, map);
   const uploadHost = document.getElementById('upload-view');
   registerView('map', { show: () => { side.hidden = false; }, hide: () => { side.hidden = true; } });
   let upload = null;
@@ -101,6 +155,7 @@ async function main() {
     style: () => ({ className: 'layer-units', color: '#52606d', weight: 1.5, dashArray: '4 4', fillColor: '#cbd2d9', fillOpacity: 0.12 }),
     onEachFeature: (f, layer) => {
       unitLayers.set(f.properties.code, layer);
+      layer.on('add', () => focusable(layer.getElement(), T.unitName(f.properties.name), () => layer.openPopup()));
       layer.bindPopup(() => unitPopup(f.properties, state.aggregates.get(f.properties.code)));
       layer.bindTooltip(f.properties.name, { permanent: true, direction: 'center', className: 'unit-label' });
     },
@@ -129,8 +184,11 @@ async function main() {
   const blocksLayer = L.geoJSON(null, {
     style: (f) => ({ className: 'layer-blocks', color: STAGE_COLOURS[f.properties.stage] || '#333', weight: 3, fillOpacity: 0.04 }),
     onEachFeature: (f, layer) => {
-      layer.on('click', () => blockPanel.open(f.properties.code, { fly: false }));
+      const open = () => blockPanel.open(f.properties.code, { fly: false, opener: layer.getElement() });
+      layer.on('click', open);
       layer.bindTooltip(`${f.properties.name}（${f.properties.stage_label}）`, { sticky: true });
+      // Reachable by keyboard: a named button that Enter or Space opens.
+      layer.on('add', () => focusable(layer.getElement(), T.blockName(f.properties.name, f.properties.code, f.properties.stage_label), open));
     },
   }).addTo(map);
   const drawBlocks = () => {
@@ -269,7 +327,10 @@ async function main() {
   const view = (params.get('view') || '').split(',').map(Number);
   const bounds = unitsLayer.getBounds();
   if (view.length === 3 && view.every(Number.isFinite)) map.setView([view[0], view[1]], view[2], { animate: false });
-  else if (bounds.isValid()) map.fitBounds(bounds, { paddingTopLeft: [290, 10], paddingBottomRight: [10, 10] });
+  else if (bounds.isValid()) {
+    const clear = body.classList.contains('side-closed') ? 10 : 290; // keep the city clear of an open layer panel
+    map.fitBounds(bounds, { paddingTopLeft: [clear, 10], paddingBottomRight: [10, 10] });
+  }
   // ?debug=1 hands the Leaflet map to the browser benchmark (bench/bench_map.py); no global otherwise.
   if (params.get('debug') === '1') window.cloudmapDebug = { map };
   body.dataset.units = String(unitsFc.features.length);
@@ -286,7 +347,7 @@ async function main() {
   }
   await applyFilter(initial);
   if (params.get('block')) await blockPanel.open(params.get('block'), { fly: true });
-  nav.ready();
+  startRouting();
 }
 
 function fail(error) {

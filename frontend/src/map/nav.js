@@ -1,49 +1,32 @@
-// The top bar's navigation: 一图 (this map), 一表 (the progress dashboard), 数据上传
-// (the upload screen, a panel over this map so offending features show on it) and
-// 方案审核 (the review screen). Pages built outside this app are linked when the
-// server reports them in /api/map/config.
-import { T } from './strings.js';
-import { escapeHtml } from './format.js';
+// The map page's two views: 一图 (the map with its layer panel) and 数据上传 (the upload panel
+// over the same map, so offending features show on it), switched by the hash (#/upload). The top
+// bar itself is the shared shell's (common/shell.js); this marks which of its entries is current.
+import { setCurrent } from '../common/shell.js';
 
 const views = new Map(); // name -> {show(), hide()}
-let navEl = null;
 
 export function registerView(name, view) {
   views.set(name, view);
 }
 
 export function route(name) {
-  if (location.hash !== `#/${name}`) history.replaceState(null, '', name === 'map' ? location.pathname : `#/${name}`);
+  if (location.hash !== `#/${name}` && !(name === 'map' && !location.hash.startsWith('#/'))) {
+    history.replaceState(null, '', name === 'map' ? location.pathname + location.search : `#/${name}`);
+  }
   for (const [n, v] of views) {
     if (n === name) v.show(); else v.hide();
   }
-  navEl?.querySelectorAll('a[data-view]').forEach((a) => {
-    if (a.dataset.view === name) a.setAttribute('aria-current', 'page'); else a.removeAttribute('aria-current');
-  });
+  setCurrent(name);
   document.body.dataset.view = name;
-}
-
-/** @param {HTMLElement} host  @param {object} pages  {dashboard: url|null, review: url|null} */
-export function buildNav(host, pages = {}) {
-  navEl = host;
-  const link = (view, href, label) => `<a href="${escapeHtml(href)}"${view ? ` data-view="${view}"` : ''}>${escapeHtml(label)}</a>`;
-  const render = (p) => {
-    host.innerHTML = [
-      link('map', '#/map', T.nav.map),
-      p.dashboard ? link(null, p.dashboard, T.nav.dashboard) : '',
-      link('upload', '#/upload', T.nav.upload),
-      p.review ? link(null, p.review, T.nav.review) : '',
-    ].join('') + (p.login ? `<a class="login" href="${escapeHtml(p.login)}">${escapeHtml(T.nav.login)}</a>` : '');
-  };
-  render(pages);
-  window.addEventListener('hashchange', () => route(currentRoute()));
-  return {
-    setPages: render,
-    ready: () => route(currentRoute()),
-  };
 }
 
 function currentRoute() {
   const name = location.hash.replace(/^#\//, '');
   return views.has(name) ? name : 'map';
+}
+
+/** Follow the hash from now on, and show the view it names. */
+export function startRouting() {
+  window.addEventListener('hashchange', () => route(currentRoute()));
+  route(currentRoute());
 }

@@ -6,7 +6,7 @@
 //    `detailZoom` on, the parcels of a padded view box are fetched and drawn, and fetched
 //    again when the view leaves that box.
 /* global L */
-import { fetchJson, query } from './api.js';
+import { fetchJson, query } from '../common/api.js';
 import { parcelColour } from './styles.js';
 import { MvtLayer } from './mvt.js';
 

@@ -1,9 +1,15 @@
 // The search box in the top bar: parcel code, enterprise name or credit code, block
 // name. Results are a list of buttons (arrow keys move between them); choosing one
 // flies the map there and opens it.
-import { fetchJson, query, ApiError } from './api.js';
+import { fetchJson, query, ApiError, fromHtml as el, escapeHtml } from '../common/api.js';
 import { T } from './strings.js';
-import { escapeHtml, el } from './format.js';
+
+/** The second line of a result: its code where people use one (not a unit's internal code), and its town. */
+function subLine(r) {
+  const parts = r.kind === 'unit' ? [] : [r.code];
+  if (r.unit_name && r.unit_name !== r.label) parts.push(r.unit_name);
+  return parts.filter(Boolean).join(' · ');
+}
 
 export function buildSearch(host, { onChoose, onError }) {
   const form = el(`
@@ -28,7 +34,7 @@ export function buildSearch(host, { onChoose, onError }) {
       <li><button type="button" class="result" data-index="${i}">
         <span class="kind kind-${r.kind}">${escapeHtml(T.search.kinds[r.kind])}</span>
         <span class="label">${escapeHtml(r.label)}</span>
-        <span class="sub">${escapeHtml([r.kind === 'parcel' || r.kind === 'enterprise' ? r.code : r.code, r.unit_name].filter(Boolean).join(' · '))}</span>
+        <span class="sub">${escapeHtml(subLine(r))}</span>
       </button></li>`).join('')}</ul>`;
     box.querySelectorAll('button.result').forEach((b) => b.addEventListener('click', () => {
       const r = results[Number(b.dataset.index)];

@@ -1,7 +1,7 @@
 // The left panel: layers, colour mode, filter, basemap. Plain labelled form
 // controls, so every one is reachable and usable from the keyboard.
 import { T } from './strings.js';
-import { escapeHtml, el } from './format.js';
+import { escapeHtml, fromHtml as el } from '../common/api.js';
 
 const STAGES = ['planned', 'started', 'in_progress', 'completed'];
 

@@ -5,14 +5,20 @@
 export const T = {
   appTitle: '桐乡工业全域治理云图',
   subtitle: '工业园区有机更新',
-  nav: { map: '一图', dashboard: '一表', upload: '数据上传', review: '方案审核', login: '登录' },
   loading: '正在加载…',
   loadFailed: (msg) => `加载失败：${msg}`,
   statusCounts: (units, blocks, parcels) => `镇街 ${units} 个 · 区块 ${blocks} 个 · 宗地 ${parcels} 宗`,
+
   networkError: '无法连接服务器，请检查网络后重试',
 
   panelTitle: '图层与筛选',
   panelToggle: '图层',
+  panelOpen: '打开图层与筛选',
+  panelClose: '收起图层与筛选',
+  zoomIn: '放大',
+  zoomOut: '缩小',
+  blockName: (name, code, stage) => `区块 ${name}（${code}，${stage}）`,
+  unitName: (name) => `镇街 ${name}`,
   layersHeading: '图层',
   layers: {
     units: '镇街边界（示意）',
@@ -48,6 +54,9 @@ export const T = {
   },
 
   legend: {
+    title: '图例',
+    show: '展开图例',
+    hide: '收起图例',
     classification: '宗地分类',
     unclassified: '未分类',
     stage: '区块阶段',

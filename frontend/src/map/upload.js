@@ -3,9 +3,8 @@
 // CRS, layer) with decoded sample values to confirm → field mapping → the
 // per-feature report, offending features red on the map → commit.
 /* global L */
-import { fetchJson, ApiError } from './api.js';
+import { api, fetchJson, ApiError, escapeHtml, num as formatNumber, csrfToken } from '../common/api.js';
 import { T } from './strings.js';
-import { escapeHtml, formatNumber } from './format.js';
 
 const U = T.upload;
 const SEVERITY_STYLE = {
@@ -21,12 +20,6 @@ const COMMON_CRS = [
 ];
 const ENCODINGS = [['gbk', 'GBK'], ['utf-8', 'UTF-8'], ['gb18030', 'GB18030']];
 const POLL_MS = 400;
-
-/** The session's CSRF token (double-submit cookie set at login), sent with every POST. */
-function csrfToken() {
-  const m = document.cookie.match(/(?:^|; )cloudmap_csrf=([^;]*)/);
-  return m ? decodeURIComponent(m[1]) : '';
-}
 
 export class UploadScreen {
   /** @param {object} options  onCommitted(): the map redraws its layers with the new features */
@@ -289,11 +282,7 @@ export class UploadScreen {
       on_existing: box.querySelector('select[name=on_existing]')?.value || 'keep',
     };
     try {
-      const r = await fetchJson(`/api/uploads/${this.upload.id}/commit`, {
-        method: 'POST',
-        headers: { 'Content-Type': 'application/json', Accept: 'application/json', 'X-CSRF-Token': csrfToken() },
-        body: JSON.stringify(options),
-      });
+      const { data: r } = await api(`/api/uploads/${this.upload.id}/commit`, { method: 'POST', body: options });
       document.body.dataset.upload = r.status;
       const written = r.outcome?.written ?? r.outcome?.inserted ?? r.counts?.features;
       this.message(U.committed(written), 'ok');

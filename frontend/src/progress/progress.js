@@ -2,6 +2,9 @@
 // issued monthly reports, all computed by the server from parcels and blocks. No globals:
 // the page's state is reported on <body data-progress-state> for people and tests.
 
+import { escapeHtml, fetchJson, num, pct } from '../common/api.js';
+import { mountShell } from '../common/shell.js';
+
 const YEARS = [2022, 2023];
 const statusEl = document.getElementById('status');
 const yearEl = document.getElementById('year');
@@ -10,33 +13,6 @@ const monthEl = document.getElementById('month');
 function setStatus(text, isError = false) {
   statusEl.textContent = text;
   statusEl.classList.toggle('error', isError);
-}
-
-async function fetchJson(url) {
-  const response = await fetch(url, { headers: { Accept: 'application/json' } });
-  if (!response.ok) {
-    let detail = `${response.status}`;
-    try {
-      detail = (await response.json()).detail || detail;
-    } catch (_) { /* not JSON: keep the status code */ }
-    throw new Error(detail);
-  }
-  return response.json();
-}
-
-function escapeHtml(value) {
-  return String(value ?? '').replace(/[&<>"']/g, (c) => ({
-    '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;',
-  })[c]);
-}
-
-function num(value, digits = 2) {
-  if (value === null || value === undefined) return '—';
-  return Number(value).toLocaleString('zh-CN', { maximumFractionDigits: digits, minimumFractionDigits: digits });
-}
-
-function pct(value) {
-  return value === null || value === undefined ? '—' : `${num(value * 100)}%`;
 }
 
 function card(title, value, of, rate, note, warn = false) {
@@ -269,4 +245,5 @@ function fail(error) {
   setStatus(`加载失败：${error.message}`, true);
 }
 
+mountShell({ page: 'progress' }).catch(() => {});
 init();

@@ -1,6 +1,14 @@
-import { api, showError } from "./api.js";
+import { api, showError } from "../common/api.js";
+import { HOME, mountShell } from "../common/shell.js";
 
-const HOME = { unit_officer: "/workflow/officer", reviewer: "/workflow/review", admin: "/workflow/review" };
+/** Only a path of this site: "//host" or "/\host" would leave it. */
+function safeNext() {
+  const next = new URLSearchParams(location.search).get("next");
+  return next && /^\/(?![/\\])/.test(next) && !next.startsWith("/login") ? next : null;
+}
+
+const user = await mountShell({ page: "login" });
+if (user) location.replace(safeNext() || HOME[user.role] || "/");
 
 document.getElementById("login").addEventListener("submit", async (ev) => {
   ev.preventDefault();
@@ -9,9 +17,7 @@ document.getElementById("login").addEventListener("submit", async (ev) => {
   try {
     const { data } = await api("/api/auth/login", { method: "POST",
       body: { username: form.get("username"), password: form.get("password") } });
-    const next = new URLSearchParams(location.search).get("next");
-    // Only a path of this site: "//host" or "/\host" would leave it.
-    location.href = next && /^\/(?![/\\])/.test(next) ? next : (HOME[data.user.role] || "/workflow/planner");
+    location.href = safeNext() || HOME[data.user.role] || "/";
   } catch (err) {
     showError(box, err);
   }

@@ -4,7 +4,8 @@
 // classifications and reasons), save, submit. Every rule and permission is the server's.
 /* global L */
 import pointInPolygon from "point-in-polygon-hao";
-import { api, confirmAction, el, mu, showError, showFieldErrors, upload, whoami } from "./api.js";
+import { api, confirmAction, h as el, mu, showError, showFieldErrors } from "../common/api.js";
+import { mountShell } from "../common/shell.js";
 import { boundaryLayer, classColour, fourLabels, gapsLayer, legend, MIX_COLOURS, planMap } from "./planmap.js";
 import { findings, reportView } from "./report.js";
 import { CLASS_LABELS, RENEWAL_MODES, SIDES, STAGE_LABELS, T } from "./strings.js";
@@ -232,7 +233,7 @@ document.getElementById("boundary-file").addEventListener("change", async (ev) =
   data.append("file", file, file.name);
   boundaryStatus.textContent = T.loading;
   try {
-    const { data: read } = await upload("/api/boundaries/read", data);
+    const { data: read } = await api("/api/boundaries/read", { method: "POST", form: data });
     state.boundary = { geometry: read.geometry, source: "file" };
     state.fileMessage = T.tools.uploaded(read.crs_name || read.crs || "", mu(read.area_mu))
       + (read.repaired ? ` ${T.tools.uploadRepaired}${read.problems.join("；")}` : "");
@@ -723,11 +724,12 @@ for (const [value, label] of RENEWAL_MODES) form.renewal_mode.append(el("option"
 
 async function start() {
   try {
-    state.user = await whoami(document.getElementById("who"));
+    state.user = await mountShell({ page: "officer", roles: ["unit_officer", "admin"] });
   } catch (err) {
     showError(listBox, err);
     return;
   }
+  if (!state.user) return;
   if (state.user.role !== "unit_officer") {
     document.getElementById("unit-field").hidden = false;
     const { data } = await api("/api/units?limit=100");

@@ -1,4 +1,5 @@
-import { api, el, mu, showError, whoami } from "./api.js";
+import { api, h as el, mu, showError } from "../common/api.js";
+import { mountShell } from "../common/shell.js";
 import { T } from "./strings.js";
 
 const box = document.getElementById("message");
@@ -42,5 +43,8 @@ async function load() {
   }
 }
 
-await whoami(document.getElementById("who"));
-await load();
+try {
+  if (await mountShell({ page: "planner", roles: ["planner", "gis_staff", "unit_officer", "reviewer", "admin"] })) await load();
+} catch (err) {
+  showError(box, err);
+}

@@ -1,6 +1,6 @@
 // A plan's rule report as the officer and the reviewer read it: the verdict, the figures (land,
 // FAR now and planned, classification mix), 连片, every failed rule and every warning in Chinese.
-import { el, mu } from "./api.js";
+import { h as el, mu } from "../common/api.js";
 import { MIX_COLOURS } from "./planmap.js";
 import { T } from "./strings.js";
 

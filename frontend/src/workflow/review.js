@@ -3,7 +3,8 @@
 // lists; approve (认定文号 and date) or return with a reason, one by one or as a batch, after a
 // confirmation. Every refusal of the server is shown in the page.
 /* global L */
-import { api, confirmAction, el, mu, showError, showFieldErrors, whoami } from "./api.js";
+import { api, confirmAction, h as el, mu, showError, showFieldErrors } from "../common/api.js";
+import { mountShell } from "../common/shell.js";
 import {
   bboxParam, boundaryLayer, classColour, diffLayer, fourLabels, gapsLayer, legend, MIX_COLOURS, neighboursLayer, planMap,
 } from "./planmap.js";
@@ -203,7 +204,7 @@ sendButton.addEventListener("click", () => send([...holder.querySelectorAll(".re
 
 async function start() {
   try {
-    await whoami(document.getElementById("who"));
+    await mountShell({ page: "review" });
     await load();
   } catch (err) {
     sendButton.hidden = true;

@@ -32,16 +32,9 @@ export const T = {
   done: '已完成',
   saved: '草稿已保存',
   saving: '正在保存…',
-  ok: '确定',
   submitted: '已提交评审',
-  fillIn: (label) => `请填写：${label}`,
-  cancel: '取消',
   loading: '正在加载…',
-  networkError: '无法连接服务器，请检查网络后重试',
-  requestFailed: (status) => `请求失败（${status}）`,
   forbiddenPage: (detail) => `您无权使用此页面：${detail}`,
-  loginFirst: '请先登录',
-  logout: '退出',
 
   map: {
     zoomIn: '放大',
