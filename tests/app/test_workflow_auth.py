@@ -123,6 +123,18 @@ def test_logout_ends_the_session(login_as):
     assert c.get("/api/auth/me").status_code == 401
 
 
+def test_the_session_says_who_is_logged_in_and_never_401s(anon, login_as):
+    """The top bar of every page asks /api/auth/session: null without a login (no error in the console)."""
+    r = anon.get("/api/auth/session")
+    assert r.status_code == 200 and r.json() == {"user": None}
+    c = login_as("unit_officer", "chongfu")
+    user = c.get("/api/auth/session").json()["user"]
+    assert user["role"] == "unit_officer" and user["unit_name"] == "崇福镇"
+    assert "password_hash" not in user
+    c.post("/api/auth/logout")
+    assert c.get("/api/auth/session").json() == {"user": None}
+
+
 def test_disabled_user_is_logged_out_and_cannot_log_in(login_as, db_session):
     admin = login_as("admin")
     officer = login_as("unit_officer", unit="chongfu")
