@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import uuid
 from decimal import Decimal
 
 from geoalchemy2 import Geometry, WKBElement
@@ -32,6 +33,7 @@ from sqlalchemy import (
     UniqueConstraint,
     func,
     inspect,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship, validates
 
@@ -139,16 +141,26 @@ CREDIT_CODE_PATTERN = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{18}$")
 
 
 class Enterprise(Timestamped, Base):
-    """企业 with its 统一社会信用代码 and yearly figures for 亩均 evaluation."""
+    """企业 with its 统一社会信用代码 and yearly figures for 亩均 evaluation.
+
+    An enterprise registered from an upload (an owner, 权利人, the register did not know) has its
+    name only: ``credit_code`` is NULL until someone completes it (信用代码待补充, see
+    :attr:`credit_code_pending`), and ``registered_from_upload_id`` names that upload. One such
+    name-only entry per name (a partial unique index), so two uploads naming the same new owner
+    link to the same enterprise.
+    """
 
     __tablename__ = "enterprises"
     __table_args__ = (
         CheckConstraint(r"credit_code ~ '^[0-9A-HJ-NPQRTUWXY]{18}$'", name="credit_code_format"),
+        Index("uq_enterprises_pending_name", "name", unique=True, postgresql_where=text("credit_code IS NULL")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(128))
-    credit_code: Mapped[str] = mapped_column(String(18), unique=True)
+    credit_code: Mapped[str | None] = mapped_column(String(18), unique=True)
+    registered_from_upload_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("uploads.id", ondelete="SET NULL"))
     tax_10k_yuan: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))  # 年税收（万元）
     output_10k_yuan: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))  # 年产出（万元）
     employees: Mapped[int | None]
@@ -156,9 +168,14 @@ class Enterprise(Timestamped, Base):
 
     parcels: Mapped[list[Parcel]] = relationship(back_populates="enterprise")
 
+    @property
+    def credit_code_pending(self) -> bool:
+        """信用代码待补充: registered by name only (from an upload), the code still to be completed."""
+        return self.credit_code is None
+
     @validates("credit_code")
-    def _check_credit_code(self, _key: str, value: str) -> str:
-        problem = credit_code_problem(value)
+    def _check_credit_code(self, _key: str, value: str | None) -> str | None:
+        problem = credit_code_problem(value) if value is not None else None
         if problem:
             raise ValueError(problem)
         return value

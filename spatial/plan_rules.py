@@ -104,3 +104,30 @@ def check_parcels_have_enterprise(without: Iterable[Any], *, feature_id: Any = N
         () if feature_id is None else (feature_id,),
         WARNING,
     )]
+
+
+def check_enterprise_codes_complete(pending: Iterable[Any], *, feature_id: Any = None) -> list[Violation]:
+    """A warning naming the listed enterprises whose 统一社会信用代码 is still to be completed.
+
+    An owner registered from an uploaded parcel file by name only has no credit code yet; the
+    approved list decides who may receive subsidies, so the reviewer should see which entries
+    are not yet identified by their code.
+
+    Examples
+    --------
+    >>> check_enterprise_codes_complete([])
+    []
+    >>> v = check_enterprise_codes_complete(["甲厂"], feature_id="TX-01")
+    >>> v[0].code, v[0].severity, v[0].message_zh
+    ('enterprise_credit_code_pending', 'warning', '1 家企业的统一社会信用代码待补充：甲厂')
+    """
+    names = list(dict.fromkeys(pending))
+    if not names:
+        return []
+    return [Violation(
+        "enterprise_credit_code_pending",
+        f"{len(names)} 家企业的统一社会信用代码待补充：{'、'.join(map(str, names[:10]))}" + ("等" if len(names) > 10 else ""),
+        {"count": len(names), "enterprises": names},
+        () if feature_id is None else (feature_id,),
+        WARNING,
+    )]

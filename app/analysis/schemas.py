@@ -210,7 +210,7 @@ class PlanFigures(Out):
 
 
 class PlanEnterprise(Out):
-    credit_code: str = Field(description="统一社会信用代码")
+    credit_code: str | None = Field(description="统一社会信用代码；由上传登记、尚待补充的为 null")
     name: str = Field(description="企业名称")
     classification: str | None = Field(description="方案中的分类")
     classification_label: str | None = Field(description="方案中的分类（中文）")

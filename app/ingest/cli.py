@@ -18,6 +18,12 @@ from pathlib import Path
 EXIT_OK, EXIT_BLOCKED, EXIT_REFUSED = 0, 1, 2
 SHOW_PROBLEMS = 50
 PHASES_ZH = {"reading": "读取", "checking": "检查", "saving": "暂存", "committing": "入库"}
+# The command-line options behind the choices a refused commit asks for (the API's body fields).
+OPTION_HINTS = {
+    "confirm_crs": "命令行：核对坐标系后加 --confirm-crs，或用 --crs 指定",
+    "unknown_owners": "命令行：加 --unknown-owners register（登记为新企业，信用代码待补充）"
+                      "或 --unknown-owners none（这些宗地不关联企业）",
+}
 
 
 def add_parser(sub) -> None:
@@ -33,6 +39,9 @@ def add_parser(sub) -> None:
                    help="replace stored features that have the same code (default: keep them); old versions go to history")
     p.add_argument("--accept-repairs", action="store_true", help="store the repaired form of invalid geometries")
     p.add_argument("--confirm-crs", action="store_true", help="accept a CRS guessed from the coordinates")
+    p.add_argument("--unknown-owners", choices=["register", "none"],
+                   help="owners (权利人) not in the enterprise register: register them as new enterprises "
+                        "(credit code to be completed) or import their parcels without one; required when there are any")
     p.add_argument("--user", default="cli", help="who is importing (recorded on the upload)")
     p.add_argument("--json", action="store_true", help="print the report as the API's JSON")
     p.set_defaults(func=cmd_import)
@@ -97,7 +106,7 @@ def cmd_import(args: argparse.Namespace, settings) -> int:
             return EXIT_REFUSED
         req = StageRequest(path=args.file, filename=args.file.name, workdir=folder, limits=limits_of(settings),
                            uploader=args.user, target=args.target, layer=args.layer, crs=args.crs,
-                           encoding=args.encoding, mapping=mapping)
+                           encoding=args.encoding, mapping=mapping, keep_source=False)
         blocked = None
         # --dry-run: everything happens inside one outer transaction, rolled back at the end;
         # otherwise the staging and the commit are each their own transaction, as through the API.
@@ -108,7 +117,8 @@ def cmd_import(args: argparse.Namespace, settings) -> int:
                 try:
                     bar("committing", 0, 1)
                     store.commit_upload(session, upload.id, on_existing="replace" if args.replace else "keep",
-                                        accept_repairs=args.accept_repairs, confirm_crs=args.confirm_crs)
+                                        accept_repairs=args.accept_repairs, confirm_crs=args.confirm_crs,
+                                        unknown_owners=args.unknown_owners)
                     bar("committing", 1, 1)
                 except AppError as exc:
                     blocked = exc
@@ -131,6 +141,9 @@ def cmd_import(args: argparse.Namespace, settings) -> int:
         _print_report(report, dry_run=args.dry_run)
     if blocked is not None:
         print(f"未入库：{blocked.detail}", file=sys.stderr)
+        for field in dict.fromkeys(e.field for e in blocked.errors):
+            if field in OPTION_HINTS:
+                print(f"  {OPTION_HINTS[field]}", file=sys.stderr)
         return EXIT_BLOCKED
     if args.dry_run:
         return EXIT_OK if report["can_commit"] else EXIT_BLOCKED
@@ -143,7 +156,14 @@ def _print_report(r: dict, *, dry_run: bool) -> None:
     print(f"文件：{r['filename']}（{r['format']}，图层 {r['layer']}）")
     print(f"编码：{r['encoding']['name']}（{ {'cpg': '来自 .cpg', 'detected': '自动识别', 'override': '指定', 'format': '格式规定'}.get(r['encoding']['source'], r['encoding']['source'])}）")
     print(f"坐标系：EPSG:{crs.get('epsg')} {crs.get('name', '')}（{crs.get('source')}）{crs.get('explanation_zh', '')}")
-    print("字段对应：" + "，".join(f"{k}←{v}" for k, v in r["mapping"].items()))
+    labels = {m["field"]: m["label"] for m in r.get("mapping_fields", [])}
+    print("字段对应：" + "，".join(f"{labels.get(k, k)}←{v}" for k, v in r["mapping"].items()))
+    for m in r.get("mapping_fields", []):
+        if m["field"] in r.get("mapping_missing", []):
+            maybe = "、".join(s["source"] for s in m["suggestions"]) or "无"
+            print(f"  未对应：{m['label']}（可能是：{maybe}；用 --mapping 指定）")
+    for note in r.get("notes", []):
+        print(f"提示：{note['message']}")
     print(f"要素 {c['features']} 个，合计 {c['area_mu']:.2f} 亩；无问题 {c['ok']}，警告 {c['warnings']}，错误 {c['errors']}"
           f"（可修复 {c['repairable']}）；新增 {c['new']}，已存在 {c['existing']}（其中无变化 {c['unchanged']}）")
     problems = [p for p in r.get("problems", []) if p["severity"] != "info"]

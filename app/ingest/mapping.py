@@ -2,15 +2,19 @@
 
 Clerks' files name the same thing in Chinese (宗地编号), in pinyin initials as
 MapGIS / ArcGIS cadastral templates do (ZDBH), or in English (PARCEL_CD,
-shapefile-truncated to 10 characters). Suggestions compare a normalised form
-(lower case, no spaces, underscores or brackets, full-width folded); the clerk
-can change any of them, and the mapping is kept on the upload record.
+shapefile-truncated to 10 characters). The mapping is made from names that match
+in a normalised form (lower case, no spaces, underscores or brackets, full-width
+folded); names that only come close (a typo: 宗地编好 for 宗地编号, ZDBM for ZDBH)
+are never mapped by themselves but offered to the clerk as :func:`suggestions`.
+The clerk can change any of it, and the mapping is kept on the upload record.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from difflib import SequenceMatcher
+from functools import lru_cache
 
 from ..errors import FieldError, InvalidUpload
 from ..messages import message
@@ -119,10 +123,17 @@ def suggest(fields: list[str], target: str = "parcels") -> dict[str, str]:
     return out
 
 
-def resolve(fields: list[str], target: str, override: dict | None, remembered: dict | None = None) -> dict[str, str]:
-    """The mapping to use: suggestions, then what was remembered, then the clerk's edits (None unmaps)."""
+def resolve(fields: list[str], target: str, override: dict | None, remembered: dict | None = None, *,
+            base: dict | None = None) -> dict[str, str]:
+    """The mapping to use: suggestions, then what was remembered, then the clerk's edits (None unmaps).
+
+    ``base`` (a re-check of a staged upload) is the mapping in use so far; the edits go on top of it
+    and the fields they do not name keep their source.
+    """
     known = fields_for(target)
-    if remembered:  # a remembered mapping is complete: fields the clerk unmapped stay unmapped
+    if base is not None:
+        mapping = {k: v for k, v in base.items() if k in known and v in fields}
+    elif remembered:  # a remembered mapping is complete: fields the clerk unmapped stay unmapped
         mapping = {k: v for k, v in remembered.items() if k in known and v in fields}
     else:
         mapping = suggest(fields, target)
@@ -152,6 +163,97 @@ def missing_required(mapping: dict[str, str], target: str) -> list[str]:
     return [f for f in REQUIRED[target] if f not in mapping]
 
 
-def describe(target: str) -> list[dict]:
-    """The model fields with their Chinese labels, for the preview's mapping editor."""
-    return [{"field": k, "label": v[0], "required": k in REQUIRED[target]} for k, v in fields_for(target).items()]
+# --- suggestions for the fields the mapping left open --------------------------------
+
+CLOSE_MIN = 0.6  # SequenceMatcher ratio from which a name counts as close (宗地编好 ~ 宗地编号: 0.75)
+SUGGESTIONS_PER_FIELD = 3
+_VOWELS = set("aeiou")
+
+
+def name_kind(name: str) -> str:
+    """Which style a known field name is written in: ``zh`` (Chinese), ``pinyin`` (initials) or ``en``.
+
+    Pinyin initials are consonants only (ZDBH, QLR, JZMJ; y and w count as initials); an ASCII
+    name with a vowel is English (AREA, OWNER, USCC).
+
+    >>> [name_kind(n) for n in ("宗地编号", "zdbh", "qymc", "parcelcode", "uscc")]
+    ['zh', 'pinyin', 'pinyin', 'en', 'en']
+    """
+    if not name.isascii():
+        return "zh"
+    letters = {ch for ch in name.lower() if ch.isalpha()}
+    return "en" if letters & _VOWELS else "pinyin"
+
+
+# How a suggestion came about, by the style of the known name it matches (exact or close).
+_KIND_BY_STYLE = {"zh": "close", "pinyin": "pinyin", "en": "english"}
+
+
+def _likeness(key: str, name: str) -> float:
+    """1.0 for the same compare-form, else SequenceMatcher's ratio (0 for names of one or two characters,
+    where a ratio means nothing: BH and YT would be "close" to half the file)."""
+    if key == name:
+        return 1.0
+    if min(len(key), len(name)) < 3:
+        return 0.0
+    matcher = SequenceMatcher(None, key, name)
+    if matcher.real_quick_ratio() < CLOSE_MIN or matcher.quick_ratio() < CLOSE_MIN:
+        return 0.0
+    return matcher.ratio()
+
+
+def suggestions(fields: list[str], target: str, mapping: dict[str, str] | None = None) -> dict[str, list[dict]]:
+    """For each model field the mapping leaves open: the source fields that may be it, best first.
+
+    Each suggestion is ``{"source", "kind", "like", "score"}``: ``kind`` says how it came about
+    (``close`` a name close to a Chinese name, ``pinyin`` pinyin initials, ``english`` an
+    English name; ``score`` 1.0 means the same name, taken by another field or unmapped by the
+    clerk), ``like`` is the known name it resembles. Source fields mapped to another model
+    field are not offered.
+
+    >>> suggestions(["宗地编好", "权利人"], "parcels", {"enterprise": "权利人"})["code"]
+    [{'source': '宗地编好', 'kind': 'close', 'like': '宗地编号', 'score': 0.75}]
+    >>> suggestions(["ZDBM"], "parcels")["code"][0]["kind"]
+    'pinyin'
+    >>> suggestions(["PARCEL_COD"], "parcels")["code"][0]["like"]
+    'parcelcode'
+    """
+    return {k: [dict(s) for s in v] for k, v in _suggestions(tuple(fields), target,
+                                                               tuple(sorted((mapping or {}).items()))).items()}
+
+
+@lru_cache(maxsize=256)
+def _suggestions(fields: tuple[str, ...], target: str, mapping: tuple[tuple[str, str], ...]) -> dict:
+    mapped = dict(mapping)
+    used = set(mapped.values())
+    keys = {f: normalise(f) for f in fields if f not in used}
+    out: dict[str, list] = {}
+    for model_field, (_label, names) in fields_for(target).items():
+        if model_field in mapped:
+            continue
+        found = []
+        for source, key in keys.items():
+            bare = _strip_units(key)
+            best: tuple[float, str] | None = None
+            for name in names:
+                wanted = normalise(name)
+                score = max(_likeness(key, wanted), _likeness(bare, wanted))
+                if score >= CLOSE_MIN and (best is None or score > best[0]):
+                    best = (score, name)
+            if best is not None:
+                found.append((best[0], source, best[1]))
+        found.sort(key=lambda t: (-t[0], fields.index(t[1])))
+        if found:
+            out[model_field] = tuple(
+                (("source", source), ("kind", _KIND_BY_STYLE[name_kind(like)]), ("like", like),
+                 ("score", round(score, 2)))
+                for score, source, like in found[:SUGGESTIONS_PER_FIELD])
+    return out
+
+
+def describe(target: str, fields: list[str] | None = None, mapping: dict[str, str] | None = None) -> list[dict]:
+    """The model fields with their Chinese labels, for the preview's mapping editor; with the file's
+    ``fields`` and the ``mapping`` in use, each open field's :func:`suggestions` too."""
+    offered = suggestions(fields, target, mapping) if fields else {}
+    return [{"field": k, "label": v[0], "required": k in REQUIRED[target], "suggestions": offered.get(k, [])}
+            for k, v in fields_for(target).items()]

@@ -8,7 +8,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 from geoalchemy2 import Geometry, WKBElement
-from sqlalchemy import BigInteger, Boolean, DateTime, ForeignKey, Index, Integer, Numeric, String, func
+from sqlalchemy import BigInteger, Boolean, DateTime, ForeignKey, Index, Integer, LargeBinary, Numeric, String, func
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -60,6 +60,8 @@ class Upload(Timestamped, Base):
     progress: Mapped[dict | None] = mapped_column(JSONB)
     outcome: Mapped[dict | None] = mapped_column(JSONB)
     committed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    # The report's revision, its ETag: 0 when staged, one more with every re-check (PUT …/mapping).
+    revision: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class UploadFeature(Base):
@@ -91,6 +93,22 @@ class UploadFeature(Base):
     unit_id: Mapped[int | None]
     block_id: Mapped[int | None]
     enterprise_id: Mapped[int | None]
+
+
+class UploadSource(Base):
+    """The uploaded file itself, in parts, kept while the upload is staged so that it can be checked
+    again with another field mapping without being sent again (``PUT /api/uploads/{id}/mapping``).
+
+    UNLOGGED like ``upload_features`` (migration 0010): after a database crash both are empty and
+    the clerk uploads the file again. Removed when the upload is committed.
+    """
+
+    __tablename__ = "upload_sources"
+    __table_args__ = {"prefixes": ["UNLOGGED"]}
+
+    upload_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("uploads.id", ondelete="CASCADE"), primary_key=True)
+    part_no: Mapped[int] = mapped_column(Integer, primary_key=True)  # 0, 1, … in file order
+    data: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class FeatureHistory(Base):

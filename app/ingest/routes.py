@@ -1,4 +1,8 @@
-"""Upload API: POST /api/uploads (stage), GET /api/uploads/{id} (report + GeoJSON), POST …/commit.
+"""Upload API: POST /api/uploads (stage), GET /api/uploads/{id} (report + GeoJSON),
+PUT …/mapping (check again with another field mapping), POST …/commit.
+
+Every report carries its revision as the ETag; PUT …/mapping and the commit take it back in
+If-Match (optional: when sent and another re-check came in between, 409).
 
 The multipart body is streamed to the upload's own temporary folder with a
 running byte count, so an oversize file is refused (413) at the cap, never
@@ -26,6 +30,7 @@ from python_multipart.multipart import parse_options_header
 from sqlalchemy.orm import Session
 
 from ..auth import Role, require_role
+from ..core.concurrency import etag, sent_version
 from ..core.db import SessionDep
 from ..core.uow import unit_of_work
 from ..errors import AppError, FieldError, InvalidParameter, InvalidUpload, PayloadTooLarge, error_responses
@@ -38,7 +43,7 @@ from .layers import preview_page
 from .boundary import read_boundary
 from .schemas import BoundaryFile, UploadAccepted, UploadReport
 from .read import Limits
-from .service import StageRequest, sha256_of, stage
+from .service import RecheckRequest, StageRequest, recheck, sha256_of, stage
 
 log = logging.getLogger("cloudmap.ingest")
 # Uploads write the parcel register: GIS staff (自然资源和规划局, town clerks) and admins only.
@@ -51,6 +56,7 @@ TEXT_FIELD_MAX = 64 * 1024
 MULTIPART_OVERHEAD = 256 * 1024  # boundaries, headers and the small text fields around the file
 TEXT_FIELDS = {"layer", "crs", "encoding", "mapping", "target"}
 PROGRESS_EVERY_S = 0.5
+PREVIEW_LIMIT = 100_000  # a re-check answers with the staged features, as the screen's GET asks for them
 
 
 def limits_of(settings: Settings) -> Limits:
@@ -189,6 +195,8 @@ def payload(session: Session, upload: Upload, *, features: bool = False, limit: 
     """The report as JSON (problems and GeoJSON are assembled by PostgreSQL and spliced in)."""
     opts = upload.options or {}
     counts = upload.counts or {}
+    unknown = next(({k: n[k] for k in ("count", "features", "names")}
+                    for n in opts.get("notes", []) if n.get("code") == "enterprise_unknown" and "names" in n), None)
     body = {
         "id": str(upload.id),
         "status": upload.status.value,
@@ -206,9 +214,12 @@ def payload(session: Session, upload: Upload, *, features: bool = False, limit: 
         "crs": {**(upload.crs or {}), "epsg": upload.crs_epsg, "source": upload.crs_source,
                 "confirmed": upload.crs_confirmed, "needs_confirmation": not upload.crs_confirmed
                 and upload.crs_source == "guess"},
+        "revision": upload.revision,
         "fields": opts.get("fields", []),
         "mapping": upload.mapping,
-        "mapping_fields": mapping_mod.describe(upload.target.value),
+        "mapping_fields": mapping_mod.describe(upload.target.value, opts.get("fields", []), upload.mapping or {}),
+        "mapping_missing": (mapping_mod.missing_required(upload.mapping or {}, upload.target.value)
+                            if upload.status == UploadStatus.STAGED else []),
         "mapping_remembered": opts.get("mapping_remembered", False),
         "declared_area_unit": opts.get("area_unit"),
         "counts": counts,
@@ -216,6 +227,8 @@ def payload(session: Session, upload: Upload, *, features: bool = False, limit: 
         "needs_repair_acceptance": counts.get("errors", 0) > 0 and counts.get("errors_after_repair", 1) == 0,
         "previous_upload": opts.get("previous_upload"),
         "notes": opts.get("notes", []),
+        "unknown_owners": unknown,
+        "needs_owner_choice": unknown is not None and upload.status == UploadStatus.STAGED,
         "progress": upload.progress,
         "outcome": upload.outcome,
         "committed_at": upload.committed_at.isoformat() if upload.committed_at else None,
@@ -231,6 +244,20 @@ def payload(session: Session, upload: Upload, *, features: bool = False, limit: 
 
 def _json(content: bytes, status: int = 200, headers: dict | None = None) -> Response:
     return Response(content, status_code=status, media_type="application/json", headers=headers)
+
+
+def _report(session: Session, upload_id: uuid.UUID, status: int = 200, headers: dict | None = None, **kw) -> Response:
+    """The report, with its revision as the ETag."""
+    upload = store.get_upload(session, upload_id)
+    return _json(payload(session, upload, **kw), status, {**(headers or {}), "ETag": etag(upload.revision)})
+
+
+def _sent_revision(session: Session, request: Request, upload_id: uuid.UUID) -> int | None:
+    """The report revision in If-Match (None when absent or ``*``); 428 when it is no ETag."""
+    if not request.headers.get("If-Match", "").strip():
+        return None
+    return sent_version(request, store.get_upload(session, upload_id).revision, message("upload_report_what"),
+                        required=False)
 
 
 @router.post("", status_code=201, summary="上传并暂存一个图层（zip 打包的 Shapefile、GeoPackage 或 GeoJSON）",
@@ -263,16 +290,15 @@ async def create_upload(request: Request, session: SessionDep,
             handed_off = True
             return _json(orjson.dumps({"id": str(upload_id), "status": "staging", "progress": None}), 202,
                          {"Location": f"/api/uploads/{upload_id}", "Preference-Applied": "respond-async"})
-        upload_id, content = await run_in_threadpool(_stage_and_report, session, req)
-        return _json(content, 201, {"Location": f"/api/uploads/{upload_id}"})
+        return await run_in_threadpool(_stage_and_report, session, req)
     finally:
         if not handed_off:
             shutil.rmtree(folder, ignore_errors=True)
 
 
-def _stage_and_report(session: Session, req: StageRequest) -> tuple[uuid.UUID, bytes]:
+def _stage_and_report(session: Session, req: StageRequest) -> Response:
     upload = stage(session, req)
-    return upload.id, payload(session, store.get_upload(session, upload.id))
+    return _report(session, upload.id, 201, {"Location": f"/api/uploads/{upload.id}"})
 
 
 def _start_async(request: Request, req: StageRequest, folder: Path) -> uuid.UUID:
@@ -345,8 +371,33 @@ def read_upload(
     offset: Annotated[int, Query(ge=0)] = 0,
     severity: Annotated[Literal["ok", "warning", "error"] | None, Query(description="只看某一级别的要素")] = None,
 ) -> Response:
-    upload = store.get_upload(session, _upload_id(upload_id))
-    return _json(payload(session, upload, features=True, limit=limit, offset=offset, severity=severity))
+    return _report(session, _upload_id(upload_id), features=True, limit=limit, offset=offset, severity=severity)
+
+
+class MappingBody(BaseModel):
+    mapping: dict[str, str | None] = Field(
+        description="系统字段 → 文件中的字段；null 表示不导入该字段；未列出的系统字段保持原来的对应",
+        examples=[{"code": "宗地编好", "land_use": None}])
+
+
+@router.put("/{upload_id}/mapping", summary="修改字段对应并重新检查（用暂存的原文件，不必重新上传）",
+            responses={200: REPORT, **error_responses(404, 409, 428)})
+def put_mapping(upload_id: str, body: MappingBody, request: Request, session: SessionDep,
+                settings: Annotated[Settings, Depends(get_settings)]) -> Response:
+    uid = _upload_id(upload_id)
+    revision = _sent_revision(session, request, uid)
+    base = settings.upload_tmp_dir
+    if base is not None:
+        base.mkdir(parents=True, exist_ok=True)
+    folder = Path(tempfile.mkdtemp(prefix="cloudmap-recheck-", dir=base))
+    try:
+        principal = request.state.principal
+        recheck(session, RecheckRequest(upload_id=uid, mapping=body.mapping, workdir=folder,
+                                        limits=limits_of(settings), actor=uploader_of(request),
+                                        actor_is_admin=principal.role == Role.ADMIN, revision=revision))
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    return _report(session, uid, features=True, limit=PREVIEW_LIMIT)
 
 
 class CommitOptions(BaseModel):
@@ -355,17 +406,21 @@ class CommitOptions(BaseModel):
     accept_repairs: bool | list[int] = Field(
         False, description="接受报告中提供的几何修复结果：true 表示全部接受，或给出要素序号列表")
     confirm_crs: bool = Field(False, description="确认系统推断的坐标系（无 .prj 时必须确认）")
+    unknown_owners: Literal["register", "none"] | None = Field(
+        None, description="文件中的权利人不在企业库中时（报告的 unknown_owners）必须选择：register 登记为新企业"
+        "（只有名称，信用代码待补充）并关联其宗地；none 这些宗地不关联企业导入")
 
 
 @router.post("/{upload_id}/commit", summary="入库：全部写入，或一条也不写",
-             responses={200: REPORT, **error_responses(404, 409)})
-def commit(upload_id: str, session: SessionDep,
+             responses={200: REPORT, **error_responses(404, 409, 428)})
+def commit(upload_id: str, request: Request, session: SessionDep,
            options: Annotated[CommitOptions | None, Body()] = None) -> Response:
     options = options or CommitOptions()
     uid = _upload_id(upload_id)
+    revision = _sent_revision(session, request, uid)
     store.commit_upload(session, uid, on_existing=options.on_existing, accept_repairs=options.accept_repairs,
-                        confirm_crs=options.confirm_crs)
-    return _json(payload(session, store.get_upload(session, uid)))
+                        confirm_crs=options.confirm_crs, unknown_owners=options.unknown_owners, revision=revision)
+    return _report(session, uid)
 
 
 # A block boundary from a file: town officers drafting a plan, GIS staff and admins; nothing is stored.

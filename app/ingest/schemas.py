@@ -34,10 +34,36 @@ class CrsOut(Out):
     explanation_zh: str | None = Field(None, description="判断依据（中文）")
 
 
+class MappingSuggestion(Out):
+    """A field of the file that may be this model field (the mapping does not use it by itself)."""
+
+    source: str = Field(description="文件中的字段，如 宗地编好")
+    kind: Literal["close", "pinyin", "english"] = Field(
+        description="依据：close 与中文名称相近；pinyin 拼音首字母（如 ZDBH）；english 英文名称（如 PARCEL_CD）")
+    like: str = Field(description="它像的已知名称，如 宗地编号")
+    score: float = Field(ge=0, le=1, description="相似度，1 为同名（已被其他字段使用或被取消对应）")
+
+
 class MappingField(Out):
     field: str = Field(description="系统字段，如 code、enterprise、floor_area_m2")
     label: str = Field(description="中文名称，如 宗地编号")
     required: bool = Field(description="是否必须对应")
+    suggestions: list[MappingSuggestion] = Field(
+        description="尚未对应时：文件中可能是它的字段，最可能的在前（没有则为空）")
+
+
+class OwnerName(Out):
+    name: str = Field(description="权利人名称（文件中的写法）")
+    count: int = Field(ge=1, description="涉及的要素数")
+    features: list[int] = Field(description="涉及的要素序号（最多列出 50 个）")
+
+
+class UnknownOwners(Out):
+    """Owners (权利人) the enterprise register does not know; the commit must say what to do with them."""
+
+    count: int = Field(ge=1, description="不在企业库中的权利人个数")
+    features: int = Field(ge=1, description="涉及的宗地数")
+    names: list[OwnerName] = Field(description="权利人及其要素，涉及宗地多的在前（最多列出 200 个）")
 
 
 class UploadFeatures(FeatureCollection):
@@ -62,16 +88,21 @@ class UploadReport(Out):
     geometry_type: str | None
     encoding: EncodingOut
     crs: CrsOut
+    revision: int = Field(ge=0, description="报告的版本（即 ETag）：暂存时为 0，每次重新检查加 1")
     fields: list[str] = Field(description="文件中的字段，按文件顺序")
     mapping: dict[str, str] = Field(description="系统字段 → 文件字段")
     mapping_fields: list[MappingField]
+    mapping_missing: list[str] = Field(
+        description="尚未对应的必填系统字段（每个要素都有“字段未对应”错误）；改字段对应用 PUT …/mapping")
     mapping_remembered: bool = Field(description="字段对应沿用了上次同样字段的文件的修改")
     declared_area_unit: str | None = Field(description="文件填写的面积单位：mu（亩）或 m2")
     counts: dict[str, Any] = Field(description="要素数、无问题、警告、错误、可修复、修复后仍有错、新增、已有、未变、面积（亩）")
     can_commit: bool
     needs_repair_acceptance: bool = Field(description="只有接受修复（accept_repairs）才能入库")
     previous_upload: str | None = Field(description="同一文件此前已入库的上传编号")
-    notes: list[dict[str, Any]] = Field(description="整个文件的提示，如不在企业库中的企业名单")
+    notes: list[dict[str, Any]] = Field(description="整个文件的提示，如不在企业库中的权利人（code enterprise_unknown）")
+    unknown_owners: UnknownOwners | None = Field(description="不在企业库中的权利人；没有则为 null")
+    needs_owner_choice: bool = Field(description="入库时须给出 unknown_owners（register 或 none）")
     progress: dict[str, Any] | None = Field(description="暂存进度（Prefer: respond-async）：phase、done、total")
     outcome: dict[str, Any] | None = Field(description="入库结果（新增、替换、保留、未变）或失败原因")
     committed_at: str | None

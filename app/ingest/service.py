@@ -3,6 +3,9 @@
     read (read.py) → CRS (spatial.resolve_crs) → mapping (mapping.py)
       → validate (validate.py, reading the stored data it needs through lookup.py) → store (store.py)
 
+:func:`recheck` runs the same steps again on the file a staged upload keeps, with the mapping
+the clerk changed in the browser.
+
 Everything that needs the database happens in one transaction at the end, so
 a refused file leaves nothing behind; the temporary folder is the caller's
 and is removed by it.
@@ -25,13 +28,13 @@ from sqlalchemy.orm import Session
 import spatial
 
 from ..core.uow import unit_of_work
-from ..errors import FieldError, InvalidUpload
+from ..errors import Conflict, FieldError, Forbidden, InvalidUpload
 from ..messages import message
 from .models import Upload, UploadStatus, UploadTarget
 from . import mapping as mapping_mod
 from .lookup import DbLookup
 from .read import Limits, RawLayer, bounds_xy, open_upload
-from .store import update_problems, write_staged
+from .store import clear_staged, get_upload, read_source, update_problems, when_text, write_source, write_staged
 from .validate import Staged, counts_of, finish_overlaps, validate
 
 # Lon/lat box of mainland China with islands: a CRS that puts the data outside it is the wrong CRS.
@@ -56,6 +59,7 @@ class StageRequest:
     crs: str | None = None
     encoding: str | None = None
     mapping: dict | None = None
+    keep_source: bool = True  # keep the file for a re-check (the API); the CLI commits at once
 
 
 def sha256_of(path: Path) -> str:
@@ -136,7 +140,13 @@ def remembered_mapping(session: Session, fields: list[str], target: str) -> dict
 
 def stage(session: Session, req: StageRequest, *, file_sha256: str | None = None, upload_id: uuid.UUID | None = None,
           progress: Progress = _noop) -> Upload:
-    """Read, check and stage a file; returns the committed upload record (status ``staged``)."""
+    """Read, check and stage a file; returns the committed upload record (status ``staged``).
+
+    A mapping that leaves a required field open (no 宗地编号 found) is staged too: every feature then
+    carries 字段未对应, and the report offers the file's fields that may be it, so the clerk picks one
+    and checks again (:func:`recheck`) without sending the file again — it is kept while the upload
+    is staged (``req.keep_source``).
+    """
     if req.target not in ("parcels", "blocks"):
         raise _refuse("upload_target_unknown", code="invalid_target", field="target", value=req.target)
     progress("reading", 0, 0)
@@ -147,12 +157,6 @@ def stage(session: Session, req: StageRequest, *, file_sha256: str | None = None
     with unit_of_work(session):
         remembered = remembered_mapping(session, raw.fields, req.target) if not req.mapping else None
         mapping = mapping_mod.resolve(raw.fields, req.target, req.mapping, remembered)
-        missing = mapping_mod.missing_required(mapping, req.target)
-        if missing:
-            labels = "、".join(mapping_mod.fields_for(req.target)[m][0] for m in missing)
-            text = message("upload_mapping_required", labels=labels, fields="、".join(raw.fields))
-            raise InvalidUpload(text, [FieldError(f"mapping.{m}", text) for m in missing], code="mapping_required",
-                                status_code=422)
         staged: Staged = validate(raw, crs.source, mapping, DbLookup(session), target=req.target, progress=progress,
                                   defer_overlaps=True)
         previous = session.execute(
@@ -165,17 +169,13 @@ def stage(session: Session, req: StageRequest, *, file_sha256: str | None = None
             file_size_bytes=req.path.stat().st_size, target=UploadTarget(req.target), format=raw.format,
             layer=raw.layer, layers=raw.layers, encoding=raw.encoding, encoding_source=raw.encoding_source,
             crs_epsg=crs.epsg, crs=crs.info, crs_source=crs.origin, crs_confirmed=crs.origin != "guess",
-            mapping=mapping, counts={}, status=UploadStatus.STAGED, progress=None,
+            mapping=mapping, counts={}, status=UploadStatus.STAGED, progress=None, revision=0,
             options={
-                "fields": raw.fields,
-                "fields_signature": "|".join(sorted(raw.fields)),
-                "mapping_edited": bool(req.mapping) or bool(remembered),
+                **_checked_options(raw, staged, mapping_edited=bool(req.mapping) or bool(remembered)),
                 "mapping_remembered": bool(remembered),
-                "samples": raw.samples(),
-                "geometry_type": raw.geometry_type,
-                "area_unit": staged.area_unit,
                 "previous_upload": str(previous[0]) if previous else None,
-                "notes": staged.notes,
+                # what the clerk asked for, so that a re-check reads the file the same way
+                "requested": {"layer": req.layer, "crs": req.crs, "encoding": req.encoding},
             },
         )
         existing = session.get(Upload, upload.id)
@@ -186,7 +186,7 @@ def stage(session: Session, req: StageRequest, *, file_sha256: str | None = None
             upload.counts = counts_of(staged)
             for key in ("filename", "file_sha256", "file_size_bytes", "format", "layer", "layers", "encoding",
                         "encoding_source", "crs_epsg", "crs", "crs_source", "crs_confirmed", "mapping", "counts",
-                        "status", "progress", "options"):
+                        "status", "progress", "options", "revision"):
                 setattr(existing, key, getattr(upload, key))
             upload = existing
             session.flush()
@@ -195,7 +195,80 @@ def stage(session: Session, req: StageRequest, *, file_sha256: str | None = None
             session.flush()
             _write(session, upload.id, staged, progress)
             upload.counts = counts_of(staged)
+        if req.keep_source:
+            write_source(session, upload.id, req.path)
     return upload
+
+
+def _checked_options(raw: RawLayer, staged: Staged, *, mapping_edited: bool) -> dict:
+    """What a check leaves in ``uploads.options``: the file's fields and samples, the notes …"""
+    return {
+        "fields": raw.fields,
+        "fields_signature": "|".join(sorted(raw.fields)),
+        "mapping_edited": mapping_edited,
+        "samples": raw.samples(),
+        "geometry_type": raw.geometry_type,
+        "area_unit": staged.area_unit,
+        "notes": staged.notes,
+    }
+
+
+@dataclass(frozen=True)
+class RecheckRequest:
+    """Check a staged upload again with another mapping (``PUT /api/uploads/{id}/mapping``)."""
+
+    upload_id: uuid.UUID
+    mapping: dict  # model field -> source field; None unmaps; fields not named keep their source
+    workdir: Path
+    limits: Limits
+    actor: str  # the logged-in user: only the uploader, or an admin, may change the mapping
+    actor_is_admin: bool = False
+    revision: int | None = None  # the report's revision the clerk looked at (If-Match), when given
+
+
+def recheck(session: Session, req: RecheckRequest) -> Upload:
+    """Check a staged upload again from the file it keeps, with the mapping changed; all of it or nothing.
+
+    The file is read the way it was at upload (same layer, encoding and CRS requests); the staged
+    features, the report's counts and notes are replaced and the report's revision goes up by one.
+    """
+    with unit_of_work(session):
+        upload = get_upload(session, req.upload_id, lock=True)
+        if not (req.actor_is_admin or upload.uploader == req.actor):
+            text = message("upload_not_yours", uploader=upload.uploader)
+            raise Forbidden(text, [FieldError("id", text)])
+        if upload.status == UploadStatus.COMMITTED:
+            raise Conflict(message("upload_committed_recheck", when=when_text(upload.committed_at)))
+        if upload.status != UploadStatus.STAGED:
+            raise Conflict(message("upload_not_staged_recheck", status=status_label(upload.status)))
+        if req.revision is not None and req.revision != upload.revision:
+            text = message("upload_stale", sent=req.revision, current=upload.revision)
+            raise Conflict(text, [FieldError("If-Match", text)])
+        path = req.workdir / "upload.bin"
+        if not read_source(session, upload.id, path, upload.file_size_bytes):
+            raise Conflict(message("upload_source_lost"), [FieldError("id", message("upload_source_lost"))])
+        requested = (upload.options or {}).get("requested") or {}
+        target = upload.target.value
+        raw = open_upload(path, upload.filename, req.workdir, req.limits, layer=upload.layer,
+                          encoding=requested.get("encoding"))
+        crs = decide_crs(raw, requested.get("crs"))
+        mapping = mapping_mod.resolve(raw.fields, target, req.mapping, base=upload.mapping or {})
+        staged = validate(raw, crs.source, mapping, DbLookup(session), target=target, defer_overlaps=True)
+        clear_staged(session, upload.id)
+        _write(session, upload.id, staged, _noop)
+        upload.mapping = mapping
+        upload.counts = counts_of(staged)
+        upload.crs_epsg, upload.crs, upload.crs_source = crs.epsg, crs.info, crs.origin
+        upload.crs_confirmed = upload.crs_confirmed or crs.origin != "guess"
+        upload.options = {**(upload.options or {}), **_checked_options(raw, staged, mapping_edited=True),
+                          "mapping_remembered": False}
+        upload.revision = (upload.revision or 0) + 1
+        session.flush()
+    return upload
+
+
+def status_label(status: UploadStatus) -> str:
+    return message(f"upload_status_{status.value}")
 
 
 def _write(session: Session, upload_id: uuid.UUID, staged: Staged, progress: Progress) -> None:

@@ -19,6 +19,7 @@ import datetime as dt
 import math
 import uuid
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 import shapely
@@ -26,7 +27,7 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from ..core.uow import unit_of_work
-from ..errors import Conflict, FieldError, InvalidFeatures, NotFound
+from ..errors import Conflict, FieldError, InvalidFeatures, InvalidUpload, NotFound
 from ..messages import message
 from ..models import Parcel, RenewalBlock, as_multipolygon
 from .models import Upload, UploadStatus
@@ -103,6 +104,37 @@ def update_problems(session: Session, upload_id: uuid.UUID, staged: Staged, indi
          "ss": [str(staged.severity[i]) for i in indices]})
 
 
+SOURCE_PART_BYTES = 4 << 20  # the kept file is written and read back in parts of 4 MiB (bounded memory)
+
+
+def write_source(session: Session, upload_id: uuid.UUID, path: Path) -> None:
+    """Keep the uploaded file while the upload is staged (``upload_sources``), for a re-check."""
+    with path.open("rb") as fh:
+        part = 0
+        while chunk := fh.read(SOURCE_PART_BYTES):
+            session.execute(text("INSERT INTO upload_sources (upload_id, part_no, data) VALUES (:id, :no, :data)"),
+                            {"id": upload_id, "no": part, "data": chunk})
+            part += 1
+
+
+def read_source(session: Session, upload_id: uuid.UUID, path: Path, size_bytes: int) -> bool:
+    """Write the kept file to ``path``; False when it is gone or incomplete (after a crash: UNLOGGED)."""
+    parts = session.execute(text("SELECT part_no, length(data) FROM upload_sources WHERE upload_id = :id"
+                                 " ORDER BY part_no"), {"id": upload_id}).all()
+    if [p[0] for p in parts] != list(range(len(parts))) or sum(p[1] for p in parts) != size_bytes or not parts:
+        return False
+    with path.open("wb") as out:
+        for no, _length in parts:
+            out.write(session.execute(text("SELECT data FROM upload_sources WHERE upload_id = :id AND part_no = :no"),
+                                      {"id": upload_id, "no": no}).scalar_one())
+    return True
+
+
+def clear_staged(session: Session, upload_id: uuid.UUID) -> None:
+    """Remove an upload's staged features (before it is checked again)."""
+    session.execute(text("DELETE FROM upload_features WHERE upload_id = :id"), {"id": upload_id})
+
+
 COPY_NULL = "\\N"
 _MULTI_HEADER = "01" "06000000" "01000000"  # little-endian MultiPolygon with one part, then the Polygon's WKB
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
@@ -162,16 +194,30 @@ def problems_json(session: Session, upload_id: uuid.UUID, *, limit: int | None =
 
 # --- commit -----------------------------------------------------------------
 
+UNKNOWN_OWNER_CHOICES = ("register", "none")
+
+
 def commit_upload(session: Session, upload_id: uuid.UUID, *, on_existing: str = "keep",
-                  accept_repairs: bool | list[int] = False, confirm_crs: bool = False) -> dict:
-    """Write every staged feature in one transaction, or nothing (an error rolls all of it back)."""
+                  accept_repairs: bool | list[int] = False, confirm_crs: bool = False,
+                  unknown_owners: str | None = None, revision: int | None = None) -> dict:
+    """Write every staged feature in one transaction, or nothing (an error rolls all of it back).
+
+    ``unknown_owners`` decides what happens to parcels whose owner (权利人) the register does not
+    know: ``register`` adds each such name to the register as a new enterprise (no credit code
+    yet: 信用代码待补充) and links its parcels; ``none`` imports them without an enterprise. With
+    unknown owners and no choice the commit is refused (422). ``revision`` (If-Match) is the
+    report the clerk looked at: another one in between (a re-check) is a 409.
+    """
     with unit_of_work(session):
         upload = get_upload(session, upload_id, lock=True)
         if upload.status == UploadStatus.COMMITTED:
-            raise Conflict(message("upload_already_committed", when=_when(upload.committed_at)),
-                           [FieldError("id", message("upload_already_committed", when=_when(upload.committed_at)))])
+            raise Conflict(message("upload_already_committed", when=when_text(upload.committed_at)),
+                           [FieldError("id", message("upload_already_committed", when=when_text(upload.committed_at)))])
         if upload.status != UploadStatus.STAGED:
-            raise Conflict(message("upload_not_staged", status=upload.status.value))
+            raise Conflict(message("upload_not_staged", status=message(f"upload_status_{upload.status.value}")))
+        if revision is not None and revision != upload.revision:
+            text_ = message("upload_stale", sent=revision, current=upload.revision)
+            raise Conflict(text_, [FieldError("If-Match", text_)])
         if upload.crs_source == "guess" and not (confirm_crs or upload.crs_confirmed):
             text_ = message("upload_crs_unconfirmed", epsg=upload.crs_epsg, explanation=(upload.crs or {}).get(
                 "explanation_zh", ""))
@@ -194,6 +240,7 @@ def commit_upload(session: Session, upload_id: uuid.UUID, *, on_existing: str = 
                              first=message("upload_blocked_first", feature=first.feature, message=first.message))
             raise InvalidFeatures(detail, still[:500])
 
+        owners = _settle_owners(session, upload, unknown_owners) if upload.target.value == "parcels" else None
         table = TABLES[upload.target.value]
         # Codes may have been stored by someone else since staging: look again, inside this transaction.
         session.execute(text(
@@ -239,15 +286,83 @@ def commit_upload(session: Session, upload_id: uuid.UUID, *, on_existing: str = 
         else:
             kept = len(existing) - unchanged
         outcome = {"inserted": int(inserted), "replaced": replaced, "kept": kept, "unchanged": unchanged,
-                   "on_existing": on_existing, "accepted_repairs": "all" if accepted_all else accepted}
+                   "on_existing": on_existing, "accepted_repairs": "all" if accepted_all else accepted,
+                   "bbox": _written_bbox(session, upload_id, use_fix, params, replace=on_existing == "replace")}
+        if owners is not None:
+            outcome["owners"] = owners
+        session.execute(text("DELETE FROM upload_sources WHERE upload_id = :id"), {"id": upload_id})
         upload.status = UploadStatus.COMMITTED
         upload.committed_at = dt.datetime.now(dt.timezone.utc)
         upload.outcome = outcome
         upload.options = {**(upload.options or {}), "on_existing": on_existing,
                           "accept_repairs": "all" if accepted_all else accepted}
+        if owners is not None:
+            upload.options["unknown_owners"] = owners["choice"]
         if confirm_crs:
             upload.crs_confirmed = True
     return outcome
+
+
+# Each staged parcel's enterprise once more, now, by credit code and then by name: the register
+# may have learnt an owner since the check. Of two enterprises with one name, the one with a credit code.
+_LINK_OWNERS = (
+    "UPDATE upload_features f SET enterprise_id = e.id FROM enterprises e"
+    " WHERE f.upload_id = :id AND f.enterprise_id IS NULL AND e.credit_code = f.mapped_values->>'credit_code'",
+    "UPDATE upload_features f SET enterprise_id = e.id"
+    " FROM (SELECT DISTINCT ON (name) id, name FROM enterprises ORDER BY name, credit_code IS NULL, id) e"
+    " WHERE f.upload_id = :id AND f.enterprise_id IS NULL AND e.name = f.mapped_values->>'enterprise'",
+)
+_UNKNOWN_OWNERS = (
+    "SELECT count(DISTINCT f.mapped_values->>'enterprise'), count(*),"
+    " (array_agg(DISTINCT f.mapped_values->>'enterprise'))[1:10]"
+    " FROM upload_features f WHERE f.upload_id = :id AND f.enterprise_id IS NULL"
+    " AND f.mapped_values->>'enterprise' IS NOT NULL")
+
+
+def _settle_owners(session: Session, upload: Upload, choice: str | None) -> dict | None:
+    """Link each parcel to its enterprise; owners still unknown are registered or left out, as chosen.
+
+    Returns what happened (``outcome.owners``), or None when the file names no owner.
+    """
+    mapped = upload.mapping or {}
+    if "enterprise" not in mapped and "credit_code" not in mapped:
+        return None
+    params = {"id": upload.id}
+    before = session.execute(text(
+        "SELECT count(*) FROM upload_features WHERE upload_id = :id AND enterprise_id IS NULL"
+        " AND mapped_values->>'enterprise' IS NOT NULL"), params).scalar_one()
+    for sql in _LINK_OWNERS:
+        session.execute(text(sql), params)
+    names, features, some = session.execute(text(_UNKNOWN_OWNERS), params).one()
+    linked = before - features
+    if not names:
+        return {"choice": choice, "unknown": 0, "registered": 0, "linked_since_check": linked, "without_owner": 0}
+    if choice not in UNKNOWN_OWNER_CHOICES:
+        listed = "、".join(sorted(some)) + (message("upload_names_more") if names > len(some) else "")
+        text_ = message("upload_owner_choice_required", count=names, features=features, names=listed)
+        raise InvalidUpload(text_, [FieldError("unknown_owners", message("upload_owner_choice_field"))],
+                            code="owner_choice_required", status_code=422)
+    registered = 0
+    if choice == "register":
+        registered = session.execute(text(
+            "INSERT INTO enterprises (name, registered_from_upload_id)"
+            " SELECT DISTINCT f.mapped_values->>'enterprise', CAST(:id AS uuid) FROM upload_features f"
+            " WHERE f.upload_id = :id AND f.enterprise_id IS NULL AND f.mapped_values->>'enterprise' IS NOT NULL"
+            " ON CONFLICT (name) WHERE credit_code IS NULL DO NOTHING"), params).rowcount
+        session.execute(text(_LINK_OWNERS[1]), params)
+    return {"choice": choice, "unknown": int(names), "registered": int(registered), "linked_since_check": int(linked),
+            "without_owner": 0 if choice == "register" else int(features)}
+
+
+def _written_bbox(session: Session, upload_id: uuid.UUID, use_fix: str, params: dict, *,
+                  replace: bool) -> list[float] | None:
+    """[min lon, min lat, max lon, max lat] (EPSG:4490) of what the commit wrote: the map shows it."""
+    row = session.execute(text(
+        f"SELECT ST_XMin(x), ST_YMin(x), ST_XMax(x), ST_YMax(x) FROM (SELECT ST_Extent("
+        f"CASE WHEN {use_fix} THEN f.repaired_geom ELSE f.geom END) AS x FROM upload_features f"
+        " WHERE f.upload_id = :id AND (f.existing_id IS NULL OR (:replace"
+        " AND (f.mapped_values->>'unchanged')::boolean IS NOT TRUE))) e"), {**params, "replace": replace}).one()
+    return None if row[0] is None else [round(float(v), 7) for v in row]
 
 
 def _check_staging_intact(session: Session, upload: Upload) -> None:
@@ -294,7 +409,8 @@ def _replace(session: Session, upload: Upload, rows) -> int:
     return len(rows)
 
 
-def _when(value: dt.datetime | None) -> str:
+def when_text(value: dt.datetime | None) -> str:
+    """A moment as the clerk reads it (Beijing time), for the messages."""
     if value is None:
         return message("upload_earlier")
     return value.astimezone(dt.timezone(dt.timedelta(hours=8))).strftime("%Y-%m-%d %H:%M")

@@ -23,7 +23,7 @@ through a :class:`~app.ingest.lookup.Lookup`, so this module stays free of SQL.
 from __future__ import annotations
 
 import math
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -41,7 +41,7 @@ from ..enums import Classification, ParcelStatus, RenewalMode, RenewalType, Stag
 from ..errors import FieldError, InvalidUpload
 from ..messages import message
 from .lookup import Lookup, UnitRef
-from .mapping import NUMERIC, fields_for
+from .mapping import NUMERIC, fields_for, missing_required, suggestions
 from .problems import ERROR, INFO, REPAIRABLE, WARNING, Problem, worst
 from .read import RawLayer
 
@@ -55,6 +55,9 @@ ENUMS = {"classification": Classification, "renewal_mode": RenewalMode, "renewal
 COMPARED = ("floor_area_m2", "planned_floor_area_m2", "land_use", "classification", "renewal_mode", "renewal_type",
             "status", "unit_id", "block_id", "enterprise_id", "name", "stage", "designated_year", "planned_far")
 CODE_MAX_LENGTH = 64
+ENTERPRISE_NAME_MAX = 128  # enterprises.name: a new owner registered from the file must fit
+OWNER_NAMES_LISTED = 200  # the unknown owners named in the report (all are counted)
+OWNER_FEATURES_LISTED = 50  # feature numbers listed per unknown owner
 
 Progress = Callable[[str, int, int], None]
 
@@ -252,13 +255,14 @@ def validate(
     job = start_overlaps(lookup, target, geo, codes)
     m = measure(geo, codes)
     progress("checking", n // 4, n)
+    unmapped = unmapped_problems(raw.fields, mapping, target, m.places)
     attrs = attributes(columns, codes, mapping, target, m.places)
     progress("checking", n // 2, n)
     refs = references(lookup, target, mapping, attrs.cols, m)
     progress("checking", 3 * n // 4, n)
     figs = figures(target, mapping, attrs, m)
     same = stored(lookup, target, codes, shapes.g4490, attrs.cols, refs, m.places)
-    found = [m.problems, attrs.problems, refs.problems, figs.problems, same.problems]
+    found = [unmapped, m.problems, attrs.problems, refs.problems, figs.problems, same.problems]
     pending = _PendingOverlaps(job, target, m.places)
     if not defer_overlaps:
         found.append(overlap_problems(pending))
@@ -358,13 +362,34 @@ def _points(use: np.ndarray, ok: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return points_4549, lonlat
 
 
+# --- mapping ------------------------------------------------------------------------
+
+def unmapped_problems(fields: list[str], mapping: dict[str, str], target: str, places: Places) -> list[Problem]:
+    """字段未对应: a required field (宗地编号; 区块编号 and 区块名称) the mapping leaves open blocks every
+    feature, and says which of the file's fields may be it; the clerk picks one and checks again."""
+    missing = missing_required(mapping, target)
+    if not missing:
+        return []
+    offered = suggestions(fields, target, mapping)
+    labels = fields_for(target)
+    texts = []
+    for model_field in missing:
+        label = labels[model_field][0]
+        close = [s["source"] for s in offered.get(model_field, [])]
+        texts.append((model_field, message("upload_field_unmapped", label=label) + (
+            message("upload_field_unmapped_maybe", names="、".join(f"“{c}”" for c in close)) if close else "")))
+    return [places.problem(i, "field_unmapped", ERROR, text, values={"model_field": model_field})
+            for i in range(len(places.codes)) for model_field, text in texts]
+
+
 # --- attributes ---------------------------------------------------------------------
 
 def attributes(columns: dict[str, np.ndarray], codes: list[str | None], mapping: dict[str, str], target: str,
                places: Places) -> Attributes:
     """The mapped source columns as typed values (numbers, choices), and the codes checked."""
     cols, numeric, problems = _typed(columns, mapping, target, places)
-    problems += _code_problems(codes, mapping, target, places)
+    if "code" in mapping:  # otherwise every feature says 字段未对应 already (unmapped_problems)
+        problems += _code_problems(codes, mapping, target, places)
     return Attributes(cols, numeric, problems)
 
 
@@ -458,7 +483,8 @@ def references(lookup: Lookup, target: str, mapping: dict[str, str], cols: dict[
             block_id, unknown = _blocks(lookup, cols["block"], mapping["block"], m.places)
             problems += unknown
         if "enterprise" in mapping or "credit_code" in mapping:
-            enterprise_id, notes = _enterprises(lookup, cols, n)
+            enterprise_id, notes, owner_problems = _enterprises(lookup, cols, n, mapping, m.places)
+            problems += owner_problems
     return References(unit_id, block_id, enterprise_id, notes, problems)
 
 
@@ -535,8 +561,15 @@ def _blocks(lookup: Lookup, refs: np.ndarray, source: str, places: Places) -> tu
     return block_id, problems
 
 
-def _enterprises(lookup: Lookup, cols: dict[str, np.ndarray], n: int) -> tuple[list[int | None], list[dict]]:
-    """Each parcel's enterprise by credit code, else by name; the unknown ones make one note for the upload."""
+def _enterprises(lookup: Lookup, cols: dict[str, np.ndarray], n: int, mapping: dict[str, str],
+                 places: Places) -> tuple[list[int | None], list[dict], list[Problem]]:
+    """Each parcel's enterprise by credit code, else by name.
+
+    Owners (权利人) the register does not know make one warning for the upload — how many, which
+    names, which features — rather than one on each parcel (new owners are the normal case); at
+    commit the clerk registers them as new enterprises or imports those parcels without one.
+    A name too long for the register is an error of its feature.
+    """
     none = np.full(n, None, dtype=object)
     names_col, credit_col = cols.get("enterprise", none), cols.get("credit_code", none)
     known = lookup.enterprises(set(names_col[pd.notna(names_col)]), set(credit_col[pd.notna(credit_col)]))
@@ -547,15 +580,28 @@ def _enterprises(lookup: Lookup, cols: dict[str, np.ndarray], n: int) -> tuple[l
     ids = np.full(n, None, dtype=object)
     ids[matched] = found[matched].astype(np.int64).tolist()
     notes: list[dict] = []
-    unknown: dict[str, int] = Counter(names_col[~matched & pd.notna(names_col)].tolist())
+    problems: list[Problem] = []
+    unknown: dict[str, list[int]] = {}
+    for i in np.flatnonzero(~matched & pd.notna(names_col)).tolist():
+        unknown.setdefault(names_col[i], []).append(i + 1)
+    source = mapping.get("enterprise")
+    for name, features in unknown.items():
+        if len(name) > ENTERPRISE_NAME_MAX:
+            problems += [places.problem(k - 1, "owner_name_too_long", ERROR, message(
+                "upload_owner_name_too_long", name=name[:20], length=len(name), max=ENTERPRISE_NAME_MAX), source)
+                for k in features]
     if unknown:
-        # one note for the upload, not a warning on each parcel: new enterprises are the normal case
-        names = sorted(unknown, key=lambda k: -unknown[k])
+        names = sorted(unknown, key=lambda k: (-len(unknown[k]), unknown[k][0]))
+        total = sum(len(v) for v in unknown.values())
         more = message("upload_names_more") if len(names) > 10 else ""
-        notes.append({"code": "enterprise_unknown", "count": len(unknown), "features": sum(unknown.values()),
-                      "message": message("upload_enterprises_unknown", count=len(unknown),
-                                         features=sum(unknown.values()), names="、".join(names[:10]) + more)})
-    return ids.tolist(), notes
+        notes.append({
+            "code": "enterprise_unknown", "severity": WARNING, "count": len(unknown), "features": total,
+            "names": [{"name": k, "count": len(unknown[k]), "features": unknown[k][:OWNER_FEATURES_LISTED]}
+                      for k in names[:OWNER_NAMES_LISTED]],
+            "message": message("upload_enterprises_unknown", count=len(unknown), features=total,
+                               names="、".join(names[:10]) + more),
+        })
+    return ids.tolist(), notes, problems
 
 
 # --- figures ------------------------------------------------------------------------

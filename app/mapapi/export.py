@@ -9,6 +9,7 @@ FARs are the stored figures, which ``spatial`` computed.
 from __future__ import annotations
 
 import io
+import math
 import tempfile
 import zipfile
 from dataclasses import dataclass
@@ -160,19 +161,28 @@ def _sheet(wb: Workbook, title: str, fields: tuple[Field, ...], rows: list[dict]
     ws.freeze_panes = "A2"
 
 
+def _blank(value) -> bool:
+    """None or a pandas NaN (a column of the frame with missing values)."""
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
 def to_xlsx(block: BlockRef, blocks: gpd.GeoDataFrame, parcels: gpd.GeoDataFrame) -> bytes:
     """Sheets 区块 (one row with its 四至), 宗地 (one row per parcel) and 企业 (one row per enterprise)."""
     wb = Workbook()
     wb.remove(wb.active)
     _sheet(wb, "区块", BLOCK_FIELDS, blocks.drop(columns="geometry").to_dict("records"))
     parcel_rows = parcels.drop(columns="geometry").to_dict("records")
+    pending = message("credit_code_pending")
+    for r in parcel_rows:  # an enterprise registered from an upload by name only: 信用代码待补充
+        if not _blank(r["enterprise_name"]) and _blank(r["credit_code"]):
+            r["credit_code"] = pending
     _sheet(wb, "宗地", PARCEL_FIELDS, parcel_rows)
-    enterprises: dict[str, dict] = {}
+    enterprises: dict[tuple, dict] = {}
     for r in parcel_rows:
-        if not r["credit_code"]:
+        if _blank(r["enterprise_name"]):
             continue
         e = enterprises.setdefault(
-            r["credit_code"],
+            (r["credit_code"], r["enterprise_name"]),
             {"enterprise_name": r["enterprise_name"], "credit_code": r["credit_code"], "land_area_mu": 0.0,
              "parcel_codes": [], "classification": r["classification"]},
         )

@@ -49,7 +49,7 @@ class MapUnits(Out):
 class SearchHit(Out):
     kind: Literal["block", "parcel", "enterprise", "unit"] = Field(
         description="block 区块 / parcel 宗地 / enterprise 企业 / unit 镇街")
-    code: str = Field(description="区块编号、宗地编号、统一社会信用代码或单位代码")
+    code: str | None = Field(description="区块编号、宗地编号、统一社会信用代码或单位代码；信用代码待补充的企业为 null")
     label: str = Field(description="显示名称")
     unit_name: str | None = Field(description="所在镇（街道、开发区）")
     block_code: str | None = Field(description="所在区块编号")
@@ -70,7 +70,7 @@ class ClassificationRef(Out):
 
 class BlockEnterprise(Out):
     name: str
-    credit_code: str
+    credit_code: str | None = Field(description="统一社会信用代码；由上传登记、尚待补充的为 null（信用代码待补充）")
     classifications: list[ClassificationRef] = Field(description="该企业在区块内宗地的分类")
     land_area_mu: float | None = Field(description="该企业在区块内的用地（亩）")
     parcel_codes: list[str]

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..enums import Classification
+from ..messages import message
 from ..models import Enterprise, Parcel, Unit
 from .enums import ReferralStatus
 from .models import EnforcementReferral, EnterpriseGovernance
@@ -47,7 +48,7 @@ def clearance_list(session: Session) -> tuple[bytes, int]:
          .where(EnterpriseGovernance.classification == Classification.CLEAR_OUT).order_by(Enterprise.credit_code))
     for k, (gov, e) in enumerate(session.execute(q), start=1):
         parcels, units = _parcels_of(session, e.id)
-        rows.append([k, e.name, e.credit_code, parcels, units, gov.reason, gov.decided_on,
+        rows.append([k, e.name, e.credit_code or message("credit_code_pending"), parcels, units, gov.reason, gov.decided_on,
                      gov.decided_by.display_name if gov.decided_by else None,
                      gov.clearance_status.label if gov.clearance_status else None, gov.clearance_deadline])
     header = ["序号", "企业名称", "统一社会信用代码", "宗地编号", "镇（街道、开发区）", "整治清退理由", "分类日期",
@@ -62,7 +63,7 @@ def enforcement_list(session: Session) -> tuple[bytes, int]:
          .order_by(EnforcementReferral.referred_on, EnforcementReferral.id))
     for k, (ref, e, gov) in enumerate(session.execute(q), start=1):
         parcels, units = _parcels_of(session, e.id)
-        rows.append([k, e.name, e.credit_code, parcels, units, gov.reason if gov else None,
+        rows.append([k, e.name, e.credit_code or message("credit_code_pending"), parcels, units, gov.reason if gov else None,
                      gov.decided_on if gov else None, ref.reason, ref.referred_on,
                      ref.referred_by.display_name if ref.referred_by else None,
                      "联动执法中" if ref.status == ReferralStatus.OPEN else "已办结", ref.closed_on, ref.outcome])

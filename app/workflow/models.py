@@ -141,7 +141,7 @@ class BlockVersionEnterprise(Base):
     version_id: Mapped[int] = mapped_column(ForeignKey("block_versions.id"), primary_key=True)
     enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprises.id"), primary_key=True, index=True)
     name: Mapped[str] = mapped_column(String(128))
-    credit_code: Mapped[str] = mapped_column(String(18))
+    credit_code: Mapped[str | None] = mapped_column(String(18))  # None: 信用代码待补充 (registered from an upload)
     classification: Mapped[Classification | None] = mapped_column(_enum(Classification, "classification"))
     classification_reason: Mapped[str | None] = mapped_column(Text)
 
@@ -172,7 +172,7 @@ class EnterpriseGovernance(Base):
     __mapper_args__ = {"version_id_col": row_version}
 
     def audit_subject(self) -> str:
-        return f"enterprise:{self.enterprise.credit_code}"
+        return f"enterprise:{self.enterprise.credit_code or self.enterprise.id}"
 
 
 class ClassificationDecision(Base):

@@ -24,7 +24,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 import spatial
-from spatial.plan_rules import check_enterprise_list, check_four_boundaries_stated, check_parcels_have_enterprise
+from spatial.plan_rules import (
+    check_enterprise_codes_complete,
+    check_enterprise_list,
+    check_four_boundaries_stated,
+    check_parcels_have_enterprise,
+)
 
 from ..analysis.service import block_plan_report
 from ..auth.deps import Principal
@@ -197,6 +202,11 @@ def _current_classification(session: Session, enterprise: Enterprise, parcels: l
     return own[0] if own else None
 
 
+def enterprise_key(e) -> str:
+    """How the rules name an enterprise of a list: its credit code, or (信用代码待补充) its name."""
+    return e.credit_code or message("enterprise_pending_key", name=e.name)
+
+
 def _parcel_rows(parcels: list[Parcel]) -> list[BlockVersionParcel]:
     return [BlockVersionParcel(parcel_id=p.id, parcel_code=p.code, land_area_mu=p.land_area_mu,
                                enterprise_id=p.enterprise_id) for p in parcels]
@@ -221,12 +231,16 @@ def _enterprise_rows(session: Session, parcels: list[Parcel], items: list[dict],
     ``unreasoned`` (the live preview), a missing reason is a failed rule put there, not a refusal."""
     codes = [str(item.get("credit_code") or "").strip() for item in items]
     found = {e.credit_code: e for e in session.scalars(select(Enterprise).where(Enterprise.credit_code.in_(codes)))}
+    # An enterprise registered from an upload has no credit code yet: named by its name (one per name).
+    names = [str(item.get("name") or "").strip() for item in items]
+    pending = {e.name: e for e in session.scalars(select(Enterprise).where(
+        Enterprise.credit_code.is_(None), Enterprise.name.in_([n for n, c in zip(names, codes) if n and not c])))}
     rows: list[BlockVersionEnterprise] = []
     errors = []
-    for k, (item, code) in enumerate(zip(items, codes), start=1):
-        e = found.get(code)
+    for k, (item, code, name) in enumerate(zip(items, codes, names), start=1):
+        e = found.get(code) if code else pending.get(name)
         if e is None:
-            errors.append(FieldError("enterprises", message("enterprise_unknown", code=code), feature=k))
+            errors.append(FieldError("enterprises", message("enterprise_unknown", code=code or name), feature=k))
             continue
         if any(r.enterprise_id == e.id for r in rows):
             errors.append(FieldError("enterprises", message("plan_enterprise_duplicate", name=e.name), feature=k))
@@ -245,7 +259,7 @@ def _enterprise_rows(session: Session, parcels: list[Parcel], items: list[dict],
                 errors.append(FieldError("enterprises", text, feature=k))
                 continue
             unreasoned.append(spatial.Violation("classification_reason_missing", text,
-                                                {"credit_code": e.credit_code}, (e.credit_code,)))
+                                                {"credit_code": e.credit_code}, (enterprise_key(e),)))
         rows.append(BlockVersionEnterprise(enterprise_id=e.id, name=e.name, credit_code=e.credit_code,
                                            classification=cls, classification_reason=reason))
     if errors:
@@ -469,9 +483,10 @@ def draft_report(session: Session, *, code: str, name: str, unit: Unit, own_bloc
         Enterprise.id.in_({p.enterprise_id for p in parcels if p.enterprise_id})))}
     extra = (check_four_boundaries_stated({side.removeprefix("four_"): four.get(side) for side in FOUR_SIDES},
                                           feature_id=code)
-             + check_enterprise_list([e.credit_code for e in enterprises],
-                                     [by_id[p.enterprise_id].credit_code for p in parcels if p.enterprise_id],
+             + check_enterprise_list([enterprise_key(e) for e in enterprises],
+                                     [enterprise_key(by_id[p.enterprise_id]) for p in parcels if p.enterprise_id],
                                      feature_id=code)
+             + check_enterprise_codes_complete([e.name for e in enterprises if e.credit_code is None], feature_id=code)
              + check_parcels_have_enterprise([p.code for p in parcels if p.enterprise_id is None], feature_id=code))
     report["violations"].extend(v.to_dict() for v in extra)
     report["passed"] = report["passed"] and not any(v.severity == "error" for v in extra)
@@ -728,8 +743,13 @@ def compare(plan: BlockPlan, a: BlockVersion, b: BlockVersion) -> dict:
 
     pa = {p.parcel_code: p for p in a.parcels}
     pb = {p.parcel_code: p for p in b.parcels}
-    ea = {e.credit_code: e for e in a.enterprises}
-    eb = {e.credit_code: e for e in b.enterprises}
+    ea = {e.enterprise_id: e for e in a.enterprises}
+    eb = {e.enterprise_id: e for e in b.enterprises}
+    order = {**{k: (e.credit_code or "", e.name) for k, e in ea.items()},
+             **{k: (e.credit_code or "", e.name) for k, e in eb.items()}}
+
+    def ordered(keys) -> list:
+        return sorted(keys, key=order.__getitem__)
     fields = {}
     for key in ("name", "year", *FOUR_SIDES, "planned_new_floor_area_m2", "planned_far", "renewal_mode",
                 "boundary_source"):
@@ -748,13 +768,13 @@ def compare(plan: BlockPlan, a: BlockVersion, b: BlockVersion) -> dict:
             "removed": [{"code": c, "land_area_mu": float(pa[c].land_area_mu)} for c in sorted(pa.keys() - pb.keys())],
         },
         "enterprises": {
-            "added": [{"credit_code": c, "name": eb[c].name} for c in sorted(eb.keys() - ea.keys())],
-            "removed": [{"credit_code": c, "name": ea[c].name} for c in sorted(ea.keys() - eb.keys())],
+            "added": [{"credit_code": eb[c].credit_code, "name": eb[c].name} for c in ordered(eb.keys() - ea.keys())],
+            "removed": [{"credit_code": ea[c].credit_code, "name": ea[c].name} for c in ordered(ea.keys() - eb.keys())],
             "reclassified": [
-                {"credit_code": c, "name": eb[c].name,
+                {"credit_code": eb[c].credit_code, "name": eb[c].name,
                  "from": ea[c].classification.value if ea[c].classification else None,
                  "to": eb[c].classification.value if eb[c].classification else None}
-                for c in sorted(ea.keys() & eb.keys()) if ea[c].classification != eb[c].classification
+                for c in ordered(ea.keys() & eb.keys()) if ea[c].classification != eb[c].classification
             ],
         },
         "fields": fields,

@@ -69,7 +69,7 @@ class VersionParcel(Out):
 
 
 class VersionEnterprise(Out):
-    credit_code: str = Field(description="统一社会信用代码")
+    credit_code: str | None = Field(description="统一社会信用代码；待补充时为 null")
     name: str
     classification: Classification | None = Field(description="方案中的分类")
     classification_label: str | None = Field(description="分类（中文）")
@@ -248,12 +248,12 @@ class ParcelChanges(Out):
 
 
 class EnterpriseRef(Out):
-    credit_code: str
+    credit_code: str | None
     name: str
 
 
 class Reclassified(Out):
-    credit_code: str
+    credit_code: str | None
     name: str
     from_: Classification | None = Field(alias="from")
     to: Classification | None
@@ -342,7 +342,7 @@ class GradeCounts(Out):
 
 
 class _EnterpriseOf(Out):
-    credit_code: str
+    credit_code: str | None
     name: str
     unit: str = Field(description="所在单位名称")
 

@@ -187,7 +187,7 @@ def test_geometry_offers_repairs_and_leaves_nothing_to_measure_where_there_is_no
     assert codes_of(geo.problems, 1) == []
     bowtie = next(p for p in geo.problems if p.code == "invalid_geometry")
     assert bowtie.feature == 2 and bowtie.repairable is True and bowtie.values["area_after_m2"] == pytest.approx(5000)
-    assert "reason" not in bowtie.values and "accept_repairs" in bowtie.message
+    assert "reason" not in bowtie.values and "接受自动修复" in bowtie.message
     assert bowtie.location is None and bowtie.feature_code is None  # placed by measure
     assert codes_of(geo.problems, 3) == ["null_geometry"]
     wrong = next(p for p in geo.problems if p.feature == 4)
@@ -291,7 +291,8 @@ def test_blocks_and_enterprises_are_matched_and_the_unknown_enterprises_noted():
     refs = v.references(lookup, "parcels", mapping, cols, m)
     assert refs.block_id == [5, None, None] and refs.enterprise_id == [7, 8, None]
     assert [(p.feature, p.code, p.field) for p in refs.problems] == [(3, "unknown_block", "区块")]
-    assert refs.notes == [{"code": "enterprise_unknown", "count": 1, "features": 1,
+    assert refs.notes == [{"code": "enterprise_unknown", "severity": "warning", "count": 1, "features": 1,
+                           "names": [{"name": "乙公司", "count": 1, "features": [3]}],
                            "message": refs.notes[0]["message"]}] and "乙公司" in refs.notes[0]["message"]
     assert v.references(lookup, "blocks", mapping, cols, m).block_id == [None] * 3  # blocks name no block
 
@@ -463,7 +464,7 @@ def test_every_problem_the_corpus_produces_fits_the_documented_schema(api, db_se
     files.append((_mixed_geojson(tmp_path), "mixed.geojson", {"crs": "4490"}))
     first = corpus.parcels(1, prefix="SS", row=3)
     stored = _post(api, corpus.shapefile_zip(first, tmp_path, stem="first"), "first.zip")
-    assert api.post(f"/api/uploads/{stored['id']}/commit").status_code == 200
+    assert api.post(f"/api/uploads/{stored['id']}/commit", json={"unknown_owners": "none"}).status_code == 200
     r = corpus.rectangles(1, row=3)[0]
     narrower = corpus.parcels(geoms=[box(*r.bounds[:2], r.bounds[2] - 10, r.bounds[3])], prefix="SS")
     moved = corpus.parcels(geoms=[shapely.affinity.translate(r, xoff=50)], prefix="SX")

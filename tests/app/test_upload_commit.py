@@ -51,6 +51,9 @@ def app_client(own_url, tmp_path):
         yield c
 
 
+NO_OWNERS = {"unknown_owners": "none"}  # the corpus's owners are not in the register
+
+
 def scalar(engine, sql: str, **params):
     with engine.connect() as conn:
         return conn.execute(text(sql), params).scalar()
@@ -59,7 +62,7 @@ def scalar(engine, sql: str, **params):
 def test_a_failure_late_in_the_commit_rolls_everything_back(app_client, own_engine, tmp_path):
     first = app_client.post("/api/uploads", files={"file": ("a.zip", corpus.shapefile_zip(
         corpus.parcels(1, prefix="AON", row=3), tmp_path))}).json()
-    assert app_client.post(f"/api/uploads/{first['id']}/commit").status_code == 200
+    assert app_client.post(f"/api/uploads/{first['id']}/commit", json=NO_OWNERS).status_code == 200
     gdf = corpus.parcels(3, prefix="AON", row=3)
     gdf.loc[0, "建筑面积"] = 30_000.0  # AON0001 changes: a replacement
     body = app_client.post("/api/uploads", files={"file": ("b.zip", corpus.shapefile_zip(gdf, tmp_path))}).json()
@@ -69,7 +72,7 @@ def test_a_failure_late_in_the_commit_rolls_everything_back(app_client, own_engi
         conn.execute(text("UPDATE upload_features SET unit_id = 999999 WHERE upload_id = :id AND feature_no = 1"),
                      {"id": body["id"]})
     parcels_before = scalar(own_engine, "SELECT count(*) FROM parcels")
-    r = app_client.post(f"/api/uploads/{body['id']}/commit", json={"on_existing": "replace"})
+    r = app_client.post(f"/api/uploads/{body['id']}/commit", json={"on_existing": "replace", **NO_OWNERS})
     assert r.status_code == 409 and r.json()["code"] == "conflict", r.json()
     assert scalar(own_engine, "SELECT count(*) FROM parcels") == parcels_before
     assert scalar(own_engine, "SELECT count(*) FROM feature_history") == 0
@@ -83,7 +86,7 @@ def test_staged_rows_lost_in_a_crash_are_never_committed_in_part(app_client, own
     # upload_features is UNLOGGED: a crash empties it; here one staged row goes missing
     with own_engine.begin() as conn:
         conn.execute(text("DELETE FROM upload_features WHERE upload_id = :id AND feature_no = 2"), {"id": body["id"]})
-    r = app_client.post(f"/api/uploads/{body['id']}/commit")
+    r = app_client.post(f"/api/uploads/{body['id']}/commit", json=NO_OWNERS)
     assert r.status_code == 409, r.text
     assert "应有 3 个，现有 2 个" in r.json()["detail"] and "重新上传" in r.json()["detail"]
     assert scalar(own_engine, "SELECT count(*) FROM parcels WHERE code LIKE 'LST%'") == 0
@@ -109,7 +112,7 @@ def test_async_staging_reports_status_then_the_report(app_client, own_engine, tm
     _join_staging(upload_id)
     done = app_client.get(f"/api/uploads/{upload_id}").json()
     assert done["status"] == "staged" and done["counts"]["features"] == 4 and done["progress"] is None
-    assert app_client.post(f"/api/uploads/{upload_id}/commit").status_code == 200
+    assert app_client.post(f"/api/uploads/{upload_id}/commit", json=NO_OWNERS).status_code == 200
     assert float(scalar(own_engine, "SELECT sum(land_area_mu) FROM parcels WHERE code LIKE 'ASY%'")) == pytest.approx(
         80.0, abs=0.01)
     assert not (tmp_path / "up").exists() or list((tmp_path / "up").iterdir()) == []
@@ -151,24 +154,26 @@ def test_cli_dry_run_then_import_then_again(own_url, own_engine, tmp_path):
     path.write_bytes(corpus.shapefile_zip(corpus.to_crs(corpus.parcels(5, prefix="CLI", row=9), 4528), tmp_path,
                                           epsg=None, cpg=False))
     uploads_before = scalar(own_engine, "SELECT count(*) FROM uploads")
-    dry = _cli(own_url, str(path), "--dry-run", "--confirm-crs", tmp=tmp_path)
+    dry = _cli(own_url, str(path), "--dry-run", "--confirm-crs", "--unknown-owners", "none", tmp=tmp_path)
     assert dry.returncode == 0, dry.stderr
     assert "EPSG:4528" in dry.stdout and "100.00 亩" in dry.stdout and "试运行" in dry.stdout
     assert "检查 [" in dry.stderr and "100.0%" in dry.stderr  # the progress bar
     assert scalar(own_engine, "SELECT count(*) FROM uploads") == uploads_before
     assert scalar(own_engine, "SELECT count(*) FROM parcels WHERE code LIKE 'CLI%'") == 0
 
-    unconfirmed = _cli(own_url, str(path), tmp=tmp_path)
-    assert unconfirmed.returncode == 1 and "confirm_crs" in unconfirmed.stderr
+    unconfirmed = _cli(own_url, str(path), "--unknown-owners", "none", tmp=tmp_path)
+    assert unconfirmed.returncode == 1 and "确认坐标系" in unconfirmed.stderr and "--confirm-crs" in unconfirmed.stderr
     assert scalar(own_engine, "SELECT count(*) FROM parcels WHERE code LIKE 'CLI%'") == 0
 
-    done = _cli(own_url, str(path), "--crs", "4528", "--json", tmp=tmp_path)
+    undecided = _cli(own_url, str(path), "--crs", "4528", tmp=tmp_path)  # the owners are not in the register
+    assert undecided.returncode == 1 and "不在企业库中" in undecided.stderr and "--unknown-owners" in undecided.stderr
+    done = _cli(own_url, str(path), "--crs", "4528", "--unknown-owners", "none", "--json", tmp=tmp_path)
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
     assert report["outcome"]["inserted"] == 5 and report["encoding"]["name"] == "gbk"
     assert float(scalar(own_engine, "SELECT sum(land_area_mu) FROM parcels WHERE code LIKE 'CLI%'")) == pytest.approx(
         100.0, abs=0.01)
-    again = _cli(own_url, str(path), "--crs", "4528", "--replace", "--json", tmp=tmp_path)
+    again = _cli(own_url, str(path), "--crs", "4528", "--replace", "--unknown-owners", "none", "--json", tmp=tmp_path)
     assert again.returncode == 0 and json.loads(again.stdout)["outcome"]["unchanged"] == 5
     assert scalar(own_engine, "SELECT count(*) FROM feature_history WHERE code LIKE 'CLI%'") == 0
     assert list(tmp_path.glob("cloudmap-import-*")) == []

@@ -47,7 +47,9 @@ GEOJSON = "application/geo+json"
 
 
 class EnterpriseItem(BaseModel):
-    credit_code: str = Field(max_length=18, description="统一社会信用代码")
+    credit_code: str | None = Field(None, max_length=18, description="统一社会信用代码；信用代码待补充的企业不填，给 name")
+    name: str | None = Field(None, max_length=128,
+                             description="企业名称：只用于尚无信用代码的企业（由上传登记，信用代码待补充）")
     classification: Literal["upgrade", "transform", "clear_out"] | None = Field(
         None, description="改造提升 / 优化转型 / 整治清退；不填则取企业当前分类")
     reason: str | None = Field(None, max_length=2000, description="分类理由；与企业当前分类不同时必填")
