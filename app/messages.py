@@ -2,7 +2,7 @@
 
 MESSAGES: dict[str, str] = {
     "not_found": "未找到：{what}",
-    "invalid_parameter": "参数 {field} 有误：{reason}",
+    "invalid_parameter": "{field}有误：{reason}",
     "invalid_request": "请求参数有误：{summary}",
     "conflict": "与已有数据冲突：{reason}",
     "database_unavailable": "数据库暂时不可用，请稍后再试",
@@ -125,6 +125,13 @@ MESSAGES: dict[str, str] = {
     "ogc_tile_outside": "切片 {z}/{x}/{y} 超出 WebMercatorQuad 范围",
     "ogc_tile_zoom": "{title}在第 {z} 级不提供切片（可用级别 {min}–{max}）",
     "ogc_read_only": "OGC API 只读，只接受 GET 请求",
+    "apikey_invalid": "接口密钥有误：{reason}",
+    "apikey_name_required": "请填写使用单位（系统名称）",
+    "apikey_name_too_long": "使用单位（系统名称）不能超过 {max} 个字",
+    "apikey_rate_not_int": "每分钟请求上限应为正整数，收到“{value}”",
+    "apikey_rate_range": "每分钟请求上限应在 1～{max} 之间",
+    "apikey_not_found": "未找到编号为 {id} 的接口密钥",
+    "apikey_already_revoked": "接口密钥“{name}”已于 {when} 停用",
     "ogc_key_required": "需要 API Key：请在 X-API-Key 请求头中提供向管理员申请的密钥",
     "ogc_key_invalid": "API Key 无效或已被吊销，请向管理员核实",
     "ogc_rate_limited": "请求过于频繁：此 API Key 每分钟最多 {rate} 次，请稍后再试",
@@ -308,3 +315,48 @@ MESSAGES: dict[str, str] = {
 
 def message(key: str, **values: object) -> str:
     return MESSAGES[key].format(**values)
+
+
+# The Chinese name of each request field and parameter, for the messages a user reads (the error's
+# ``errors[].field`` keeps the API's own name for other systems).
+FIELD_LABELS: dict[str, str] = {
+    "accept_repairs": "接受自动修复", "action": "操作", "actual_investment_10k": "实际投资（万元）",
+    "actual_output_10k": "实际产出（万元）", "actual_tax_10k": "实际税收（万元）", "approval_date": "认定日期",
+    "as_of": "统计截止日期", "bbox": "范围", "bbox-crs": "范围坐标系", "block": "区块", "boundary": "边界",
+    "boundary_source": "边界来源", "business": "经营内容", "change_note": "变更说明", "classification": "分类",
+    "closed_on": "办结日期", "code": "编号", "comment": "意见", "confirm_crs": "确认坐标系",
+    "contiguous_mu": "连片任务（亩）", "credit_code": "统一社会信用代码", "crs": "坐标系", "current_password": "当前密码",
+    "cursor": "翻页位置", "datetime": "时间", "deadline": "期限", "decided_on": "决定日期", "decisions": "评审结果",
+    "defaulters": "违约企业", "display_name": "姓名", "doc_no": "认定文号", "encoding": "编码",
+    "enterprise": "企业", "enterprises": "企业清单", "f": "格式", "file": "文件", "filter": "筛选条件",
+    "filter-crs": "筛选坐标系", "filter-lang": "筛选语言", "findings": "检查发现", "format": "格式",
+    "four_east": "东至", "four_north": "北至", "four_south": "南至", "four_west": "西至", "from": "起始版本",
+    "grade": "等级", "inspected_on": "检查日期", "inspector": "检查人", "is_active": "是否启用",
+    "issue_date": "印发日期", "issue_no": "期号", "issuing_body": "印发单位", "kind": "类型", "layer": "图层",
+    "lease_end": "租期止", "lease_start": "租期起", "leased_area_m2": "租赁面积（平方米）", "lessee": "承租方",
+    "limit": "每页条数", "mapping": "字段对应", "min_output_per_mu_10k": "亩均产出下限（万元）",
+    "min_tax_per_mu_10k": "亩均税收下限（万元）", "month": "月份", "name": "名称", "new_password": "新密码",
+    "note": "备注", "number": "编号", "offset": "起始位置", "on_existing": "已有宗地的处理", "outcome": "结果",
+    "output_10k_yuan": "年产出（万元）", "parcel": "宗地", "parcels": "宗地", "password": "密码",
+    "planned_far": "规划容积率", "planned_new_floor_area_m2": "规划新增建筑面积（平方米）", "project_name": "项目名称",
+    "promised_investment_10k": "承诺投资（万元）", "promised_output_10k": "承诺产出（万元）",
+    "promised_tax_10k": "承诺税收（万元）", "q": "搜索内容", "rate_limit_per_minute": "每分钟请求上限",
+    "reason": "理由", "rectification_status": "整改状态", "rectified_on": "整改日期", "rectify_by": "整改期限",
+    "referred_on": "移交日期", "renewal_mode": "改造方式", "role": "角色", "scattered_mu": "零星任务（亩）",
+    "search_distance_m": "搜索距离（米）", "severity": "严重程度", "signed_by": "签发人", "sortby": "排序",
+    "stage": "阶段", "status": "状态", "subject": "对象", "suggested_classification": "建议分类", "target": "任务",
+    "tax_10k_yuan": "年税收（万元）", "to": "对比版本", "tolerance_m": "容差（米）", "track": "类别", "unit": "单位",
+    "unknown_owners": "未登记权利人的处理", "unread": "仅未读", "user": "用户", "username": "用户名",
+    "version": "版本", "x": "列号", "y": "行号", "year": "年份", "z": "级别",
+}
+
+
+def field_label(field: str | None) -> str:
+    """The Chinese name of a field path such as ``body.four_east`` or ``mapping.code``; 该项 when unknown."""
+    if not field:
+        return "该项"
+    parts = [p for p in str(field).split(".") if p and not p.isdigit()]
+    for part in reversed(parts):
+        if part in FIELD_LABELS:
+            return FIELD_LABELS[part]
+    return "该项"

@@ -110,8 +110,11 @@ def _changes(obj: Any) -> tuple[dict, dict]:
 
 
 def _object_id(obj: Any) -> str:
-    identity = inspect(obj).identity or ()
-    return "/".join(str(v) for v in identity)
+    # A row inserted in this flush has no identity key yet (it is still pending in after_flush),
+    # but its primary key is already set: read it from the instance.
+    state = inspect(obj)
+    identity = state.identity or state.mapper.primary_key_from_instance(obj)
+    return "/".join(str(v) for v in identity if v is not None)
 
 
 def _subject(obj: Any, context_subject: Any) -> tuple[str | None, int | None]:

@@ -14,20 +14,29 @@ stored the same way.)
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import hmac
 import secrets
 import threading
 import time
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from ..core.audit import audit_context
+from ..core.uow import unit_of_work
+from ..errors import AppError, FieldError, InvalidState, NotFound
+from ..messages import message
 from .models import ApiKey
 
 KEY_PREFIX = "cmk_"
 HEADER = "x-api-key"
+MAX_NAME_LENGTH = 128
+MAX_RATE_PER_MINUTE = 100_000
+TIMEZONE = ZoneInfo("Asia/Shanghai")
 
 
 @dataclass(frozen=True)
@@ -101,6 +110,69 @@ def revoke_key(session: Session, ident: str) -> int:
         cond = ApiKey.prefix == ident
     result = session.execute(update(ApiKey).where(cond, ApiKey.revoked_at.is_(None)).values(revoked_at=func.now()))
     return result.rowcount or 0
+
+
+# --- the admin's screen (REST): list, create, revoke; each write audited ---------------------
+
+
+class InvalidKeyRequest(AppError):
+    status_code = 422
+    code = "invalid_api_key_request"
+
+
+def describe(row: ApiKey) -> dict:
+    """A key as the admin sees it: never its secret or its hash."""
+    return {
+        "id": row.id, "name": row.name, "prefix": row.prefix, "hint": f"{KEY_PREFIX}{row.prefix}_…",
+        "rate_limit_per_minute": row.rate_limit_per_minute, "created_at": row.created_at.isoformat(),
+        "revoked": row.revoked_at is not None,
+        "revoked_at": row.revoked_at.isoformat() if row.revoked_at else None,
+    }
+
+
+def check_new_key(name: object, rate: object, default_rate: int) -> tuple[str, int]:
+    """The name (who holds the key) and the rate limit as sent, every problem named by its Chinese field."""
+    errors = []
+    text = " ".join(name.split()) if isinstance(name, str) else ""
+    if not text:
+        errors.append(FieldError("name", message("apikey_name_required")))
+    elif len(text) > MAX_NAME_LENGTH:
+        errors.append(FieldError("name", message("apikey_name_too_long", max=MAX_NAME_LENGTH)))
+    if rate is None or rate == "":
+        value = default_rate
+    elif isinstance(rate, int) and not isinstance(rate, bool):
+        value = rate
+    elif isinstance(rate, str) and rate.strip().isdigit():
+        value = int(rate.strip())
+    else:
+        value = None
+        errors.append(FieldError("rate_limit_per_minute", message("apikey_rate_not_int", value=rate)))
+    if value is not None and not 1 <= value <= MAX_RATE_PER_MINUTE:
+        errors.append(FieldError("rate_limit_per_minute", message("apikey_rate_range", max=MAX_RATE_PER_MINUTE)))
+    if errors:
+        raise InvalidKeyRequest(message("apikey_invalid", reason="；".join(e.message for e in errors)), errors)
+    return text, value
+
+
+def create(session: Session, name: object, rate: object, default_rate: int) -> tuple[NewKey, ApiKey]:
+    """A new key, committed and audited; the full key is in the returned ``NewKey`` and nowhere else."""
+    text, value = check_new_key(name, rate, default_rate)
+    with unit_of_work(session), audit_context(session, "create_api_key"):
+        new = create_key(session, text, value)
+    return new, session.get(ApiKey, new.id)
+
+
+def revoke(session: Session, key_id: int) -> ApiKey:
+    """Revoke one key (audited); the gate refuses it from the next request on, on every server."""
+    with unit_of_work(session), audit_context(session, "revoke_api_key"):
+        row = session.get(ApiKey, key_id, with_for_update=True)
+        if row is None:
+            raise NotFound(message("apikey_not_found", id=key_id))
+        if row.revoked_at is not None:
+            raise InvalidState(message("apikey_already_revoked", name=row.name,
+                                       when=row.revoked_at.astimezone(TIMEZONE).strftime("%Y-%m-%d %H:%M")))
+        row.revoked_at = dt.datetime.now(dt.UTC)  # a value, not now(): the audit trail records it
+    return row
 
 
 class KeyStore:

@@ -136,3 +136,27 @@ class TileJSON(Out):
     bounds: list[float] = Field(description="[最小经度, 最小纬度, 最大经度, 最大纬度]")
     center: list[float] = Field(description="[经度, 纬度, 缩放级别]")
     vector_layers: list[VectorLayer]
+
+
+# --- /api/apikeys (the admin's screen) ---------------------------------------------------------
+
+
+class ApiKeyOut(Out):
+    """An API key as the admin sees it: who holds it, how fast it may ask, whether it still works."""
+
+    id: int = Field(description="密钥编号")
+    name: str = Field(description="使用单位（系统名称）")
+    prefix: str = Field(description="密钥前缀（用于辨认，不是密钥）")
+    hint: str = Field(description="密钥的开头，如 cmk_1a2b3c4d_…")
+    rate_limit_per_minute: int = Field(description="每分钟请求上限")
+    created_at: str = Field(description="创建时间")
+    revoked: bool = Field(description="已停用")
+    revoked_at: str | None = Field(description="停用时间")
+
+
+class ApiKeyCreated(ApiKeyOut):
+    key: str = Field(description="完整密钥：只在新建时给出一次，之后无法再查看")
+
+
+class ApiKeyList(Out):
+    keys: list[ApiKeyOut]
