@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from .messages import message
+from .messages import field_label, message
 
 log = logging.getLogger("cloudmap")
 # A serialization failure or a deadlock: another transaction won; the request may be retried (409).
@@ -47,7 +47,7 @@ class InvalidParameter(AppError):
     code = "invalid_parameter"
 
     def __init__(self, field: str, reason: str) -> None:
-        super().__init__(message("invalid_parameter", field=field, reason=reason), [FieldError(field, reason)])
+        super().__init__(message("invalid_parameter", field=field_label(field), reason=reason), [FieldError(field, reason)])
 
 
 class NotFound(AppError):
@@ -189,8 +189,8 @@ def _validation_errors(exc: RequestValidationError) -> list[FieldError]:
     for err in exc.errors():
         loc = [str(p) for p in err.get("loc", ())]
         field = ".".join(loc[1:]) or (loc[0] if loc else None)
-        where = _LOCATION_NAMES.get(loc[0], "") if loc else ""
-        out.append(FieldError(field, f"{where} {field}：{_translate(err)}".strip()))
+        label = field_label(field) if loc[1:] else _LOCATION_NAMES.get(loc[0], "请求") if loc else "请求"
+        out.append(FieldError(field, f"{label}：{_translate(err)}"))
     return out
 
 
@@ -209,7 +209,31 @@ def _translate(err: dict) -> str:
         return f"不能大于 {ctx.get('le')}"
     if kind == "enum":
         return f"“{err.get('input')}”不是有效取值，可选：{ctx.get('expected')}"
-    return err.get("msg", "取值无效")
+    if kind == "literal_error":
+        return f"“{err.get('input')}”不是有效取值，可选：{ctx.get('expected')}"
+    if kind in {"string_too_short", "too_short"}:
+        return "不能为空" if ctx.get("min_length") in (1, None) else f"至少 {ctx.get('min_length')} 项（字）"
+    if kind in {"string_too_long", "too_long"}:
+        return f"不能超过 {ctx.get('max_length')} 项（字）"
+    if kind in {"string_type", "string_pattern_mismatch", "string_unicode"}:
+        return "格式不对" if kind == "string_pattern_mismatch" else "应为文字"
+    if kind in {"greater_than", "less_than"}:
+        return f"应{'大于' if kind == 'greater_than' else '小于'} {ctx.get('gt', ctx.get('lt'))}"
+    if kind in {"bool_parsing", "bool_type"}:
+        return "应为“是”或“否”"
+    if kind in {"date_parsing", "date_from_datetime_parsing", "date_type", "datetime_parsing", "datetime_type"}:
+        return f"应为日期（如 2024-01-05），收到“{err.get('input')}”"
+    if kind in {"dict_type", "model_type", "model_attributes_type"}:
+        return "格式不对"
+    if kind in {"list_type", "tuple_type", "set_type"}:
+        return "应为列表"
+    if kind == "json_invalid":
+        return "请求内容无法解析"
+    if kind == "extra_forbidden":
+        return "不认识此项"
+    if kind == "value_error":
+        return str(ctx.get("error", "")) or "取值无效"
+    return "取值无效"
 
 
 def install_error_handlers(app: FastAPI) -> None:

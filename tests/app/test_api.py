@@ -7,6 +7,8 @@ from shapely import box
 from shapely.geometry import shape
 from shapely.geometry.polygon import orient
 
+from app.messages import field_label
+
 GEOJSON = "application/geo+json"
 
 
@@ -145,8 +147,8 @@ def test_bad_parameters_get_a_clear_4xx(client, url, status, field):
     assert r.status_code == status
     body = r.json()
     assert body["code"] in {"invalid_parameter", "invalid_request"}
-    assert field in body["detail"]
-    assert [e["field"] for e in body["errors"]] == [field]
+    assert field_label(field) in body["detail"] and field not in body["detail"]  # named in Chinese for people…
+    assert [e["field"] for e in body["errors"]] == [field]  # …and by the API's own name for other systems
     assert any("\u4e00" <= ch <= "\u9fff" for ch in body["detail"])  # a sentence in Chinese
 
 
