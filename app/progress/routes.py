@@ -7,7 +7,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Depends, Path, Query
+from fastapi import APIRouter, Body, Depends, Header, Path, Query
 from fastapi.responses import FileResponse, HTMLResponse, Response
 from pydantic import BaseModel, Field
 
@@ -23,6 +23,7 @@ from .schemas import (
     Indicators,
     IssuePreview,
     MonthlyProgress,
+    Periods,
     ParcelTrace,
     ReportList,
     ReportSnapshot,
@@ -56,6 +57,12 @@ def _quote(name: str) -> str:
     from urllib.parse import quote
 
     return quote(name)
+
+
+@router.get("/periods", summary="可选年份（已下达任务的年份）与一表默认打开的年月（有任务、有完成数据的最近月份）",
+            response_model=Periods)
+def periods(session: SessionDep) -> dict:
+    return service.periods(session)
 
 
 @router.get("/monthly", summary="月度进度：各单位本月与年度累计完成、完成率排名、较上月变化、序时进度",
@@ -102,17 +109,23 @@ class TargetIn(BaseModel):
 @router.get("/targets", summary="年度任务（2022 年为行动计划附件；其后由管理员下达）", response_model=Targets)
 def list_targets(session: SessionDep, year: YearQuery) -> dict:
     found = service.targets(session, year)
-    rows = [{"unit_code": u.code, "unit_name": u.name, "target": found[u.code].to_dict() if u.code in found else None}
+    rows = [{"unit_code": u.code, "unit_name": u.name, "target": found[u.code].to_dict() if u.code in found else None,
+             "etag": service.target_etag(found.get(u.code))}
             for u in service.units(session)]
     return {"year": year, "units": rows}
 
 
-@router.put("/targets/{unit}/{year}", summary="下达或修改某单位的年度任务（管理员）", response_model=TargetSaved,
-            responses=error_responses(401, 403, 404))
-def put_target(session: SessionDep, user: ProgressAdmin, unit: str, year: YearPath, body: TargetIn) -> dict:
-    found, target, created = service.set_target(session, unit, year, body.contiguous_mu, body.scattered_mu)
+@router.put("/targets/{unit}/{year}", summary="下达或修改某单位的年度任务（管理员；带 If-Match 时防止覆盖他人的修改）",
+            response_model=TargetSaved, responses=error_responses(401, 403, 404, 409))
+def put_target(session: SessionDep, user: ProgressAdmin, unit: str, year: YearPath, body: TargetIn,
+               response: Response,
+               if_match: Annotated[str | None, Header(description="读取时的 ETag；不一致时 409")] = None) -> dict:
+    found, target, created = service.set_target(session, unit, year, body.contiguous_mu, body.scattered_mu,
+                                                if_match=if_match)
+    etag = service.target_etag(target)
+    response.headers["ETag"] = etag
     return {"unit_code": found.code, "unit_name": found.name, "year": year, "target": target.to_dict(),
-            "created": created, "updated_by": user.username}
+            "created": created, "updated_by": user.username, "etag": etag}
 
 
 @router.get("/scores", summary="差异化考核得分：连片、零星分别计分，连片规模化加权赋分，逐项分解", response_model=Scores)

@@ -210,6 +210,14 @@ class UnitTarget(Out):
     unit_code: str
     unit_name: str
     target: Target | None = Field(description="年度任务；未下达为空")
+    etag: str = Field(description="该单位该年任务的 ETag，修改时放在 If-Match 中")
+
+
+class Periods(Out):
+    years: list[int] = Field(description="已下达年度任务的年份")
+    default_year: int = Field(description="一表默认显示的年份：有任务、有完成数据的最近月份所在年")
+    default_month: int = Field(description="一表默认显示的月份")
+    today: str = Field(description="今天（Asia/Shanghai）")
 
 
 class Targets(Out):
@@ -224,6 +232,7 @@ class TargetSaved(Out):
     target: Target
     created: bool = Field(description="新下达（而非修改）")
     updated_by: str = Field(description="下达人（用户名）")
+    etag: str = Field(description="保存后的 ETag（也在 ETag 响应头中）")
 
 
 # --- scoring -----------------------------------------------------------------------------------

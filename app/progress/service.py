@@ -12,19 +12,22 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import hashlib
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Integer, case, cast, func, literal, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 import spatial
 
+from ..core.audit import audit_context
 from ..core.uow import unit_of_work
 from ..enums import ParcelStatus, ReviewStatus, Stage
-from ..errors import AppError, FieldError, InvalidParameter, NotFound
+from ..errors import AppError, Conflict, FieldError, InvalidParameter, NotFound
 from ..messages import message
 from ..models import AnnualTarget, Enterprise, Parcel, RenewalBlock, Unit
 from spatial.rules import ERROR as RULE_ERROR  # severity of a failed rule (not re-exported by spatial)
@@ -36,6 +39,7 @@ PROGRAMME_TOTAL_MU = Decimal("6000")
 NEW_FLOOR_AREA_TARGET_M2 = Decimal("4000000")
 # 实施期为2022—2023年
 PROGRAMME_YEARS = (2022, 2023)
+LAST_TARGET_YEAR = max(PROGRAMME_YEARS) + 10  # targets may be set for the following years
 PROGRAMME_START = dt.date(2022, 1, 1)
 PROGRAMME_END = dt.date(2023, 12, 31)
 # 二: "改造区域内平均容积率提升到2.0以上"; the rule constants live in spatial.
@@ -356,6 +360,15 @@ class Target:
         return {"renewal_mu": q2(self.renewal_mu), "contiguous_mu": q2(self.contiguous_mu), "scattered_mu": q2(self.scattered_mu)}
 
 
+def target_etag(target: Target | AnnualTarget | None) -> str:
+    """The ETag of a unit's target for a year: its figures (a target has no version column, and two
+    edits that leave the same figures do not conflict); ``"none"`` while there is none."""
+    if target is None:
+        return '"none"'
+    text = f"{Decimal(target.contiguous_mu):.2f}|{Decimal(target.scattered_mu):.2f}"
+    return '"' + hashlib.sha256(text.encode()).hexdigest()[:16] + '"'
+
+
 def units(session: Session) -> list[UnitRow]:
     return [UnitRow(r.id, r.code, r.name) for r in session.execute(select(Unit.id, Unit.code, Unit.name).order_by(Unit.id))]
 
@@ -384,21 +397,41 @@ def check_year(year: int, field_name: str = "year") -> None:
 
 
 def set_target(
-    session: Session, unit_code: str, year: int, contiguous_mu: Decimal, scattered_mu: Decimal
+    session: Session, unit_code: str, year: int, contiguous_mu: Decimal, scattered_mu: Decimal,
+    if_match: str | None = None,
 ) -> tuple[UnitRow, Target, bool]:
-    """年度任务 of one unit (an admin's act); returns (unit, target, created)."""
+    """年度任务 of one unit (an admin's act); returns (unit, target, created).
+
+    ``if_match`` (the ETag the admin's screen read, :func:`target_etag`) refuses the change when
+    someone changed the target since (409, naming the figures it now has); ``*`` or None skip it."""
     errors = [
         FieldError(name, message("progress_target_negative", field=label))
         for name, label, value in (("contiguous_mu", "连片面积", contiguous_mu), ("scattered_mu", "零星面积", scattered_mu))
         if value < 0
     ]
-    if not (min(PROGRAMME_YEARS) <= year <= max(PROGRAMME_YEARS) + 10):
-        errors.append(FieldError("year", message("progress_target_year", first=min(PROGRAMME_YEARS))))
+    if not (min(PROGRAMME_YEARS) <= year <= LAST_TARGET_YEAR):
+        errors.append(FieldError("year", message("progress_target_year", first=min(PROGRAMME_YEARS),
+                                                 last=LAST_TARGET_YEAR)))
     if errors:
         raise AppError(message("progress_target_invalid", reason="；".join(e.message for e in errors)), errors)
     unit = find_unit(session, unit_code)
-    with unit_of_work(session):
-        target = session.scalar(select(AnnualTarget).where(AnnualTarget.unit_id == unit.id, AnnualTarget.year == year))
+    try:
+        return _write_target(session, unit, year, contiguous_mu, scattered_mu, if_match)
+    except IntegrityError as exc:  # another admin set the first target of this unit and year meanwhile
+        reason = message("progress_target_created_now", unit=unit.name, year=year)
+        raise Conflict(reason, [FieldError("contiguous_mu", reason)]) from exc
+
+
+def _write_target(session: Session, unit: UnitRow, year: int, contiguous_mu: Decimal, scattered_mu: Decimal,
+                  if_match: str | None) -> tuple[UnitRow, Target, bool]:
+    with unit_of_work(session), audit_context(session, "set_target"):
+        target = session.scalar(select(AnnualTarget).where(AnnualTarget.unit_id == unit.id, AnnualTarget.year == year)
+                                .with_for_update())
+        if if_match not in (None, "", "*") and if_match.strip().removeprefix("W/") != target_etag(target):
+            now = (message("progress_target_now", contiguous=f"{target.contiguous_mu:.2f}",
+                           scattered=f"{target.scattered_mu:.2f}") if target else message("progress_target_now_none"))
+            reason = message("progress_target_stale", unit=unit.name, year=year, now=now)
+            raise Conflict(reason, [FieldError("contiguous_mu", reason)])
         created = target is None
         if created:
             target = AnnualTarget(unit_id=unit.id, year=year)
@@ -407,6 +440,23 @@ def set_target(
         target.scattered_mu = scattered_mu
         target.renewal_mu = contiguous_mu + scattered_mu
     return unit, Target(target.renewal_mu, target.contiguous_mu, target.scattered_mu), created
+
+
+def periods(session: Session, now: dt.date | None = None) -> dict:
+    """The years that have targets, and the month the 一表 opens on: the latest month, up to now,
+    of a year with targets in which land was renewed (so the first view is never empty)."""
+    now = now or today()
+    years = sorted(session.scalars(select(AnnualTarget.year).distinct()))
+    renewed = sorted({p.renewed_on for p in renewed_parcels(session, now) if p.renewed_on.year in years})
+    if renewed:
+        default = renewed[-1]
+        year, month = default.year, default.month
+    elif years:
+        year = max(y for y in years if y <= now.year) if any(y <= now.year for y in years) else min(years)
+        month = now.month if year == now.year else 12
+    else:
+        year, month = now.year, now.month
+    return {"years": years, "default_year": year, "default_month": month, "today": now.isoformat()}
 
 
 # --------------------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import io
+import re
 
 import pytest
 from openpyxl import load_workbook
@@ -26,6 +27,7 @@ from app.enums import ParcelStatus
 from app.models import Parcel
 from app.progress import service
 from app.progress.models import ProgressReport
+from tests.browser.words import offending, workbook_offending
 
 
 
@@ -65,6 +67,19 @@ def test_january_change_starts_from_zero(client):
     r = _row(body, "fengming")
     assert r["target"] is None and r["completion_rate"] is None and r["rank"] is None  # 2024 not yet set
     assert "凤鸣街道" in body["units_without_target"]
+
+
+def test_the_dashboard_opens_on_the_latest_month_with_targets_and_data(client, admin, db_session):
+    body = client.get("/api/progress/periods").json()
+    assert body["years"] == [2022, 2023]  # the years with targets, not a fixed list
+    assert (body["default_year"], body["default_month"]) == (2023, 12)  # the demo's last completions
+    # Earlier in 2023, the month of the latest completion so far (June: two parcels), not the empty current one.
+    assert service.periods(db_session, now=dt.date(2023, 7, 3)) | {"today": None} == {
+        "years": [2022, 2023], "default_year": 2023, "default_month": 6, "today": None}
+    assert admin.put("/api/progress/targets/fengming/2024", json={"contiguous_mu": 5, "scattered_mu": 5}).status_code == 200
+    body = client.get("/api/progress/periods").json()
+    assert body["years"] == [2022, 2023, 2024]
+    assert (body["default_year"], body["default_month"]) == (2023, 12)  # 2024 has a target but nothing renewed
 
 
 def test_expected_by_schedule_is_multiplied_first_and_rounded_once(client):
@@ -164,7 +179,7 @@ def test_figures_trace_down_to_parcels(client):
 
 def test_bad_parameters_get_chinese_4xx(client):
     res = client.get("/api/progress/monthly", params={"year": 2022, "month": 13})
-    assert res.status_code == 422 and "month" in res.json()["detail"]
+    assert res.status_code == 422 and "月份" in res.json()["detail"]
     res = client.get("/api/progress/parcels", params={"unit": "nowhere"})
     assert res.status_code == 404 and res.json()["detail"] == "没有代码为“nowhere”的镇（街道、开发区）"
     res = client.get("/api/progress/parcels", params={"month": 3})
@@ -232,6 +247,30 @@ def test_admin_sets_2024_targets(client, admin, login_as):
     assert _row(body, "fengming")["completion_rate"] == 0.0  # no fengming completion in 2024
 
 
+def test_targets_carry_etags_and_a_stale_one_is_refused(client, admin):
+    rows = {u["unit_code"]: u for u in client.get("/api/progress/targets", params={"year": 2024}).json()["units"]}
+    assert rows["fengming"]["target"] is None and rows["fengming"]["etag"] == '"none"'
+    first = admin.put("/api/progress/targets/fengming/2024", json={"contiguous_mu": 50, "scattered_mu": 30},
+                      headers={"If-Match": rows["fengming"]["etag"]})
+    assert first.status_code == 200, first.text
+    assert first.headers["etag"] == first.json()["etag"] != '"none"'
+    listed = {u["unit_code"]: u for u in client.get("/api/progress/targets", params={"year": 2024}).json()["units"]}
+    assert listed["fengming"]["etag"] == first.json()["etag"]
+    # A second admin still holding "none" (or an old ETag) is told what the target is now, not overwritten.
+    res = admin.put("/api/progress/targets/fengming/2024", json={"contiguous_mu": 1, "scattered_mu": 1},
+                    headers={"If-Match": '"none"'})
+    assert res.status_code == 409 and "连片 50.00 亩、零星 30.00 亩" in res.json()["detail"]
+    assert res.json()["errors"][0]["field"] == "contiguous_mu"
+    ok = admin.put("/api/progress/targets/fengming/2024", json={"contiguous_mu": 60, "scattered_mu": 30},
+                   headers={"If-Match": first.json()["etag"]})
+    assert ok.status_code == 200 and ok.json()["target"]["renewal_mu"] == 90.0
+    res = admin.put("/api/progress/targets/fengming/2024", json={"contiguous_mu": 1, "scattered_mu": 1},
+                    headers={"If-Match": first.json()["etag"]})
+    assert res.status_code == 409
+    res = admin.put("/api/progress/targets/fengming/2050", json={"contiguous_mu": 1, "scattered_mu": 1})
+    assert res.status_code == 400 and "2022～2033" in res.json()["detail"]
+
+
 # --- monthly report snapshots ------------------------------------------------------------------
 def test_issued_report_never_changes(client, admin, db_session):
     res = admin.post("/api/progress/reports", json={"year": 2022, "month": 10, "signed_by": "王主任"})
@@ -292,6 +331,12 @@ def named_admin(admin, db_session):
     return admin
 
 
+def _page_text(html: str) -> str:
+    """What a reader sees of a server-rendered page: no style sheet, no tags."""
+    body = re.sub(r"<style>.*?</style>|<script.*?</script>", "", html, flags=re.S)
+    return re.sub(r"<[^>]+>", " ", body)
+
+
 def _cells(ws) -> list[str]:
     return [str(v) for row in ws.iter_rows(values_only=True) for v in row if v is not None]
 
@@ -304,6 +349,7 @@ def test_report_carries_its_issue_facts(client, named_admin, login_as):
     assert nxt["month_over"] is True and nxt["issued"] is None
     preview = client.get("/progress/preview/2022/10").text
     assert "2022 年第 1 期" in preview and "预览" in preview and BODY in preview and "（印发时填写）" in preview
+    assert offending(_page_text(preview)) == []
 
     res = admin.post("/api/progress/reports", json={"year": 2022, "month": 10, "signed_by": " 王主任 "})
     assert res.status_code == 201, res.text
@@ -348,6 +394,8 @@ def test_report_carries_its_issue_facts(client, named_admin, login_as):
         assert str(sheet.page_setup.paperSize) == sheet.PAPERSIZE_A4 == "9" and sheet.page_setup.orientation == "landscape"
     every = [c for sheet in book.worksheets for c in _cells(sheet)]
     assert not [c for c in every if "_" in c or "/api" in c or "docs/" in c], "codes or paths in the Excel"
+    assert workbook_offending(xlsx.content) == []
+    assert offending(_page_text(page)) == []
     notes = [r[9] for r in book["本月完成宗地"].iter_rows(min_row=2, values_only=True)]
     assert notes and all(n == "—" or "亩" in n or "容积率" in n or "更新类型" in n for n in notes)
 

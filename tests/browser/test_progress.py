@@ -61,3 +61,18 @@ def test_table_sorts_by_a_column_from_the_keyboard(page, live_server):
     assert page.locator("#monthly th[data-sort='done_ytd_mu']").get_attribute("aria-sort") == "ascending"
     names_up = page.locator("#monthly tbody tr[data-unit]:not(.total) td:nth-child(2)").all_inner_texts()
     assert names_up[-1] == want[0]
+
+
+def test_opens_on_the_latest_month_with_targets_and_no_developer_words(page, live_server, errors):
+    from tests.browser.words import page_offending
+
+    periods = httpx.get(f"{live_server}/api/progress/periods").json()
+    page.goto(live_server + "/progress")
+    _ready(page)
+    years = page.locator("#year option").evaluate_all("os => os.map(o => o.value)")
+    assert years == [str(y) for y in periods["years"]] == ["2022", "2023"]
+    assert page.input_value("#year") == "2023" and page.input_value("#month") == "12"
+    flags = page.locator("#monthly tbody tr[data-unit]:not(.total) td.flag").all_inner_texts()
+    assert len(flags) == 11 and "未下达任务" not in flags  # the default view has every unit's target
+    assert page_offending(page) == []
+    assert errors == []

@@ -5,7 +5,6 @@
 import { escapeHtml, fetchJson, num, pct } from '../common/api.js';
 import { mountShell } from '../common/shell.js';
 
-const YEARS = [2022, 2023];
 const statusEl = document.getElementById('status');
 const yearEl = document.getElementById('year');
 const monthEl = document.getElementById('month');
@@ -24,10 +23,16 @@ function card(title, value, of, rate, note, warn = false) {
     + '</div>';
 }
 
-function renderCards(ind) {
+function renderCards(ind, monthly) {
   const c = ind.citywide;
   const year = yearEl.value;
-  const y = c.years[year];
+  // The programme's indicators cover 2022 and 2023; a later year's card comes from its monthly table.
+  const city = monthly.citywide;
+  const y = c.years[year] || {
+    done_mu: city.done_ytd_mu, target: city.target, completion_rate: city.completion_rate,
+    done_contiguous_mu: city.done_ytd_contiguous_mu, contiguous_rate: city.contiguous_rate,
+    done_scattered_mu: city.done_ytd_scattered_mu, scattered_rate: city.scattered_rate,
+  };
   const blocks = c.blocks_approved[year] || { count: 0, units_over_limit: [] };
   const cards = [
     card(`${year} 年有机更新面积`, `${num(y.done_mu)} 亩`, y.target ? `年度任务 ${num(y.target.renewal_mu, 0)} 亩 · ${pct(y.completion_rate)}` : '年度任务尚未下达',
@@ -147,9 +152,9 @@ async function showTrace(unit, name) {
   const rows = data.parcels.map((p) => `<tr><td>${escapeHtml(p.code)}</td><td>${escapeHtml(p.track_label)}</td>`
     + `<td>${escapeHtml(p.block_name || '—')}</td><td>${escapeHtml(p.renewed_on)}</td><td class="num">${num(p.land_area_mu)}</td>`
     + `<td class="num">${num(p.planned_far)}</td><td>${escapeHtml(p.enterprise_name || '（无）')}</td>`
-    + `<td>${escapeHtml(p.rule_problems.join('、') || '—')}</td></tr>`).join('');
+    + `<td>${escapeHtml((p.rule_notes || []).join('；') || '—')}</td></tr>`).join('');
   el.innerHTML = `<h3>${escapeHtml(name)}：${year} 年 1 月至 ${month} 月完成宗地 ${data.count} 宗，合计 ${num(data.land_area_mu)} 亩</h3>`
-    + (data.count ? `<table><thead><tr><th>宗地编号</th><th>类型</th><th>区块</th><th>完成日期</th><th>面积（亩）</th><th>规划容积率</th><th>企业</th><th>规则提示</th></tr></thead><tbody>${rows}</tbody></table>` : '');
+    + (data.count ? `<table><thead><tr><th>宗地编号</th><th>类型</th><th>区块</th><th>完成日期</th><th>面积（亩）</th><th>规划容积率</th><th>企业</th><th>未满足的规则</th></tr></thead><tbody>${rows}</tbody></table>` : '');
   el.hidden = false;
   document.body.dataset.traceCount = String(data.count);
 }
@@ -188,9 +193,11 @@ function showBreakdown(s, u) {
 function renderReports(list) {
   const el = document.getElementById('reports');
   el.innerHTML = list.reports.length
-    ? list.reports.map((r) => `<li>${r.year} 年 ${r.month} 月（印发 ${escapeHtml(r.issued_at.slice(0, 10))}，${escapeHtml(r.issued_by)}）`
+    ? list.reports.map((r) => `<li>${r.year} 年 ${r.month} 月 · ${r.year} 年${escapeHtml(r.issue_label)}`
+      + `（${escapeHtml(r.issuing_body)}，${escapeHtml(r.issue_date)} 印发，签发人 ${escapeHtml(r.signed_by)}，经办 ${escapeHtml(r.issued_by_name)}）`
       + `<a href="${r.links.print}" target="_blank" rel="noopener">打印版</a><a href="${r.links.xlsx}">Excel</a></li>`).join('')
-    : '<li>尚未印发月度通报（管理员可通过 POST /api/progress/reports 或 cloudmap progress issue 印发）。</li>';
+    : '<li>尚未印发月度通报。</li>';
+  document.getElementById('reports-hint').hidden = document.body.dataset.role !== 'admin';
 }
 
 function updateLinks() {
@@ -214,7 +221,7 @@ async function load() {
     fetchJson(`/api/progress/scores?year=${y}&as_of=${asOf}`),
     fetchJson('/api/progress/reports'),
   ]);
-  renderCards(ind);
+  renderCards(ind, monthly);
   renderMonthly(monthly);
   renderChart(monthly);
   renderScores(scores);
@@ -227,17 +234,20 @@ async function load() {
   setStatus(`${y} 年 ${m} 月 · 累计完成 ${num(monthly.citywide.done_ytd_mu)} 亩 · 滞后单位 ${monthly.units_behind.length} 个`);
 }
 
-function init() {
+// The years offered are those with targets; the page opens on the latest month that has targets
+// and renewed land (the server knows both), never on an empty month.
+async function init() {
   monthEl.innerHTML = Array.from({ length: 12 }, (_, i) => `<option value="${i + 1}">${i + 1} 月</option>`).join('');
-  const now = new Date();
-  const year = YEARS.includes(now.getFullYear()) ? now.getFullYear() : YEARS[YEARS.length - 1];
-  yearEl.value = String(year);
-  monthEl.value = String(year === now.getFullYear() ? now.getMonth() + 1 : 12);
   initSorting();
   const reload = () => load().catch(fail);
   yearEl.addEventListener('change', reload);
   monthEl.addEventListener('change', reload);
-  reload();
+  const periods = await fetchJson('/api/progress/periods');
+  const years = periods.years.includes(periods.default_year) ? periods.years : [...periods.years, periods.default_year].sort();
+  yearEl.innerHTML = years.map((y) => `<option value="${y}">${y} 年</option>`).join('');
+  yearEl.value = String(periods.default_year);
+  monthEl.value = String(periods.default_month);
+  await load();
 }
 
 function fail(error) {
@@ -245,5 +255,4 @@ function fail(error) {
   setStatus(`加载失败：${error.message}`, true);
 }
 
-mountShell({ page: 'progress' }).catch(() => {});
-init();
+mountShell({ page: 'progress' }).catch(() => {}).finally(() => init().catch(fail));
