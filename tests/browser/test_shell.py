@@ -207,6 +207,7 @@ def test_at_phone_size_the_map_fills_the_screen_and_its_panels_are_drawers(brows
     # A block opens as a sheet over the lower part of the map, inside the screen, and closes.
     page.goto(site + "/?block=TX2022-CF-01")
     page.wait_for_function("document.body.dataset.block === 'TX2022-CF-01'", timeout=30_000)
+    page.wait_for_timeout(1_500)  # the map flies to the block
     panel = page.locator("#block-panel").bounding_box()
     assert panel["x"] == 0 and panel["width"] == PHONE["width"] and panel["y"] > PHONE["height"] * 0.3
     page.screenshot(path=str(screenshot_dir / "phone_block.png"))
