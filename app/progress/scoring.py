@@ -31,6 +31,7 @@ from ..enums import ReviewStatus
 from ..errors import AppError, FieldError
 from ..messages import message
 from ..models import Parcel, RenewalBlock, Unit
+from ..core.audit import audit_context
 from ..core.uow import unit_of_work
 from . import service
 from .models import AssessmentConfig
@@ -127,20 +128,72 @@ def get_config(session: Session, year: int) -> tuple[ScoringConfig, dict]:
 
 
 def parse_config(body: dict) -> ScoringConfig:
+    """The configuration as sent, or a 400 whose every error names its field in Chinese
+    (连片第 2 项指标的权重：不能大于 100), keyed by the field's path (``contiguous.indicators.1.weight``)."""
     try:
         return ScoringConfig.model_validate(body)
     except ValidationError as exc:
         errors = [
-            FieldError(".".join(str(p) for p in e["loc"]) or "config", e["msg"].removeprefix("Value error, "))
+            FieldError(".".join(str(p) for p in e["loc"]) or "config",
+                       f"{config_field_label(e['loc'])}：{_config_problem(e)}")
             for e in exc.errors(include_url=False)
         ]
-        raise AppError(message("progress_config_invalid", reason="；".join(
-            f"{e.field}：{e.message}" for e in errors)), errors) from exc
+        raise AppError(message("progress_config_invalid", reason="；".join(e.message for e in errors)), errors) from exc
+
+
+TRACK_NAMES = {"contiguous": "连片", "scattered": "零星"}
+CONFIG_FIELDS = {"weight": "权重", "full_at": "满分值", "code": "指标", "indicators": "指标",
+                 "points_per_100_mu": "每 100 亩满块等效面积加分", "cap_points": "加分上限"}
+
+
+def config_field_label(loc: tuple) -> str:
+    """The Chinese name of a place in the configuration: ``("contiguous", "indicators", 1, "weight")`` →
+    连片第 2 项指标的权重; ``("schedule", 9)`` → 序时进度 10 月; ``()`` → 考核配置."""
+    parts = list(loc)
+    if not parts:
+        return "考核配置"
+    head = parts[0]
+    if head in TRACK_NAMES:
+        track = TRACK_NAMES[head]
+        if len(parts) == 1:
+            return f"{track}轨道"
+        if parts[1] == "weight":
+            return f"{track}轨道权重"
+        if parts[1] == "indicators" and len(parts) >= 3 and isinstance(parts[2], int):
+            what = CONFIG_FIELDS.get(str(parts[3]), "") if len(parts) >= 4 else ""
+            return f"{track}第 {parts[2] + 1} 项指标" + (f"的{what}" if what and what != "指标" else "")
+        return f"{track}的指标"
+    if head == "scale_bonus":
+        return "规模化加分" + (CONFIG_FIELDS.get(str(parts[1]), "") if len(parts) > 1 else "")
+    if head == "schedule":
+        return f"序时进度 {parts[1] + 1} 月" if len(parts) > 1 and isinstance(parts[1], int) else "序时进度"
+    return "考核配置"
+
+
+def _config_problem(err: dict) -> str:
+    kind, ctx = err.get("type", ""), err.get("ctx") or {}
+    ctx = {k: f"{v:g}" if isinstance(v, int | float) else v for k, v in ctx.items()}
+    if kind in ("too_short", "too_long") and tuple(err.get("loc", ()))[:1] == ("schedule",):
+        return message("scoring_schedule_months")
+    if kind == "value_error":
+        return str(err.get("msg", "")).removeprefix("Value error, ")
+    texts = {
+        "missing": message("scoring_missing"),
+        "greater_than_equal": message("scoring_at_least", limit=ctx.get("ge")),
+        "greater_than": message("scoring_more_than", limit=ctx.get("gt")),
+        "less_than_equal": message("scoring_at_most", limit=ctx.get("le")),
+        "float_parsing": message("scoring_not_number"), "float_type": message("scoring_not_number"),
+        "literal_error": message("scoring_unknown_indicator", choices="、".join(v["label"] for v in INDICATORS.values())),
+        "too_short": message("scoring_too_few"), "too_long": message("scoring_too_many"),
+        "list_type": message("scoring_not_list"), "model_type": message("scoring_not_list"),
+        "dict_type": message("scoring_not_list"),
+    }
+    return texts.get(kind, message("scoring_invalid_value"))
 
 
 def set_config(session: Session, year: int, config: ScoringConfig, user: str) -> dict:
     service.check_year(year)
-    with unit_of_work(session):
+    with unit_of_work(session), audit_context(session, "set_scoring_config"):
         row = session.scalar(select(AssessmentConfig).where(AssessmentConfig.year == year))
         if row is None:
             row = AssessmentConfig(year=year)

@@ -491,6 +491,23 @@ def test_scoring_weights_are_configurable(client, admin):
     assert sm["scale_bonus"]["uncapped_points"] == 1.67 and sm["scale_bonus"]["points"] == 1.0  # capped
 
 
+def test_a_wrong_scoring_config_is_named_in_chinese(client, admin, login_as):
+    config = client.get("/api/progress/config/2023").json()["config"]
+    config["contiguous"]["indicators"][1]["weight"] = 150
+    config["scattered"]["indicators"][0]["full_at"] = 0
+    config["schedule"] = config["schedule"][:11]
+    res = admin.put("/api/progress/config/2023", json=config)
+    assert res.status_code == 400
+    errors = {e["field"]: e["message"] for e in res.json()["errors"]}
+    assert errors == {
+        "contiguous.indicators.1.weight": "连片第 2 项指标的权重：不能大于 100",
+        "scattered.indicators.0.full_at": "零星第 1 项指标的满分值：应大于 0",
+        "schedule": "序时进度：须为 1～12 月每月一项",
+    }
+    assert offending(res.json()["detail"]) == []
+    assert login_as("planner").put("/api/progress/config/2023", json=config).status_code == 403
+
+
 def test_dashboard_page_is_served(client):
     res = client.get("/progress")
     assert res.status_code == 200 and "一表" in res.text and "/static/progress/progress.js" in res.text
