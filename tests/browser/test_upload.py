@@ -84,10 +84,13 @@ def test_upload_a_gbk_shapefile_see_the_report_and_commit(page, live_server, scr
     assert "修复后面积 9.00 亩" in popup  # the bow tie's only area is its repaired form's
     assert popup.index("宗地编号") < popup.index("权利人") < popup.index("建筑面积") < popup.index("分类")  # file order
     page.screenshot(path=str(screenshot_dir / "upload-report.png"))
-    page.get_by_label("接受系统对无效几何的修复结果").check()
+    page.get_by_label("接受自动修复（使用系统修复后的图形）").check()
+    # the owners are not in the register: these parcels go in without an enterprise
+    assert "3 个权利人不在企业库中" in view.get_by_test_id("unknown-owners").inner_text()
+    page.get_by_label("这些宗地不关联企业导入").check()
     page.get_by_role("button", name="确认入库").click()
     page.wait_for_function("document.body.dataset.upload === 'committed'", timeout=30_000)
-    assert "已入库" in view.locator(".message").inner_text()
+    assert "已入库：新增 3 个" in view.locator(".commit-result").get_by_role("status").inner_text()
     page.wait_for_function("document.body.dataset.parcelsMatched === document.body.dataset.parcelsDrawn"
                            " && Number(document.body.dataset.parcelsDrawn) > 0")
     assert "宗地" in page.locator("#status").inner_text()

@@ -85,7 +85,7 @@ export class BlockPanel {
     const exportUrl = (params) => `/api/blocks/${encodeURIComponent(p.code)}/export?${params}`;
     const enterprises = summary.enterprises.map((e) => `
       <tr>
-        <td>${escapeHtml(e.name)}<br><small>${escapeHtml(e.credit_code)}</small></td>
+        <td>${escapeHtml(e.name)}<br><small>${escapeHtml(e.credit_code || T.codePending)}</small></td>
         <td>${e.classifications.map((c) => `<span class="tag" style="background:${CLASSIFICATION_COLOURS[c.code]}">${escapeHtml(c.label)}</span>`).join(' ')}</td>
         <td class="num">${formatNumber(e.land_area_mu)}</td>
         <td class="num">${formatNumber(e.tax_per_mu)}</td>

@@ -6,7 +6,8 @@ import { T } from './strings.js';
 
 /** The second line of a result: its code where people use one (not a unit's internal code), and its town. */
 function subLine(r) {
-  const parts = r.kind === 'unit' ? [] : [r.code];
+  // an enterprise registered from an upload has no credit code yet
+  const parts = r.kind === 'unit' ? [] : [r.code || (r.kind === 'enterprise' ? T.codePending : null)];
   if (r.unit_name && r.unit_name !== r.label) parts.push(r.unit_name);
   return parts.filter(Boolean).join(' · ');
 }

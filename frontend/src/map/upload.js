@@ -1,10 +1,17 @@
 // 数据上传: the upload screen for GIS staff, on the upload API (/api/uploads).
 // Drag and drop (or choose) a file → progress bar → what was detected (encoding,
-// CRS, layer) with decoded sample values to confirm → field mapping → the
-// per-feature report, offending features red on the map → commit.
+// CRS, layer) with decoded sample values to confirm → field mapping (each open field
+// with the file's likely fields suggested; 重新检查 checks again on the server, from the
+// file it keeps) → the per-feature report, offending features red on the map → what to
+// do with owners the enterprise register does not know → commit, the result beside the
+// button, and 在地图上查看 for what was imported.
+//
+// State for people and tests on <body data-*>: data-upload (uploading | staged | committed |
+// failed), data-upload-revision (the report's revision), data-upload-problems, data-upload-shown.
 /* global L */
-import { api, fetchJson, ApiError, escapeHtml, num as formatNumber, csrfToken } from '../common/api.js';
+import { api, ApiError, escapeHtml, num as formatNumber, csrfToken } from '../common/api.js';
 import { T } from './strings.js';
+import { route } from './nav.js';
 
 const U = T.upload;
 const SEVERITY_STYLE = {
@@ -12,6 +19,7 @@ const SEVERITY_STYLE = {
   warning: { color: '#8d6e00', fillColor: '#fbc02d', weight: 2, fillOpacity: 0.35 },
   ok: { color: '#1b5e20', fillColor: '#43a047', weight: 1.5, fillOpacity: 0.3 },
 };
+const IMPORTED_STYLE = { color: '#ffd400', weight: 4, fill: true, fillColor: '#ffd400', fillOpacity: 0.15, className: 'upload-imported' };
 const COMMON_CRS = [
   ['EPSG:4549', 'CGCS2000 3 度带 CM120E（EPSG:4549）'],
   ['EPSG:4528', 'CGCS2000 3 度带 40 带带号（EPSG:4528）'],
@@ -20,6 +28,18 @@ const COMMON_CRS = [
 ];
 const ENCODINGS = [['gbk', 'GBK'], ['utf-8', 'UTF-8'], ['gb18030', 'GB18030']];
 const POLL_MS = 400;
+const PREVIEW = '?limit=100000';
+const OWNER_FEATURES_SHOWN = 5;
+const REFUSALS_SHOWN = 20;
+
+const option = (value, label, selected) => `<option value="${escapeHtml(value)}"${selected ? ' selected' : ''}>${escapeHtml(label)}</option>`;
+
+/** How a suggested field came about, in words (the known name it resembles shown as people write it). */
+function suggestionText(s) {
+  if (s.score >= 1) return `${s.source}${U.suggestionSame}`;
+  const like = s.kind === 'close' ? s.like : s.like.toUpperCase();
+  return `${s.source}${U.suggestionLike(U.suggestionKinds[s.kind] || '', like)}`;
+}
 
 export class UploadScreen {
   /** @param {object} options  onCommitted(): the map redraws its layers with the new features */
@@ -28,13 +48,16 @@ export class UploadScreen {
     this.map = map;
     this.options = options;
     this.layer = L.featureGroup();
+    this.imported = L.featureGroup();
     this.file = null;
     this.upload = null;
+    this.etag = null;
     this.overrides = {};
     this.render();
   }
 
   show() {
+    this.imported.remove();
     this.layer.addTo(this.map);
   }
 
@@ -108,6 +131,7 @@ export class UploadScreen {
     this.message('');
     this.host.querySelector('.upload-result').innerHTML = '';
     this.layer.clearLayers();
+    this.imported.clearLayers();
     document.body.dataset.upload = 'uploading';
     const form = new FormData();
     form.append('target', this.host.querySelector('select[name=target]').value);
@@ -117,7 +141,7 @@ export class UploadScreen {
     form.append('file', this.file, this.file.name);
     try {
       const created = await this.post(form);
-      const report = created.status === 'staging' ? await this.poll(created.id) : await fetchJson(`/api/uploads/${created.id}?limit=100000`);
+      const report = created.status === 'staging' ? await this.poll(created.id) : await this.load(created.id);
       this.progress(null);
       this.showReport(report);
     } catch (err) {
@@ -149,16 +173,23 @@ export class UploadScreen {
         if (xhr.status >= 200 && xhr.status < 300) resolve(body);
         else if (xhr.status === 401) reject(new ApiError(U.loginFirst, 401, body));
         else if (xhr.status === 404) reject(new ApiError(U.unavailable, 404, body));
-        else reject(new ApiError(body?.detail || `HTTP ${xhr.status}`, xhr.status, body));
+        else reject(new ApiError(body?.detail || U.failed(''), xhr.status, body));
       };
       this.progress(0, U.uploading(0));
       xhr.send(form);
     });
   }
 
+  /** The report with the staged features; its ETag (the revision) goes back with 重新检查 and 确认入库. */
+  async load(id) {
+    const { data, etag } = await api(`/api/uploads/${id}${PREVIEW}`, { quiet401: true });
+    this.etag = etag;
+    return data;
+  }
+
   async poll(id) {
     for (;;) {
-      const report = await fetchJson(`/api/uploads/${id}?limit=100000`);
+      const report = await this.load(id);
       if (report.status === 'failed') throw new ApiError(report.outcome?.error?.detail || U.failed(''), 400, report);
       if (report.status !== 'staging') return report;
       const p = report.progress;
@@ -167,61 +198,156 @@ export class UploadScreen {
     }
   }
 
-  showReport(r) {
+  // ---- the report ------------------------------------------------------------------------
+
+  /** The source field each model field's select starts on: the mapping, else the best suggestion not taken. */
+  startingMapping(r) {
+    const chosen = { ...(r.mapping || {}) };
+    const taken = new Set(Object.values(chosen));
+    for (const m of r.mapping_fields || []) {
+      if (chosen[m.field]) continue;
+      const s = (m.suggestions || []).find((x) => !taken.has(x.source));
+      if (s) { chosen[m.field] = s.source; taken.add(s.source); }
+    }
+    return chosen;
+  }
+
+  mappingRows(r, start) {
+    const fields = r.fields || [];
+    const missing = new Set(r.mapping_missing || []);
+    return (r.mapping_fields || []).map((m) => {
+      const id = `map-${m.field}`;
+      const hints = (m.suggestions || []).map(suggestionText).join('、');
+      const isMissing = missing.has(m.field);
+      return `<tr data-field="${escapeHtml(m.field)}" class="${isMissing ? 'missing' : ''}">
+        <td><label for="${id}">${escapeHtml(m.label)}${m.required ? `<span class="required">${escapeHtml(U.required)}</span>` : ''}</label></td>
+        <td><select id="${id}" data-field="${escapeHtml(m.field)}"${isMissing ? ' aria-invalid="true"' : ''} aria-describedby="${id}-hint">
+            ${option('', U.notMapped, !start[m.field])}${fields.map((f) => option(f, f, start[m.field] === f)).join('')}</select>
+          <small class="map-hint" id="${id}-hint">${isMissing ? `<span class="missing-note">${escapeHtml(U.missingRequired)}</span> ` : ''}${hints ? escapeHtml(U.suggestion + hints) : ''}<span class="pending-note"></span></small></td></tr>`;
+    }).join('');
+  }
+
+  /** Rows whose select differs from the mapping the report was made with say so. */
+  markPending() {
+    const box = this.host.querySelector('.upload-result');
+    const mapping = this.upload?.mapping || {};
+    let pending = 0;
+    box.querySelectorAll('select[data-field]').forEach((s) => {
+      const differs = (s.value || '') !== (mapping[s.dataset.field] || '');
+      const note = document.getElementById(`${s.id}-hint`).querySelector('.pending-note');
+      const row = s.closest('tr');
+      row.classList.toggle('pending', differs);
+      note.textContent = differs ? ` ${row.dataset.suggested === s.value ? U.preselected : U.pending}` : '';
+      if (differs) pending += 1;
+    });
+    box.querySelector('.recheck').classList.toggle('primary', pending > 0);
+    return pending;
+  }
+
+  ownersSection(r) {
+    const o = r.unknown_owners;
+    if (!o) return '';
+    const items = o.names.map((n) => {
+      const shown = n.features.slice(0, OWNER_FEATURES_SHOWN)
+        .map((f) => `<button type="button" class="link" data-feature="${f}">${escapeHtml(U.feature)} ${f}</button>`).join('、');
+      const more = n.count > OWNER_FEATURES_SHOWN ? ` ${escapeHtml(U.ownerMoreFeatures(n.count))}` : '';
+      return `<li><strong>${escapeHtml(n.name)}</strong> <small>${escapeHtml(U.ownerFeatures(n.count))}${shown}${more}</small></li>`;
+    }).join('');
+    const unlisted = o.count - o.names.length;
+    return `
+      <section class="owners" aria-labelledby="owners-title" data-testid="unknown-owners">
+        <h3 id="owners-title">${escapeHtml(U.owners)}</h3>
+        <p class="owners-summary">${escapeHtml(U.ownersSummary(o.count, o.features))}</p>
+        <ul class="owner-list">${items}</ul>
+        ${unlisted > 0 ? `<p class="hint">${escapeHtml(U.ownersMore(unlisted))}</p>` : ''}
+        <fieldset class="owner-choice"${r.status === 'staged' ? '' : ' disabled'}>
+          <legend>${escapeHtml(U.ownersChoice)}</legend>
+          <label class="check"><input type="radio" name="unknown_owners" value="register"> ${escapeHtml(U.ownersRegister)}</label>
+          <label class="check"><input type="radio" name="unknown_owners" value="none"> ${escapeHtml(U.ownersNone)}</label>
+        </fieldset>
+      </section>`;
+  }
+
+  showReport(r, { focus = null } = {}) {
     this.upload = r;
+    this.preview = r.features || { type: 'FeatureCollection', features: [] };
     const box = this.host.querySelector('.upload-result');
     const counts = r.counts || {};
-    const bad = (counts.errors || 0) + (counts.warnings || 0);
     const sampleFields = r.fields || [];
     const samples = r.encoding?.samples || [];
-    const option = (value, label, selected) => `<option value="${escapeHtml(value)}"${selected ? ' selected' : ''}>${escapeHtml(label)}</option>`;
-    const crsChoices = COMMON_CRS.some(([v]) => v === `EPSG:${r.crs?.epsg}`) ? COMMON_CRS : [[`EPSG:${r.crs?.epsg}`, r.crs?.name || `EPSG:${r.crs?.epsg}`], ...COMMON_CRS];
+    const crsChoices = COMMON_CRS.some(([v]) => v === `EPSG:${r.crs?.epsg}`) ? COMMON_CRS : [[`EPSG:${r.crs?.epsg}`, `EPSG:${r.crs?.epsg}`], ...COMMON_CRS];
+    // 字段未对应 is on every feature: said once, above the list, not once per feature.
+    const problems = (r.problems || []).filter((p) => p.code !== 'field_unmapped');
     const problemsByFeature = new Map();
-    for (const p of r.problems || []) {
+    for (const p of problems) {
       if (!problemsByFeature.has(p.feature)) problemsByFeature.set(p.feature, []);
       problemsByFeature.get(p.feature).push(p);
     }
     const errorFeatures = new Set((r.problems || []).filter((p) => p.severity === 'error').map((p) => p.feature));
-    const warningFeatures = new Set((r.problems || []).filter((p) => p.severity !== 'error' && !errorFeatures.has(p.feature)).map((p) => p.feature));
+    const warningFeatures = new Set(problems.filter((p) => p.severity !== 'error' && !errorFeatures.has(p.feature)).map((p) => p.feature));
+    const bad = errorFeatures.size + warningFeatures.size;
+    const labels = Object.fromEntries((r.mapping_fields || []).map((m) => [m.field, m.label]));
+    const missing = (r.mapping_missing || []).map((f) => labels[f] || f);
+    const start = this.startingMapping(r);
+    const staged = r.status === 'staged';
+    const geometry = U.geometryTypes[r.geometry_type] || U.geometryTypes.Unknown;
     box.innerHTML = `
       <h3>${escapeHtml(U.detected)}</h3>
       <table class="info">
         <tr><th scope="row">${U.layer}</th><td>${(r.layers || []).length > 1
           ? `<select name="layer" aria-label="${U.layer}">${r.layers.map((l) => option(l, l, l === r.layer)).join('')}</select>`
-          : escapeHtml(r.layer)}（${escapeHtml(r.format)}，${escapeHtml(r.geometry_type || '')}）</td></tr>
+          : escapeHtml(r.layer)}（${escapeHtml(U.formats[r.format] || '')}，${escapeHtml(geometry)}）</td></tr>
         <tr><th scope="row">${U.encoding}</th><td><select name="encoding" aria-label="${U.encoding}">${ENCODINGS.map(([v, l]) => option(v, l, v === (r.encoding?.name || '').toLowerCase())).join('')}</select>
-          <small>${escapeHtml(r.encoding?.source || '')}</small></td></tr>
+          <small>${escapeHtml(U.encodingSources[r.encoding?.source] || '')}</small></td></tr>
         <tr><th scope="row">${U.crs}</th><td><select name="crs" aria-label="${U.crs}">${crsChoices.map(([v, l]) => option(v, l, v === `EPSG:${r.crs?.epsg}`)).join('')}</select>
           <br><small>${escapeHtml(r.crs?.explanation_zh || '')}</small>
-          ${r.crs?.needs_confirmation ? `<br><label class="check"><input type="checkbox" name="confirm_crs"> 确认坐标系为 EPSG:${escapeHtml(r.crs.epsg)}</label>` : ''}</td></tr>
-        <tr><th scope="row">${U.features}</th><td>${escapeHtml(counts.features)}（${formatNumber(counts.area_mu)} 亩）</td></tr>
+          ${r.crs?.needs_confirmation ? `<br><label class="check"><input type="checkbox" name="confirm_crs"> ${escapeHtml(U.confirmCrs(r.crs.epsg))}</label>` : ''}</td></tr>
+        <tr><th scope="row">${U.features}</th><td>${escapeHtml(U.featureCount(counts.features, formatNumber(counts.area_mu)))}</td></tr>
       </table>
       <h4 class="hint">${escapeHtml(U.samples)}</h4>
       <div class="samples"><table class="list" data-testid="samples"><thead><tr>${sampleFields.map((f) => `<th>${escapeHtml(f)}</th>`).join('')}</tr></thead>
         <tbody>${samples.map((s) => `<tr>${sampleFields.map((f) => `<td>${escapeHtml(s[f])}</td>`).join('')}</tr>`).join('')}</tbody></table></div>
-      <h3>${escapeHtml(U.mapping)}</h3>
-      <table class="list mapping"><thead><tr><th>${U.mappingTarget}</th><th>${U.mappingSource}</th></tr></thead><tbody>
-        ${(r.mapping_fields || []).map((m) => `<tr><td><label for="map-${m.field}">${escapeHtml(m.label)}${m.required ? ' *' : ''}</label></td>
-          <td><select id="map-${m.field}" data-field="${m.field}">${option('', U.notMapped, !r.mapping?.[m.field])}${sampleFields.map((f) => option(f, f, r.mapping?.[m.field] === f)).join('')}</select></td></tr>`).join('')}
-      </tbody></table>
-      <p><button type="button" class="secondary recheck">${escapeHtml(U.recheck)}</button></p>
+      <h3 id="mapping-title">${escapeHtml(U.mapping)}</h3>
+      ${missing.length ? `<p class="missing-banner" role="alert" data-testid="field-unmapped">${escapeHtml(U.missingBanner(missing.join('”“')))}</p>` : ''}
+      <p class="hint">${escapeHtml(U.mappingHint)}</p>
+      <table class="list mapping" aria-labelledby="mapping-title"><thead><tr><th>${U.mappingTarget}</th><th>${U.mappingSource}</th></tr></thead>
+        <tbody>${this.mappingRows(r, start)}</tbody></table>
+      <div class="recheck-bar">
+        <button type="button" class="secondary recheck"${staged ? '' : ' disabled'}>${escapeHtml(U.recheck)}</button>
+        <div class="recheck-result"></div>
+      </div>
       <h3>${escapeHtml(U.report)}</h3>
-      <p class="verdict ${errorFeatures.size ? 'bad' : 'ok'}" data-testid="upload-verdict">${escapeHtml(bad ? U.reportBad(counts.features, errorFeatures.size, warningFeatures.size) : U.reportOk(counts.features))}</p>
+      <p class="verdict ${errorFeatures.size ? 'bad' : 'ok'}" data-testid="upload-verdict" tabindex="-1">${escapeHtml(bad ? U.reportBad(counts.features, errorFeatures.size, warningFeatures.size) : U.reportOk(counts.features))}</p>
       <ul class="report-list">${[...problemsByFeature].map(([f, ps]) => `<li class="${errorFeatures.has(f) ? 'bad' : 'warn'}" data-feature="${f}"><button type="button" class="link" data-feature="${f}">${escapeHtml(U.feature)} ${f}${ps[0].feature_code ? `（${escapeHtml(ps[0].feature_code)}）` : ''}</button>
-        <ul>${ps.map((p) => `<li class="${p.severity === 'warning' ? 'warning' : 'error'}">${p.field ? `[${escapeHtml(p.field)}] ` : ''}${escapeHtml(p.message)}</li>`).join('')}</ul></li>`).join('')}</ul>
-      ${r.needs_repair_acceptance ? '<label class="check"><input type="checkbox" name="accept_repairs"> 接受系统对无效几何的修复结果</label>' : ''}
-      ${counts.existing ? `<label class="field">编号已存在的 ${counts.existing} 个要素 <select name="on_existing"><option value="keep">保留库中原有要素</option><option value="replace">用文件中的替换（原要素存入历史）</option></select></label>` : ''}
+        <ul>${ps.map((p) => `<li class="${p.severity === 'error' ? 'error' : 'warning'}">${p.field ? `［${escapeHtml(p.field)}］` : ''}${escapeHtml(p.message)}</li>`).join('')}</ul></li>`).join('')}</ul>
+      ${this.ownersSection(r)}
+      ${r.needs_repair_acceptance ? `<label class="check"><input type="checkbox" name="accept_repairs"> ${escapeHtml(U.acceptRepairs)}</label>` : ''}
+      ${counts.existing ? `<label class="field">${escapeHtml(U.existing(counts.existing))} <select name="on_existing">${option('keep', U.keepExisting, true)}${option('replace', U.replaceExisting, false)}</select></label>` : ''}
       <div class="upload-actions">
-        <button type="button" class="commit"${r.status === 'staged' && (r.can_commit || r.needs_repair_acceptance) ? '' : ' disabled'}>${escapeHtml(U.commit)}</button>
+        <button type="button" class="commit primary"${staged && (r.can_commit || r.needs_repair_acceptance) ? '' : ' disabled'}>${escapeHtml(U.commit)}</button>
         <button type="button" class="secondary restart">${escapeHtml(U.cancel)}</button>
-      </div>`;
+      </div>
+      <div class="commit-result"></div>`;
+    box.querySelectorAll('select[data-field]').forEach((s) => {
+      if (s.value && s.value !== (r.mapping?.[s.dataset.field] || '')) s.closest('tr').dataset.suggested = s.value;
+      s.addEventListener('change', () => this.markPending());
+    });
+    this.markPending();
     this.drawFeatures(r);
     box.querySelector('.recheck').addEventListener('click', () => this.recheck());
-    box.querySelector('.restart').addEventListener('click', () => { this.layer.clearLayers(); this.render(); });
+    box.querySelector('.restart').addEventListener('click', () => { this.layer.clearLayers(); this.imported.clearLayers(); this.render(); });
     box.querySelector('.commit').addEventListener('click', () => this.commit());
     box.querySelectorAll('button[data-feature]').forEach((b) => b.addEventListener('click', () => this.focusFeature(Number(b.dataset.feature))));
+    // A choice made clears the reminder to make one.
+    box.querySelectorAll('input[name=unknown_owners]').forEach((i) => i.addEventListener('change', () => {
+      box.querySelector('.commit-result').innerHTML = '';
+    }));
     document.body.dataset.upload = r.status;
+    document.body.dataset.uploadRevision = String(r.revision ?? 0);
     document.body.dataset.uploadProblems = String(problemsByFeature.size);
+    if (focus === 'verdict') box.querySelector('.verdict').focus({ preventScroll: false });
+    // 字段未对应: what to do is in the field mapping, further down the panel; show it.
+    else if (missing.length) box.querySelector('#mapping-title').scrollIntoView({ block: 'start' });
   }
 
   drawFeatures(r) {
@@ -245,35 +371,91 @@ export class UploadScreen {
     }).addTo(this.layer);
     const b = geo.getBounds();
     // Clear of this panel on the left; no animation, so a click right after cannot race it.
-    if (b.isValid()) this.map.fitBounds(b, { paddingTopLeft: [560, 60], paddingBottomRight: [60, 60], maxZoom: 17, animate: false });
+    if (b.isValid()) this.map.fitBounds(b, { paddingTopLeft: [this.panelWidth(), 60], paddingBottomRight: [60, 60], maxZoom: 17, animate: false });
+  }
+
+  /** Room the panel over the map takes on the left (none at phone size, where it covers the map). */
+  panelWidth() {
+    return window.innerWidth > 860 ? 560 : 20;
   }
 
   focusFeature(n) {
     const layer = this.featureLayers?.get(n);
     if (!layer) return;
-    this.map.fitBounds(layer.getBounds(), { paddingTopLeft: [560, 80], paddingBottomRight: [80, 80], maxZoom: 18, animate: false });
+    this.map.fitBounds(layer.getBounds(), { paddingTopLeft: [this.panelWidth(), 80], paddingBottomRight: [80, 80], maxZoom: 18, animate: false });
     // At the box centre: Leaflet's polygon centroid divides by the signed area, which is
     // zero for the self-crossing 'bow ties' this screen exists to show.
     layer.openPopup(layer.getBounds().getCenter());
   }
 
-  recheck() {
-    const box = this.host.querySelector('.upload-result');
+  // ---- 重新检查 -----------------------------------------------------------------------------
+
+  /** The mapping as the selects say: every model field, null where nothing is chosen. */
+  chosenMapping() {
     const mapping = {};
-    box.querySelectorAll('select[data-field]').forEach((s) => { mapping[s.dataset.field] = s.value || null; });
+    this.host.querySelectorAll('.upload-result select[data-field]').forEach((s) => { mapping[s.dataset.field] = s.value || null; });
+    return mapping;
+  }
+
+  /**
+   * Check again with the mapping chosen: on the server, from the file it keeps (PUT …/mapping).
+   * A changed encoding, CRS or layer changes how the file is read: then it is sent again.
+   */
+  async recheck() {
+    const box = this.host.querySelector('.upload-result');
+    const r = this.upload;
+    const mapping = this.chosenMapping();
     const layerSel = box.querySelector('select[name=layer]');
-    this.overrides = {
-      mapping,
+    const read = {
       encoding: box.querySelector('select[name=encoding]').value,
       crs: box.querySelector('select[name=crs]').value,
       layer: layerSel ? layerSel.value : '',
     };
-    return this.send();
+    const reread = read.encoding !== (r.encoding?.name || '').toLowerCase() || read.crs !== `EPSG:${r.crs?.epsg}`
+      || (layerSel && read.layer !== r.layer);
+    if (reread) {
+      this.overrides = { mapping, ...read };
+      return this.send();
+    }
+    const btn = box.querySelector('.recheck');
+    const result = box.querySelector('.recheck-result');
+    btn.disabled = true;
+    btn.textContent = U.rechecking;
+    box.setAttribute('aria-busy', 'true');
+    try {
+      const { data, etag } = await api(`/api/uploads/${r.id}/mapping`, { method: 'PUT', body: { mapping }, etag: this.etag });
+      this.etag = etag;
+      box.removeAttribute('aria-busy');
+      this.showReport(data, { focus: 'verdict' });
+    } catch (err) {
+      box.removeAttribute('aria-busy');
+      btn.disabled = false;
+      btn.textContent = U.recheck;
+      result.innerHTML = `<p class="error" role="alert">${escapeHtml(U.recheckFailed(err.message))}</p>`;
+      if (!(err instanceof ApiError)) throw err;
+    }
+    return null;
+  }
+
+  // ---- 确认入库 -----------------------------------------------------------------------------
+
+  /** The commit's answer (or refusal) right under its button, focused so that it is read out. */
+  commitResult(html, kind) {
+    const holder = this.host.querySelector('.commit-result');
+    holder.innerHTML = `<div class="commit-${kind}" role="${kind === 'ok' ? 'status' : 'alert'}" tabindex="-1">${html}</div>`;
+    const node = holder.firstElementChild;
+    node.focus();
+    return node;
   }
 
   async commit() {
     const box = this.host.querySelector('.upload-result');
     const btn = box.querySelector('.commit');
+    const owners = box.querySelector('input[name=unknown_owners]:checked')?.value || null;
+    if (this.upload.needs_owner_choice && !owners) {
+      this.commitResult(`<p>${escapeHtml(U.ownersChooseFirst)}</p>`, 'bad');
+      return;
+    }
     btn.disabled = true;
     btn.textContent = U.committing;
     const options = {
@@ -281,18 +463,70 @@ export class UploadScreen {
       confirm_crs: Boolean(box.querySelector('input[name=confirm_crs]')?.checked),
       on_existing: box.querySelector('select[name=on_existing]')?.value || 'keep',
     };
+    if (owners) options.unknown_owners = owners;
     try {
-      const { data: r } = await api(`/api/uploads/${this.upload.id}/commit`, { method: 'POST', body: options });
-      document.body.dataset.upload = r.status;
-      const written = r.outcome?.written ?? r.outcome?.inserted ?? r.counts?.features;
-      this.message(U.committed(written), 'ok');
+      const { data: r } = await api(`/api/uploads/${this.upload.id}/commit`, { method: 'POST', body: options, etag: this.etag });
+      this.committed(r, options.on_existing);
       this.options.onCommitted?.();
-      btn.textContent = U.commit;
     } catch (err) {
       btn.disabled = false;
       btn.textContent = U.commit;
-      this.message(U.failed(err.message));
+      const errors = err.errors || [];
+      const list = errors.slice(0, REFUSALS_SHOWN).map((e) => `<li>${e.feature ? escapeHtml(U.refusedFeature(e.feature)) : ''}${escapeHtml(e.message)}</li>`).join('');
+      const more = errors.length > REFUSALS_SHOWN ? `<p class="hint">${escapeHtml(U.refusedMore(errors.length - REFUSALS_SHOWN))}</p>` : '';
+      this.commitResult(`<p>${escapeHtml(U.refused(err.message))}</p>${list ? `<ul>${list}</ul>` : ''}${more}`, 'bad');
+      if (err.status === 409 && errors.some((e) => e.field === 'If-Match')) {
+        // Someone checked it again meanwhile (another tab): show the report as it is now.
+        this.showReport(await this.load(this.upload.id));
+        this.commitResult(`<p>${escapeHtml(U.staleReloaded)}</p>`, 'bad');
+      }
       if (!(err instanceof ApiError)) throw err;
     }
+  }
+
+  /** Committed: the counts beside the button, the staged preview off the map, 在地图上查看 for what went in. */
+  committed(r, onExisting) {
+    this.upload = r;
+    const box = this.host.querySelector('.upload-result');
+    const o = r.outcome || {};
+    document.body.dataset.upload = r.status;
+    this.layer.clearLayers();
+    const written = (this.preview?.features || []).filter((f) => !f.properties.existing
+      || (onExisting === 'replace' && !f.properties.values?.unchanged));
+    this.written = { type: 'FeatureCollection', features: written };
+    const owners = o.owners || {};
+    const lines = [U.committedDetail(o)];
+    if (owners.registered) lines.push(U.ownersRegistered(owners.registered));
+    if (owners.without_owner) lines.push(U.ownersLeftOut(owners.without_owner));
+    if (owners.linked_since_check) lines.push(U.ownersLinked(owners.linked_since_check));
+    const node = this.commitResult(`<p>${lines.map(escapeHtml).join('<br>')}</p>
+      ${written.length || o.bbox ? `<p><button type="button" class="link show-on-map">${escapeHtml(U.showOnMap)}</button></p>` : ''}`, 'ok');
+    node.querySelector('.show-on-map')?.addEventListener('click', () => this.showOnMap());
+    const btn = box.querySelector('.commit');
+    btn.disabled = true;
+    btn.textContent = U.committedButton;
+    box.querySelector('.recheck').disabled = true;
+    box.querySelector('.restart').textContent = U.next;
+    box.querySelectorAll('select[data-field], input[name=unknown_owners], input[name=accept_repairs], input[name=confirm_crs], select[name=on_existing]')
+      .forEach((el) => { el.disabled = true; });
+  }
+
+  /** The map view, fitted to what this upload wrote, outlined in yellow above the redrawn layers. */
+  showOnMap() {
+    route('map');
+    this.imported.clearLayers();
+    const geo = L.geoJSON(this.written, { style: () => IMPORTED_STYLE, interactive: false }).addTo(this.imported);
+    this.imported.addTo(this.map);
+    let bounds = geo.getBounds();
+    const bbox = this.upload?.outcome?.bbox;
+    if (!bounds.isValid() && bbox) bounds = L.latLngBounds([bbox[1], bbox[0]], [bbox[3], bbox[2]]);
+    const wide = window.innerWidth > 860;
+    if (bounds.isValid()) {
+      this.map.fitBounds(bounds, { paddingTopLeft: [wide ? 300 : 20, 40], paddingBottomRight: [40, 40], maxZoom: 17, animate: false });
+    }
+    document.body.dataset.uploadShown = String(this.written.features.length);
+    const status = document.getElementById('status');
+    if (status) status.textContent = U.shownOnMap(this.written.features.length);
+    this.map.getContainer().focus({ preventScroll: true });
   }
 }

@@ -289,22 +289,32 @@ function renderParcels() {
     ? T.draft.parcels(state.selected.size, mu(total)) : T.draft.noParcels;
 }
 
+/** An enterprise's key on the list: its credit code, or its name while the code is still to be
+ *  completed (registered from an upload by name only; one such enterprise per name). */
+function entKey(creditCode, name) {
+  return creditCode || (name ? `name:${name}` : null);
+}
+
+const parcelEntKey = (p) => entKey(p.enterprise_credit_code, p.enterprise_name);
+
 /** Every enterprise of the picked parcels is on the list; ones added by hand stay. */
 function syncEnterprises() {
   const onParcels = new Map();
   for (const p of state.selected.values()) {
-    if (p.enterprise_credit_code) onParcels.set(p.enterprise_credit_code, p.enterprise_name);
+    const key = parcelEntKey(p);
+    if (key) onParcels.set(key, { credit_code: p.enterprise_credit_code || null, name: p.enterprise_name });
   }
-  state.enterprises = state.enterprises.filter((e) => e.manual || onParcels.has(e.credit_code));
-  for (const [code, name] of onParcels) {
-    if (!state.enterprises.some((e) => e.credit_code === code)) {
+  state.enterprises = state.enterprises.filter((e) => e.manual || onParcels.has(entKey(e.credit_code, e.name)));
+  for (const [key, { credit_code: code, name }] of onParcels) {
+    if (!state.enterprises.some((e) => entKey(e.credit_code, e.name) === key)) {
       state.enterprises.push({ credit_code: code, name, classification: null, reason: "", current: undefined, manual: false });
     }
   }
 }
 
-function parcelsOf(code) {
-  return [...state.selected.values()].filter((p) => p.enterprise_credit_code === code).map((p) => p.code);
+function parcelsOf(e) {
+  const key = entKey(e.credit_code, e.name);
+  return [...state.selected.values()].filter((p) => parcelEntKey(p) === key).map((p) => p.code);
 }
 
 function renderEnterprises() {
@@ -324,9 +334,9 @@ function renderEnterprises() {
     reason.addEventListener("change", schedulePreview);
     const remove = el("button", { type: "button", class: "small", "aria-label": `${T.draft.remove} ${e.name}`,
       onclick: () => { state.enterprises.splice(k, 1); renderEnterprises(); schedulePreview(); } }, T.draft.remove);
-    tbody.append(el("tr", { "data-enterprise": e.credit_code },
-      el("td", {}, e.name || e.credit_code, el("br"), el("small", {}, e.credit_code), el("br"),
-        el("small", { class: "hint" }, `${T.draft.entCols[1]}：${parcelsOf(e.credit_code).join("、") || T.dash}`)),
+    tbody.append(el("tr", { "data-enterprise": entKey(e.credit_code, e.name) },
+      el("td", {}, e.name || e.credit_code, el("br"), el("small", {}, e.credit_code || T.codePending), el("br"),
+        el("small", { class: "hint" }, `${T.draft.entCols[1]}：${parcelsOf(e).join("、") || T.dash}`)),
       el("td", { class: needsReason ? "needs" : "" }, select, reason), el("td", {}, remove)));
   });
 }
@@ -439,7 +449,7 @@ function numberOrNull(input) {
 
 function enterpriseBody() {
   return state.enterprises.map((e) => ({ credit_code: e.credit_code, classification: e.classification || null,
-    reason: (e.reason || "").trim() || null }));
+    reason: (e.reason || "").trim() || null, ...(e.credit_code ? {} : { name: e.name }) }));
 }
 
 async function preview() {
@@ -472,7 +482,7 @@ async function preview() {
     if (inflight !== request) return; // a newer change asked again; its answer is the one to show
     state.report = data;
     for (const e of data.enterprises) {
-      const row = state.enterprises.find((x) => x.credit_code === e.credit_code);
+      const row = state.enterprises.find((x) => entKey(x.credit_code, x.name) === entKey(e.credit_code, e.name));
       if (row) { row.current = e.current_classification; row.name = e.name; }
     }
     reportBox.textContent = "";
@@ -655,9 +665,10 @@ async function openPlan(code) {
     if (layer) state.selected.set(parcel.code, layer.feature.properties);
   }
   state.boundary = p.boundary_source === "derived" ? null : { geometry: v.geometry, source: p.boundary_source };
-  const onParcels = new Set([...state.selected.values()].map((x) => x.enterprise_credit_code).filter(Boolean));
+  const onParcels = new Set([...state.selected.values()].map(parcelEntKey).filter(Boolean));
   state.enterprises = p.enterprises.map((e) => ({ credit_code: e.credit_code, name: e.name,
-    classification: e.classification, reason: e.reason || "", current: undefined, manual: !onParcels.has(e.credit_code) }));
+    classification: e.classification, reason: e.reason || "", current: undefined,
+    manual: !onParcels.has(entKey(e.credit_code, e.name)) }));
   setTitle();
   selectionChanged();
   if (state.selected.size) map.fitBounds(selectedBounds(), { padding: [30, 30], maxZoom: 17 });

@@ -144,7 +144,7 @@ async function card(p) {
       f.id, mu(f.properties.land_area_mu), f.properties.enterprise_name || CLASS_LABELS.no_enterprise,
       f.properties.classification_label || CLASS_LABELS.unclassified, far(f.properties.far)]))),
     el("div", {}, el("h4", {}, T.review.enterprises(props.enterprises.length)), table(T.review.entCols, props.enterprises.map((e) => [
-      e.name, e.credit_code, e.classification_label || CLASS_LABELS.unclassified, e.reason || T.dash]))),
+      e.name, e.credit_code || T.codePending, e.classification_label || CLASS_LABELS.unclassified, e.reason || T.dash]))),
   );
 }
 

@@ -27,6 +27,8 @@ export const SIDES = [
 
 export const T = {
   dash: '—',
+  // an enterprise registered from an uploaded parcel file by name only
+  codePending: '信用代码待补充',
   mu: '亩',
   m2: '平方米',
   done: '已完成',
