@@ -97,3 +97,41 @@ def test_0009_gives_reports_issued_before_it_their_issue_facts(empty_database):
     finally:
         engine.dispose()
     migrate(empty_database, "0008", down=True)
+
+
+@pytest.fixture()
+def database_0010():
+    url = create_database("txmap_test_mig0010")
+    yield url
+    drop_database(url)
+
+
+def test_0010_name_only_enterprises_and_its_careful_downgrade(database_0010):
+    """0010: an enterprise may have no credit code (one such entry per name); downgrading refuses while
+    one exists rather than dropping it, and works once none is left."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import IntegrityError
+
+    migrate(database_0010)
+    engine = create_engine(database_0010)
+    try:
+        with engine.begin() as conn:
+            conn.execute(text("INSERT INTO enterprises (name) VALUES ('只有名称的企业')"))
+            conn.execute(text("INSERT INTO enterprises (name, credit_code) VALUES ('只有名称的企业', '91330483015005230K')"))
+        for sql in ("INSERT INTO enterprises (name) VALUES ('只有名称的企业')",  # a second name-only entry
+                    "INSERT INTO enterprises (name, credit_code) VALUES ('代码有误', 'NOT-A-CODE')"):
+            with pytest.raises(IntegrityError), engine.begin() as conn:
+                conn.execute(text(sql))
+        assert "upload_sources" in _tables(database_0010)
+        with pytest.raises(RuntimeError, match="信用代码待补充"):
+            migrate(database_0010, "0009", down=True)
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0010"
+        with engine.begin() as conn:
+            conn.execute(text("DELETE FROM enterprises WHERE credit_code IS NULL"))
+        migrate(database_0010, "0009", down=True)
+        assert "upload_sources" not in _tables(database_0010)
+        with pytest.raises(IntegrityError), engine.begin() as conn:
+            conn.execute(text("INSERT INTO enterprises (name) VALUES ('只有名称的企业')"))
+    finally:
+        engine.dispose()
