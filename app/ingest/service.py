@@ -246,7 +246,8 @@ def recheck(session: Session, req: RecheckRequest) -> Upload:
             raise Conflict(text, [FieldError("If-Match", text)])
         path = req.workdir / "upload.bin"
         if not read_source(session, upload.id, path, upload.file_size_bytes):
-            raise Conflict(message("upload_source_lost"), [FieldError("id", message("upload_source_lost"))])
+            raise InvalidUpload(message("upload_source_lost"), [FieldError("id", message("upload_source_lost"))],
+                                code="upload_source_lost", status_code=409)
         requested = (upload.options or {}).get("requested") or {}
         target = upload.target.value
         raw = open_upload(path, upload.filename, req.workdir, req.limits, layer=upload.layer,

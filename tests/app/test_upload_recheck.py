@@ -180,7 +180,7 @@ def test_a_failed_upload_or_a_lost_file_cannot_be_checked_again(clerk, db_sessio
     with unit_of_work(db_session):
         db_session.execute(text("DELETE FROM upload_sources WHERE upload_id = :id"), {"id": body["id"]})
     r = put_mapping(clerk, body["id"], {"code": TYPO})
-    assert r.status_code == 409 and "重新上传" in r.json()["detail"]
+    assert r.status_code == 409 and r.json()["code"] == "upload_source_lost" and "重新上传" in r.json()["detail"]
     with unit_of_work(db_session):
         db_session.execute(text("UPDATE uploads SET status = 'failed' WHERE id = :id"), {"id": body["id"]})
     r = put_mapping(clerk, body["id"], {"code": TYPO})

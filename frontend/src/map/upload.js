@@ -429,8 +429,18 @@ export class UploadScreen {
       this.showReport(data, { focus: 'verdict' });
     } catch (err) {
       box.removeAttribute('aria-busy');
+      if (err.body?.code === 'upload_source_lost' && this.file) {
+        // The server no longer has the file (a database restart): this page still does.
+        this.overrides = { mapping, ...read };
+        return this.send();
+      }
       btn.disabled = false;
       btn.textContent = U.recheck;
+      if (err.status === 409 && (err.errors || []).some((e) => e.field === 'If-Match')) {
+        this.showReport(await this.load(r.id));  // checked again elsewhere meanwhile: show that report
+        box.querySelector('.recheck-result').innerHTML = `<p class="error" role="alert">${escapeHtml(U.staleReloaded)}</p>`;
+        return null;
+      }
       result.innerHTML = `<p class="error" role="alert">${escapeHtml(U.recheckFailed(err.message))}</p>`;
       if (!(err instanceof ApiError)) throw err;
     }
