@@ -30,6 +30,7 @@ class FieldError:
     field: str | None
     message: str
     feature: int | str | None = None
+    choices: list[str] | None = None  # the values the user may pick from (a file's layers)
 
 
 class AppError(Exception):
@@ -108,6 +109,7 @@ class FieldErrorOut(BaseModel):
     field: str | None = Field(None, description="出错的参数或字段")
     message: str = Field(description="这一处错误（中文）")
     feature: int | str | None = Field(None, description="出错的要素（序号或编号）")
+    choices: list[str] | None = Field(None, description="可选取值（如文件中的图层名），页面据此让用户选择")
 
 
 class ErrorEnvelope(BaseModel):

@@ -280,7 +280,7 @@ def choose(candidates: list[Candidate], layer: str | None) -> Candidate:
             return candidates[0]
         raise InvalidUpload(
             message("upload_layer_required", count=len(names), names="、".join(names)),
-            [FieldError("layer", message("upload_layer_choices", names="、".join(names)))],
+            [FieldError("layer", message("upload_layer_choices", names="、".join(names)), choices=names)],
             code="layer_required", status_code=422,
         )
     exact = [c for c in candidates if c.name == layer or c.layer == layer]
@@ -296,7 +296,7 @@ def choose(candidates: list[Candidate], layer: str | None) -> Candidate:
         return loose[0]
     raise InvalidUpload(
         message("upload_layer_unknown", layer=layer, names="、".join(names)),
-        [FieldError("layer", message("upload_layer_choices", names="、".join(names)))],
+        [FieldError("layer", message("upload_layer_choices", names="、".join(names)), choices=names)],
         code="layer_unknown", status_code=422,
     )
 

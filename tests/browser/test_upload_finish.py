@@ -157,3 +157,35 @@ def test_the_clerk_fixes_the_field_chooses_for_new_owners_commits_and_sees_the_p
             " WHERE p.code LIKE :p ORDER BY p.code"), {"p": f"{prefix}-%"}).all()
     assert linked == [(f"{prefix}-0001", f"{prefix}新登记纺织厂", None), (f"{prefix}-0002", KNOWN, "91330483015005230K"),
                       (f"{prefix}-0003", f"{prefix}新登记纺织厂", None)]
+
+
+def test_a_file_with_several_layers_is_read_again_with_the_layer_the_clerk_picks(browser, site, tmp_path):
+    """Refused before any report (which layer?): the layers offered under the message, the same file
+    read again with the one picked, no second choice of the file."""
+    from tests.app import upload_corpus as corpus
+
+    live, _ = site
+    context = browser.new_context(viewport=VIEWPORTS["desktop"][0], locale="zh-CN")
+    page = context.new_page()
+    login = page.request.post(live + "/api/auth/login", data={"username": "gis", "password": DEMO_PASSWORD})
+    assert login.ok, login.text()
+    page.goto(live + "/#/upload")
+    page.wait_for_selector("body[data-map-state='ready']", state="attached", timeout=30_000)
+    data = corpus.gpkg_bytes({"宗地": corpus.parcels(3, prefix="GPL"), "区块": corpus.parcels(1, prefix="GQK", row=2)},
+                             tmp_path)
+    gpkg = tmp_path / "两个图层.gpkg"
+    gpkg.write_bytes(data)
+    page.get_by_label("选择要上传的文件").set_input_files(str(gpkg))
+    page.wait_for_function("document.body.dataset.upload === 'failed'", timeout=30_000)
+    view = page.locator("#upload-view")
+    assert "请选择要导入的图层" in view.locator(".message").inner_text()
+    recover = view.get_by_test_id("upload-recover")
+    layer = recover.get_by_label("图层", exact=False)
+    assert sorted(layer.locator("option").evaluate_all("os => os.map((o) => o.textContent)")) == ["区块", "宗地"]
+    assert page_offending(page) == []
+    page.screenshot(path=str(SHOTS / "upload-desktop-layers.png"))
+    layer.select_option("宗地")
+    recover.get_by_role("button", name="重新读取").click()
+    page.wait_for_function("document.body.dataset.upload === 'staged'", timeout=30_000)
+    assert "3 个要素" in view.get_by_test_id("upload-verdict").inner_text()
+    context.close()

@@ -18,7 +18,11 @@ export const C = {
   mainNav: '主导航',
   skipToMain: '跳到主要内容',
   skipToMap: '跳到地图',
-  whoIs: (name, role, unit) => `${name}（${role}${unit ? '，' + unit : ''}）`,
+  // The role and unit only where the person's name does not already say them.
+  whoIs: (name, role, unit) => {
+    const extra = [role, unit].filter((x) => x && !name.includes(x));
+    return extra.length ? `${name}（${extra.join('，')}）` : name;
+  },
   notForRole: (role) => `当前账号（${role}）不能使用此页面。请从上方导航进入本角色可用的页面，或退出后换用其他账号登录。`,
   nav: {
     map: '一图',

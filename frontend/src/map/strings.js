@@ -253,6 +253,8 @@ export const T = {
     loginFirst: '请先以 GIS 数据员账号登录',
     login: '去登录',
     failed: (msg) => `上传失败：${msg}`,
+    recoverHint: '选好后按此重新读取（不必重新选择文件）：',
+    recover: '重新读取',
     tooBig: '文件过大',
   },
 };

@@ -149,8 +149,38 @@ export class UploadScreen {
       document.body.dataset.upload = 'failed';
       this.message(U.failed(err.message));
       if (err.status === 401) this.loginLink();
+      else this.offerRecovery(err.body);
       if (!(err instanceof ApiError)) throw err;
     }
+  }
+
+  /**
+   * A file refused before any report because the service cannot tell which layer, which encoding or
+   * which coordinate system to read: the choice right under the message, and the same file read again.
+   */
+  offerRecovery(body) {
+    const ask = {
+      layer_required: 'layer', layer_unknown: 'layer', encoding_undetected: 'encoding',
+      encoding_mismatch: 'encoding', crs_required: 'crs',
+    }[body?.code];
+    if (!ask || !this.file) return;
+    const layers = (body.errors || []).find((e) => e.field === 'layer')?.choices || [];
+    const choices = { layer: layers.map((l) => [l, l]), encoding: ENCODINGS, crs: COMMON_CRS }[ask];
+    if (!choices.length) return;
+    const label = { layer: U.layer, encoding: U.encoding, crs: U.crs }[ask];
+    const box = this.host.querySelector('.upload-result');
+    box.innerHTML = `<form class="recover" data-testid="upload-recover">
+        <label class="field">${escapeHtml(U.recoverHint)}${escapeHtml(label)}
+          <select name="${ask}">${choices.map(([v, l], i) => option(v, l, i === 0)).join('')}</select></label>
+        <button type="submit">${escapeHtml(U.recover)}</button>
+      </form>`;
+    const form = box.querySelector('form');
+    form.addEventListener('submit', (e) => {
+      e.preventDefault();
+      this.overrides = { ...this.overrides, [ask]: form.elements[ask].value };
+      this.send();
+    });
+    form.elements[ask].focus();
   }
 
   post(form) {
@@ -190,7 +220,10 @@ export class UploadScreen {
   async poll(id) {
     for (;;) {
       const report = await this.load(id);
-      if (report.status === 'failed') throw new ApiError(report.outcome?.error?.detail || U.failed(''), 400, report);
+      if (report.status === 'failed') {
+        const refusal = report.outcome?.error;
+        throw new ApiError(refusal?.detail || U.failed(''), 400, refusal || report);
+      }
       if (report.status !== 'staging') return report;
       const p = report.progress;
       if (p && p.total) this.progress((p.done / p.total) * 100, `${U.processing} ${p.done}/${p.total}`);
