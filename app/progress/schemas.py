@@ -272,7 +272,8 @@ class IndicatorInfo(Out):
 class ConfigMeta(Out):
     year: int
     is_default: bool = Field(description="未设置，使用默认配置")
-    updated_by: str | None
+    updated_by: str | None = Field(description="最后修改人的登录名（审计用）")
+    updated_by_name: str | None = Field(description="最后修改人姓名")
     updated_at: str | None
 
 

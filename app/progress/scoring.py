@@ -31,6 +31,7 @@ from ..enums import ReviewStatus
 from ..errors import AppError, FieldError
 from ..messages import message
 from ..models import Parcel, RenewalBlock, Unit
+from ..auth.models import User
 from ..core.audit import audit_context
 from ..core.uow import unit_of_work
 from . import service
@@ -120,9 +121,11 @@ def get_config(session: Session, year: int) -> tuple[ScoringConfig, dict]:
     """The year's configuration (or the default) and who set it."""
     row = session.scalar(select(AssessmentConfig).where(AssessmentConfig.year == year))
     if row is None:
-        return DEFAULT_CONFIG, {"year": year, "is_default": True, "updated_by": None, "updated_at": None}
+        return DEFAULT_CONFIG, {"year": year, "is_default": True, "updated_by": None, "updated_by_name": None,
+                                "updated_at": None}
+    name = session.scalar(select(User.display_name).where(User.username == row.updated_by))
     return ScoringConfig.model_validate(row.config), {
-        "year": year, "is_default": False, "updated_by": row.updated_by,
+        "year": year, "is_default": False, "updated_by": row.updated_by, "updated_by_name": name or row.updated_by,
         "updated_at": row.updated_at.isoformat() if row.updated_at else None,
     }
 

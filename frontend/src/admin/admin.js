@@ -1,0 +1,916 @@
+// 系统管理: the administrator runs the programme from here — a year's targets, the scoring
+// configuration, users, the API keys of other departments' systems, and the monthly report.
+// Every check that matters is the server's; this page shows its answers beside the fields they
+// name. The page's state is on <body data-admin-state> and each panel's data-state, for people
+// and tests.
+
+import { api, confirmAction, fetchJson, h, num, showError, showFieldErrors } from '../common/api.js';
+import { mountShell } from '../common/shell.js';
+import { A, ROLES } from './strings.js';
+
+const FIRST_YEAR = 2022;
+const LAST_YEAR = 2033; // the service accepts targets up to ten years after the programme
+const SECTIONS = ['targets', 'scoring', 'users', 'keys', 'reports'];
+const statusEl = document.getElementById('admin-status');
+const loaded = new Set();
+let periods = null; // years with targets, the default month (GET /api/progress/periods)
+let units = null; // [{code, name}]
+
+// ---- small helpers --------------------------------------------------------------------------
+
+function setStatus(text) { statusEl.textContent = text; }
+
+/** An ISO time as people read it in Tongxiang: 2024-01-05 14:30. */
+function when(iso) {
+  if (!iso) return A.dash;
+  const parts = Object.fromEntries(new Intl.DateTimeFormat('zh-CN', {
+    timeZone: 'Asia/Shanghai', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hour12: false,
+  }).formatToParts(new Date(iso)).map((p) => [p.type, p.value]));
+  return `${parts.year}-${parts.month}-${parts.day} ${parts.hour}:${parts.minute}`;
+}
+
+function field(label, control, { hint = null, name = null, cls = '' } = {}) {
+  const wrap = h('label', { class: `field ${cls}`.trim(), 'data-field': name });
+  wrap.append(h('span', { class: 'label' }, label), control);
+  if (hint) wrap.append(h('span', { class: 'hint' }, hint));
+  return wrap;
+}
+
+function yearOptions(select, years, selected, { marked = [] } = {}) {
+  select.textContent = '';
+  for (const y of years) select.append(h('option', { value: String(y) }, A.yearOption(y, marked.includes(y))));
+  select.value = String(selected);
+}
+
+/** Each body cell names its column (data-label), for the phone layout that stacks a row's cells. */
+function labelCells(table) {
+  const heads = [...table.querySelectorAll('thead th')].map((th) => th.textContent);
+  for (const tr of table.querySelectorAll('tbody tr')) {
+    [...tr.children].forEach((cell, i) => {
+      if (heads[i] && cell.tagName === 'TD' && !cell.hasAttribute('colspan')) cell.dataset.label = heads[i];
+    });
+  }
+}
+
+function range(a, b) { return Array.from({ length: b - a + 1 }, (_, i) => a + i); }
+
+/** A refusal beside the fields it names (inside ``root``), with a Chinese summary in ``box``. */
+function refuse(root, box, err) {
+  const located = (err.errors || []).filter((e) => e.field && root.querySelector(`[data-field="${CSS.escape(e.field)}"]`));
+  if (located.length && located.length === (err.errors || []).length) {
+    showFieldErrors(root, box, { message: A.fixMarked, errors: err.errors }, () => null, { list: false });
+  } else {
+    showFieldErrors(root, box, err);
+  }
+}
+
+function clearErrors(root, box) {
+  for (const old of root.querySelectorAll('.field-error')) old.remove();
+  for (const bad of root.querySelectorAll('[aria-invalid]')) bad.removeAttribute('aria-invalid');
+  if (box) box.textContent = '';
+}
+
+function localError(errors) {
+  return { message: A.fixMarked, errors };
+}
+
+function done(box, text) {
+  box.textContent = '';
+  box.append(h('p', { class: 'ok', role: 'status' }, text));
+}
+
+function busy(button, on, text = A.saving) {
+  if (on) {
+    button.dataset.label = button.textContent;
+    button.textContent = text;
+    button.disabled = true;
+  } else {
+    button.textContent = button.dataset.label || button.textContent;
+    button.disabled = false;
+  }
+}
+
+function panelState(panel, state) { panel.dataset.state = state; }
+
+/** Parse a 亩 figure typed by a person: '' → null; otherwise a number with at most two decimals. */
+function parseMu(text, label) {
+  const t = String(text).trim();
+  if (t === '') return { value: null };
+  if (!/^\d+(\.\d+)?$/.test(t)) return { error: /^-/.test(t) ? A.targets.negative(label) : A.targets.notNumber(label) };
+  if (!/^\d+(\.\d{1,2})?$/.test(t)) return { error: A.targets.decimals(label) };
+  const v = Number(t);
+  if (v > 100000) return { error: A.targets.tooLarge(label) };
+  return { value: v };
+}
+
+async function loadUnits() {
+  if (!units) {
+    const data = await fetchJson(`/api/progress/targets?year=${FIRST_YEAR}`);
+    units = data.units.map((u) => ({ code: u.unit_code, name: u.unit_name }));
+  }
+  return units;
+}
+
+// ---- 年度任务 -------------------------------------------------------------------------------
+
+function buildTargets(panel) {
+  const year = h('select', { id: 'targets-year' });
+  const box = h('div', { class: 'message', id: 'targets-message', 'aria-live': 'polite' });
+  const saveAll = h('button', { type: 'button', class: 'primary', id: 'targets-save-all' }, A.targets.saveAll);
+  const tbody = h('tbody');
+  const total = h('tfoot');
+  const table = h('table', { class: 'data targets stack', id: 'targets-table' },
+    h('thead', {}, h('tr', {}, h('th', {}, A.targets.unit), h('th', { class: 'num' }, A.targets.contiguous),
+      h('th', { class: 'num' }, A.targets.scattered), h('th', { class: 'num' }, A.targets.total), h('th', {}, A.targets.state))),
+    tbody, total);
+  panel.append(h('h3', {}, A.targets.heading), h('p', { class: 'hint' }, A.targets.intro),
+    h('div', { class: 'toolbar' }, field(A.targets.year, year, { cls: 'inline' }), saveAll),
+    box, h('div', { class: 'table-wrap' }, table));
+  yearOptions(year, range(FIRST_YEAR, LAST_YEAR), periods.default_year, { marked: periods.years });
+
+  const rows = new Map(); // unit code → row state
+
+  function rowTotal(r) {
+    const c = parseMu(r.contiguous.value, '').value ?? 0;
+    const s = parseMu(r.scattered.value, '').value ?? 0;
+    r.total.textContent = (r.contiguous.value.trim() === '' && r.scattered.value.trim() === '') ? A.dash : num(c + s);
+  }
+
+  function cityTotal() {
+    let sum = 0;
+    for (const r of rows.values()) {
+      sum += (parseMu(r.contiguous.value, '').value ?? 0) + (parseMu(r.scattered.value, '').value ?? 0);
+    }
+    total.textContent = '';
+    total.append(h('tr', {}, h('th', {}, A.targets.cityTotal), h('td'), h('td'), h('td', { class: 'num', id: 'targets-city' }, num(sum)), h('td')));
+  }
+
+  function markState(r) {
+    const dirty = r.contiguous.value.trim() !== r.saved.c || r.scattered.value.trim() !== r.saved.s;
+    r.tr.classList.toggle('dirty', dirty);
+    r.state.textContent = dirty ? A.targets.dirty : (r.saved.c === '' ? A.targets.notSet : A.targets.set);
+    r.dirty = dirty;
+  }
+
+  function check(r) {
+    const label = (what) => what;
+    const c = parseMu(r.contiguous.value, label(A.targets.labelContiguous));
+    const s = parseMu(r.scattered.value, label(A.targets.labelScattered));
+    const errors = [];
+    if (c.error) errors.push({ field: 'contiguous_mu', message: c.error });
+    if (s.error) errors.push({ field: 'scattered_mu', message: s.error });
+    if (!c.error && !s.error) {
+      if (c.value === null) errors.push({ field: 'contiguous_mu', message: A.targets.required(A.targets.labelContiguous) });
+      if (s.value === null) errors.push({ field: 'scattered_mu', message: A.targets.required(A.targets.labelScattered) });
+    }
+    return { errors, contiguous: c.value, scattered: s.value };
+  }
+
+  async function saveRow(r, { quiet = false } = {}) {
+    clearErrors(r.tr, quiet ? null : box);
+    const got = check(r);
+    if (got.errors.length) {
+      showFieldErrors(r.tr, quiet ? h('div') : box, localError(got.errors), () => null, { list: false });
+      return false;
+    }
+    busy(r.button, true);
+    try {
+      const { data } = await api(`/api/progress/targets/${encodeURIComponent(r.code)}/${year.value}`, {
+        method: 'PUT', etag: r.etag, body: { contiguous_mu: got.contiguous, scattered_mu: got.scattered },
+      });
+      r.etag = data.etag;
+      r.saved = { c: String(data.target.contiguous_mu), s: String(data.target.scattered_mu) };
+      r.contiguous.value = r.saved.c;
+      r.scattered.value = r.saved.s;
+      rowTotal(r);
+      markState(r);
+      r.state.textContent = A.targets.savedRow;
+      if (!quiet) done(box, `${r.name}：${A.targets.savedRow}`);
+      return true;
+    } catch (err) {
+      if (err.status === 409) {
+        // Someone changed it meanwhile: show what it is now, beside the row, and keep what was typed.
+        const fresh = await fetchJson(`/api/progress/targets?year=${year.value}`);
+        const now = fresh.units.find((u) => u.unit_code === r.code);
+        r.etag = now.etag;
+        r.saved = now.target ? { c: String(now.target.contiguous_mu), s: String(now.target.scattered_mu) } : { c: '', s: '' };
+      }
+      const errors = (err.errors || []).filter((e) => e.field === 'contiguous_mu' || e.field === 'scattered_mu');
+      showFieldErrors(r.tr, quiet ? h('div') : box,
+        { message: err.message, errors: errors.length ? errors : [{ field: 'contiguous_mu', message: err.message }] },
+        () => null, { list: false });
+      markState(r);
+      return false;
+    } finally {
+      busy(r.button, false);
+    }
+  }
+
+  async function load() {
+    panelState(panel, 'loading');
+    clearErrors(panel, box);
+    const data = await fetchJson(`/api/progress/targets?year=${year.value}`);
+    tbody.textContent = '';
+    rows.clear();
+    for (const u of data.units) {
+      const t = u.target;
+      const saved = t ? { c: String(t.contiguous_mu), s: String(t.scattered_mu) } : { c: '', s: '' };
+      const input = (value, label) => h('input', {
+        type: 'text', inputmode: 'decimal', value, 'aria-label': A.targets.rowLabel(u.unit_name, label), size: '8', autocomplete: 'off',
+      });
+      const contiguous = input(saved.c, A.targets.contiguous);
+      const scattered = input(saved.s, A.targets.scattered);
+      const totalCell = h('td', { class: 'num' });
+      const state = h('span', { class: 'row-state' });
+      const button = h('button', { type: 'button', class: 'small' }, A.targets.save);
+      const tr = h('tr', { 'data-unit': u.unit_code },
+        h('th', { scope: 'row' }, u.unit_name),
+        h('td', { class: 'num', 'data-field': 'contiguous_mu' }, contiguous),
+        h('td', { class: 'num', 'data-field': 'scattered_mu' }, scattered),
+        totalCell, h('td', { class: 'row-actions' }, button, ' ', state));
+      const r = { code: u.unit_code, name: u.unit_name, etag: u.etag, saved, contiguous, scattered, total: totalCell, state, button, tr, dirty: false };
+      for (const el of [contiguous, scattered]) {
+        el.addEventListener('input', () => { rowTotal(r); markState(r); cityTotal(); });
+        el.addEventListener('keydown', (ev) => { if (ev.key === 'Enter') { ev.preventDefault(); saveRow(r); } });
+      }
+      button.addEventListener('click', () => saveRow(r));
+      rows.set(u.unit_code, r);
+      rowTotal(r);
+      markState(r);
+      tbody.append(tr);
+    }
+    cityTotal();
+    labelCells(table);
+    panelState(panel, 'ready');
+  }
+
+  saveAll.addEventListener('click', async () => {
+    clearErrors(panel, box);
+    const dirty = [...rows.values()].filter((r) => r.dirty);
+    if (!dirty.length) { done(box, A.targets.nothingToSave); return; }
+    busy(saveAll, true);
+    let ok = 0;
+    for (const r of dirty) if (await saveRow(r, { quiet: true })) ok += 1;
+    busy(saveAll, false);
+    if (ok === dirty.length) done(box, A.targets.savedAll(ok));
+    else showError(box, { message: A.targets.savedSome(ok, dirty.length - ok), errors: [] });
+    cityTotal();
+  });
+  year.addEventListener('change', () => load().catch((err) => showError(box, err)));
+  return load();
+}
+
+// ---- 考核配置 -------------------------------------------------------------------------------
+
+function buildScoring(panel) {
+  const year = h('select', { id: 'scoring-year' });
+  const meta = h('p', { class: 'hint', id: 'scoring-meta' });
+  const form = h('form', { id: 'scoring-form', novalidate: true });
+  const box = h('div', { class: 'message', id: 'scoring-message', 'aria-live': 'polite' });
+  panel.append(h('h3', {}, A.scoring.heading), h('p', { class: 'hint' }, A.scoring.intro),
+    h('div', { class: 'toolbar' }, field(A.scoring.year, year, { cls: 'inline' })), meta, form, box);
+  yearOptions(year, range(FIRST_YEAR, LAST_YEAR), periods.default_year, { marked: periods.years });
+
+  let catalogue = {};
+  let original = null; // the configuration as read: unchanged inputs send its exact values back
+  let view = null; // the configuration being edited
+
+  const numberInput = (value, label, attrs = {}) => h('input', {
+    type: 'text', inputmode: 'decimal', value: value === null || value === undefined ? '' : String(value), 'aria-label': label,
+    size: '6', autocomplete: 'off', ...attrs,
+  });
+  const unitOf = (code) => (catalogue[code] ? catalogue[code].unit : '');
+  // A full-marks level in the form: a share (1.0) as a percentage (100), others as they are.
+  const showFull = (code, v) => (unitOf(code) === '%' ? round(v * 100, 4) : v);
+  const readFull = (code, v) => (unitOf(code) === '%' ? v / 100 : v);
+  function round(v, d) { const f = 10 ** d; return Math.round(v * f) / f; }
+
+  function readNumber(input, label, errors, name) {
+    const t = input.value.trim();
+    if (t === '') { errors.push({ field: name, message: A.scoring.required(label) }); return null; }
+    const v = Number(t);
+    if (!Number.isFinite(v)) { errors.push({ field: name, message: A.scoring.notNumber(label) }); return null; }
+    return v;
+  }
+
+  function render() {
+    form.textContent = '';
+    const tracks = h('fieldset', {}, h('legend', {}, A.scoring.tracks));
+    const tw = {};
+    for (const track of ['contiguous', 'scattered']) {
+      tw[track] = numberInput(view[track].weight, A.scoring.trackWeight(A.scoring.trackNames[track]), { id: `weight-${track}` });
+      tracks.append(field(A.scoring.trackWeight(A.scoring.trackNames[track]), tw[track], { name: `${track}.weight`, cls: 'inline' }));
+    }
+    tracks.append(h('p', { class: 'hint' }, A.scoring.tracksHint));
+    form.append(tracks);
+    view.inputs = { tracks: tw, indicators: {}, bonus: {}, schedule: [] };
+
+    for (const track of ['contiguous', 'scattered']) {
+      const name = A.scoring.trackNames[track];
+      const fs = h('fieldset', { 'data-field': `${track}.indicators`, class: 'indicators' }, h('legend', {}, A.scoring.indicatorsOf(name)));
+      const tbody = h('tbody');
+      const rows = [];
+      view[track].indicators.forEach((ind, i) => {
+        const select = h('select', { 'aria-label': `${name}第 ${i + 1} 项${A.scoring.indicator}` });
+        for (const [code, info] of Object.entries(catalogue)) {
+          const used = view[track].indicators.some((o, j) => j !== i && o.code === code);
+          if (!used) select.append(h('option', { value: code }, info.label));
+        }
+        select.value = ind.code;
+        const weight = numberInput(ind.weight, `${name}第 ${i + 1} 项${A.scoring.weight}`);
+        const full = numberInput(showFull(ind.code, ind.full_at), `${name}第 ${i + 1} 项${A.scoring.fullAt}`);
+        const suffix = h('span', { class: 'suffix' }, A.scoring.units[unitOf(ind.code)] ?? '');
+        const meaning = h('td', { class: 'meaning' }, catalogue[ind.code] ? catalogue[ind.code].meaning : '');
+        const remove = h('button', { type: 'button', class: 'small', 'aria-label': A.scoring.removeLabel(catalogue[ind.code]?.label || '') }, A.scoring.remove);
+        select.addEventListener('change', () => {
+          collect(false);
+          view[track].indicators[i].code = select.value;
+          render();
+        });
+        remove.addEventListener('click', () => {
+          collect(false);
+          view[track].indicators.splice(i, 1);
+          render();
+        });
+        rows.push({ select, weight, full, index: i });
+        tbody.append(h('tr', {},
+          h('td', { 'data-field': `${track}.indicators.${i}.code` }, select),
+          h('td', { class: 'num', 'data-field': `${track}.indicators.${i}.weight` }, weight),
+          h('td', { class: 'num', 'data-field': `${track}.indicators.${i}.full_at` }, full, ' ', suffix),
+          meaning, h('td', {}, remove)));
+      });
+      view.inputs.indicators[track] = rows;
+      const add = h('button', { type: 'button', class: 'small' }, A.scoring.add);
+      const unused = Object.keys(catalogue).filter((c) => !view[track].indicators.some((o) => o.code === c));
+      add.disabled = unused.length === 0;
+      add.addEventListener('click', () => {
+        collect(false);
+        const code = Object.keys(catalogue).find((c) => !view[track].indicators.some((o) => o.code === c));
+        if (code) view[track].indicators.push({ code, weight: 10, full_at: unitOf(code) === '%' ? 1 : (code === 'average_far' ? 2 : 1.5) });
+        render();
+      });
+      const table = h('table', { class: 'data indicators-table stack' },
+        h('thead', {}, h('tr', {}, h('th', {}, A.scoring.indicator), h('th', { class: 'num' }, A.scoring.weight),
+          h('th', { class: 'num' }, A.scoring.fullAt), h('th', {}, A.scoring.meaning), h('th'))), tbody);
+      labelCells(table);
+      fs.append(h('div', { class: 'table-wrap' }, table),
+      h('p', { class: 'actions' }, add, h('span', { class: 'hint' }, unused.length ? A.scoring.fullAtHint : A.scoring.allUsed)));
+      form.append(fs);
+    }
+
+    const bonus = h('fieldset', {}, h('legend', {}, A.scoring.bonus));
+    view.inputs.bonus.k = numberInput(view.scale_bonus.points_per_100_mu, A.scoring.perHundred, { id: 'bonus-k' });
+    view.inputs.bonus.cap = numberInput(view.scale_bonus.cap_points, A.scoring.cap, { id: 'bonus-cap' });
+    bonus.append(field(A.scoring.perHundred, view.inputs.bonus.k, { name: 'scale_bonus.points_per_100_mu', cls: 'inline' }),
+      field(A.scoring.cap, view.inputs.bonus.cap, { name: 'scale_bonus.cap_points', cls: 'inline' }),
+      h('p', { class: 'hint' }, A.scoring.bonusHint));
+    form.append(bonus);
+
+    const schedule = h('fieldset', { 'data-field': 'schedule' }, h('legend', {}, A.scoring.schedule));
+    const grid = h('div', { class: 'schedule-grid' });
+    view.schedule.forEach((v, i) => {
+      const input = numberInput(round(v * 100, 2), A.scoring.monthLabel(i + 1), { size: '5' });
+      view.inputs.schedule.push(input);
+      grid.append(field(A.scoring.monthLabel(i + 1), input, { name: `schedule.${i}`, cls: 'month' }));
+    });
+    const linear = h('button', { type: 'button', class: 'small' }, A.scoring.linear);
+    linear.addEventListener('click', () => {
+      collect(false);
+      view.schedule = range(1, 12).map((m) => m / 12);
+      render();
+    });
+    schedule.append(grid, h('p', { class: 'actions' }, linear, h('span', { class: 'hint' }, A.scoring.scheduleHint)));
+    form.append(schedule);
+    form.append(h('p', { class: 'actions' }, h('button', { type: 'submit', class: 'primary', id: 'scoring-save' }, A.scoring.save)));
+  }
+
+  /** Read the form into ``view``; with ``strict``, return the body to send or the problems found. */
+  function collect(strict = true) {
+    const errors = [];
+    const body = { contiguous: { weight: 0, indicators: [] }, scattered: { weight: 0, indicators: [] }, scale_bonus: {}, schedule: [] };
+    for (const track of ['contiguous', 'scattered']) {
+      const name = A.scoring.trackNames[track];
+      const w = readNumber(view.inputs.tracks[track], A.scoring.trackWeight(name), errors, `${track}.weight`);
+      body[track].weight = w;
+      if (w !== null) view[track].weight = w;
+      view.inputs.indicators[track].forEach((row) => {
+        const i = row.index;
+        const code = row.select.value;
+        const weight = readNumber(row.weight, `${name}第 ${i + 1} 项${A.scoring.weight}`, errors, `${track}.indicators.${i}.weight`);
+        const fullShown = readNumber(row.full, `${name}第 ${i + 1} 项${A.scoring.fullAt}`, errors, `${track}.indicators.${i}.full_at`);
+        const full = fullShown === null ? null : readFull(code, fullShown);
+        body[track].indicators.push({ code, weight, full_at: full });
+        if (weight !== null) view[track].indicators[i].weight = weight;
+        if (full !== null) view[track].indicators[i].full_at = full;
+      });
+    }
+    const k = readNumber(view.inputs.bonus.k, A.scoring.perHundred, errors, 'scale_bonus.points_per_100_mu');
+    const cap = readNumber(view.inputs.bonus.cap, A.scoring.cap, errors, 'scale_bonus.cap_points');
+    body.scale_bonus = { points_per_100_mu: k, cap_points: cap };
+    if (k !== null) view.scale_bonus.points_per_100_mu = k;
+    if (cap !== null) view.scale_bonus.cap_points = cap;
+    view.inputs.schedule.forEach((input, i) => {
+      const shown = readNumber(input, A.scoring.monthLabel(i + 1), errors, `schedule.${i}`);
+      if (shown === null) { body.schedule.push(null); return; }
+      // A month left as it was read sends the exact share back (m/12, not a rounded 83.33 %).
+      const before = view.schedule[i];
+      const value = round(before * 100, 2) === shown ? before : shown / 100;
+      body.schedule.push(value);
+      view.schedule[i] = value;
+    });
+    return strict ? { body, errors } : null;
+  }
+
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    clearErrors(form, box);
+    const { body, errors } = collect(true);
+    if (errors.length) { showFieldErrors(form, box, localError(errors), () => null, { list: false }); return; }
+    const button = document.getElementById('scoring-save');
+    busy(button, true);
+    try {
+      await api(`/api/progress/config/${year.value}`, { method: 'PUT', body });
+      await load(false);
+      done(box, A.scoring.savedAt(year.value));
+    } catch (err) {
+      refuse(form, box, err);
+    } finally {
+      busy(button, false);
+    }
+  });
+
+  async function load(clear = true) {
+    panelState(panel, 'loading');
+    if (clear) clearErrors(panel, box);
+    const data = await fetchJson(`/api/progress/config/${year.value}`);
+    catalogue = data.indicator_catalogue;
+    original = data.config;
+    view = JSON.parse(JSON.stringify(original));
+    meta.textContent = data.is_default ? A.scoring.isDefault : A.scoring.lastChange(data.updated_by_name, when(data.updated_at));
+    render();
+    panelState(panel, 'ready');
+  }
+
+  year.addEventListener('change', () => load().catch((err) => showError(box, err)));
+  return load();
+}
+
+// ---- 用户 -----------------------------------------------------------------------------------
+
+function roleSelect(value) {
+  const select = h('select');
+  for (const [code, label] of ROLES) select.append(h('option', { value: code }, label));
+  select.value = value;
+  return select;
+}
+
+function unitSelect(value) {
+  const select = h('select');
+  select.append(h('option', { value: '' }, A.users.noUnit));
+  for (const u of units) select.append(h('option', { value: u.code }, u.name));
+  select.value = value || '';
+  return select;
+}
+
+function buildUsers(panel) {
+  const box = h('div', { class: 'message', id: 'users-message', 'aria-live': 'polite' });
+  const username = h('input', { type: 'text', maxlength: '64', autocomplete: 'off', id: 'new-username' });
+  const displayName = h('input', { type: 'text', maxlength: '64', autocomplete: 'off', id: 'new-display-name' });
+  const role = roleSelect('planner');
+  role.id = 'new-role';
+  const unit = unitSelect('');
+  unit.id = 'new-unit';
+  const password = h('input', { type: 'password', maxlength: '256', autocomplete: 'new-password', id: 'new-password' });
+  const create = h('form', { class: 'card grid-form', id: 'user-create', novalidate: true },
+    h('h4', {}, A.users.create),
+    field(A.users.username, username, { name: 'username', hint: A.users.usernameHint }),
+    field(A.users.displayName, displayName, { name: 'display_name' }),
+    field(A.users.role, role, { name: 'role' }),
+    field(A.users.unit, unit, { name: 'unit', hint: A.users.unitHint }),
+    field(A.users.password, password, { name: 'password', hint: A.users.passwordHint }),
+    h('p', { class: 'actions' }, h('button', { type: 'submit', class: 'primary' }, A.users.createButton)));
+  const tbody = h('tbody');
+  const editor = h('div', { class: 'card', id: 'user-editor', hidden: true });
+  panel.append(h('h3', {}, A.users.heading), create, box,
+    h('h4', {}, A.users.list),
+    h('div', { class: 'table-wrap' }, h('table', { class: 'data stack', id: 'users-table' },
+      h('thead', {}, h('tr', {}, ...[A.users.username, A.users.displayName, A.users.role, A.users.unit, A.users.status,
+        A.users.lastLogin, A.users.actions].map((t) => h('th', {}, t)))), tbody)),
+    editor);
+
+  function needsUnit(roleValue, unitValue, errors) {
+    if (roleValue === 'unit_officer' && !unitValue) errors.push({ field: 'unit', message: A.users.needUnit });
+  }
+
+  create.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    clearErrors(create, box);
+    const errors = [];
+    if (!username.value.trim()) errors.push({ field: 'username', message: A.users.required(A.users.username) });
+    if (!password.value) errors.push({ field: 'password', message: A.users.required(A.users.password) });
+    needsUnit(role.value, unit.value, errors);
+    if (errors.length) { showFieldErrors(create, box, localError(errors), () => null, { list: false }); return; }
+    const button = create.querySelector('button[type=submit]');
+    busy(button, true);
+    try {
+      const { data } = await api('/api/users', {
+        method: 'POST',
+        body: { username: username.value.trim(), display_name: displayName.value.trim() || null, role: role.value,
+          unit: role.value === 'unit_officer' ? unit.value : null, password: password.value },
+      });
+      create.reset();
+      await load();
+      done(box, A.users.created(data.display_name));
+    } catch (err) {
+      refuse(create, box, err);
+    } finally {
+      busy(button, false);
+    }
+  });
+
+  function status(u) {
+    if (!u.is_active) return A.users.inactive;
+    if (u.locked_until && new Date(u.locked_until) > new Date()) return A.users.locked(when(u.locked_until));
+    return A.users.active;
+  }
+
+  function openEditor(u) {
+    editor.textContent = '';
+    editor.hidden = false;
+    const ebox = h('div', { class: 'message', 'aria-live': 'polite' });
+    const name = h('input', { type: 'text', maxlength: '64', value: u.display_name, id: 'edit-display-name' });
+    const r = roleSelect(u.role);
+    r.id = 'edit-role';
+    const un = unitSelect(u.unit);
+    un.id = 'edit-unit';
+    const active = h('input', { type: 'checkbox', id: 'edit-active' });
+    active.checked = u.is_active;
+    const form = h('form', { class: 'grid-form', novalidate: true },
+      h('h4', {}, A.users.editTitle(u.display_name)),
+      field(A.users.displayName, name, { name: 'display_name' }),
+      field(A.users.role, r, { name: 'role' }),
+      field(A.users.unit, un, { name: 'unit', hint: A.users.unitHint }),
+      h('label', { class: 'check', 'data-field': 'is_active' }, active, A.users.isActive),
+      h('p', { class: 'actions' }, h('button', { type: 'submit', class: 'primary' }, A.users.saveUser),
+        h('button', { type: 'button', class: 'cancel' }, A.users.cancel)));
+    const pw1 = h('input', { type: 'password', autocomplete: 'new-password', id: 'reset-password' });
+    const pw2 = h('input', { type: 'password', autocomplete: 'new-password', id: 'reset-password-2' });
+    const reset = h('form', { class: 'grid-form', novalidate: true },
+      h('h4', {}, A.users.resetTitle(u.display_name)),
+      field(A.users.newPassword, pw1, { name: 'password', hint: A.users.passwordHint }),
+      field(A.users.confirmPassword, pw2, { name: 'password2' }),
+      h('p', { class: 'actions' }, h('button', { type: 'submit' }, A.users.resetButton)));
+    editor.append(form, reset, ebox);
+    form.querySelector('.cancel').addEventListener('click', () => { editor.hidden = true; });
+    form.addEventListener('submit', async (ev) => {
+      ev.preventDefault();
+      clearErrors(editor, ebox);
+      const errors = [];
+      if (!name.value.trim()) errors.push({ field: 'display_name', message: A.users.required(A.users.displayName) });
+      needsUnit(r.value, un.value, errors);
+      if (errors.length) { showFieldErrors(form, ebox, localError(errors), () => null, { list: false }); return; }
+      const button = form.querySelector('button[type=submit]');
+      busy(button, true);
+      try {
+        const { data } = await api(`/api/users/${encodeURIComponent(u.username)}`, {
+          method: 'PATCH', etag: `"${u.version}"`,
+          body: { display_name: name.value.trim(), role: r.value, unit: r.value === 'unit_officer' ? un.value : null, is_active: active.checked },
+        });
+        Object.assign(u, data);
+        await load();
+        done(ebox, A.users.savedUser(data.display_name));
+      } catch (err) {
+        refuse(form, ebox, err);
+        if (err.status === 409) await load();
+      } finally {
+        busy(button, false);
+      }
+    });
+    reset.addEventListener('submit', async (ev) => {
+      ev.preventDefault();
+      clearErrors(editor, ebox);
+      const errors = [];
+      if (!pw1.value) errors.push({ field: 'password', message: A.users.required(A.users.newPassword) });
+      else if (pw1.value !== pw2.value) errors.push({ field: 'password2', message: A.users.mismatch });
+      if (errors.length) { showFieldErrors(reset, ebox, localError(errors), () => null, { list: false }); return; }
+      const button = reset.querySelector('button[type=submit]');
+      busy(button, true);
+      try {
+        await api(`/api/users/${encodeURIComponent(u.username)}/password`, { method: 'POST', body: { password: pw1.value } });
+        reset.reset();
+        done(ebox, A.users.resetDone(u.display_name));
+      } catch (err) {
+        refuse(reset, ebox, err);
+      } finally {
+        busy(button, false);
+      }
+    });
+    editor.scrollIntoView({ block: 'nearest' });
+    name.focus();
+  }
+
+  async function load() {
+    panelState(panel, 'loading');
+    const { data } = await api('/api/users');
+    tbody.textContent = '';
+    for (const u of data.data) {
+      const edit = h('button', { type: 'button', class: 'small' }, A.users.edit);
+      edit.addEventListener('click', () => openEditor(u));
+      tbody.append(h('tr', { 'data-user': u.username, class: u.is_active ? '' : 'inactive' },
+        h('td', {}, u.username), h('td', {}, u.display_name), h('td', {}, u.role_label),
+        h('td', {}, u.unit_name || A.dash), h('td', {}, status(u)),
+        h('td', {}, u.last_login_at ? when(u.last_login_at) : A.users.never), h('td', {}, edit)));
+    }
+    labelCells(document.getElementById('users-table'));
+    panelState(panel, 'ready');
+  }
+  return load();
+}
+
+// ---- 接口密钥 -------------------------------------------------------------------------------
+
+function buildKeys(panel) {
+  const box = h('div', { class: 'message', id: 'keys-message', 'aria-live': 'polite' });
+  const name = h('input', { type: 'text', maxlength: '128', placeholder: A.keys.namePlaceholder, id: 'key-name', autocomplete: 'off' });
+  const rate = h('input', { type: 'text', inputmode: 'numeric', placeholder: A.keys.ratePlaceholder, id: 'key-rate', size: '10', autocomplete: 'off' });
+  const create = h('form', { class: 'card grid-form', id: 'key-create', novalidate: true },
+    h('h4', {}, A.keys.create),
+    field(A.keys.name, name, { name: 'name' }),
+    field(A.keys.rate, rate, { name: 'rate_limit_per_minute' }),
+    h('p', { class: 'actions' }, h('button', { type: 'submit', class: 'primary' }, A.keys.createButton)));
+  const fresh = h('div', { class: 'card new-key', id: 'new-key', hidden: true });
+  const tbody = h('tbody');
+  panel.append(h('h3', {}, A.keys.heading), h('p', { class: 'hint' }, A.keys.intro), create, fresh, box,
+    h('h4', {}, A.keys.list),
+    h('div', { class: 'table-wrap' }, h('table', { class: 'data stack', id: 'keys-table' },
+      h('thead', {}, h('tr', {}, ...[A.keys.name, A.keys.number, A.keys.prefix, A.keys.rate, A.keys.createdAt, A.keys.status, A.users.actions]
+        .map((t) => h('th', {}, t)))), tbody)));
+
+  function showKey(created) {
+    fresh.textContent = '';
+    fresh.hidden = false;
+    const keyInput = h('input', { type: 'text', readonly: true, value: created.key, id: 'new-key-value', class: 'key-value',
+      'aria-label': A.keys.newKeyLabel(created.name), spellcheck: 'false' });
+    const copy = h('button', { type: 'button', class: 'primary', id: 'copy-key' }, A.keys.copy);
+    const note = h('span', { class: 'hint', role: 'status' });
+    copy.addEventListener('click', async () => {
+      keyInput.select();
+      try {
+        await navigator.clipboard.writeText(created.key);
+        note.textContent = A.keys.copied;
+      } catch (_) {
+        note.textContent = document.execCommand && document.execCommand('copy') ? A.keys.copied : A.keys.copyFailed;
+      }
+    });
+    fresh.append(h('h4', {}, A.keys.newKeyLabel(created.name)), h('p', { class: 'notice' }, A.keys.shownOnce),
+      h('div', { class: 'key-row' }, keyInput, copy), note);
+    keyInput.focus();
+    keyInput.select();
+  }
+
+  create.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    clearErrors(create, box);
+    const errors = [];
+    if (!name.value.trim()) errors.push({ field: 'name', message: A.keys.required(A.keys.name) });
+    const r = rate.value.trim();
+    if (r !== '' && (!/^\d+$/.test(r) || Number(r) < 1 || Number(r) > 100000)) errors.push({ field: 'rate_limit_per_minute', message: A.keys.rateInvalid });
+    if (errors.length) { showFieldErrors(create, box, localError(errors), () => null, { list: false }); return; }
+    const button = create.querySelector('button[type=submit]');
+    busy(button, true);
+    try {
+      const { data } = await api('/api/apikeys', { method: 'POST', body: { name: name.value.trim(), rate_limit_per_minute: r === '' ? null : Number(r) } });
+      create.reset();
+      showKey(data);
+      await load();
+    } catch (err) {
+      refuse(create, box, err);
+    } finally {
+      busy(button, false);
+    }
+  });
+
+  async function revoke(k, button) {
+    const ok = await confirmAction(A.keys.revokeQuestion(k.name), { lines: A.keys.revokeLines, ok: A.keys.revoke });
+    if (!ok) return;
+    busy(button, true);
+    try {
+      await api(`/api/apikeys/${k.id}/revoke`, { method: 'POST' });
+      await load();
+      done(box, A.keys.revoked(k.name));
+    } catch (err) {
+      showError(box, err);
+      busy(button, false);
+    }
+  }
+
+  async function load() {
+    panelState(panel, 'loading');
+    const { data } = await api('/api/apikeys');
+    tbody.textContent = '';
+    if (!data.keys.length) tbody.append(h('tr', {}, h('td', { colspan: '7' }, A.keys.none)));
+    for (const k of [...data.keys].reverse()) {
+      const cell = h('td');
+      if (!k.revoked) {
+        const button = h('button', { type: 'button', class: 'small danger' }, A.keys.revoke);
+        button.addEventListener('click', () => revoke(k, button));
+        cell.append(button);
+      }
+      tbody.append(h('tr', { 'data-key': String(k.id), class: k.revoked ? 'revoked' : '' },
+        h('td', {}, k.name), h('td', {}, String(k.id)), h('td', {}, h('code', {}, k.prefix)),
+        h('td', {}, A.keys.perMinute(k.rate_limit_per_minute)), h('td', {}, when(k.created_at)),
+        h('td', { class: 'key-state' }, k.revoked ? A.keys.revokedAt(when(k.revoked_at)) : A.keys.inUse), cell));
+    }
+    labelCells(document.getElementById('keys-table'));
+    panelState(panel, 'ready');
+  }
+  return load();
+}
+
+// ---- 月度通报 -------------------------------------------------------------------------------
+
+function buildReports(panel) {
+  const box = h('div', { class: 'message', id: 'reports-message', 'aria-live': 'polite' });
+  const year = h('select', { id: 'report-year' });
+  const month = h('select', { id: 'report-month' });
+  for (const m of range(1, 12)) month.append(h('option', { value: String(m) }, A.monthOption(m)));
+  const preview = h('a', { class: 'button', id: 'report-preview', target: '_blank', rel: 'noopener' }, A.reports.preview);
+  const previewXlsx = h('a', { class: 'button', id: 'report-preview-xlsx' }, A.reports.previewXlsx);
+  const state = h('div', { id: 'report-state' });
+  const issueNo = h('input', { type: 'text', inputmode: 'numeric', id: 'issue-no', size: '5', autocomplete: 'off' });
+  const body = h('input', { type: 'text', maxlength: '64', id: 'issuing-body', autocomplete: 'off' });
+  const date = h('input', { type: 'date', id: 'issue-date' });
+  const signer = h('input', { type: 'text', maxlength: '32', id: 'signed-by', placeholder: A.reports.signedByPlaceholder, autocomplete: 'off' });
+  const noHint = h('span', { class: 'hint' });
+  const issueButton = h('button', { type: 'submit', class: 'primary', id: 'issue-report' }, A.reports.issue);
+  const form = h('form', { class: 'card grid-form', id: 'issue-form', novalidate: true },
+    field(A.reports.issueNo, issueNo, { name: 'issue_no' }),
+    field(A.reports.body, body, { name: 'issuing_body', cls: 'wide' }),
+    field(A.reports.date, date, { name: 'issue_date' }),
+    field(A.reports.signedBy, signer, { name: 'signed_by' }),
+    h('p', { class: 'actions' }, issueButton, noHint));
+  const result = h('div', { class: 'card', id: 'issue-result', hidden: true });
+  const tbody = h('tbody');
+  panel.append(h('h3', {}, A.reports.heading), h('p', { class: 'hint' }, A.reports.intro),
+    h('div', { class: 'toolbar' }, field(A.reports.year, year, { cls: 'inline' }), field(A.reports.month, month, { cls: 'inline' }), preview, previewXlsx),
+    state, form, box, result,
+    h('h4', {}, A.reports.list),
+    h('div', { class: 'table-wrap' }, h('table', { class: 'data stack', id: 'reports-table' },
+      h('thead', {}, h('tr', {}, ...[A.reports.monthCol, A.reports.issueCol, A.reports.bodyCol, A.reports.dateCol, A.reports.signedCol,
+        A.reports.issuerCol, A.reports.links].map((t) => h('th', {}, t)))), tbody)));
+  const years = periods.years.length ? periods.years : [periods.default_year];
+  yearOptions(year, years, periods.default_year);
+  month.value = String(periods.default_month);
+
+  function links(r) {
+    return h('span', { class: 'links' }, h('a', { href: r.links.print, target: '_blank', rel: 'noopener' }, A.reports.printLink), ' ',
+      h('a', { href: r.links.xlsx }, A.reports.downloadXlsx));
+  }
+
+  async function loadList() {
+    const list = await fetchJson('/api/progress/reports');
+    tbody.textContent = '';
+    if (!list.reports.length) tbody.append(h('tr', {}, h('td', { colspan: '7' }, A.reports.none)));
+    for (const r of list.reports) {
+      tbody.append(h('tr', { 'data-report': `${r.year}-${r.month}` },
+        h('td', {}, A.reports.monthText(r.year, r.month)), h('td', {}, A.reports.issueText(r.year, r.issue_label)),
+        h('td', {}, r.issuing_body), h('td', {}, r.issue_date), h('td', {}, r.signed_by), h('td', {}, r.issued_by_name),
+        h('td', {}, links(r))));
+    }
+    labelCells(document.getElementById('reports-table'));
+  }
+
+  async function loadMonth() {
+    panelState(panel, 'loading');
+    clearErrors(form, box);
+    result.hidden = true;
+    const next = await fetchJson(`/api/progress/reports/next?year=${year.value}&month=${month.value}`);
+    preview.href = next.links.preview;
+    previewXlsx.href = next.links.xlsx;
+    issueNo.value = String(next.issue_no);
+    body.value = next.issuing_body;
+    date.value = next.issue_date;
+    date.max = next.issue_date;
+    noHint.textContent = A.reports.issueNoHint(next.year, next.issue_no);
+    state.textContent = '';
+    const blocked = next.issued || !next.month_over;
+    if (next.issued) {
+      const r = next.issued;
+      state.append(h('p', { class: 'notice' }, A.reports.alreadyIssued(r.year, r.month, r.issue_label, r.issue_date), ' ', links(r)));
+    } else if (!next.month_over) {
+      state.append(h('p', { class: 'notice' }, A.reports.notOver(next.year, next.month)));
+    }
+    for (const el of form.querySelectorAll('input, button')) el.disabled = Boolean(blocked);
+    form.hidden = Boolean(next.issued);
+    panel.dataset.issueNo = String(next.issue_no);
+    panelState(panel, 'ready');
+  }
+
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    clearErrors(form, box);
+    const errors = [];
+    const n = issueNo.value.trim();
+    if (n !== '' && (!/^\d+$/.test(n) || Number(n) < 1 || Number(n) > 999)) errors.push({ field: 'issue_no', message: A.reports.issueNoInvalid });
+    if (!body.value.trim()) errors.push({ field: 'issuing_body', message: A.reports.required(A.reports.body) });
+    if (!date.value) errors.push({ field: 'issue_date', message: A.reports.required(A.reports.date) });
+    if (!signer.value.trim()) errors.push({ field: 'signed_by', message: A.reports.required(A.reports.signedBy) });
+    if (errors.length) { showFieldErrors(form, box, localError(errors), () => null, { list: false }); return; }
+    const y = Number(year.value);
+    const m = Number(month.value);
+    const ok = await confirmAction(A.reports.issueQuestion(y, m, n || panel.dataset.issueNo), {
+      lines: A.reports.issueLines(body.value.trim(), date.value, signer.value.trim()), ok: A.reports.issueOk,
+    });
+    if (!ok) return;
+    busy(issueButton, true);
+    try {
+      const { data } = await api('/api/progress/reports', {
+        method: 'POST',
+        body: { year: y, month: m, issue_no: n === '' ? null : Number(n), issuing_body: body.value.trim(), issue_date: date.value, signed_by: signer.value.trim() },
+      });
+      await loadMonth();
+      await loadList();
+      result.textContent = '';
+      result.hidden = false;
+      result.append(h('p', { class: 'ok', role: 'status' }, A.reports.issued(data.year, data.month, data.issue_label)),
+        h('p', { class: 'actions' },
+          h('a', { class: 'button primary', href: data.links.print, target: '_blank', rel: 'noopener', id: 'open-issued' }, A.reports.openIssued),
+          h('a', { class: 'button', href: data.links.xlsx, id: 'issued-xlsx' }, A.reports.downloadXlsx)));
+      result.scrollIntoView({ block: 'nearest' });
+    } catch (err) {
+      refuse(form, box, err);
+    } finally {
+      busy(issueButton, false);
+      if (form.hidden) issueButton.disabled = true;
+    }
+  });
+
+  const reload = () => loadMonth().catch((err) => showError(box, err));
+  year.addEventListener('change', reload);
+  month.addEventListener('change', reload);
+  return Promise.all([loadMonth(), loadList()]);
+}
+
+// ---- the page -------------------------------------------------------------------------------
+
+const BUILDERS = { targets: buildTargets, scoring: buildScoring, users: buildUsers, keys: buildKeys, reports: buildReports };
+const tabs = {};
+const panels = {};
+
+function show(name, { focus = false } = {}) {
+  if (!SECTIONS.includes(name)) name = SECTIONS[0];
+  for (const s of SECTIONS) {
+    const on = s === name;
+    tabs[s].setAttribute('aria-selected', String(on));
+    tabs[s].tabIndex = on ? 0 : -1;
+    panels[s].hidden = !on;
+  }
+  if (focus) tabs[name].focus();
+  document.body.dataset.adminSection = name;
+  if (location.hash !== `#${name}`) history.replaceState(null, '', `#${name}`);
+  if (!loaded.has(name)) {
+    loaded.add(name);
+    setStatus(A.loading);
+    Promise.resolve(BUILDERS[name](panels[name]))
+      .then(() => setStatus(''))
+      .catch((err) => {
+        loaded.delete(name);
+        panelState(panels[name], 'error');
+        setStatus(A.loadFailed(err.message));
+      });
+  }
+}
+
+function buildPage() {
+  const nav = document.getElementById('admin-tabs');
+  const holder = document.getElementById('admin-panels');
+  for (const s of SECTIONS) {
+    tabs[s] = h('button', { type: 'button', role: 'tab', id: `tab-${s}`, 'aria-controls': `panel-${s}`, 'data-section': s }, A.sections[s]);
+    panels[s] = h('section', { role: 'tabpanel', id: `panel-${s}`, 'aria-labelledby': `tab-${s}`, class: 'admin-panel', hidden: true, 'data-state': 'idle' });
+    tabs[s].addEventListener('click', () => show(s));
+    nav.append(tabs[s]);
+    holder.append(panels[s]);
+  }
+  nav.addEventListener('keydown', (ev) => {
+    const i = SECTIONS.indexOf(document.body.dataset.adminSection);
+    const step = { ArrowDown: 1, ArrowRight: 1, ArrowUp: -1, ArrowLeft: -1 }[ev.key];
+    if (step) { ev.preventDefault(); show(SECTIONS[(i + step + SECTIONS.length) % SECTIONS.length], { focus: true }); }
+    if (ev.key === 'Home') { ev.preventDefault(); show(SECTIONS[0], { focus: true }); }
+    if (ev.key === 'End') { ev.preventDefault(); show(SECTIONS[SECTIONS.length - 1], { focus: true }); }
+  });
+  window.addEventListener('hashchange', () => show(location.hash.slice(1)));
+}
+
+async function main() {
+  const user = await mountShell({ page: 'admin', roles: ['admin'] });
+  if (!user) { document.body.dataset.adminState = 'refused'; return; }
+  [periods] = await Promise.all([fetchJson('/api/progress/periods'), loadUnits()]);
+  buildPage();
+  show(location.hash.slice(1) || SECTIONS[0]);
+  document.body.dataset.adminState = 'ready';
+}
+
+main().catch((err) => {
+  document.body.dataset.adminState = 'error';
+  setStatus(A.loadFailed(err.message));
+});
