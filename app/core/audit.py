@@ -71,6 +71,9 @@ def to_jsonable(value: Any) -> Any:
         return {"geometry_sha256": hashlib.sha256(bytes(value.data)).hexdigest()[:16]}
     if isinstance(value, uuid.UUID):
         return str(value)
+    if isinstance(value, bytes | memoryview):  # a stored file (an issued report's Excel): by digest and size
+        data = bytes(value)
+        return {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
     if isinstance(value, dict | list):
         return value
     return str(value)

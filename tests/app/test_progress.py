@@ -341,7 +341,11 @@ def _cells(ws) -> list[str]:
     return [str(v) for row in ws.iter_rows(values_only=True) for v in row if v is not None]
 
 
-def test_report_carries_its_issue_facts(client, named_admin, login_as):
+def _report_id(session, year: int, month: int) -> int:
+    return session.scalar(select(ProgressReport.id).where(ProgressReport.year == year, ProgressReport.month == month))
+
+
+def test_report_carries_its_issue_facts(client, named_admin, login_as, db_session):
     admin = named_admin
     today = service.today()
     nxt = client.get("/api/progress/reports/next", params={"year": 2022, "month": 10}).json()
@@ -402,6 +406,13 @@ def test_report_carries_its_issue_facts(client, named_admin, login_as):
     # The list: newest first, the issuer's display name.
     listed = client.get("/api/progress/reports").json()["reports"]
     assert [(r["month"], r["issue_no"], r["issued_by_name"]) for r in listed[:2]] == [(11, 7, "张科长"), (10, 1, "张科长")]
+
+    # The issue is in the audit trail under the admin's login, the Excel by its digest.
+    from app.core.models import AuditEntry
+    entry = db_session.scalar(select(AuditEntry).where(AuditEntry.action == "issue_report",
+                                                       AuditEntry.object_id == str(_report_id(db_session, 2022, 11))))
+    assert entry.username == "admin_zhang" and entry.after["signed_by"] == "王主任"
+    assert entry.after["xlsx"] == {"sha256": hashlib.sha256(xlsx.content).hexdigest(), "bytes": len(xlsx.content)}
 
     # Only an admin issues.
     planner = login_as("planner")

@@ -101,6 +101,15 @@ def test_the_admin_runs_the_programme_from_the_page(browser, site):
     fengming.get_by_role("button", name="保存").click()
     expect(fengming.locator(".row-state")).to_have_text("已保存")
     expect(fengming.locator(".field-error")).to_have_count(0)
+    # Another admin changes 凤鸣 meanwhile: this page's save is refused beside the row, naming the figures now.
+    with site.api("test_admin") as other:
+        assert other.put("/api/progress/targets/fengming/2024", json={"contiguous_mu": 70, "scattered_mu": 30}).status_code == 200
+    fengming.locator("td[data-field=contiguous_mu] input").fill("55")
+    fengming.get_by_role("button", name="保存").click()
+    expect(fengming.locator("td[data-field=contiguous_mu] .field-error")).to_contain_text("刚被他人修改，现为连片 70.00 亩、零星 30.00 亩")
+    fengming.locator("td[data-field=contiguous_mu] input").fill("50")
+    fengming.get_by_role("button", name="保存").click()  # now against the version it was told about
+    expect(fengming.locator(".row-state")).to_have_text("已保存")
     # Two more rows at once.
     _row(page, "wutong").locator("td[data-field=contiguous_mu] input").fill("100")
     _row(page, "wutong").locator("td[data-field=scattered_mu] input").fill("60.5")
