@@ -9,14 +9,10 @@ import re
 import httpx
 import pytest
 from playwright.sync_api import expect
-from sqlalchemy import create_engine
 
-from app.auth.demo import DEMO_PASSWORD, seed_demo_users
-from app.core.db import new_session
-from app.settings import Settings
-from tests.browser.conftest import serve
+from app.auth.demo import DEMO_PASSWORD
 from tests.browser.words import offending, page_offending, workbook_offending
-from tests.dbutil import demo_database
+from tests.browser.workflow_ui import demo_site
 
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1440, "height": 900}
@@ -46,20 +42,14 @@ READY = {  # what says a page has drawn what it loads
     "/workflow/review": "body[data-ready=true]",
     "/workflow/planner": "#plans tbody tr",
     "/login": "#topbar[data-ready=true]",
-    "/admin": "#topbar[data-ready=true]",
+    "/admin": "body[data-admin-state=ready]",
 }
 
 
 @pytest.fixture(scope="module")
 def site():
-    with demo_database("txmap_test_shell") as url:
-        engine = create_engine(url)
-        with new_session(engine) as session:
-            seed_demo_users(session)
-            session.commit()
-        engine.dispose()
-        with serve(Settings(database_url=url)) as live:
-            yield live
+    with demo_site("txmap_test_shell") as (live, _engine):
+        yield live
 
 
 def _context(browser, viewport):

@@ -14,14 +14,11 @@ import geopandas as gpd
 import pyogrio
 import pytest
 from shapely import box
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 
-from app.auth.demo import DEMO_PASSWORD, seed_demo_users
-from app.core.db import new_session
-from app.settings import Settings
-from tests.browser.conftest import serve
+from app.auth.demo import DEMO_PASSWORD
 from tests.browser.words import page_offending
-from tests.dbutil import demo_database
+from tests.browser.workflow_ui import demo_site
 
 pytestmark = pytest.mark.browser
 SHOTS = Path("/tmp/shots")
@@ -35,14 +32,8 @@ VIEWPORTS = {
 
 @pytest.fixture(scope="module")
 def site():
-    with demo_database("txmap_test_upfin") as url:
-        engine = create_engine(url)
-        with new_session(engine) as session:
-            seed_demo_users(session)
-            session.commit()
-        with serve(Settings(database_url=url)) as live:
-            yield live, engine
-        engine.dispose()
+    with demo_site("txmap_test_upfin") as (live, engine):
+        yield live, engine
 
 
 def typo_shapefile(prefix: str, dy: float) -> bytes:

@@ -13,6 +13,7 @@ from playwright.sync_api import expect
 from sqlalchemy import create_engine, update
 from sqlalchemy.engine import Engine
 
+from app.auth.demo import seed_demo_users
 from app.auth.service import create_user
 from app.core.db import new_session
 from app.models import Parcel
@@ -78,6 +79,22 @@ def live_site(prefix: str) -> Iterator[Site]:
         try:
             with serve(Settings(database_url=url)) as live:
                 yield Site(live, engine)
+        finally:
+            engine.dispose()
+
+
+@contextmanager
+def demo_site(prefix: str) -> Iterator[tuple[str, Engine]]:
+    """The demo data and the demo accounts (Chinese names, the demo password) on a database of its own,
+    and a live server: (its URL, an engine on its database)."""
+    with demo_database(prefix) as url:
+        engine = create_engine(url)
+        with new_session(engine) as session:
+            seed_demo_users(session)
+            session.commit()
+        try:
+            with serve(Settings(database_url=url)) as live:
+                yield live, engine
         finally:
             engine.dispose()
 
