@@ -78,6 +78,24 @@ class _Existing:
         return obj
 
 
+
+def _seed_targets(path: Path, by_name: dict[str, Unit], existing: _Existing, counts: SeedCounts, *,
+                  overwrite: bool) -> None:
+    """Yearly targets from a CSV (unit_name, year, renewal_mu, contiguous_mu, scattered_mu)."""
+    with path.open(encoding="utf-8") as fh:
+        for row in csv.DictReader(fh):
+            unit, year = by_name[row["unit_name"]], int(row["year"])
+            counts.targets += 1
+            if not overwrite and (unit.id, year) in existing.rows:
+                continue
+            _assign(
+                existing.get_or_new(unit.id, year),
+                counts,
+                renewal_mu=Decimal(row["renewal_mu"]),
+                contiguous_mu=Decimal(row["contiguous_mu"]),
+                scattered_mu=Decimal(row["scattered_mu"]),
+            )
+
 def seed(session: Session, data_dir: Path) -> SeedCounts:
     """Upsert the demo data in one transaction (all or nothing)."""
     counts = SeedCounts()
@@ -99,34 +117,11 @@ def seed(session: Session, data_dir: Path) -> SeedCounts:
         session.flush()
 
         by_name = {u.name: u for u in units.values()}
-        with (data_dir / "reference" / "targets-2022.csv").open(encoding="utf-8") as fh:
-            for row in csv.DictReader(fh):
-                unit = by_name[row["unit_name"]]
-                target = existing_targets.get_or_new(unit.id, int(row["year"]))
-                _assign(
-                    target,
-                    counts,
-                    renewal_mu=Decimal(row["renewal_mu"]),
-                    contiguous_mu=Decimal(row["contiguous_mu"]),
-                    scattered_mu=Decimal(row["scattered_mu"]),
-                )
-                counts.targets += 1
-        # 2023 demo targets, as an admin would have entered them: added where a unit has none, never
-        # overwriting one set since (the admin's figure wins).
-        with (data_dir / "reference" / "targets-2023-demo.csv").open(encoding="utf-8") as fh:
-            for row in csv.DictReader(fh):
-                unit, year = by_name[row["unit_name"]], int(row["year"])
-                counts.targets += 1
-                if (unit.id, year) in existing_targets.rows:
-                    continue
-                target = existing_targets.get_or_new(unit.id, year)
-                _assign(
-                    target,
-                    counts,
-                    renewal_mu=Decimal(row["renewal_mu"]),
-                    contiguous_mu=Decimal(row["contiguous_mu"]),
-                    scattered_mu=Decimal(row["scattered_mu"]),
-                )
+        # The 2022 table of the plan; then the 2023 demo targets, as an admin would have entered them:
+        # added where a unit has none, never overwriting one set since (the admin's figure wins).
+        _seed_targets(data_dir / "reference" / "targets-2022.csv", by_name, existing_targets, counts, overwrite=True)
+        _seed_targets(data_dir / "reference" / "targets-2023-demo.csv", by_name, existing_targets, counts,
+                      overwrite=False)
 
         enterprises: dict[str, Enterprise] = {}
         for e in json.loads((geojson / "enterprises.json").read_text(encoding="utf-8")):

@@ -30,7 +30,11 @@ def gbk_parcels_zip() -> bytes:
         # A bow tie: the ring crosses itself.
         Polygon([(X0 + 260, Y0), (X0 + 380, Y0 + 100), (X0 + 380, Y0), (X0 + 260, Y0 + 100), (X0 + 260, Y0)]),
     ]
-    frame = gpd.GeoDataFrame(rows, geometry=geoms, crs=4549)
+    return zipped_gbk_shapefile(gpd.GeoDataFrame(rows, geometry=geoms, crs=4549))
+
+
+def zipped_gbk_shapefile(frame: gpd.GeoDataFrame) -> bytes:
+    """``frame`` as 宗地.shp (GBK) and its side files in a zip, as a clerk's export arrives."""
     buffer = io.BytesIO()
     with tempfile.TemporaryDirectory() as tmp, zipfile.ZipFile(buffer, "w") as zf:
         path = Path(tmp) / "宗地.shp"

@@ -5,18 +5,15 @@ do with owners the register does not know, commits, reads the result beside the 
 
 from __future__ import annotations
 
-import io
-import tempfile
-import zipfile
 from pathlib import Path
 
 import geopandas as gpd
-import pyogrio
 import pytest
 from shapely import box
 from sqlalchemy import text
 
 from app.auth.demo import DEMO_PASSWORD
+from tests.browser.make_gbk_shapefile import zipped_gbk_shapefile
 from tests.browser.words import page_offending
 from tests.browser.workflow_ui import demo_site
 
@@ -47,13 +44,7 @@ def typo_shapefile(prefix: str, dy: float) -> bytes:
     frame = gpd.GeoDataFrame(rows, geometry=geoms, crs=4549)
     # a column of its own per run: a corrected mapping is remembered for files with the same fields
     frame[f"备注{prefix[-1]}"] = ""
-    buffer = io.BytesIO()
-    with tempfile.TemporaryDirectory() as tmp, zipfile.ZipFile(buffer, "w") as zf:
-        path = Path(tmp) / "宗地.shp"
-        pyogrio.write_dataframe(frame, path, encoding="GBK")
-        for part in sorted(Path(tmp).iterdir()):
-            zf.write(part, part.name)
-    return buffer.getvalue()
+    return zipped_gbk_shapefile(frame)
 
 
 @pytest.mark.parametrize("size", list(VIEWPORTS))
