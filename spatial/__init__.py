@@ -72,6 +72,8 @@ from .report import (
 )
 from .rules import (
     CLASSIFICATIONS,
+    DEFAULT_THRESHOLDS,
+    PlanThresholds,
     MAX_BLOCKS_PER_UNIT_PER_YEAR,
     MIN_BLOCK_MU,
     MIN_FAR,
@@ -101,6 +103,8 @@ __all__ = [
     "AREA_SRID",
     "CRS84",
     "CLASSIFICATIONS",
+    "DEFAULT_THRESHOLDS",
+    "PlanThresholds",
     "DEFAULT_SEARCH_DISTANCE_M",
     "DEFAULT_TOLERANCE_M",
     "M2_PER_MU",

@@ -19,10 +19,12 @@ import shapely.geometry
 from shapely.geometry.base import BaseGeometry
 
 from .boundaries import DEFAULT_SEARCH_DISTANCE_M, FourBoundaries, Neighbour, four_boundaries, four_boundaries_many
-from .contiguity import DEFAULT_TOLERANCE_M, ContiguityReport, contiguity_report, derived_boundary
+from .contiguity import ContiguityReport, contiguity_report, derived_boundary
 from .crs import AREA_SRID, STORAGE_SRID, reproject
 from .measure import M2_PER_MU, ellipsoidal_area_m2, floor_area_ratio
 from .rules import (
+    DEFAULT_THRESHOLDS,
+    PlanThresholds,
     Violation,
     check_block,
     check_classifications,
@@ -251,10 +253,11 @@ def analyse_block(
     unit: str | None = None,
     year: int | None = None,
     designated_block_ids: Sequence[Any] | None = None,
-    tolerance_m: float = DEFAULT_TOLERANCE_M,
+    tolerance_m: float | None = None,
     search_distance_m: float = DEFAULT_SEARCH_DISTANCE_M,
     derive_boundary: bool = True,
     planned_far: float | None = None,
+    thresholds: PlanThresholds = DEFAULT_THRESHOLDS,
 ) -> BlockReport:
     """Full report for a contiguous renewal block plan.
 
@@ -283,8 +286,8 @@ def analyse_block(
         Enterprises in the block beside those named on parcels.
     unit, year, designated_block_ids : optional
         When all given, the 2-blocks-per-unit-per-year rule is checked.
-    tolerance_m : float
-        Contiguity tolerance, metres (default 30).
+    tolerance_m : float, optional
+        Contiguity tolerance, metres (default: the plan's, 30 m in the 2022—2023 plan).
     search_distance_m : float
         四至 search distance, metres (default 50).
     derive_boundary : bool
@@ -292,6 +295,8 @@ def analyse_block(
     planned_far : float, optional
         规划容积率 as the plan states it; the 2.0 target is checked on it instead of the
         average of the parcels' planned floor areas.
+    thresholds : PlanThresholds
+        The action plan in force (200 亩, 2 a year, 2.0, 30 m by default: the 2022—2023 plan).
 
     Returns
     -------
@@ -331,6 +336,8 @@ def analyse_block(
         if block is None or block.is_empty:
             block = None
 
+    if tolerance_m is None:
+        tolerance_m = thresholds.tolerance_m
     contiguity = None
     union = None
     derived = False
@@ -367,6 +374,7 @@ def analyse_block(
         feature_id=block_id, tolerance_m=tolerance_m,
         average_far=average_far if planned_far is None else planned_far,
         separation_m=contiguity.separations[0].distance_m if contiguity and contiguity.separations else None,
+        thresholds=thresholds,
     )
     parcel_types = [(p.id, p.renewal_type) for p in parcels if p.renewal_type is not None]
     if renewal_type is not None or not parcel_types:
@@ -376,7 +384,7 @@ def analyse_block(
     named = [(p.enterprise if p.enterprise else p.id, p.classification) for p in parcels]
     violations.extend(check_classifications(named + list(enterprises)))
     if unit is not None and year is not None and designated_block_ids is not None:
-        violations.extend(check_unit_year(unit, year, designated_block_ids))
+        violations.extend(check_unit_year(unit, year, designated_block_ids, thresholds=thresholds))
 
     stored = _problems_to_storage(problems)
     if contiguity is not None:
@@ -423,6 +431,7 @@ def analyse_parcels(
     crs: int | str = STORAGE_SRID,
     search_distance_m: float = DEFAULT_SEARCH_DISTANCE_M,
     with_four_boundaries: bool = True,
+    thresholds: PlanThresholds = DEFAULT_THRESHOLDS,
 ) -> ParcelsReport:
     """Full report for scattered renewal parcels (规模化腾退 / 零土地技改 / 整合归宗).
 
@@ -441,6 +450,8 @@ def analyse_parcels(
         四至 search distance, metres.
     with_four_boundaries : bool
         Skip the 四至 when False.
+    thresholds : PlanThresholds
+        The action plan in force (default: the 2022—2023 plan's 20 亩 and 2.0).
 
     Returns
     -------
@@ -474,7 +485,8 @@ def analyse_parcels(
     for k, (p, f) in enumerate(zip(parcels, figs)):
         vs = []
         if f.area_mu is not None:
-            vs = check_parcel(f.area_mu, f.far, feature_id=p.id, renewal_type=p.renewal_type, merged=p.merged)
+            vs = check_parcel(f.area_mu, f.far, feature_id=p.id, renewal_type=p.renewal_type, merged=p.merged,
+                              thresholds=thresholds)
         fb = fbs.get(k)
         violations.extend(vs)
         out_figs.append(replace(f, four_boundaries=fb, violations=tuple(vs)))

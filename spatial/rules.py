@@ -16,6 +16,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Sequence
 
+from .contiguity import DEFAULT_TOLERANCE_M
+
 # 三（二）1: "全市开发区、各镇（街道）工业园区内200亩以上的相对连片集聚区"
 MIN_BLOCK_MU = 200.0
 # 三（二）1: "各主体每年认定连片实施区块原则上不超过2个"
@@ -39,6 +41,59 @@ CLASSIFICATIONS = {
     "transform": "优化转型",
     "clear_out": "整治清退",
 }
+# 连片容差 (metres): spatial.contiguity.DEFAULT_TOLERANCE_M (30 m); the plan says "相对连片" without a figure.
+
+
+@dataclass(frozen=True)
+class PlanThresholds:
+    """The thresholds of one action plan (行动计划), passed to every rule function.
+
+    The default is the 2022—2023 plan (桐政办发〔2022〕11号), i.e. the module constants
+    above with the sections they cite. A later plan (say 2024—2026) brings its own: the
+    app stores plans as data and passes the thresholds of the plan in force on the date
+    a rule is about (a block's designation year, a parcel's renewal year).
+
+    Examples
+    --------
+    >>> PlanThresholds().min_block_mu, PlanThresholds(min_block_mu=150).min_block_mu
+    (200.0, 150)
+    """
+
+    min_block_mu: float = MIN_BLOCK_MU
+    max_blocks_per_unit_per_year: int = MAX_BLOCKS_PER_UNIT_PER_YEAR
+    min_parcel_mu: float = MIN_PARCEL_MU
+    min_far: float = MIN_FAR
+    min_merged_parcel_mu: float = MIN_MERGED_PARCEL_MU
+    tolerance_m: float = DEFAULT_TOLERANCE_M
+
+    def __post_init__(self) -> None:
+        for name in ("min_block_mu", "min_parcel_mu", "min_far", "min_merged_parcel_mu", "tolerance_m"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} must not be negative")
+        if self.max_blocks_per_unit_per_year < 0:
+            raise ValueError("max_blocks_per_unit_per_year must not be negative")
+
+    def to_dict(self) -> dict:
+        """Plain JSON-ready dict."""
+        return {
+            "min_block_mu": self.min_block_mu,
+            "max_blocks_per_unit_per_year": self.max_blocks_per_unit_per_year,
+            "min_parcel_mu": self.min_parcel_mu,
+            "min_far": self.min_far,
+            "min_merged_parcel_mu": self.min_merged_parcel_mu,
+            "tolerance_m": self.tolerance_m,
+        }
+
+
+DEFAULT_THRESHOLDS = PlanThresholds()
+
+
+def _far_text(far: float) -> str:
+    """A FAR threshold as the plan writes it: 2.0, 2.2, 1.85."""
+    text = f"{far:.2f}".rstrip("0")
+    return text + "0" if text.endswith(".") else text
+
+
 # Reporting precision: land areas to 0.01 亩, 容积率 to 0.01.
 MU_DECIMALS = 2
 FAR_DECIMALS = 2
@@ -146,6 +201,7 @@ def check_parcel(
     renewal_type: str | None = None,
     merged: bool = False,
     check_type: bool = True,
+    thresholds: PlanThresholds = DEFAULT_THRESHOLDS,
 ) -> list[Violation]:
     """Rules for scattered renewal outside contiguous blocks (零星 / 规模化腾退 / 零土地技改).
 
@@ -165,6 +221,8 @@ def check_parcel(
     renewal_type : str, optional
     merged : bool
         True for 整合归宗 (merged scattered plots re-sold as one parcel).
+    thresholds : PlanThresholds
+        The plan in force (default: the 2022—2023 plan's 20 亩 and 2.0).
 
     Examples
     --------
@@ -176,31 +234,32 @@ def check_parcel(
     ids = _ids(feature_id)
     out: list[Violation] = []
     mu = reported_mu(area_mu)
+    t = thresholds
     if merged:
-        if mu < MIN_MERGED_PARCEL_MU:
+        if mu < t.min_merged_parcel_mu:
             out.append(Violation(
                 "merged_parcel_area_below_min",
-                f"整合归宗后单宗面积 {mu:.2f} 亩，低于 {MIN_MERGED_PARCEL_MU:g} 亩",
-                {"area_mu": mu, "min_mu": MIN_MERGED_PARCEL_MU}, ids,
+                f"整合归宗后单宗面积 {mu:.2f} 亩，低于 {t.min_merged_parcel_mu:g} 亩",
+                {"area_mu": mu, "min_mu": t.min_merged_parcel_mu}, ids,
             ))
     else:
-        if mu < MIN_PARCEL_MU:
+        if mu < t.min_parcel_mu:
             out.append(Violation(
                 "parcel_area_below_min",
-                f"宗地面积 {mu:.2f} 亩，低于 {MIN_PARCEL_MU:g} 亩下限",
-                {"area_mu": mu, "min_mu": MIN_PARCEL_MU}, ids,
+                f"宗地面积 {mu:.2f} 亩，低于 {t.min_parcel_mu:g} 亩下限",
+                {"area_mu": mu, "min_mu": t.min_parcel_mu}, ids,
             ))
         if far is None:
             out.append(Violation(
                 "parcel_far_missing",
-                "缺少改造后建筑面积或用地面积，无法计算容积率（须达到 2.0 以上）",
-                {"min_far": MIN_FAR}, ids,
+                f"缺少改造后建筑面积或用地面积，无法计算容积率（须达到 {_far_text(t.min_far)} 以上）",
+                {"min_far": t.min_far}, ids,
             ))
-        elif reported_far(far) < MIN_FAR:
+        elif reported_far(far) < t.min_far:
             out.append(Violation(
                 "parcel_far_below_min",
-                f"改造后容积率 {reported_far(far):.2f}，低于 {MIN_FAR:.1f}",
-                {"far": reported_far(far), "min_far": MIN_FAR}, ids,
+                f"改造后容积率 {reported_far(far):.2f}，低于 {_far_text(t.min_far)}",
+                {"far": reported_far(far), "min_far": t.min_far}, ids,
             ))
     if check_type:
         out.extend(check_renewal_type(renewal_type, feature_id=feature_id))
@@ -212,9 +271,10 @@ def check_block(
     component_count: int,
     *,
     feature_id: Any = None,
-    tolerance_m: float = 30.0,
+    tolerance_m: float | None = None,
     average_far: float | None = None,
     separation_m: float | None = None,
+    thresholds: PlanThresholds = DEFAULT_THRESHOLDS,
 ) -> list[Violation]:
     """Rules for a contiguous renewal block (连片腾退改造区块).
 
@@ -229,12 +289,14 @@ def check_block(
         The block's land area in 亩 (EPSG:4549 plane area of its parcels).
     component_count : int
         Number of connected groups from :func:`spatial.contiguity.contiguity_report`.
-    tolerance_m : float
-        The contiguity tolerance used, metres (for the message).
+    tolerance_m : float, optional
+        The contiguity tolerance used, metres (for the message); default the plan's.
     average_far : float or None
         Total planned floor area ÷ total land area, when known.
     separation_m : float or None
         The shortest distance between groups that stay apart (named in the message).
+    thresholds : PlanThresholds
+        The plan in force (default: the 2022—2023 plan's 200 亩 and 2.0).
 
     Examples
     --------
@@ -246,11 +308,14 @@ def check_block(
     ids = _ids(feature_id)
     out: list[Violation] = []
     mu = reported_mu(area_mu)
-    if mu < MIN_BLOCK_MU:
+    t = thresholds
+    if tolerance_m is None:
+        tolerance_m = t.tolerance_m
+    if mu < t.min_block_mu:
         out.append(Violation(
             "block_area_below_min",
-            f"连片区块面积 {mu:.2f} 亩，低于 {MIN_BLOCK_MU:g} 亩下限",
-            {"area_mu": mu, "min_mu": MIN_BLOCK_MU}, ids,
+            f"连片区块面积 {mu:.2f} 亩，低于 {t.min_block_mu:g} 亩下限",
+            {"area_mu": mu, "min_mu": t.min_block_mu}, ids,
         ))
     if component_count != 1:
         apart = (f"最近处相距 {separation_m:.2f} 米，超过 {tolerance_m:g} 米" if separation_m is not None
@@ -263,16 +328,17 @@ def check_block(
             f"区块内地块分成 {component_count} 个互不相连的片区（{apart}），不构成相对连片",
             values, ids,
         ))
-    if average_far is not None and reported_far(average_far) < MIN_FAR:
+    if average_far is not None and reported_far(average_far) < t.min_far:
         out.append(Violation(
             "block_average_far_below_min",
-            f"区块改造后平均容积率 {reported_far(average_far):.2f}，低于目标 {MIN_FAR:.1f}",
-            {"average_far": reported_far(average_far), "min_far": MIN_FAR}, ids, WARNING,
+            f"区块改造后平均容积率 {reported_far(average_far):.2f}，低于目标 {_far_text(t.min_far)}",
+            {"average_far": reported_far(average_far), "min_far": t.min_far}, ids, WARNING,
         ))
     return out
 
 
-def check_unit_year(unit: str, year: int, designated_block_ids: Sequence[Any]) -> list[Violation]:
+def check_unit_year(unit: str, year: int, designated_block_ids: Sequence[Any], *,
+                    thresholds: PlanThresholds = DEFAULT_THRESHOLDS) -> list[Violation]:
     """At most 2 contiguous blocks designated (认定) per unit (镇、街道、开发区) per year.
 
     Parameters
@@ -282,6 +348,8 @@ def check_unit_year(unit: str, year: int, designated_block_ids: Sequence[Any]) -
     year : int
     designated_block_ids : sequence
         Ids of the blocks designated for this unit in this year (including the one under review).
+    thresholds : PlanThresholds
+        The plan in force (default: the 2022—2023 plan's 2 a year).
 
     Examples
     --------
@@ -291,12 +359,13 @@ def check_unit_year(unit: str, year: int, designated_block_ids: Sequence[Any]) -
     ('A', 'B', 'C')
     """
     ids = tuple(designated_block_ids)
-    if len(ids) <= MAX_BLOCKS_PER_UNIT_PER_YEAR:
+    limit = thresholds.max_blocks_per_unit_per_year
+    if len(ids) <= limit:
         return []
     return [Violation(
         "unit_year_block_limit_exceeded",
-        f"{unit} {year} 年认定连片区块 {len(ids)} 个，超过每年 {MAX_BLOCKS_PER_UNIT_PER_YEAR} 个的上限",
-        {"unit": unit, "year": int(year), "count": len(ids), "max": MAX_BLOCKS_PER_UNIT_PER_YEAR}, ids,
+        f"{unit} {year} 年认定连片区块 {len(ids)} 个，超过每年 {limit} 个的上限",
+        {"unit": unit, "year": int(year), "count": len(ids), "max": limit}, ids,
     )]
 
 
