@@ -162,6 +162,11 @@ MESSAGES: dict[str, str] = {
     # progress and assessment (一表, app/progress)
     "progress_year_range": "年份应在 2000～2100 之间",
     "progress_month_range": "月份应为 1～12 的整数",
+    "progress_correction_line": "更正：{unit}宗地 {parcel} 在 {day} 的状态由“{was}”更正为“{now}”（{recorded} 记录{note}），自记录之日起计入，此前各期数字不变",
+    "progress_correction_none": "无记录",
+    "progress_correction_note_missing": "请填写更正说明（为什么更正、依据什么）",
+    "progress_correction_future": "完成日期不能晚于今天",
+    "progress_correction_unknown_parcel": "没有编号为“{code}”的宗地",
     "progress_month_needs_year": "给出月份时须同时给出年份（year）",
     "progress_target_negative": "{field}不能为负数",
     "progress_target_year": "年度任务的年份应在 {first}～{last} 年之间",

@@ -18,6 +18,7 @@ from shapely.geometry import shape
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from .core.history import event_source
 from .core.uow import unit_of_work
 from .enums import Classification, ParcelStatus, RenewalMode, RenewalType, ReviewStatus, Stage, UnitKind
 from .models import AnnualTarget, Enterprise, HasGeometry, Parcel, RenewalBlock, Unit, as_multipolygon
@@ -101,6 +102,7 @@ def seed(session: Session, data_dir: Path) -> SeedCounts:
     counts = SeedCounts()
     geojson = data_dir / "geojson"
     with unit_of_work(session):
+        event_source(session, "seed", note="demo data")  # history as first loaded: counts from the day it happened
         existing_units = _Existing(session, Unit, "code")
         existing_targets = _Existing(session, AnnualTarget, "unit_id", "year")
         existing_enterprises = _Existing(session, Enterprise, "credit_code")

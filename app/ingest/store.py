@@ -26,6 +26,7 @@ import shapely
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
+from ..core.history import event_source
 from ..core.uow import unit_of_work
 from ..errors import Conflict, FieldError, InvalidFeatures, InvalidUpload, NotFound
 from ..messages import message
@@ -223,6 +224,8 @@ def commit_upload(session: Session, upload_id: uuid.UUID, *, on_existing: str = 
                 "explanation_zh", ""))
             raise Conflict(text_, [FieldError("confirm_crs", text_)])
         _check_staging_intact(session, upload)
+        # The parcels' history events (migration 0011's triggers) name this upload as their source.
+        event_source(session, "upload", upload.uploader, f"upload {upload.id}")
         accepted_all = accept_repairs is True
         accepted = [] if isinstance(accept_repairs, bool) else sorted({int(x) for x in accept_repairs})
         accepted_set = set(accepted)

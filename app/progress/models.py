@@ -3,7 +3,9 @@
 Figures are never stored here: progress, indicators and scores are computed from
 parcels and blocks on demand. What is stored is what people decide or issue:
 the scoring configuration an admin sets, the tax figures after renewal, and the
-monthly reports, which are frozen once issued.
+monthly reports, which are frozen once issued — and the dated history the figures
+are computed from (``parcel_status_events``, ``block_stage_events``, migration 0011),
+written by database triggers on ``parcels`` and ``renewal_blocks`` whatever writes them.
 """
 
 from __future__ import annotations
@@ -11,7 +13,22 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, Date, DateTime, ForeignKey, Integer, LargeBinary, Numeric, String, UniqueConstraint, func
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+    text,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -74,3 +91,69 @@ class ProgressReport(Base):
     data_sha256: Mapped[str] = mapped_column(String(64))  # of the canonical JSON text
     xlsx: Mapped[bytes] = mapped_column(LargeBinary)
     xlsx_sha256: Mapped[str] = mapped_column(String(64))
+
+
+EVENT_SOURCES = ("backfill", "seed", "upload", "report", "correction", "edit")
+# Sources whose facts count from the day they happened (the history as first loaded); every other
+# event counts from the day it was recorded, so a later record never moves an earlier day's figures.
+HISTORICAL_SOURCES = ("backfill", "seed")
+_SOURCE_CHECK = "source IN (" + ", ".join(f"'{s}'" for s in EVENT_SOURCES) + ")"
+
+
+class ParcelStatusEvent(Base):
+    """A parcel's status, completion date and measures from ``happened_on``, known from ``known_on``.
+
+    Written by the trigger ``parcel_status_events_record`` (migration 0011) for every INSERT or
+    UPDATE of ``parcels`` that changes them; ``source`` / ``recorded_by`` / ``note`` come from the
+    transaction's settings (``app.core.history.event_source``), ``edit`` when none is set. Never
+    updated. A correction (``corrects_id``) replaces the event it corrects from its ``known_on`` on.
+    """
+
+    __tablename__ = "parcel_status_events"
+    __table_args__ = (
+        CheckConstraint(_SOURCE_CHECK, name="source"),
+        CheckConstraint("known_on >= happened_on", name="known_after_happened"),
+        Index("ix_parcel_status_events_as_of", "parcel_id", "happened_on", "known_on", "id"),
+        Index("ix_parcel_status_events_known_on", "known_on"),
+        Index("ix_parcel_status_events_corrects_id", "corrects_id", postgresql_where=text("corrects_id IS NOT NULL")),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    parcel_id: Mapped[int] = mapped_column(ForeignKey("parcels.id", ondelete="CASCADE"))
+    status: Mapped[str] = mapped_column(String(32))
+    completed_on: Mapped[dt.date | None] = mapped_column(Date)
+    land_area_mu: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
+    floor_area_m2: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
+    planned_floor_area_m2: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
+    far: Mapped[Decimal | None] = mapped_column(Numeric(8, 4))
+    planned_far: Mapped[Decimal | None] = mapped_column(Numeric(8, 4))
+    happened_on: Mapped[dt.date] = mapped_column(Date)  # the day it became true
+    known_on: Mapped[dt.date] = mapped_column(Date)  # the first day whose figures include it
+    source: Mapped[str] = mapped_column(String(16))
+    recorded_by: Mapped[str | None] = mapped_column(String(64))
+    recorded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    note: Mapped[str | None] = mapped_column(Text)
+    corrects_id: Mapped[int | None] = mapped_column(ForeignKey("parcel_status_events.id", ondelete="CASCADE"))
+
+
+class BlockStageEvent(Base):
+    """A block's stage and completion date from ``happened_on``, known from ``known_on`` (as above)."""
+
+    __tablename__ = "block_stage_events"
+    __table_args__ = (
+        CheckConstraint(_SOURCE_CHECK, name="source"),
+        CheckConstraint("known_on >= happened_on", name="known_after_happened"),
+        Index("ix_block_stage_events_as_of", "block_id", "happened_on", "known_on", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    block_id: Mapped[int] = mapped_column(ForeignKey("renewal_blocks.id", ondelete="CASCADE"))
+    stage: Mapped[str] = mapped_column(String(32))
+    completed_on: Mapped[dt.date | None] = mapped_column(Date)
+    happened_on: Mapped[dt.date] = mapped_column(Date)
+    known_on: Mapped[dt.date] = mapped_column(Date)
+    source: Mapped[str] = mapped_column(String(16))
+    recorded_by: Mapped[str | None] = mapped_column(String(64))
+    recorded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    note: Mapped[str | None] = mapped_column(Text)
+    corrects_id: Mapped[int | None] = mapped_column(ForeignKey("block_stage_events.id", ondelete="CASCADE"))

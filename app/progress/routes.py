@@ -97,7 +97,7 @@ def parcels(
     as_of: AsOfQuery = None,
 ) -> dict:
     rows = service.parcel_trace(session, as_of=as_of, unit=unit, year=year, month=month, track=track)
-    total = sum(Decimal(str(r["land_area_mu"])) for r in rows)
+    total = sum((Decimal(str(r["land_area_mu"])) for r in rows), Decimal(0))
     return {"count": len(rows), "land_area_mu": service.q2(total), "parcels": rows}
 
 

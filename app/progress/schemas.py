@@ -66,6 +66,21 @@ class RankedProgressRow(ProgressRow):
     rank: int | None = Field(description="按完成率排名；无任务为空")
 
 
+class Correction(Out):
+    """更正: a record made in the month about an earlier day (docs/assessment.md §1)."""
+
+    event_id: int
+    parcel_code: str
+    unit_name: str
+    source: str = Field(description="来源：correction（更正）、upload（上传）、report（填报）、edit（直接修改）")
+    happened_on: str = Field(description="所更正的事实发生之日")
+    recorded_on: str = Field(description="记录之日：自此日起计入")
+    recorded_by: str | None
+    note: str | None = Field(description="更正说明")
+    corrects: int | None = Field(description="被更正的记录")
+    text: str = Field(description="通报中的一行：更正：…")
+
+
 class MonthlyProgress(Out):
     year: int
     month: int
@@ -76,6 +91,7 @@ class MonthlyProgress(Out):
     units_without_target: list[str] = Field(description="未下达年度任务的单位")
     rows: list[RankedProgressRow] = Field(description="各单位，按完成率排名")
     citywide: ProgressRow = Field(description="全市")
+    corrections: list[Correction] = Field(description="本月记录的对以前日期的更正与补录：自记录之日起计入，以前各期数字不变")
 
 
 # --- indicators ----------------------------------------------------------------------------

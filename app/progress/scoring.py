@@ -24,13 +24,11 @@ from decimal import Decimal
 from typing import Literal
 
 from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..enums import ReviewStatus
 from ..errors import AppError, FieldError
 from ..messages import message
-from ..models import Parcel, RenewalBlock, Unit
 from ..auth.models import User
 from ..core.audit import audit_context
 from ..core.uow import unit_of_work
@@ -240,18 +238,6 @@ def score_track(track: str, cfg: TrackConfig, t: Totals, target: Decimal | None)
     }
 
 
-def block_parcel_land(session: Session) -> dict[str, tuple[str, str, Decimal]]:
-    """P_b: Σ stored 亩 of every parcel of each approved block → {block code: (unit code, name, 亩)}."""
-    rows = session.execute(
-        select(RenewalBlock.code, Unit.code.label("unit_code"), RenewalBlock.name, func.sum(Parcel.land_area_mu))
-        .join(Unit, Unit.id == RenewalBlock.unit_id)
-        .join(Parcel, Parcel.block_id == RenewalBlock.id)
-        .where(RenewalBlock.review_status == ReviewStatus.APPROVED)
-        .group_by(RenewalBlock.code, Unit.code, RenewalBlock.name)
-    )
-    return {r[0]: (r[1], r[2], r[3]) for r in rows}
-
-
 def scale_bonus(cfg: ScaleBonus, renewed_by_block: dict[str, Decimal], land: dict[str, tuple[str, str, Decimal]]) -> dict:
     """B = min(cap, k × Σ R_b² / P_b / 100), with the per-block terms for the meeting."""
     terms = []
@@ -280,7 +266,7 @@ def scores(session: Session, year: int, as_of: dt.date | None = None) -> dict:
     for p in parcels:
         if p.contiguous:
             renewed_by_block[p.unit_code][p.block_code] = renewed_by_block[p.unit_code].get(p.block_code, ZERO) + p.land_area_mu
-    land = block_parcel_land(session)
+    land = service.block_parcel_land(session, as_of)  # the blocks' versions in force on the day
     year_targets = service.targets(session, year)
     rows = []
     for unit in service.units(session):

@@ -18,20 +18,20 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Integer, case, cast, func, literal, or_, select
+from sqlalchemy import or_, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 import spatial
 
 from ..core.audit import audit_context
+from ..core.history import event_source
 from ..core.uow import unit_of_work
-from ..enums import ParcelStatus, ReviewStatus, Stage
+from ..enums import ParcelStatus
 from ..errors import AppError, Conflict, FieldError, InvalidParameter, NotFound
 from ..messages import message
-from ..models import AnnualTarget, Enterprise, Parcel, RenewalBlock, Unit
+from ..models import AnnualTarget, Parcel, Unit
 from spatial.rules import ERROR as RULE_ERROR  # severity of a failed rule (not re-exported by spatial)
-from .models import ParcelTaxRecord
 
 # 二、主要目标: "力争实施工业园区有机更新土地6000亩"
 PROGRAMME_TOTAL_MU = Decimal("6000")
@@ -159,73 +159,106 @@ class RenewedParcel:
         }
 
 
-def renewed_parcels(session: Session, as_of: dt.date, since: dt.date | None = None) -> list[RenewedParcel]:
-    """Parcels renewed on or before ``as_of`` (and on or after ``since``), ordered by unit and code."""
-    block_done = RenewalBlock.stage == Stage.COMPLETED
-    parcel_done = Parcel.status == ParcelStatus.COMPLETED
-    renewed_on = case(
-        (parcel_done & block_done, func.least(Parcel.completed_on, RenewalBlock.completed_on)),
-        (parcel_done, Parcel.completed_on),
-        (block_done, RenewalBlock.completed_on),
-    ).label("renewed_on")
-    # An enterprise's yearly tax is shared among its parcels by land area (stored 亩).
-    enterprise_land = (
-        select(Parcel.enterprise_id, func.sum(Parcel.land_area_mu).label("land_mu"))
-        .where(Parcel.enterprise_id.is_not(None))
-        .group_by(Parcel.enterprise_id)
-        .subquery()
-    )
-    inner = (
-        select(
-            Parcel.id,
-            Parcel.code,
-            Unit.code.label("unit_code"),
-            Unit.name.label("unit_name"),
-            RenewalBlock.code.label("block_code"),
-            RenewalBlock.name.label("block_name"),
-            func.coalesce(RenewalBlock.review_status == ReviewStatus.APPROVED, literal(False)).label("contiguous"),
-            renewed_on,
-            Parcel.land_area_mu,
-            Parcel.floor_area_m2,
-            Parcel.planned_floor_area_m2,
-            Parcel.far,
-            Parcel.planned_far,
-            Parcel.renewal_type,
-            Enterprise.name.label("enterprise_name"),
-            (Enterprise.tax_10k_yuan * Parcel.land_area_mu / func.nullif(enterprise_land.c.land_mu, 0)).label(
-                "tax_before"
-            ),
-            Enterprise.data_year.label("tax_before_year"),
-        )
-        .join(Unit, Unit.id == Parcel.unit_id)
-        .outerjoin(RenewalBlock, RenewalBlock.id == Parcel.block_id)
-        .outerjoin(Enterprise, Enterprise.id == Parcel.enterprise_id)
-        .outerjoin(enterprise_land, enterprise_land.c.enterprise_id == Parcel.enterprise_id)
-        .where(or_(parcel_done, block_done))
-        .subquery()
-    )
-    # 亩均税收 after renewal: the first full year after the renewal year, known by the as-of year.
-    after = (
-        select(ParcelTaxRecord.tax_10k_yuan, ParcelTaxRecord.year)
-        .where(
-            ParcelTaxRecord.parcel_id == inner.c.id,
-            ParcelTaxRecord.year > func.extract("year", inner.c.renewed_on),
-            ParcelTaxRecord.year <= as_of.year,
-        )
-        .order_by(ParcelTaxRecord.year)
-        .limit(1)
-        .lateral()
-    )
-    stmt = (
-        select(inner, after.c.tax_10k_yuan.label("tax_after"), after.c.year.label("tax_after_year"))
-        .outerjoin(after, literal(True))
-        .where(inner.c.renewed_on.is_not(None), inner.c.renewed_on <= as_of)
-        .order_by(inner.c.unit_code, inner.c.code)
-    )
-    if since is not None:
-        stmt = stmt.where(inner.c.renewed_on >= since)
+# The data as it stood on a day (:as_of): every figure is computed from these, never from the current
+# columns of parcels and blocks (docs/assessment.md §1, "as-of truth").
+#   parcel_state    a parcel's status, completion date and measures: its last event that happened and was
+#                   known by the day, less the events a correction known by then replaces;
+#   block_state     a block's stage and completion date, likewise;
+#   in_force        per block plan, the approved version in force: approved (认定) on or before the day
+#                   and not yet superseded by a later approved version;
+#   membership      the parcels of the versions in force (连片); an approved block that has no plan (loaded
+#                   before the workflow, never revised) counts with its current parcels from its approval.
+AS_OF_CTES = """
+parcel_state AS (
+    SELECT DISTINCT ON (e.parcel_id) e.parcel_id, e.status, e.completed_on, e.land_area_mu, e.floor_area_m2,
+           e.planned_floor_area_m2, e.far, e.planned_far
+    FROM parcel_status_events e
+    WHERE e.known_on <= :as_of AND e.happened_on <= :as_of
+      AND NOT EXISTS (SELECT 1 FROM parcel_status_events c WHERE c.corrects_id = e.id AND c.known_on <= :as_of)
+    ORDER BY e.parcel_id DESC, e.happened_on DESC, e.known_on DESC, e.id DESC
+),
+block_state AS (
+    SELECT DISTINCT ON (e.block_id) e.block_id, e.stage, e.completed_on
+    FROM block_stage_events e
+    WHERE e.known_on <= :as_of AND e.happened_on <= :as_of
+      AND NOT EXISTS (SELECT 1 FROM block_stage_events c WHERE c.corrects_id = e.id AND c.known_on <= :as_of)
+    ORDER BY e.block_id DESC, e.happened_on DESC, e.known_on DESC, e.id DESC
+),
+in_force AS (
+    SELECT DISTINCT ON (v.plan_id) v.id AS version_id, bp.block_id, v.name, v.year, v.approval_doc_no
+    FROM block_versions v JOIN block_plans bp ON bp.id = v.plan_id
+    WHERE v.status = 'approved' AND bp.block_id IS NOT NULL
+      AND coalesce(v.approval_date, make_date(v.year, 1, 1)) <= :as_of
+    ORDER BY v.plan_id, coalesce(v.approval_date, make_date(v.year, 1, 1)) DESC, v.version_no DESC
+),
+blocks_in_force AS (
+    SELECT f.block_id, f.version_id, f.name, f.year, f.approval_doc_no FROM in_force f
+    UNION ALL
+    SELECT b.id, NULL, b.name, coalesce(b.designated_year, extract(year FROM b.approval_date)::int),
+           b.approval_doc_no
+    FROM renewal_blocks b
+    WHERE b.review_status = 'approved' AND NOT EXISTS (SELECT 1 FROM block_plans bp WHERE bp.block_id = b.id)
+      AND coalesce(b.approval_date, make_date(b.designated_year, 1, 1), :as_of) <= :as_of
+),
+membership AS (
+    SELECT DISTINCT ON (m.parcel_id) m.parcel_id, m.block_id, m.block_name FROM (
+        SELECT vp.parcel_id, f.block_id, f.name AS block_name
+        FROM blocks_in_force f JOIN block_version_parcels vp ON vp.version_id = f.version_id
+        UNION ALL
+        SELECT p.id, f.block_id, f.name
+        FROM blocks_in_force f JOIN parcels p ON p.block_id = f.block_id WHERE f.version_id IS NULL
+    ) m ORDER BY m.parcel_id, m.block_id
+)
+"""
+
+RENEWED_SQL = "WITH " + AS_OF_CTES + """,
+enterprise_land AS (
+    SELECT enterprise_id, sum(land_area_mu) AS land_mu FROM parcels WHERE enterprise_id IS NOT NULL GROUP BY enterprise_id
+),
+renewed AS (
+    SELECT p.id, p.code, u.code AS unit_code, u.name AS unit_name, b.code AS block_code, m.block_name,
+           (m.block_id IS NOT NULL) AS contiguous,
+           CASE WHEN s.status = 'completed' AND bs.stage = 'completed' THEN least(s.completed_on, bs.completed_on)
+                WHEN s.status = 'completed' THEN s.completed_on
+                WHEN bs.stage = 'completed' THEN bs.completed_on END AS renewed_on,
+           coalesce(s.land_area_mu, p.land_area_mu) AS land_area_mu,
+           CASE WHEN s.parcel_id IS NULL THEN p.floor_area_m2 ELSE s.floor_area_m2 END AS floor_area_m2,
+           CASE WHEN s.parcel_id IS NULL THEN p.planned_floor_area_m2 ELSE s.planned_floor_area_m2 END
+               AS planned_floor_area_m2,
+           CASE WHEN s.parcel_id IS NULL THEN p.far ELSE s.far END AS far,
+           CASE WHEN s.parcel_id IS NULL THEN p.planned_far ELSE s.planned_far END AS planned_far,
+           p.renewal_type, en.name AS enterprise_name,
+           en.tax_10k_yuan * p.land_area_mu / nullif(el.land_mu, 0) AS tax_before, en.data_year AS tax_before_year
+    FROM parcels p
+    JOIN units u ON u.id = p.unit_id
+    LEFT JOIN parcel_state s ON s.parcel_id = p.id
+    LEFT JOIN membership m ON m.parcel_id = p.id
+    LEFT JOIN renewal_blocks b ON b.id = m.block_id
+    LEFT JOIN block_state bs ON bs.block_id = m.block_id
+    LEFT JOIN enterprises en ON en.id = p.enterprise_id
+    LEFT JOIN enterprise_land el ON el.enterprise_id = p.enterprise_id
+    WHERE s.status = 'completed' OR bs.stage = 'completed'
+)
+SELECT r.*, a.tax_10k_yuan AS tax_after, a.year AS tax_after_year
+FROM renewed r
+LEFT JOIN LATERAL (
+    SELECT t.tax_10k_yuan, t.year FROM parcel_tax_records t
+    WHERE t.parcel_id = r.id AND t.year > extract(year FROM r.renewed_on) AND t.year <= :as_of_year
+    ORDER BY t.year LIMIT 1
+) a ON true
+WHERE r.renewed_on IS NOT NULL AND r.renewed_on <= :until AND r.renewed_on >= :since
+ORDER BY r.unit_code, r.code
+"""
+
+
+def renewed_parcels(session: Session, as_of: dt.date, since: dt.date | None = None,
+                    until: dt.date | None = None) -> list[RenewedParcel]:
+    """Parcels renewed from ``since`` to ``until`` (default: ``as_of``), ordered by unit and code, from
+    the data as it stood on ``as_of`` (``AS_OF_CTES``): later records never change the answer."""
     out = []
-    for r in session.execute(stmt):
+    until = as_of if until is None else min(until, as_of)
+    params = {"as_of": as_of, "as_of_year": until.year, "since": since or dt.date.min, "until": until}
+    for r in session.execute(text(RENEWED_SQL), params):
         out.append(
             RenewedParcel(
                 code=r.code,
@@ -249,6 +282,73 @@ def renewed_parcels(session: Session, as_of: dt.date, since: dt.date | None = No
             )
         )
     return out
+
+
+def block_parcel_land(session: Session, as_of: dt.date) -> dict[str, tuple[str, str, Decimal]]:
+    """P_b as of a day: Σ 亩 of the parcels of each block's version in force → {block code: (unit, name, 亩)}."""
+    rows = session.execute(text(
+        "WITH " + AS_OF_CTES + """
+        SELECT b.code, u.code AS unit_code, min(m.block_name) AS name,
+               sum(coalesce(s.land_area_mu, p.land_area_mu)) AS mu
+        FROM membership m JOIN parcels p ON p.id = m.parcel_id
+        JOIN renewal_blocks b ON b.id = m.block_id JOIN units u ON u.id = b.unit_id
+        LEFT JOIN parcel_state s ON s.parcel_id = p.id
+        GROUP BY b.code, u.code"""), {"as_of": as_of})
+    return {r.code: (r.unit_code, r.name, r.mu) for r in rows}
+
+
+def corrections(session: Session, since: dt.date, until: dt.date) -> list[dict]:
+    """更正: what was recorded from ``since`` to ``until`` about an earlier day — explicit corrections,
+    and late records (an upload or an edit of something that happened before ``since``). They change
+    the figures from the day they were recorded on, never the days before, and the next report says so."""
+    rows = session.execute(text("""
+        SELECT e.id, p.code, u.name AS unit_name, e.status, e.completed_on, e.land_area_mu, e.happened_on,
+               e.known_on, e.source, e.recorded_by, e.note, e.corrects_id,
+               c.status AS was_status, c.completed_on AS was_completed_on
+        FROM parcel_status_events e JOIN parcels p ON p.id = e.parcel_id JOIN units u ON u.id = p.unit_id
+        LEFT JOIN parcel_status_events c ON c.id = e.corrects_id
+        WHERE e.known_on BETWEEN :since AND :until AND e.source NOT IN ('seed', 'backfill')
+          AND (e.source = 'correction' OR e.corrects_id IS NOT NULL OR e.happened_on < :since)
+        ORDER BY e.known_on, e.id"""), {"since": since, "until": until})
+    out = []
+    for r in rows:
+        now = ParcelStatus(r.status).label + (f"（{r.completed_on.isoformat()}）" if r.completed_on else "")
+        was = (ParcelStatus(r.was_status).label + (f"（{r.was_completed_on.isoformat()}）" if r.was_completed_on else "")
+               if r.was_status else message("progress_correction_none"))
+        out.append({
+            "event_id": r.id, "parcel_code": r.code, "unit_name": r.unit_name, "source": r.source,
+            "happened_on": r.happened_on.isoformat(), "recorded_on": r.known_on.isoformat(),
+            "recorded_by": r.recorded_by, "note": r.note, "corrects": r.corrects_id,
+            "text": message("progress_correction_line", parcel=r.code, unit=r.unit_name, day=r.happened_on.isoformat(),
+                            was=was, now=now, recorded=r.known_on.isoformat(),
+                            note=f"：{r.note}" if r.note else ""),
+        })
+    return out
+
+
+def record_correction(session: Session, parcel_code: str, *, status: ParcelStatus, completed_on: dt.date | None,
+                      note: str, by: str) -> dict:
+    """An explicit, dated correction of a parcel's status or completion date (source ``correction``):
+    it replaces the parcel's latest event from today on; the figures of earlier days stay as they were."""
+    if not (note or "").strip():
+        raise InvalidParameter("note", message("progress_correction_note_missing"))
+    if completed_on is not None and completed_on > today():
+        raise InvalidParameter("completed_on", message("progress_correction_future"))
+    with unit_of_work(session), audit_context(session, "record_correction"):
+        parcel = session.scalar(select(Parcel).where(Parcel.code == parcel_code).with_for_update())
+        if parcel is None:
+            raise NotFound(message("progress_correction_unknown_parcel", code=parcel_code))
+        event_source(session, "correction", by, note.strip())
+        parcel.status = status
+        parcel.completed_on = completed_on if status == ParcelStatus.COMPLETED else None
+        session.flush()
+        event = session.execute(text(
+            "SELECT id, happened_on, known_on, corrects_id FROM parcel_status_events WHERE parcel_id = :p"
+            " ORDER BY id DESC LIMIT 1"), {"p": parcel.id}).one()
+    return {"event_id": event.id, "parcel_code": parcel_code, "status": status.value,
+            "completed_on": None if completed_on is None else completed_on.isoformat(),
+            "happened_on": event.happened_on.isoformat(), "recorded_on": event.known_on.isoformat(),
+            "corrects": event.corrects_id}
 
 
 # --------------------------------------------------------------------------------------------
@@ -494,7 +594,10 @@ def monthly_progress(session: Session, year: int, month: int, schedule: list[flo
     parcels = renewed_parcels(session, as_of, since=first_of_year)
     ytd = totals_by(parcels, lambda p: p.unit_code)
     in_month = totals_by([p for p in parcels if p.renewed_on >= first_of_month], lambda p: p.unit_code)
-    before = totals_by([p for p in parcels if p.renewed_on <= prev_end], lambda p: p.unit_code)
+    # Last month as it stood at its end (what its report said): a later record moves this month's figures,
+    # and is listed under corrections, but never last month's.
+    before_parcels = renewed_parcels(session, prev_end, since=first_of_year) if month > 1 else []
+    before = totals_by(before_parcels, lambda p: p.unit_code)
     year_targets = targets(session, year)
     schedule_rate = Decimal(str(schedule[month - 1]))
     prev_schedule_rate = Decimal(str(schedule[month - 2])) if month > 1 else ZERO
@@ -520,7 +623,7 @@ def monthly_progress(session: Session, year: int, month: int, schedule: list[flo
     city = _progress_row(
         "citywide", "全市", city_target, total_of(parcels),
         total_of([p for p in parcels if p.renewed_on >= first_of_month]),
-        total_of([p for p in parcels if p.renewed_on <= prev_end]), schedule_rate, prev_schedule_rate,
+        total_of(before_parcels), schedule_rate, prev_schedule_rate,
     )
     return {
         "year": year,
@@ -532,6 +635,7 @@ def monthly_progress(session: Session, year: int, month: int, schedule: list[flo
         "units_without_target": [r["unit_name"] for r in rows if r["target"] is None],
         "rows": rows,
         "citywide": city,
+        "corrections": corrections(session, first_of_month, as_of),
     }
 
 
@@ -570,19 +674,17 @@ def _progress_row(code, name, target: Target | None, done: Totals, month_t: Tota
 # --------------------------------------------------------------------------------------------
 # Indicators (主要目标), per unit and citywide
 # --------------------------------------------------------------------------------------------
-def approved_blocks_per_unit_year(session: Session) -> dict[tuple[str, int], list[dict]]:
-    """认定区块 per unit and year (designated year, else the approval date's year)."""
-    year = func.coalesce(RenewalBlock.designated_year, cast(func.extract("year", RenewalBlock.approval_date), Integer))
-    rows = session.execute(
-        select(Unit.code, year.label("year"), RenewalBlock.code.label("block_code"), RenewalBlock.name, RenewalBlock.approval_doc_no)
-        .join(RenewalBlock.unit)
-        .where(RenewalBlock.review_status == ReviewStatus.APPROVED)
-        .order_by(Unit.code, RenewalBlock.code)
-    )
+def approved_blocks_per_unit_year(session: Session, as_of: dt.date) -> dict[tuple[str, int], list[dict]]:
+    """认定区块 per unit and year (the designated year of the version in force), as of a day."""
+    rows = session.execute(text(
+        "WITH " + AS_OF_CTES + """
+        SELECT u.code AS unit_code, f.year, b.code AS block_code, f.name, f.approval_doc_no
+        FROM blocks_in_force f JOIN renewal_blocks b ON b.id = f.block_id JOIN units u ON u.id = b.unit_id
+        ORDER BY u.code, b.code"""), {"as_of": as_of})
     out: dict[tuple[str, int], list[dict]] = defaultdict(list)
     for r in rows:
         if r.year is not None:
-            out[(r.code, int(r.year))].append({"code": r.block_code, "name": r.name, "approval_doc_no": r.approval_doc_no})
+            out[(r.unit_code, int(r.year))].append({"code": r.block_code, "name": r.name, "approval_doc_no": r.approval_doc_no})
     return out
 
 
@@ -626,12 +728,12 @@ def _indicator_block(t: Totals, targets_by_year: dict[int, Target | None], done_
 def indicators(session: Session, as_of: dt.date | None = None) -> dict:
     """The programme's indicators (二、主要目标) per unit and citywide, as of a day."""
     as_of = as_of or today()
-    parcels = renewed_parcels(session, min(as_of, PROGRAMME_END), since=PROGRAMME_START)
+    parcels = renewed_parcels(session, as_of, since=PROGRAMME_START, until=PROGRAMME_END)
     by_unit = totals_by(parcels, lambda p: p.unit_code)
     by_unit_year = totals_by(parcels, lambda p: (p.unit_code, p.renewed_on.year))
     by_year = totals_by(parcels, lambda p: p.renewed_on.year)
     year_targets = {y: targets(session, y) for y in PROGRAMME_YEARS}
-    blocks = approved_blocks_per_unit_year(session)
+    blocks = approved_blocks_per_unit_year(session, as_of)
     unit_rows = []
     for unit in units(session):
         block = _indicator_block(
@@ -670,14 +772,15 @@ def parcel_trace(session: Session, *, as_of: dt.date | None = None, unit: str | 
     if track is not None and track not in TRACKS:
         raise InvalidParameter("track", message("unknown_enum", value=track, choices=message("progress_tracks")))
     as_of = as_of or today()
-    since = None
+    since = until = None
     if year is not None:
         check_year(year)
         since = dt.date(year, month or 1, 1)
-        as_of = min(as_of, month_end(year, month) if month else dt.date(year, 12, 31))
+        until = month_end(year, month) if month else dt.date(year, 12, 31)
+        as_of = min(as_of, until)  # the parcels behind the period's figures, as they stood at its end
     unit_code = find_unit(session, unit).code if unit else None
     return [
         p.to_dict()
-        for p in renewed_parcels(session, as_of, since)
+        for p in renewed_parcels(session, as_of, since, until)
         if (unit_code is None or p.unit_code == unit_code) and (track is None or p.track == track)
     ]

@@ -112,7 +112,7 @@ def test_0010_name_only_enterprises_and_its_careful_downgrade(database_0010):
     from sqlalchemy import text
     from sqlalchemy.exc import IntegrityError
 
-    migrate(database_0010)
+    migrate(database_0010, "0010")  # not head: a later migration would be downgraded in the same refused run
     engine = create_engine(database_0010)
     try:
         with engine.begin() as conn:

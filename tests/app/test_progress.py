@@ -218,6 +218,8 @@ def test_completion_date_on_insert_whatever_writes_the_row(db_session):
 
 
 def test_block_completion_renews_its_parcels_on_that_day(client, db_session):
+    # Loaded as history (source seed): it counts from the day it happened, not from today.
+    db_session.execute(text("SELECT set_config('cloudmap.event_source', 'seed', true)"))
     db_session.execute(text(
         "UPDATE renewal_blocks SET stage = 'completed', completed_on = '2023-05-20' WHERE code = 'TX2022-SM-01'"))
     body = client.get("/api/progress/parcels", params={"unit": "shimen", "year": 2023, "month": 5}).json()
@@ -285,10 +287,14 @@ def test_issued_report_never_changes(client, admin, db_session):
     fengming_row = next(r for r in ws.iter_rows(values_only=True) if r[1] == "凤鸣街道")
     assert fengming_row[0] == 1 and fengming_row[6] == 66.71 and fengming_row[14] == "滞后"
 
-    # The data change: FM-0012 goes back to 改造中, the map's figures move, the snapshot does not.
+    # The data change: FM-0012 goes back to 改造中 today. The figures from today on move (the map's),
+    # October 2022's live figures do not (as-of truth), nor does the snapshot.
     db_session.execute(text("UPDATE parcels SET status = 'rebuilding' WHERE code = '330483-FM-0012'"))
     live = client.get("/api/progress/monthly", params={"year": 2022, "month": 10}).json()
-    assert _row(live, "fengming")["done_ytd_mu"] == 23.12
+    assert _row(live, "fengming")["done_ytd_mu"] == 66.71
+    today = client.get("/api/progress/indicators").json()
+    fengming = next(u for u in today["units"] if u["unit_code"] == "fengming")
+    assert fengming["years"]["2022"]["done_mu"] == 23.12
     again = client.get("/api/progress/reports/2022/10").json()
     assert again == issued
     assert client.get("/api/progress/reports/2022/10.xlsx").content == xlsx.content
