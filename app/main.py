@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
+from .actionplans.routes import router as action_plans_router
 from .analysis.routes import router as analysis_router
 from .auth.routes import router as auth_router
 from .progress.routes import pages as progress_pages, router as progress_router
@@ -62,6 +63,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(router)
     app.include_router(analysis_router)
     app.include_router(progress_router)
+    app.include_router(action_plans_router)
     app.include_router(progress_pages)
     app.include_router(map_router)
     app.include_router(uploads_router)

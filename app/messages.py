@@ -330,6 +330,23 @@ MESSAGES: dict[str, str] = {
     "enterprise_without_parcels": "企业“{name}”没有宗地，无法确定所在单位",
     "enterprise_other_unit": "企业“{name}”不在您所在的单位",
     "page_not_found": "页面 /{name}",
+    # 行动计划 (app/actionplans)
+    "action_plan_not_found": "未找到编号为 {id} 的行动计划",
+    "action_plan_invalid": "行动计划有 {count} 处需要修改：{first}",
+    "action_plan_required": "请填写{label}",
+    "action_plan_text_too_long": "{label}不能超过 {max} 个字",
+    "action_plan_not_number": "{label}应为数字",
+    "action_plan_not_integer": "{label}应为整数",
+    "action_plan_range": "{label}应在 {low}～{high} 之间",
+    "action_plan_positive": "{label}应大于 0",
+    "action_plan_period_order": "实施期末年不能早于起始年（{start} 年）",
+    "action_plan_period_too_long": "实施期不能超过 {max} 年",
+    "action_plan_overlap": "实施期 {start}—{end} 年与《{title}》（{doc_no}，{other_start}—{other_end} 年）重叠；"
+                           "每一年只能有一个行动计划",
+    "action_plan_overlap_short": "与《{title}》的实施期（{other_start}—{other_end} 年）重叠",
+    "action_plan_doc_no_taken": "文号“{doc_no}”已被《{title}》使用",
+    "action_plan_unknown_field": "无法识别的字段：{names}",
+    "action_plan_seeded_by": "系统（按计划原文录入）",
 }
 
 
@@ -368,6 +385,16 @@ FIELD_LABELS: dict[str, str] = {
     "tax_10k_yuan": "年税收（万元）", "to": "对比版本", "tolerance_m": "容差（米）", "track": "类别", "unit": "单位",
     "unknown_owners": "未登记权利人的处理", "unread": "仅未读", "user": "用户", "username": "用户名",
     "version": "版本", "x": "列号", "y": "行号", "year": "年份", "z": "级别",
+}
+
+# The fields of a 行动计划 as the admin screen names them (app/actionplans/service.py).
+ACTION_PLAN_LABELS: dict[str, str] = {
+    "doc_no": "文号", "title": "标题", "start_year": "实施期起始年", "end_year": "实施期末年",
+    "target_total_mu": "更新土地目标（亩）", "target_new_floor_area_m2": "新增厂房建筑面积目标（平方米）",
+    "target_average_far": "平均容积率目标", "min_block_mu": "连片区块面积下限（亩）",
+    "max_blocks_per_unit_per_year": "每单位每年认定区块上限（个）", "min_parcel_mu": "零星宗地面积下限（亩）",
+    "min_far": "改造后容积率下限", "min_merged_parcel_mu": "整合归宗单宗面积下限（亩）",
+    "tolerance_m": "连片容差（米）", "note": "说明",
 }
 
 

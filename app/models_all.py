@@ -9,6 +9,7 @@ from .core import models as _core_models  # noqa: F401  audit log, notifications
 from .auth import models as _auth_models  # noqa: F401  users, login sessions
 from .workflow import models as _workflow_models  # noqa: F401  plans, versions, governance, audit
 from .progress import models as _progress_models  # noqa: F401
+from .actionplans import models as _action_plan_models  # noqa: F401  行动计划
 from .ogc import models as _ogc_models  # noqa: F401  api keys, tile invalidations
 from .ingest import models as _ingest_models  # noqa: F401  uploads, staged features, history
 

@@ -18,7 +18,8 @@ from .schemas import Analysis, StoredBlockReport
 router = APIRouter(prefix="/api", tags=["分析 analysis"])
 
 ToleranceQuery = Annotated[
-    float, Query(ge=0, le=500, description="连片容差（米）：宗地间不超过此距离的道路、河流视为连片")
+    float | None, Query(ge=0, le=500, description="连片容差（米）：宗地间不超过此距离的道路、河流视为连片；"
+                                                  "默认为认定年度施行的行动计划所定（2022—2023 年为 30 米）")
 ]
 SearchQuery = Annotated[float, Query(gt=0, le=2000, description="四至搜索距离（米）")]
 
@@ -41,7 +42,7 @@ class AnalysisRequest(BaseModel):
     code: str = Field("本方案", max_length=64, description="方案或区块编号，用于报告中的要素标识")
     unit: str | None = Field(None, description="镇（街道、开发区）代码；与 year 一起给出时检查每年认定不超过 2 个")
     year: int | None = Field(None, ge=2000, le=2100, description="认定年度")
-    tolerance_m: float = Field(spatial.DEFAULT_TOLERANCE_M, ge=0, le=500, description="连片容差（米）")
+    tolerance_m: float | None = Field(None, ge=0, le=500, description="连片容差（米）；默认为该年施行的行动计划所定（2022—2023 年为 30 米）")
     search_distance_m: float = Field(spatial.DEFAULT_SEARCH_DISTANCE_M, gt=0, le=2000, description="四至搜索距离（米）")
 
 
@@ -59,9 +60,11 @@ def analyse(
     crs = service.parse_crs(request.crs)
     parcels = service.parcels_from_geojson(request.parcels)
     neighbours = service.neighbours_from_geojson(request.neighbours)
+    thresholds, plan_ref = service.plan_in_force(session, request.year)
     if request.kind == "scattered":
         report = spatial.analyse_parcels(
-            parcels, neighbours=neighbours, crs=crs, search_distance_m=request.search_distance_m
+            parcels, neighbours=neighbours, crs=crs, search_distance_m=request.search_distance_m,
+            thresholds=thresholds,
         )
     else:
         report = spatial.analyse_block(
@@ -72,9 +75,10 @@ def analyse(
             crs=crs,
             tolerance_m=request.tolerance_m,
             search_distance_m=request.search_distance_m,
+            thresholds=thresholds,
             **service.unit_year_inputs(session, request.code, request.unit, request.year),
         )
-    return report.to_dict() | {"input_crs": f"EPSG:{crs}"}
+    return report.to_dict() | {"input_crs": f"EPSG:{crs}", "action_plan": plan_ref}
 
 
 @router.get("/blocks/{code}/analysis", summary="已入库区块的完整分析报告", response_model=StoredBlockReport,
@@ -82,7 +86,7 @@ def analyse(
 def analyse_stored_block(
     code: str,
     session: SessionDep,
-    tolerance_m: ToleranceQuery = spatial.DEFAULT_TOLERANCE_M,
+    tolerance_m: ToleranceQuery = None,
     search_distance_m: SearchQuery = spatial.DEFAULT_SEARCH_DISTANCE_M,
 ) -> dict:
     return service.stored_block_report(session, code, tolerance_m, search_distance_m)

@@ -119,6 +119,28 @@ class Contiguity(Out):
     problems: list[Problem]
 
 
+class Thresholds(Out):
+    """spatial.PlanThresholds: the rules' thresholds of a 行动计划."""
+
+    min_block_mu: float = Field(description="连片区块面积下限（亩）")
+    max_blocks_per_unit_per_year: int = Field(description="每单位每年认定连片区块上限（个）")
+    min_parcel_mu: float = Field(description="零星宗地面积下限（亩）")
+    min_far: float = Field(description="改造后容积率下限")
+    min_merged_parcel_mu: float = Field(description="整合归宗单宗面积下限（亩）")
+    tolerance_m: float = Field(description="连片容差（米）")
+
+
+class PlanRef(Out):
+    """The 行动计划 whose thresholds the rules were checked against."""
+
+    id: int
+    doc_no: str = Field(description="文号")
+    title: str = Field(description="标题")
+    start_year: int = Field(description="实施期起始年")
+    end_year: int = Field(description="实施期末年")
+    thresholds: Thresholds
+
+
 class BlockReport(Out):
     """The report of a contiguous renewal block (连片腾退改造区块)."""
 
@@ -138,6 +160,7 @@ class BlockReport(Out):
     four_boundaries: FourBoundaries | None = Field(description="区块四至")
     violations: list[Violation] = Field(description="行动计划规则的检查结果（未通过者）")
     passed: bool = Field(description="是否通过：没有任何 error")
+    action_plan: PlanRef | None = Field(None, description="检查所依据的行动计划（该年施行的计划）")
     boundary: dict[str, Any] | None = Field(
         description="检查所用的区块边界（GeoJSON 面，EPSG:4490 经纬度）：给出的边界，或由宗地推导的边界")
     boundary_derived: bool = Field(description="边界由宗地推导（未给出边界：把连片容差以内的道路、河道间隙合并进来）")
@@ -156,6 +179,7 @@ class ScatteredReport(Out):
     problems: list[Problem] = Field(description="图形有效性问题")
     violations: list[Violation] = Field(description="行动计划规则的检查结果（未通过者）")
     passed: bool = Field(description="是否通过：没有任何 error")
+    action_plan: PlanRef | None = Field(None, description="检查所依据的行动计划（该年施行的计划）")
     area_srid: int = Field(description="面积计算所用坐标系（4549）")
     location_srid: int = Field(description="问题位置与修复图形的坐标系（4490 经纬度）")
     extremes_srid: int = Field(description="四至极值坐标的坐标系（4549）")

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 import spatial
 
+from ..actionplans import service as action_plans
 from ..enums import ReviewStatus
 from ..errors import FieldError, InvalidFeatures, InvalidParameter, NotFound
 from ..messages import message
@@ -149,6 +150,17 @@ def designated_block_codes(session: Session, unit_id: int, year: int) -> list[st
     )
 
 
+def plan_in_force(session: Session, year: int | None) -> tuple[spatial.PlanThresholds, dict | None]:
+    """The thresholds of the 行动计划 in force in ``year`` (default this year) and the plan as the report
+    names it (``action_plan``: 文号, title, period, thresholds); None without any stored plan."""
+    plan = action_plans.plan_for_year(session, year)
+    if plan is None:
+        return spatial.DEFAULT_THRESHOLDS, None
+    thresholds = plan.thresholds()
+    return thresholds, {"id": plan.id, "doc_no": plan.doc_no, "title": plan.title, "start_year": plan.start_year,
+                        "end_year": plan.end_year, "thresholds": thresholds.to_dict()}
+
+
 def unit_year_inputs(session: Session, plan_id: str, unit_code: str | None, year: int | None) -> dict:
     """Inputs of the 2-blocks-per-unit-per-year rule for a new plan: the designated blocks plus this plan."""
     if unit_code is None or year is None:
@@ -160,7 +172,7 @@ def unit_year_inputs(session: Session, plan_id: str, unit_code: str | None, year
     return {"unit": unit.name, "year": year, "designated_block_ids": [*designated, plan_id]}
 
 
-def stored_block_report(session: Session, code: str, tolerance_m: float, search_distance_m: float) -> dict:
+def stored_block_report(session: Session, code: str, tolerance_m: float | None, search_distance_m: float) -> dict:
     """The full report for a stored block, its parcels and its surroundings (EPSG:4490 inputs)."""
     block = session.scalar(select(RenewalBlock).where(RenewalBlock.code == code))
     if block is None:
@@ -184,14 +196,16 @@ def block_plan_report(
     own_block_id: int | None,
     year: int | None,
     enterprises: Sequence[tuple[str, str | None]] = (),
-    tolerance_m: float = spatial.DEFAULT_TOLERANCE_M,
+    tolerance_m: float | None = None,
     search_distance_m: float = spatial.DEFAULT_SEARCH_DISTANCE_M,
     planned_far: float | None = None,
 ) -> dict:
     """The report for a block or a block plan version: ``members`` selects its parcels (a WHERE
     clause on Parcel), ``block_geom`` is its boundary (EPSG:4490; None: derived from the parcels
     by ``spatial``), ``own_block_id`` the stored block it is (or replaces), so neither that block
-    nor its member parcels count as neighbours."""
+    nor its member parcels count as neighbours. The rules are those of the 行动计划 in force in
+    ``year`` (the designation year; this year when not given), and ``tolerance_m`` defaults to
+    that plan's contiguity tolerance."""
     rows = session.execute(
         select(Parcel, Enterprise.name)
         .outerjoin(Enterprise, Parcel.enterprise_id == Enterprise.id)
@@ -218,6 +232,7 @@ def block_plan_report(
         shapely.MultiPolygon([g for p in parcels for g in getattr(p.geom, "geoms", [p.geom])]),
         srid=spatial.STORAGE_SRID)
     neighbours = _stored_neighbours(session, around, members, own_block_id)
+    thresholds, plan_ref = plan_in_force(session, year)
     unit_rule = {}
     if year is not None:
         # The block counts towards its unit's yearly limit whether or not it is approved yet.
@@ -235,9 +250,10 @@ def block_plan_report(
         tolerance_m=tolerance_m,
         search_distance_m=search_distance_m,
         planned_far=planned_far,
+        thresholds=thresholds,
         **unit_rule,
     )
-    return report.to_dict() | {"block": {"code": code, "name": name, "unit": unit.name}}
+    return report.to_dict() | {"block": {"code": code, "name": name, "unit": unit.name}, "action_plan": plan_ref}
 
 
 def _stored_neighbours(session: Session, block_geom, members, own_block_id: int | None) -> Sequence[tuple[str, Any]]:

@@ -31,6 +31,7 @@ from spatial.plan_rules import (
     check_parcels_have_enterprise,
 )
 
+from ..actionplans.service import thresholds_for_year
 from ..analysis.service import block_plan_report
 from ..auth.deps import Principal
 from ..auth.errors import NotAllowed
@@ -281,12 +282,14 @@ def _merged_enterprises(session: Session, version: BlockVersion, old: list[int |
     return kept + [e for e in _default_enterprises(session, parcels) if e.enterprise_id not in listed]
 
 
-def derive_boundary(parcels: list[Parcel]):
+def derive_boundary(parcels: list[Parcel], tolerance_m: float = spatial.DEFAULT_TOLERANCE_M):
     """The boundary the parcels make with the gaps up to the contiguity tolerance closed
-    (``spatial.derived_boundary``: the roads and rivers between them included), EPSG:4490."""
+    (``spatial.derived_boundary``: the roads and rivers between them included), EPSG:4490;
+    the tolerance is that of the 行动计划 in force in the plan's year."""
     geoms_4549 = spatial.reproject(np.array([to_shape(p.geom) for p in parcels], dtype=object),
                                    spatial.STORAGE_SRID, spatial.AREA_SRID)
-    derived = spatial.reproject(spatial.derived_boundary(geoms_4549), spatial.AREA_SRID, spatial.STORAGE_SRID)
+    derived = spatial.reproject(spatial.derived_boundary(geoms_4549, tolerance_m), spatial.AREA_SRID,
+                                spatial.STORAGE_SRID)
     return as_multipolygon(derived)
 
 
@@ -368,7 +371,7 @@ def _apply(session: Session, plan: BlockPlan, version: BlockVersion, data: Draft
         if not chosen:
             raise InvalidParameter("parcels", message("plan_new_needs_parcels"))
         version.boundary_source = BoundarySource.DERIVED
-        version.set_geometry(derive_boundary(chosen))
+        version.set_geometry(derive_boundary(chosen, thresholds_for_year(session, version.year).tolerance_m))
 
 
 def _version_parcels(session: Session, version: BlockVersion) -> list[Parcel]:

@@ -10,7 +10,7 @@ import { A, ROLES } from './strings.js';
 
 const FIRST_YEAR = 2022;
 const LAST_YEAR = 2033; // the service accepts targets up to ten years after the programme
-const SECTIONS = ['targets', 'scoring', 'users', 'keys', 'reports'];
+const SECTIONS = ['targets', 'scoring', 'plans', 'users', 'keys', 'reports'];
 const statusEl = document.getElementById('admin-status');
 const loaded = new Set();
 let periods = null; // years with targets, the default month (GET /api/progress/periods)
@@ -851,9 +851,155 @@ function buildReports(panel) {
   return Promise.all([loadMonth(), loadList()]);
 }
 
+// ---- 行动计划 -------------------------------------------------------------------------------
+
+// The plan's fields as the service names them, in the form's order: [name, label, input mode, group].
+const PLAN_FIELDS = [
+  ['doc_no', 'docNo', 'text', 'facts'],
+  ['title', 'title', 'text', 'facts'],
+  ['start_year', 'startYear', 'numeric', 'facts'],
+  ['end_year', 'endYear', 'numeric', 'facts'],
+  ['target_total_mu', 'targetTotal', 'decimal', 'headline'],
+  ['target_new_floor_area_m2', 'targetFloor', 'decimal', 'headline'],
+  ['target_average_far', 'targetFar', 'decimal', 'headline'],
+  ['min_block_mu', 'minBlock', 'decimal', 'thresholds'],
+  ['max_blocks_per_unit_per_year', 'maxBlocks', 'numeric', 'thresholds'],
+  ['min_parcel_mu', 'minParcel', 'decimal', 'thresholds'],
+  ['min_far', 'minFar', 'decimal', 'thresholds'],
+  ['min_merged_parcel_mu', 'minMerged', 'decimal', 'thresholds'],
+  ['tolerance_m', 'tolerance', 'decimal', 'thresholds'],
+];
+
+function planValue(plan, name) {
+  if (!plan) return '';
+  const v = name in plan ? plan[name] : (plan.thresholds || {})[name];
+  return v === null || v === undefined ? '' : String(v);
+}
+
+function buildPlans(panel) {
+  const P = A.plans;
+  const box = h('div', { class: 'message', id: 'plans-message', 'aria-live': 'polite' });
+  const tbody = h('tbody');
+  const create = h('button', { type: 'button', class: 'primary', id: 'plan-new' }, P.create);
+  const editor = h('div', { class: 'card', id: 'plan-editor', hidden: true });
+  let plans = [];
+  panel.append(h('h3', {}, P.heading), h('p', { class: 'hint' }, P.intro),
+    h('h4', {}, P.list),
+    h('div', { class: 'table-wrap' }, h('table', { class: 'data stack', id: 'plans-table' },
+      h('thead', {}, h('tr', {}, ...[P.docNo, P.title, P.period, P.targetTotal, P.minBlock, P.state, P.actions]
+        .map((t) => h('th', {}, t)))), tbody)),
+    h('p', { class: 'actions' }, create), box, editor);
+
+  function stateOf(p) {
+    const year = Number(new Intl.DateTimeFormat('en', { timeZone: 'Asia/Shanghai', year: 'numeric' }).format(new Date()));
+    if (p.in_force_now) return P.inForce;
+    return p.end_year < year ? P.past : P.future;
+  }
+
+  function openEditor(plan) {
+    editor.textContent = '';
+    editor.hidden = false;
+    clearErrors(panel, box);
+    const ebox = h('div', { class: 'message', id: 'plan-editor-message', 'aria-live': 'polite' });
+    const last = plans[plans.length - 1];
+    // A new plan starts after the last one and copies its figures, to be changed where the new plan differs.
+    const start = last ? last.end_year + 1 : new Date().getFullYear();
+    const seed = plan || (last ? { ...last, doc_no: '', title: '', note: '', start_year: start, end_year: start + 2 } : null);
+    const inputs = {};
+    const groups = { facts: [], headline: [], thresholds: [] };
+    for (const [name, key, mode, group] of PLAN_FIELDS) {
+      const input = h('input', { type: 'text', id: `plan-${name.replace(/_/g, '-')}`, autocomplete: 'off',
+        inputmode: mode === 'text' ? undefined : mode, value: planValue(seed, name) });
+      if (mode === 'text') input.maxLength = name === 'doc_no' ? 64 : 200;
+      inputs[name] = input;
+      const hint = name === 'tolerance_m' ? P.toleranceHint : null;
+      groups[group].push(field(P[key], input, { name, hint, cls: name === 'title' ? 'wide' : '' }));
+    }
+    const note = h('textarea', { id: 'plan-note', rows: '3', maxlength: '2000' });
+    note.value = seed ? seed.note || '' : '';
+    const form = h('form', { class: 'grid-form', id: 'plan-form', novalidate: true },
+      h('h4', {}, plan ? P.editTitle(plan.title) : P.newTitle),
+      ...groups.facts,
+      h('h4', {}, P.headline), ...groups.headline,
+      h('h4', {}, P.thresholds), ...groups.thresholds,
+      field(P.note, note, { name: 'note', hint: P.noteHint, cls: 'wide' }),
+      h('p', { class: 'actions' }, h('button', { type: 'submit', class: 'primary', id: 'plan-save' },
+        plan ? P.save : P.createButton), h('button', { type: 'button', class: 'cancel' }, P.cancel)));
+    editor.append(form, ebox);
+    if (plan && plan.years) {
+      const ybody = h('tbody');
+      for (const y of plan.years) {
+        ybody.append(h('tr', {}, h('td', {}, A.yearOption(y.year, false)), h('td', { class: 'num' }, String(y.units_with_target)),
+          h('td', { class: 'num' }, y.target_mu === null ? P.notSet : num(y.target_mu, 2))));
+      }
+      const table = h('table', { class: 'data stack', id: 'plan-years' },
+        h('thead', {}, h('tr', {}, ...[P.year, P.unitsWithTarget, P.yearTotal].map((t) => h('th', {}, t)))), ybody);
+      editor.append(h('h4', {}, P.years), h('div', { class: 'table-wrap' }, table));
+      labelCells(table);
+      if (plan.updated_at) editor.append(h('p', { class: 'hint' }, P.updatedBy(plan.updated_by_name, when(plan.updated_at))));
+    }
+    form.querySelector('.cancel').addEventListener('click', () => { editor.hidden = true; });
+    form.addEventListener('submit', async (ev) => {
+      ev.preventDefault();
+      clearErrors(editor, ebox);
+      const body = {};
+      const errors = [];
+      for (const [name, key, mode] of PLAN_FIELDS) {
+        const t = inputs[name].value.trim();
+        if (t === '') { errors.push({ field: name, message: P.required(P[key]) }); continue; }
+        body[name] = mode === 'text' || !/^-?\d+(\.\d+)?$/.test(t) ? t : Number(t);
+      }
+      body.note = note.value.trim();
+      if (errors.length) { showFieldErrors(form, ebox, localError(errors), () => null, { list: false }); return; }
+      const button = form.querySelector('button[type=submit]');
+      busy(button, true);
+      try {
+        const { data } = plan
+          ? await api(`/api/action-plans/${plan.id}`, { method: 'PUT', etag: plan.etag, body })
+          : await api('/api/action-plans', { method: 'POST', body });
+        await load();
+        const fresh = (await api(`/api/action-plans/${data.id}`)).data;
+        openEditor(fresh);
+        done(document.getElementById('plan-editor-message'), plan ? P.saved(data.title) : P.created(data.title));
+      } catch (err) {
+        refuse(form, ebox, err);
+        if (err.status === 409 && plan && !(err.data && err.data.code === 'action_plan_overlap')) {
+          await load();
+          ebox.append(h('p', {}, P.staleReloaded));
+        }
+      } finally {
+        busy(button, false);
+      }
+    });
+    editor.scrollIntoView({ block: 'nearest' });
+    inputs.doc_no.focus();
+  }
+
+  create.addEventListener('click', () => openEditor(null));
+
+  async function load() {
+    panelState(panel, 'loading');
+    const { data } = await api('/api/action-plans');
+    plans = data.plans;
+    tbody.textContent = '';
+    if (!plans.length) tbody.append(h('tr', {}, h('td', { colspan: '7' }, P.none)));
+    for (const p of plans) {
+      const open = h('button', { type: 'button', class: 'small' }, P.open);
+      open.addEventListener('click', async () => openEditor((await api(`/api/action-plans/${p.id}`)).data));
+      tbody.append(h('tr', { 'data-plan': String(p.id), class: p.in_force_now ? 'in-force' : '' },
+        h('td', {}, p.doc_no), h('td', {}, p.title), h('td', { class: 'nowrap' }, P.periodText(p.start_year, p.end_year)),
+        h('td', { class: 'num' }, num(p.target_total_mu, 0)), h('td', { class: 'num' }, num(p.thresholds.min_block_mu, 0)),
+        h('td', {}, stateOf(p)), h('td', {}, open)));
+    }
+    labelCells(document.getElementById('plans-table'));
+    panelState(panel, 'ready');
+  }
+  return load();
+}
+
 // ---- the page -------------------------------------------------------------------------------
 
-const BUILDERS = { targets: buildTargets, scoring: buildScoring, users: buildUsers, keys: buildKeys, reports: buildReports };
+const BUILDERS = { targets: buildTargets, scoring: buildScoring, plans: buildPlans, users: buildUsers, keys: buildKeys, reports: buildReports };
 const tabs = {};
 const panels = {};
 
