@@ -340,6 +340,9 @@ def to_xlsx(data: dict, issued_at: dt.datetime) -> bytes:
         ws.cell(row, 10).number_format = "0.00%"
         for col in (3, 4, 5, 6, 7, 8, 9, 12, 13):
             ws.cell(row, col).number_format = "#,##0.00"
+    for c in p.get("corrections", []):  # 更正：… (records of the month about earlier days)
+        ws.append([c["text"]])
+        ws.merge_cells(start_row=ws.max_row, start_column=1, end_row=ws.max_row, end_column=width)
     ws.append([])
     ws.append([f"签发人：{issue.get('signed_by') or '（印发时填写）'}"])
     ws.merge_cells(start_row=ws.max_row, start_column=1, end_row=ws.max_row, end_column=width)
@@ -529,6 +532,8 @@ def to_html(data: dict, *, issued: bool, xlsx_url: str | None, facts: IssueFacts
         for q in data["parcels_in_month"]
     ) or "<tr><td colspan='8'>本月无新完成宗地</td></tr>"
     behind = "、".join(p["units_behind"]) or "无"
+    # 更正: records of this month about earlier days (absent from reports issued before migration 0011)
+    corrections = "".join(f'<p class="note correction">{e(c["text"])}</p>\n' for c in p.get("corrections", []))
     if issued:
         when = data.get("issued_at", "")[:16].replace("T", " ")
         status = f"印发人：{e(facts.issued_by_name or data.get('issued_by', ''))}（{e(when)}）"
@@ -556,7 +561,7 @@ def to_html(data: dict, *, issued: bool, xlsx_url: str | None, facts: IssueFacts
 <div class="scroll"><table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table></div>
 <p class="note">滞后单位（累计完成率低于序时进度 {_pct(p['schedule_rate'])}）：{e(behind)}。完成面积为宗地登记面积（亩，按国家 2000 坐标系平面面积计算），
 宗地状态达到“已完成”（或所在区块阶段达到“完成”）之日计入；位于已认定区块内的计为连片，其余计为零星。</p>
-<h2>二、主要指标（全市）</h2>
+{corrections}<h2>二、主要指标（全市）</h2>
 <div class="scroll"><table><thead><tr><th>指标</th><th>完成</th><th>目标</th><th>说明</th></tr></thead><tbody>{ind_rows}</tbody></table></div>
 <h2>三、本月完成宗地</h2>
 <div class="scroll"><table><thead><tr><th>宗地编号</th><th>单位</th><th>类型</th><th>区块</th><th>完成日期</th><th>面积（亩）</th><th>规划容积率</th><th>企业</th></tr></thead>

@@ -170,6 +170,10 @@ def test_past_figures_never_move(client, login_as, db_session, site):
     lines = [c["text"] for c in nov["corrections"]]
     assert any(t.startswith("更正：凤鸣街道宗地 330483-FM-0002") and "验收未通过" in t for t in lines), lines
     assert client.get("/api/progress/monthly", params={"year": 2022, "month": 10}).json()["corrections"] == []
+    # the November report says so: its preview page and its Excel carry the line
+    page = client.get("/progress/preview/2022/11").text
+    assert '<p class="note correction">更正：凤鸣街道宗地 330483-FM-0002' in page
+    assert "更正" not in client.get("/progress/preview/2022/10").text
 
 
 def test_a_recorded_correction_counts_from_the_day_it_is_recorded(client, db_session):
