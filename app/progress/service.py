@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 import spatial
 
+from ..actionplans.service import thresholds_lookup
 from ..core.audit import audit_context
 from ..core.history import event_source
 from ..core.uow import unit_of_work
@@ -101,6 +102,8 @@ class RenewedParcel:
     tax_before_year: int | None
     tax_after_10k_yuan: Decimal | None
     tax_after_year: int | None
+    # The rules of the 行动计划 in force in the renewal year (app.actionplans); the 2022 plan's by default.
+    thresholds: spatial.PlanThresholds = spatial.DEFAULT_THRESHOLDS
 
     @property
     def track(self) -> str:
@@ -129,6 +132,7 @@ class RenewedParcel:
                 float(self.land_area_mu),
                 None if self.planned_far is None else float(self.planned_far),
                 renewal_type=self.renewal_type,
+                thresholds=self.thresholds,
             )
         return [v for v in found if v.severity == RULE_ERROR]
 
@@ -258,6 +262,7 @@ def renewed_parcels(session: Session, as_of: dt.date, since: dt.date | None = No
     out = []
     until = as_of if until is None else min(until, as_of)
     params = {"as_of": as_of, "as_of_year": until.year, "since": since or dt.date.min, "until": until}
+    in_force = thresholds_lookup(session)  # the plan of each renewal year
     for r in session.execute(text(RENEWED_SQL), params):
         out.append(
             RenewedParcel(
@@ -279,6 +284,7 @@ def renewed_parcels(session: Session, as_of: dt.date, since: dt.date | None = No
                 tax_before_year=r.tax_before_year,
                 tax_after_10k_yuan=r.tax_after,
                 tax_after_year=r.tax_after_year,
+                thresholds=in_force(r.renewed_on.year),
             )
         )
     return out

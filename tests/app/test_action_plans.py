@@ -167,3 +167,29 @@ def test_update_needs_if_match_and_is_audited(admin, db_session):
     assert r.status_code == 409 and r.json()["code"] == "action_plan_overlap"
     actions = set(db_session.scalars(select(AuditEntry.action).where(AuditEntry.subject == f"action_plan:{plan_id}")))
     assert {"create_action_plan", "update_action_plan"} <= actions
+
+
+def test_a_scattered_parcel_follows_the_plan_of_its_renewal_year(admin, db_session):
+    """The 一表's rule notes: a 16 亩 parcel with FAR 2.3 renewed in 2024 meets the 2024 plan (15 亩, 2.2)."""
+    from sqlalchemy import text
+
+    from app.progress import service
+
+    assert admin.post("/api/action-plans", json=PLAN_2024).status_code == 201
+    [late] = _site_160(db_session, "AS24", (70_000.0, 3_400_000.0))
+    [early] = _site_160(db_session, "AS22", (70_000.0, 3_405_000.0))
+    for code, day in ((late, "2024-05-01"), (early, "2022-05-01")):
+        # 16 亩 (100 m × 106.667 m) with FAR 2.3, completed on the day
+        x, y = (70_000.0, 3_400_000.0) if code == late else (70_000.0, 3_405_000.0)
+        parcel = db_session.scalar(select(Parcel).where(Parcel.code == code))
+        parcel.set_geometry(spatial.reproject(box(x, y, x + 100, y + 320 / 3), spatial.AREA_SRID, spatial.STORAGE_SRID))
+        parcel.planned_floor_area_m2 = Decimal(f"{100 * 320 / 3 * 2.3:.2f}")
+        db_session.flush()
+        db_session.execute(text("UPDATE parcels SET status = 'completed', completed_on = CAST(:d AS date) "
+                                "WHERE code = :c"), {"d": day, "c": code})
+    db_session.expire_all()
+    found = {p.code: p for p in service.renewed_parcels(db_session, service.today())}
+    assert float(found[late].land_area_mu) == 16.0
+    assert found[late].rule_problems() == []
+    assert found[early].rule_problems() == ["parcel_area_below_min"]
+    assert "低于 20 亩下限" in found[early].rule_notes()[0]
