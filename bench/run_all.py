@@ -1,6 +1,6 @@
 """Run the benchmarks one after another, each under an exclusive lock on /tmp/bench.lock.
 
-    .venv/bin/python bench/run_all.py [--only spatial,import,ogc,map] [--quick]
+    .venv/bin/python bench/run_all.py [--only spatial,import,ogc,map,progress] [--quick]
                                       [--data var/bench/parcels] [--tipg var/bench/tipg-venv]
 
 `make bench` runs scripts/bench_setup.sh first (wrk, the tipg venv, the 100k-parcel set
@@ -32,6 +32,7 @@ BENCHES: dict[str, tuple[str, list[str]]] = {
     "import": ("bench_import.py", ["--repeat", "1"]),
     "ogc": ("bench_ogc.py", ["--duration", "2"]),
     "map": ("bench_map.py", ["--repeat", "2"]),
+    "progress": ("bench_progress.py", ["--repeat", "1"]),
 }
 
 
