@@ -13,6 +13,7 @@ from fastapi.staticfiles import StaticFiles
 from .actionplans.routes import router as action_plans_router
 from .analysis.routes import router as analysis_router
 from .auth.routes import router as auth_router
+from .progress.plan_period import router as plan_progress_router
 from .progress.routes import pages as progress_pages, router as progress_router
 from .core.db import conninfo, make_engine, make_sessionmaker
 from .core.read.pool import ReadPool
@@ -64,6 +65,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(analysis_router)
     app.include_router(progress_router)
     app.include_router(action_plans_router)
+    app.include_router(plan_progress_router)
     app.include_router(progress_pages)
     app.include_router(map_router)
     app.include_router(uploads_router)

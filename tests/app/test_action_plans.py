@@ -193,3 +193,29 @@ def test_a_scattered_parcel_follows_the_plan_of_its_renewal_year(admin, db_sessi
     assert found[late].rule_problems() == []
     assert found[early].rule_problems() == ["parcel_area_below_min"]
     assert "低于 20 亩下限" in found[early].rule_notes()[0]
+
+
+def test_the_plan_in_force_for_the_progress_page_and_the_carry_over(client, admin):
+    """/api/progress/plan: the cards' headline targets and the period's cumulative figure come from the
+    plan in force in the year; the carry-over is the previous year of the same plan."""
+    r = client.get("/api/progress/plan?year=2023&as_of=2023-12-31").json()
+    assert r["plan"]["doc_no"] == "桐政办发〔2022〕11号" and r["plan"]["target_total_mu"] == 6000
+    assert (r["period"]["start_year"], r["period"]["end_year"]) == (2022, 2023)
+    assert r["period"]["target_new_floor_area_m2"] == 4_000_000 and r["period"]["target_average_far"] == 2.0
+    ind = client.get("/api/progress/indicators?as_of=2023-12-31").json()["citywide"]
+    assert r["period"]["done_mu"] == ind["programme"]["done_mu"]  # the same 2022—2023 sum
+    carry = {u["unit_code"]: u for u in r["carry_over"]["units"]}
+    assert r["carry_over"]["year"] == 2022 and len(carry) == 11
+    monthly = {u["unit_code"]: u for u in client.get("/api/progress/monthly?year=2022&month=12").json()["rows"]}
+    for code, u in carry.items():
+        assert u["target_mu"] == monthly[code]["target"]["renewal_mu"]
+        assert u["done_mu"] == pytest.approx(monthly[code]["done_ytd_mu"], abs=0.011)
+        assert u["difference_mu"] == pytest.approx(u["done_mu"] - u["target_mu"], abs=0.011)
+    # the first year of a plan starts afresh
+    assert client.get("/api/progress/plan?year=2022").json()["carry_over"] is None
+
+    assert admin.post("/api/action-plans", json=PLAN_2024).status_code == 201
+    r = client.get("/api/progress/plan?year=2025").json()
+    assert r["plan"]["target_total_mu"] == 9000 and r["period"]["start_year"] == 2024
+    assert r["carry_over"]["year"] == 2024
+    assert client.get("/api/progress/plan?year=2024").json()["carry_over"] is None

@@ -130,3 +130,28 @@ def test_the_plans_section_fits_a_phone(browser, site):
     assert page_offending(page) == []
     assert errors == []
     context.close()
+
+
+def test_the_progress_cards_read_the_plan_in_force(browser, site):
+    for label, viewport in VIEWPORTS.items():
+        context = browser.new_context(viewport=viewport, locale="zh-CN", timezone_id="Asia/Shanghai")
+        page = context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda exc, seen=errors: seen.append(str(exc)))
+        page.goto(site.url + "/progress")
+        page.wait_for_selector("body[data-progress-state='ready']", timeout=30_000)
+        page.select_option("#month", "12")
+        page.wait_for_selector("body[data-progress-state='ready']", timeout=30_000)
+        cards = page.locator("#cards")
+        expect(cards).to_contain_text("2022—2023 年累计更新")
+        expect(cards).to_contain_text("目标 6,000 亩")
+        expect(cards).to_contain_text("目标 400 万 m²")
+        expect(cards).to_contain_text("依据桐政办发〔2022〕11号")
+        carry = page.locator("#carry-over")
+        expect(carry).to_be_visible()
+        expect(carry).to_contain_text("上年（2022 年）任务结转")
+        _no_sideways_scroll(page)
+        page.screenshot(path=str(SHOTS / f"plans-progress-{label}.png"), full_page=True)
+        assert page_offending(page) == []
+        assert errors == []
+        context.close()

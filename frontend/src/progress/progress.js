@@ -23,7 +23,7 @@ function card(title, value, of, rate, note, warn = false) {
     + '</div>';
 }
 
-function renderCards(ind, monthly) {
+function renderCards(ind, monthly, planProgress) {
   const c = ind.citywide;
   const year = yearEl.value;
   // The programme's indicators cover 2022 and 2023; a later year's card comes from its monthly table.
@@ -34,22 +34,56 @@ function renderCards(ind, monthly) {
     done_scattered_mu: city.done_ytd_scattered_mu, scattered_rate: city.scattered_rate,
   };
   const blocks = c.blocks_approved[year] || { count: 0, units_over_limit: [] };
+  // The headline targets are those of the 行动计划 in force in the year shown, over its own period.
+  const plan = planProgress.plan;
+  const period = planProgress.period;
+  const indicatorsPeriod = period && [period.start_year, period.end_year].every((yy) => String(yy) in c.years);
+  const cum = period
+    ? { title: `${period.start_year}—${period.end_year} 年累计更新`, done: period.done_mu, target: period.target_mu, rate: period.rate }
+    : { title: '2022—2023 年累计更新', done: c.programme.done_mu, target: 6000, rate: c.programme.rate };
+  const floor = period
+    ? { done: period.new_floor_area_m2, target: period.target_new_floor_area_m2, rate: period.new_floor_area_rate }
+    : { done: c.new_floor_area.done_m2, target: 4000000, rate: c.new_floor_area.rate };
+  const farTarget = plan.target_average_far ?? c.average_far.target;
+  const far = period ? period.average_far : c.average_far.after;
+  const farBefore = !period || indicatorsPeriod ? c.average_far.before : null;
+  const farMet = far === null || far === undefined ? null : far >= farTarget;
+  const maxBlocks = plan.max_blocks_per_unit_per_year ?? 2;
   const cards = [
     card(`${year} 年有机更新面积`, `${num(y.done_mu)} 亩`, y.target ? `年度任务 ${num(y.target.renewal_mu, 0)} 亩 · ${pct(y.completion_rate)}` : '年度任务尚未下达',
       y.completion_rate, y.target ? `连片 ${num(y.done_contiguous_mu)} 亩（${pct(y.contiguous_rate)}）· 零星 ${num(y.done_scattered_mu)} 亩（${pct(y.scattered_rate)}）` : ''),
-    card('2022—2023 年累计更新', `${num(c.programme.done_mu)} 亩`, `目标 6000 亩 · ${pct(c.programme.rate)}`, c.programme.rate),
-    card('新增厂房建筑面积', `${num(c.new_floor_area.done_m2 / 10000)} 万 m²`, `目标 400 万 m² · ${pct(c.new_floor_area.rate)}`, c.new_floor_area.rate,
-      c.new_floor_area.parcels_without_plan ? `${c.new_floor_area.parcels_without_plan} 宗完成宗地无规划建筑面积` : ''),
-    card('改造区域平均容积率', num(c.average_far.after), `目标 ≥ ${num(c.average_far.target, 1)} · 改造前 ${num(c.average_far.before)}`,
-      c.average_far.after === null ? null : c.average_far.after / c.average_far.target,
-      c.average_far.met === null ? '暂无数据' : (c.average_far.met ? '已达标' : '未达标'), c.average_far.met === false),
+    card(cum.title, `${num(cum.done)} 亩`, `目标 ${num(cum.target, 0)} 亩 · ${pct(cum.rate)}`, cum.rate,
+      plan.doc_no ? `依据${plan.doc_no}` : ''),
+    card('新增厂房建筑面积', `${num(floor.done / 10000)} 万 m²`, `目标 ${num(floor.target / 10000, 0)} 万 m² · ${pct(floor.rate)}`, floor.rate,
+      (!period || indicatorsPeriod) && c.new_floor_area.parcels_without_plan ? `${c.new_floor_area.parcels_without_plan} 宗完成宗地无规划建筑面积` : ''),
+    card('改造区域平均容积率', num(far), `目标 ≥ ${num(farTarget, 1)}${farBefore === null ? '' : ` · 改造前 ${num(farBefore)}`}`,
+      far === null || far === undefined ? null : far / farTarget,
+      farMet === null ? '暂无数据' : (farMet ? '已达标' : '未达标'), farMet === false),
     card('亩均税收（万元/亩）', `${num(c.tax_per_mu.after)}`, `改造前 ${num(c.tax_per_mu.before)} · ${c.tax_per_mu.ratio ? num(c.tax_per_mu.ratio) + ' 倍' : '—'}`, null,
       `同一批 ${c.tax_per_mu.parcels} 宗、${num(c.tax_per_mu.land_mu)} 亩宗地改造前后比较`),
-    card(`${year} 年认定连片区块`, `${blocks.count} 个`, '每单位每年不超过 2 个', null,
+    card(`${year} 年认定连片区块`, `${blocks.count} 个`, `每单位每年不超过 ${maxBlocks} 个`, null,
       blocks.units_over_limit.length ? `超过上限：${blocks.units_over_limit.join('、')}` : '无单位超过上限', blocks.units_over_limit.length > 0),
   ];
   document.getElementById('cards').innerHTML = cards.join('');
   document.getElementById('as-of').textContent = ind.as_of;
+}
+
+// 上年结转: what each unit did beyond (+) or below (−) its target in the previous year of the same plan.
+function renderCarryOver(planProgress) {
+  const el = document.getElementById('carry-over');
+  if (!el) return;
+  const co = planProgress.carry_over;
+  if (!co) { el.hidden = true; el.textContent = ''; return; }
+  const withTarget = co.units.filter((u) => u.difference_mu !== null);
+  const over = withTarget.filter((u) => u.difference_mu >= 0).sort((a, b) => b.difference_mu - a.difference_mu);
+  const under = withTarget.filter((u) => u.difference_mu < 0).sort((a, b) => a.difference_mu - b.difference_mu);
+  const list = (rows) => rows.map((u) => `${escapeHtml(u.unit_name)} ${u.difference_mu >= 0 ? '+' : '−'}${num(Math.abs(u.difference_mu))} 亩`).join('、');
+  el.innerHTML = `<strong>上年（${co.year} 年）任务结转：</strong>`
+    + (over.length ? `超额 ${list(over)}` : '无单位超额')
+    + '；'
+    + (under.length ? `差额 ${list(under)}` : '无单位未完成')
+    + '。';
+  el.hidden = false;
 }
 
 function monthlyRow(r, total = false) {
@@ -215,13 +249,15 @@ async function load() {
   const m = monthEl.value;
   const lastDay = new Date(Number(y), Number(m), 0).getDate();
   const asOf = `${y}-${String(m).padStart(2, '0')}-${String(lastDay).padStart(2, '0')}`;
-  const [monthly, ind, scores, list] = await Promise.all([
+  const [monthly, ind, scores, list, planProgress] = await Promise.all([
     fetchJson(`/api/progress/monthly?year=${y}&month=${m}`),
     fetchJson(`/api/progress/indicators?as_of=${asOf}`),
     fetchJson(`/api/progress/scores?year=${y}&as_of=${asOf}`),
     fetchJson('/api/progress/reports'),
+    fetchJson(`/api/progress/plan?year=${y}&as_of=${asOf}`),
   ]);
-  renderCards(ind, monthly);
+  renderCards(ind, monthly, planProgress);
+  renderCarryOver(planProgress);
   renderMonthly(monthly);
   renderChart(monthly);
   renderScores(scores);
