@@ -362,6 +362,7 @@ FIELD_LABELS: dict[str, str] = {
     "as_of": "统计截止日期", "bbox": "范围", "bbox-crs": "范围坐标系", "block": "区块", "boundary": "边界",
     "boundary_source": "边界来源", "business": "经营内容", "change_note": "变更说明", "classification": "分类",
     "closed_on": "办结日期", "code": "编号", "comment": "意见", "confirm_crs": "确认坐标系",
+    "parcel_code": "宗地编号", "completed_on": "完成日期",
     "contiguous_mu": "连片任务（亩）", "credit_code": "统一社会信用代码", "crs": "坐标系", "current_password": "当前密码",
     "cursor": "翻页位置", "datetime": "时间", "deadline": "期限", "decided_on": "决定日期", "decisions": "评审结果",
     "defaulters": "违约企业", "display_name": "姓名", "doc_no": "认定文号", "encoding": "编码",

@@ -12,6 +12,7 @@ from fastapi.responses import FileResponse, HTMLResponse, Response
 from pydantic import BaseModel, Field
 
 from ..core.db import SessionDep
+from ..enums import ParcelStatus
 from ..errors import error_responses
 from ..serve.schemas import BINARY, content
 from ..settings import Settings, get_settings
@@ -20,6 +21,7 @@ from .access import ProgressAdmin
 from .schemas import (
     ConfigSaved,
     ConfigView,
+    CorrectionSaved,
     Indicators,
     IssuePreview,
     MonthlyProgress,
@@ -104,6 +106,21 @@ def parcels(
 class TargetIn(BaseModel):
     contiguous_mu: Decimal = Field(ge=0, le=100000, description="连片腾退或改造面积（亩）")
     scattered_mu: Decimal = Field(ge=0, le=100000, description="连片规划区域以外零星腾退或改造（亩）")
+
+
+class CorrectionIn(BaseModel):
+    parcel_code: str = Field(min_length=1, max_length=64, description="宗地编号")
+    status: ParcelStatus = Field(description="更正后的状态")
+    completed_on: dt.date | None = Field(default=None, description="更正后的完成日期（状态为已完成时）")
+    note: str = Field(min_length=1, max_length=500, description="更正说明：为什么更正、依据什么")
+
+
+@router.post("/corrections", status_code=201, response_model=CorrectionSaved,
+             summary="更正某宗地过去的状态或完成日期（管理员）：自记录之日起计入，此前各期数字不变，下一期通报列出",
+             responses=error_responses(400, 401, 403, 404))
+def post_correction(session: SessionDep, user: ProgressAdmin, body: CorrectionIn) -> dict:
+    return service.record_correction(session, body.parcel_code, status=body.status, completed_on=body.completed_on,
+                                     note=body.note, by=user.username)
 
 
 @router.get("/targets", summary="年度任务（2022 年为行动计划附件；其后由管理员下达）", response_model=Targets)

@@ -81,6 +81,16 @@ class Correction(Out):
     text: str = Field(description="通报中的一行：更正：…")
 
 
+class CorrectionSaved(Out):
+    event_id: int = Field(description="更正记录")
+    parcel_code: str
+    status: str = Field(description="更正后的状态")
+    completed_on: str | None = Field(description="更正后的完成日期")
+    happened_on: str = Field(description="所更正的事实发生之日")
+    recorded_on: str = Field(description="记录之日：自此日起计入")
+    corrects: int | None = Field(description="被更正的记录")
+
+
 class MonthlyProgress(Out):
     year: int
     month: int

@@ -209,3 +209,19 @@ def test_every_path_writes_history(db_session):
         "SELECT count(*) FROM parcel_status_events WHERE source = 'seed' AND known_on = happened_on")).scalar()
     completed = db_session.execute(text("SELECT count(*) FROM parcels WHERE status = 'completed'")).scalar()
     assert seeded >= completed > 0
+
+
+def test_an_admin_records_a_correction_over_the_api(client, login_as):
+    before = snapshot(client)
+    admin = login_as("admin", username="admin_as_of")
+    body = {"parcel_code": "330483-FM-0012", "status": "rebuilding", "note": "复核发现尚未竣工"}
+    assert client.post("/api/progress/corrections", json=body).status_code in (401, 403)
+    r = admin.post("/api/progress/corrections", json=body)
+    assert r.status_code == 201, r.text
+    out = r.json()
+    assert out["happened_on"] == "2022-10-24" and out["corrects"] is not None and out["completed_on"] is None
+    assert_unchanged(client, before, "a correction over the API")
+    r = admin.post("/api/progress/corrections", json={**body, "note": " "})
+    assert r.status_code == 400 and r.json()["errors"][0]["field"] == "note"
+    r = admin.post("/api/progress/corrections", json={**body, "parcel_code": "没有这宗地"})
+    assert r.status_code == 404
