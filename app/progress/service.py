@@ -695,7 +695,8 @@ def approved_blocks_per_unit_year(session: Session, as_of: dt.date) -> dict[tupl
 
 
 def _indicator_block(t: Totals, targets_by_year: dict[int, Target | None], done_by_year: dict[int, Totals],
-                     blocks: dict[int, list[dict]]) -> dict:
+                     blocks: dict[int, list[dict]],
+                     block_limit=lambda _year: MAX_BLOCKS_PER_UNIT_PER_YEAR) -> dict:
     years = {}
     for year in PROGRAMME_YEARS:
         target, done = targets_by_year.get(year), done_by_year.get(year, Totals())
@@ -720,8 +721,8 @@ def _indicator_block(t: Totals, targets_by_year: dict[int, Target | None], done_
         "average_far": {"after": q4(t.average_far), "before": q4(t.average_far_before), "target": float(MIN_FAR),
                         "met": None if t.average_far is None else bool(t.average_far >= MIN_FAR),
                         "land_mu": q2(t.far_mu)},
-        "blocks_approved": {str(y): {"count": len(blocks.get(y, [])), "limit": MAX_BLOCKS_PER_UNIT_PER_YEAR,
-                                     "exceeded": len(blocks.get(y, [])) > MAX_BLOCKS_PER_UNIT_PER_YEAR,
+        "blocks_approved": {str(y): {"count": len(blocks.get(y, [])), "limit": block_limit(y),
+                                     "exceeded": len(blocks.get(y, [])) > block_limit(y),
                                      "blocks": blocks.get(y, [])}
                             for y in sorted(set(PROGRAMME_YEARS) | set(blocks))},
         "tax_per_mu": {"before": q2(t.tax_per_mu_before), "after": q2(t.tax_per_mu_after),
@@ -740,6 +741,11 @@ def indicators(session: Session, as_of: dt.date | None = None) -> dict:
     by_year = totals_by(parcels, lambda p: p.renewed_on.year)
     year_targets = {y: targets(session, y) for y in PROGRAMME_YEARS}
     blocks = approved_blocks_per_unit_year(session, as_of)
+    in_force = thresholds_lookup(session)  # ≤ N blocks a year: N of the 行动计划 in force in that year
+
+    def block_limit(year: int) -> int:
+        return in_force(year).max_blocks_per_unit_per_year
+
     unit_rows = []
     for unit in units(session):
         block = _indicator_block(
@@ -747,6 +753,7 @@ def indicators(session: Session, as_of: dt.date | None = None) -> dict:
             {y: year_targets[y].get(unit.code) for y in PROGRAMME_YEARS},
             {y: by_unit_year[(unit.code, y)] for y in PROGRAMME_YEARS},
             {y: b for (u, y), b in blocks.items() if u == unit.code},
+            block_limit,
         )
         unit_rows.append({"unit_code": unit.code, "unit_name": unit.name, **block})
     city_targets = {}
@@ -757,14 +764,15 @@ def indicators(session: Session, as_of: dt.date | None = None) -> dict:
     city_blocks: dict[int, list[dict]] = defaultdict(list)
     for (u, y), b in blocks.items():
         city_blocks[y].extend(b)
-    city = _indicator_block(total_of(parcels), city_targets, {y: by_year[y] for y in PROGRAMME_YEARS}, city_blocks)
+    city = _indicator_block(total_of(parcels), city_targets, {y: by_year[y] for y in PROGRAMME_YEARS}, city_blocks,
+                            block_limit)
     city["programme"]["target_mu"] = q2(PROGRAMME_TOTAL_MU)  # the plan's figure, whatever the yearly split
     city["programme"]["rate"] = q4(ratio(total_of(parcels).mu, PROGRAMME_TOTAL_MU))
     city["new_floor_area"]["target_m2"] = q2(NEW_FLOOR_AREA_TARGET_M2)
     city["new_floor_area"]["rate"] = q4(ratio(total_of(parcels).new_floor_area_m2, NEW_FLOOR_AREA_TARGET_M2))
     city["blocks_approved"] = {
         str(y): {"count": len(b), "units_over_limit": sorted(
-            u for (u, yy), bb in blocks.items() if yy == y and len(bb) > MAX_BLOCKS_PER_UNIT_PER_YEAR)}
+            u for (u, yy), bb in blocks.items() if yy == y and len(bb) > block_limit(y))}
         for y, b in sorted(city_blocks.items())
     }
     return {"as_of": as_of.isoformat(), "citywide": city, "units": unit_rows}

@@ -219,3 +219,17 @@ def test_the_plan_in_force_for_the_progress_page_and_the_carry_over(client, admi
     assert r["plan"]["target_total_mu"] == 9000 and r["period"]["start_year"] == 2024
     assert r["carry_over"]["year"] == 2024
     assert client.get("/api/progress/plan?year=2024").json()["carry_over"] is None
+
+
+def test_the_yearly_block_limit_of_the_indicators_is_the_plans(admin, client):
+    plan = client.get("/api/action-plans").json()["plans"][0]
+    assert client.get("/api/progress/indicators?as_of=2023-12-31").json()["citywide"]["years"]  # sanity
+    units = client.get("/api/progress/indicators?as_of=2023-12-31").json()["units"]
+    assert all(u["blocks_approved"]["2022"]["limit"] == 2 for u in units)
+    r = admin.put(f"/api/action-plans/{plan['id']}", json={"max_blocks_per_unit_per_year": 1},
+                  headers={"If-Match": plan["etag"]})
+    assert r.status_code == 200, r.text
+    units = client.get("/api/progress/indicators?as_of=2023-12-31").json()["units"]
+    assert all(u["blocks_approved"]["2022"]["limit"] == 1 for u in units)
+    over = [u for u in units if u["blocks_approved"]["2022"]["count"] > 1]
+    assert all(u["blocks_approved"]["2022"]["exceeded"] for u in over)
