@@ -32,7 +32,8 @@ export function verdict(report) {
 export function figuresTable(report) {
   const f = report.figures;
   const rows = [
-    [T.report.land, `${mu(report.land_area_mu)} ${T.mu}`],
+    // the 连片 floor of the 行动计划 the report was checked against (200 亩 in 2022—2023)
+    [T.report.land(report.action_plan ? Number(report.action_plan.thresholds.min_block_mu) : 200), `${mu(report.land_area_mu)} ${T.mu}`],
     [T.report.boundaryArea, report.boundary_area_mu === null ? T.dash : `${mu(report.boundary_area_mu)} ${T.mu}`],
   ];
   if (f) {
