@@ -447,7 +447,7 @@ def indicator_lines(city: dict) -> list[tuple[str, str, str, str]]:
                   f"同一批 {tax['parcels']} 宗、{_num(tax['land_mu'])} 亩宗地比较"))
     for year, b in city["blocks_approved"].items():
         over = "、".join(b["units_over_limit"]) or "无"
-        lines.append((f"{year} 年认定连片区块（个）", str(b["count"]), f"每单位 ≤ {service.MAX_BLOCKS_PER_UNIT_PER_YEAR}",
+        lines.append((f"{year} 年认定连片区块（个）", str(b["count"]), f"每单位 ≤ {b.get('limit', service.MAX_BLOCKS_PER_UNIT_PER_YEAR)}",
                       f"超过上限的单位：{over}"))
     return lines
 

@@ -156,7 +156,8 @@ class UnitBlocksApproved(Out):
 
 class CityBlocksApproved(Out):
     count: int = Field(description="该年全市认定区块数")
-    units_over_limit: list[str] = Field(description="超过每年 2 个上限的单位代码")
+    limit: int = Field(description="每单位每年认定上限（该年施行的行动计划所定，2022—2023 年为 2 个）")
+    units_over_limit: list[str] = Field(description="超过每年上限的单位代码")
 
 
 class TaxPerMu(Out):

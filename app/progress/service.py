@@ -771,7 +771,7 @@ def indicators(session: Session, as_of: dt.date | None = None) -> dict:
     city["new_floor_area"]["target_m2"] = q2(NEW_FLOOR_AREA_TARGET_M2)
     city["new_floor_area"]["rate"] = q4(ratio(total_of(parcels).new_floor_area_m2, NEW_FLOOR_AREA_TARGET_M2))
     city["blocks_approved"] = {
-        str(y): {"count": len(b), "units_over_limit": sorted(
+        str(y): {"count": len(b), "limit": block_limit(y), "units_over_limit": sorted(
             u for (u, yy), bb in blocks.items() if yy == y and len(bb) > block_limit(y))}
         for y, b in sorted(city_blocks.items())
     }

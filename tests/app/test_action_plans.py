@@ -233,3 +233,5 @@ def test_the_yearly_block_limit_of_the_indicators_is_the_plans(admin, client):
     assert all(u["blocks_approved"]["2022"]["limit"] == 1 for u in units)
     over = [u for u in units if u["blocks_approved"]["2022"]["count"] > 1]
     assert all(u["blocks_approved"]["2022"]["exceeded"] for u in over)
+    city = client.get("/api/progress/indicators?as_of=2023-12-31").json()["citywide"]["blocks_approved"]["2022"]
+    assert city["limit"] == 1 and set(city["units_over_limit"]) == {u["unit_code"] for u in over}

@@ -139,7 +139,7 @@ def test_area_weighted_far_and_tax_per_mu(client):
     city = ind["citywide"]
     assert city["programme"]["target_mu"] == 6000.0
     assert city["new_floor_area"]["target_m2"] == 4000000.0
-    assert city["blocks_approved"]["2022"] == {"count": 6, "units_over_limit": []}
+    assert city["blocks_approved"]["2022"] == {"count": 6, "limit": 2, "units_over_limit": []}
     assert city["years"]["2022"]["target"] == {"renewal_mu": 3000.0, "contiguous_mu": 2000.0, "scattered_mu": 1000.0}
 
 
