@@ -345,6 +345,9 @@ MESSAGES: dict[str, str] = {
                            "每一年只能有一个行动计划",
     "action_plan_overlap_short": "与《{title}》的实施期（{other_start}—{other_end} 年）重叠",
     "action_plan_doc_no_taken": "文号“{doc_no}”已被《{title}》使用",
+    "action_plan_started": "《{title}》自 {start} 年起实施，{fields}已用于计算公布的进度和考核数字，不能再修改"
+                           "（文号、标题和说明仍可更正）；规则有变请录入新的行动计划",
+    "action_plan_started_field": "已实施，不能修改",
     "action_plan_unknown_field": "无法识别的字段：{names}",
     "action_plan_seeded_by": "系统（按计划原文录入）",
 }

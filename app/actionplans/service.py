@@ -306,10 +306,24 @@ def create(session: Session, data: dict[str, Any], username: str) -> ActionPlan:
     return plan
 
 
+def _check_not_started(plan: ActionPlan, values: dict[str, Any]) -> None:
+    """Once a plan's period has begun its figures and thresholds have been used for figures of past days,
+    which never move: only its wording (文号, 标题, 说明) may still be corrected."""
+    if plan.start_year > today().year:
+        return
+    changed = [k for k in NUMBER_FIELDS if k in values and _num(values[k]) != _num(getattr(plan, k))]
+    if changed:
+        text = message("action_plan_started", title=plan.title, start=plan.start_year,
+                       fields="、".join(_label(k) for k in changed))
+        raise Conflict(text, [FieldError(k, message("action_plan_started_field")) for k in changed])
+
+
 def update(session: Session, plan: ActionPlan, data: dict[str, Any], username: str) -> ActionPlan:
-    """Correct a plan: the fields sent are checked and changed, the others kept."""
+    """Correct a plan: the fields sent are checked and changed, the others kept. A plan already in force
+    (or past) keeps its figures and thresholds."""
     values, errors = _parse(_flatten(data), partial=True)
     _refuse(errors)
+    _check_not_started(plan, values)
     with unit_of_work(session), audit_context(session, "update_action_plan"):
         start = values.get("start_year", plan.start_year)
         end = values.get("end_year", plan.end_year)
