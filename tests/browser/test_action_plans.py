@@ -10,13 +10,11 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from app.auth.service import create_user
 from app.core.db import new_session
 from tests.app.test_action_plans import _site_160
 from tests.app.workflow_site import FOUR
 from tests.browser.words import page_offending
-from tests.browser.workflow_ui import live_site, log_in
-from tests.conftest import TEST_PASSWORD
+from tests.browser.workflow_ui import log_in, site_with_admin
 
 pytestmark = pytest.mark.browser
 
@@ -32,10 +30,7 @@ NEW = {
 
 @pytest.fixture(scope="module")
 def site():
-    with live_site("txmap_test_plans") as s:
-        with new_session(s.engine) as session:
-            create_user(session, username="admin_wang", role="admin", password=TEST_PASSWORD, display_name="王主任")
-            session.commit()
+    with site_with_admin("txmap_test_plans", "admin_wang", "王主任") as s:
         yield s
 
 

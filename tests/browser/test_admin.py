@@ -13,11 +13,8 @@ import pytest
 from openpyxl import load_workbook
 from playwright.sync_api import expect
 
-from app.auth.service import create_user
-from app.core.db import new_session
 from tests.browser.words import offending, workbook_offending
-from tests.browser.workflow_ui import live_site, log_in
-from tests.conftest import TEST_PASSWORD
+from tests.browser.workflow_ui import log_in, site_with_admin
 
 pytestmark = pytest.mark.browser
 
@@ -43,10 +40,7 @@ SECTION_TEXT = """(name) => {
 
 @pytest.fixture(scope="module")
 def site():
-    with live_site("txmap_test_admin") as s:
-        with new_session(s.engine) as session:
-            create_user(session, username="admin_li", role="admin", password=TEST_PASSWORD, display_name="李主任")
-            session.commit()
+    with site_with_admin("txmap_test_admin", "admin_li", "李主任") as s:
         yield s
 
 

@@ -84,6 +84,16 @@ def live_site(prefix: str) -> Iterator[Site]:
 
 
 @contextmanager
+def site_with_admin(prefix: str, username: str, display_name: str) -> Iterator[Site]:
+    """``live_site`` with an administrator of a person's (Chinese) name, as the admin pages show it."""
+    with live_site(prefix) as site:
+        with new_session(site.engine) as session:
+            create_user(session, username=username, role="admin", password=TEST_PASSWORD, display_name=display_name)
+            session.commit()
+        yield site
+
+
+@contextmanager
 def demo_site(prefix: str) -> Iterator[tuple[str, Engine]]:
     """The demo data and the demo accounts (Chinese names, the demo password) on a database of its own,
     and a live server: (its URL, an engine on its database)."""
