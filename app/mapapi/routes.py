@@ -227,15 +227,6 @@ def block_summary(code: str, session: SessionDep) -> dict:
     }
 
 
-# Pages other parts of the project serve under /static, linked from the map's top bar
-# when they exist: the progress dashboard (一表) and the review screen (方案审核).
-_PAGES = {  # nav entry → (file under frontend/src that must exist, the route that serves it)
-    "dashboard": ("progress/index.html", "/progress"),
-    "review": ("workflow/review.html", "/workflow/review"),
-    "login": ("workflow/login.html", "/login"),
-}
-
-
 def _parcel_tiles(request: Request) -> dict | None:
     """The OGC API's parcel vector tiles and the properties they carry, when that API is routed."""
     template = "/ogc/collections/{collectionId}/tiles/WebMercatorQuad/{z}/{x}/{y}"
@@ -252,15 +243,12 @@ def _parcel_tiles(request: Request) -> dict | None:
     }
 
 
-@router.get("/map/config", summary="地图前端配置：底图、矢量切片、页面导航", tags=["service"], response_model=MapConfig)
+@router.get("/map/config", summary="地图前端配置：底图、矢量切片", tags=["service"], response_model=MapConfig)
 def map_config(request: Request, settings: Annotated[Settings, Depends(get_settings)]) -> dict:
     """What the map may offer. The 天地图 key is a browser key by design (tiles are fetched by the browser)."""
-    src = settings.frontend_dir / "src"
-    pages = {name: route if (src / file).is_file() else None for name, (file, route) in _PAGES.items()}
     return {
         "basemap_url": settings.basemap_url or None,
         "basemap_attribution": settings.basemap_attribution or None,
         "tianditu_key": settings.tianditu_key or None,
-        "pages": pages,
         "parcel_tiles": _parcel_tiles(request),
     }

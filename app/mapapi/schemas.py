@@ -87,12 +87,6 @@ class BlockSummary(Out):
     enterprises: list[BlockEnterprise]
 
 
-class Pages(Out):
-    dashboard: str | None = Field(description="一表（进度看板）；该页面不存在时为空")
-    review: str | None = Field(description="方案审核")
-    login: str | None = Field(description="登录")
-
-
 class ParcelTiles(Out):
     url: str = Field(description="宗地矢量切片地址模板（OGC API – Tiles，MVT）")
     minzoom: int
@@ -103,7 +97,6 @@ class MapConfig(Out):
     basemap_url: str | None = Field(description="底图 XYZ 地址模板；空为无底图")
     basemap_attribution: str | None
     tianditu_key: str | None = Field(description="天地图浏览器端密钥；空则不提供天地图底图")
-    pages: Pages = Field(description="顶栏导航")
     parcel_tiles: ParcelTiles | None = Field(description="宗地矢量切片；未启用 OGC API 时为空")
 
 

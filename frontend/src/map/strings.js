@@ -9,8 +9,6 @@ export const T = {
   loadFailed: (msg) => `加载失败：${msg}`,
   statusCounts: (units, blocks, parcels) => `镇街 ${units} 个 · 区块 ${blocks} 个 · 宗地 ${parcels} 宗`,
 
-  networkError: '无法连接服务器，请检查网络后重试',
-
   panelTitle: '图层与筛选',
   panelToggle: '图层',
   panelOpen: '打开图层与筛选',

@@ -9,7 +9,8 @@
 // State for people and tests on <body data-*>: data-upload (uploading | staged | committed |
 // failed), data-upload-revision (the report's revision), data-upload-problems, data-upload-shown.
 /* global L */
-import { api, ApiError, escapeHtml, num as formatNumber, csrfToken } from '../common/api.js';
+import { api, ApiError, escapeHtml, num as formatNumber, csrfToken, loginUrl } from '../common/api.js';
+import { C } from '../common/strings.js';
 import { T } from './strings.js';
 import { route } from './nav.js';
 
@@ -104,7 +105,7 @@ export class UploadScreen {
   loginLink() {
     const m = this.host.querySelector('.message');
     const a = document.createElement('a');
-    a.href = `/login?next=${encodeURIComponent('/#/upload')}`;
+    a.href = loginUrl('/#/upload');
     a.textContent = ` ${U.login}`;
     m.append(a);
   }
@@ -196,7 +197,7 @@ export class UploadScreen {
         const pct = Math.round((e.loaded / e.total) * 100);
         this.progress(pct, pct < 100 ? U.uploading(pct) : U.processing);
       };
-      xhr.onerror = () => reject(new ApiError(T.networkError, 0, null));
+      xhr.onerror = () => reject(new ApiError(C.networkError, 0, null));
       xhr.onload = () => {
         let body = null;
         try { body = JSON.parse(xhr.responseText); } catch (_) { /* not JSON */ }
