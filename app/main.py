@@ -14,6 +14,7 @@ from .actionplans.routes import router as action_plans_router
 from .analysis.routes import router as analysis_router
 from .auth.routes import router as auth_router
 from .progress.plan_period import router as plan_progress_router
+from .progress.reporting_routes import router as reporting_router
 from .progress.routes import pages as progress_pages, router as progress_router
 from .core.db import conninfo, make_engine, make_sessionmaker
 from .core.read.pool import ReadPool
@@ -63,6 +64,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     ogc = install_ogc(app, settings)
     app.include_router(router)
     app.include_router(analysis_router)
+    app.include_router(reporting_router)
     app.include_router(progress_router)
     app.include_router(action_plans_router)
     app.include_router(plan_progress_router)

@@ -224,6 +224,7 @@ class Parcel(Timestamped, HasGeometry, Base):
         CheckConstraint(
             "planned_floor_area_m2 IS NULL OR planned_floor_area_m2 >= 0", name="planned_floor_area_non_negative"
         ),
+        CheckConstraint("built_floor_area_m2 IS NULL OR built_floor_area_m2 >= 0", name="built_floor_area_non_negative"),
         Index("ix_parcels_classification", "classification"),
     )
 
@@ -236,6 +237,7 @@ class Parcel(Timestamped, HasGeometry, Base):
     land_area_mu: Mapped[Decimal] = mapped_column(Numeric(12, 2))
     floor_area_m2: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))  # 现状建筑面积（地上）
     planned_floor_area_m2: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))  # 规划建筑面积（地上）
+    built_floor_area_m2: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))  # 建成建筑面积, as the town reported it
     far: Mapped[Decimal | None] = mapped_column(Numeric(8, 4))  # 现状容积率
     planned_far: Mapped[Decimal | None] = mapped_column(Numeric(8, 4))  # 规划容积率
     land_use: Mapped[str | None] = mapped_column(String(64))  # 用地性质

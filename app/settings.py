@@ -45,6 +45,8 @@ class Settings(BaseSettings):
     upload_max_ratio: float = Field(default=200, gt=1)
     upload_max_members: int = Field(default=10_000, ge=1)
     upload_tmp_dir: Path | None = None  # None: the system temporary directory
+    # 月报 evidence files (app/progress/reporting): PDF, JPEG or PNG up to this size each.
+    evidence_max_mb: float = Field(default=10, gt=0)
     # Login and sessions (app/auth): see README "Settings".
     session_hours: float = Field(default=12, gt=0)
     session_cookie_secure: bool | None = None  # None: Secure only when environment == "production"

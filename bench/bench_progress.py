@@ -202,7 +202,7 @@ def main() -> int:
             print(f"direct SQL sum of the current state (1–10 月, no 连片 split): {sql_s:.3f} s, {float(sql_mu or 0):.2f} 亩",
                   flush=True)
             plan = s.execute(text("EXPLAIN (ANALYZE, BUFFERS OFF, TIMING OFF, SUMMARY ON) " + service.RENEWED_SQL),
-                             {"as_of": as_of, "as_of_year": 2023, "since": dt.date(2023, 1, 1), "until": as_of}).all()
+                             {**service.as_of_params(s, as_of), "as_of_year": 2023, "since": dt.date(2023, 1, 1), "until": as_of}).all()
             print("renewed-parcels query, " + plan[-1][0], flush=True)
         engine.dispose()
     finally:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, DateTime, Integer, Numeric, String, Text, func
+from sqlalchemy import CheckConstraint, Date, DateTime, Integer, Numeric, SmallInteger, String, Text, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 import spatial
@@ -35,6 +35,7 @@ class ActionPlan(Base):
             " AND min_far >= 0 AND min_merged_parcel_mu >= 0 AND tolerance_m >= 0",
             name="non_negative",
         ),
+        CheckConstraint("report_due_day BETWEEN 1 AND 28", name="report_due_day_range"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -53,6 +54,8 @@ class ActionPlan(Base):
     min_far: Mapped[Decimal] = mapped_column(Numeric(6, 2))
     min_merged_parcel_mu: Mapped[Decimal] = mapped_column(Numeric(10, 2))
     tolerance_m: Mapped[Decimal] = mapped_column(Numeric(8, 2))  # 连片容差（米）
+    # 月报: a month's report is due on this day of the following month (migration 0013)
+    report_due_day: Mapped[int] = mapped_column(SmallInteger, server_default="5", default=5)
     note: Mapped[str] = mapped_column(Text, default="")  # 说明 (where each figure comes from)
     created_by: Mapped[str] = mapped_column(String(64))
     updated_by: Mapped[str] = mapped_column(String(64))
@@ -79,3 +82,26 @@ class ActionPlan(Base):
             min_merged_parcel_mu=float(self.min_merged_parcel_mu),
             tolerance_m=float(self.tolerance_m),
         )
+
+
+class ReportDeadline(Base):
+    """A month whose 月报 deadline was moved from the plan's ``report_due_day`` (while it was open)."""
+
+    __tablename__ = "report_deadlines"
+    __table_args__ = (
+        CheckConstraint("month BETWEEN 1 AND 12", name="month_range"),
+        CheckConstraint("due_on > make_date(year, month, 1)", name="after_month_start"),
+    )
+
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    month: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    due_on: Mapped[dt.date] = mapped_column(Date)
+    reason: Mapped[str] = mapped_column(Text)
+    set_by: Mapped[str] = mapped_column(String(64))
+    set_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    row_version: Mapped[int] = mapped_column(Integer, server_default="1", default=1)
+
+    __mapper_args__ = {"version_id_col": row_version}
+
+    def audit_subject(self) -> str:
+        return f"report_deadline:{self.year}-{self.month:02d}"

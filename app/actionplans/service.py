@@ -46,7 +46,9 @@ NUMBER_FIELDS: dict[str, tuple[bool, float, float, bool]] = {
     "min_far": (False, 0, 10, False),
     "min_merged_parcel_mu": (False, 0, 100_000, False),
     "tolerance_m": (False, 0, 500, False),
+    "report_due_day": (True, 1, 28, False),
 }
+OPTIONAL_FIELDS = {"report_due_day": 5}  # a new plan may leave them out: the default
 FIELDS = (*TEXT_FIELDS, *NUMBER_FIELDS, "note")
 THRESHOLD_FIELDS = ("min_block_mu", "max_blocks_per_unit_per_year", "min_parcel_mu", "min_far",
                     "min_merged_parcel_mu", "tolerance_m")
@@ -175,6 +177,7 @@ def to_dict(session: Session, plan: ActionPlan, *, with_years: bool = True) -> d
         "target_new_floor_area_m2": _num(plan.target_new_floor_area_m2),
         "target_average_far": _num(plan.target_average_far),
         "thresholds": plan.thresholds().to_dict(),
+        "report_due_day": plan.report_due_day,
         "note": plan.note or "",
         "in_force_now": plan is plan_for_year(session, this_year),
         "created_by": plan.created_by, "updated_by": plan.updated_by,
@@ -223,7 +226,7 @@ def _parse(data: dict[str, Any], *, partial: bool) -> tuple[dict[str, Any], list
         else:
             values[name] = text
     for name, (integer, low, high, positive) in NUMBER_FIELDS.items():
-        if name not in data and partial:
+        if name not in data and (partial or name in OPTIONAL_FIELDS):
             continue
         raw = data.get(name)
         if raw is None or (isinstance(raw, str) and raw.strip() == ""):

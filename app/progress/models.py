@@ -30,6 +30,9 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
+import uuid
+
+from sqlalchemy import Boolean, SmallInteger, Uuid, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..models import Base
@@ -125,6 +128,7 @@ class ParcelStatusEvent(Base):
     land_area_mu: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
     floor_area_m2: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
     planned_floor_area_m2: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
+    built_floor_area_m2: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
     far: Mapped[Decimal | None] = mapped_column(Numeric(8, 4))
     planned_far: Mapped[Decimal | None] = mapped_column(Numeric(8, 4))
     happened_on: Mapped[dt.date] = mapped_column(Date)  # the day it became true
@@ -157,3 +161,119 @@ class BlockStageEvent(Base):
     recorded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     note: Mapped[str | None] = mapped_column(Text)
     corrects_id: Mapped[int | None] = mapped_column(ForeignKey("block_stage_events.id", ondelete="CASCADE"))
+
+
+class ProgressSubmission(Base):
+    """A unit's 月报 of a month (migration 0013): submitted by its officer, or returned by the office."""
+
+    __tablename__ = "progress_submissions"
+    __table_args__ = (
+        CheckConstraint("status IN ('submitted', 'returned')", name="status"),
+        CheckConstraint("month BETWEEN 1 AND 12", name="month_range"),
+        UniqueConstraint("unit_id", "year", "month"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    year: Mapped[int] = mapped_column(Integer)
+    month: Mapped[int] = mapped_column(SmallInteger)
+    status: Mapped[str] = mapped_column(String(16))
+    summary: Mapped[str] = mapped_column(Text, server_default="", default="")
+    submitted_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    submitted_by: Mapped[str] = mapped_column(String(64))
+    returned_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    returned_by: Mapped[str | None] = mapped_column(String(64))
+    return_reason: Mapped[str | None] = mapped_column(Text)
+    row_version: Mapped[int] = mapped_column(Integer, server_default="1", default=1)
+
+    __mapper_args__ = {"version_id_col": row_version}
+
+    def audit_subject(self) -> str:
+        return f"progress_submission:{self.id}"
+
+
+class ProgressImport(Base):
+    """An Excel sheet of reports, staged with its per-row report until it is committed (all or nothing)."""
+
+    __tablename__ = "progress_imports"
+    __table_args__ = (CheckConstraint("status IN ('staged', 'committed')", name="status"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    year: Mapped[int] = mapped_column(Integer)
+    month: Mapped[int] = mapped_column(SmallInteger)
+    filename: Mapped[str] = mapped_column(String(255))
+    sha256: Mapped[str] = mapped_column(String(64))
+    rows: Mapped[list] = mapped_column(JSONB)
+    status: Mapped[str] = mapped_column(String(16), server_default="staged", default="staged")
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    committed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+    def audit_subject(self) -> str:
+        return f"progress_import:{self.id}"
+
+
+class ProgressEntry(Base):
+    """One reported change (a parcel's status or a block's stage), dated by the day it happened.
+
+    ``event_id`` is the history event it wrote; a withdrawn entry (撤回) keeps it and names the
+    event that undid it (``withdraw_event_id``): history is only ever added to."""
+
+    __tablename__ = "progress_entries"
+    __table_args__ = (
+        CheckConstraint("(parcel_id IS NULL) <> (block_id IS NULL)", name="one_subject"),
+        CheckConstraint("source IN ('browser', 'excel')", name="source"),
+        CheckConstraint("built_floor_area_m2 IS NULL OR built_floor_area_m2 >= 0", name="built_non_negative"),
+        Index("ix_progress_entries_month", "year", "month", "unit_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    year: Mapped[int] = mapped_column(Integer)
+    month: Mapped[int] = mapped_column(SmallInteger)
+    parcel_id: Mapped[int | None] = mapped_column(ForeignKey("parcels.id", ondelete="CASCADE"), index=True)
+    block_id: Mapped[int | None] = mapped_column(ForeignKey("renewal_blocks.id", ondelete="CASCADE"), index=True)
+    status: Mapped[str] = mapped_column(String(32))
+    previous_status: Mapped[str | None] = mapped_column(String(32))
+    happened_on: Mapped[dt.date] = mapped_column(Date)
+    built_floor_area_m2: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
+    previous_built_floor_area_m2: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
+    previous_completed_on: Mapped[dt.date | None] = mapped_column(Date)
+    note: Mapped[str] = mapped_column(Text, server_default="", default="")
+    late: Mapped[bool] = mapped_column(Boolean, server_default=false(), default=False)
+    event_id: Mapped[int | None] = mapped_column(BigInteger)
+    source: Mapped[str] = mapped_column(String(16), server_default="browser", default="browser")
+    import_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("progress_imports.id"))
+    recorded_by: Mapped[str] = mapped_column(String(64))
+    recorded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    withdrawn_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    withdrawn_by: Mapped[str | None] = mapped_column(String(64))
+    withdraw_event_id: Mapped[int | None] = mapped_column(BigInteger)
+    row_version: Mapped[int] = mapped_column(Integer, server_default="1", default=1)
+
+    __mapper_args__ = {"version_id_col": row_version}
+
+    def audit_subject(self) -> str:
+        return f"progress_entry:{self.id}"
+
+
+class ProgressEvidence(Base):
+    """An attached file (PDF, JPEG, PNG), its type read from its bytes, stored with its SHA-256."""
+
+    __tablename__ = "progress_evidence"
+    __table_args__ = (
+        CheckConstraint("content_type IN ('application/pdf', 'image/jpeg', 'image/png')", name="type"),
+        CheckConstraint("size_bytes = octet_length(content)", name="size"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    entry_id: Mapped[int | None] = mapped_column(ForeignKey("progress_entries.id", ondelete="CASCADE"), index=True)
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(64))
+    size_bytes: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    uploaded_by: Mapped[str] = mapped_column(String(64))
+    uploaded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

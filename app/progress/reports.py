@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from ..actionplans.calendar import Calendar
 from ..core.audit import audit_context
 from ..core.uow import unit_of_work
 from ..errors import AppError, Conflict, FieldError, NotFound
@@ -171,8 +172,9 @@ def issue(session: Session, year: int, month: int, user: str, *, issuer_name: st
     trail; ``issuer_name`` the name shown on the report and in the list (defaults to ``user``)."""
     service.check_month(year, month)
     now = now or service.today()
-    if service.month_end(year, month) >= now:
-        raise AppError(message("progress_report_not_ended", year=year, month=month))
+    due = Calendar(session).deadline(year, month).due_on
+    if due >= now:  # the month's figures are final once its 月报 deadline has passed
+        raise AppError(message("progress_report_not_closed", year=year, month=month, due=due.isoformat()))
     existing = get(session, year, month, missing_ok=True)
     if existing is not None:
         raise Conflict(message("progress_report_exists", year=year, month=month,
@@ -255,7 +257,7 @@ def issue_preview(session: Session, year: int, month: int) -> dict:
     existing = get(session, year, month, missing_ok=True)
     return {
         "year": year, "month": month, "issue_no": next_issue_no(session, year), "issuing_body": DEFAULT_ISSUING_BODY,
-        "issue_date": now.isoformat(), "month_over": service.month_end(year, month) < now,
+        "issue_date": now.isoformat(), "month_over": Calendar(session).deadline(year, month).due_on < now,
         "issued": summary(existing) if existing is not None else None,
         "links": {"preview": f"/progress/preview/{year}/{month}",
                   "xlsx": f"/api/progress/monthly.xlsx?year={year}&month={month}"},

@@ -64,6 +64,17 @@ class ProgressRow(Out):
 
 class RankedProgressRow(ProgressRow):
     rank: int | None = Field(description="按完成率排名；无任务为空")
+    reporting_status: Literal["not_submitted", "submitted", "returned", "overdue", "not_required"] = Field(
+        description="本月月报：not_submitted 未报送 / submitted 已报送 / returned 已退回 / overdue 逾期未报送 / "
+        "not_required 月报制度实行前的月份")
+    reporting_status_label: str
+
+
+class MonthReporting(Out):
+    due_on: str = Field(description="本月月报截止日（次月）")
+    open: bool = Field(description="月报仍可报送（截止日前）")
+    provisional: bool = Field(description="截止日前数字为暂定：截止后不再改变")
+    not_submitted: list[str] = Field(description="尚未报送（或已退回）的单位")
 
 
 class Correction(Out):
@@ -102,6 +113,7 @@ class MonthlyProgress(Out):
     rows: list[RankedProgressRow] = Field(description="各单位，按完成率排名")
     citywide: ProgressRow = Field(description="全市")
     corrections: list[Correction] = Field(description="本月记录的对以前日期的更正与补录：自记录之日起计入，以前各期数字不变")
+    reporting: MonthReporting = Field(description="本月月报的报送情况")
 
 
 # --- indicators ----------------------------------------------------------------------------
@@ -213,6 +225,7 @@ class RenewedParcel(Out):
     planned_far: float | None = Field(description="规划容积率")
     floor_area_m2: float | None = Field(description="现状建筑面积（m²）")
     planned_floor_area_m2: float | None = Field(description="规划建筑面积（m²）")
+    built_floor_area_m2: float | None = Field(None, description="建成建筑面积（m²，月报报送）")
     new_floor_area_m2: float | None = Field(description="新增建筑面积（m²）")
     renewal_type: RenewalType | None = Field(description="更新类型：secondary_upgrade 退二优二 / industrial_to_industrial 工改工 / zero_land 零土地技改")
     enterprise_name: str | None

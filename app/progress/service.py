@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 import spatial
 
+from ..actionplans.calendar import knowledge_day
 from ..actionplans.service import thresholds_lookup
 from ..core.audit import audit_context
 from ..core.history import event_source
@@ -32,6 +33,7 @@ from ..enums import ParcelStatus
 from ..errors import AppError, Conflict, FieldError, InvalidParameter, NotFound
 from ..messages import message
 from ..models import AnnualTarget, Parcel, Unit
+from .submissions import month_state, status_label
 from spatial.rules import ERROR as RULE_ERROR  # severity of a failed rule (not re-exported by spatial)
 
 # 二、主要目标: "力争实施工业园区有机更新土地6000亩"
@@ -102,6 +104,7 @@ class RenewedParcel:
     tax_before_year: int | None
     tax_after_10k_yuan: Decimal | None
     tax_after_year: int | None
+    built_floor_area_m2: Decimal | None = None  # 建成建筑面积, as the town reported it (月报)
     # The rules of the 行动计划 in force in the renewal year (app.actionplans); the 2022 plan's by default.
     thresholds: spatial.PlanThresholds = spatial.DEFAULT_THRESHOLDS
 
@@ -111,10 +114,11 @@ class RenewedParcel:
 
     @property
     def new_floor_area_m2(self) -> Decimal | None:
-        """新增厂房建筑面积: planned (after) minus existing (before), never below zero."""
-        if self.planned_floor_area_m2 is None:
+        """新增厂房建筑面积: built (as reported) or else planned (after) minus existing (before), never below zero."""
+        after = self.planned_floor_area_m2 if self.built_floor_area_m2 is None else self.built_floor_area_m2
+        if after is None:
             return None
-        return max(self.planned_floor_area_m2 - (self.floor_area_m2 or ZERO), ZERO)
+        return max(after - (self.floor_area_m2 or ZERO), ZERO)
 
     def rule_problems(self) -> list[str]:
         """Codes of the plan's rules this renewal misses (spatial decides; app only asks)."""
@@ -151,6 +155,7 @@ class RenewedParcel:
             "planned_far": q4(self.planned_far),
             "floor_area_m2": q2(self.floor_area_m2),
             "planned_floor_area_m2": q2(self.planned_floor_area_m2),
+            "built_floor_area_m2": q2(self.built_floor_area_m2),
             "new_floor_area_m2": q2(self.new_floor_area_m2),
             "renewal_type": self.renewal_type,
             "enterprise_name": self.enterprise_name,
@@ -164,9 +169,11 @@ class RenewedParcel:
 
 
 # The data as it stood on a day (:as_of): every figure is computed from these, never from the current
-# columns of parcels and blocks (docs/assessment.md §1, "as-of truth").
-#   parcel_state    a parcel's status, completion date and measures: its last event that happened and was
-#                   known by the day, less the events a correction known by then replaces;
+# columns of parcels and blocks (docs/assessment.md §1, "as-of truth"). What counts is what was recorded by
+# :known, the due day of the day's month (its 月报 deadline, app.actionplans.calendar): what the towns
+# report for a month by its deadline counts in it; after that its figures never change.
+#   parcel_state    a parcel's status, completion date and measures: its last event that happened by the day
+#                   and was known by :known, less the events a correction known by then replaces;
 #   block_state     a block's stage and completion date, likewise;
 #   in_force        per block plan, the approved version in force: approved (认定) on or before the day
 #                   and not yet superseded by a later approved version;
@@ -175,17 +182,17 @@ class RenewedParcel:
 AS_OF_CTES = """
 parcel_state AS (
     SELECT DISTINCT ON (e.parcel_id) e.parcel_id, e.status, e.completed_on, e.land_area_mu, e.floor_area_m2,
-           e.planned_floor_area_m2, e.far, e.planned_far
+           e.planned_floor_area_m2, e.built_floor_area_m2, e.far, e.planned_far
     FROM parcel_status_events e
-    WHERE e.known_on <= :as_of AND e.happened_on <= :as_of
-      AND NOT EXISTS (SELECT 1 FROM parcel_status_events c WHERE c.corrects_id = e.id AND c.known_on <= :as_of)
+    WHERE e.known_on <= :known AND e.happened_on <= :as_of
+      AND NOT EXISTS (SELECT 1 FROM parcel_status_events c WHERE c.corrects_id = e.id AND c.known_on <= :known)
     ORDER BY e.parcel_id DESC, e.happened_on DESC, e.known_on DESC, e.id DESC
 ),
 block_state AS (
     SELECT DISTINCT ON (e.block_id) e.block_id, e.stage, e.completed_on
     FROM block_stage_events e
-    WHERE e.known_on <= :as_of AND e.happened_on <= :as_of
-      AND NOT EXISTS (SELECT 1 FROM block_stage_events c WHERE c.corrects_id = e.id AND c.known_on <= :as_of)
+    WHERE e.known_on <= :known AND e.happened_on <= :as_of
+      AND NOT EXISTS (SELECT 1 FROM block_stage_events c WHERE c.corrects_id = e.id AND c.known_on <= :known)
     ORDER BY e.block_id DESC, e.happened_on DESC, e.known_on DESC, e.id DESC
 ),
 in_force AS (
@@ -229,6 +236,8 @@ renewed AS (
            CASE WHEN s.parcel_id IS NULL THEN p.floor_area_m2 ELSE s.floor_area_m2 END AS floor_area_m2,
            CASE WHEN s.parcel_id IS NULL THEN p.planned_floor_area_m2 ELSE s.planned_floor_area_m2 END
                AS planned_floor_area_m2,
+           CASE WHEN s.parcel_id IS NULL THEN p.built_floor_area_m2 ELSE s.built_floor_area_m2 END
+               AS built_floor_area_m2,
            CASE WHEN s.parcel_id IS NULL THEN p.far ELSE s.far END AS far,
            CASE WHEN s.parcel_id IS NULL THEN p.planned_far ELSE s.planned_far END AS planned_far,
            p.renewal_type, en.name AS enterprise_name,
@@ -255,13 +264,19 @@ ORDER BY r.unit_code, r.code
 """
 
 
+def as_of_params(session: Session, as_of: dt.date) -> dict[str, dt.date]:
+    """The parameters of ``AS_OF_CTES``: the day, and the day up to which records count for it."""
+    return {"as_of": as_of, "known": knowledge_day(session, as_of)}
+
+
 def renewed_parcels(session: Session, as_of: dt.date, since: dt.date | None = None,
                     until: dt.date | None = None) -> list[RenewedParcel]:
     """Parcels renewed from ``since`` to ``until`` (default: ``as_of``), ordered by unit and code, from
     the data as it stood on ``as_of`` (``AS_OF_CTES``): later records never change the answer."""
     out = []
     until = as_of if until is None else min(until, as_of)
-    params = {"as_of": as_of, "as_of_year": until.year, "since": since or dt.date.min, "until": until}
+    params = {**as_of_params(session, as_of), "as_of_year": until.year, "since": since or dt.date.min,
+              "until": until}
     in_force = thresholds_lookup(session)  # the plan of each renewal year
     for r in session.execute(text(RENEWED_SQL), params):
         out.append(
@@ -276,6 +291,7 @@ def renewed_parcels(session: Session, as_of: dt.date, since: dt.date | None = No
                 land_area_mu=r.land_area_mu,
                 floor_area_m2=r.floor_area_m2,
                 planned_floor_area_m2=r.planned_floor_area_m2,
+                built_floor_area_m2=r.built_floor_area_m2,
                 far=r.far,
                 planned_far=r.planned_far,
                 renewal_type=None if r.renewal_type is None else str(r.renewal_type),
@@ -299,23 +315,29 @@ def block_parcel_land(session: Session, as_of: dt.date) -> dict[str, tuple[str, 
         FROM membership m JOIN parcels p ON p.id = m.parcel_id
         JOIN renewal_blocks b ON b.id = m.block_id JOIN units u ON u.id = b.unit_id
         LEFT JOIN parcel_state s ON s.parcel_id = p.id
-        GROUP BY b.code, u.code"""), {"as_of": as_of})
+        GROUP BY b.code, u.code"""), as_of_params(session, as_of))
     return {r.code: (r.unit_code, r.name, r.mu) for r in rows}
 
 
-def corrections(session: Session, since: dt.date, until: dt.date) -> list[dict]:
-    """更正: what was recorded from ``since`` to ``until`` about an earlier day — explicit corrections,
-    and late records (an upload or an edit of something that happened before ``since``). They change
-    the figures from the day they were recorded on, never the days before, and the next report says so."""
+def corrections(session: Session, since: dt.date, known_from: dt.date, known_until: dt.date) -> list[dict]:
+    """更正: what was recorded from ``known_from`` to ``known_until`` (after the previous month's deadline, up
+    to this month's) about a day before ``since`` — explicit corrections, and late records (a 补报, an upload or
+    an edit of something that happened in a closed month). They change the figures of this month on, never
+    of the months before, and the report says so."""
     rows = session.execute(text("""
         SELECT e.id, p.code, u.name AS unit_name, e.status, e.completed_on, e.land_area_mu, e.happened_on,
                e.known_on, e.source, e.recorded_by, e.note, e.corrects_id,
                c.status AS was_status, c.completed_on AS was_completed_on
         FROM parcel_status_events e JOIN parcels p ON p.id = e.parcel_id JOIN units u ON u.id = p.unit_id
         LEFT JOIN parcel_status_events c ON c.id = e.corrects_id
-        WHERE e.known_on BETWEEN :since AND :until AND e.source NOT IN ('seed', 'backfill')
+        WHERE e.known_on BETWEEN :known_from AND :known_until AND e.source NOT IN ('seed', 'backfill')
           AND (e.source = 'correction' OR e.corrects_id IS NOT NULL OR e.happened_on < :since)
-        ORDER BY e.known_on, e.id"""), {"since": since, "until": until})
+          -- a report withdrawn (撤回) before the deadline was never in any month's figures: neither it nor
+          -- its withdrawal is a correction
+          AND NOT (e.source <> 'correction' AND coalesce(c.known_on >= :known_from, false))
+          AND NOT EXISTS (SELECT 1 FROM parcel_status_events w WHERE w.corrects_id = e.id AND w.source <> 'correction'
+                          AND w.known_on <= :known_until)
+        ORDER BY e.known_on, e.id"""), {"since": since, "known_from": known_from, "known_until": known_until})
     out = []
     for r in rows:
         now = ParcelStatus(r.status).label + (f"（{r.completed_on.isoformat()}）" if r.completed_on else "")
@@ -609,10 +631,14 @@ def monthly_progress(session: Session, year: int, month: int, schedule: list[flo
     prev_schedule_rate = Decimal(str(schedule[month - 2])) if month > 1 else ZERO
 
     rows = []
+    state = month_state(session, year, month, today())
     for unit in units(session):
         t = year_targets.get(unit.code)
         done, month_t, prev = ytd[unit.code], in_month[unit.code], before[unit.code]
-        rows.append(_progress_row(unit.code, unit.name, t, done, month_t, prev, schedule_rate, prev_schedule_rate))
+        row = _progress_row(unit.code, unit.name, t, done, month_t, prev, schedule_rate, prev_schedule_rate)
+        row["reporting_status"] = state.status(unit.id)
+        row["reporting_status_label"] = status_label(row["reporting_status"])
+        rows.append(row)
     rows.sort(key=lambda r: (r["completion_rate"] is None, -(r["completion_rate"] or 0), -r["done_ytd_mu"], r["unit_code"]))
     for rank, r in enumerate(rows, start=1):
         r["rank"] = rank if r["completion_rate"] is not None else None
@@ -641,7 +667,14 @@ def monthly_progress(session: Session, year: int, month: int, schedule: list[flo
         "units_without_target": [r["unit_name"] for r in rows if r["target"] is None],
         "rows": rows,
         "citywide": city,
-        "corrections": corrections(session, first_of_month, as_of),
+        "corrections": corrections(session, first_of_month, knowledge_day(session, prev_end) + dt.timedelta(days=1),
+                                   knowledge_day(session, as_of)),
+        "reporting": {
+            "due_on": state.deadline.due_on.isoformat(), "open": state.deadline.is_open(state.on),
+            "provisional": not state.deadline.is_closed(state.on),
+            "not_submitted": [r["unit_name"] for r in sorted(rows, key=lambda r: r["unit_code"])
+                              if r["reporting_status"] not in ("submitted", "not_required")],
+        },
     }
 
 
@@ -686,7 +719,7 @@ def approved_blocks_per_unit_year(session: Session, as_of: dt.date) -> dict[tupl
         "WITH " + AS_OF_CTES + """
         SELECT u.code AS unit_code, f.year, b.code AS block_code, f.name, f.approval_doc_no
         FROM blocks_in_force f JOIN renewal_blocks b ON b.id = f.block_id JOIN units u ON u.id = b.unit_id
-        ORDER BY u.code, b.code"""), {"as_of": as_of})
+        ORDER BY u.code, b.code"""), as_of_params(session, as_of))
     out: dict[tuple[str, int], list[dict]] = defaultdict(list)
     for r in rows:
         if r.year is not None:

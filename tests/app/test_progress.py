@@ -318,7 +318,7 @@ def test_issued_report_never_changes(client, admin, db_session):
 def test_report_for_an_unfinished_month_is_refused(client, admin):
     today = service.today()
     res = admin.post("/api/progress/reports", json={"year": today.year, "month": today.month, "signed_by": "王主任"})
-    assert res.status_code == 400 and "尚未结束" in res.json()["detail"]
+    assert res.status_code == 400 and "截止之后才能印发" in res.json()["detail"]
     assert client.post("/api/progress/reports", json={"year": 2022, "month": 9}).status_code == 401
     assert client.get("/api/progress/reports/2022/9").status_code == 404
 

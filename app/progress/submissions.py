@@ -1,0 +1,56 @@
+"""Where each unit's 月报 of a month stands: 未报送, 已报送, 已退回, 逾期未报送 (read by the monthly table,
+the office's overview and the officer's page; the writes are in ``reporting``)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..actionplans.calendar import Calendar, Deadline
+from ..messages import message
+from .models import ProgressSubmission
+
+STATUSES = ("not_submitted", "submitted", "returned", "overdue", "not_required")
+
+
+def status_label(status: str) -> str:
+    return message(f"reporting_status_{status}")
+
+
+def status_of(submission: ProgressSubmission | None, deadline: Deadline, on: dt.date, required: bool = True) -> str:
+    if submission is not None and submission.status == "submitted":
+        return "submitted"
+    if deadline.is_closed(on):
+        return "overdue" if required else "not_required"
+    return "returned" if submission is not None else "not_submitted"
+
+
+def first_reported_month(session: Session) -> tuple[int, int] | None:
+    """The first month any unit submitted a 月报: months closed before it had no 月报 to miss. A month can
+    only be submitted while it is open, so once set this never moves."""
+    row = session.execute(select(ProgressSubmission.year, ProgressSubmission.month)
+                          .order_by(ProgressSubmission.year, ProgressSubmission.month).limit(1)).first()
+    return None if row is None else (int(row.year), int(row.month))
+
+
+@dataclass(frozen=True)
+class MonthState:
+    deadline: Deadline
+    by_unit: dict[int, ProgressSubmission]
+    on: dt.date
+    required: bool  # a closed month before the first 月报 ever submitted was not reported monthly
+
+    def status(self, unit_id: int) -> str:
+        return status_of(self.by_unit.get(unit_id), self.deadline, self.on, self.required)
+
+
+def month_state(session: Session, year: int, month: int, on: dt.date) -> MonthState:
+    deadline = Calendar(session).deadline(year, month)
+    rows = session.scalars(select(ProgressSubmission).where(ProgressSubmission.year == year,
+                                                            ProgressSubmission.month == month))
+    first = first_reported_month(session)
+    required = not deadline.is_closed(on) or (first is not None and (year, month) >= first)
+    return MonthState(deadline, {r.unit_id: r for r in rows}, on, required)
