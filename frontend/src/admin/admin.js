@@ -1,5 +1,6 @@
 // 系统管理: the administrator runs the programme from here — a year's targets, the scoring
-// configuration, users, the API keys of other departments' systems, and the monthly report.
+// configuration, users, the API keys of other departments' systems, the monthly report, and
+// the units' monthly reporting (月报报送: who has submitted, 退回, 调整截止日).
 // Every check that matters is the server's; this page shows its answers beside the fields they
 // name. The page's state is on <body data-admin-state> and each panel's data-state, for people
 // and tests.
@@ -10,7 +11,7 @@ import { A, ROLES } from './strings.js';
 
 const FIRST_YEAR = 2022;
 const LAST_YEAR = 2033; // the service accepts targets up to ten years after the programme
-const SECTIONS = ['targets', 'scoring', 'plans', 'users', 'keys', 'reports'];
+const SECTIONS = ['targets', 'scoring', 'plans', 'users', 'keys', 'reports', 'reporting'];
 const statusEl = document.getElementById('admin-status');
 const loaded = new Set();
 let periods = null; // years with targets, the default month (GET /api/progress/periods)
@@ -851,6 +852,273 @@ function buildReports(panel) {
   return Promise.all([loadMonth(), loadList()]);
 }
 
+// ---- 月报报送 -------------------------------------------------------------------------------
+
+/** The status of a unit's month, visibly distinct without colour: a mark, the word, a border style. */
+function reportingBadge(status, label) {
+  const R = A.reporting;
+  return h('span', { class: `report-status status-${status}`, 'data-status': status },
+    h('span', { class: 'mark', 'aria-hidden': 'true' }, R.statusMark[status] || ''), ' ', label);
+}
+
+function buildReporting(panel) {
+  const R = A.reporting;
+  const box = h('div', { class: 'message', id: 'reporting-message', 'aria-live': 'polite' });
+  const year = h('select', { id: 'reporting-year' });
+  const month = h('select', { id: 'reporting-month' });
+  for (const m of range(1, 12)) month.append(h('option', { value: String(m) }, A.monthOption(m)));
+  const openLine = h('p', { class: 'hint', id: 'reporting-open' });
+  const summary = h('div', { class: 'card reporting-summary', id: 'reporting-summary' });
+  const deadlineButton = h('button', { type: 'button', id: 'deadline-open' }, R.deadline);
+  const deadlineBox = h('div', { id: 'deadline-editor', hidden: true });
+  const tbody = h('tbody');
+  const heads = [R.unit, R.status, R.submittedAt, R.submittedBy, R.summary, R.entries, R.completedParcels, R.completedMu, R.actions];
+  const table = h('table', { class: 'data stack', id: 'reporting-table' },
+    h('thead', {}, h('tr', {}, ...heads.map((t, i) => h('th', { class: i >= 5 && i <= 7 ? 'num' : null }, t)))), tbody);
+  panel.append(h('h3', {}, R.heading), h('p', { class: 'hint' }, R.intro),
+    h('div', { class: 'toolbar' }, field(R.year, year, { cls: 'inline' }), field(R.month, month, { cls: 'inline' })),
+    openLine, summary, deadlineBox, box,
+    h('div', { class: 'table-wrap' }, table));
+
+  let today = null; // the server's today (Asia/Shanghai), from GET /api/progress/reporting/open
+  let overview = null;
+
+  function label() { return overview ? overview.label : ''; }
+
+  function renderSummary(o) {
+    summary.textContent = '';
+    summary.dataset.open = String(Boolean(o.open));
+    summary.dataset.dueOn = o.due_on;
+    summary.dataset.moved = String(Boolean(o.deadline_moved));
+    const due = h('p', { class: 'due', id: 'reporting-due' }, h('strong', {}, R.monthTitle(o.label)), ' · ', R.due(R.dateText(o.due_on)));
+    if (o.open && today) {
+      const days = Math.round((Date.parse(o.due_on) - Date.parse(today)) / 86400000);
+      due.append('（', R.daysLeft(days), '）');
+    } else if (!o.open) {
+      due.append('（', R.closed, '）');
+    }
+    summary.append(due);
+    if (o.deadline_moved) summary.append(h('p', { class: 'moved', id: 'reporting-moved' }, R.moved(o.deadline_reason || A.dash)));
+    summary.append(h('p', { class: 'count', id: 'reporting-count' }, R.count(o.submitted, o.total)));
+    if (o.open) summary.append(h('p', { class: 'actions' }, deadlineButton));
+  }
+
+  function statusCell(u) {
+    const cell = h('td', { class: 'status-cell' }, reportingBadge(u.status, u.status_label));
+    const s = u.submission;
+    if (u.status === 'returned' && s) {
+      cell.append(h('span', { class: 'returned-note' }, R.returnReason(s.return_reason || A.dash)));
+      if (s.returned_by_name) cell.append(h('span', { class: 'hint' }, R.returnedBy(s.returned_by_name, when(s.returned_at))));
+    }
+    return cell;
+  }
+
+  async function showEntries(u, tr, button) {
+    const next = tr.nextElementSibling;
+    if (next && next.classList.contains('entries-row')) {
+      next.remove();
+      button.textContent = R.view;
+      button.setAttribute('aria-expanded', 'false');
+      button.setAttribute('aria-label', R.viewLabel(u.unit_name));
+      return;
+    }
+    // The report sits in a box as wide as the row, never wider: its own table scrolls inside it.
+    const cell = h('div', { class: 'entries-box' }, h('p', { class: 'hint' }, R.loadingEntries));
+    const row = h('tr', { class: 'entries-row', 'data-entries-of': u.unit_code, id: `entries-${u.unit_code}` },
+      h('td', { colspan: String(heads.length), class: 'entries-cell' }, cell));
+    tr.after(row);
+    button.textContent = R.hide;
+    button.setAttribute('aria-expanded', 'true');
+    button.setAttribute('aria-label', R.hideLabel(u.unit_name));
+    row.dataset.state = 'loading';
+    try {
+      const data = await fetchJson(`/api/progress/entries?year=${overview.year}&month=${overview.month}&unit=${encodeURIComponent(u.unit_code)}`);
+      cell.textContent = '';
+      cell.append(h('h4', {}, R.entriesOf(u.unit_name, overview.label)));
+      if (u.submission && u.submission.summary) cell.append(h('p', {}, `${R.summary}：${u.submission.summary}`));
+      if (!data.entries.length) {
+        cell.append(h('p', { class: 'hint' }, R.noEntries));
+      } else {
+        const body = h('tbody');
+        for (const e of data.entries) {
+          const evidence = h('td', { class: 'evidence' });
+          if (e.evidence && e.evidence.length) {
+            for (const f of e.evidence) {
+              evidence.append(h('a', { href: f.url, target: '_blank', rel: 'noopener', class: 'evidence-link' }, f.filename), ' ');
+            }
+          } else {
+            evidence.append(R.noEvidence);
+          }
+          const marks = h('span', { class: 'entry-marks' });
+          if (e.late) marks.append(h('span', { class: 'tag late' }, R.late));
+          if (e.withdrawn) marks.append(h('span', { class: 'tag withdrawn' }, R.withdrawn));
+          body.append(h('tr', { 'data-entry': String(e.id), class: e.withdrawn ? 'withdrawn' : '' },
+            h('td', {}, e.subject_label, marks),
+            h('td', {}, R.changeText(e.previous_status_label, e.status_label)),
+            h('td', { class: 'nowrap' }, e.happened_on),
+            h('td', { class: 'num' }, e.built_floor_area_m2 === null || e.built_floor_area_m2 === undefined ? A.dash : num(e.built_floor_area_m2, 2)),
+            h('td', {}, e.note || A.dash), evidence,
+            h('td', {}, R.recordedText(e.recorded_by_name || A.dash, when(e.recorded_at)))));
+        }
+        const inner = h('table', { class: 'data stack entries-table' },
+          h('thead', {}, h('tr', {}, ...[R.subject, R.change, R.happenedOn, R.builtArea, R.note, R.evidence, R.recordedBy]
+            .map((t) => h('th', {}, t)))), body);
+        labelCells(inner);
+        cell.append(h('div', { class: 'table-wrap' }, inner));
+      }
+      row.dataset.state = 'ready';
+      row.dataset.count = String(data.entries.length);
+    } catch (err) {
+      row.dataset.state = 'error';
+      showError(cell, err);
+    }
+  }
+
+  async function giveBack(u, button) {
+    const s = u.submission;
+    const reason = await confirmAction(R.backQuestion(u.unit_name, overview.label), { lines: R.backLines, input: R.backReason, ok: R.back });
+    if (!reason) return;
+    clearErrors(panel, box);
+    busy(button, true);
+    try {
+      await api(`/api/progress/submissions/${s.id}/return`, { method: 'POST', body: { reason } });
+      await load();
+      done(box, R.backDone(u.unit_name));
+      focusRow(u.unit_code);
+    } catch (err) {
+      showError(box, err);
+      busy(button, false);
+      await load().catch(() => null);
+      focusRow(u.unit_code);
+    }
+  }
+
+  /** After the table is redrawn, keyboard focus goes back to the unit's row (its 查看报告 button). */
+  function focusRow(code) {
+    const button = tbody.querySelector(`tr[data-unit="${CSS.escape(code)}"] button.view-entries`);
+    if (button) button.focus();
+  }
+
+  function renderUnits(o) {
+    tbody.textContent = '';
+    for (const u of o.units) {
+      const s = u.submission;
+      const view = h('button', { type: 'button', class: 'small view-entries', 'aria-expanded': 'false', 'aria-label': R.viewLabel(u.unit_name) }, R.view);
+      const actions = h('td', { class: 'row-actions' }, view);
+      if (u.status === 'submitted' && s) {
+        const back = h('button', { type: 'button', class: 'small danger give-back', 'aria-label': R.backLabel(u.unit_name) }, R.back);
+        back.addEventListener('click', () => giveBack(u, back));
+        actions.append(' ', back);
+      }
+      const tr = h('tr', { 'data-unit': u.unit_code, 'data-status': u.status, class: `status-${u.status}` },
+        h('th', { scope: 'row' }, u.unit_name),
+        statusCell(u),
+        h('td', { class: 'nowrap' }, s && s.submitted_at ? when(s.submitted_at) : A.dash),
+        h('td', {}, s && s.submitted_by_name ? s.submitted_by_name : A.dash),
+        h('td', { class: 'summary-cell' }, s && s.summary ? s.summary : A.dash),
+        h('td', { class: 'num' }, String(u.entries)),
+        h('td', { class: 'num' }, String(u.completed_parcels)),
+        h('td', { class: 'num' }, num(u.completed_mu, 2)),
+        actions);
+      view.addEventListener('click', () => showEntries(u, tr, view));
+      tbody.append(tr);
+    }
+    labelCells(table);
+  }
+
+  function openDeadline() {
+    const o = overview;
+    deadlineBox.textContent = '';
+    deadlineBox.hidden = false;
+    const ebox = h('div', { class: 'message', id: 'deadline-message', 'aria-live': 'polite' });
+    const due = h('input', { type: 'date', id: 'deadline-due', value: o.due_on, min: today || null });
+    const reason = h('input', { type: 'text', id: 'deadline-reason', maxlength: '200', placeholder: R.reasonPlaceholder, autocomplete: 'off' });
+    const save = h('button', { type: 'submit', class: 'primary', id: 'deadline-save' }, R.saveDeadline);
+    const cancel = h('button', { type: 'button' }, R.cancel);
+    const form = h('form', { class: 'card grid-form', id: 'deadline-form', novalidate: true },
+      h('h4', {}, R.deadlineTitle(o.label)), h('p', { class: 'hint wide-hint' }, R.deadlineIntro),
+      field(R.newDue, due, { name: 'due_on' }), field(R.reason, reason, { name: 'reason', cls: 'wide' }),
+      h('p', { class: 'actions' }, save, cancel));
+    deadlineBox.append(form, ebox);
+    cancel.addEventListener('click', () => { deadlineBox.hidden = true; deadlineButton.focus(); });
+    form.addEventListener('submit', async (ev) => {
+      ev.preventDefault();
+      clearErrors(form, ebox);
+      const errors = [];
+      if (!due.value) errors.push({ field: 'due_on', message: R.required(R.newDue) });
+      if (!reason.value.trim()) errors.push({ field: 'reason', message: R.required(R.reason) });
+      if (errors.length) { showFieldErrors(form, ebox, localError(errors), () => null, { list: false }); return; }
+      busy(save, true);
+      try {
+        const { data } = await api(`/api/progress/deadlines/${o.year}/${o.month}`, {
+          method: 'PUT', body: { due_on: due.value, reason: reason.value.trim() },
+        });
+        overview = data;
+        render(data);
+        deadlineBox.hidden = true;
+        done(box, R.deadlineDone(R.dateText(data.due_on)));
+        deadlineButton.focus();
+      } catch (err) {
+        refuse(form, ebox, err);
+      } finally {
+        busy(save, false);
+      }
+    });
+    due.focus();
+  }
+  deadlineButton.addEventListener('click', openDeadline);
+
+  function render(o) {
+    renderSummary(o);
+    renderUnits(o);
+    if (!o.open) deadlineBox.hidden = true;
+    panel.dataset.year = String(o.year);
+    panel.dataset.month = String(o.month);
+    panel.dataset.submitted = String(o.submitted);
+  }
+
+  let asked = 0; // the latest month asked for: an earlier answer arriving late is dropped
+  async function load() {
+    panelState(panel, 'loading');
+    const mine = ++asked;
+    const data = await fetchJson(`/api/progress/reporting?year=${year.value}&month=${month.value}`);
+    if (mine !== asked) return;
+    overview = data;
+    render(data);
+    panelState(panel, 'ready');
+  }
+
+  async function start() {
+    const open = await fetchJson('/api/progress/reporting/open');
+    today = open.today;
+    const first = open.months[0] || { year: Number(today.slice(0, 4)), month: Number(today.slice(5, 7)) };
+    const lastYear = Math.max(first.year, ...open.months.map((m) => m.year));
+    yearOptions(year, range(FIRST_YEAR, lastYear), first.year);
+    month.value = String(first.month);
+    openLine.textContent = '';
+    if (open.months.length) {
+      openLine.append(R.openMonths);
+      open.months.forEach((m, i) => {
+        const pick = h('button', { type: 'button', class: 'link open-month', 'data-year': String(m.year), 'data-month': String(m.month) },
+          R.openMonth(m.label, R.dateText(m.due_on)));
+        pick.addEventListener('click', () => { year.value = String(m.year); month.value = String(m.month); reload(); });
+        if (i) openLine.append('、');
+        openLine.append(pick);
+      });
+    }
+    await load();
+  }
+
+  const reload = () => {
+    clearErrors(panel, box);
+    deadlineBox.hidden = true;
+    return load().catch((err) => { panelState(panel, 'error'); showError(box, err); });
+  };
+  year.addEventListener('change', reload);
+  month.addEventListener('change', reload);
+  return start();
+}
+
 // ---- 行动计划 -------------------------------------------------------------------------------
 
 // The plan's fields as the service names them, in the form's order: [name, label, input mode, group].
@@ -999,7 +1267,8 @@ function buildPlans(panel) {
 
 // ---- the page -------------------------------------------------------------------------------
 
-const BUILDERS = { targets: buildTargets, scoring: buildScoring, plans: buildPlans, users: buildUsers, keys: buildKeys, reports: buildReports };
+const BUILDERS = { targets: buildTargets, scoring: buildScoring, plans: buildPlans, users: buildUsers, keys: buildKeys, reports: buildReports,
+  reporting: buildReporting };
 const tabs = {};
 const panels = {};
 

@@ -86,13 +86,48 @@ function renderCarryOver(planProgress) {
   el.hidden = false;
 }
 
+// 月报报送: the units whose month is not (yet) reported carry a mark beside their name (none for 已报送,
+// nor for 无需报送: a closed month that was never run as a 月报 month); while the month is open its
+// figures are provisional (暂定), said above the table.
+const REPORTING = {
+  marks: { not_submitted: '○', returned: '↩', overdue: '!' },
+  dueDay: (iso, year) => {
+    const [y, m, d] = iso.split('-').map(Number);
+    return `${y === Number(year) ? '' : `${y} 年 `}${m} 月 ${d} 日`;
+  },
+  line: (due, missing) => `本月报送截止 ${due}，数字为暂定；`
+    + (missing.length ? `尚未报送：${missing.join('、')}` : '各单位均已报送'),
+};
+
+function reportingBadge(r) {
+  const status = r.reporting_status;
+  if (!(status in REPORTING.marks) || !r.reporting_status_label) return '';
+  return ` <span class="report-badge status-${escapeHtml(status)}" data-status="${escapeHtml(status)}">`
+    + `<span aria-hidden="true">${REPORTING.marks[status] || ''}</span>${escapeHtml(r.reporting_status_label)}</span>`;
+}
+
+function renderReporting(m) {
+  const el = document.getElementById('reporting-line');
+  const rep = m.reporting;
+  if (!el) return;
+  if (!rep || !rep.provisional) {
+    el.hidden = true;
+    el.textContent = '';
+    document.body.dataset.provisional = 'false';
+    return;
+  }
+  el.textContent = REPORTING.line(REPORTING.dueDay(rep.due_on, m.year), rep.not_submitted || []);
+  el.hidden = false;
+  document.body.dataset.provisional = 'true';
+}
+
 function monthlyRow(r, total = false) {
   const t = r.target;
   const change = r.change_rate === null ? '—' : `${r.change_rate > 0 ? '+' : ''}${num(r.change_rate * 100)} 个百分点`;
   const flag = t === null ? '未下达任务' : (r.behind_schedule ? '▲ 滞后' : '正常');
   const cls = [r.behind_schedule ? 'behind' : '', total ? 'total' : ''].filter(Boolean).join(' ');
   return `<tr class="${cls}" data-unit="${escapeHtml(r.unit_code)}">`
-    + `<td class="num">${r.rank ?? (total ? '' : '—')}</td><td>${escapeHtml(r.unit_name)}</td>`
+    + `<td class="num">${r.rank ?? (total ? '' : '—')}</td><td><span class="unit-name">${escapeHtml(r.unit_name)}</span>${total ? '' : reportingBadge(r)}</td>`
     + `<td class="num">${t ? num(t.renewal_mu, 0) : '—'}</td><td class="num">${num(r.done_month_mu)}</td>`
     + `<td class="num">${num(r.done_ytd_mu)}</td><td class="num">${num(r.done_ytd_contiguous_mu)}</td>`
     + `<td class="num">${num(r.done_ytd_scattered_mu)}</td><td class="num">${pct(r.completion_rate)}</td>`
@@ -170,7 +205,7 @@ function renderMonthly(m) {
   body.innerHTML = sortedRows(m.rows).map((r) => monthlyRow(r)).join('') + monthlyRow(m.citywide, true);
   document.getElementById('monthly-note').textContent = `${m.year} 年 ${m.month} 月 · 统计截至 ${m.as_of} · 序时进度 ${pct(m.schedule_rate)} · 滞后 ${m.units_behind.length} 个单位`;
   body.querySelectorAll('tr[data-unit]:not(.total)').forEach((tr) => {
-    tr.addEventListener('click', () => showTrace(tr.dataset.unit, tr.children[1].textContent));
+    tr.addEventListener('click', () => showTrace(tr.dataset.unit, tr.querySelector('.unit-name').textContent));
   });
 }
 
@@ -259,6 +294,7 @@ async function load() {
   renderCards(ind, monthly, planProgress);
   renderCarryOver(planProgress);
   renderMonthly(monthly);
+  renderReporting(monthly);
   renderChart(monthly);
   renderScores(scores);
   renderReports(list);
