@@ -155,8 +155,13 @@ def test_the_admin_follows_the_months_reports(browser, site):
     tabs = admin.locator("#admin-tabs button[role=tab]").evaluate_all("bs => bs.map(b => b.dataset.section)")
     assert tabs.index("reporting") == tabs.index("reports") + 1
     expect(admin.locator("#tab-reporting")).to_have_text("月报报送")
-    admin.locator("#tab-reporting").click()
+    # From the keyboard: the tab after 月度通报.
+    admin.locator("#tab-reports").click()
+    admin.keyboard.press("ArrowDown")
+    expect(admin.locator("#tab-reporting")).to_be_focused()
+    expect(admin.locator("#tab-reporting")).to_have_attribute("aria-selected", "true")
     expect(admin.locator("#panel-reporting")).to_have_attribute("data-state", "ready")
+    assert admin.evaluate("location.hash") == "#reporting"
     # It opens on the oldest open month.
     oldest = opened["months"][0]
     expect(admin.locator("#panel-reporting")).to_have_attribute("data-month", str(oldest["month"]))
@@ -243,7 +248,8 @@ def test_the_admin_follows_the_months_reports(browser, site):
     form.locator("#deadline-due").fill((today - dt.timedelta(days=1)).isoformat())
     form.locator("#deadline-reason").fill(MOVE_REASON)
     form.locator("#deadline-save").click()
-    expect(admin.locator("#deadline-editor .field-error, #deadline-message p.error").first).to_be_visible()
+    expect(form.locator("[data-field=due_on] .field-error")).to_contain_text("截止日不能早于今天")
+    expect(form.locator("#deadline-due")).to_have_attribute("aria-invalid", "true")
     assert admin.locator("#panel-reporting").get_attribute("data-state") == "ready"
     later = due + dt.timedelta(days=3)
     form.locator("#deadline-due").fill(later.isoformat())
