@@ -22,17 +22,17 @@ NAV = {
     None: ["一图", "一表"],
     "planner": ["一图", "一表", "方案一览"],
     "gis": ["一图", "一表", "数据上传", "方案一览"],
-    "chongfu": ["一图", "一表", "区块方案", "方案一览"],
+    "chongfu": ["一图", "一表", "区块方案", "月报报送", "方案一览"],
     "reviewer": ["一图", "一表", "方案审核", "方案一览"],
-    "admin": ["一图", "一表", "数据上传", "区块方案", "方案审核", "方案一览", "系统管理"],
+    "admin": ["一图", "一表", "数据上传", "区块方案", "月报报送", "方案审核", "方案一览", "系统管理"],
 }
 PAGES = {
     None: ["/", "/progress", "/login"],
     "planner": ["/", "/progress", "/workflow/planner"],
     "gis": ["/#/upload", "/workflow/planner"],
-    "chongfu": ["/workflow/officer", "/workflow/planner"],
+    "chongfu": ["/workflow/officer", "/reporting", "/workflow/planner"],
     "reviewer": ["/workflow/review"],
-    "admin": ["/admin", "/workflow/officer", "/workflow/review", "/#/upload"],
+    "admin": ["/admin", "/workflow/officer", "/reporting", "/workflow/review", "/#/upload"],
 }
 READY = {  # what says a page has drawn what it loads
     "/": "body[data-map-state=ready]",
@@ -43,6 +43,7 @@ READY = {  # what says a page has drawn what it loads
     "/workflow/planner": "#plans tbody tr",
     "/login": "#topbar[data-ready=true]",
     "/admin": "body[data-admin-state=ready]",
+    "/reporting": "body[data-reporting-state=ready]",
 }
 
 

@@ -15,6 +15,7 @@ const ENTRIES = [
   ['progress', '/progress', C.nav.progress, ALL],
   ['upload', '/#/upload', C.nav.upload, ['gis_staff', 'admin']],
   ['officer', '/workflow/officer', C.nav.officer, ['unit_officer', 'admin']],
+  ['reporting', '/reporting', C.nav.reporting, ['unit_officer', 'admin']],
   ['review', '/workflow/review', C.nav.review, ['reviewer', 'admin']],
   ['planner', '/workflow/planner', C.nav.planner, SIGNED_IN],
   ['admin', '/admin', C.nav.admin, ['admin']],

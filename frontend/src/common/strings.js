@@ -29,6 +29,7 @@ export const C = {
     progress: '一表',
     upload: '数据上传',
     officer: '区块方案',
+    reporting: '月报报送',
     review: '方案审核',
     planner: '方案一览',
     admin: '系统管理',

@@ -37,7 +37,20 @@ function parcelPopup(p) {
     [T.parcel.classification, p.classification ? T.classification[p.classification] : T.legend.unclassified],
   ];
   const open = p.block_code ? `<p><button type="button" class="link open-block" data-code="${escapeHtml(p.block_code)}">${escapeHtml(T.parcel.openBlock)}</button></p>` : '';
-  return `<div class="popup"><h3>${escapeHtml(T.parcel.title(p.code))}</h3>${infoTable(rows)}${open}</div>`;
+  return `<div class="popup"><h3>${escapeHtml(T.parcel.title(p.code))}</h3>${infoTable(rows)}${open}${reportLink(p)}</div>`;
+}
+
+// The user the shell resolved (null when nobody is logged in): an officer of the parcel's unit, or an
+// administrator, reports the parcel's progress from its popup (月报报送); the server checks it again.
+let currentUser = null;
+
+function reportLink(p) {
+  const u = currentUser;
+  const mayReport = u && (u.role === 'admin' || (u.role === 'unit_officer' && u.unit && u.unit === p.unit_code));
+  if (!mayReport) return '';
+  const q = new URLSearchParams({ parcel: p.code });
+  if (u.role === 'admin' && p.unit_code) q.set('unit', p.unit_code);
+  return `<p class="report-progress"><a class="button" href="/reporting?${escapeHtml(q.toString())}">${escapeHtml(T.parcel.report)}</a></p>`;
 }
 
 function unitPopup(p, agg) {
@@ -122,12 +135,13 @@ async function main() {
 
   // The per-unit figures take longest: ask for them first, alongside the rest.
   let firstSummary = fetchJson('/api/map/units');
-  const [config, , unitsFc, blocksFc] = await Promise.all([
+  const [config, user, unitsFc, blocksFc] = await Promise.all([
     fetchJson('/api/map/config'),
     mountShell({ page: location.hash === '#/upload' ? 'upload' : 'map', skipTo: 'map' }).catch(() => null),
     fetchAll('/api/units?limit=5000'),
     fetchAll('/api/blocks?limit=5000'),
   ]);
+  currentUser = user;
 
   const side = document.getElementById('side');
   buildDrawer(side, map);

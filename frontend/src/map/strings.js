@@ -97,6 +97,7 @@ export const T = {
     renewalType: '改造类型',
     status: '进度',
     openBlock: '查看所属区块',
+    report: '报送进展',
   },
   unit: {
     kind: '类别',
