@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -108,9 +109,10 @@ def _today(page) -> dt.date:
     return dt.date.fromisoformat(_ok(in_page(page, "/api/progress/reporting/open"))["today"])
 
 
-def _open_parcels(site, count: int, skip: int = 0) -> list[dict]:
-    """崇福镇 parcels a report can complete on the 1st of this month: not completed, outside any completed
-    block, of a renewal type the 一表 counts, their latest history before that day; ordered by code."""
+def _open_parcels(site, count: int, skip: int = 0, before: dt.date | None = None) -> list[dict]:
+    """崇福镇 parcels a report can complete on ``before`` (default the 1st of this month): not completed,
+    outside any completed block, of a renewal type the 一表 counts, their latest history before that day;
+    ordered by code."""
     with site.engine.connect() as conn:
         rows = conn.execute(text("""
             SELECT p.code, p.land_area_mu FROM parcels p JOIN units u ON u.id = p.unit_id
@@ -118,9 +120,10 @@ def _open_parcels(site, count: int, skip: int = 0) -> list[dict]:
             WHERE u.code = 'chongfu' AND p.status <> 'completed' AND p.renewal_type IS NOT NULL
               AND (b.id IS NULL OR b.stage <> 'completed')
               AND NOT EXISTS (SELECT 1 FROM parcel_status_events e WHERE e.parcel_id = p.id
-                              AND e.happened_on >= date_trunc('month', (now() AT TIME ZONE 'Asia/Shanghai'))::date)
+                              AND e.happened_on >= coalesce(CAST(:before AS date),
+                                  date_trunc('month', (now() AT TIME ZONE 'Asia/Shanghai'))::date))
             ORDER BY p.block_id IS NOT NULL, p.code
-            OFFSET :skip LIMIT :count"""), {"skip": skip, "count": count}).mappings().all()
+            OFFSET :skip LIMIT :count"""), {"skip": skip, "count": count, "before": before}).mappings().all()
     assert len(rows) == count
     return [dict(r) for r in rows]
 
@@ -263,6 +266,83 @@ def test_the_excel_path_refuses_a_bad_row_and_commits_the_good_one(browser, site
     row = page.locator(f"#entries-table tbody tr[data-code='{parcel['code']}']")
     expect(row).to_have_count(1)
     expect(row.locator("a.evidence-link")).to_have_text("竣工验收单.pdf")
+    expect(page.locator(f"#reportable-table tr[data-code='{parcel['code']}']")).to_have_count(0)  # 仅看未完成
+
+    # 撤回 (while the month is open and not submitted): the parcel is back to what it was.
+    row.get_by_role("button", name="撤回").click()
+    assert parcel["code"] in _answer(page, "撤回")
+    expect(row).to_have_class("withdrawn")
+    expect(row.locator(".badge.withdrawn")).to_have_text("已撤回")
+    expect(row.get_by_role("button", name="撤回")).to_have_count(0)
+    expect(page.locator("#entries-message")).to_contain_text(f"已撤回：宗地 {parcel['code']}")
+    expect(page.locator(f"#reportable-table tr[data-code='{parcel['code']}']")).not_to_have_attribute("data-status", "completed")
+    _clean(page)
+    page.screenshot(path=str(SHOTS / "officer-reporting-withdrawn.png"), full_page=True)
+    assert errors == []
+    context.close()
+
+
+def test_news_of_a_closed_month_is_a_late_record(browser, site):
+    context = _context(browser, DESKTOP)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    _log_in(page, site, "/reporting")
+    _ready(page)
+    months = _ok(in_page(page, "/api/progress/reporting/open"))["months"]
+    oldest = months[0]
+    # The 1st of the month before the first open one: that month's 月报 is closed.
+    closed = (dt.date(oldest["year"], oldest["month"], 1) - dt.timedelta(days=1)).replace(day=1)
+    parcel = _open_parcels(site, 1, skip=3, before=closed)[0]
+    page.goto(f"{site.url}/reporting?parcel={parcel['code']}")
+    _ready(page)
+    dialog = page.locator("dialog#entry-dialog")
+    expect(dialog).to_be_visible()
+    dialog.locator("select[name=status]").select_option("completed")
+    dialog.locator("input[name=happened_on]").fill(closed.isoformat())
+    expect(dialog.locator("[data-field=happened_on] .into")).to_have_text(
+        f"该日期所在月份已截止，将作为补报计入 {oldest['label']}。")
+    _upload_evidence(dialog, "竣工验收单.pdf", PDF)
+    expect(dialog.locator("#evidence-list li[data-state=uploaded]")).to_have_count(1)
+    dialog.get_by_role("button", name="保存报送").click()
+    expect(dialog).to_have_count(0)
+    _ready(page)
+    expect(page.locator("#page-message")).to_contain_text(f"已报送：宗地 {parcel['code']} 已完成（补报）")
+    key = f"{oldest['year']}-{oldest['month']:02d}"
+    expect(page.locator(f".month-card[data-month='{key}']")).to_have_class("month-card selected")
+    row = page.locator(f"#entries-table tbody tr[data-code='{parcel['code']}']")
+    expect(row).to_have_attribute("data-late", "true")
+    expect(row.locator(".badge.late")).to_have_text("补报")
+    expect(row).to_contain_text(closed.isoformat())
+    _clean(page)
+    page.screenshot(path=str(SHOTS / "officer-reporting-late.png"), full_page=True)
+    assert errors == []
+    context.close()
+
+
+def test_an_administrator_reports_for_a_unit_chosen_on_the_page(browser, site):
+    context = _context(browser, DESKTOP)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(f"{site.url}/login?next=/reporting")
+    page.fill("input[name=username]", "admin")
+    page.fill("input[name=password]", DEMO_PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url("**/reporting")
+    _ready(page)
+    expect(page.locator("#unit-pick")).to_be_visible()
+    expect(page.locator("#reportable-count")).to_have_text("请先选择要代为报送的单位。")
+    page.select_option("#unit-select", "wutong")
+    _ready(page)
+    page.wait_for_url("**/reporting?unit=wutong")
+    expect(page.locator("#reporting-status")).to_contain_text("梧桐街道")
+    wutong = _ok(in_page(page, "/api/progress/reportable?unit=wutong"))
+    open_rows = [p for p in wutong["parcels"] if p["status"] != "completed"]
+    expect(page.locator("#reportable-table tbody tr[data-kind=parcel]")).to_have_count(min(len(open_rows), 50))
+    expect(page.locator("#bulk-template")).to_have_attribute("href", re.compile(r"unit=wutong"))
+    _clean(page)
+    page.screenshot(path=str(SHOTS / "officer-reporting-admin.png"))
     assert errors == []
     context.close()
 
@@ -278,6 +358,14 @@ def test_the_page_on_a_phone(browser, site):
     _no_sideways_scroll(page)
     _clean(page)
     page.screenshot(path=str(SHOTS / "officer-reporting-phone.png"))
+    # 50 rows at a time (仅看未完成 by default), 再显示 brings the rest.
+    listed = _ok(in_page(page, "/api/progress/reportable"))
+    open_rows = [r for r in listed["parcels"] + listed["blocks"] if r.get("status", r.get("stage")) != "completed"]
+    rows = page.locator("#reportable-table tbody tr[data-code]")
+    expect(rows).to_have_count(min(50, len(open_rows)))
+    if len(open_rows) > 50:
+        page.locator("#reportable-show-more").click()
+        expect(rows).to_have_count(min(100, len(open_rows)))
     page.locator("#reportable-table tbody tr[data-kind=parcel]").first.scroll_into_view_if_needed()
     _no_sideways_scroll(page)
     page.screenshot(path=str(SHOTS / "officer-reporting-phone-list.png"))
@@ -407,7 +495,28 @@ def test_the_officer_reports_from_the_map_and_submits_the_month(browser, site):
     assert float(cell.inner_text().replace(",", "")) == pytest.approx(done_after)
     page.screenshot(path=str(SHOTS / "officer-reporting-progress.png"))
 
-    # 6. On a phone, the submitted month reads the same and nothing scrolls sideways.
+    # 6. The office returns the month with a reason: the page shows it and reporting is open again.
+    reason = "竣工验收单缺少签章，请补充后重新提交"
+    with httpx.Client(base_url=site.url, timeout=30) as admin:
+        login = admin.post("/api/auth/login", json={"username": "admin", "password": DEMO_PASSWORD})
+        admin.headers["X-CSRF-Token"] = login.json()["csrf_token"]
+        back = admin.post(f"/api/progress/submissions/{mine['submission']['id']}/return", json={"reason": reason})
+        assert back.status_code == 200, back.text
+    page.goto(site.url + "/reporting")
+    _ready(page)
+    page.locator(f".month-card[data-month='{_month_key(first)}'] button.show-month").click()
+    expect(card).to_have_attribute("data-status", "returned")
+    expect(card.locator(".badge")).to_contain_text("已退回")
+    expect(card.locator(".returned .reason")).to_have_text(f"退回原因：{reason}")
+    expect(row.get_by_role("button", name="撤回")).to_have_count(1)
+    expect(page.locator("#bulk-upload")).to_be_enabled()
+    _clean(page)
+    page.screenshot(path=str(SHOTS / "officer-reporting-returned.png"), full_page=True)
+    card.locator("button.submit-month").click()
+    _answer(page, "提交")
+    expect(card).to_have_attribute("data-status", "submitted")
+
+    # 7. On a phone, the submitted month reads the same and nothing scrolls sideways.
     phone = _context(browser, PHONE)
     small = phone.new_page()
     small.on("pageerror", lambda exc: errors.append(str(exc)))

@@ -10,7 +10,7 @@ import { api, confirmAction, h, mu, num, query, showError, showFieldErrors } fro
 import { mountShell } from '../common/shell.js';
 import { BLOCK_STAGES, FIELD_LABELS, PARCEL_STATUSES, R, SUBMISSION_LABELS } from './strings.js';
 
-const LIST_LIMIT = 200; // rows drawn at once; search or filter for the rest
+const LIST_STEP = 50; // rows drawn at once; 再显示 draws more, search or filter narrows
 const body = document.body;
 const statusEl = document.getElementById('reporting-status');
 const pageBox = document.getElementById('page-message');
@@ -27,6 +27,7 @@ const state = {
   entries: new Map(), // month key → [Entry]
   reportable: { parcels: [], blocks: [] },
   filter: { text: '', kind: '', status: 'open' },
+  limit: LIST_STEP,
 };
 
 // ---- small helpers --------------------------------------------------------------------------
@@ -115,14 +116,15 @@ function monthStatus(m) {
 
 const isLocked = (m) => Boolean(m && monthStatus(m).status === 'submitted');
 
-/** The open month a progress of this day counts in, and whether it is a late record (补报). */
+/** The open month a progress of this day counts in, and whether it is a late record (补报): news about a
+ * closed month is filed under the first month still open (as the server files it). */
 function targetMonth(day) {
   if (!day || !state.months.length) return null;
   const [y, mo] = day.split('-').map(Number);
   const same = state.months.find((m) => m.year === y && m.month === mo);
   if (same) return { month: same, late: false };
   const oldest = state.months[0];
-  if (y * 12 + mo < oldest.year * 12 + oldest.month) return { month: state.months[state.months.length - 1], late: true };
+  if (y * 12 + mo < oldest.year * 12 + oldest.month) return { month: oldest, late: true };
   return null;
 }
 
@@ -244,11 +246,11 @@ function monthCard(m) {
   }
   const box = h('div', { class: 'message', 'aria-live': 'polite' });
   if (state.unit && status !== 'submitted') {
-    const summary = h('textarea', { id: `summary-${k}`, name: 'summary', rows: '2', maxlength: '2000' });
+    const summary = h('textarea', { id: `summary-${k}`, name: 'summary', rows: '1', maxlength: '2000', placeholder: R.months.summaryHint });
     if (s && s.summary) summary.value = s.summary;
     const submit = h('button', { type: 'button', class: 'primary submit-month' }, R.months.submit);
     submit.addEventListener('click', () => submitMonth(m, summary, submit, box));
-    card.append(field(R.months.summary, summary, { hint: R.months.summaryHint, name: 'summary' }),
+    card.append(field(R.months.summary, summary, { name: 'summary' }),
       h('p', { class: 'actions' }, submit, show));
   } else {
     card.append(h('p', { class: 'actions' }, show));
@@ -324,9 +326,9 @@ function buildTools() {
   for (const [code, label] of BLOCK_STAGES) bg.append(h('option', { value: `block:${code}` }, label));
   status.append(pg, bg);
   status.value = state.filter.status;
-  text.addEventListener('input', () => { state.filter.text = text.value.trim(); renderReportable(); });
-  kind.addEventListener('change', () => { state.filter.kind = kind.value; renderReportable(); });
-  status.addEventListener('change', () => { state.filter.status = status.value; renderReportable(); });
+  text.addEventListener('input', () => { state.filter.text = text.value.trim(); state.limit = LIST_STEP; renderReportable(); });
+  kind.addEventListener('change', () => { state.filter.kind = kind.value; state.limit = LIST_STEP; renderReportable(); });
+  status.addEventListener('change', () => { state.filter.status = status.value; state.limit = LIST_STEP; renderReportable(); });
   tools.append(field(R.list.search, text, { name: 'search', cls: 'inline grow' }), field(R.list.kind, kind, { name: 'kind', cls: 'inline' }),
     field(R.list.status, status, { name: 'status', cls: 'inline' }));
 }
@@ -347,12 +349,13 @@ function renderReportable() {
   }
   const all = rows();
   const shown = all.filter(matches);
-  count.textContent = R.list.count(Math.min(shown.length, LIST_LIMIT), all.length);
+  const limit = state.limit;
+  count.textContent = R.list.count(Math.min(shown.length, limit), all.length);
   table.append(thead(R.list.subject, R.list.enterprise, R.list.block, R.list.status, [R.list.area, 'num'], R.list.completedOn,
     R.list.lastReported, R.list.actions));
   const tbody = h('tbody');
   const locked = allLocked();
-  for (const r of shown.slice(0, LIST_LIMIT)) {
+  for (const r of shown.slice(0, limit)) {
     const button = h('button', { type: 'button', class: 'small report', 'aria-label': R.list.reportOf(r.label), disabled: locked },
       R.list.report);
     button.addEventListener('click', () => openForm(r, button));
@@ -370,7 +373,18 @@ function renderReportable() {
   if (!shown.length) tbody.append(h('tr', {}, h('td', { colspan: '8', class: 'hint' }, R.list.none)));
   table.append(tbody);
   labelCells(table);
-  if (shown.length > LIST_LIMIT) count.textContent += `；${R.list.more(shown.length - LIST_LIMIT)}`;
+  const more = document.getElementById('reportable-more');
+  more.textContent = '';
+  if (shown.length > limit) {
+    count.textContent += `；${R.list.more(shown.length - limit)}`;
+    const next = h('button', { type: 'button', id: 'reportable-show-more' }, R.list.showMore(Math.min(LIST_STEP, shown.length - limit)));
+    next.addEventListener('click', () => {
+      state.limit += LIST_STEP;
+      renderReportable();
+      document.querySelectorAll('#reportable-table tbody tr')[limit]?.querySelector('button')?.focus();
+    });
+    more.append(next);
+  }
   if (locked) count.textContent += `；${R.months.locked}`;
   section.dataset.state = 'ready';
 }

@@ -10,7 +10,7 @@ export const PARCEL_STATUSES = [
 export const BLOCK_STAGES = [
   ['planned', '谋划'],
   ['started', '启动'],
-  ['in_progress', '实施中'],
+  ['in_progress', '推进'],
   ['completed', '完成'],
 ];
 
@@ -108,7 +108,8 @@ export const R = {
     reportOf: (label) => `报送进展：${label}`,
     parcel: (code) => `宗地 ${code}`,
     blockName: (name) => `区块 ${name}`,
-    more: (n) => `还有 ${n} 个未显示，请用搜索或筛选缩小范围。`,
+    more: (n) => `还有 ${n} 个未显示，可用搜索或筛选缩小范围。`,
+    showMore: (n) => `再显示 ${n} 个`,
   },
 
   form: {
