@@ -240,6 +240,8 @@ MESSAGES: dict[str, str] = {
     "reporting_deadline_in_month": "截止日应在{month}之后",
     "reporting_deadline_too_late": "截止日最晚为 {latest}",
     "reporting_deadline_invalid": "截止日未调整，请检查标出的各项",
+    "reporting_line_open": "月报：报送截止 {due}，数字为暂定；尚有 {n} 个单位未报送：{units}",
+    "reporting_line_closed": "月报：截至 {due}，{n} 个单位未报送：{units}",
     "reporting_sheet_title": "{unit}{month}有机更新进展月报",
     "reporting_sheet_hint": "填写说明：有变化的宗地填“新状态”（未启动、腾退中、改造中、已完成）和“发生日期”（年-月-日），"
                             "已完成的宗地填“建成建筑面积”并在“佐证材料”中写上随表上传的文件名（多个用；分隔）；没有变化的行留空，不会报送。",

@@ -22,7 +22,8 @@ from .core.history import event_source
 from .core.uow import unit_of_work
 from .enums import Classification, ParcelStatus, RenewalMode, RenewalType, ReviewStatus, Stage, UnitKind
 from .models import AnnualTarget, Enterprise, HasGeometry, Parcel, RenewalBlock, Unit, as_multipolygon
-from .progress.seed import load_tax_after
+from . import models_all  # noqa: F401  every table, so the mappers configure (enterprises → uploads)
+from .progress.seed import load_tax_after, seed_reports
 
 GEOM_TOLERANCE_DEG = 1e-9  # well below the 7 decimals stored in the demo files
 
@@ -193,6 +194,7 @@ def seed(session: Session, data_dir: Path) -> SeedCounts:
             counts.parcels += 1
         session.flush()
         counts.changed += load_tax_after(session, seeded)  # 亩均税收 after renewal (app/progress)
+        counts.changed += seed_reports(session)  # the towns' 月报 of Sep–Dec 2023 with evidence
     return counts
 
 

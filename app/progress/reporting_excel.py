@@ -289,7 +289,7 @@ def get_import(session: Session, principal: Principal, import_id: uuid.UUID) -> 
     return imp
 
 
-def commit(session: Session, principal: Principal, import_id: uuid.UUID, on: dt.date | None = None) -> dict:
+def write_import(session: Session, principal: Principal, import_id: uuid.UUID, on: dt.date | None = None) -> dict:
     """Apply every row or none: the rows are checked again against the data as it is now."""
     on = on or service.today()
     with unit_of_work(session), audit_context(session, "commit_progress_import"):

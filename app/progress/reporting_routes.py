@@ -137,7 +137,7 @@ def get_import(session: SessionDep, user: Reporter, import_id: uuid.UUID) -> dic
 @router.post("/entries/imports/{import_id}/commit", summary="提交批量报送：全部写入，或一行有问题就全部不写入",
              response_model=ImportCommitted, responses=WRITE)
 def commit_import(session: SessionDep, user: Reporter, import_id: uuid.UUID) -> dict:
-    return reporting_excel.commit(session, user, import_id)
+    return reporting_excel.write_import(session, user, import_id)
 
 
 @router.post("/submissions", status_code=201, summary="提交本单位某月月报（截止日前）", response_model=Submission,

@@ -258,6 +258,7 @@ def issue_preview(session: Session, year: int, month: int) -> dict:
     return {
         "year": year, "month": month, "issue_no": next_issue_no(session, year), "issuing_body": DEFAULT_ISSUING_BODY,
         "issue_date": now.isoformat(), "month_over": Calendar(session).deadline(year, month).due_on < now,
+        "due_on": Calendar(session).deadline(year, month).due_on.isoformat(),
         "issued": summary(existing) if existing is not None else None,
         "links": {"preview": f"/progress/preview/{year}/{month}",
                   "xlsx": f"/api/progress/monthly.xlsx?year={year}&month={month}"},
@@ -274,13 +275,37 @@ TABLE_COLUMNS = [
 ]
 
 
-def _table_row(r: dict) -> list:
+REPORTING_COLUMN = ("月报", 10)
+
+
+def table_columns(progress: dict) -> list[tuple[str, int]]:
+    """The table's columns; 月报 (each unit's report status) for reports made since migration 0013."""
+    with_reporting = any("reporting_status" in r for r in progress["rows"])
+    return TABLE_COLUMNS + ([REPORTING_COLUMN] if with_reporting else [])
+
+
+def reporting_text(r: dict) -> str:
+    status = r.get("reporting_status")
+    return "" if status in (None, "not_required") else r.get("reporting_status_label") or ""
+
+
+def reporting_lines(progress: dict) -> list[str]:
+    """月报: the units that had not submitted the month when the table was made (none for older reports)."""
+    rep = progress.get("reporting")
+    if not rep or not rep.get("not_submitted"):
+        return []
+    key = "reporting_line_open" if rep.get("provisional") else "reporting_line_closed"
+    return [message(key, due=rep["due_on"], units="、".join(rep["not_submitted"]), n=len(rep["not_submitted"]))]
+
+
+def _table_row(r: dict, columns: list | None = None) -> list:
     t = r["target"] or {}
+    extra = [reporting_text(r)] if columns is not None and len(columns) > len(TABLE_COLUMNS) else []
     return [
         r.get("rank"), r["unit_name"], t.get("renewal_mu"), t.get("contiguous_mu"), t.get("scattered_mu"),
         r["done_month_mu"], r["done_ytd_mu"], r["done_ytd_contiguous_mu"], r["done_ytd_scattered_mu"],
         r["completion_rate"], None if r["change_rate"] is None else round(r["change_rate"] * 100, 2),
-        r["expected_mu"], r["gap_mu"], r["average_far"], status_text(r),
+        r["expected_mu"], r["gap_mu"], r["average_far"], status_text(r), *extra,
     ]
 
 
@@ -307,7 +332,8 @@ def to_xlsx(data: dict, issued_at: dt.datetime) -> bytes:
     ws.title = "月度通报"
     p = data["progress"]
     issue = data.get("issue") or {}
-    width = len(TABLE_COLUMNS)
+    columns = table_columns(p)
+    width = len(columns)
     ws.append([data["title"]])
     ws.append([issue_heading(data["year"], issue, issued=bool(issue.get("signed_by")))])
     left = ws.max_row + 1
@@ -322,17 +348,17 @@ def to_xlsx(data: dict, issued_at: dt.datetime) -> bytes:
     ws.merge_cells(start_row=left, start_column=9, end_row=left, end_column=width)
     ws.cell(left, 9).alignment = Alignment(horizontal="right")
     ws.merge_cells(start_row=left + 1, start_column=1, end_row=left + 1, end_column=width)
-    ws.append([name for name, _ in TABLE_COLUMNS])
+    ws.append([name for name, _ in columns])
     header_row = ws.max_row
-    for col, (_, width) in enumerate(TABLE_COLUMNS, start=1):
+    for col, (_, width) in enumerate(columns, start=1):
         cell = ws.cell(header_row, col)
         cell.font, cell.fill, cell.border = head_font, head_fill, border
         cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
         ws.column_dimensions[get_column_letter(col)].width = width
     for r in p["rows"] + [p["citywide"]]:
-        ws.append(_table_row(r))
+        ws.append(_table_row(r, columns))
         row = ws.max_row
-        for col in range(1, len(TABLE_COLUMNS) + 1):
+        for col in range(1, len(columns) + 1):
             cell = ws.cell(row, col)
             cell.border = border
             if r["behind_schedule"]:
@@ -342,8 +368,8 @@ def to_xlsx(data: dict, issued_at: dt.datetime) -> bytes:
         ws.cell(row, 10).number_format = "0.00%"
         for col in (3, 4, 5, 6, 7, 8, 9, 12, 13):
             ws.cell(row, col).number_format = "#,##0.00"
-    for c in p.get("corrections", []):  # 更正：… (records of the month about earlier days)
-        ws.append([c["text"]])
+    for line in reporting_lines(p) + [c["text"] for c in p.get("corrections", [])]:  # 月报 and 更正：…
+        ws.append([line])
         ws.merge_cells(start_row=ws.max_row, start_column=1, end_row=ws.max_row, end_column=width)
     ws.append([])
     ws.append([f"签发人：{issue.get('signed_by') or '（印发时填写）'}"])
@@ -503,10 +529,11 @@ def to_html(data: dict, *, issued: bool, xlsx_url: str | None, facts: IssueFacts
     an issued report, or on a preview the number it would get now."""
     e = html.escape
     p = data["progress"]
-    head = "".join(f"<th>{e(name)}</th>" for name, _ in TABLE_COLUMNS)
+    columns = table_columns(p)
+    head = "".join(f"<th>{e(name)}</th>" for name, _ in columns)
     body = []
     for r in p["rows"] + [p["citywide"]]:
-        cells = _table_row(r)
+        cells = _table_row(r, columns)
         cls = " ".join(c for c in ("behind" if r["behind_schedule"] else "", "total" if r["unit_code"] == "citywide" else "") if c)
         tds = []
         for i, v in enumerate(cells):
@@ -535,7 +562,8 @@ def to_html(data: dict, *, issued: bool, xlsx_url: str | None, facts: IssueFacts
     ) or "<tr><td colspan='8'>本月无新完成宗地</td></tr>"
     behind = "、".join(p["units_behind"]) or "无"
     # 更正: records of this month about earlier days (absent from reports issued before migration 0011)
-    corrections = "".join(f'<p class="note correction">{e(c["text"])}</p>\n' for c in p.get("corrections", []))
+    corrections = "".join(f'<p class="note reporting">{e(line)}</p>\n' for line in reporting_lines(p)) + "".join(
+        f'<p class="note correction">{e(c["text"])}</p>\n' for c in p.get("corrections", []))
     if issued:
         when = data.get("issued_at", "")[:16].replace("T", " ")
         status = f"印发人：{e(facts.issued_by_name or data.get('issued_by', ''))}（{e(when)}）"

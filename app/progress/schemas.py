@@ -428,7 +428,8 @@ class IssuePreview(Out):
     issue_no: int = Field(description="下一个期号")
     issuing_body: str = Field(description="默认印发单位")
     issue_date: str = Field(description="默认印发日期（今天）")
-    month_over: bool = Field(description="该月已结束，可以印发")
+    month_over: bool = Field(description="该月月报已截止，可以印发")
+    due_on: str = Field(description="该月月报截止日：截止之后才能印发")
     issued: ReportSummary | None = Field(description="该月已印发的通报；未印发为空")
     links: IssuePreviewLinks
 

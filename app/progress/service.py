@@ -175,8 +175,8 @@ class RenewedParcel:
 #   parcel_state    a parcel's status, completion date and measures: its last event that happened by the day
 #                   and was known by :known, less the events a correction known by then replaces;
 #   block_state     a block's stage and completion date, likewise;
-#   in_force        per block plan, the approved version in force: approved (认定) on or before the day
-#                   and not yet superseded by a later approved version;
+#   in_force        per block plan, the approved version in force: approved (认定) on or before the day, the
+#                   decision recorded by :known, and not yet superseded by a later approved version;
 #   membership      the parcels of the versions in force (连片); an approved block that has no plan (loaded
 #                   before the workflow, never revised) counts with its current parcels from its approval.
 AS_OF_CTES = """
@@ -200,6 +200,8 @@ in_force AS (
     FROM block_versions v JOIN block_plans bp ON bp.id = v.plan_id
     WHERE v.status = 'approved' AND bp.block_id IS NOT NULL
       AND coalesce(v.approval_date, make_date(v.year, 1, 1)) <= :as_of
+      -- decided in the workflow: counts from the day it was decided (known), even when dated earlier on paper
+      AND (v.is_imported OR v.reviewed_at IS NULL OR (v.reviewed_at AT TIME ZONE 'Asia/Shanghai')::date <= :known)
     ORDER BY v.plan_id, coalesce(v.approval_date, make_date(v.year, 1, 1)) DESC, v.version_no DESC
 ),
 blocks_in_force AS (

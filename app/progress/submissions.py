@@ -28,20 +28,12 @@ def status_of(submission: ProgressSubmission | None, deadline: Deadline, on: dt.
     return "returned" if submission is not None else "not_submitted"
 
 
-def first_reported_month(session: Session) -> tuple[int, int] | None:
-    """The first month any unit submitted a 月报: months closed before it had no 月报 to miss. A month can
-    only be submitted while it is open, so once set this never moves."""
-    row = session.execute(select(ProgressSubmission.year, ProgressSubmission.month)
-                          .order_by(ProgressSubmission.year, ProgressSubmission.month).limit(1)).first()
-    return None if row is None else (int(row.year), int(row.month))
-
-
 @dataclass(frozen=True)
 class MonthState:
     deadline: Deadline
     by_unit: dict[int, ProgressSubmission]
     on: dt.date
-    required: bool  # a closed month before the first 月报 ever submitted was not reported monthly
+    required: bool  # a closed month nobody submitted was not run as a 月报 month (e.g. before 月报 began)
 
     def status(self, unit_id: int) -> str:
         return status_of(self.by_unit.get(unit_id), self.deadline, self.on, self.required)
@@ -51,6 +43,8 @@ def month_state(session: Session, year: int, month: int, on: dt.date) -> MonthSt
     deadline = Calendar(session).deadline(year, month)
     rows = session.scalars(select(ProgressSubmission).where(ProgressSubmission.year == year,
                                                             ProgressSubmission.month == month))
-    first = first_reported_month(session)
-    required = not deadline.is_closed(on) or (first is not None and (year, month) >= first)
-    return MonthState(deadline, {r.unit_id: r for r in rows}, on, required)
+    by_unit = {r.unit_id: r for r in rows}
+    # A month is a 月报 month while it is open, and once closed if any unit submitted it: then a unit that
+    # did not is 逾期未报送. A closed month nobody submitted (before 月报 began) had no 月报 to miss.
+    required = not deadline.is_closed(on) or any(r.status == "submitted" for r in by_unit.values())
+    return MonthState(deadline, by_unit, on, required)

@@ -54,6 +54,14 @@ def assert_unchanged(client, before: dict, step: str, *, only_before_november: b
     return [key for key in before if before[key] != after[key]]
 
 
+def recorded_on(db_session, plan: str, version_no: int, day: str) -> None:
+    """Date a workflow decision as recorded on ``day`` (what the office would have done at the time)."""
+    db_session.execute(text(
+        "UPDATE block_versions SET reviewed_at = CAST(:d AS date) + time '10:00' AT TIME ZONE 'Asia/Shanghai' "
+        "WHERE version_no = :v AND plan_id = (SELECT id FROM block_plans WHERE code = :p)"),
+        {"d": day, "v": version_no, "p": plan})
+
+
 def _unit(ind: dict, code: str) -> dict:
     return next(u for u in ind["units"] if u["unit_code"] == code)
 
@@ -102,8 +110,14 @@ def test_past_figures_never_move(client, login_as, db_session, site):
     r = reviewer.post(f"/api/plans/{PLAN}/approve", json={"doc_no": "桐有更〔2023〕3号", "approval_date": "2023-03-15"})
     assert r.status_code == 200, r.text
     assert_unchanged(client, before, "the 2023 approval")
+    # Decided today though dated 2023-03-15 on paper, it counts from today: 2023's figures stay as they were.
+    late = client.get("/api/progress/indicators", params={"as_of": "2023-06-30"}).json()
+    assert PLAN not in {b["code"] for b in _unit(late, "wutong")["blocks_approved"].get("2023", {}).get("blocks", [])}
+    assert _unit(late, "wutong")["years"]["2022"]["done_contiguous_mu"] == \
+        _unit(ind_oct, "wutong")["years"]["2022"]["done_contiguous_mu"]
+    recorded_on(db_session, PLAN, 1, "2023-03-15")  # as if the office had recorded it on the day
 
-    # …but a day after the approval counts it as 连片, and the block in the 2023 count.
+    # …then a day after the approval counts it as 连片, and the block in the 2023 count.
     after = client.get("/api/progress/indicators", params={"as_of": "2023-06-30"}).json()
     wt_before, wt_after = _unit(ind_oct, "wutong"), _unit(after, "wutong")
     assert wt_after["years"]["2022"]["done_contiguous_mu"] == pytest.approx(
@@ -122,6 +136,7 @@ def test_past_figures_never_move(client, login_as, db_session, site):
     r = reviewer.post(f"/api/plans/{PLAN}/approve", json={"doc_no": "桐有更〔2023〕5号", "approval_date": "2023-05-01"})
     assert r.status_code == 200, r.text
     assert_unchanged(client, before, "the revision")
+    recorded_on(db_session, PLAN, 2, "2023-05-01")
     # the block's bonus denominator follows the version in force: 270 亩 in April, 405 亩 from May
     april = client.get("/api/progress/scores", params={"year": 2023, "as_of": "2023-04-30"}).json()
     assert april["as_of"] == "2023-04-30"

@@ -140,6 +140,8 @@ def test_submit_return_withdraw(officer, parcels, login_as):
     monthly = admin.get("/api/progress/monthly", params={"year": day.year, "month": day.month}).json()
     assert _row(monthly, "chongfu")["reporting_status"] == "submitted"
     assert "崇福镇" not in monthly["reporting"]["not_submitted"] and monthly["reporting"]["provisional"]
+    page = admin.get(f"/progress/preview/{day.year}/{day.month}").text
+    assert "数字为暂定" in page and "<th>月报</th>" in page and "已报送" in page
 
     assert admin.post(f"/api/progress/submissions/{sub.json()['id']}/return", json={"reason": ""}).status_code == 400
     back = admin.post(f"/api/progress/submissions/{sub.json()['id']}/return", json={"reason": "请补充佐证材料"})
@@ -258,3 +260,13 @@ def test_history_events_carry_the_reported_day(officer, parcels, db_session):
                                   "JOIN parcels p ON p.id = e.parcel_id WHERE p.code = :c ORDER BY e.id DESC LIMIT 1"),
                              {"c": codes[0]}).one()
     assert (row.source, row.happened_on, row.recorded_by) == ("report", day, "unit_officer_chongfu")
+
+
+def test_the_demo_months_of_2023_were_reported(client):
+    """The seeded 月报 of Sep–Dec 2023: 屠甸镇 missed December, 石门镇's November was returned once."""
+    dec = client.get("/api/progress/monthly", params={"year": 2023, "month": 12}).json()
+    assert _row(dec, "tudian")["reporting_status"] == "overdue"
+    assert _row(dec, "chongfu")["reporting_status"] == "submitted"
+    assert dec["reporting"]["not_submitted"] == ["屠甸镇"] and not dec["reporting"]["provisional"]
+    june = client.get("/api/progress/monthly", params={"year": 2023, "month": 6}).json()
+    assert {r["reporting_status"] for r in june["rows"]} == {"not_required"} and june["reporting"]["not_submitted"] == []
