@@ -58,7 +58,7 @@ PAGE_TEXT = """(names) => {
   for (const name of names) text = text.split(name).join('');
   return text;
 }"""
-FILE_NAMES = ["竣工验收单.pdf", "现场情况说明.pdf", "说明.pdf", "月报报送表.xlsx"]
+FILE_NAMES = ["竣工验收单.pdf", "现场情况说明.pdf", "现场照片.pdf", "说明.pdf", "月报报送表.xlsx"]
 
 # The evidence link opened from the page's own session: status, type and first bytes of the file.
 OPEN_FILE = """async (href) => {
@@ -164,6 +164,12 @@ def test_a_text_file_named_pdf_is_refused_beside_the_file(browser, site):
     expect(refused).to_have_count(1)
     message = refused.locator(".file-state").inner_text()
     assert "现场情况说明.pdf" in message and offending(message.replace("现场情况说明.pdf", "")) == [], message
+    # Over the size limit: refused beside that file too (the server's word).
+    _upload_evidence(dialog, "现场照片.pdf", PDF + b"0" * (10 * 1024 * 1024 + 1))
+    expect(refused).to_have_count(2)
+    big = dialog.locator("#evidence-list li[data-file='现场照片.pdf'] .file-state")
+    expect(big).to_contain_text("10 MB")
+    assert offending(big.inner_text().replace("现场照片.pdf", "")) == []
     SHOTS.mkdir(exist_ok=True)
     page.screenshot(path=str(SHOTS / "officer-reporting-refused-file.png"))
 
