@@ -148,6 +148,7 @@ def main() -> int:
     ap.add_argument("--data", type=Path, default=ROOT / "var" / "bench" / "parcels")
     ap.add_argument("--n", type=int, default=100_000)
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--keep", action="store_true", help="keep the database (its URL is printed) to look into it")
     args = ap.parse_args()
 
     from sqlalchemy import text
@@ -206,7 +207,10 @@ def main() -> int:
             print("renewed-parcels query, " + plan[-1][0], flush=True)
         engine.dispose()
     finally:
-        drop_database(url)
+        if args.keep:
+            print(f"kept: {url}", flush=True)
+        else:
+            drop_database(url)
     return 0
 
 

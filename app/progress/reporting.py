@@ -75,6 +75,9 @@ def _names(session: Session, usernames: set[str]) -> dict[str, str]:
 
 
 def _iso(value: dt.datetime | dt.date | None) -> str | None:
+    """ISO text; a moment in Tongxiang's time (+08:00), however the database session reports it."""
+    if isinstance(value, dt.datetime):
+        value = value.astimezone(service.TIMEZONE)
     return None if value is None else value.isoformat()
 
 

@@ -44,7 +44,7 @@ def month_state(session: Session, year: int, month: int, on: dt.date) -> MonthSt
     rows = session.scalars(select(ProgressSubmission).where(ProgressSubmission.year == year,
                                                             ProgressSubmission.month == month))
     by_unit = {r.unit_id: r for r in rows}
-    # A month is a 月报 month while it is open, and once closed if any unit submitted it: then a unit that
-    # did not is 逾期未报送. A closed month nobody submitted (before 月报 began) had no 月报 to miss.
-    required = not deadline.is_closed(on) or any(r.status == "submitted" for r in by_unit.values())
+    # A month is a 月报 month while it is open, and once closed if any unit submitted it (even if returned):
+    # then a unit that did not (or was returned and did not submit again) is 逾期未报送. A closed month nobody submitted (before 月报 began) had no 月报 to miss.
+    required = not deadline.is_closed(on) or bool(by_unit)
     return MonthState(deadline, by_unit, on, required)

@@ -270,3 +270,33 @@ def test_the_demo_months_of_2023_were_reported(client):
     assert dec["reporting"]["not_submitted"] == ["屠甸镇"] and not dec["reporting"]["provisional"]
     june = client.get("/api/progress/monthly", params={"year": 2023, "month": 6}).json()
     assert {r["reporting_status"] for r in june["rows"]} == {"not_required"} and june["reporting"]["not_submitted"] == []
+
+
+def test_a_closed_month_with_only_a_returned_report_is_overdue_for_everyone(db_session):
+    """Returned and never submitted again before the deadline: that unit (and every other) is 逾期未报送."""
+    from app.models import Unit
+    from app.progress.models import ProgressSubmission
+    from app.progress.submissions import month_state
+
+    today = service.today()
+    old = dt.date(today.year, today.month, 1) - dt.timedelta(days=100)
+    unit = db_session.query(Unit).filter_by(code="wutong").one()
+    db_session.add(ProgressSubmission(unit_id=unit.id, year=old.year, month=old.month, status="returned",
+                                      submitted_at=dt.datetime.now(dt.UTC), submitted_by="x", return_reason="补充"))
+    db_session.flush()
+    state = month_state(db_session, old.year, old.month, today)
+    assert state.status(unit.id) == "overdue" and state.required
+
+
+def test_the_office_reads_every_units_reports(officer, parcels, login_as):
+    codes, _ = parcels
+    day = first_of_month()
+    officer.post("/api/progress/entries", json={"parcel_code": codes[0], "status": "vacating",
+                                                "happened_on": day.isoformat()})
+    admin = login_as("admin")
+    listed = admin.get("/api/progress/entries", params={"year": day.year, "month": day.month}).json()["entries"]
+    assert any(e["parcel_code"] == codes[0] for e in listed)
+    sub = officer.post("/api/progress/submissions", json={"year": day.year, "month": day.month}).json()
+    again = admin.get("/api/progress/reporting", params={"year": day.year, "month": day.month}).json()
+    mine = next(u for u in again["units"] if u["unit_code"] == "chongfu")["submission"]
+    assert mine["submitted_at"].endswith("+08:00") and sub["submitted_at"].endswith("+08:00")
