@@ -349,6 +349,16 @@ def test_an_administrator_reports_for_a_unit_chosen_on_the_page(browser, site):
     expect(page.locator("#bulk-template")).to_have_attribute("href", re.compile(r"unit=wutong"))
     _clean(page)
     page.screenshot(path=str(SHOTS / "officer-reporting-admin.png"))
+    # The map's link for an administrator names the unit too; Escape closes the form and the focus is
+    # back on the row's button.
+    code = open_rows[0]["code"]
+    page.goto(f"{site.url}/reporting?parcel={code}&unit=wutong")
+    _ready(page)
+    dialog = page.locator("dialog#entry-dialog")
+    expect(dialog).to_have_attribute("data-code", code)
+    page.keyboard.press("Escape")
+    expect(dialog).to_have_count(0)
+    assert page.evaluate("document.activeElement.closest('tr')?.dataset.code") == code
     assert errors == []
     context.close()
 
@@ -534,5 +544,27 @@ def test_the_officer_reports_from_the_map_and_submits_the_month(browser, site):
     _clean(small)
     small.screenshot(path=str(SHOTS / "officer-reporting-phone-submitted.png"), full_page=True)
     phone.close()
+    assert errors == []
+    context.close()
+
+
+def test_the_map_offers_reporting_only_to_the_parcels_own_unit(browser, site):
+    """梧桐街道's officer reads a 崇福镇 parcel on the map: no 报送进展 (the server would refuse it anyway)."""
+    context = _context(browser, DESKTOP)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    code = _open_parcels(site, 1, skip=4)[0]["code"]
+    page.goto(f"{site.url}/login?next=/")
+    page.fill("input[name=username]", "wutong")
+    page.fill("input[name=password]", DEMO_PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url("**/")
+    page.locator("body[data-map-state=ready]").wait_for(timeout=30_000)
+    page.get_by_label("搜索宗地编号、企业名称、信用代码或区块").fill(code)
+    page.keyboard.press("Enter")
+    page.wait_for_function(f"document.body.dataset.parcel === '{code}'")
+    expect(page.locator(".leaflet-popup-content h3")).to_have_text(f"宗地 {code}")
+    expect(page.locator(".leaflet-popup-content a", has_text="报送进展")).to_have_count(0)
     assert errors == []
     context.close()
