@@ -15,6 +15,7 @@ import datetime as dt
 import hashlib
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import cached_property
 from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
@@ -128,7 +129,15 @@ class RenewedParcel:
         """The same, as the Chinese sentences people read (Excel, pages)."""
         return [v.message_zh for v in self._violations()]
 
-    def _violations(self) -> list:
+    @cached_property
+    def _violation_list(self) -> tuple:
+        """Checked once per parcel: the monthly table adds each parcel into several sums."""
+        return tuple(self._check())
+
+    def _violations(self) -> tuple:
+        return self._violation_list
+
+    def _check(self) -> list:
         if self.contiguous:
             found = spatial.check_renewal_type(self.renewal_type)
         else:
