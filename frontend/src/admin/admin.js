@@ -799,7 +799,7 @@ function buildReports(panel) {
       const r = next.issued;
       state.append(h('p', { class: 'notice' }, A.reports.alreadyIssued(r.year, r.month, r.issue_label, r.issue_date), ' ', links(r)));
     } else if (!next.month_over) {
-      state.append(h('p', { class: 'notice' }, A.reports.notOver(next.year, next.month)));
+      state.append(h('p', { class: 'notice' }, A.reports.notOver(next.year, next.month, next.due_on)));
     }
     for (const el of form.querySelectorAll('input, button')) el.disabled = Boolean(blocked);
     form.hidden = Boolean(next.issued);
@@ -1136,6 +1136,7 @@ const PLAN_FIELDS = [
   ['min_far', 'minFar', 'decimal', 'thresholds'],
   ['min_merged_parcel_mu', 'minMerged', 'decimal', 'thresholds'],
   ['tolerance_m', 'tolerance', 'decimal', 'thresholds'],
+  ['report_due_day', 'reportDueDay', 'numeric', 'reporting'],
 ];
 
 function planValue(plan, name) {
@@ -1174,13 +1175,13 @@ function buildPlans(panel) {
     const start = last ? last.end_year + 1 : new Date().getFullYear();
     const seed = plan || (last ? { ...last, doc_no: '', title: '', note: '', start_year: start, end_year: start + 2 } : null);
     const inputs = {};
-    const groups = { facts: [], headline: [], thresholds: [] };
+    const groups = { facts: [], headline: [], thresholds: [], reporting: [] };
     for (const [name, key, mode, group] of PLAN_FIELDS) {
       const input = h('input', { type: 'text', id: `plan-${name.replace(/_/g, '-')}`, autocomplete: 'off',
         inputmode: mode === 'text' ? undefined : mode, value: planValue(seed, name) });
       if (mode === 'text') input.maxLength = name === 'doc_no' ? 64 : 200;
       inputs[name] = input;
-      const hint = name === 'tolerance_m' ? P.toleranceHint : null;
+      const hint = { tolerance_m: P.toleranceHint, report_due_day: P.reportDueDayHint }[name] || null;
       groups[group].push(field(P[key], input, { name, hint, cls: name === 'title' ? 'wide' : '' }));
     }
     const note = h('textarea', { id: 'plan-note', rows: '3', maxlength: '2000' });
@@ -1190,6 +1191,7 @@ function buildPlans(panel) {
       ...groups.facts,
       h('h4', {}, P.headline), ...groups.headline,
       h('h4', {}, P.thresholds), ...groups.thresholds,
+      h('h4', {}, P.reporting), ...groups.reporting,
       field(P.note, note, { name: 'note', hint: P.noteHint, cls: 'wide' }),
       h('p', { class: 'actions' }, h('button', { type: 'submit', class: 'primary', id: 'plan-save' },
         plan ? P.save : P.createButton), h('button', { type: 'button', class: 'cancel' }, P.cancel)));
