@@ -98,12 +98,17 @@ def _seed_targets(path: Path, by_name: dict[str, Unit], existing: _Existing, cou
                 scattered_mu=Decimal(row["scattered_mu"]),
             )
 
+DEMO_SURVEY_DAY = dt.date(2023, 12, 31)  # the demo data's statuses are as of the end of the programme
+
+
 def seed(session: Session, data_dir: Path) -> SeedCounts:
     """Upsert the demo data in one transaction (all or nothing)."""
     counts = SeedCounts()
     geojson = data_dir / "geojson"
     with unit_of_work(session):
-        event_source(session, "seed", note="demo data")  # history as first loaded: counts from the day it happened
+        # History as first loaded: it counts from the day it happened — a completion from its date, any other
+        # status from the day the demo's statuses were surveyed (not the day the demo happens to be loaded).
+        event_source(session, "seed", note="demo data", day=DEMO_SURVEY_DAY)
         existing_units = _Existing(session, Unit, "code")
         existing_targets = _Existing(session, AnnualTarget, "unit_id", "year")
         existing_enterprises = _Existing(session, Enterprise, "credit_code")

@@ -110,7 +110,8 @@ async def read_form(request: Request, *, max_file: int, max_total: int, max_file
     is not a well-formed multipart form."""
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > max_total + MULTIPART_OVERHEAD:
-        text = message("form_too_large", mb=f"{max_total / 1048576:g}")
+        text = (message("form_one_file_too_large", mb=f"{max_file / 1048576:g}") if max_files == 1
+                else message("form_too_large", mb=f"{max_total / 1048576:g}"))
         raise PayloadTooLarge(text, [FieldError("file", text)])
     kind, params = parse_options_header(request.headers.get("content-type", ""))
     if kind != b"multipart/form-data" or not params.get(b"boundary"):

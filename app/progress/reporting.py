@@ -373,14 +373,15 @@ def check_report(session: Session, unit: Unit, body: dict, *, on: dt.date, evide
     if happened is not None and not errors:
         cal = Calendar(session)
         d = cal.deadline(happened.year, happened.month)
+        submitted = {(s.year, s.month) for s in session.scalars(select(ProgressSubmission).where(
+            ProgressSubmission.unit_id == unit.id, ProgressSubmission.status == "submitted"))}
         if d.is_open(on):
             deadline = d
-        else:
-            deadline, late = cal.open_months(on)[0], True
-        sub = session.scalar(select(ProgressSubmission).where(
-            ProgressSubmission.unit_id == unit.id, ProgressSubmission.year == deadline.year,
-            ProgressSubmission.month == deadline.month))
-        if sub is not None and sub.status == "submitted":
+        else:  # a 补报: filed in the first open month this unit has not yet submitted
+            late = True
+            months = cal.open_months(on)
+            deadline = next((m for m in months if (m.year, m.month) not in submitted), months[-1])
+        if (deadline.year, deadline.month) in submitted:
             errors.append(FieldError("month", message("reporting_month_submitted",
                                                       month=month_label(deadline.year, deadline.month))))
     if errors:
@@ -395,15 +396,6 @@ def _subject_label(parcel: Parcel | None, block: RenewalBlock | None) -> str:
     return message("reporting_subject_block", name=block.name if block is not None else "")
 
 
-def _set_day(session: Session, day: dt.date, fix: bool) -> None:
-    session.execute(text("SELECT set_config('cloudmap.event_day', :d, true), set_config('cloudmap.event_fix', :f, true)"),
-                    {"d": day.isoformat(), "f": "on" if fix else ""})
-
-
-def _clear_day(session: Session) -> None:
-    session.execute(text("SELECT set_config('cloudmap.event_day', '', true), set_config('cloudmap.event_fix', '', true)"))
-
-
 def _last_event_id(session: Session, table: str, key: str, subject_id: int) -> int | None:
     return session.scalar(text(f"SELECT max(id) FROM {table} WHERE {key} = :s"), {"s": subject_id})
 
@@ -412,10 +404,9 @@ def apply(session: Session, r: Resolved, principal: Principal, *, source: str = 
           import_id=None) -> ProgressEntry:
     """Write one checked report (inside the caller's unit of work): the parcel or block, its dated history
     event (source ``report``, happened on the reported day), and the entry."""
-    event_source(session, "report", principal.username, r.note or message("reporting_event_note",
-                                                                             month=month_label(r.deadline.year,
-                                                                                               r.deadline.month)))
-    _set_day(session, r.happened_on, fix=False)
+    event_source(session, "report", principal.username,
+                 r.note or message("reporting_event_note", month=month_label(r.deadline.year, r.deadline.month)),
+                 day=r.happened_on)
     entry = ProgressEntry(unit_id=r.unit.id, year=r.deadline.year, month=r.deadline.month, status=r.status,
                           happened_on=r.happened_on, built_floor_area_m2=r.built, note=r.note, late=r.late,
                           source=source, import_id=import_id, recorded_by=principal.username)
@@ -438,7 +429,7 @@ def apply(session: Session, r: Resolved, principal: Principal, *, source: str = 
         b.completed_on = r.happened_on if r.status == "completed" else None
         session.flush()
         entry.event_id = _last_event_id(session, "block_stage_events", "block_id", b.id)
-    _clear_day(session)
+    event_source(session, "report", principal.username)  # the day named above is this report's only
     session.add(entry)
     session.flush()
     return entry
@@ -586,9 +577,9 @@ def withdraw(session: Session, principal: Principal, entry_id: int, on: dt.date 
             raise Conflict(message("reporting_month_submitted", month=label))
         if not _is_latest(session, entry):
             raise Conflict(message("reporting_entry_not_latest"))
-        event_source(session, "report", principal.username, message("reporting_withdraw_note",
-                                                                      day=entry.happened_on.isoformat()))
-        _set_day(session, entry.happened_on, fix=True)
+        event_source(session, "report", principal.username,
+                     message("reporting_withdraw_note", day=entry.happened_on.isoformat()),
+                     day=entry.happened_on, fix=True)
         if entry.parcel_id:
             p = session.get(Parcel, entry.parcel_id, with_for_update=True)
             p.status = ParcelStatus(entry.previous_status)
@@ -602,7 +593,7 @@ def withdraw(session: Session, principal: Principal, entry_id: int, on: dt.date 
             b.completed_on = entry.previous_completed_on if entry.previous_status == "completed" else None
             session.flush()
             entry.withdraw_event_id = _last_event_id(session, "block_stage_events", "block_id", b.id)
-        _clear_day(session)
+        event_source(session, "report", principal.username)
         entry.withdrawn_at = dt.datetime.now(service.TIMEZONE)
         entry.withdrawn_by = principal.username
     return entry_dicts(session, [entry], on)[0]

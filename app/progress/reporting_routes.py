@@ -71,14 +71,15 @@ def reportable(session: SessionDep, user: Reporter, unit: UnitQuery = None) -> d
 
 @router.post("/evidence", status_code=201, summary="上传佐证材料（multipart 字段 file：PDF、JPG、PNG，按内容判断类型，限大小）",
              response_model=Evidence, responses=WRITE)
-async def upload_evidence(request: Request, session: SessionDep, user: Reporter, settings: SettingsDep) -> dict:
+async def upload_evidence(request: Request, session: SessionDep, user: Reporter, settings: SettingsDep,
+                          unit: UnitQuery = None) -> dict:
     cap = _max_evidence(settings)
     form = await read_form(request, max_file=cap, max_total=cap, max_files=1)
     files = form.files_of("file")
     if not files:
         text = message("upload_file_missing")
         raise InvalidUpload(text, [FieldError("file", text)], code="invalid_request", status_code=422)
-    return reporting.store_evidence(session, user, form.fields.get("unit") or None, files[0].filename,
+    return reporting.store_evidence(session, user, form.fields.get("unit") or unit, files[0].filename,
                                     files[0].data, cap)
 
 
@@ -121,10 +122,13 @@ def entries_template(session: SessionDep, user: Reporter, year: YearQuery, month
 @router.post("/entries/imports", status_code=201,
              summary="批量报送：上传填好的月报 Excel（字段 file）与佐证材料（字段 evidence，可多个），逐行检查",
              response_model=ImportReport, responses=WRITE)
-async def stage_import(request: Request, session: SessionDep, user: Reporter, settings: SettingsDep) -> dict:
+async def stage_import(request: Request, session: SessionDep, user: Reporter, settings: SettingsDep,
+                       unit: UnitQuery = None) -> dict:
     cap = _max_evidence(settings)
     sheet_cap = reporting_excel.MAX_SHEET_MB * 1048576
     form = await read_form(request, max_file=max(cap, sheet_cap), max_total=sheet_cap + 20 * cap, max_files=21)
+    if unit and not form.fields.get("unit"):
+        form.fields["unit"] = unit
     return reporting_excel.stage(session, user, form, cap)
 
 

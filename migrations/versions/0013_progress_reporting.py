@@ -11,9 +11,10 @@
 * ``progress_submissions`` — a unit's 月报 of a month: submitted, or returned by the office;
 * ``progress_imports`` — an Excel sheet of reports staged with its per-row report until committed.
 
-The history triggers (0011) learn two settings: ``cloudmap.event_day`` (the day a reported change
-happened, for any status, not only 已完成) and ``cloudmap.event_fix`` (this change replaces the
-parcel's or block's latest event: a withdrawn report), and copy ``built_floor_area_m2``.
+The history triggers (0011) learn two settings: ``cloudmap.event_day`` (the day a change happened,
+for a status other than 已完成, which keeps its completion date: a reported 改造中, the demo data's
+date) and ``cloudmap.event_fix`` (this change replaces the parcel's or block's latest event: a
+withdrawn report), and copy ``built_floor_area_m2``.
 
 Revision ID: 0013
 Revises: 0012
@@ -49,8 +50,8 @@ BEGIN
            n.built_floor_area_m2, n.far, n.planned_far, h.day,
            CASE WHEN src IN ('seed', 'backfill') THEN h.day ELSE greatest(today, h.day) END, src, who, why
     FROM new_rows n
-    CROSS JOIN LATERAL (SELECT coalesce(given, CASE WHEN n.status = 'completed' AND n.completed_on IS NOT NULL
-                                                    THEN n.completed_on ELSE today END) AS day) h
+    CROSS JOIN LATERAL (SELECT CASE WHEN n.status = 'completed' AND n.completed_on IS NOT NULL THEN n.completed_on
+                                    ELSE coalesce(given, today) END AS day) h
     WHERE n.status <> 'not_started';
     RETURN NULL;
 END
@@ -84,11 +85,12 @@ BEGIN
            CASE WHEN c.is_fix THEN p.id END
     FROM changed c
     LEFT JOIN prev p ON p.parcel_id = c.id
-    CROSS JOIN LATERAL (SELECT coalesce(given, CASE
+    CROSS JOIN LATERAL (SELECT CASE
         WHEN c.status = 'completed' AND c.completed_on IS NOT NULL
              AND (c.is_fix OR c.old_status <> 'completed' OR c.old_completed_on IS NULL) THEN c.completed_on
+        WHEN given IS NOT NULL THEN given
         WHEN src = 'correction' OR fix THEN coalesce(p.happened_on, today)
-        ELSE today END) AS day) h;
+        ELSE today END AS day) h;
     RETURN NULL;
 END
 $$;
@@ -107,10 +109,11 @@ BEGIN
         WHERE e.block_id = NEW.id AND NOT EXISTS (SELECT 1 FROM block_stage_events x WHERE x.corrects_id = e.id)
         ORDER BY e.happened_on DESC, e.known_on DESC, e.id DESC LIMIT 1;
     END IF;
-    day := coalesce(given, CASE WHEN NEW.stage = 'completed' AND NEW.completed_on IS NOT NULL
+    day := CASE WHEN NEW.stage = 'completed' AND NEW.completed_on IS NOT NULL
                      AND (TG_OP = 'INSERT' OR OLD.completed_on IS DISTINCT FROM NEW.completed_on) THEN NEW.completed_on
+                WHEN given IS NOT NULL THEN given
                 WHEN src = 'correction' OR fix THEN coalesce(prev_day, today)
-                ELSE today END);
+                ELSE today END;
     INSERT INTO block_stage_events (block_id, stage, completed_on, happened_on, known_on, source, recorded_by,
                                     note, corrects_id)
     VALUES (NEW.id, NEW.stage, NEW.completed_on, day,

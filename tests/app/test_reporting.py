@@ -300,3 +300,19 @@ def test_the_office_reads_every_units_reports(officer, parcels, login_as):
     again = admin.get("/api/progress/reporting", params={"year": day.year, "month": day.month}).json()
     mine = next(u for u in again["units"] if u["unit_code"] == "chongfu")["submission"]
     assert mine["submitted_at"].endswith("+08:00") and sub["submitted_at"].endswith("+08:00")
+
+
+def test_a_late_record_goes_to_the_first_open_month_not_yet_submitted(officer, parcels, db_session):
+    codes, _ = parcels
+    today = service.today()
+    months = Calendar(db_session).open_months(today)
+    closed = (dt.date(today.year, today.month, 1) - dt.timedelta(days=80)).replace(day=12)
+    first = months[0]
+    assert officer.post("/api/progress/submissions", json={"year": first.year, "month": first.month}).status_code == 201
+    r = officer.post("/api/progress/entries", json={"parcel_code": codes[1], "status": "rebuilding",
+                                                     "happened_on": closed.isoformat()})
+    if len(months) == 1:  # only the current month is open, and it is submitted
+        assert r.status_code == 409
+    else:
+        assert r.status_code == 201 and r.json()["late"]
+        assert (r.json()["year"], r.json()["month"]) == (months[1].year, months[1].month)
