@@ -10,6 +10,7 @@ WORKDIR /app
 COPY pyproject.toml README.md alembic.ini ./
 COPY app ./app
 COPY spatial ./spatial
+COPY evaluation ./evaluation
 RUN pip install .
 COPY migrations ./migrations
 COPY data ./data

@@ -23,11 +23,11 @@ run: setup
 	$(CLOUDMAP) serve
 
 test: setup
-	$(BIN)/ruff check app spatial migrations tests scripts bench
+	$(BIN)/ruff check app spatial evaluation migrations tests scripts bench
 	$(BIN)/python -m pytest
 
 test-fast: setup
-	$(BIN)/ruff check app spatial migrations tests scripts bench
+	$(BIN)/ruff check app spatial evaluation migrations tests scripts bench
 	$(BIN)/python -m pytest -m "not browser"
 
 bench: setup
