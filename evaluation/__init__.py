@@ -23,7 +23,17 @@ from .config import (
     default_config,
 )
 from .engine import EnterpriseResult, GroupResult, IndicatorResult, Result, counted_land_mu, cut_ranks, evaluate
-from .inputs import ADJUSTMENT_KINDS, INDICATORS, MU_PER_M2, Adjustment, Enterprise, Figures, IndicatorDef
+from .inputs import (
+    ADJUSTMENT_KINDS,
+    INDICATORS,
+    MU_PER_M2,
+    Adjustment,
+    Enterprise,
+    Figures,
+    IndicatorDef,
+    enterprise_from_dict,
+    enterprise_to_dict,
+)
 
 __all__ = [
     "ADJUSTMENT_KINDS",
@@ -54,5 +64,7 @@ __all__ = [
     "counted_land_mu",
     "cut_ranks",
     "default_config",
+    "enterprise_from_dict",
+    "enterprise_to_dict",
     "evaluate",
 ]

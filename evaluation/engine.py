@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
+from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Context, Decimal, localcontext
 
-from .config import Config, GroupConfig
+from .config import Config, GroupConfig, config_to_dict
 from .inputs import INDICATORS, MU_PER_M2, Enterprise
 from .messages import (
     ADJUSTMENT_LABELS,
@@ -31,6 +31,9 @@ Q4 = Decimal("0.0001")
 Q2 = Decimal("0.01")
 ZERO = Decimal(0)
 _ROUNDING_MODES = {"floor": ROUND_FLOOR, "half_up": ROUND_HALF_UP, "ceil": ROUND_CEILING}
+# The arithmetic context of every evaluation, whatever the caller's: 40 significant digits leave room
+# for 4 decimals of any figure a county reports, so quantize never fails and results never depend on it.
+CONTEXT = Context(prec=40, rounding=ROUND_HALF_UP)
 
 
 def q4(x: Decimal) -> Decimal:
@@ -113,6 +116,7 @@ class Result:
     year: int
     enterprises: tuple[EnterpriseResult, ...]
     groups: tuple[GroupResult, ...]
+    config: Config = field(repr=False)
     by_code: Mapping[str, EnterpriseResult] = field(compare=False, repr=False, default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -137,6 +141,7 @@ class Result:
 
         return {
             "year": self.year,
+            "config": config_to_dict(self.config),
             "enterprises": [{
                 "credit_code": e.credit_code, "name": e.name, "scale": e.scale, "group": e.group,
                 "land_mu": num(e.land_mu),
@@ -193,6 +198,11 @@ def counted_land_mu(e: Enterprise, config: Config) -> tuple[Decimal, str | None]
     >>> counted_land_mu(Enterprise("X", "乙", land_mu=2, leased_floor_m2=2000), c)
     (Decimal('5.0000'), '用地含租用厂房 2000 平方米，折合 3 亩')
     """
+    with localcontext(CONTEXT):
+        return _counted_land_mu(e, config)
+
+
+def _counted_land_mu(e: Enterprise, config: Config) -> tuple[Decimal, str | None]:
     land = e.land_mu if e.land_mu is not None else ZERO
     if config.leased_floor.counted and e.leased_floor_m2:
         leased = q4(e.leased_floor_m2 * MU_PER_M2 / config.leased_floor.far)
@@ -214,7 +224,7 @@ def _scale(e: Enterprise, config: Config, notes: list[str]) -> str:
 def _place(w: _Work, config: Config) -> None:
     """Land, scale, group and the not-graded reason of one enterprise."""
     e = w.e
-    w.land_mu, note = counted_land_mu(e, config)
+    w.land_mu, note = _counted_land_mu(e, config)
     if note:
         w.notes.append(note)
     w.scale = _scale(e, config, w.notes)
@@ -428,6 +438,12 @@ def evaluate(enterprises: Iterable[Enterprise], config: Config, *,
     >>> r.group("above").benchmarks["tax_per_mu"]
     Decimal('30.0000')
     """
+    with localcontext(CONTEXT):
+        return _evaluate(enterprises, config, means)
+
+
+def _evaluate(enterprises: Iterable[Enterprise], config: Config,
+              means: Mapping[str, Mapping[str, Decimal]] | None) -> Result:
     works = [_Work(e) for e in enterprises]
     seen: set[str] = set()
     for w in works:
@@ -458,7 +474,7 @@ def evaluate(enterprises: Iterable[Enterprise], config: Config, *,
             w.scores, w.capped, w.score_notes = [None] * len(g.indicators), [False] * len(g.indicators), w.problems
     ordered += sorted((w for w in works if w.group is None), key=lambda w: w.e.credit_code)
     by_group = {gr.code: gr for gr in group_results}
-    return Result(config.year, tuple(_result(w, by_group) for w in ordered), tuple(group_results))
+    return Result(config.year, tuple(_result(w, by_group) for w in ordered), tuple(group_results), config)
 
 
 def _result(w: _Work, groups: Mapping[str, GroupResult]) -> EnterpriseResult:

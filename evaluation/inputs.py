@@ -130,3 +130,36 @@ INDICATORS: dict[str, IndicatorDef] = {
         IndicatorDef("tax_per_kwh", "tax_10k", "electricity_10k_kwh"),  # 单位电耗税收 元/千瓦时
     )
 }
+
+
+def _text(value: Decimal | None) -> str | None:
+    return None if value is None else f"{value:f}"
+
+
+def enterprise_to_dict(e: Enterprise) -> dict:
+    """Plain JSON types (decimals as exact strings), for a run's frozen inputs.
+
+    >>> e = Enterprise("X1", "甲", "12.5", "above", start_year=2020, figures=Figures(tax_10k=300),
+    ...                adjustments=(Adjustment("safety", -5, "事故"),))
+    >>> d = enterprise_to_dict(e)
+    >>> d["land_mu"], d["figures"]["tax_10k"], d["figures"]["rd_10k"], d["adjustments"]
+    ('12.5', '300', None, [{'kind': 'safety', 'points': '-5', 'note': '事故'}])
+    >>> enterprise_from_dict(d) == e
+    True
+    """
+    return {
+        "credit_code": e.credit_code, "name": e.name, "land_mu": _text(e.land_mu), "scale": e.scale,
+        "leased_floor_m2": _text(e.leased_floor_m2), "start_year": e.start_year, "is_utility": e.is_utility,
+        "is_major_project": e.is_major_project,
+        "figures": {f.name: _text(getattr(e.figures, f.name)) for f in fields(Figures)},
+        "adjustments": [{"kind": a.kind, "points": _text(a.points), "note": a.note} for a in e.adjustments],
+    }
+
+
+def enterprise_from_dict(d: dict) -> Enterprise:
+    """The inverse of ``enterprise_to_dict`` (``ValueError``/``TypeError`` on malformed input)."""
+    return Enterprise(
+        d["credit_code"], d["name"], d.get("land_mu"), d.get("scale"), d.get("leased_floor_m2"),
+        d.get("start_year"), bool(d.get("is_utility", False)), bool(d.get("is_major_project", False)),
+        Figures(**d.get("figures", {})),
+        tuple(Adjustment(a["kind"], a["points"], a.get("note", "")) for a in d.get("adjustments", ())))
