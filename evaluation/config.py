@@ -57,6 +57,10 @@ class GradeCut:
     top_pct: Decimal
 
 
+DEFAULT_CLASSES = (GradeCut("A", Decimal(20)), GradeCut("B", Decimal(60)), GradeCut("C", Decimal(95)),
+                   GradeCut("D", Decimal(100)))
+
+
 @dataclass(frozen=True, slots=True)
 class Ties:
     """Equal totals: ``shared`` ranks, or compare these indicators' scores in turn first."""
@@ -74,7 +78,7 @@ class GroupConfig:
     scale: str  # "above", "below" or "any"
     indicators: tuple[IndicatorConfig, ...]
     min_land_mu: Decimal | None = None
-    classes: tuple[GradeCut, ...] = ()
+    classes: tuple[GradeCut, ...] = DEFAULT_CLASSES
     rounding: str = "floor"
     ties: Ties = field(default_factory=Ties)
 
@@ -123,8 +127,6 @@ class Config:
         return next(g for g in self.groups if g.code == code)
 
 
-DEFAULT_CLASSES = (GradeCut("A", Decimal(20)), GradeCut("B", Decimal(60)), GradeCut("C", Decimal(95)),
-                   GradeCut("D", Decimal(100)))
 DEFAULT_ABOVE_WEIGHTS = (("tax_per_mu", 30), ("value_added_per_mu", 20), ("value_added_per_energy", 20),
                          ("value_added_per_emission", 10), ("labour_productivity", 10), ("rd_ratio", 10))
 DEFAULT_BELOW_WEIGHTS = (("tax_per_mu", 50), ("tax_per_kwh", 50))
@@ -216,6 +218,10 @@ class ConfigError(ValueError):
 
 
 _MISSING = object()
+# Upper bounds of the numbers an administrator may enter: far beyond any real method, they keep every
+# product within the engine's 40-digit arithmetic.
+LIMITS = {"value": Decimal(10) ** 9, "factor": Decimal(100), "weight": Decimal(100), "cap": Decimal(10),
+          "min_land_mu": Decimal(10) ** 6, "points": Decimal(100), "far": Decimal(100)}
 
 
 class _Reader:
@@ -234,7 +240,7 @@ class _Reader:
             return None
         for key in data:
             if key not in keys:
-                self.fail(f"{path}.{key}" if path else str(key), (*labels, str(key)), "unknown_key")
+                self.fail(f"{path}.{key}" if path else str(key), labels, "unknown_key", value=key)
         return data
 
     def number(self, data: dict, key: str, path: str, labels: tuple[str, ...], *, default: object = _MISSING,
@@ -262,7 +268,7 @@ class _Reader:
         elif value < 0:
             self.fail(p, lab, "negative")
         elif (low is not None and value < low) or (high is not None and value > high):
-            self.fail(p, lab, "out_of_range", low=low, high=high)
+            self.fail(p, lab, "out_of_range", low=_num(low or Decimal(0)), high=_num(high))
         return value
 
     def integer(self, data: dict, key: str, path: str, labels: tuple[str, ...], *, low: int, high: int,
@@ -345,9 +351,9 @@ class _Reader:
         mean = self.choice(d, "mean", path, labels, MEAN_KINDS, default="aggregate")
         value = factor = None
         if kind == "set":
-            value = self.number(d, "value", path, labels, positive=True)
+            value = self.number(d, "value", path, labels, positive=True, high=LIMITS["value"])
         if kind == "group_mean":
-            factor = self.number(d, "factor", path, labels, positive=True, default=2)
+            factor = self.number(d, "factor", path, labels, positive=True, default=2, high=LIMITS["factor"])
         return Benchmark(kind or "group_mean", value if kind == "set" else None,
                          factor if factor is not None else Decimal(2), mean or "aggregate")
 
@@ -361,9 +367,10 @@ class _Reader:
             code = None
         if code is not None:
             labels = (*labels[:-1], INDICATOR_LABELS[code])
-        weight = self.number(d, "weight", path, labels)
+        weight = self.number(d, "weight", path, labels, high=LIMITS["weight"])
         benchmark = self.benchmark(d.get("benchmark", {}), f"{path}.benchmark", labels)
-        cap = self.number(d, "cap", path, labels, optional=True, positive=True, default=Decimal("1.2"))
+        cap = self.number(d, "cap", path, labels, optional=True, positive=True, default=Decimal("1.2"),
+                          high=LIMITS["cap"])
         direction = self.choice(d, "direction", path, labels, DIRECTIONS, default="higher")
         if code is None or weight is None:
             return None
@@ -380,7 +387,7 @@ class _Reader:
             labels = (label,)
         code = self.text(d, "code", path, labels)
         scale = self.choice(d, "scale", path, labels, GROUP_SCALES)
-        min_land = self.number(d, "min_land_mu", path, labels, optional=True, default=None)
+        min_land = self.number(d, "min_land_mu", path, labels, optional=True, default=None, high=LIMITS["min_land_mu"])
         raw_indicators = self.items(d, "indicators", path, labels, required=True)
         indicators = [self.indicator(x, f"{path}.indicators[{k}]", (*labels, f"{FIELD_LABELS['indicators']} {k + 1}"))
                       for k, x in enumerate(raw_indicators)]
@@ -468,8 +475,8 @@ class _Reader:
             if d is None:
                 continue
             kind = self.choice(d, "kind", p, lab, ADJUSTMENT_KINDS)
-            bonus = self.number(d, "max_bonus", p, lab, default=0)
-            minus = self.number(d, "max_minus", p, lab, default=0)
+            bonus = self.number(d, "max_bonus", p, lab, default=0, high=LIMITS["points"])
+            minus = self.number(d, "max_minus", p, lab, default=0, high=LIMITS["points"])
             if None not in (kind, bonus, minus):
                 limits.append(AdjustmentLimit(kind, bonus, minus))
         self.unique([(f"adjustments[{k}].kind", a.kind) for k, a in enumerate(limits)], (FIELD_LABELS["adjustments"],))
@@ -489,12 +496,14 @@ class _Reader:
                     (FIELD_LABELS["groups"], FIELD_LABELS["code"]))
         not_graded = self.not_graded(d)
         adjustments = self.adjustments(d)
-        revenue = self.number(d, "above_scale_revenue_10k", "", (), default=ABOVE_SCALE_REVENUE_10K)
+        revenue = self.number(d, "above_scale_revenue_10k", "", (), default=ABOVE_SCALE_REVENUE_10K,
+                              high=LIMITS["value"])
         lf = self.obj(d.get("leased_floor", {}), "leased_floor", (FIELD_LABELS["leased_floor"],), ("counted", "far"))
         leased = LeasedFloor()
         if lf is not None:
             counted = self.boolean(lf, "counted", "leased_floor", (FIELD_LABELS["leased_floor"],), False)
-            far = self.number(lf, "far", "leased_floor", (FIELD_LABELS["leased_floor"],), positive=True, default=1)
+            far = self.number(lf, "far", "leased_floor", (FIELD_LABELS["leased_floor"],), positive=True, default=1,
+                             high=LIMITS["far"])
             leased = LeasedFloor(counted, far if far is not None else Decimal(1))
         if self.problems or y is None or revenue is None:
             return None

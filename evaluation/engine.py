@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Context, Decimal, localcontext
 
 from .config import Config, GroupConfig, config_to_dict
-from .inputs import INDICATORS, MU_PER_M2, Enterprise
+from .inputs import INDICATORS, MU_PER_M2, Enterprise, to_decimal
 from .messages import (
     ADJUSTMENT_LABELS,
     EXPLANATIONS,
@@ -189,12 +189,12 @@ def counted_land_mu(e: Enterprise, config: Config) -> tuple[Decimal, str | None]
     """The land the evaluation divides by: the parcels' 亩, plus leased floor area ÷ far in 亩 when
     the configuration counts it (厂中厂 tenants). Returns the 亩 (4 decimals) and an explanation.
 
-    >>> from evaluation import Enterprise, default_config
-    >>> from evaluation.config import LeasedFloor
+    >>> from dataclasses import replace
+    >>> from evaluation import Enterprise, LeasedFloor, default_config
     >>> c = default_config(2025)
     >>> counted_land_mu(Enterprise("X", "乙", land_mu=2, leased_floor_m2=2000), c)
     (Decimal('2.0000'), None)
-    >>> c = c.__class__(c.year, c.groups, leased_floor=LeasedFloor(True, 1))
+    >>> c = replace(c, leased_floor=LeasedFloor(True, 1))
     >>> counted_land_mu(Enterprise("X", "乙", land_mu=2, leased_floor_m2=2000), c)
     (Decimal('5.0000'), '用地含租用厂房 2000 平方米，折合 3 亩')
     """
@@ -294,7 +294,7 @@ def _benchmarks(g: GroupConfig, graded: list[_Work], means: Mapping[str, Decimal
     for k, ic in enumerate(g.indicators):
         b = ic.benchmark
         if means is not None and ic.code in means:
-            mean = means[ic.code]
+            mean = to_decimal(means[ic.code])
         else:
             pairs = [(w.nums[k], w.dens[k], w.values[k]) for w in graded if w.values[k] is not None]
             if not pairs:

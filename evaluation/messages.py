@@ -126,7 +126,7 @@ CONFIG_ERRORS: dict[str, str] = {
     "not_object": "格式不正确",
     "not_list": "须为列表",
     "empty": "不能为空",
-    "unknown_key": "未知的配置项",
+    "unknown_key": "未知的配置项“{value}”",
     "not_number": "须为数字",
     "not_integer": "须为整数",
     "not_bool": "须为是或否",
