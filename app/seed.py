@@ -200,7 +200,26 @@ def seed(session: Session, data_dir: Path) -> SeedCounts:
         session.flush()
         counts.changed += load_tax_after(session, seeded)  # 亩均税收 after renewal (app/progress)
         counts.changed += seed_reports(session)  # the towns' 月报 of Sep–Dec 2023 with evidence
+        counts.changed += _adopt_approved_blocks(session)
     return counts
+
+
+def _adopt_approved_blocks(session: Session) -> int:
+    """Freeze each approved block as its plan's imported version 1 (its parcels as loaded), so its
+    membership on past days never follows a later upload (docs/assessment.md §1)."""
+    from .workflow.models import BlockPlan
+    from .workflow.plans import adopt
+
+    planned = set(session.scalars(select(BlockPlan.code)))
+    blocks = session.scalars(select(RenewalBlock).where(RenewalBlock.review_status == ReviewStatus.APPROVED)
+                             .order_by(RenewalBlock.code)).all()
+    adopted = 0
+    for block in blocks:
+        if block.code not in planned:
+            adopt(session, block)
+            adopted += 1
+    session.flush()
+    return adopted
 
 
 def _enum(cls, value):
