@@ -233,7 +233,7 @@ membership AS (
 )
 """
 
-RENEWED_SQL = "WITH " + AS_OF_CTES + """,
+RENEWED_FROM = "WITH " + AS_OF_CTES + """,
 enterprise_land AS (
     SELECT enterprise_id, sum(land_area_mu) AS land_mu FROM parcels WHERE enterprise_id IS NOT NULL GROUP BY enterprise_id
 ),
@@ -263,6 +263,9 @@ renewed AS (
     LEFT JOIN enterprise_land el ON el.enterprise_id = p.enterprise_id
     WHERE s.status = 'completed' OR bs.stage = 'completed'
 )
+"""
+
+RENEWED_SQL = RENEWED_FROM + """
 SELECT r.*, a.tax_10k_yuan AS tax_after, a.year AS tax_after_year
 FROM renewed r
 LEFT JOIN LATERAL (
@@ -273,6 +276,14 @@ LEFT JOIN LATERAL (
 WHERE r.renewed_on IS NOT NULL AND r.renewed_on <= :until AND r.renewed_on >= :since
 ORDER BY r.unit_code, r.code
 """
+
+# The same renewals summed per unit (a month's table needs only last month's 亩, not its parcels).
+RENEWED_SUMS_SQL = RENEWED_FROM + """
+SELECT r.unit_code, r.contiguous, sum(r.land_area_mu) AS mu, count(*) AS parcels FROM renewed r
+WHERE r.renewed_on IS NOT NULL AND r.renewed_on <= :until AND r.renewed_on >= :since
+GROUP BY r.unit_code, r.contiguous
+"""
+
 
 
 def as_of_params(session: Session, as_of: dt.date) -> dict[str, dt.date]:
@@ -314,6 +325,33 @@ def renewed_parcels(session: Session, as_of: dt.date, since: dt.date | None = No
                 thresholds=in_force(r.renewed_on.year),
             )
         )
+    return out
+
+
+def renewed_sums(session: Session, as_of: dt.date, since: dt.date) -> defaultdict[str, Totals]:
+    """亩 renewed from ``since`` to ``as_of`` per unit (连片 and 零星), as known then: the sums of
+    ``renewed_parcels`` without building the parcels."""
+    out: defaultdict[str, Totals] = defaultdict(Totals)
+    params = {**as_of_params(session, as_of), "since": since, "until": as_of}
+    for r in session.execute(text(RENEWED_SUMS_SQL), params):
+        t = out[r.unit_code]
+        t.parcels += int(r.parcels)
+        t.mu += r.mu
+        if r.contiguous:
+            t.contiguous_mu += r.mu
+        else:
+            t.scattered_mu += r.mu
+    return out
+
+
+def sum_totals(parts) -> Totals:
+    """The sum of per-unit ``renewed_sums`` (亩 and parcel counts only)."""
+    out = Totals()
+    for t in parts:
+        out.parcels += t.parcels
+        out.mu += t.mu
+        out.contiguous_mu += t.contiguous_mu
+        out.scattered_mu += t.scattered_mu
     return out
 
 
@@ -635,8 +673,7 @@ def monthly_progress(session: Session, year: int, month: int, schedule: list[flo
     in_month = totals_by([p for p in parcels if p.renewed_on >= first_of_month], lambda p: p.unit_code)
     # Last month as it stood at its end (what its report said): a later record moves this month's figures,
     # and is listed under corrections, but never last month's.
-    before_parcels = renewed_parcels(session, prev_end, since=first_of_year) if month > 1 else []
-    before = totals_by(before_parcels, lambda p: p.unit_code)
+    before = renewed_sums(session, prev_end, since=first_of_year) if month > 1 else defaultdict(Totals)
     year_targets = targets(session, year)
     schedule_rate = Decimal(str(schedule[month - 1]))
     prev_schedule_rate = Decimal(str(schedule[month - 2])) if month > 1 else ZERO
@@ -666,7 +703,7 @@ def monthly_progress(session: Session, year: int, month: int, schedule: list[flo
     city = _progress_row(
         "citywide", "全市", city_target, total_of(parcels),
         total_of([p for p in parcels if p.renewed_on >= first_of_month]),
-        total_of(before_parcels), schedule_rate, prev_schedule_rate,
+        sum_totals(before.values()), schedule_rate, prev_schedule_rate,
     )
     return {
         "year": year,
