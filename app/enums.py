@@ -81,6 +81,13 @@ class ParcelStatus(LabelledEnum):
     COMPLETED = "completed"
 
 
+class EnterpriseScale(LabelledEnum):
+    """规模: 规模以上工业企业 (规上, annual revenue ≥ 20 million yuan) or not (规下)."""
+
+    ABOVE = "above_scale"
+    BELOW = "below_scale"
+
+
 _LABELS: dict[type, dict] = {
     UnitKind: {
         UnitKind.DEVELOPMENT_ZONE: "开发区",
@@ -120,5 +127,9 @@ _LABELS: dict[type, dict] = {
         ParcelStatus.VACATING: "腾退中",
         ParcelStatus.REBUILDING: "改造中",
         ParcelStatus.COMPLETED: "已完成",
+    },
+    EnterpriseScale: {
+        EnterpriseScale.ABOVE: "规上",
+        EnterpriseScale.BELOW: "规下",
     },
 }

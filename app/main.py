@@ -18,6 +18,7 @@ from .progress.reporting_routes import router as reporting_router
 from .progress.routes import pages as progress_pages, router as progress_router
 from .core.db import conninfo, make_engine, make_sessionmaker
 from .core.read.pool import ReadPool
+from .enterprises.routes import router as enterprises_router
 from .errors import install_error_handlers, install_openapi
 from .ingest.routes import boundaries as boundaries_router, router as uploads_router
 from .mapapi.routes import router as map_router
@@ -74,6 +75,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(boundaries_router)
     app.include_router(health_router)
     app.include_router(auth_router)
+    app.include_router(enterprises_router)
     app.include_router(workflow_router)
     _mount_frontend(app, settings.frontend_dir)
     return app

@@ -40,7 +40,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, rela
 import spatial
 
 from .credit_code import credit_code_problem
-from .enums import Classification, ParcelStatus, RenewalMode, RenewalType, ReviewStatus, Stage, UnitKind
+from .enums import Classification, EnterpriseScale, ParcelStatus, RenewalMode, RenewalType, ReviewStatus, Stage, UnitKind
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -165,8 +165,16 @@ class Enterprise(Timestamped, Base):
     output_10k_yuan: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))  # 年产出（万元）
     employees: Mapped[int | None]
     data_year: Mapped[int | None]
+    # The register (一库, app/enterprises): 行业 (GB/T 4754-2017), 规模, 投产年份, 地址, 所在镇街.
+    industry_code: Mapped[str | None] = mapped_column(String(5))  # 行业代码, e.g. C1713
+    industry_name: Mapped[str | None] = mapped_column(String(64))  # 行业名称
+    scale: Mapped[EnterpriseScale | None] = mapped_column(_enum(EnterpriseScale, "enterprise_scale"))  # 规上/规下
+    production_year: Mapped[int | None] = mapped_column(Integer)  # 投产年份
+    address: Mapped[str | None] = mapped_column(String(255))  # 地址
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id", ondelete="SET NULL"), index=True)  # 所在镇街
 
     parcels: Mapped[list[Parcel]] = relationship(back_populates="enterprise")
+    unit: Mapped[Unit | None] = relationship()
 
     @property
     def credit_code_pending(self) -> bool:

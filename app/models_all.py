@@ -12,5 +12,6 @@ from .progress import models as _progress_models  # noqa: F401
 from .actionplans import models as _action_plan_models  # noqa: F401  行动计划
 from .ogc import models as _ogc_models  # noqa: F401  api keys, tile invalidations
 from .ingest import models as _ingest_models  # noqa: F401  uploads, staged features, history
+from .enterprises import models as _enterprise_models  # noqa: F401  一库: register imports, field history
 
 __all__ = ["Base"]

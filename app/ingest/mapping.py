@@ -74,11 +74,43 @@ BLOCK_FIELDS: dict[str, tuple[str, tuple[str, ...]]] = {
     "planned_far": ("规划容积率", ("规划容积率", "改造后容积率", "ghrjl", "plannedfar")),
     "declared_area": PARCEL_FIELDS["declared_area"],
 }
-REQUIRED = {"parcels": ("code",), "blocks": ("code", "name")}
+# The enterprise register (一库, app/enterprises): one row per enterprise, keyed by its credit code.
+ENTERPRISE_FIELDS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "credit_code": PARCEL_FIELDS["credit_code"],
+    "name": ("企业名称", (
+        "企业名称", "单位名称", "企业", "名称", "纳税人名称", "qymc", "dwmc", "mc", "name", "enterprisename", "entname",
+        "company", "companyname",
+    )),
+    "industry_code": ("行业代码", (
+        "行业代码", "国民经济行业代码", "行业分类代码", "所属行业代码", "hydm", "gmjjhydm", "industrycode", "industry",
+        "nace",
+    )),
+    "industry_name": ("行业名称", (
+        "行业名称", "国民经济行业", "所属行业", "行业", "行业分类", "hymc", "hy", "industryname",
+    )),
+    "scale": ("规模（规上/规下）", (
+        "规模", "规上规下", "是否规上", "是否规上企业", "企业规模", "规模以上", "gm", "sfgs", "gsgx", "scale", "size",
+        "abovescale",
+    )),
+    "production_year": ("投产年份", (
+        "投产年份", "投产年度", "投产时间", "开业年份", "成立年份", "tcnf", "tcnd", "tcsj", "productionyear",
+        "startyear", "yearstarted",
+    )),
+    "address": ("地址", (
+        "地址", "企业地址", "注册地址", "经营地址", "生产经营地址", "住所", "dz", "qydz", "zcdz", "jydz", "address", "addr",
+    )),
+    "unit": ("所在镇街", (
+        "所在镇街", "所属镇街", "镇街", "镇街道", "乡镇", "乡镇街道", "所在镇", "zj", "szzj", "sszj", "xz", "town",
+        "unit", "township",
+    )),
+}
+REQUIRED = {"parcels": ("code",), "blocks": ("code", "name"), "enterprises": ("credit_code", "name")}
 NUMERIC = {"floor_area_m2", "planned_floor_area_m2", "declared_area", "declared_far", "designated_year", "planned_far"}
 
 
 def fields_for(target: str) -> dict[str, tuple[str, tuple[str, ...]]]:
+    if target == "enterprises":
+        return ENTERPRISE_FIELDS
     return BLOCK_FIELDS if target == "blocks" else PARCEL_FIELDS
 
 

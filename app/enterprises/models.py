@@ -1,0 +1,59 @@
+"""The register's import staging area and the history of every field an import changed.
+
+The register's own fields are columns of ``enterprises`` (app/models.py: 行业代码, 行业名称, 规模,
+投产年份, 地址, 所在镇街); migration 0014 adds them and these two tables.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from sqlalchemy import BigInteger, CheckConstraint, DateTime, ForeignKey, String, Text, func
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..models import Base
+
+
+class EnterpriseImport(Base):
+    """A register sheet staged with its rows and field mapping until committed (all rows or none)."""
+
+    __tablename__ = "enterprise_imports"
+    __table_args__ = (
+        CheckConstraint("status IN ('staged', 'committed')", name="status"),
+        CheckConstraint("kind IN ('register')", name="kind"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    kind: Mapped[str] = mapped_column(String(16), default="register")
+    filename: Mapped[str] = mapped_column(String(255))
+    sha256: Mapped[str] = mapped_column(String(64))
+    file_format: Mapped[str] = mapped_column(String(8))  # xlsx / csv
+    encoding: Mapped[str | None] = mapped_column(String(16))  # a CSV's detected encoding
+    header_row: Mapped[int] = mapped_column()
+    fields: Mapped[list] = mapped_column(JSONB)  # the sheet's column names, in order
+    mapping: Mapped[dict] = mapped_column(JSONB)  # model field -> column name
+    rows: Mapped[list] = mapped_column(JSONB)  # [{"row": n, "values": [cell text, …]}]
+    status: Mapped[str] = mapped_column(String(16), default="staged")
+    outcome: Mapped[dict | None] = mapped_column(JSONB)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    committed_by: Mapped[str | None] = mapped_column(String(64))
+    committed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class EnterpriseFieldHistory(Base):
+    """One changed field of one enterprise: old and new value (as text), where the change came from, who."""
+
+    __tablename__ = "enterprise_field_history"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprises.id", ondelete="CASCADE"), index=True)
+    field: Mapped[str] = mapped_column(String(32))
+    old_value: Mapped[str | None] = mapped_column(Text)
+    new_value: Mapped[str | None] = mapped_column(Text)
+    source: Mapped[str] = mapped_column(String(64))  # e.g. import:<uuid>
+    import_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("enterprise_imports.id", ondelete="SET NULL"))
+    changed_by: Mapped[str] = mapped_column(String(64))
+    changed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
