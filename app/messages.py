@@ -439,8 +439,7 @@ MESSAGES: dict[str, str] = {
     # 一库: the enterprise register import (app/enterprises)
     "register_file_missing": "请选择要导入的企业名录文件（表单字段 file，一个文件）",
     "register_kind_unknown": "导入类型“{kind}”暂不支持：企业名录请选 register",
-    "register_format_unsupported": "不支持的文件类型“{name}”：请上传 Excel（.xlsx）或 CSV 文件",
-    "register_xls_unsupported": "“{name}”是旧版 Excel（.xls）文件，暂不能直接读取：请在 Excel 中另存为 .xlsx 或 CSV 后再上传",
+    "register_format_unsupported": "不支持的文件类型“{name}”：请上传 Excel（.xlsx、.xls）或 CSV 文件",
     "register_not_xlsx": "“{name}”无法作为 Excel 文件读取（文件可能已损坏或不完整）：请重新导出为 .xlsx 或 CSV 后再上传",
     "register_csv_undecodable": "“{name}”不是 UTF-8 或 GBK 编码的文本，无法读取：请另存为 CSV（UTF-8）后再上传",
     "register_csv_malformed": "“{name}”第 {row} 行无法按 CSV 读取（引号不成对或含非法字符）",

@@ -2,7 +2,7 @@
 
 The same pattern as the parcel upload (app/ingest) and the 月报 sheet (app/progress/reporting_excel):
 
-1. :func:`stage` reads the file (.xlsx, or .csv in UTF-8 or GBK, detected like uploads), finds the
+1. :func:`stage` reads the file (.xlsx, .xls, or .csv in UTF-8 or GBK, detected like uploads), finds the
    header row, suggests the field mapping from Chinese, pinyin-initial and English column names
    (app/ingest/mapping.py, target ``enterprises``) and keeps every row in ``enterprise_imports``;
 2. :func:`report` checks every row against the register as it is now — each problem names its row
@@ -29,6 +29,7 @@ import zipfile
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
+import xlrd
 from openpyxl import load_workbook
 from sqlalchemy import insert, select, text
 from sqlalchemy.orm import Session
@@ -120,6 +121,36 @@ def _read_xlsx(data: bytes, filename: str) -> Sheet:
     return Sheet("xlsx", None, table)
 
 
+def _read_xls(data: bytes, filename: str) -> Sheet:
+    """Excel 97–2003 (.xls) through xlrd 2: date cells become dates, numbers numbers, booleans 是/否."""
+    try:
+        book = xlrd.open_workbook(file_contents=data, on_demand=True)
+        try:
+            if book.nsheets == 0:
+                raise _refuse("register_empty", code="sheet_empty", name=filename)
+            ws = book.sheet_by_index(0)
+            table: list = []
+            for r in range(ws.nrows):
+                values = []
+                for cell in ws.row(r):
+                    if cell.ctype == xlrd.XL_CELL_DATE:
+                        values.append(_cell_text(xlrd.xldate_as_datetime(cell.value, book.datemode)))
+                    elif cell.ctype == xlrd.XL_CELL_BOOLEAN:
+                        values.append(_cell_text(bool(cell.value)))
+                    elif cell.ctype == xlrd.XL_CELL_ERROR:
+                        values.append("")
+                    else:
+                        values.append(_cell_text(cell.value))
+                _keep(r + 1, values, table)
+        finally:
+            book.release_resources()
+    except InvalidUpload:
+        raise
+    except Exception:  # xlrd raises XLRDError, struct errors, IndexError … for a damaged file
+        raise _refuse("register_not_xlsx", code="not_xls", name=filename) from None
+    return Sheet("xls", None, table)
+
+
 def _read_csv(data: bytes, filename: str) -> Sheet:
     encoding = detect_encoding(lambda: iter([data]))
     if encoding is None or b"\x00" in data[:4096]:
@@ -147,13 +178,13 @@ def read_sheet(data: bytes, filename: str) -> Sheet:
     if not data.strip():
         raise _refuse("register_empty", code="sheet_empty", name=filename)
     if data.startswith(b"\xd0\xcf\x11\xe0"):  # an OLE2 compound file: Excel 97–2003
-        raise _refuse("register_xls_unsupported", code="xls_unsupported", status=415, name=filename)
+        return _read_xls(data, filename)
     if zipfile.is_zipfile(io.BytesIO(data)):
         return _read_xlsx(data, filename)
     if lower.endswith((".xlsx", ".xlsm")):
         raise _refuse("register_not_xlsx", code="not_xlsx", name=filename)
     if lower.endswith(".xls"):
-        raise _refuse("register_xls_unsupported", code="xls_unsupported", status=415, name=filename)
+        raise _refuse("register_not_xlsx", code="not_xls", name=filename)
     if lower.endswith((".csv", ".txt")) or "." not in lower:
         return _read_csv(data, filename)
     raise _refuse("register_format_unsupported", code="unsupported_format", status=415, name=filename)

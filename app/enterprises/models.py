@@ -29,7 +29,7 @@ class EnterpriseImport(Base):
     kind: Mapped[str] = mapped_column(String(16), default="register")
     filename: Mapped[str] = mapped_column(String(255))
     sha256: Mapped[str] = mapped_column(String(64))
-    file_format: Mapped[str] = mapped_column(String(8))  # xlsx / csv
+    file_format: Mapped[str] = mapped_column(String(8))  # xlsx / xls / csv
     encoding: Mapped[str | None] = mapped_column(String(16))  # a CSV's detected encoding
     header_row: Mapped[int] = mapped_column()
     fields: Mapped[list] = mapped_column(JSONB)  # the sheet's column names, in order

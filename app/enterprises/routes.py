@@ -22,7 +22,7 @@ MAX_SHEET_BYTES = 20 * 1024 * 1024
 
 
 @router.post("/imports", status_code=201,
-             summary="上传企业名录（multipart 字段 file：.xlsx 或 UTF-8/GBK 的 .csv；kind=register）：暂存并逐行检查",
+             summary="上传企业名录（multipart 字段 file：.xlsx、.xls 或 UTF-8/GBK 的 .csv；kind=register）：暂存并逐行检查",
              response_model=RegisterImport, responses=error_responses(413, 415))
 async def stage_import(request: Request, session: SessionDep, user: Importer) -> dict:
     form = await read_form(request, max_file=MAX_SHEET_BYTES, max_total=MAX_SHEET_BYTES, max_files=1)

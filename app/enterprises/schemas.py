@@ -72,7 +72,7 @@ class RegisterImport(Out):
     id: str
     kind: Literal["register"]
     filename: str
-    file_format: Literal["xlsx", "csv"]
+    file_format: Literal["xlsx", "xls", "csv"]
     encoding: str | None = Field(description="CSV 的编码（utf-8、gbk 或 gb18030，自动识别）；Excel 为空")
     header_row: int = Field(description="表头所在行")
     status: Literal["staged", "committed"]

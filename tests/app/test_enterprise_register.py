@@ -283,6 +283,36 @@ def test_the_mapping_is_suggested_from_pinyin_and_editable(clerk, db_session):
     assert clerk.put(f"{URL}/{mid}/mapping", json={"mapping": {"unit": None}}).status_code == 409
 
 
+def test_an_old_excel_xls_file_is_read(clerk):
+    import xlwt
+
+    wb = xlwt.Workbook(encoding="utf-8")
+    ws = wb.add_sheet("企业名录")
+    for c, name in enumerate(["信用代码", "单位名称", "投产时间", "是否规上", "镇街"]):
+        ws.write(0, c, name)
+    ws.write(1, 0, code(7100))
+    ws.write(1, 1, "旧版表格企业")
+    ws.write(1, 2, dt.datetime(2016, 5, 1), xlwt.easyxf(num_format_str="yyyy-mm-dd"))
+    ws.write(1, 3, True)
+    ws.write(1, 4, "石门镇")
+    ws.write(2, 0, code(7101))
+    ws.write(2, 1, "旧版表格企业二")
+    ws.write(2, 2, 2011)
+    ws.write(2, 3, "否")
+    out = io.BytesIO()
+    wb.save(out)
+    r = stage(clerk, out.getvalue(), name="名录.xls")
+    assert r.status_code == 201, r.text
+    body = r.json()
+    assert body["file_format"] == "xls" and body["mapping"] == {
+        "credit_code": "信用代码", "name": "单位名称", "scale": "是否规上", "production_year": "投产时间", "unit": "镇街"}
+    first, second = body["rows"]
+    assert {(c["field"], c["new"]) for c in first["changes"]} == {
+        ("name", "旧版表格企业"), ("production_year", "2016"), ("scale", "规上"), ("unit", "石门镇")}
+    assert ("production_year", "2011") in {(c["field"], c["new"]) for c in second["changes"]}
+    assert body["can_commit"]
+
+
 def test_utf8_csv_with_bom_and_english_names(clerk):
     data = "\ufeffcredit_code,name,scale,town\n" + f"{code(7000)},UTF8 企业,below,wutong\n"
     r = stage(clerk, data.encode("utf-8"), name="register.csv")
@@ -317,7 +347,8 @@ def _broken_xlsx() -> bytes:
 @pytest.mark.parametrize(("name", "data", "status", "code_", "words"), [
     ("名录.xlsx", b"PK\x03\x04" + b"\x00" * 200, 422, "not_xlsx", "无法作为 Excel 文件读取"),
     ("名录.xlsx", "broken", 422, "not_xlsx", "无法作为 Excel 文件读取"),
-    ("名录.xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 500, 415, "xls_unsupported", "另存为 .xlsx 或 CSV"),
+    ("名录.xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 500, 422, "not_xls", "无法作为 Excel 文件读取"),
+    ("名录.xls", "plain text, not a workbook".encode(), 422, "not_xls", "无法作为 Excel 文件读取"),
     ("名录.pdf", b"%PDF-1.4 \x00\x01", 415, "unsupported_format", "不支持的文件类型"),
     ("名录.csv", b"", 422, "sheet_empty", "没有任何内容"),
     ("名录.csv", "\n\n,,\n".encode(), 422, "sheet_empty", "没有任何内容"),
@@ -346,3 +377,17 @@ def test_ten_thousand_rows_are_staged(clerk):
     r = stage(clerk, gbk_csv(rows))
     assert r.status_code == 201, r.text[:300]
     assert r.json()["counts"]["create"] == 10_000 and r.json()["can_commit"]
+
+
+def test_the_commit_checks_again_against_the_register_as_it_is_then(clerk, db_session):
+    staged = stage(clerk, gbk_csv([[code(7200), "后来同名的企业", "", "", "", "", "", ""],
+                                   [code(7201), "另一家企业", "", "", "", "", "", ""]])).json()
+    assert staged["can_commit"]
+    with unit_of_work(db_session):  # meanwhile someone registers the name under another code
+        db_session.add(Enterprise(name="后来同名的企业", credit_code=code(7299)))
+    r = clerk.post(f"{URL}/{staged['id']}/commit")
+    assert r.status_code == 422, r.text
+    assert "第 2 行" in r.json()["detail"] and r.json()["errors"][0]["feature"] == 2
+    assert f"统一社会信用代码为 {code(7299)}" in r.json()["errors"][0]["message"]
+    assert scalar(db_session, "SELECT count(*) FROM enterprises WHERE credit_code = :c", c=code(7201)) == 0
+    assert clerk.get(f"{URL}/{staged['id']}").json()["rows"][0]["action"] == "refused"
