@@ -322,6 +322,24 @@ def test_news_of_a_closed_month_is_a_late_record(browser, site):
     expect(row).to_contain_text(closed.isoformat())
     _clean(page)
     page.screenshot(path=str(SHOTS / "officer-reporting-late.png"), full_page=True)
+
+    # The 一表 of that first open month says so under its table: 更正与补报, counted from the day recorded.
+    year, month = oldest["year"], oldest["month"]
+    with httpx.Client(base_url=site.url, timeout=30) as admin:
+        login = admin.post("/api/auth/login", json={"username": "admin", "password": DEMO_PASSWORD})
+        admin.headers["X-CSRF-Token"] = login.json()["csrf_token"]
+        r = admin.put(f"/api/progress/targets/chongfu/{year}", json={"contiguous_mu": 200, "scattered_mu": 100})
+        assert r.status_code in (200, 201), r.text
+    page.goto(site.url + "/progress")
+    page.wait_for_selector("body[data-progress-state='ready']", timeout=30_000)
+    for sel, value in (("#year", year), ("#month", month)):
+        if page.input_value(sel) != str(value):
+            page.select_option(sel, str(value))
+            page.wait_for_selector("body[data-progress-state='ready']", timeout=30_000)
+    box = page.locator("#corrections")
+    expect(box).to_be_visible()
+    expect(box.locator("li", has_text=parcel["code"])).to_have_count(1)
+    assert not offending(box.inner_text())
     assert errors == []
     context.close()
 

@@ -199,8 +199,20 @@ function renderChart(m) {
   document.body.dataset.chartBars = String(labels.length);
 }
 
+/** 更正 and 补报 recorded in the month about earlier days (the server's Chinese sentences). */
+function renderCorrections(m) {
+  const box = document.getElementById('corrections');
+  if (!box) return;
+  const list = box.querySelector('ul');
+  const lines = m.corrections || [];
+  list.innerHTML = lines.map((c) => `<li>${escapeHtml(c.text)}</li>`).join('');
+  box.hidden = lines.length === 0;
+  box.dataset.count = String(lines.length);
+}
+
 function renderMonthly(m) {
   lastMonthly = m;
+  renderCorrections(m);
   const body = document.querySelector('#monthly tbody');
   body.innerHTML = sortedRows(m.rows).map((r) => monthlyRow(r)).join('') + monthlyRow(m.citywide, true);
   document.getElementById('monthly-note').textContent = `${m.year} 年 ${m.month} 月 · 统计截至 ${m.as_of} · 序时进度 ${pct(m.schedule_rate)} · 滞后 ${m.units_behind.length} 个单位`;
