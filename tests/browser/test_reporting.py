@@ -146,6 +146,23 @@ def _upload_evidence(dialog, name: str, content: bytes, mime: str = "application
     dialog.locator("input[type=file]").set_input_files([{"name": name, "mimeType": mime, "buffer": content}])
 
 
+def _open_progress(page, site, year: int, month: int, units: tuple[str, ...]) -> None:
+    """The 一表 of a month: it offers the years with targets, so the administrator sets this year's first."""
+    with httpx.Client(base_url=site.url, timeout=30) as admin:
+        login = admin.post("/api/auth/login", json={"username": "admin", "password": DEMO_PASSWORD})
+        assert login.status_code == 200, login.text
+        admin.headers["X-CSRF-Token"] = login.json()["csrf_token"]
+        for unit in units:
+            r = admin.put(f"/api/progress/targets/{unit}/{year}", json={"contiguous_mu": 200, "scattered_mu": 100})
+            assert r.status_code in (200, 201), r.text
+    page.goto(site.url + "/progress")
+    page.wait_for_selector("body[data-progress-state='ready']", timeout=30_000)
+    for sel, value in (("#year", year), ("#month", month)):
+        if page.input_value(sel) != str(value):
+            page.select_option(sel, str(value))
+            page.wait_for_selector("body[data-progress-state='ready']", timeout=30_000)
+
+
 def test_a_text_file_named_pdf_is_refused_beside_the_file(browser, site):
     context = _context(browser, DESKTOP)
     page = context.new_page()
@@ -325,17 +342,7 @@ def test_news_of_a_closed_month_is_a_late_record(browser, site):
 
     # The 一表 of that first open month says so under its table: 更正与补报, counted from the day recorded.
     year, month = oldest["year"], oldest["month"]
-    with httpx.Client(base_url=site.url, timeout=30) as admin:
-        login = admin.post("/api/auth/login", json={"username": "admin", "password": DEMO_PASSWORD})
-        admin.headers["X-CSRF-Token"] = login.json()["csrf_token"]
-        r = admin.put(f"/api/progress/targets/chongfu/{year}", json={"contiguous_mu": 200, "scattered_mu": 100})
-        assert r.status_code in (200, 201), r.text
-    page.goto(site.url + "/progress")
-    page.wait_for_selector("body[data-progress-state='ready']", timeout=30_000)
-    for sel, value in (("#year", year), ("#month", month)):
-        if page.input_value(sel) != str(value):
-            page.select_option(sel, str(value))
-            page.wait_for_selector("body[data-progress-state='ready']", timeout=30_000)
+    _open_progress(page, site, year, month, ("chongfu",))
     box = page.locator("#corrections")
     expect(box).to_be_visible()
     expect(box.locator("li", has_text=parcel["code"])).to_have_count(1)
@@ -512,19 +519,7 @@ def test_the_officer_reports_from_the_map_and_submits_the_month(browser, site):
     listed = next(p for p in trace["parcels"] if p["code"] == code)
     assert listed["renewed_on"] == first.isoformat()
     # The 一表 offers the years with targets: the administrator has set this year's (as every January).
-    with httpx.Client(base_url=site.url, timeout=30) as admin:
-        login = admin.post("/api/auth/login", json={"username": "admin", "password": DEMO_PASSWORD})
-        assert login.status_code == 200, login.text
-        admin.headers["X-CSRF-Token"] = login.json()["csrf_token"]
-        for unit in ("chongfu", "wutong"):
-            r = admin.put(f"/api/progress/targets/{unit}/{year}", json={"contiguous_mu": 200, "scattered_mu": 100})
-            assert r.status_code in (200, 201), r.text
-    page.goto(site.url + "/progress")
-    page.wait_for_selector("body[data-progress-state='ready']", timeout=30_000)
-    for sel, value in (("#year", year), ("#month", month)):
-        if page.input_value(sel) != str(value):
-            page.select_option(sel, str(value))
-            page.wait_for_selector("body[data-progress-state='ready']", timeout=30_000)
+    _open_progress(page, site, year, month, ("chongfu", "wutong"))
     cell = page.locator("#monthly tbody tr[data-unit=chongfu] td:nth-child(4)")
     assert float(cell.inner_text().replace(",", "")) == pytest.approx(done_after)
     page.screenshot(path=str(SHOTS / "officer-reporting-progress.png"))
