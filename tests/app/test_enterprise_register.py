@@ -372,11 +372,14 @@ def test_no_file_and_unknown_kind(clerk):
     assert clerk.get(f"{URL}/not-a-uuid").status_code in (400, 422)
 
 
-def test_ten_thousand_rows_are_staged(clerk):
+def test_ten_thousand_rows_are_staged_and_committed(clerk):
     rows = [[code(20_000 + i), f"万行企业{i}", "C3311", "", "规下", 2018, "", "崇福镇"] for i in range(10_000)]
     r = stage(clerk, gbk_csv(rows))
     assert r.status_code == 201, r.text[:300]
     assert r.json()["counts"]["create"] == 10_000 and r.json()["can_commit"]
+    done = clerk.post(f"{URL}/{r.json()['id']}/commit")
+    assert done.status_code == 200, done.text[:300]
+    assert done.json()["created"] == 10_000 and done.json()["fields_changed"] == 10_000 * 6  # code, name, 行业代码, 规模, 年份, 镇街
 
 
 def test_the_commit_checks_again_against_the_register_as_it_is_then(clerk, db_session):
@@ -391,3 +394,32 @@ def test_the_commit_checks_again_against_the_register_as_it_is_then(clerk, db_se
     assert f"统一社会信用代码为 {code(7299)}" in r.json()["errors"][0]["message"]
     assert scalar(db_session, "SELECT count(*) FROM enterprises WHERE credit_code = :c", c=code(7201)) == 0
     assert clerk.get(f"{URL}/{staged['id']}").json()["rows"][0]["action"] == "refused"
+
+
+def test_a_merge_moves_every_reference_of_the_name_only_enterprise(clerk, db_session):
+    from app.enums import Classification
+    from app.workflow.models import EnterpriseGovernance
+
+    with unit_of_work(db_session):
+        pending = Enterprise(name="只有名称的测试企业")
+        db_session.add(pending)
+        db_session.flush()
+        db_session.add(EnterpriseGovernance(enterprise=pending, classification=Classification.UPGRADE,
+                                            reason="上传后分类"))
+        parcel = db_session.scalar(select(Parcel).where(Parcel.enterprise_id.is_(None)).order_by(Parcel.id).limit(1))
+        parcel.enterprise_id = pending.id
+        pending_id, parcel_id = pending.id, parcel.id
+    staged = stage(clerk, gbk_csv([[code(7300), "只有名称的测试企业", "C1713", "", "规上", 2010, "", "洲泉镇"]])).json()
+    assert staged["counts"]["merges"] == 1
+    done = clerk.post(f"{URL}/{staged['id']}/commit")
+    assert done.status_code == 200, done.text
+    assert done.json()["merged"] == 1 and done.json()["parcels_moved"] == 1
+    with unit_of_work(db_session):
+        db_session.expire_all()
+        registered = db_session.scalar(select(Enterprise).where(Enterprise.credit_code == code(7300)))
+        assert db_session.get(Enterprise, pending_id) is None
+        assert db_session.get(Parcel, parcel_id).enterprise_id == registered.id
+        governance = db_session.get(EnterpriseGovernance, registered.id)
+        assert governance is not None and governance.classification == Classification.UPGRADE
+    detail = clerk.get(f"/api/enterprises/{code(7300)}")
+    assert detail.status_code == 200 and "改造提升" in detail.text
