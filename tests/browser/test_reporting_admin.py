@@ -321,6 +321,11 @@ def test_the_admin_follows_the_months_reports(browser, site):
     expect(admin.locator("#reporting-due")).to_contain_text("已截止，不再接受报送")
     expect(admin.locator("#deadline-open")).to_have_count(0)
     expect(admin.locator("#reporting-table .give-back")).to_have_count(0)
+    # December 2023 of the demo: submitted, closed — 已报送 rows but no 退回; 屠甸镇 missed it.
+    _choose_month(admin, 2023, 12)
+    expect(_row(admin, "chongfu")).to_have_attribute("data-status", "submitted")
+    expect(_row(admin, "tudian")).to_have_attribute("data-status", "overdue")
+    expect(admin.locator("#reporting-table .give-back")).to_have_count(0)
     _clean(admin)
 
     officer_ctx.close()

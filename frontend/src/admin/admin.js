@@ -1005,7 +1005,7 @@ function buildReporting(panel) {
       const s = u.submission;
       const view = h('button', { type: 'button', class: 'small view-entries', 'aria-expanded': 'false', 'aria-label': R.viewLabel(u.unit_name) }, R.view);
       const actions = h('td', { class: 'row-actions' }, view);
-      if (u.status === 'submitted' && s) {
+      if (u.status === 'submitted' && s && o.open) { // a closed month cannot be returned any more
         const back = h('button', { type: 'button', class: 'small danger give-back', 'aria-label': R.backLabel(u.unit_name) }, R.back);
         back.addEventListener('click', () => giveBack(u, back));
         actions.append(' ', back);
