@@ -288,9 +288,16 @@ def parse_area(raw: Any) -> tuple[Decimal | None, bool]:
     return value.quantize(Decimal("0.01")), True
 
 
+def submitted_months(session: Session, unit: Unit) -> set[tuple[int, int]]:
+    return {(s.year, s.month) for s in session.scalars(select(ProgressSubmission).where(
+        ProgressSubmission.unit_id == unit.id, ProgressSubmission.status == "submitted"))}
+
+
 def check_report(session: Session, unit: Unit, body: dict, *, on: dt.date, evidence_count: int,
-                 lock: bool = False) -> tuple[Resolved | None, list[FieldError]]:
-    """Every check of one report, each refusal naming its field in Chinese (nothing is written here)."""
+                 lock: bool = False, cal: Calendar | None = None,
+                 submitted: set[tuple[int, int]] | None = None) -> tuple[Resolved | None, list[FieldError]]:
+    """Every check of one report, each refusal naming its field in Chinese (nothing is written here).
+    ``cal`` and ``submitted`` (the unit's submitted months) may be read once for a sheet of many rows."""
     errors: list[FieldError] = []
     parcel_code = str(body.get("parcel_code") or "").strip()
     block_code = str(body.get("block_code") or "").strip()
@@ -371,10 +378,9 @@ def check_report(session: Session, unit: Unit, body: dict, *, on: dt.date, evide
 
     deadline, late = None, False
     if happened is not None and not errors:
-        cal = Calendar(session)
+        cal = cal or Calendar(session)
         d = cal.deadline(happened.year, happened.month)
-        submitted = {(s.year, s.month) for s in session.scalars(select(ProgressSubmission).where(
-            ProgressSubmission.unit_id == unit.id, ProgressSubmission.status == "submitted"))}
+        submitted = submitted_months(session, unit) if submitted is None else submitted
         if d.is_open(on):
             deadline = d
         else:  # a 补报: filed in the first open month this unit has not yet submitted

@@ -152,6 +152,7 @@ def _check_rows(session: Session, unit: Unit, year: int, month: int, rows: list[
     """Re-check every staged row against the data as it is now; returns the resolved reports."""
     resolved_rows = []
     seen: dict[str, int] = {}
+    cal, submitted = Calendar(session), reporting.submitted_months(session, unit)
     for row in rows:
         row["problems"] = []
         if row.get("unchanged"):
@@ -166,7 +167,8 @@ def _check_rows(session: Session, unit: Unit, year: int, month: int, rows: list[
         body = {"parcel_code": code, "status": row.get("status_input"), "happened_on": row.get("happened_on_input"),
                 "built_floor_area_m2": row.get("built_input"), "note": row.get("note")}
         resolved, errors = reporting.check_report(session, unit, body, on=on,
-                                                  evidence_count=len(row.get("evidence_ids", [])), lock=lock)
+                                                  evidence_count=len(row.get("evidence_ids", [])), lock=lock,
+                                                  cal=cal, submitted=submitted)
         for e in errors:
             row["problems"].append(_problem(e.field, e.message))
         if resolved is not None and (resolved.deadline.year, resolved.deadline.month) != (year, month):
