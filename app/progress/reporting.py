@@ -246,13 +246,25 @@ class Resolved:
         return message("reporting_subject_block", name=self.block.name)
 
 
-def _latest_event(session: Session, table: str, key: str, subject_id: int):
-    return session.execute(text(f"""
-        SELECT e.id, e.status_col AS status, e.happened_on FROM (
-            SELECT id, {'status' if table == 'parcel_status_events' else 'stage'} AS status_col, happened_on, known_on
-            FROM {table} x WHERE x.{key} = :s
-              AND NOT EXISTS (SELECT 1 FROM {table} c WHERE c.corrects_id = x.id)) e
-        ORDER BY e.happened_on DESC, e.known_on DESC, e.id DESC LIMIT 1"""), {"s": subject_id}).first()
+EVENT_TABLES = {"parcel": ("parcel_status_events", "parcel_id", "status"),
+                "block": ("block_stage_events", "block_id", "stage")}
+
+
+def _latest_events(session: Session, kind: str, ids: list[int]) -> dict[int, Any]:
+    """The latest event not replaced by a correction of each parcel (``kind`` parcel) or block: id → row."""
+    if not ids:
+        return {}
+    table, key, state = EVENT_TABLES[kind]
+    rows = session.execute(text(f"""
+        SELECT DISTINCT ON (x.{key}) x.{key} AS subject_id, x.id, x.{state} AS status, x.happened_on
+        FROM {table} x
+        WHERE x.{key} = ANY(:ids) AND NOT EXISTS (SELECT 1 FROM {table} c WHERE c.corrects_id = x.id)
+        ORDER BY x.{key}, x.happened_on DESC, x.known_on DESC, x.id DESC"""), {"ids": sorted(set(ids))})
+    return {r.subject_id: r for r in rows}
+
+
+def _latest_event(session: Session, kind: str, subject_id: int):
+    return _latest_events(session, kind, [subject_id]).get(subject_id)
 
 
 def parse_day(raw: Any) -> dt.date | None:
@@ -369,8 +381,8 @@ def check_report(session: Session, unit: Unit, body: dict, *, on: dt.date, evide
         if status == "completed" and evidence_count == 0:
             errors.append(FieldError("evidence", message("reporting_evidence_required")))
         if happened is not None:
-            latest = (_latest_event(session, "parcel_status_events", "parcel_id", parcel.id) if parcel is not None
-                      else _latest_event(session, "block_stage_events", "block_id", block.id))
+            latest = (_latest_event(session, "parcel", parcel.id) if parcel is not None
+                      else _latest_event(session, "block", block.id))
             if latest is not None and happened < latest.happened_on:
                 errors.append(FieldError("happened_on", message(
                     "reporting_day_before_latest", subject=_subject_label(parcel, block),
@@ -545,20 +557,12 @@ def entry_dicts(session: Session, entries: list[ProgressEntry], on: dt.date) -> 
 
 def _latest_event_ids(session: Session, parcel_ids: list[int], block_ids: list[int]) -> set[int]:
     """The latest event (not replaced) of each of these parcels and blocks, in two queries."""
-    out: set[int] = set()
-    for table, key, ids in (("parcel_status_events", "parcel_id", parcel_ids), ("block_stage_events", "block_id",
-                                                                                  block_ids)):
-        if ids:
-            out.update(session.scalars(text(f"""
-                SELECT DISTINCT ON (x.{key}) x.id FROM {table} x
-                WHERE x.{key} = ANY(:ids) AND NOT EXISTS (SELECT 1 FROM {table} c WHERE c.corrects_id = x.id)
-                ORDER BY x.{key}, x.happened_on DESC, x.known_on DESC, x.id DESC"""), {"ids": list(set(ids))}))
-    return out
+    return ({r.id for r in _latest_events(session, "parcel", parcel_ids).values()}
+            | {r.id for r in _latest_events(session, "block", block_ids).values()})
 
 
 def _is_latest(session: Session, e: ProgressEntry) -> bool:
-    latest = (_latest_event(session, "parcel_status_events", "parcel_id", e.parcel_id) if e.parcel_id
-              else _latest_event(session, "block_stage_events", "block_id", e.block_id))
+    latest = _latest_event(session, "parcel", e.parcel_id) if e.parcel_id else _latest_event(session, "block", e.block_id)
     return latest is not None and latest.id == e.event_id
 
 

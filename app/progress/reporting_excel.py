@@ -235,17 +235,17 @@ def stage(session: Session, principal: Principal, form: Form, max_evidence: int,
         stored: dict[str, int] = {}
         rows = []
         for number, raw in raw_rows:
-            status_text = reporting_text(raw.get("status"))
-            row = {"row": number, "parcel_code": reporting_text(raw.get("parcel_code")) or None,
+            status_text = _cell_text(raw.get("status"))
+            row = {"row": number, "parcel_code": _cell_text(raw.get("parcel_code")) or None,
                    "status_input": status_text, "happened_on_input": _day_text(raw.get("happened_on")),
-                   "built_input": reporting_text(raw.get("built_floor_area_m2")), "note": reporting_text(raw.get("note")),
+                   "built_input": _cell_text(raw.get("built_floor_area_m2")), "note": _cell_text(raw.get("note")),
                    "evidence_files": [], "evidence_ids": [], "file_problems": [], "status": None, "status_label": None,
                    "happened_on": None, "built_floor_area_m2": None}
             if not status_text and not row["happened_on_input"] and not row["built_input"]:
                 row["unchanged"] = True
                 rows.append(row)
                 continue
-            for name in [n.strip() for n in reporting_text(raw.get("evidence")).replace(";", "；").split("；")
+            for name in [n.strip() for n in _cell_text(raw.get("evidence")).replace(";", "；").split("；")
                          if n.strip()]:
                 row["evidence_files"].append(name)
                 if name not in files:
@@ -269,10 +269,6 @@ def stage(session: Session, principal: Principal, form: Form, max_evidence: int,
         session.add(imp)
         session.flush()
     return report_dict(session, imp)
-
-
-def reporting_text(value) -> str:
-    return _cell_text(value)
 
 
 def _day_text(value) -> str:

@@ -255,10 +255,11 @@ def issue_preview(session: Session, year: int, month: int) -> dict:
     service.check_month(year, month)
     now = service.today()
     existing = get(session, year, month, missing_ok=True)
+    due = Calendar(session).deadline(year, month).due_on
     return {
         "year": year, "month": month, "issue_no": next_issue_no(session, year), "issuing_body": DEFAULT_ISSUING_BODY,
-        "issue_date": now.isoformat(), "month_over": Calendar(session).deadline(year, month).due_on < now,
-        "due_on": Calendar(session).deadline(year, month).due_on.isoformat(),
+        "issue_date": now.isoformat(), "month_over": due < now,
+        "due_on": due.isoformat(),
         "issued": summary(existing) if existing is not None else None,
         "links": {"preview": f"/progress/preview/{year}/{month}",
                   "xlsx": f"/api/progress/monthly.xlsx?year={year}&month={month}"},
