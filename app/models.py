@@ -154,6 +154,7 @@ class Enterprise(Timestamped, Base):
     __table_args__ = (
         CheckConstraint(r"credit_code ~ '^[0-9A-HJ-NPQRTUWXY]{18}$'", name="credit_code_format"),
         Index("uq_enterprises_pending_name", "name", unique=True, postgresql_where=text("credit_code IS NULL")),
+        CheckConstraint("evaluation_grade IN ('A', 'B', 'C', 'D')", name="evaluation_grade"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -172,6 +173,9 @@ class Enterprise(Timestamped, Base):
     production_year: Mapped[int | None] = mapped_column(Integer)  # 投产年份
     address: Mapped[str | None] = mapped_column(String(255))  # 地址
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id", ondelete="SET NULL"), index=True)  # 所在镇街
+    # The class of the latest fixed (定档) 亩均效益综合评价 and its year (app/appraisal), for the map and lists.
+    evaluation_grade: Mapped[str | None] = mapped_column(String(1))
+    evaluation_year: Mapped[int | None] = mapped_column(Integer)
 
     parcels: Mapped[list[Parcel]] = relationship(back_populates="enterprise")
     unit: Mapped[Unit | None] = relationship()

@@ -13,5 +13,6 @@ from .actionplans import models as _action_plan_models  # noqa: F401  行动计�
 from .ogc import models as _ogc_models  # noqa: F401  api keys, tile invalidations
 from .ingest import models as _ingest_models  # noqa: F401  uploads, staged features, history
 from .enterprises import models as _enterprise_models  # noqa: F401  一库: register imports, field history
+from .appraisal import models as _appraisal_models  # noqa: F401  亩均评价: configs, runs, objections
 
 __all__ = ["Base"]

@@ -8,12 +8,30 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from decimal import Decimal
 
-from sqlalchemy import BigInteger, CheckConstraint, DateTime, ForeignKey, String, Text, func
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    func,
+    text,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..models import Base
+
+# The departments' yearly figures (units as evaluation.inputs.Figures) and the bonus/minus points
+# (安全生产、环保 minus as negative numbers, 科技创新 bonus as positive) — one enterprise_figures row each.
+FIGURE_FIELDS = ("tax_10k", "revenue_10k", "value_added_10k", "energy_tce", "emission_t", "electricity_10k_kwh",
+                 "employees", "rd_10k", "safety_points", "environment_points", "innovation_points")
 
 
 class EnterpriseImport(Base):
@@ -22,7 +40,8 @@ class EnterpriseImport(Base):
     __tablename__ = "enterprise_imports"
     __table_args__ = (
         CheckConstraint("status IN ('staged', 'committed')", name="status"),
-        CheckConstraint("kind IN ('register')", name="kind"),
+        CheckConstraint("kind IN ('register', 'figures')", name="kind"),
+        CheckConstraint("(kind = 'figures') = (year IS NOT NULL)", name="figures_year"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
@@ -36,6 +55,8 @@ class EnterpriseImport(Base):
     mapping: Mapped[dict] = mapped_column(JSONB)  # model field -> column name
     rows: Mapped[list] = mapped_column(JSONB)  # [{"row": n, "values": [cell text, …]}]
     status: Mapped[str] = mapped_column(String(16), default="staged")
+    year: Mapped[int | None] = mapped_column(Integer)  # figures: the year they are for
+    departments: Mapped[dict | None] = mapped_column(JSONB)  # figures: figure field -> source department
     outcome: Mapped[dict | None] = mapped_column(JSONB)
     created_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
@@ -57,3 +78,32 @@ class EnterpriseFieldHistory(Base):
     import_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("enterprise_imports.id", ondelete="SET NULL"))
     changed_by: Mapped[str] = mapped_column(String(64))
     changed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class EnterpriseFigure(Base):
+    """One figure of one enterprise for one year, as a department sent it.
+
+    A new value supersedes the row in force (``superseded_at``) instead of overwriting it, so what
+    was known at any moment — e.g. when an evaluation run read its inputs — can be read back.
+    """
+
+    __tablename__ = "enterprise_figures"
+    __table_args__ = (
+        CheckConstraint("field IN (" + ", ".join(f"'{f}'" for f in FIGURE_FIELDS) + ")", name="field"),
+        CheckConstraint("year BETWEEN 2000 AND 2100", name="year"),
+        Index("uq_enterprise_figures_current", "enterprise_id", "year", "field", unique=True,
+              postgresql_where=text("superseded_at IS NULL")),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprises.id", ondelete="CASCADE"))
+    year: Mapped[int] = mapped_column(Integer, index=True)
+    field: Mapped[str] = mapped_column(String(32))
+    value: Mapped[Decimal] = mapped_column(Numeric(18, 4))
+    note: Mapped[str | None] = mapped_column(Text)  # e.g. the reason of a minus point
+    department: Mapped[str] = mapped_column(String(64))  # 税务局、统计局、供电公司 …
+    import_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("enterprise_imports.id", ondelete="SET NULL"))
+    api_key_id: Mapped[int | None] = mapped_column(ForeignKey("api_keys.id", ondelete="SET NULL"))
+    recorded_by: Mapped[str] = mapped_column(String(64))
+    recorded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    superseded_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))

@@ -9,6 +9,7 @@ import datetime as dt
 
 from geoalchemy2 import Geometry, WKBElement
 from sqlalchemy import BigInteger, CheckConstraint, DateTime, Integer, String, func, text
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from spatial import STORAGE_SRID
@@ -24,7 +25,11 @@ class ApiKey(Base):
     """
 
     __tablename__ = "api_keys"
-    __table_args__ = (CheckConstraint("rate_limit_per_minute > 0", name="rate_positive"),)
+    __table_args__ = (
+        CheckConstraint("rate_limit_per_minute > 0", name="rate_positive"),
+        CheckConstraint("scope IN ('ogc_read', 'figures_write')", name="scope"),
+        CheckConstraint("scope <> 'figures_write' OR department IS NOT NULL", name="figures_department"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(128))  # who holds it, e.g. 市场监管局 企业画像系统
@@ -33,6 +38,11 @@ class ApiKey(Base):
     rate_limit_per_minute: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    # ogc_read: reads /ogc only. figures_write: a department's system sends its yearly figures
+    # (POST /api/enterprises/figures) as ``department``, only the figures listed (NULL = all of them).
+    scope: Mapped[str] = mapped_column(String(16), server_default="ogc_read", default="ogc_read")
+    department: Mapped[str | None] = mapped_column(String(64))
+    figure_fields: Mapped[list | None] = mapped_column(JSONB)
 
 
 class TileInvalidation(Base):
