@@ -80,6 +80,10 @@ class EvaluationRun(Base):
     publicity_end: Mapped[dt.date | None] = mapped_column(Date)
     published_by: Mapped[str | None] = mapped_column(String(64))
     published_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    # 提前结束公示: the admin ended the period before its last day (with a reason, audited).
+    publicity_closed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    publicity_closed_by: Mapped[str | None] = mapped_column(String(64))
+    publicity_close_reason: Mapped[str | None] = mapped_column(Text)
     fixed_by: Mapped[str | None] = mapped_column(String(64))
     fixed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 

@@ -166,7 +166,7 @@ def search(session: Session, q: str, limit: int) -> list[dict]:
 
 _BLOCK_ENTERPRISES = text(
     """
-    SELECT e.name, e.credit_code, e.tax_10k_yuan,
+    SELECT e.name, e.credit_code, e.tax_10k_yuan, e.evaluation_grade, e.evaluation_year,
            array_agg(p.code ORDER BY p.code) AS parcel_codes,
            array_agg(DISTINCT p.classification) FILTER (WHERE p.classification IS NOT NULL) AS classifications,
            sum(p.land_area_mu) AS land_area_mu,

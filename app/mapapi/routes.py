@@ -213,6 +213,8 @@ def block_summary(code: str, session: SessionDep) -> dict:
             "land_area_mu": _num(e["land_area_mu"]),
             "parcel_codes": e["parcel_codes"],
             "tax_per_mu": _ratio(e["tax_10k_yuan"], e["all_land_mu"]),
+            "evaluation_grade": e["evaluation_grade"],
+            "evaluation_year": e["evaluation_year"],
         }
         for e in queries.block_enterprises(session, block_id)
     ]

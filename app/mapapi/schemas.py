@@ -75,6 +75,8 @@ class BlockEnterprise(Out):
     land_area_mu: float | None = Field(description="该企业在区块内的用地（亩）")
     parcel_codes: list[str]
     tax_per_mu: float | None = Field(description="亩均税收（万元/亩，按企业全部用地）")
+    evaluation_grade: str | None = Field(None, description="最近一次定档的亩均效益综合评价等级（A/B/C/D）；未定档或不参评为 null")
+    evaluation_year: int | None = Field(None, description="该等级的评价年度")
 
 
 class BlockSummary(Out):

@@ -255,6 +255,7 @@ def _map_parcels(parcels: Layer) -> Layer:
             ("far", Parcel.far, "现状容积率", "number"),
             ("planned_far", Parcel.planned_far, "规划容积率", "number"),
             ("tax_per_mu", _tax_per_mu(), "亩均税收（万元/亩）", "number"),
+            ("evaluation_grade", Enterprise.evaluation_grade, "亩均效益综合评价等级（最近定档）"),
             ("classification", Parcel.classification, "分类", "string", Classification),
             ("status", Parcel.status, "进度", "string", ParcelStatus),
         ),
