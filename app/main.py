@@ -15,6 +15,7 @@ from .analysis.routes import router as analysis_router
 from .auth.routes import router as auth_router
 from .progress.plan_period import router as plan_progress_router
 from .progress.reporting_routes import router as reporting_router
+from .appraisal.routes import router as appraisal_router
 from .progress.routes import pages as progress_pages, router as progress_router
 from .core.db import conninfo, make_engine, make_sessionmaker
 from .core.read.pool import ReadPool
@@ -76,6 +77,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health_router)
     app.include_router(auth_router)
     app.include_router(enterprises_router)
+    app.include_router(appraisal_router)
     app.include_router(workflow_router)
     _mount_frontend(app, settings.frontend_dir)
     return app

@@ -50,6 +50,9 @@ class EvaluationConfig(Base):
 
     __mapper_args__ = {"version_id_col": row_version}
 
+    def audit_subject(self) -> str:
+        return f"evaluation_config:{self.year}"
+
 
 class EvaluationRun(Base):
     """A computed evaluation of one year: 试算 (computed) → 公示 (published) → 定档 (final), or withdrawn."""
@@ -89,6 +92,9 @@ class EvaluationRun(Base):
 
     __mapper_args__ = {"version_id_col": row_version}
 
+    def audit_subject(self) -> str:
+        return f"evaluation_run:{self.id}"
+
 
 class EvaluationObjection(Base):
     """异议: an enterprise's objection to a published run (filed for it by its town or an admin), with the
@@ -111,6 +117,9 @@ class EvaluationObjection(Base):
     resolved_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 
     __mapper_args__ = {"version_id_col": row_version}
+
+    def audit_subject(self) -> str:
+        return f"evaluation_objection:{self.id}"
 
 
 class EvaluationEvidence(Base):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -32,6 +33,9 @@ _SKIP_TABLES = {"audit_log", "login_sessions", "notifications", "review_events",
 _CORE_TABLES = {"units", "annual_targets", "enterprises", "renewal_blocks", "parcels", "uploads", "feature_history"}
 _SECRET_COLUMNS = {"password_hash", "secret_hash"}  # never shown, even to reviewers
 _NOISE_COLUMNS = {"row_version", "updated_at", "created_at"}
+# Bulk JSON (an evaluation run's frozen inputs and result, an import's staged rows): kept by digest and
+# size, as stored files are — the rows themselves are the record.
+_BULK_COLUMNS = {"inputs", "result", "rows"}
 
 SYSTEM = "system"
 
@@ -80,7 +84,14 @@ def to_jsonable(value: Any) -> Any:
 
 
 def _value(key: str, value: Any) -> Any:
-    return "***" if key in _SECRET_COLUMNS and value is not None else to_jsonable(value)
+    if value is None:
+        return None
+    if key in _SECRET_COLUMNS:
+        return "***"
+    if key in _BULK_COLUMNS and isinstance(value, dict | list):
+        data = json.dumps(value, sort_keys=True, ensure_ascii=False).encode()
+        return {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
+    return to_jsonable(value)
 
 
 def _row(obj: Any) -> dict:
