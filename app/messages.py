@@ -506,6 +506,7 @@ MESSAGES: dict[str, str] = {
     "evaluation_object_reason": "请写明异议理由（不超过 {max} 字）",
     "evaluation_evidence_count": "佐证材料最多 {max} 个文件",
     "evaluation_code_blank": "（未填写）",
+    "evaluation_grade_cell": "{year} 年度 {grade} 档",
     "evaluation_object_open_exists": "该企业已有一件待处理的异议，请等评审处理后再提",
     "evaluation_evidence_not_found": "佐证材料（编号 {id}）不存在",
     "evaluation_source_file": "导入文件“{name}”",

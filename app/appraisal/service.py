@@ -266,7 +266,7 @@ def runs_of(session: Session, year: int) -> list[EvaluationRun]:
                                 .order_by(EvaluationRun.number.desc())))
 
 
-def _evaluate(config: dict, inputs: dict[str, dict]) -> dict:
+def evaluate_inputs(config: dict, inputs: dict[str, dict]) -> dict:
     result = engine.evaluate([engine.enterprise_from_dict(v["input"]) for v in inputs.values()],
                              engine.config_from_dict(config))
     return result.to_dict()
@@ -275,7 +275,7 @@ def _evaluate(config: dict, inputs: dict[str, dict]) -> dict:
 def _new_run(session: Session, principal: Principal, year: int, config: dict, inputs: dict, at: dt.datetime,
              **values) -> EvaluationRun:
     number = (session.scalar(select(func.max(EvaluationRun.number)).where(EvaluationRun.year == year)) or 0) + 1
-    run = EvaluationRun(year=year, number=number, config=config, inputs=inputs, result=_evaluate(config, inputs),
+    run = EvaluationRun(year=year, number=number, config=config, inputs=inputs, result=evaluate_inputs(config, inputs),
                         figures_as_of=at, created_by=principal.username, **values)
     session.add(run)
     return run
@@ -424,7 +424,7 @@ def withdraw(session: Session, run: EvaluationRun) -> None:
         run.status = "withdrawn"
 
 
-def _corrected_inputs(run: EvaluationRun, upheld: list[EvaluationObjection],
+def corrected_inputs(run: EvaluationRun, upheld: list[EvaluationObjection],
                       codes: dict[int, str]) -> dict[str, dict]:
     inputs = json.loads(json.dumps(run.inputs))
     for o in upheld:
@@ -459,7 +459,7 @@ def fix(session: Session, principal: Principal, run: EvaluationRun) -> Evaluatio
     with unit_of_work(session), audit_context(session, "evaluation_fix", run):
         if upheld:
             codes = {o.enterprise_id: session.get(Enterprise, o.enterprise_id).credit_code for o in upheld}
-            final = _new_run(session, principal, run.year, run.config, _corrected_inputs(run, upheld, codes),
+            final = _new_run(session, principal, run.year, run.config, corrected_inputs(run, upheld, codes),
                              run.figures_as_of, status="final", based_on_id=run.id,
                              note=message("evaluation_final_note", number=run.number, count=len(upheld)),
                              publicity_start=run.publicity_start, publicity_end=run.publicity_end,
@@ -469,11 +469,11 @@ def fix(session: Session, principal: Principal, run: EvaluationRun) -> Evaluatio
             run.status = "final"
         final.fixed_by, final.fixed_at = principal.username, func.now()
         session.flush()
-        _set_grades(session, final)
+        set_grades(session, final)
     return final
 
 
-def _set_grades(session: Session, run: EvaluationRun) -> None:
+def set_grades(session: Session, run: EvaluationRun) -> None:
     """Each enterprise's latest fixed class (enterprises.evaluation_grade), unless a later year is fixed."""
     ids = {code: v["enterprise_id"] for code, v in run.inputs.items()}
     newer = Enterprise.evaluation_year.is_(None) | (Enterprise.evaluation_year <= run.year)

@@ -42,6 +42,12 @@ def _book(title: str, header: list[str], rows: list[list]) -> bytes:
     return out.getvalue()
 
 
+def _grade(e: Enterprise) -> str:
+    """The latest fixed class, e.g. 2023 年度 D 档; — when none."""
+    return message("evaluation_grade_cell", year=e.evaluation_year, grade=e.evaluation_grade) \
+        if e.evaluation_grade else "—"
+
+
 def clearance_list(session: Session) -> tuple[bytes, int]:
     rows = []
     q = (select(EnterpriseGovernance, Enterprise).join(Enterprise)
@@ -50,9 +56,10 @@ def clearance_list(session: Session) -> tuple[bytes, int]:
         parcels, units = _parcels_of(session, e.id)
         rows.append([k, e.name, e.credit_code or message("credit_code_pending"), parcels, units, gov.reason, gov.decided_on,
                      gov.decided_by.display_name if gov.decided_by else None,
-                     gov.clearance_status.label if gov.clearance_status else None, gov.clearance_deadline])
+                     gov.clearance_status.label if gov.clearance_status else None, gov.clearance_deadline,
+                     _grade(e)])
     header = ["序号", "企业名称", "统一社会信用代码", "宗地编号", "镇（街道、开发区）", "整治清退理由", "分类日期",
-              "决定人", "清退进度", "清退期限"]
+              "决定人", "清退进度", "清退期限", "亩均效益综合评价"]
     return _book("整治清退清单", header, rows), len(rows)
 
 
