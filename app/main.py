@@ -20,6 +20,7 @@ from .progress.routes import pages as progress_pages, router as progress_router
 from .core.db import conninfo, make_engine, make_sessionmaker
 from .core.read.pool import ReadPool
 from .enterprises.routes import router as enterprises_router
+from .enterprises.directory_routes import router as enterprise_directory_router
 from .errors import install_error_handlers, install_openapi
 from .ingest.routes import boundaries as boundaries_router, router as uploads_router
 from .mapapi.routes import router as map_router
@@ -77,6 +78,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health_router)
     app.include_router(auth_router)
     app.include_router(enterprises_router)
+    app.include_router(enterprise_directory_router)
     app.include_router(appraisal_router)
     app.include_router(workflow_router)
     _mount_frontend(app, settings.frontend_dir)

@@ -289,6 +289,13 @@ class ClassificationHistory(Out):
     suggested_grade: Grade | None = Field(description="决定时上一年度亩均评价的建议等级")
 
 
+class EnterpriseParcel(Out):
+    code: str = Field(description="宗地编号")
+    land_area_mu: float = Field(description="用地面积（亩）")
+    block_code: str | None = Field(description="所在区块编号（零星宗地为空）")
+    unit_name: str | None = Field(description="宗地所在镇街")
+
+
 class EnterpriseView(Out):
     credit_code: str = Field(description="统一社会信用代码")
     name: str
@@ -301,6 +308,20 @@ class EnterpriseView(Out):
     clearance_deadline: str | None = Field(description="清退期限")
     version: int = Field(description="分类记录的版本号（ETag）；尚未分类为 0")
     history: list[ClassificationHistory] = Field(description="分类历史")
+    # The register (一库): 行业、规模、投产年份、地址、所在镇街, the parcels and the latest fixed 亩均评价 class.
+    industry_code: str | None = Field(None, description="行业代码（GB/T 4754-2017）")
+    industry_name: str | None = Field(None, description="行业名称")
+    scale: str | None = Field(None, description="规模：above_scale 规上 / below_scale 规下")
+    scale_label: str | None = None
+    production_year: int | None = Field(None, description="投产年份")
+    address: str | None = Field(None, description="地址")
+    unit_code: str | None = Field(None, description="所在镇街代码")
+    unit_name: str | None = None
+    credit_code_pending: bool = Field(False, description="信用代码待补充（有信用代码的企业总为 false）")
+    parcels: list[EnterpriseParcel] = Field(default_factory=list, description="企业的宗地")
+    land_mu: float | None = Field(None, description="用地面积（亩，宗地合计）")
+    evaluation_grade: Grade | None = Field(None, description="最近一次定档的亩均评价分类")
+    evaluation_year: int | None = Field(None, description="该评价的年度")
 
 
 class Graded(Out):

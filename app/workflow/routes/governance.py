@@ -17,7 +17,7 @@ from ...core.db import SessionDep
 from ...enums import Classification
 from ...errors import NotFound, error_responses
 from ...messages import message
-from ...models import Enterprise, Unit
+from ...models import Enterprise, Parcel, RenewalBlock, Unit
 from ...serve.schemas import BINARY, XLSX, content
 from ...settings import Settings, get_settings
 from .. import exports
@@ -161,6 +161,27 @@ def _enterprise_view(session, e: Enterprise) -> dict:
         "history": [{"classification": h.classification.value, "reason": h.reason, "decided_on": _d(h.decided_on),
                      "decided_by": h.decided_by.username if h.decided_by else None,
                      "suggested_grade": h.suggested_grade} for h in history],
+        **_register_fields(session, e),
+    }
+
+
+def _register_fields(session, e: Enterprise) -> dict:
+    """The register's fields of an enterprise (一库), its parcels and their 亩, the latest fixed class."""
+    parcels = session.execute(
+        select(Parcel.code, Parcel.land_area_mu, RenewalBlock.code.label("block_code"), Unit.name.label("unit_name"))
+        .outerjoin(RenewalBlock, RenewalBlock.id == Parcel.block_id).outerjoin(Unit, Unit.id == Parcel.unit_id)
+        .where(Parcel.enterprise_id == e.id).order_by(Parcel.code)).all()
+    land = sum((p.land_area_mu for p in parcels), Decimal(0))
+    return {
+        "industry_code": e.industry_code, "industry_name": e.industry_name,
+        "scale": e.scale.value if e.scale else None, "scale_label": e.scale.label if e.scale else None,
+        "production_year": e.production_year, "address": e.address,
+        "unit_code": e.unit.code if e.unit else None, "unit_name": e.unit.name if e.unit else None,
+        "credit_code_pending": e.credit_code_pending,
+        "parcels": [{"code": p.code, "land_area_mu": float(p.land_area_mu), "block_code": p.block_code,
+                     "unit_name": p.unit_name} for p in parcels],
+        "land_mu": round(float(land), 2) if parcels else None,
+        "evaluation_grade": e.evaluation_grade, "evaluation_year": e.evaluation_year,
     }
 
 
