@@ -15,7 +15,8 @@ router = APIRouter(include_in_schema=False)
 # route → page under frontend/src; each builds the shared top bar (common/shell.js) itself.
 PAGES = {"login": "workflow/login.html", "workflow/officer": "workflow/officer.html",
          "workflow/review": "workflow/review.html", "workflow/planner": "workflow/planner.html",
-         "admin": "admin/index.html", "reporting": "reporting/index.html"}
+         "admin": "admin/index.html", "reporting": "reporting/index.html",
+         "evaluation": "evaluation/index.html"}
 
 
 def _page(name: str):

@@ -18,6 +18,7 @@ const ENTRIES = [
   ['reporting', '/reporting', C.nav.reporting, ['unit_officer', 'admin']],
   ['review', '/workflow/review', C.nav.review, ['reviewer', 'admin']],
   ['planner', '/workflow/planner', C.nav.planner, SIGNED_IN],
+  ['evaluation', '/evaluation', C.nav.evaluation, SIGNED_IN],
   ['admin', '/admin', C.nav.admin, ['admin']],
 ];
 

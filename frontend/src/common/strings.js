@@ -32,6 +32,7 @@ export const C = {
     reporting: '月报报送',
     review: '方案审核',
     planner: '方案一览',
+    evaluation: '亩均评价',
     admin: '系统管理',
   },
 };
