@@ -31,8 +31,7 @@ import evaluation as engine
 from evaluation.messages import (
     ADJUSTMENT_LABELS,
     CHOICE_LABELS,
-    FIELD_LABELS,
-    FIGURE_LABELS,
+    FIELD_LABELS as CONFIG_FIELD_LABELS,
     GROUP_LABELS,
     INDICATOR_LABELS,
     INDICATOR_UNITS,
@@ -45,12 +44,12 @@ from ..auth.roles import Role
 from ..core.audit import audit_context
 from ..core.forms import Form
 from ..core.uow import unit_of_work
-from ..enterprises.models import FIGURE_FIELDS, EnterpriseFigure, EnterpriseImport
+from ..enterprises.figures import FIELD_LABELS, Figure, figures_in_force
+from ..enterprises.models import FIGURE_FIELDS, EnterpriseFigure
 from ..enums import Classification, EnterpriseScale
 from ..errors import FieldError, Forbidden, InvalidFeatures, InvalidParameter, InvalidState, NotFound
 from ..messages import message
 from ..models import Enterprise, Parcel, Unit
-from ..ogc.models import ApiKey
 from ..progress.reporting import clean_filename, evidence_type
 from ..workflow.models import EnterpriseGovernance, Tenant
 from .models import EvaluationConfig, EvaluationEvidence, EvaluationObjection, EvaluationRun
@@ -65,11 +64,6 @@ CORRECTION_DEPARTMENT = "异议核定"
 POINT_FIELDS = {"safety_points": "safety", "environment_points": "environment", "innovation_points": "innovation"}
 STATUS_LABELS = {"computed": "试算", "published": "公示中", "final": "已定档", "withdrawn": "已撤回"}
 OBJECTION_LABELS = {"open": "待处理", "upheld": "已采纳", "rejected": "不予采纳"}
-FIGURE_UNITS = {"tax_10k": "万元", "revenue_10k": "万元", "value_added_10k": "万元", "energy_tce": "吨标准煤",
-                "emission_t": "吨", "electricity_10k_kwh": "万千瓦时", "employees": "人", "rd_10k": "万元",
-                "safety_points": "分", "environment_points": "分", "innovation_points": "分"}
-_FIGURE_NAMES = {**{k: v.split("（")[0] for k, v in FIGURE_LABELS.items()},
-                 "safety_points": "安全生产扣分", "environment_points": "环保扣分", "innovation_points": "科技创新加分"}
 
 
 def today() -> dt.date:
@@ -78,7 +72,7 @@ def today() -> dt.date:
 
 def figure_label(field: str) -> str:
     """The figure's Chinese name with its unit, e.g. 税收（万元）."""
-    return f"{_FIGURE_NAMES[field]}（{FIGURE_UNITS[field]}）"
+    return FIELD_LABELS[field]
 
 
 def check_year(year: int) -> int:
@@ -102,7 +96,7 @@ def labels() -> dict:
     """Every Chinese word the configuration screen needs."""
     return {
         "indicators": {c: {"label": INDICATOR_LABELS[c], "unit": INDICATOR_UNITS[c]} for c in engine.INDICATORS},
-        "groups": GROUP_LABELS, "scales": SCALE_LABELS, "choices": CHOICE_LABELS, "fields": FIELD_LABELS,
+        "groups": GROUP_LABELS, "scales": SCALE_LABELS, "choices": CHOICE_LABELS, "fields": CONFIG_FIELD_LABELS,
         "not_graded": NOT_GRADED_LABELS, "adjustments": ADJUSTMENT_LABELS,
         "figures": {f: figure_label(f) for f in FIGURE_FIELDS},
     }
@@ -163,40 +157,9 @@ def reset_config(session: Session, year: int) -> None:
 # --------------------------------------------------------------------------------------------
 # Inputs: the register, the land, the departments' figures
 # --------------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Figure:
-    value: Decimal
-    note: str | None
-    department: str
-    source: str
-    recorded_at: dt.datetime
-
-    def to_dict(self) -> dict:
-        return {"value": _num(self.value), "note": self.note, "department": self.department, "source": self.source,
-                "recorded_at": _iso(self.recorded_at)}
-
-
-def figures_in_force(session: Session, year: int, at: dt.datetime | None = None,
-                     enterprise_ids: Iterable[int] | None = None) -> dict[int, dict[str, Figure]]:
-    """enterprise id → field → the figure in force at ``at`` (now when None)."""
-    f = EnterpriseFigure
-    q = (select(f, EnterpriseImport.filename, ApiKey.name)
-         .outerjoin(EnterpriseImport, EnterpriseImport.id == f.import_id)
-         .outerjoin(ApiKey, ApiKey.id == f.api_key_id).where(f.year == year))
-    if at is None:
-        q = q.where(f.superseded_at.is_(None))
-    else:
-        q = q.where(f.recorded_at <= at, (f.superseded_at.is_(None)) | (f.superseded_at > at))
-    if enterprise_ids is not None:
-        q = q.where(f.enterprise_id.in_(list(enterprise_ids)))
-    out: dict[int, dict[str, Figure]] = {}
-    for row, filename, key_name in session.execute(q):
-        source = (message("evaluation_source_file", name=filename) if filename
-                  else message("evaluation_source_key", name=key_name) if key_name
-                  else message("evaluation_source_user", name=row.recorded_by))
-        out.setdefault(row.enterprise_id, {})[row.field] = Figure(row.value.normalize(), row.note, row.department, source,
-                                                                  row.recorded_at)
-    return out
+def _figure_dict(f: Figure) -> dict:
+    return {"value": _num(f.value), "note": f.note, "department": f.department, "source": f.source,
+            "recorded_at": _iso(f.recorded_at)}
 
 
 def _land_and_units(session: Session) -> tuple[dict[int, Decimal], dict[int, int]]:
@@ -247,7 +210,7 @@ def build_inputs(session: Session, year: int, at: dt.datetime) -> dict[str, dict
         item = _enterprise_input(e, land.get(e.id), leased.get(e.credit_code), own)
         out[e.credit_code] = {"input": engine.enterprise_to_dict(item), "enterprise_id": e.id,
                               "unit_id": e.unit_id or unit_of.get(e.id),
-                              "sources": {k: v.to_dict() for k, v in sorted(own.items())}}
+                              "sources": {k: _figure_dict(v) for k, v in sorted(own.items())}}
     return out
 
 
