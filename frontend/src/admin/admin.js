@@ -8,10 +8,11 @@
 import { api, confirmAction, fetchJson, h, num, showError, showFieldErrors } from '../common/api.js';
 import { mountShell } from '../common/shell.js';
 import { A, ROLES } from './strings.js';
+import { buildEvalConfig } from './evalconfig.js';
 
 const FIRST_YEAR = 2022;
 const LAST_YEAR = 2033; // the service accepts targets up to ten years after the programme
-const SECTIONS = ['targets', 'scoring', 'plans', 'users', 'keys', 'reports', 'reporting'];
+const SECTIONS = ['targets', 'scoring', 'plans', 'users', 'keys', 'reports', 'reporting', 'evalconfig'];
 const statusEl = document.getElementById('admin-status');
 const loaded = new Set();
 let periods = null; // years with targets, the default month (GET /api/progress/periods)
@@ -1270,7 +1271,7 @@ function buildPlans(panel) {
 // ---- the page -------------------------------------------------------------------------------
 
 const BUILDERS = { targets: buildTargets, scoring: buildScoring, plans: buildPlans, users: buildUsers, keys: buildKeys, reports: buildReports,
-  reporting: buildReporting };
+  reporting: buildReporting, evalconfig: buildEvalConfig };
 const tabs = {};
 const panels = {};
 

@@ -26,6 +26,7 @@ export const A = {
     reports: '月度通报',
     plans: '行动计划',
     reporting: '月报报送',
+    evalconfig: '评价配置',
   },
   sectionNav: '管理事项',
 
@@ -319,5 +320,40 @@ export const A = {
       const [y, m, d] = iso.split('-').map(Number);
       return `${y} 年 ${m} 月 ${d} 日`;
     },
+  },
+
+  // 评价配置 (亩均效益综合评价): every label of the configuration itself comes with the GET (labels).
+  evalconfig: {
+    heading: '亩均评价配置',
+    intro: '设置某年度亩均效益综合评价的评价组、指标权重、基准值、封顶、分档比例、不参评规则和加减分上限。未保存的年度使用默认配置；定档后配置不能再修改。',
+    year: '评价年度',
+    yearOption: (y) => `${y} 年度`,
+    isDefault: '该年度尚未保存配置，以下为默认配置。',
+    stored: (v, who, when) => `已保存（第 ${v} 版）${who ? `，上次修改：${who}，${when}` : ''}`,
+    frozen: '该年度评价已定档，配置已冻结，不能修改或恢复默认。',
+    frozenSave: '该年度评价已定档，配置不能再修改。',
+    indicatorCol: '指标（单位）',
+    kindSet: '设定值',
+    kindMean: '按本年均值倍数',
+    weightSumRow: '权重合计',
+    weightSumHint: '各指标权重之和须为 100。',
+    add: '添加指标',
+    addPick: '选择要添加的指标',
+    remove: '删除',
+    removeLabel: (label) => `删除指标 ${label}`,
+    classesHeading: '等级划分（按组内排名的累计比例）',
+    classLast: (g) => `${g} 档：其余企业`,
+    classPct: (g) => `${g} 档：前（%）`,
+    tieIndicators: '同分时依次比较',
+    ruleYears: '年限（年）',
+    points: (kind) => kind,
+    leasedHint: '厂中厂租户的租用建筑面积按折算容积率折成用地面积。',
+    save: '保存配置',
+    saved: '评价配置已保存。',
+    reset: '恢复默认',
+    resetQuestion: (y) => `将 ${y} 年度的评价配置恢复为默认配置？已保存的修改将被替换。`,
+    resetDone: '已恢复默认配置。',
+    notInteger: (label) => `${label}：请填写整数`,
+    none: '无',
   },
 };
