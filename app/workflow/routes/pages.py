@@ -16,6 +16,7 @@ router = APIRouter(include_in_schema=False)
 PAGES = {"login": "workflow/login.html", "workflow/officer": "workflow/officer.html",
          "workflow/review": "workflow/review.html", "workflow/planner": "workflow/planner.html",
          "admin": "admin/index.html", "reporting": "reporting/index.html",
+         "enterprises": "enterprises/index.html",
          "evaluation": "evaluation/index.html"}
 
 

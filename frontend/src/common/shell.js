@@ -13,6 +13,7 @@ const SIGNED_IN = ['planner', 'gis_staff', 'unit_officer', 'reviewer', 'admin'];
 const ENTRIES = [
   ['map', '/', C.nav.map, ALL],
   ['progress', '/progress', C.nav.progress, ALL],
+  ['enterprises', '/enterprises', C.nav.enterprises, SIGNED_IN],
   ['upload', '/#/upload', C.nav.upload, ['gis_staff', 'admin']],
   ['officer', '/workflow/officer', C.nav.officer, ['unit_officer', 'admin']],
   ['reporting', '/reporting', C.nav.reporting, ['unit_officer', 'admin']],

@@ -27,6 +27,7 @@ export const C = {
   nav: {
     map: '一图',
     progress: '一表',
+    enterprises: '一库',
     upload: '数据上传',
     officer: '区块方案',
     reporting: '月报报送',
