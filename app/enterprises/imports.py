@@ -194,13 +194,13 @@ def _looks_like_data(value: str) -> bool:
     return bool(value) and (credit_code_problem(value.upper()) is None or bool(re.fullmatch(r"[\d.,\-]+", value)))
 
 
-def split_header(sheet: Sheet, filename: str) -> tuple[int, list[str], list[dict]]:
+def split_header(sheet: Sheet, filename: str, target: str = TARGET) -> tuple[int, list[str], list[dict]]:
     """The header row (the first of the first rows with a known column name, else the first row unless it
     holds data), its column names (unique, blank ones named by position) and the data rows."""
     if not sheet.table:
         raise _refuse("register_empty", code="sheet_empty", name=filename)
     at = next((i for i, (_n, values) in enumerate(sheet.table[:HEADER_SCAN_ROWS])
-               if fieldmap.suggest([v for v in values if v], TARGET)), None)
+               if fieldmap.suggest([v for v in values if v], target)), None)
     if at is None:
         number, values = sheet.table[0]
         if any(_looks_like_data(v) for v in values):
@@ -456,24 +456,29 @@ def _clean_filename(name: str) -> str:
     return (re.sub(r"[\x00-\x1f]", "", name).strip() or "register")[:255]
 
 
-def stage(session: Session, principal: Principal, form: Form) -> dict:
-    kind = form.fields.get("kind") or "register"
-    if kind != "register":
-        detail = message("register_kind_unknown", kind=kind[:40])
-        raise InvalidUpload(detail, [FieldError("kind", detail)], code="invalid_kind", status_code=422)
+def staged_import(form: Form, principal: Principal, target: str = TARGET, **extra) -> EnterpriseImport:
+    """The form's one file read (format, encoding, header row, rows) into a new staged import, not yet added;
+    the mapping suggested for ``target`` (``enterprises`` the register, ``figures`` the departments' figures)."""
     files = form.files_of("file")
     if len(files) != 1:
         raise _refuse("register_file_missing", code="invalid_request")
     upload = files[0]
     filename = _clean_filename(upload.filename)
     sheet = read_sheet(upload.data, filename)
-    header_row, fields, rows = split_header(sheet, filename)
+    header_row, fields, rows = split_header(sheet, filename, target)
+    return EnterpriseImport(id=uuid.uuid4(), filename=filename, sha256=hashlib.sha256(upload.data).hexdigest(),
+                            file_format=sheet.file_format, encoding=sheet.encoding, header_row=header_row,
+                            fields=fields, mapping=fieldmap.suggest(fields, target), rows=rows, status="staged",
+                            created_by=principal.username, **extra)
+
+
+def stage(session: Session, principal: Principal, form: Form) -> dict:
+    kind = form.fields.get("kind") or "register"
+    if kind != "register":
+        detail = message("register_kind_unknown", kind=kind[:40])
+        raise InvalidUpload(detail, [FieldError("kind", detail)], code="invalid_kind", status_code=422)
+    imp = staged_import(form, principal, kind="register")
     with unit_of_work(session), audit_context(session, "stage_enterprise_import"):
-        imp = EnterpriseImport(id=uuid.uuid4(), kind=kind, filename=filename,
-                               sha256=hashlib.sha256(upload.data).hexdigest(), file_format=sheet.file_format,
-                               encoding=sheet.encoding, header_row=header_row, fields=fields,
-                               mapping=fieldmap.suggest(fields, TARGET), rows=rows, status="staged",
-                               created_by=principal.username)
         session.add(imp)
         session.flush()
     return report(session, imp)

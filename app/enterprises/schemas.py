@@ -93,3 +93,107 @@ class MappingIn(BaseModel):
 
     mapping: dict[str, str | None] = Field(
         description="要改的对应：系统字段 → 文件列名；null 或空串取消对应；未列出的字段保持不变")
+    departments: dict[str, str] | None = Field(
+        None, description="仅部门数据：指标 → 报送部门（如 {\"tax_10k\": \"税务局\"}）；未列出的指标保持上传时的部门")
+
+
+# --- the departments' figures --------------------------------------------------------------
+
+class FigureChange(Out):
+    field: str = Field(description="指标，如 tax_10k")
+    label: str = Field(description="中文名称和单位，如 税收（万元）")
+    old: str | None = Field(description="系统中现行的值（没有时为空）")
+    new: str = Field(description="文件中的值")
+    kind: Literal["new", "changed", "unchanged"] = Field(description="new 新增；changed 变更（原值留作历史）；unchanged 不变")
+    department: str | None = Field(description="报送部门")
+
+
+class FiguresRow(Out):
+    row: int = Field(description="文件中的行号")
+    credit_code: str | None
+    name: str | None = Field(description="文件中的企业名称（有此列时）")
+    enterprise_id: int | None
+    action: Literal["write", "unchanged", "refused"] = Field(
+        description="write 有新增或变更的数据；unchanged 与现行数据相同；refused 有须改正的问题")
+    problems: list[RegisterProblem]
+    changes: list[FigureChange]
+
+
+class FiguresCounts(Out):
+    rows: int
+    refused: int = Field(description="有问题的行数")
+    new: int = Field(description="新增的数据项数")
+    changed: int = Field(description="变更的数据项数")
+    unchanged: int = Field(description="不变的数据项数")
+
+
+class FiguresOutcomeStored(Out):
+    new: int
+    changed: int
+    unchanged: int
+
+
+class FiguresImport(Out):
+    id: str
+    kind: Literal["figures"]
+    year: int = Field(description="数据年度")
+    filename: str
+    file_format: Literal["xlsx", "xls", "csv"]
+    encoding: str | None
+    header_row: int
+    status: Literal["staged", "committed"]
+    fields: list[str]
+    mapping: dict[str, str]
+    departments: dict[str, str] = Field(description="已对应的指标 → 报送部门")
+    targets: list[MappingField]
+    mapping_problems: list[str] = Field(description="与行无关的问题：缺少统一社会信用代码列、列的单位不符（如 元）等")
+    counts: FiguresCounts
+    rows: list[FiguresRow]
+    outcome: FiguresOutcomeStored | None
+    created_by: str
+    created_at: str | None
+    can_commit: bool
+
+
+class FiguresOutcome(Out):
+    id: str
+    year: int
+    new: int = Field(description="新增的数据项数")
+    changed: int = Field(description="变更的数据项数（原值留作历史）")
+    unchanged: int = Field(description="与现行数据相同、未重写的数据项数")
+
+
+class FiguresSubmitted(Out):
+    year: int
+    department: str = Field(description="记录的报送部门（密钥的部门）")
+    rows: int
+    new: int
+    changed: int
+    unchanged: int
+
+
+class FigureValue(Out):
+    value: str = Field(description="数值（按指标的单位）")
+    note: str | None = Field(description="说明，如 扣分原因")
+    department: str = Field(description="报送部门")
+    source: str = Field(description="来源：导入文件名或接口密钥名称")
+    recorded_by: str
+    recorded_at: str
+    superseded_at: str | None = Field(description="被新值取代的时间（现行值为空）")
+
+
+class FigureField(Out):
+    field: str
+    label: str = Field(description="中文名称和单位")
+    name: str
+    unit: str
+    current: FigureValue | None = Field(description="现行值（没有报送时为空）")
+    history: list[FigureValue] = Field(description="被取代的旧值，新的在前")
+
+
+class EnterpriseFigures(Out):
+    credit_code: str
+    name: str
+    year: int
+    years: list[int] = Field(description="有数据的年度，新的在前")
+    fields: list[FigureField]

@@ -104,13 +104,59 @@ ENTERPRISE_FIELDS: dict[str, tuple[str, tuple[str, ...]]] = {
         "unit", "township",
     )),
 }
-REQUIRED = {"parcels": ("code",), "blocks": ("code", "name"), "enterprises": ("credit_code", "name")}
+# The departments' yearly figures (app/enterprises/figures.py): one row per enterprise, keyed by its credit code;
+# the column names as the 税务局、统计局、供电公司 … write them, units in the name allowed (税收（万元）).
+FIGURE_SHEET_FIELDS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "credit_code": PARCEL_FIELDS["credit_code"],
+    "name": ("企业名称", (
+        "企业名称", "纳税人名称", "单位名称", "企业", "名称", "qymc", "nsrmc", "dwmc", "name", "enterprisename", "company",
+    )),
+    "tax_10k": ("税收（万元）", (
+        "税收实际贡献", "税收", "实缴税金", "入库税收", "实缴税收", "税收总额", "sssjgx", "ss", "sjsj", "rkss",
+        "tax", "taxpaid", "tax10k",
+    )),
+    "revenue_10k": ("营业收入（万元）", (
+        "营业收入", "主营业务收入", "销售收入", "yysr", "zyywsr", "xssr", "revenue", "sales", "revenue10k",
+    )),
+    "value_added_10k": ("工业增加值（万元）", (
+        "工业增加值", "增加值", "gyzjz", "zjz", "valueadded", "valueadded10k",
+    )),
+    "energy_tce": ("综合能耗（吨标准煤）", (
+        "综合能耗", "能耗", "综合能源消费量", "zhnh", "nh", "zhnyxfl", "energy", "energytce", "energyconsumption",
+    )),
+    "emission_t": ("主要污染物排放量（吨）", (
+        "主要污染物排放量", "排污量", "排放当量", "污染物排放量", "排放量", "zywrwpfl", "pwl", "pfdl", "emission",
+        "emissions", "emissiont",
+    )),
+    "electricity_10k_kwh": ("用电量（万千瓦时）", (
+        "用电量", "工业用电量", "全年用电", "全年用电量", "ydl", "gyydl", "qnyd", "electricity", "power",
+        "electricity10kkwh",
+    )),
+    "employees": ("年平均职工人数（人）", (
+        "年平均职工人数", "从业人员", "职工人数", "从业人员数", "平均职工人数", "npjzgrs", "cyry", "zgrs", "employees",
+        "staff", "headcount",
+    )),
+    "rd_10k": ("R&D经费支出（万元）", (
+        "R&D经费支出", "研发经费", "研发投入", "研发经费支出", "研发费用", "rd经费支出", "yfjf", "yftr", "rd", "rd10k",
+        "rdexpenditure",
+    )),
+    "safety_points": ("安全生产扣分", ("安全生产扣分", "安全扣分", "aqsckf", "aqkf", "safety", "safetypoints")),
+    "environment_points": ("环保扣分", (
+        "环保扣分", "环境保护扣分", "生态环境扣分", "hbkf", "environment", "environmentpoints",
+    )),
+    "innovation_points": ("科技创新加分", ("科技创新加分", "创新加分", "kjcxjf", "cxjf", "innovation", "innovationpoints")),
+    "note": ("说明", ("说明", "备注", "扣分说明", "加分说明", "原因", "sm", "bz", "note", "remark", "remarks")),
+}
+REQUIRED = {"parcels": ("code",), "blocks": ("code", "name"), "enterprises": ("credit_code", "name"),
+            "figures": ("credit_code",)}
 NUMERIC = {"floor_area_m2", "planned_floor_area_m2", "declared_area", "declared_far", "designated_year", "planned_far"}
 
 
 def fields_for(target: str) -> dict[str, tuple[str, tuple[str, ...]]]:
     if target == "enterprises":
         return ENTERPRISE_FIELDS
+    if target == "figures":
+        return FIGURE_SHEET_FIELDS
     return BLOCK_FIELDS if target == "blocks" else PARCEL_FIELDS
 
 
@@ -126,8 +172,11 @@ def normalise(name: str) -> str:
     return re.sub(r"[\s_\-()（）\[\]【】.·/]", "", text)
 
 
-def _strip_units(key: str) -> str:
-    return re.sub(r"(平方米|㎡|m2|亩)$", "", key) or key
+_UNITS = {"figures": r"(万元|元|吨标准煤|吨标煤|tce|吨|万千瓦时|千瓦时|万kwh|kwh|人|分)$"}
+
+
+def _strip_units(key: str, target: str = "parcels") -> str:
+    return re.sub(_UNITS.get(target, r"(平方米|㎡|m2|亩)$"), "", key) or key
 
 
 def suggest(fields: list[str], target: str = "parcels") -> dict[str, str]:
@@ -141,7 +190,7 @@ def suggest(fields: list[str], target: str = "parcels") -> dict[str, str]:
     'AREA_MU'
     """
     keys = {f: normalise(f) for f in fields}
-    keys_bare = {f: _strip_units(k) for f, k in keys.items()}
+    keys_bare = {f: _strip_units(k, target) for f, k in keys.items()}
     taken: set[str] = set()
     out: dict[str, str] = {}
     for model_field, (_label, names) in fields_for(target).items():
@@ -265,7 +314,7 @@ def _suggestions(fields: tuple[str, ...], target: str, mapping: tuple[tuple[str,
             continue
         found = []
         for source, key in keys.items():
-            bare = _strip_units(key)
+            bare = _strip_units(key, target)
             best: tuple[float, str] | None = None
             for name in names:
                 wanted = normalise(name)

@@ -36,6 +36,12 @@ KEY_PREFIX = "cmk_"
 HEADER = "x-api-key"
 MAX_NAME_LENGTH = 128
 MAX_RATE_PER_MINUTE = 100_000
+MAX_DEPARTMENT_LENGTH = 64
+SCOPES = ("ogc_read", "figures_write")  # reads /ogc only | sends a department's figures only
+# The figures a figures_write key may be limited to: app.enterprises.models.FIGURE_FIELDS (written again here
+# because the keys come before the register; tests/app/test_apikeys.py checks both lists are the same).
+FIGURE_FIELDS = ("tax_10k", "revenue_10k", "value_added_10k", "energy_tce", "emission_t", "electricity_10k_kwh",
+                 "employees", "rd_10k", "safety_points", "environment_points", "innovation_points")
 TIMEZONE = ZoneInfo("Asia/Shanghai")
 
 
@@ -54,6 +60,7 @@ class KeyRecord:
     secret_hash: str
     rate_limit_per_minute: int
     revoked: bool
+    scope: str = "ogc_read"
 
 
 def _hash(secret: str, salt: bytes) -> str:
@@ -80,7 +87,8 @@ def split_key(key: str) -> tuple[str, str] | None:
     return prefix, secret
 
 
-def create_key(session: Session, name: str, rate_limit_per_minute: int) -> NewKey:
+def create_key(session: Session, name: str, rate_limit_per_minute: int, *, scope: str = "ogc_read",
+               department: str | None = None, figure_fields: list[str] | None = None) -> NewKey:
     """Create a key; the caller commits. The full key is returned once and never stored."""
     prefix = secrets.token_hex(4)
     secret = secrets.token_urlsafe(32)
@@ -89,6 +97,9 @@ def create_key(session: Session, name: str, rate_limit_per_minute: int) -> NewKe
         prefix=prefix,
         secret_hash=_hash(secret, secrets.token_bytes(16)),
         rate_limit_per_minute=rate_limit_per_minute,
+        scope=scope,
+        department=department,
+        figure_fields=figure_fields,
     )
     session.add(row)
     session.flush()
@@ -127,7 +138,39 @@ def describe(row: ApiKey) -> dict:
         "rate_limit_per_minute": row.rate_limit_per_minute, "created_at": row.created_at.isoformat(),
         "revoked": row.revoked_at is not None,
         "revoked_at": row.revoked_at.isoformat() if row.revoked_at else None,
+        "scope": row.scope or "ogc_read", "department": row.department, "figure_fields": row.figure_fields,
     }
+
+
+def check_scope(scope: object, department: object, figure_fields: object) -> tuple[str, str | None, list | None]:
+    """The key's use: ``ogc_read`` (no department, no figures) or ``figures_write`` with its department and,
+    optionally, the figures it may send (None = all)."""
+    errors = []
+    value = scope if scope not in (None, "") else "ogc_read"
+    if value not in SCOPES:
+        errors.append(FieldError("scope", message("apikey_scope_unknown")))
+    dept = " ".join(department.split()) if isinstance(department, str) else ""
+    fields = None
+    if value == "figures_write":
+        if not dept:
+            errors.append(FieldError("department", message("apikey_department_required")))
+        elif len(dept) > MAX_DEPARTMENT_LENGTH:
+            errors.append(FieldError("department", message("figures_department_long", max=MAX_DEPARTMENT_LENGTH)))
+        if figure_fields not in (None, []):
+            if not isinstance(figure_fields, list):
+                figure_fields = [figure_fields]
+            fields = []
+            for f in figure_fields:
+                if f not in FIGURE_FIELDS:
+                    errors.append(FieldError("figure_fields", message("apikey_figure_fields_unknown", field=str(f)[:40])))
+                elif f not in fields:
+                    fields.append(f)
+            fields = [f for f in FIGURE_FIELDS if f in fields]
+    elif value == "ogc_read" and figure_fields not in (None, []):
+        errors.append(FieldError("figure_fields", message("apikey_figure_fields_read")))
+    if errors:
+        raise InvalidKeyRequest(message("apikey_invalid", reason="；".join(e.message for e in errors)), errors)
+    return value, (dept if value == "figures_write" else None), fields
 
 
 def check_new_key(name: object, rate: object, default_rate: int) -> tuple[str, int]:
@@ -154,11 +197,22 @@ def check_new_key(name: object, rate: object, default_rate: int) -> tuple[str, i
     return text, value
 
 
-def create(session: Session, name: object, rate: object, default_rate: int) -> tuple[NewKey, ApiKey]:
+def create(session: Session, name: object, rate: object, default_rate: int, *, scope: object = None,
+           department: object = None, figure_fields: object = None) -> tuple[NewKey, ApiKey]:
     """A new key, committed and audited; the full key is in the returned ``NewKey`` and nowhere else."""
-    text, value = check_new_key(name, rate, default_rate)
+    try:
+        text, value = check_new_key(name, rate, default_rate)
+        first: list[FieldError] = []
+    except InvalidKeyRequest as exc:
+        first = exc.errors
+    try:
+        use, dept, fields = check_scope(scope, department, figure_fields)
+    except InvalidKeyRequest as exc:
+        first = first + exc.errors
+    if first:
+        raise InvalidKeyRequest(message("apikey_invalid", reason="；".join(e.message for e in first)), first)
     with unit_of_work(session), audit_context(session, "create_api_key"):
-        new = create_key(session, text, value)
+        new = create_key(session, text, value, scope=use, department=dept, figure_fields=fields)
     return new, session.get(ApiKey, new.id)
 
 
@@ -228,7 +282,8 @@ def lookup_in(session: Session, prefix: str) -> KeyRecord | None:
     row = session.scalars(select(ApiKey).where(ApiKey.prefix == prefix)).first()
     if row is None:
         return None
-    return KeyRecord(row.id, row.name, row.secret_hash, row.rate_limit_per_minute, row.revoked_at is not None)
+    return KeyRecord(row.id, row.name, row.secret_hash, row.rate_limit_per_minute, row.revoked_at is not None,
+                     row.scope or "ogc_read")
 
 
 class RateLimiter:

@@ -49,6 +49,10 @@ class OgcGate:
             if record is None:
                 await _send(scope, receive, send, _unauthorized(message("ogc_key_invalid")))
                 return
+            if record.scope != "ogc_read":  # a department's key that sends figures does not read
+                detail = message("figures_key_not_for_ogc")
+                await _send(scope, receive, send, envelope(403, "forbidden", detail, [FieldError("X-API-Key", detail)]))
+                return
             wait = self.runtime.limiter.take(record.id, record.rate_limit_per_minute)
             if wait > 0:
                 response = envelope(429, "rate_limited", message("ogc_rate_limited", rate=record.rate_limit_per_minute))

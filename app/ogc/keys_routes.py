@@ -1,4 +1,5 @@
-"""/api/apikeys: the administrator's screen for the keys other departments' systems use on /ogc.
+"""/api/apikeys: the administrator's screen for the keys other departments' systems use: read-only keys
+for /ogc and figures keys with which a department's system sends its yearly figures.
 
 List (never a secret), create (the full key is answered once and never again) and revoke; an
 admin's login and, for a write, the CSRF token (``require_role``). The work is in
@@ -28,6 +29,10 @@ class KeyIn(BaseModel):
     # Checked by the service, which names each field in Chinese.
     name: str | None = Field(None, description="使用单位（系统名称），如 市场监管局 企业画像系统")
     rate_limit_per_minute: int | str | None = Field(None, description="每分钟请求上限；不填为服务器默认值")
+    scope: str | None = Field(None, description="用途：ogc_read 只读（OGC 接口，默认）/ figures_write 报送部门数据")
+    department: str | None = Field(None, description="报送部门（figures_write 必填），如 税务局")
+    figure_fields: list[str] | None = Field(
+        None, description="figures_write 可报送的数据项（如 tax_10k、employees）；不填为全部")
 
 
 @router.get("", summary="接口密钥列表（不含密钥本身）（管理员）", response_model=ApiKeyList)
@@ -40,7 +45,8 @@ def list_keys(session: SessionDep, _admin: KeysAdmin) -> dict:
 def create_key(session: SessionDep, _admin: KeysAdmin, body: KeyIn,
                settings: Annotated[Settings, Depends(get_settings)]) -> dict:
     new, row = apikeys.create(session, body.name, body.rate_limit_per_minute,
-                              settings.ogc_default_rate_limit_per_minute)
+                              settings.ogc_default_rate_limit_per_minute, scope=body.scope,
+                              department=body.department, figure_fields=body.figure_fields)
     return {**apikeys.describe(row), "key": new.key}
 
 

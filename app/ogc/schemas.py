@@ -4,7 +4,7 @@ app.ogc.openapi rewrites them (no ``const`` without ``enum``, no tuples)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
@@ -152,6 +152,9 @@ class ApiKeyOut(Out):
     created_at: str = Field(description="创建时间")
     revoked: bool = Field(description="已停用")
     revoked_at: str | None = Field(description="停用时间")
+    scope: Literal["ogc_read", "figures_write"] = Field(description="用途：ogc_read 只读（OGC 接口）/ figures_write 报送部门数据")
+    department: str | None = Field(description="报送部门（报送部门数据的密钥）")
+    figure_fields: list[str] | None = Field(description="可报送的数据项；为空表示全部")
 
 
 class ApiKeyCreated(ApiKeyOut):

@@ -366,8 +366,10 @@ def test_damaged_and_empty_files_are_4xx_in_chinese(clerk, name, data, status, c
 
 def test_no_file_and_unknown_kind(clerk):
     assert clerk.post(URL, data={"kind": "register"}, files={"other": ("a.csv", b"x")}).status_code == 422
-    r = stage(clerk, gbk_csv([[code(1), "甲"]]), kind="figures")
+    r = stage(clerk, gbk_csv([[code(1), "甲"]]), kind="parcels")
     assert r.status_code == 422 and "figures" in r.json()["detail"] and r.json()["errors"][0]["field"] == "kind"
+    r = stage(clerk, gbk_csv([[code(1), "甲"]]), kind="figures")  # figures need their year (and department)
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "year"
     assert clerk.get(f"{URL}/00000000-0000-0000-0000-000000000000").status_code == 404
     assert clerk.get(f"{URL}/not-a-uuid").status_code in (400, 422)
 
