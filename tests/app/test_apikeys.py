@@ -134,3 +134,35 @@ def test_only_an_admin_manages_keys(app, anonymous):
         assert planner.post("/api/apikeys/1/revoke").status_code == 403
     finally:
         planner.__exit__(None, None, None)
+
+
+def test_a_figures_key_has_its_department_and_fields_and_does_not_read_ogc(admin, anonymous):
+    res = admin.post("/api/apikeys", json={"name": "供电公司 用电系统", "scope": "figures_write", "department": "供电公司",
+                                           "figure_fields": ["employees", "electricity_10k_kwh", "employees"]})
+    assert res.status_code == 201, res.text
+    made = res.json()
+    assert made["scope"] == "figures_write" and made["department"] == "供电公司"
+    assert made["figure_fields"] == ["electricity_10k_kwh", "employees"]  # in the fields' order, once each
+    listed = next(k for k in admin.get("/api/apikeys").json()["keys"] if k["id"] == made["id"])
+    assert listed["scope"] == "figures_write" and "key" not in listed
+    r = anonymous.get("/ogc/collections", headers={"X-API-Key": made["key"]})
+    assert r.status_code == 403 and "只用于报送部门数据" in r.json()["detail"]
+    reader = admin.post("/api/apikeys", json={"name": "只读系统"}).json()
+    assert reader["scope"] == "ogc_read" and reader["department"] is None and reader["figure_fields"] is None
+    assert anonymous.get("/ogc/collections", headers={"X-API-Key": reader["key"]}).status_code == 200
+    r = anonymous.post("/api/enterprises/figures", json={"year": 2023, "rows": []}, headers={"X-API-Key": reader["key"]})
+    assert r.status_code == 403
+
+
+@pytest.mark.parametrize(("body", "fields"), [
+    ({"name": "税务局", "scope": "figures_write"}, ["department"]),
+    ({"name": "税务局", "scope": "write_all"}, ["scope"]),
+    ({"name": "税务局", "scope": "figures_write", "department": "税务局", "figure_fields": ["tax", "tax_10k"]},
+     ["figure_fields"]),
+    ({"name": "税务局", "figure_fields": ["tax_10k"]}, ["figure_fields"]),
+    ({"name": "", "scope": "figures_write"}, ["name", "department"]),
+])
+def test_a_figures_key_is_checked(admin, body, fields):
+    res = admin.post("/api/apikeys", json=body)
+    assert res.status_code == 422, res.text
+    assert [e["field"] for e in res.json()["errors"]] == fields
