@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 import evaluation as engine
 
 from ..enterprises.models import EnterpriseFigure
+from ..messages import message
 from ..models import Unit
 from . import service
 from .models import EvaluationEvidence, EvaluationObjection, EvaluationRun
@@ -36,12 +37,12 @@ def seed_evaluation(session: Session) -> int:
     if session.scalar(select(EvaluationRun.id).where(EvaluationRun.year == YEAR).limit(1)) is not None:
         return 0
     at = session.scalar(select(func.now()))
-    inputs = service.build_inputs(session, YEAR, at)
+    inputs, objects = service.build_inputs(session, YEAR, at)
     if not inputs:
         return 0
     config = engine.config_to_dict(engine.default_config(YEAR))
     run = EvaluationRun(year=YEAR, number=1, status="published", config=config, inputs=inputs,
-                        result=service.evaluate_inputs(config, inputs), figures_as_of=at, created_by="admin",
+                        result=service.evaluate_inputs(config, inputs, objects), figures_as_of=at, created_by="admin",
                         note="2023 年度数据汇总后试算", publicity_start=PUBLICITY[0], publicity_end=PUBLICITY[1],
                         published_by="admin", published_at=_at(PUBLICITY[0], 9))
     session.add(run)
@@ -54,7 +55,7 @@ def seed_evaluation(session: Session) -> int:
     if graded:
         target = max(graded, key=lambda e: e["rank"])
         item = inputs[target["credit_code"]]
-        tax = Decimal(item["sources"]["tax_10k"]["value"])
+        tax = Decimal(service.used_value(item, "tax_10k"))
         corrected = f"{(tax * Decimal('1.35')).quantize(Decimal('0.1')):f}"
         objection = EvaluationObjection(
             run_id=run.id, enterprise_id=item["enterprise_id"], status="upheld",
@@ -73,11 +74,13 @@ def seed_evaluation(session: Session) -> int:
             EnterpriseFigure.field == "tax_10k", EnterpriseFigure.superseded_at.is_(None)))
         current.superseded_at = at
         session.flush()
-        session.add(EnterpriseFigure(enterprise_id=item["enterprise_id"], year=YEAR, field="tax_10k",
-                                     value=Decimal(corrected), note=f"异议 {objection.id} 采纳的更正",
-                                     department=service.CORRECTION_DEPARTMENT, recorded_by="reviewer", recorded_at=at))
+        figure = EnterpriseFigure(enterprise_id=item["enterprise_id"], year=YEAR, field="tax_10k",
+                                  value=Decimal(corrected), note=message("evaluation_source_objection", id=objection.id),
+                                  department=service.CORRECTION_DEPARTMENT, recorded_by="reviewer", recorded_at=at)
+        session.add(figure)
         session.flush()
-        final_inputs = service.corrected_inputs(run, [objection], {item["enterprise_id"]: target["credit_code"]})
+        final_inputs = service.corrected_inputs(run, [objection], {item["enterprise_id"]: target["credit_code"]},
+                                                {(item["enterprise_id"], "tax_10k"): figure.id})
         final = EvaluationRun(year=YEAR, number=2, status="final", config=config, inputs=final_inputs,
                               result=service.evaluate_inputs(config, final_inputs), figures_as_of=at, based_on_id=run.id,
                               created_by="reviewer", note="公示后定档，采纳 1 件异议的更正数据重新计算",

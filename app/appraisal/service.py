@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session
 
 import evaluation as engine
@@ -44,12 +44,13 @@ from ..auth.roles import Role
 from ..core.audit import audit_context
 from ..core.forms import Form
 from ..core.uow import unit_of_work
-from ..enterprises.figures import FIELD_LABELS, Figure, figures_in_force
-from ..enterprises.models import FIGURE_FIELDS, EnterpriseFigure
+from ..enterprises.figures import FIELD_LABELS, source_text
+from ..enterprises.models import FIGURE_FIELDS, EnterpriseFigure, EnterpriseImport
 from ..enums import Classification, EnterpriseScale
 from ..errors import FieldError, Forbidden, InvalidFeatures, InvalidParameter, InvalidState, NotFound
 from ..messages import message
 from ..models import Enterprise, Parcel, Unit
+from ..ogc.models import ApiKey
 from ..progress.reporting import clean_filename, evidence_type
 from ..workflow.models import EnterpriseGovernance, Tenant
 from .models import EvaluationConfig, EvaluationEvidence, EvaluationObjection, EvaluationRun
@@ -157,61 +158,86 @@ def reset_config(session: Session, year: int) -> None:
 # --------------------------------------------------------------------------------------------
 # Inputs: the register, the land, the departments' figures
 # --------------------------------------------------------------------------------------------
-def _figure_dict(f: Figure) -> dict:
-    return {"value": _num(f.value), "note": f.note, "department": f.department, "source": f.source,
-            "recorded_at": _iso(f.recorded_at)}
-
-
-def _land_and_units(session: Session) -> tuple[dict[int, Decimal], dict[int, int]]:
-    """Each enterprise's 亩 (its parcels) and the unit of its largest parcel."""
-    land: dict[int, Decimal] = {}
-    unit_of: dict[int, int] = {}
-    best: dict[int, Decimal] = {}
-    for eid, unit_id, mu in session.execute(
-            select(Parcel.enterprise_id, Parcel.unit_id, Parcel.land_area_mu).where(Parcel.enterprise_id.is_not(None))):
-        land[eid] = land.get(eid, Decimal(0)) + mu
-        if mu > best.get(eid, Decimal(-1)):
-            best[eid], unit_of[eid] = mu, unit_id
-    return land, unit_of
-
-
-def _leased(session: Session) -> dict[str, Decimal]:
-    out: dict[str, Decimal] = {}
-    for code, area in session.execute(select(Tenant.credit_code, Tenant.leased_area_m2)
-                                      .where(Tenant.credit_code.is_not(None))):
-        out[code] = out.get(code, Decimal(0)) + area
+def _in_force(session: Session, year: int, at: dt.datetime | None = None,
+              enterprise_ids: Iterable[int] | None = None) -> dict[int, dict[str, tuple[int, Decimal, str | None]]]:
+    """enterprise id → field → (figure id, value, note) in force at ``at`` (now when None): the lean read of
+    :func:`app.enterprises.figures.figures_in_force` for whole years (plain rows, no sources)."""
+    f = EnterpriseFigure.__table__.c
+    q = select(f.id, f.enterprise_id, f.field, f.value, f.note).where(f.year == year)
+    q = q.where(f.superseded_at.is_(None)) if at is None else q.where(
+        f.recorded_at <= at, f.superseded_at.is_(None) | (f.superseded_at > at))
+    if enterprise_ids is not None:
+        q = q.where(f.enterprise_id.in_(list(enterprise_ids)))
+    out: dict[int, dict[str, tuple[int, Decimal, str | None]]] = {}
+    for fid, eid, field, value, note in session.execute(q):
+        out.setdefault(eid, {})[field] = (fid, value.normalize(), note)
     return out
 
 
-def _enterprise_input(e: Enterprise, land: Decimal | None, leased: Decimal | None,
-                      figures: dict[str, Figure]) -> engine.Enterprise:
-    values = {k: figures[k].value for k in FIGURE_FIELDS if k in figures and k not in POINT_FIELDS}
-    adjustments = tuple(engine.Adjustment(kind, figures[k].value, figures[k].note or "")
-                        for k, kind in POINT_FIELDS.items() if k in figures and figures[k].value != 0)
-    scale = {EnterpriseScale.ABOVE: "above", EnterpriseScale.BELOW: "below"}.get(e.scale) if e.scale else None
+def figure_details(session: Session, ids: Iterable[int]) -> dict[int, dict]:
+    """figure id → value, note, department, source (in Chinese) and time, for the few a page shows."""
+    ids = list(ids)
+    if not ids:
+        return {}
+    f = EnterpriseFigure
+    rows = session.execute(select(f.id, f.value, f.note, f.department, f.recorded_at, f.recorded_by,
+                                  EnterpriseImport.filename, ApiKey.name)
+                           .outerjoin(EnterpriseImport, EnterpriseImport.id == f.import_id)
+                           .outerjoin(ApiKey, ApiKey.id == f.api_key_id).where(f.id.in_(ids)))
+    return {r.id: {"value": _num(r.value.normalize()), "note": r.note, "department": r.department,
+                   "source": source_text(r.filename, r.name, r.recorded_by), "recorded_at": _iso(r.recorded_at)}
+            for r in rows}
+
+
+_LAND = text("""
+    SELECT enterprise_id, sum(land_area_mu), (array_agg(unit_id ORDER BY land_area_mu DESC, id))[1]
+    FROM parcels WHERE enterprise_id IS NOT NULL GROUP BY enterprise_id""")
+
+
+def _enterprise_input(e, land: Decimal | None, leased: Decimal | None,
+                      figures: dict[str, tuple[int, Decimal, str | None]]) -> engine.Enterprise:
+    values = {k: v[1] for k, v in figures.items() if k not in POINT_FIELDS}
+    adjustments = tuple(engine.Adjustment(kind, figures[k][1], figures[k][2] or "")
+                        for k, kind in POINT_FIELDS.items() if k in figures and figures[k][1] != 0)
+    scale = {EnterpriseScale.ABOVE.value: "above", EnterpriseScale.BELOW.value: "below"}.get(e.scale)
     return engine.Enterprise(
         e.credit_code, e.name, land_mu=land, scale=scale, leased_floor_m2=leased, start_year=e.production_year,
         is_utility=bool(e.industry_code and e.industry_code.startswith("D")),  # 门类 D 电力、热力、燃气及水
         figures=engine.Figures(**values), adjustments=adjustments)
 
 
-def build_inputs(session: Session, year: int, at: dt.datetime) -> dict[str, dict]:
-    """credit code → {"input": engine dict, "sources": field → figure, "enterprise_id", "unit_id"} of every
-    registered enterprise with a figure for the year (one no department reports on is not evaluated)."""
-    land, unit_of = _land_and_units(session)
-    leased = _leased(session)
-    figures = figures_in_force(session, year, at)
+def build_inputs(session: Session, year: int, at: dt.datetime) -> tuple[dict[str, dict], list[engine.Enterprise]]:
+    """The run's frozen inputs — credit code → {"input": engine dict, "sources": field → figure id,
+    "enterprise_id", "unit_id"} — and the engine's objects, of every registered enterprise with a figure
+    for the year (one no department reports on is not evaluated)."""
+    figures = _in_force(session, year, at)
+    if not figures:
+        return {}, []
+    land = {eid: (mu, unit) for eid, mu, unit in session.execute(_LAND)}
+    leased = dict(session.execute(select(Tenant.credit_code, func.sum(Tenant.leased_area_m2))
+                                  .where(Tenant.credit_code.is_not(None)).group_by(Tenant.credit_code)).all())
+    e = Enterprise.__table__.c
     out: dict[str, dict] = {}
-    for e in session.scalars(select(Enterprise).where(Enterprise.credit_code.is_not(None))
-                             .order_by(Enterprise.credit_code)):
-        if e.id not in figures:
-            continue
-        own = figures.get(e.id, {})
-        item = _enterprise_input(e, land.get(e.id), leased.get(e.credit_code), own)
-        out[e.credit_code] = {"input": engine.enterprise_to_dict(item), "enterprise_id": e.id,
-                              "unit_id": e.unit_id or unit_of.get(e.id),
-                              "sources": {k: _figure_dict(v) for k, v in sorted(own.items())}}
-    return out
+    objects: list[engine.Enterprise] = []
+    for row in session.execute(select(e.id, e.credit_code, e.name, e.scale, e.production_year, e.industry_code,
+                                      e.unit_id).where(e.credit_code.is_not(None), e.id.in_(list(figures)))
+                               .order_by(e.credit_code)):
+        own = figures[row.id]
+        mu, unit_id = land.get(row.id, (None, None))
+        item = _enterprise_input(row, mu, leased.get(row.credit_code), own)
+        objects.append(item)
+        out[row.credit_code] = {"input": engine.enterprise_to_dict(item), "enterprise_id": row.id,
+                                "unit_id": row.unit_id or unit_id,
+                                "sources": {k: v[0] for k, v in sorted(own.items())}}
+    return out, objects
+
+
+def used_value(item: dict, field: str) -> str | None:
+    """The value of a figure a run used (a bonus/minus point from its adjustments)."""
+    if field in POINT_FIELDS:
+        kind = POINT_FIELDS[field]
+        return next((a["points"] for a in item["input"]["adjustments"] if a["kind"] == kind), None)
+    return item["input"]["figures"].get(field)
 
 
 # --------------------------------------------------------------------------------------------
@@ -229,16 +255,17 @@ def runs_of(session: Session, year: int) -> list[EvaluationRun]:
                                 .order_by(EvaluationRun.number.desc())))
 
 
-def evaluate_inputs(config: dict, inputs: dict[str, dict]) -> dict:
-    result = engine.evaluate([engine.enterprise_from_dict(v["input"]) for v in inputs.values()],
-                             engine.config_from_dict(config))
-    return result.to_dict()
+def evaluate_inputs(config: dict, inputs: dict[str, dict], objects: list[engine.Enterprise] | None = None) -> dict:
+    if objects is None:
+        objects = [engine.enterprise_from_dict(v["input"]) for v in inputs.values()]
+    return engine.evaluate(objects, engine.config_from_dict(config)).to_dict()
 
 
 def _new_run(session: Session, principal: Principal, year: int, config: dict, inputs: dict, at: dt.datetime,
-             **values) -> EvaluationRun:
+             objects: list[engine.Enterprise] | None = None, **values) -> EvaluationRun:
     number = (session.scalar(select(func.max(EvaluationRun.number)).where(EvaluationRun.year == year)) or 0) + 1
-    run = EvaluationRun(year=year, number=number, config=config, inputs=inputs, result=evaluate_inputs(config, inputs),
+    run = EvaluationRun(year=year, number=number, config=config, inputs=inputs,
+                        result=evaluate_inputs(config, inputs, objects),
                         figures_as_of=at, created_by=principal.username, **values)
     session.add(run)
     return run
@@ -250,11 +277,11 @@ def compute_run(session: Session, principal: Principal, year: int, note: str | N
         raise InvalidState(message("evaluation_year_fixed", year=year))
     at = session.scalar(select(func.now()))
     config = engine.config_to_dict(config_of(session, year))
-    inputs = build_inputs(session, year, at)
+    inputs, objects = build_inputs(session, year, at)
     if not inputs:
         raise InvalidState(message("evaluation_no_inputs", year=year))
     with unit_of_work(session), audit_context(session, "evaluation_run"):
-        run = _new_run(session, principal, year, config, inputs, at, status="computed", note=(note or None))
+        run = _new_run(session, principal, year, config, inputs, at, objects, status="computed", note=(note or None))
         session.flush()
     return run
 
@@ -387,8 +414,10 @@ def withdraw(session: Session, run: EvaluationRun) -> None:
         run.status = "withdrawn"
 
 
-def corrected_inputs(run: EvaluationRun, upheld: list[EvaluationObjection],
-                      codes: dict[int, str]) -> dict[str, dict]:
+def corrected_inputs(run: EvaluationRun, upheld: list[EvaluationObjection], codes: dict[int, str],
+                     figure_ids: dict[tuple[int, str], int]) -> dict[str, dict]:
+    """The run's inputs with the upheld corrections; ``figure_ids`` (enterprise id, field) → the figure
+    that records each correction (the source of the corrected value)."""
     inputs = json.loads(json.dumps(run.inputs))
     for o in upheld:
         item = inputs[codes[o.enterprise_id]]
@@ -403,9 +432,10 @@ def corrected_inputs(run: EvaluationRun, upheld: list[EvaluationObjection],
                     adjustments.pop(kind)
             else:
                 figures[field] = value
-            item["sources"][field] = {"value": value, "note": None, "department": CORRECTION_DEPARTMENT,
-                                      "source": message("evaluation_source_objection", id=o.id),
-                                      "recorded_at": _iso(o.resolved_at)}
+            if (o.enterprise_id, field) in figure_ids:
+                item["sources"][field] = figure_ids[(o.enterprise_id, field)]
+            else:
+                item["sources"].pop(field, None)
         item["input"]["adjustments"] = [adjustments[k] for k in POINT_FIELDS.values() if k in adjustments]
     return inputs
 
@@ -422,8 +452,11 @@ def fix(session: Session, principal: Principal, run: EvaluationRun) -> Evaluatio
     with unit_of_work(session), audit_context(session, "evaluation_fix", run):
         if upheld:
             codes = {o.enterprise_id: session.get(Enterprise, o.enterprise_id).credit_code for o in upheld}
-            final = _new_run(session, principal, run.year, run.config, corrected_inputs(run, upheld, codes),
-                             run.figures_as_of, status="final", based_on_id=run.id,
+            ids = {(eid, field): fid for eid, fields in _in_force(session, run.year, None, codes).items()
+                   for field, (fid, _, _) in fields.items()}
+            final = _new_run(session, principal, run.year, run.config,
+                             corrected_inputs(run, upheld, codes, ids), run.figures_as_of, status="final",
+                             based_on_id=run.id,
                              note=message("evaluation_final_note", number=run.number, count=len(upheld)),
                              publicity_start=run.publicity_start, publicity_end=run.publicity_end,
                              published_by=run.published_by, published_at=run.published_at)
@@ -473,23 +506,28 @@ def changed_figures(session: Session, run: EvaluationRun) -> dict[str, list[dict
     """credit code → the figures that differ now from those the run used (a later import, an API, a
     correction), each with the value in the run, the value now, its department and when it was recorded."""
     ids = {v["enterprise_id"]: code for code, v in run.inputs.items()}
-    now = figures_in_force(session, run.year, None, ids.keys()) if ids else {}
-    out: dict[str, list[dict]] = {}
+    now = _in_force(session, run.year, None, ids) if ids else {}
+    found: list[tuple[str, str, str | None, Decimal | None, int | None]] = []
     for eid, code in ids.items():
-        used = run.inputs[code]["sources"]
-        current = now.get(eid, {})
+        item = run.inputs[code]
+        used, current = item["sources"], now.get(eid, {})
         for field in FIGURE_FIELDS:
-            before = used.get(field, {}).get("value")
-            after = current.get(field)
-            zero = Decimal(0) if field in POINT_FIELDS else None  # no bonus/minus point is 0 points
-            was = Decimal(before) if before is not None else zero
-            if was == (after.value if after is not None else zero):
+            fid = current[field][0] if field in current else None
+            if used.get(field) == fid:
                 continue
-            out.setdefault(code, []).append({
-                "field": field, "label": figure_label(field), "in_run": before,
-                "now": _num(after.value) if after else None,
-                "department": after.department if after else None,
-                "recorded_at": _iso(after.recorded_at) if after else None})
+            before = used_value(item, field)
+            after = current[field][1] if field in current else None
+            zero = Decimal(0) if field in POINT_FIELDS else None  # no bonus/minus point is 0 points
+            if (Decimal(before) if before is not None else zero) == (after if after is not None else zero):
+                continue
+            found.append((code, field, before, after, fid))
+    details = figure_details(session, [f[4] for f in found if f[4] is not None])
+    out: dict[str, list[dict]] = {}
+    for code, field, before, after, fid in found:
+        d = details.get(fid, {})
+        out.setdefault(code, []).append({"field": field, "label": figure_label(field), "in_run": before,
+                                         "now": _num(after), "department": d.get("department"),
+                                         "recorded_at": d.get("recorded_at")})
     return out
 
 
@@ -522,14 +560,14 @@ def _objection_dicts(session: Session, objections: list[EvaluationObjection], ru
     for o in objections:
         r = runs.get(o.run_id) or runs.setdefault(o.run_id, session.get(EvaluationRun, o.run_id))
         e = enterprises[o.enterprise_id]
-        used = r.inputs.get(e.credit_code, {}).get("sources", {})
-        unit = units.get(r.inputs.get(e.credit_code, {}).get("unit_id"))
+        item = r.inputs.get(e.credit_code)
+        unit = units.get(item["unit_id"]) if item else None
         may_resolve = (principal is not None and principal.has(Role.REVIEWER, Role.ADMIN) and o.status == "open"
                        and r.status == "published")
         out.append({
             "id": o.id, "run_id": o.run_id, "credit_code": e.credit_code, "name": e.name,
             "unit_name": unit[1] if unit else None, "reason": o.reason,
-            "corrections": [{"field": k, "label": figure_label(k), "in_run": used.get(k, {}).get("value"),
+            "corrections": [{"field": k, "label": figure_label(k), "in_run": used_value(item, k) if item else None,
                              "claimed": v} for k, v in (o.corrections or {}).items()],
             "status": o.status, "status_label": OBJECTION_LABELS[o.status], "resolution": o.resolution,
             "filed_by": o.filed_by, "filed_at": _iso(o.filed_at), "resolved_by": o.resolved_by,
@@ -619,6 +657,11 @@ def results(session: Session, principal: Principal | None, year: int, run_id: in
             "enterprises": [r for r in rows if flt.keep(r)]}
 
 
+def _sources(session: Session, item: dict) -> dict[str, dict]:
+    details = figure_details(session, item["sources"].values())
+    return {field: details[fid] for field, fid in item["sources"].items() if fid in details}
+
+
 def enterprise_result(session: Session, principal: Principal | None, year: int, credit_code: str) -> dict:
     run = shown_run(session, check_year(year))
     if run is None:
@@ -627,7 +670,7 @@ def enterprise_result(session: Session, principal: Principal | None, year: int, 
         raise NotFound(message("evaluation_enterprise_not_in_run", code=credit_code, year=year))
     rows = [r for r in _rows(session, run, principal) if r["credit_code"] == credit_code]
     return {"year": year, "run": run_view(session, run, principal), "enterprise": rows[0],
-            "sources": run.inputs[credit_code]["sources"]}
+            "sources": _sources(session, run.inputs[credit_code])}
 
 
 # --------------------------------------------------------------------------------------------

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -33,8 +32,8 @@ _SKIP_TABLES = {"audit_log", "login_sessions", "notifications", "review_events",
 _CORE_TABLES = {"units", "annual_targets", "enterprises", "renewal_blocks", "parcels", "uploads", "feature_history"}
 _SECRET_COLUMNS = {"password_hash", "secret_hash"}  # never shown, even to reviewers
 _NOISE_COLUMNS = {"row_version", "updated_at", "created_at"}
-# Bulk JSON (an evaluation run's frozen inputs and result, an import's staged rows): kept by digest and
-# size, as stored files are — the rows themselves are the record.
+# Bulk JSON (an evaluation run's frozen inputs and result, an import's staged rows): only how many
+# entries — the rows themselves are the record, and serialising megabytes twice would double a write.
 _BULK_COLUMNS = {"inputs", "result", "rows"}
 
 SYSTEM = "system"
@@ -89,8 +88,7 @@ def _value(key: str, value: Any) -> Any:
     if key in _SECRET_COLUMNS:
         return "***"
     if key in _BULK_COLUMNS and isinstance(value, dict | list):
-        data = json.dumps(value, sort_keys=True, ensure_ascii=False).encode()
-        return {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
+        return {"entries": len(value)}
     return to_jsonable(value)
 
 

@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 import evaluation as engine
 from app.appraisal import service
 from app.core.uow import unit_of_work
+from app.enterprises.figures import figures_in_force
 from app.enterprises.models import EnterpriseFigure
 from app.models import Enterprise, Parcel, Unit
 
@@ -235,7 +236,7 @@ def test_publicity_objection_decision_and_fixing(db_session, admin, reviewer, of
     assert upheld.status_code == 200, upheld.text
     assert upheld.json()["status_label"] == "已采纳"
     # the correction is now the figure in force, and the published run flags it
-    now = service.figures_in_force(db_session, YEAR, None, [target.id])[target.id]
+    now = figures_in_force(db_session, YEAR, None, [target.id])[target.id]
     assert now["tax_10k"].value == Decimal("1500") and now["tax_10k"].department == "异议核定"
     shown = admin.get(f"/api/evaluation/{YEAR}").json()
     row = next(e for e in shown["enterprises"] if e["credit_code"] == target.credit_code)
