@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, and_, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from ..enums import Classification, EnterpriseScale
@@ -33,8 +33,11 @@ class Filters:
 
 
 def _land():
+    """Per enterprise: its parcels' count and 亩, and the unit most of them lie in (for an enterprise whose
+    register row names no 所在镇街 — the demo's and the uploads' — the list shows and filters by that)."""
     return (select(Parcel.enterprise_id.label("enterprise_id"), func.count(Parcel.id).label("parcel_count"),
-                   func.sum(Parcel.land_area_mu).label("land_mu"))
+                   func.sum(Parcel.land_area_mu).label("land_mu"),
+                   func.mode().within_group(Parcel.unit_id).label("parcel_unit_id"))
             .where(Parcel.enterprise_id.is_not(None)).group_by(Parcel.enterprise_id).subquery("land"))
 
 
@@ -44,7 +47,8 @@ def _where(stmt: Select, f: Filters, unit_id: int | None) -> Select:
         stmt = stmt.where(or_(Enterprise.name.ilike(pattern, escape="\\"),
                               Enterprise.credit_code.ilike(pattern, escape="\\")))
     if unit_id is not None:
-        stmt = stmt.where(Enterprise.unit_id == unit_id)
+        in_unit = exists().where(Parcel.enterprise_id == Enterprise.id, Parcel.unit_id == unit_id)
+        stmt = stmt.where(or_(Enterprise.unit_id == unit_id, and_(Enterprise.unit_id.is_(None), in_unit)))
     if f.scale is not None:
         stmt = stmt.where(Enterprise.scale == f.scale)
     if f.industry:
@@ -69,10 +73,11 @@ def directory(session: Session, f: Filters, *, limit: int, offset: int) -> dict:
     stmt = (select(Enterprise.id, Enterprise.credit_code, Enterprise.name, Enterprise.industry_code,
                    Enterprise.industry_name, Enterprise.scale, Enterprise.production_year,
                    Unit.code.label("unit_code"), Unit.name.label("unit_name"),
+                   Enterprise.unit_id.is_(None).label("unit_from_parcels"),
                    func.coalesce(land.c.parcel_count, 0).label("parcel_count"), land.c.land_mu,
                    EnterpriseGovernance.classification, Enterprise.evaluation_grade, Enterprise.evaluation_year)
-            .outerjoin(Unit, Unit.id == Enterprise.unit_id)
             .outerjoin(land, land.c.enterprise_id == Enterprise.id)
+            .outerjoin(Unit, Unit.id == func.coalesce(Enterprise.unit_id, land.c.parcel_unit_id))
             .outerjoin(EnterpriseGovernance, EnterpriseGovernance.enterprise_id == Enterprise.id))
     stmt = _where(stmt, f, unit_id)
     rows = session.execute(stmt.order_by(Enterprise.name, Enterprise.id).limit(limit).offset(offset)).all()
@@ -92,6 +97,7 @@ def _row(r) -> dict:
         "industry_code": r.industry_code, "industry_name": r.industry_name,
         "scale": scale.value if scale else None, "scale_label": scale.label if scale else None,
         "production_year": r.production_year, "unit_code": r.unit_code, "unit_name": r.unit_name,
+        "unit_from_parcels": bool(r.unit_from_parcels and r.unit_code),
         "parcel_count": int(r.parcel_count or 0),
         "land_mu": round(float(r.land_mu), 2) if r.land_mu is not None else None,
         "classification": cls.value if cls else None, "classification_label": cls.label if cls else None,

@@ -28,8 +28,9 @@ class DirectoryRow(BaseModel):
     scale: EnterpriseScale | None = Field(description="above_scale 规上 / below_scale 规下")
     scale_label: str | None
     production_year: int | None = Field(description="投产年份")
-    unit_code: str | None = Field(description="所在镇街代码")
+    unit_code: str | None = Field(description="所在镇街代码（名录未填时为其宗地多数所在的镇街）")
     unit_name: str | None
+    unit_from_parcels: bool = Field(description="名录未填所在镇街，按宗地所在镇街列出")
     parcel_count: int = Field(description="宗地数")
     land_mu: float | None = Field(description="用地面积（亩，宗地合计）")
     classification: str | None = Field(description="当前分类：upgrade / transform / clear_out")
@@ -53,7 +54,7 @@ class Directory(BaseModel):
 def enterprise_directory(
     session: SessionDep, _user: CurrentUser,
     q: Annotated[str | None, Query(max_length=100, description="企业名称或统一社会信用代码的一部分")] = None,
-    unit: Annotated[str | None, Query(max_length=32, description="所在镇街代码，如 chongfu")] = None,
+    unit: Annotated[str | None, Query(max_length=32, description="所在镇街代码，如 chongfu（名录未填镇街的企业按其宗地）")] = None,
     scale: Annotated[EnterpriseScale | None, Query(description="规模：above_scale 规上 / below_scale 规下")] = None,
     industry: Annotated[str | None, Query(pattern=r"^[A-Ta-t][0-9]{0,4}$",
                                           description="行业代码的开头，如 C、C17、C1713")] = None,

@@ -61,7 +61,11 @@ def test_list_and_filters(login_as, site):
         return {row["name"] for row in r.json()["data"]}
 
     e0, e1 = site["ents"][0].name, site["ents"][1].name
-    assert names_for(unit="chongfu") == {e0}
+    # The third has no 所在镇街 in the register: listed under its parcel's unit.
+    e2 = site["ents"][2].name
+    assert names_for(unit="chongfu") == {e0, e2}
+    third = next(row for row in body["data"] if row["name"] == e2)
+    assert third["unit_code"] == "chongfu" and third["unit_from_parcels"] is True and first["unit_from_parcels"] is False
     assert names_for(unit="wutong") == {e1}
     assert names_for(scale="above_scale") == {e0}
     assert names_for(scale="below_scale") == {e1}
@@ -103,7 +107,7 @@ def test_who_may_read(client, login_as, site):
         assert r.status_code == 200 and r.json()["numberMatched"] == 4, role
     # A unit officer sees every enterprise (the page defaults the filter to the officer's unit).
     r = login_as("unit_officer", "wutong").get(URL, params={"q": PREFIX, "unit": "chongfu"})
-    assert [row["name"] for row in r.json()["data"]] == [site["ents"][0].name]
+    assert {row["name"] for row in r.json()["data"]} == {site["ents"][0].name, site["ents"][2].name}
 
 
 def test_enterprise_view_has_the_register(login_as, site):

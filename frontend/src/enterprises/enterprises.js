@@ -71,6 +71,11 @@ export function labelCells(table) {
   }
 }
 
+/** Cells that say nothing (—) fold away in the phone's card layout. */
+function markEmpty(table) {
+  for (const td of table.querySelectorAll('tbody td')) if (td.textContent.trim() === E.dash) td.classList.add('empty');
+}
+
 export function thead(...names) {
   return h('thead', {}, h('tr', {}, ...names.map((n) => (Array.isArray(n) ? h('th', { class: n[1] }, n[0]) : h('th', {}, n)))));
 }
@@ -229,7 +234,8 @@ function drawList(data) {
     const industry = r.industry_code || r.industry_name ? [r.industry_code, r.industry_name].filter(Boolean).join(' ') : E.dash;
     tbody.append(h('tr', { 'data-code': r.credit_code || '', 'data-id': String(r.id) },
       h('td', { class: 'name' }, name), h('td', {}, code), h('td', {}, industry), h('td', {}, text(r.scale_label)),
-      h('td', { class: 'num' }, text(r.production_year)), h('td', {}, text(r.unit_name)),
+      h('td', { class: 'num' }, text(r.production_year)),
+      h('td', {}, text(r.unit_name), r.unit_from_parcels ? h('span', { class: 'hint', title: L.unitByParcelsTitle }, L.unitByParcels) : ''),
       h('td', { class: 'num' }, String(r.parcel_count)), h('td', { class: 'num' }, r.land_mu === null ? E.dash : mu(r.land_mu)),
       h('td', {}, classificationPill(r.classification, r.classification_label)),
       h('td', {}, gradeBadge(r.evaluation_grade, r.evaluation_year))));
@@ -237,6 +243,7 @@ function drawList(data) {
   if (!data.data.length) tbody.append(h('tr', { class: 'empty-row' }, h('td', { colspan: '10', class: 'none' }, L.none)));
   table.append(tbody);
   labelCells(table);
+  markEmpty(table);
   const total = data.numberMatched;
   const from = data.data.length ? data.offset + 1 : 0;
   document.getElementById('list-count').textContent = L.count(total, from, data.offset + data.data.length);
@@ -297,7 +304,8 @@ async function openEnterprise(code) {
   const initial = String(e.evaluation_year || thisYear - 1);
   if (!years.some(([v]) => v === initial)) years.push([initial, `${initial} 年`]);
   const yearSel = select('detail-year', years, initial);
-  const yearBar = h('div', { class: 'toolbar year-bar' }, field(E.detail.yearPick, yearSel, { name: 'detail-year', cls: 'inline' }));
+  const yearBar = h('div', { class: 'year-bar' }, h('label', { for: yearSel.id }, E.detail.yearPick), yearSel,
+    h('span', { class: 'hint' }, E.detail.yearHint));
   const figures = card('ent-figures', E.detail.figures);
   const evaluation = card('ent-evaluation', E.detail.evaluation);
   host.append(yearBar, evaluation, figures);
@@ -313,6 +321,12 @@ async function openEnterprise(code) {
   document.getElementById('ent-name').scrollIntoView?.({ block: 'nearest' });
 }
 
+/** No 所在镇街 in the register: the units of the enterprise's parcels, marked as such. */
+function parcelUnits(e) {
+  const names = [...new Set((e.parcels || []).map((p) => p.unit_name).filter(Boolean))];
+  return names.length ? h('span', {}, names.join('、'), h('span', { class: 'hint' }, E.list.unitByParcels)) : E.dash;
+}
+
 function registerCard(e) {
   const D = E.detail;
   const industry = [e.industry_code, e.industry_name].filter(Boolean).join(' ') || E.dash;
@@ -320,7 +334,7 @@ function registerCard(e) {
   return card('ent-register', D.register, dl([
     [D.code, e.credit_code || E.list.pending, 'code'],
     [D.industry, industry], [D.scale, text(e.scale_label)], [D.year, text(e.production_year)],
-    [D.unit, text(e.unit_name)], [D.address, text(e.address), 'wide'], [D.land, land],
+    [D.unit, e.unit_name || parcelUnits(e)], [D.address, text(e.address), 'wide'], [D.land, land],
     [D.grade, e.evaluation_grade
       ? h('span', { class: `grade grade-${e.evaluation_grade}` }, D.gradeValue(e.evaluation_grade, e.evaluation_year || E.dash)) : E.dash],
   ]));
@@ -336,10 +350,9 @@ function parcelsCard(e) {
   for (const p of parcels) {
     // The map opens a block by ?block=CODE (its deep link); a scattered parcel has no link of its own.
     const link = p.block_code
-      ? h('a', { href: `/?block=${encodeURIComponent(p.block_code)}`, class: 'map-link' }, D.blockOnMap)
-      : h('span', { class: 'hint' }, D.scattered);
+      ? h('a', { href: `/?block=${encodeURIComponent(p.block_code)}`, class: 'map-link' }, D.blockOnMap) : E.dash;
     tbody.append(h('tr', { 'data-parcel': p.code }, h('td', { class: 'code' }, p.code), h('td', { class: 'num' }, mu(p.land_area_mu)),
-      h('td', {}, p.block_code || E.dash), h('td', {}, text(p.unit_name)), h('td', {}, link)));
+      h('td', {}, p.block_code || D.scattered), h('td', {}, text(p.unit_name)), h('td', { class: p.block_code ? '' : 'empty' }, link)));
   }
   table.append(tbody);
   labelCells(table);
@@ -372,17 +385,6 @@ function classificationCard(e) {
   return out;
 }
 
-function sourceText(s) {
-  if (s === null || s === undefined || s === '') return E.dash;
-  if (typeof s === 'string') return s;
-  return s.label || s.filename || s.name || s.system || E.dash;
-}
-
-function figureValue(f) {
-  const v = figure(f.value);
-  return f.unit && !(f.label || '').includes(f.unit) ? `${v} ${f.unit}` : v;
-}
-
 async function loadFigures(host, code, year, seq) {
   const D = E.detail;
   host.dataset.state = 'loading';
@@ -393,40 +395,46 @@ async function loadFigures(host, code, year, seq) {
   } catch (err) {
     if (seq !== state.detailSeq) return;
     host.dataset.state = 'error';
-    host.append(h('p', { class: 'hint' }, err.status === 404 || err.status === 405 ? D.figuresUnavailable : err.message));
+    host.append(h('p', { class: 'hint' }, err.status === 405 ? D.figuresUnavailable : err.message));
     return;
   }
   if (seq !== state.detailSeq) return;
-  const list = Array.isArray(data) ? data : (data && (data.figures || data.data)) || [];
-  if (!list.length) {
+  const fields = ((data && data.fields) || []).filter((f) => f.current || (f.history || []).length);
+  const years = (data && data.years) || [];
+  if (!fields.length) {
     host.dataset.state = 'empty';
     host.append(h('p', { class: 'hint', id: 'figures-none' }, D.noFigures(year)));
+    if (years.length) host.append(h('p', { class: 'hint' }, D.figureYears(years)));
     return;
   }
   const table = h('table', { class: 'data stack', id: 'figures-table' });
   table.append(thead(D.figureLabel, [D.figureValue, 'num'], D.figureDept, D.figureSource, D.figureTime));
   const tbody = h('tbody');
-  for (const f of list) {
-    const label = h('td', { class: 'label' }, text(f.label));
-    if (f.note) label.append(h('span', { class: 'hint block' }, `${D.figureNote}：${f.note}`));
-    const history = f.history || f.superseded || [];
+  for (const f of fields) {
+    const now = f.current || {};
+    const label = h('td', { class: 'label' }, text(f.label || f.name));
+    if (now.note) label.append(h('span', { class: 'hint block' }, `${D.figureNote}：${now.note}`));
+    const history = f.history || [];
     if (history.length) {
       const fold = h('details', { class: 'superseded' }, h('summary', {}, D.superseded(history.length)));
       const ul = h('ul', { class: 'superseded-list' });
       for (const old of history) {
-        ul.append(h('li', {}, `${figureValue({ ...old, unit: old.unit || f.unit, label: f.label })}`,
-          h('span', { class: 'hint' }, ` ${[old.department, sourceText(old.source), when(old.recorded_at)].filter((x) => x && x !== E.dash).join('，')}`),
-          old.superseded_at ? h('span', { class: 'hint' }, `（${D.supersededAt} ${when(old.superseded_at)}）`) : ''));
+        const where = [old.department, old.source, when(old.recorded_at)].filter((x) => x && x !== E.dash).join('，');
+        ul.append(h('li', {}, figure(old.value), h('span', { class: 'hint' }, ` ${where}`),
+          old.superseded_at ? h('span', { class: 'hint' }, `（${D.supersededAt} ${when(old.superseded_at)}）`) : '',
+          old.note ? h('span', { class: 'hint block' }, `${D.figureNote}：${old.note}`) : ''));
       }
       fold.append(ul);
       label.append(fold);
     }
-    tbody.append(h('tr', { 'data-field': f.field || '' }, label, h('td', { class: 'num' }, figureValue(f)),
-      h('td', {}, text(f.department)), h('td', { class: 'source' }, sourceText(f.source)), h('td', {}, when(f.recorded_at))));
+    tbody.append(h('tr', { 'data-field': f.field || '' }, label,
+      h('td', { class: 'num' }, f.current ? figure(now.value) : D.noCurrent),
+      h('td', {}, text(now.department)), h('td', { class: 'source' }, text(now.source)), h('td', {}, when(now.recorded_at))));
   }
   table.append(tbody);
   labelCells(table);
   host.append(h('div', { class: 'table-wrap' }, table));
+  if (years.length > 1) host.append(h('p', { class: 'hint' }, D.figureYears(years)));
   host.dataset.state = 'ready';
 }
 

@@ -154,8 +154,9 @@ export function mountImport(host, { kind, thisYear, onList }) {
     box.textContent = '';
     host.dataset.state = report.status === 'committed' ? 'committed' : 'staged';
     const head = h('div', { class: 'report-head' },
-      h('p', { class: 'hint' }, I.fileInfo(report.filename, report.header_row)),
-      h('p', { class: 'counts', id: `${kind}-counts` }, I.counts(report.counts)));
+      h('p', { class: 'hint' }, figures ? I.fileInfoFigures(report.filename, report.header_row, report.year)
+        : I.fileInfo(report.filename, report.header_row)),
+      h('p', { class: 'counts', id: `${kind}-counts` }, figures ? I.countsFigures(report.counts) : I.counts(report.counts)));
     result.append(head);
     if (report.status === 'committed') {
       result.append(h('p', { class: 'ok' }, I.committed), doneActions());
@@ -167,8 +168,6 @@ export function mountImport(host, { kind, thisYear, onList }) {
       result.append(ul);
     }
     const mapping = mappingTable(report);
-    result.append(mapping.section);
-    result.append(rowsTable(report));
     // The commit: only when the server allows it and the mapping shown is the one it checked.
     const commit = h('button', { type: 'button', class: 'primary', id: `${kind}-commit` }, I.commit);
     const why = h('p', { class: 'hint', id: `${kind}-commit-why`, 'aria-live': 'polite' });
@@ -200,14 +199,18 @@ export function mountImport(host, { kind, thisYear, onList }) {
         showRefusal(box, err);
       }
     });
-    result.append(h('div', { class: 'commit-bar' }, h('p', { class: 'actions' }, commit, restart), why));
+    // The rows to fix first, unless the mapping itself is what is wrong (or holds a suggestion to confirm).
+    const rows = rowsTable(report);
+    const mappingFirst = (report.mapping_problems || []).length || mapping.dirty() || !report.counts.refused;
+    result.append(h('div', { class: 'commit-bar' }, h('p', { class: 'actions' }, commit, restart), why),
+      ...(mappingFirst ? [mapping.section, rows] : [rows, mapping.section]));
     upload.textContent = I.reupload;
   }
 
   function mappingTable(report) {
     const section = h('section', { class: 'mapping', id: `${kind}-mapping`, 'aria-labelledby': `${kind}-mapping-h` },
       h('h4', { id: `${kind}-mapping-h` }, I.mapping), h('p', { class: 'hint' }, I.mappingHint));
-    const table = h('table', { class: 'data stack mapping-table' });
+    const table = h('table', { class: `data stack mapping-table${figures ? ' with-departments' : ''}` });
     const heads = [I.target, I.column];
     if (figures) heads.push(I.targetDept);
     table.append(thead(...heads));
@@ -297,9 +300,16 @@ export function mountImport(host, { kind, thisYear, onList }) {
         const changes = h('td', { class: 'changes' });
         if ((r.changes || []).length) {
           const ul = h('ul', { class: 'change-list' });
-          for (const c of r.changes) ul.append(h('li', {}, I.change(c.label || FIELD_LABELS[c.field] || '', c.old, c.new)));
+          for (const c of r.changes) {
+            const label = c.label || FIELD_LABELS[c.field] || '';
+            ul.append(h('li', { class: c.kind ? `change-${c.kind}` : '' },
+              c.kind ? I.figureChange(label, c.old, c.new, c.kind) : I.change(label, c.old, c.new)));
+          }
           changes.append(ul);
-        } else changes.append(E.dash);
+        } else {
+          changes.append(E.dash);
+          changes.classList.add('empty');
+        }
         tbody.append(h('tr', { class: `row-${r.action} ${worst ? `worst-${worst}` : ''}`.trim(), 'data-row': String(r.row), 'data-action': r.action },
           h('td', { class: 'row-no' }, I.rowText(r.row)), h('td', { class: 'code' }, r.credit_code || E.dash), h('td', {}, r.name || E.dash),
           h('td', {}, h('span', { class: `badge action-${r.action}` }, ACTIONS[r.action] || E.dash)), problems, changes));

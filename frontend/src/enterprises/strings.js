@@ -23,7 +23,8 @@ export const DEPARTMENTS = ['税务局', '统计局', '供电公司', '生态环
 
 export const SCALES = [['above_scale', '规上'], ['below_scale', '规下']];
 export const GRADES = ['A', 'B', 'C', 'D'];
-export const ACTIONS = { create: '新增', update: '更新', unchanged: '无变化', refused: '有问题' };
+export const ACTIONS = { create: '新增', update: '更新', write: '写入', unchanged: '无变化', refused: '有问题' };
+export const FIGURE_KINDS = { new: '新增', changed: '变更', unchanged: '不变' };
 export const SEVERITY = { error: '须改正', warning: '提醒', info: '说明' };
 export const CLEARANCE = { listed: '已列入清单', rectifying: '整治中', cleared: '已清退' };
 export const CLASSIFICATIONS = { upgrade: '改造提升', transform: '优化转型', clear_out: '整治清退' };
@@ -43,7 +44,7 @@ export const E = {
     unit: '所在镇街',
     scale: '规模',
     industry: '行业代码',
-    industryHint: '开头几位即可，如 C17',
+    industryHint: '如 C17',
     grade: '评价分类',
     pending: '只看信用代码待补充',
     all: '全部',
@@ -64,6 +65,8 @@ export const E = {
     classification: '分类',
     grade: '评价分类',
     pending: '信用代码待补充',
+    unitByParcels: '（按宗地）',
+    unitByParcelsTitle: '名录未填所在镇街，按企业宗地所在镇街列出',
     none: '没有符合条件的企业',
     count: (total, from, to) => (total ? `共 ${total} 家企业，当前第 ${from}～${to} 家` : '共 0 家企业'),
     prev: '上一页',
@@ -107,6 +110,7 @@ export const E = {
     noHistory: '没有分类历史',
     suggested: '建议等级',
     yearPick: '年度',
+    yearHint: '以下亩均评价和部门数据均为所选年度',
     figures: '部门数据',
     figureLabel: '数据项',
     figureValue: '数值',
@@ -116,6 +120,8 @@ export const E = {
     figureNote: '说明',
     noFigures: (y) => `${y} 年度没有部门数据`,
     figuresUnavailable: '部门数据暂不可用',
+    figureYears: (years) => `有部门数据的年度：${years.join('、')}`,
+    noCurrent: '（现行值已撤销）',
     superseded: (n) => `此前的数值（${n} 条，已被替代）`,
     supersededAt: '替代时间',
     evaluation: '亩均评价',
@@ -185,31 +191,19 @@ export const E = {
     blocked: (n) => `有 ${n} 行须改正，改正文件后重新上传；全部无问题才能导入。`,
     nothing: '没有要写入的内容（全部无变化）',
     confirm: (c) => `确定导入？将新增 ${c.create} 家、更新 ${c.update} 家企业。`,
-    confirmFigures: (c) => `确定导入？将写入 ${c.create + c.update} 家企业的数据。`,
+    countsFigures: (c) => `共 ${c.rows} 行，有问题 ${c.refused} 行；数据项：新增 ${c.new}，变更 ${c.changed}，不变 ${c.unchanged}`,
+    confirmFigures: (c) => `确定导入？将新增 ${c.new} 项、变更 ${c.changed} 项数据（原值留作历史）。`,
+    figureChange: (label, old, now, kind) => (kind === 'new' ? `${label}：${now}（新增）`
+      : kind === 'unchanged' ? `${label}：${now}（不变）` : `${label}：${old ?? '（空）'} → ${now}（变更）`),
+    fileInfoFigures: (name, header, year) => `文件“${name}”，${year} 年度数据，表头在第 ${header} 行`,
     confirmOk: '导入',
     done: '导入完成',
     doneRegister: (o) => `新增企业 ${o.created} 家，更新 ${o.updated} 家，记录字段变更 ${o.fields_changed} 条`
       + `，合并按名称登记的企业 ${o.merged} 家，随合并转移宗地 ${o.parcels_moved} 宗，按信用代码关联宗地 ${o.parcels_linked} 宗。`,
-    doneFigures: (o) => Object.entries(o).filter(([, v]) => typeof v === 'number')
-      .map(([k, v]) => `${OUTCOME_LABELS[k] || '数据'} ${v}`).join('，'),
+    doneFigures: (o) => `${o.year} 年度数据：新增 ${o.new} 项，变更 ${o.changed} 项（原值留作历史），不变 ${o.unchanged} 项。`,
     toList: '查看企业名录',
     another: '再导入一个文件',
     committed: '该文件已经导入',
     unavailable: '部门数据导入暂未开放',
   },
-};
-
-// The counts of a figures import's outcome (whichever the server sends).
-export const OUTCOME_LABELS = {
-  created: '新增',
-  updated: '更新',
-  enterprises: '涉及企业',
-  figures: '写入数据',
-  figures_written: '写入数据',
-  superseded: '替代旧值',
-  unchanged: '无变化',
-  fields_changed: '字段变更',
-  merged: '合并',
-  parcels_moved: '转移宗地',
-  parcels_linked: '关联宗地',
 };
