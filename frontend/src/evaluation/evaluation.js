@@ -21,7 +21,7 @@ const MAX_FILE_BYTES = 10 * 1024 * 1024;
 const statusEl = document.getElementById('evaluation-status');
 const messageEl = document.getElementById('page-message');
 const state = {
-  user: null, year: null, yearsWithRuns: new Set(), runs: [], runId: null, data: null, objections: [], labels: null,
+  user: null, names: new Map(), year: null, yearsWithRuns: new Set(), runs: [], runId: null, data: null, objections: [], labels: null,
   tab: null, unit: '', grade: '', q: '', limit: PAGE_ROWS, detail: null,
 };
 
@@ -72,6 +72,31 @@ function busy(button, on) {
 
 function gradeBadge(grade) {
   return grade ? h('span', { class: `grade grade-${grade}`, title: E.gradeOption(grade) }, grade) : h('span', { class: 'grade grade-none' }, E.dash);
+}
+
+/**
+ * A person by name. The service gives the account (username) of who computed, published, filed…; the
+ * names known here are the user's own and, for an administrator, every account's (/api/users).
+ */
+function who(username) {
+  const name = state.names.get(username);
+  return name ? h('span', { class: 'person' }, name) : h('span', { class: 'person account' }, username || E.dash);
+}
+
+/** A line of the service that names an account (由 admin 录入): the person's name where it is known. */
+function named(line) {
+  let out = line;
+  for (const [username, name] of state.names) out = out.replace(new RegExp(`(^|[^A-Za-z0-9_])${username.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?![A-Za-z0-9_])`, 'g'), `$1${name}`);
+  return out;
+}
+
+async function loadNames() {
+  state.names.set(state.user.username, state.user.display_name || state.user.username);
+  if (!isRole('admin')) return;
+  try {
+    const { data } = await api('/api/users');
+    for (const u of data.data) if (u.display_name) state.names.set(u.username, u.display_name);
+  } catch (_) { /* the names are a courtesy: accounts are shown without them */ }
 }
 
 function isRole(...roles) { return state.user && roles.includes(state.user.role); }
@@ -221,23 +246,23 @@ function renderBanner() {
     h('span', { class: `run-status status-${run.status}`, 'data-testid': 'run-status' }, run.status_label),
     h('strong', {}, E.runNumber(run.number)));
   box.append(head);
-  const lines = [E.computedBy(run.created_by, when(run.created_at)), E.figuresAsOf(when(run.figures_as_of))];
+  const lines = [E.computedBy(who(run.created_by), when(run.created_at)), E.figuresAsOf(when(run.figures_as_of))];
   if (run.note) lines.push(E.note(run.note));
   if (run.publicity_start) {
-    let line = E.publicity(run.publicity_start, run.publicity_end);
-    if (run.published_by) line += `，${E.publishedBy(run.published_by, when(run.published_at))}`;
+    const line = [E.publicity(run.publicity_start, run.publicity_end)];
+    if (run.published_by) line.push('，', ...E.publishedBy(who(run.published_by), when(run.published_at)));
     lines.push(line);
-    if (run.publicity_closed_at) lines.push(E.publicityClosed(run.published_by, when(run.publicity_closed_at), run.publicity_close_reason));
+    if (run.publicity_closed_at) lines.push(E.publicityClosed(when(run.publicity_closed_at), run.publicity_close_reason));
     else if (run.status === 'published') lines.push(run.in_publicity ? E.inPublicity : (today() < run.publicity_start ? E.publicityNotStarted : E.publicityOver));
   }
-  if (run.fixed_at) lines.push(E.fixedBy(run.fixed_by, when(run.fixed_at)));
+  if (run.fixed_at) lines.push(E.fixedBy(who(run.fixed_by), when(run.fixed_at)));
   if (run.based_on) {
     const base = state.runs.find((r) => r.id === run.based_on);
     if (base) lines.push(E.basedOn(base.number));
   }
   if (run.status === 'withdrawn') lines.push(E.withdrawnNote);
   const ul = h('ul', { class: 'run-lines' });
-  for (const l of lines) ul.append(h('li', {}, l));
+  for (const l of lines) ul.append(h('li', {}, ...(Array.isArray(l) ? l : [l])));
   box.append(ul, h('p', { class: 'counts' }, E.counts(run.counts)));
   if (run.status === 'published' || run.status === 'final') box.append(h('p', {}, E.objectionCounts(run.objections)));
   if (run.changed_figures) box.append(h('p', { class: 'changed', 'data-testid': 'changed-figures' }, E.changedFigures(run.changed_figures)));
@@ -345,7 +370,7 @@ function objectionItem(o, { withName = false } = {}) {
   const li = h('li', { class: `objection status-${o.status}`, 'data-objection': String(o.id), 'data-status': o.status });
   const head = h('div', { class: 'objection-head' }, h('span', { class: `ob-status ob-${o.status}` }, o.status_label));
   if (withName) head.append(h('strong', {}, o.name), o.unit_name ? h('span', { class: 'hint' }, o.unit_name) : '');
-  head.append(h('span', { class: 'hint' }, E.filedBy(o.filed_by, when(o.filed_at))));
+  head.append(h('span', { class: 'hint' }, ...E.filedBy(who(o.filed_by), when(o.filed_at))));
   li.append(head, h('p', { class: 'reason' }, o.reason));
   if (o.corrections.length) {
     const ul = h('ul', { class: 'corrections' });
@@ -357,7 +382,7 @@ function objectionItem(o, { withName = false } = {}) {
     for (const f of o.evidence) files.append(h('li', {}, h('a', { class: 'evidence-link', href: f.url, target: '_blank', rel: 'noopener' }, f.filename), ' ', h('span', { class: 'hint' }, E.sizeKb(f.size_bytes))));
     li.append(h('div', { class: 'evidence' }, h('span', { class: 'label' }, E.evidence), files));
   }
-  if (o.resolution) li.append(h('p', { class: 'resolution' }, E.resolution(o.resolution), ' ', h('span', { class: 'hint' }, E.resolvedBy(o.resolved_by, when(o.resolved_at)))));
+  if (o.resolution) li.append(h('p', { class: 'resolution' }, E.resolution(o.resolution), ' ', h('span', { class: 'hint' }, ...E.resolvedBy(who(o.resolved_by), when(o.resolved_at)))));
   if (o.actions.includes('resolve')) {
     li.append(h('p', { class: 'actions' },
       h('button', { type: 'button', class: 'primary', name: 'uphold', onclick: (ev) => resolve(o, 'upheld', ev.currentTarget) }, E.uphold),
@@ -595,7 +620,7 @@ async function openDetail(code) {
     const tb = h('tbody');
     for (const [f, s] of entries) {
       tb.append(h('tr', {}, h('td', {}, labels.figures[f] || E.dash), h('td', { class: 'num' }, fmt(s.value)),
-        h('td', {}, [s.department, s.source].filter(Boolean).join(' · ')), h('td', {}, when(s.recorded_at))));
+        h('td', {}, s.department || E.dash, s.source ? h('small', { class: 'source' }, named(s.source)) : ''), h('td', {}, when(s.recorded_at))));
     }
     t.append(tb);
     labelCells(t);
@@ -690,6 +715,7 @@ async function main() {
   state.user = await mountShell({ page: 'evaluation', roles: ['planner', 'gis_staff', 'unit_officer', 'reviewer', 'admin'] });
   if (!state.user) { document.body.dataset.evaluationState = 'refused'; return; }
   document.getElementById('intro').textContent = E.intro;
+  await loadNames();
   const params = new URLSearchParams(location.search);
   const asked = Number(params.get('year'));
   const thisYear = Number(today().slice(0, 4));

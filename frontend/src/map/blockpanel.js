@@ -5,7 +5,7 @@
 import { fetchJson, ApiError, escapeHtml, num as formatNumber } from '../common/api.js';
 import { T } from './strings.js';
 import { fourSide, infoTable } from './format.js';
-import { CLASSIFICATION_COLOURS, STAGE_COLOURS } from './styles.js';
+import { CLASSIFICATION_COLOURS, GRADE_COLOURS, GRADE_INK, STAGE_COLOURS } from './styles.js';
 
 export class BlockPanel {
   /** @param {HTMLElement} host  the <aside> that holds the panel */
@@ -87,6 +87,7 @@ export class BlockPanel {
       <tr>
         <td>${escapeHtml(e.name)}<br><small>${escapeHtml(e.credit_code || T.codePending)}</small></td>
         <td>${e.classifications.map((c) => `<span class="tag" style="background:${CLASSIFICATION_COLOURS[c.code]}">${escapeHtml(c.label)}</span>`).join(' ')}</td>
+        <td class="grade-cell">${e.evaluation_grade ? `<span class="tag grade-badge" data-grade="${escapeHtml(e.evaluation_grade)}" style="background:${GRADE_COLOURS[e.evaluation_grade]};color:${GRADE_INK[e.evaluation_grade]}" title="${escapeHtml(T.block.gradeTitle(e.evaluation_grade, e.evaluation_year))}">${escapeHtml(T.block.gradeOf(e.evaluation_grade, e.evaluation_year))}</span>` : escapeHtml(T.dash)}</td>
         <td class="num">${formatNumber(e.land_area_mu)}</td>
         <td class="num">${formatNumber(e.tax_per_mu)}</td>
       </tr>`).join('');
@@ -117,7 +118,7 @@ export class BlockPanel {
           <li>${escapeHtml(fourSide(T.block.four.north, p.four_north))}</li>
         </ul></section>
       <section aria-labelledby="ent-h"><h3 id="ent-h">${escapeHtml(T.block.enterprisesHeading(summary.enterprises.length))}</h3>
-        ${summary.enterprises.length ? `<table class="list"><thead><tr><th>${T.block.entName}</th><th>${T.block.entClass}</th><th>${T.block.entArea}</th><th>${T.block.entTax}</th></tr></thead><tbody>${enterprises}</tbody></table>` : `<p>${escapeHtml(T.block.noEnterprises)}</p>`}
+        ${summary.enterprises.length ? `<table class="list"><thead><tr><th>${T.block.entName}</th><th>${T.block.entClass}</th><th>${T.block.entGrade}</th><th>${T.block.entArea}</th><th>${T.block.entTax}</th></tr></thead><tbody>${enterprises}</tbody></table>` : `<p>${escapeHtml(T.block.noEnterprises)}</p>`}
         ${summary.parcels_without_enterprise ? `<p class="hint">${escapeHtml(T.block.withoutEnterprise(summary.parcels_without_enterprise))}</p>` : ''}
       </section>
       <section aria-labelledby="hist-h"><h3 id="hist-h">${escapeHtml(T.block.historyHeading)}</h3><div class="history">${escapeHtml(T.loading)}</div></section>

@@ -17,6 +17,11 @@ export const STAGE_COLOURS = {
   completed: '#2e7d32', // 完成
 };
 
+// 亩均效益综合评价 classes (the latest fixed one): green to red, as the county's maps draw them.
+export const GRADE_COLOURS = { A: '#1a9850', B: '#91cf60', C: '#fee08b', D: '#d73027' };
+/** Text on a class's colour: dark on the light B and C, white on A and D. */
+export const GRADE_INK = { A: '#fff', B: '#173d00', C: '#5c4300', D: '#fff' };
+
 export const CONTIGUITY_COLOURS = { contiguous: '#1565c0', scattered: '#f9a825' };
 
 // Sequential classes. FAR breaks put the plan's 2.0 floor on a class edge; 亩均税收
@@ -48,6 +53,15 @@ export const MODES = {
     value: (p) => (p.block_code ? 'contiguous' : 'scattered'),
     colour: (v) => CONTIGUITY_COLOURS[v],
     items: () => Object.entries(CONTIGUITY_COLOURS).map(([k, c]) => [c, T.kind[k]]),
+  },
+  evaluation_grade: {
+    title: T.legend.evaluation_grade,
+    value: (p) => p.evaluation_grade || null,
+    colour: (v) => GRADE_COLOURS[v] || NO_DATA_COLOUR,
+    items: () => [
+      ...Object.entries(GRADE_COLOURS).map(([g, c]) => [c, T.legend.grade(g)]),
+      [NO_DATA_COLOUR, T.legend.notGraded],
+    ],
   },
 };
 
@@ -89,6 +103,7 @@ export function unitColour(mode, unit) {
     const [best] = Object.entries(unit.classification_mu).sort((a, b) => (b[1] || 0) - (a[1] || 0));
     return best && best[1] ? CLASSIFICATION_COLOURS[best[0]] : NO_DATA_COLOUR;
   }
+  if (mode === 'evaluation_grade') return NO_DATA_COLOUR; // the units' aggregates carry no class
   if (mode === 'contiguity') {
     return (unit.contiguous_mu || 0) >= (unit.scattered_mu || 0) ? CONTIGUITY_COLOURS.contiguous : CONTIGUITY_COLOURS.scattered;
   }
