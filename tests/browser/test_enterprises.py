@@ -38,7 +38,7 @@ PAGE_TEXT = """(names) => {
   for (const n of names) t = t.split(n).join('');
   return t;
 }"""
-FILES = ["企业名录.csv", "企业名录（改正）.csv", "税务局数据.csv"]
+FILES = ["企业名录.csv", "企业名录（改正）.csv", "税务局数据.csv", "说明.pdf"]
 
 
 def code(n: int) -> str:
@@ -104,8 +104,14 @@ def test_gis_imports_the_register_and_finds_the_enterprise(browser, site, screen
     expect(page.locator("#list-table tbody tr").first).to_be_visible()
     _clean(page)
 
-    # The bad file: its row 3 (the wrong check character) first, named with its column; no commit.
+    # A file of another type: the server's Chinese refusal, in place.
     page.locator("#tabs a[data-tab=register]").click()
+    page.locator("#register-file").set_input_files([{"name": "说明.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.4"}])
+    page.locator("#register-upload").click()
+    expect(page.locator("#register-message")).to_contain_text("不支持的文件类型")
+    expect(page.locator("#register-view")).to_have_attribute("data-state", "idle")
+
+    # The bad file: its row 3 (the wrong check character) first, named with its column; no commit.
     _upload(page, "register", "企业名录.csv", BAD_CSV)
     first = page.locator("#register-rows tbody tr").first
     expect(first).to_have_attribute("data-action", "refused")
@@ -127,6 +133,20 @@ def test_gis_imports_the_register_and_finds_the_enterprise(browser, site, screen
     expect(page.locator("#register-counts")).to_contain_text("新增 3")
     expect(page.locator("#register-rows tbody tr")).to_have_count(3)
     expect(page.locator("#register-rows tbody tr[data-action=create]")).to_have_count(3)
+    expect(page.locator("#register-commit")).to_be_enabled()
+    # A mapping changed on screen holds the commit until checked again; 重新检查 asks the server.
+    page.locator("#register-map-address").select_option("")
+    expect(page.locator("#register-commit")).to_be_disabled()
+    expect(page.locator("#register-commit-why")).to_contain_text("重新检查")
+    page.locator("#register-recheck").click()
+    expect(page.locator("#register-recheck")).to_have_text("重新检查")
+    expect(page.locator("#register-rows")).not_to_contain_text("地址：")
+    expect(page.locator("#register-map-address")).to_have_value("")
+    expect(page.locator("#register-commit")).to_be_enabled()
+    page.locator("#register-map-address").select_option("地址")
+    page.locator("#register-recheck").click()
+    expect(page.locator("#register-recheck")).to_have_text("重新检查")
+    expect(page.locator("#register-rows")).to_contain_text("地址：（空） → 崇福镇工业园区 8 号")
     expect(page.locator("#register-commit")).to_be_enabled()
     page.locator("#register-commit").click()
     page.locator("dialog.confirm").get_by_role("button", name="导入").click()
@@ -254,3 +274,21 @@ def test_planner_opens_an_enterprise_page(browser, site, screenshot_dir):
                         else str(screenshot_dir / "enterprises-detail-planner.png"), full_page=True)
         assert seen == []
         context.close()
+
+
+def test_unit_officer_sees_the_own_unit_first(browser, site):
+    context = _context(browser, PHONE)
+    page = context.new_page()
+    _log_in(page, site, "chongfu", "/enterprises")
+    expect(page.locator("#f-unit")).to_have_value("chongfu")
+    expect(page.locator("#officer-default")).to_contain_text("崇福镇")
+    expect(page.locator("#tabs")).to_be_hidden()
+    expect(page.locator("#list-table tbody tr").first).to_be_visible()
+    units = page.locator("#list-table tbody tr td:nth-child(6)").all_inner_texts()
+    assert units and all(u.startswith("崇福镇") for u in units), units
+    page.locator("#f-reset").click()
+    expect(page.locator("#f-unit")).to_have_value("")
+    expect(page.locator("#officer-default")).to_have_count(0)
+    _clean(page)
+    _no_sideways_scroll(page)
+    context.close()

@@ -51,7 +51,7 @@ function rank(row) {
 
 export function mountImport(host, { kind, thisYear, onList }) {
   const figures = kind === 'figures';
-  const screen = { report: null, department: '', shown: ROW_STEP };
+  const screen = { report: null, department: '', shown: ROW_STEP, fresh: false };
   host.textContent = '';
   host.dataset.state = 'idle';
   host.setAttribute('aria-labelledby', `${kind}-h`);
@@ -120,6 +120,7 @@ export function mountImport(host, { kind, thisYear, onList }) {
     try {
       const { data } = await api('/api/enterprises/imports', { method: 'POST', form: fd });
       screen.shown = ROW_STEP;
+      screen.fresh = true;
       draw(data);
     } catch (err) {
       showRefusal(box, err);
@@ -226,7 +227,8 @@ export function mountImport(host, { kind, thisYear, onList }) {
       sel.value = current;
       const note = h('span', { class: 'hint block' });
       const suggestion = (t.suggestions || [])[0];
-      if (!current && suggestion && (report.fields || []).includes(suggestion.source)) {
+      // Suggestions are preselected on the upload's first report only: a field unmapped on purpose stays so.
+      if (!current && screen.fresh && suggestion && (report.fields || []).includes(suggestion.source)) {
         sel.value = suggestion.source;
         note.textContent = `${I.suggested(suggestion.like)}；${I.suggestedPicked}`;
         note.classList.add('suggested');
@@ -262,6 +264,7 @@ export function mountImport(host, { kind, thisYear, onList }) {
       try {
         const { data } = await api(`/api/enterprises/imports/${encodeURIComponent(report.id)}/mapping`, { method: 'PUT', body: bodyJson });
         screen.shown = ROW_STEP;
+        screen.fresh = false;
         draw(data);
         document.getElementById(`${kind}-counts`)?.scrollIntoView({ block: 'nearest' });
       } catch (err) {
