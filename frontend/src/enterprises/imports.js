@@ -348,7 +348,9 @@ export function mountImport(host, { kind, thisYear, onList }) {
     box.textContent = '';
     form.hidden = true;
     const summary = figures ? I.doneFigures(outcome) : I.doneRegister(outcome);
-    result.append(h('div', { class: 'done', id: `${kind}-done`, role: 'status' }, h('h4', {}, I.done), h('p', {}, summary)), doneActions());
+    const name = screen.report ? I.doneFile(screen.report.filename) : '';
+    result.append(h('div', { class: 'done', id: `${kind}-done`, role: 'status' }, h('h4', {}, I.done), h('p', {}, name, summary)),
+      doneActions());
   }
 
   return { reset };

@@ -198,8 +198,10 @@ export const E = {
     fileInfoFigures: (name, header, year) => `文件“${name}”，${year} 年度数据，表头在第 ${header} 行`,
     confirmOk: '导入',
     done: '导入完成',
-    doneRegister: (o) => `新增企业 ${o.created} 家，更新 ${o.updated} 家，记录字段变更 ${o.fields_changed} 条`
-      + `，合并按名称登记的企业 ${o.merged} 家，随合并转移宗地 ${o.parcels_moved} 宗，按信用代码关联宗地 ${o.parcels_linked} 宗。`,
+    doneRegister: (o) => [`新增企业 ${o.created} 家`, `更新 ${o.updated} 家`, `记录字段变更 ${o.fields_changed} 条`,
+      o.merged ? `合并按名称登记的企业 ${o.merged} 家（随合并转移宗地 ${o.parcels_moved} 宗）` : '',
+      o.parcels_linked ? `按信用代码关联宗地 ${o.parcels_linked} 宗` : ''].filter(Boolean).join('，') + '。',
+    doneFile: (name) => `“${name}”已全部导入。`,
     doneFigures: (o) => `${o.year} 年度数据：新增 ${o.new} 项，变更 ${o.changed} 项（原值留作历史），不变 ${o.unchanged} 项。`,
     toList: '查看企业名录',
     another: '再导入一个文件',
