@@ -140,3 +140,13 @@ def test_seeding_again_keeps_a_2023_target_an_admin_set(db_session):
     seed(db_session, PROJECT_ROOT / "data")
     db_session.expire_all()
     assert db_session.get(AnnualTarget, target.id).renewal_mu == Decimal("88")
+
+
+def test_the_demo_register_and_2023_figures_are_imported(db_session):
+    from app.enterprises.models import EnterpriseFigure, EnterpriseImport
+
+    departments = set(db_session.scalars(select(EnterpriseFigure.department).where(EnterpriseFigure.year == 2023)))
+    assert {"税务局", "统计局", "供电公司", "生态环境局", "人社局", "应急管理局", "科技局"} <= departments
+    done = db_session.scalars(select(EnterpriseImport.created_by).where(EnterpriseImport.status == "committed"))
+    assert list(done).count("seed") == 8
+    assert db_session.scalar(select(func.count()).select_from(Enterprise).where(Enterprise.industry_code.like("D%"))) == 3
