@@ -86,25 +86,30 @@ def chinese_today() -> dt.date:
 
 
 def pick_enterprises(engine) -> tuple[list[dict], str]:
-    """Twelve registered enterprises with parcels, at least four of 崇福镇; returns them and 崇福镇's first."""
+    """Twelve registered enterprises with parcels — six 规上 and six 规下 by the register where it says so,
+    four of them of 崇福镇; returns them (each with ``above``) and 崇福镇's first."""
     with engine.connect() as c:
         rows = c.execute(text("""
-            SELECT e.credit_code, e.name, bool_or(u.code = 'chongfu') AS chongfu
+            SELECT e.credit_code, e.name, e.scale::text AS scale, bool_or(u.code = 'chongfu') AS chongfu
             FROM enterprises e JOIN parcels p ON p.enterprise_id = e.id JOIN units u ON u.id = p.unit_id
             WHERE e.credit_code IS NOT NULL GROUP BY e.id ORDER BY e.credit_code""")).mappings().all()
-    ours = [dict(r) for r in rows if r["chongfu"]][:4]
-    others = [dict(r) for r in rows if not r["chongfu"]][:8]
-    assert len(ours) == 4 and len(others) == 8, "the demo data has too few enterprises with parcels"
-    chosen = ours + others
-    return chosen, ours[0]["credit_code"]
+    def scale_of(r, k):
+        s = (r["scale"] or "").lower()
+        return s.startswith("above") if s else k % 2 == 0
+    marked = [{**dict(r), "above": scale_of(r, k)} for k, r in enumerate(rows)]
+    chosen = []
+    for chongfu, n in ((True, 2), (False, 4)):
+        for above in (True, False):
+            chosen += [r for r in marked if bool(r["chongfu"]) == chongfu and r["above"] == above][:n]
+    assert len(chosen) == 12, "the demo data has too few enterprises with parcels"
+    return chosen, chosen[0]["credit_code"]
 
 
 def figure_rows(chosen: list[dict]) -> list[dict]:
-    """Even positions 规上 (营业收入 ≥ 2000 万元), odd ones 规下; figures spread so that ranks differ."""
+    """规上 with 营业收入 ≥ 2000 万元, 规下 below; figures spread so that ranks differ."""
     out = []
     for k, e in enumerate(chosen):
-        above = k % 2 == 0
-        revenue = Decimal(8000 + 3000 * k) if above else Decimal(600 + 90 * k)
+        revenue = Decimal(8000 + 3000 * k) if e["above"] else Decimal(600 + 90 * k)
         step = Decimal(k + 1)
         out.append({
             "credit_code": e["credit_code"],
@@ -287,6 +292,8 @@ def test_publicity_objection_fix(browser):
         confirm_dialog(reviewer)
         expect(reviewer.locator("[data-testid=run-status]")).to_have_text("已定档")
         expect(reviewer.locator("#run-body")).to_contain_text("据公示结果（第 1 次）采纳的更正重新计算")
+        expect(reviewer.locator("[data-testid=objection-counts]")).to_contain_text("已采纳 1 件")
+        expect(reviewer.locator("#objection-list li[data-status=upheld]")).to_have_count(1)
         with api_client(url, "admin") as admin_api:
             final = admin_api.get(f"/api/evaluation/{YEAR}").json()
             assert final["run"]["status"] == "final" and final["run"]["based_on"] is not None
@@ -325,7 +332,10 @@ def test_publicity_objection_fix(browser):
         assert checked, "graded enterprises' parcels are on the map"
         for code in checked:
             assert shown[code] == graded[owner[code]], code
-        admin.goto(url + "/")
+        at = next(f for f in parcels if f["properties"].get("code") == checked[0])["geometry"]["coordinates"]
+        while isinstance(at[0], list):
+            at = at[0]
+        admin.goto(f"{url}/?view={at[1]},{at[0]},16")
         admin.locator("input[name=mode][value=evaluation_grade]").check()
         legend = admin.locator(".legend")
         expect(legend).to_contain_text("亩均评价等级")

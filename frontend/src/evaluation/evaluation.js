@@ -173,8 +173,16 @@ async function load({ keepRun = false } = {}) {
   state.runId = data.run ? data.run.id : null;
   state.objections = [];
   if (data.run) {
-    const { data: obs } = await api(`/api/evaluation/runs/${data.run.id}/objections`);
+    // A final run recomputed after 公示 has no objections of its own: they were filed on the published
+    // run it is based on, and are shown here (list, counts, each row's) as part of its history.
+    const from = data.run.based_on || data.run.id;
+    const { data: obs } = await api(`/api/evaluation/runs/${from}/objections`);
     state.objections = obs.objections;
+    if (data.run.based_on) {
+      for (const row of data.enterprises) {
+        if (!row.objections.length) row.objections = state.objections.filter((o) => o.credit_code === row.credit_code);
+      }
+    }
   }
   if (!state.tab || !tabs().some((t) => t.code === state.tab)) state.tab = tabs()[0]?.code || null;
   render();
@@ -217,7 +225,7 @@ function buildYearBar() {
 function renderRunPick() {
   const select = document.getElementById('run');
   select.textContent = '';
-  for (const r of state.runs) select.append(h('option', { value: String(r.id) }, E.runOption(r)));
+  for (const r of state.runs) select.append(h('option', { value: String(r.id) }, E.runOption(r, when(r.created_at).slice(0, 10))));
   if (state.runId) select.value = String(state.runId);
   document.getElementById('run-pick').hidden = state.runs.length < 2;
 }
@@ -264,7 +272,12 @@ function renderBanner() {
   const ul = h('ul', { class: 'run-lines' });
   for (const l of lines) ul.append(h('li', {}, ...(Array.isArray(l) ? l : [l])));
   box.append(ul, h('p', { class: 'counts' }, E.counts(run.counts)));
-  if (run.status === 'published' || run.status === 'final') box.append(h('p', {}, E.objectionCounts(run.objections)));
+  if (run.status === 'published' || run.status === 'final') {
+    const counts = run.based_on ? { open: 0, upheld: 0, rejected: 0 } : run.objections;
+    if (run.based_on) for (const o of state.objections) counts[o.status] += 1;
+    const base = run.based_on && state.runs.find((r) => r.id === run.based_on);
+    box.append(h('p', { 'data-testid': 'objection-counts' }, E.objectionCounts(counts), base ? E.objectionsOfBase(base.number) : ''));
+  }
   if (run.changed_figures) box.append(h('p', { class: 'changed', 'data-testid': 'changed-figures' }, E.changedFigures(run.changed_figures)));
 
   const actions = h('p', { class: 'actions run-actions' });

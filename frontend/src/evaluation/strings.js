@@ -8,7 +8,7 @@ export const E = {
   year: '评价年度',
   yearOption: (y, has) => `${y} 年度${has ? '（已评价）' : ''}`,
   run: '评价批次',
-  runOption: (r) => `第 ${r.number} 次 · ${r.status_label}（${r.created_at.slice(0, 10)}）`,
+  runOption: (r, day) => `第 ${r.number} 次 · ${r.status_label}（${day}）`,
   noRun: (y) => `${y} 年度还没有评价。`,
   noRunAdmin: '按本年度的评价配置和各部门报送的数据试算一次，结果可以先核对，再发布公示。',
   intro: '按年度评价配置，对规上、规下企业的亩均效益指标计分、排名并划分 A、B、C、D 四档；结果经公示、异议处理后定档，用于企业分类。',
@@ -34,6 +34,7 @@ export const E = {
   basedOn: (n) => `据公示结果（第 ${n} 次）采纳的更正重新计算`,
   counts: (c) => `参评 ${c.graded} 家：A 档 ${c.A} 家，B 档 ${c.B} 家，C 档 ${c.C} 家，D 档 ${c.D} 家；不参评 ${c.not_graded} 家`,
   objectionCounts: (o) => `异议：待处理 ${o.open} 件，已采纳 ${o.upheld} 件，不予采纳 ${o.rejected} 件`,
+  objectionsOfBase: (n) => `（公示时第 ${n} 次评价收到的异议）`,
   changedFigures: (n) => `评价之后有 ${n} 项数据发生变化（见各企业详情）`,
   withdrawnNote: '本次评价已撤回，不再有效。',
 
