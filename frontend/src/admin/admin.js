@@ -635,17 +635,35 @@ function buildKeys(panel) {
   const box = h('div', { class: 'message', id: 'keys-message', 'aria-live': 'polite' });
   const name = h('input', { type: 'text', maxlength: '128', placeholder: A.keys.namePlaceholder, id: 'key-name', autocomplete: 'off' });
   const rate = h('input', { type: 'text', inputmode: 'numeric', placeholder: A.keys.ratePlaceholder, id: 'key-rate', size: '10', autocomplete: 'off' });
+  const scope = h('select', { id: 'key-scope' },
+    ...Object.entries(A.keys.scopes).map(([value, label]) => h('option', { value }, label)));
+  const department = h('input', { type: 'text', maxlength: '64', placeholder: A.keys.departmentPlaceholder, id: 'key-department', autocomplete: 'off' });
+  const boxes = Object.entries(A.keys.figureFields).map(([value, label]) =>
+    h('label', { class: 'check' }, h('input', { type: 'checkbox', value, name: 'figure_fields' }), ` ${label}`));
+  const figureSet = h('fieldset', { class: 'field checks', 'data-field': 'figure_fields', id: 'key-figure-fields' },
+    h('legend', {}, A.keys.figureFieldsLabel), h('span', { class: 'hint' }, A.keys.figureFieldsHint), ...boxes);
+  const departmentField = field(A.keys.department, department, { name: 'department' });
   const create = h('form', { class: 'card grid-form', id: 'key-create', novalidate: true },
     h('h4', {}, A.keys.create),
     field(A.keys.name, name, { name: 'name' }),
+    field(A.keys.scope, scope, { name: 'scope' }),
+    departmentField,
     field(A.keys.rate, rate, { name: 'rate_limit_per_minute' }),
+    figureSet,
     h('p', { class: 'actions' }, h('button', { type: 'submit', class: 'primary' }, A.keys.createButton)));
+  const showScope = () => {
+    const writes = scope.value === 'figures_write';
+    departmentField.hidden = !writes;
+    figureSet.hidden = !writes;
+  };
+  scope.addEventListener('change', showScope);
+  showScope();
   const fresh = h('div', { class: 'card new-key', id: 'new-key', hidden: true });
   const tbody = h('tbody');
   panel.append(h('h3', {}, A.keys.heading), h('p', { class: 'hint' }, A.keys.intro), create, fresh, box,
     h('h4', {}, A.keys.list),
     h('div', { class: 'table-wrap' }, h('table', { class: 'data stack', id: 'keys-table' },
-      h('thead', {}, h('tr', {}, ...[A.keys.name, A.keys.number, A.keys.prefix, A.keys.rate, A.keys.createdAt, A.keys.status, A.users.actions]
+      h('thead', {}, h('tr', {}, ...[A.keys.name, A.keys.number, A.keys.scope, A.keys.prefix, A.keys.rate, A.keys.createdAt, A.keys.status, A.users.actions]
         .map((t) => h('th', {}, t)))), tbody)));
 
   function showKey(created) {
@@ -677,12 +695,18 @@ function buildKeys(panel) {
     if (!name.value.trim()) errors.push({ field: 'name', message: A.keys.required(A.keys.name) });
     const r = rate.value.trim();
     if (r !== '' && (!/^\d+$/.test(r) || Number(r) < 1 || Number(r) > 100000)) errors.push({ field: 'rate_limit_per_minute', message: A.keys.rateInvalid });
+    const writes = scope.value === 'figures_write';
+    if (writes && !department.value.trim()) errors.push({ field: 'department', message: A.keys.required(A.keys.department) });
     if (errors.length) { showFieldErrors(create, box, localError(errors), () => null, { list: false }); return; }
     const button = create.querySelector('button[type=submit]');
     busy(button, true);
     try {
-      const { data } = await api('/api/apikeys', { method: 'POST', body: { name: name.value.trim(), rate_limit_per_minute: r === '' ? null : Number(r) } });
+      const picked = boxes.map((b) => b.querySelector('input')).filter((i) => i.checked).map((i) => i.value);
+      const body = { name: name.value.trim(), rate_limit_per_minute: r === '' ? null : Number(r), scope: scope.value };
+      if (writes) Object.assign(body, { department: department.value.trim(), figure_fields: picked.length ? picked : null });
+      const { data } = await api('/api/apikeys', { method: 'POST', body });
       create.reset();
+      showScope();
       showKey(data);
       await load();
     } catch (err) {
@@ -710,7 +734,7 @@ function buildKeys(panel) {
     panelState(panel, 'loading');
     const { data } = await api('/api/apikeys');
     tbody.textContent = '';
-    if (!data.keys.length) tbody.append(h('tr', {}, h('td', { colspan: '7' }, A.keys.none)));
+    if (!data.keys.length) tbody.append(h('tr', {}, h('td', { colspan: '8' }, A.keys.none)));
     for (const k of [...data.keys].reverse()) {
       const cell = h('td');
       if (!k.revoked) {
@@ -719,7 +743,7 @@ function buildKeys(panel) {
         cell.append(button);
       }
       tbody.append(h('tr', { 'data-key': String(k.id), class: k.revoked ? 'revoked' : '' },
-        h('td', {}, k.name), h('td', {}, String(k.id)), h('td', {}, h('code', {}, k.prefix)),
+        h('td', {}, k.name), h('td', {}, String(k.id)), h('td', { class: 'key-scope' }, A.keys.scopeOf(k)), h('td', {}, h('code', {}, k.prefix)),
         h('td', {}, A.keys.perMinute(k.rate_limit_per_minute)), h('td', {}, when(k.created_at)),
         h('td', { class: 'key-state' }, k.revoked ? A.keys.revokedAt(when(k.revoked_at)) : A.keys.inUse), cell));
     }

@@ -188,7 +188,25 @@ export const A = {
 
   keys: {
     heading: '接口密钥',
-    intro: '其他部门的系统读取云图数据（只读）时使用接口密钥。密钥只在新建时显示一次，请立即复制交给对方。',
+    intro: '其他部门的系统读取云图数据（只读），或报送企业的年度数据（税收、用电量等）时使用接口密钥。两种用途的密钥互不通用。密钥只在新建时显示一次，请立即复制交给对方。',
+    scope: '用途',
+    scopes: { ogc_read: '只读（OGC 接口）', figures_write: '报送部门数据' },
+    department: '报送部门',
+    departmentPlaceholder: '如：税务局、统计局、供电公司',
+    figureFieldsLabel: '可报送的数据项',
+    figureFieldsHint: '不勾选表示全部数据项',
+    figureFields: {
+      tax_10k: '税收（万元）', revenue_10k: '营业收入（万元）', value_added_10k: '工业增加值（万元）',
+      energy_tce: '综合能耗（吨标准煤）', emission_t: '主要污染物排放量（吨）', electricity_10k_kwh: '用电量（万千瓦时）',
+      employees: '年平均职工人数（人）', rd_10k: 'R&D经费支出（万元）', safety_points: '安全生产扣分',
+      environment_points: '环保扣分', innovation_points: '科技创新加分',
+    },
+    scopeOf(k) {
+      if (k.scope !== 'figures_write') return this.scopes.ogc_read;
+      const fields = k.figure_fields && k.figure_fields.length
+        ? k.figure_fields.map((f) => this.figureFields[f] || '').filter(Boolean).join('、') : '全部数据项';
+      return `${this.scopes.figures_write}：${k.department || ''}（${fields}）`;
+    },
     create: '新建接口密钥',
     name: '使用单位（系统名称）',
     namePlaceholder: '如：市场监管局 企业画像系统',
