@@ -281,7 +281,8 @@ function renderBanner() {
   if (run.changed_figures) box.append(h('p', { class: 'changed', 'data-testid': 'changed-figures' }, E.changedFigures(run.changed_figures)));
 
   const actions = h('p', { class: 'actions run-actions' });
-  if (isRole('admin')) actions.append(computeButton());
+  // A year with a final (定档) run is closed: its configuration is frozen and no 试算 is taken.
+  if (isRole('admin') && !state.runs.some((r) => r.status === 'final')) actions.append(computeButton());
   if (run.actions.includes('publish')) actions.append(h('button', { type: 'button', class: 'primary', name: 'publish', onclick: () => publish(run) }, E.publish));
   if (run.actions.includes('close_publicity')) actions.append(h('button', { type: 'button', name: 'close_publicity', onclick: (ev) => closePublicity(run, ev.currentTarget) }, E.closePublicity));
   const mayFix = isRole('admin', 'reviewer') && run.status === 'published';
