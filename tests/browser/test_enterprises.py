@@ -38,7 +38,7 @@ PAGE_TEXT = """(names) => {
   for (const n of names) t = t.split(n).join('');
   return t;
 }"""
-FILES = ["企业名录.csv", "企业名录（改正）.csv", "税务局数据.csv", "说明.pdf"]
+FILES = ["企业名录（改正）.csv", "企业名录.csv", "税务局数据（更正）.csv", "税务局数据.csv", "说明.pdf"]
 
 
 def code(n: int) -> str:
@@ -155,20 +155,30 @@ def test_gis_imports_the_register_and_finds_the_enterprise(browser, site, screen
     _clean(page)
     page.screenshot(path=str(screenshot_dir / "enterprises-import-done.png"), full_page=True)
 
-    # The year's 税务局 figures for one of them (when the server has the figures import).
-    figures_tab = page.locator("#tabs a[data-tab=figures]")
-    if figures_tab.count():
-        figures_tab.click()
-        page.locator("#figures-year").fill(str(YEAR))
-        page.locator("#figures-department").select_option("税务局")
-        _upload(page, "figures", "税务局数据.csv", FIGURES_CSV)
-        expect(page.locator("#figures-rows tbody tr").first).to_contain_text("356.4")
-        expect(page.locator("#figures-commit")).to_be_enabled()
-        _clean(page)
-        page.screenshot(path=str(screenshot_dir / "enterprises-figures-report.png"), full_page=True)
-        page.locator("#figures-commit").click()
-        page.locator("dialog.confirm").get_by_role("button", name="导入").click()
-        expect(page.locator("#figures-done")).to_contain_text("新增 2 项")
+    # The year's 税务局 figures for one of them.
+    page.locator("#tabs a[data-tab=figures]").click()
+    page.locator("#figures-year").fill(str(YEAR))
+    page.locator("#figures-department").select_option("税务局")
+    _upload(page, "figures", "税务局数据.csv", FIGURES_CSV)
+    expect(page.locator("#figures-rows tbody tr").first).to_contain_text("税收（万元）：356.4（新增）")
+    expect(page.locator("#figures-dept-tax_10k")).to_have_value("税务局")
+    expect(page.locator("#figures-commit")).to_be_enabled()
+    _clean(page)
+    page.screenshot(path=str(screenshot_dir / "enterprises-figures-report.png"), full_page=True)
+    page.locator("#figures-commit").click()
+    page.locator("dialog.confirm").get_by_role("button", name="导入").click()
+    expect(page.locator("#figures-done")).to_contain_text("新增 2 项")
+    # The department's corrected value: old → new in the report; the old value kept as history.
+    page.locator("#figures-another").click()
+    expect(page.locator("#figures-view")).to_have_attribute("data-state", "idle")
+    page.locator("#figures-year").fill(str(YEAR))
+    page.locator("#figures-department").select_option("税务局")
+    _upload(page, "figures", "税务局数据（更正）.csv", FIGURES_CSV.replace(b"356.4", b"380"))
+    expect(page.locator("#figures-rows")).to_contain_text("税收（万元）：356.4 → 380（变更）")
+    expect(page.locator("#figures-counts")).to_contain_text("变更 1")
+    page.locator("#figures-commit").click()
+    page.locator("dialog.confirm").get_by_role("button", name="导入").click()
+    expect(page.locator("#figures-done")).to_contain_text("变更 1 项")
 
     # Found in the list by name; its page.
     page.locator("#tabs a[data-tab=list]").click()
@@ -192,12 +202,14 @@ def test_gis_imports_the_register_and_finds_the_enterprise(browser, site, screen
     expect(page.locator("#ent-classification")).to_contain_text("尚未分类")
     page.locator("#f-detail-year").select_option(str(YEAR))
     expect(page.locator("#ent-evaluation")).to_contain_text("该年度尚未评价")
-    if figures_tab.count():
-        figures = page.locator("#figures-table")
-        expect(figures).to_contain_text("税收（万元）")
-        expect(figures).to_contain_text("356.4")
-        expect(figures).to_contain_text("税务局")
-        expect(figures).to_contain_text("税务局数据.csv")
+    figures = page.locator("#figures-table")
+    for shown in ("税收（万元）", "380", "用电量（万千瓦时）", "120.5", "税务局", "税务局数据（更正）.csv"):
+        expect(figures).to_contain_text(shown)
+    fold = figures.locator("tr[data-field=tax_10k] details.superseded")
+    expect(fold.locator("summary")).to_contain_text("此前的数值（1 条")
+    fold.locator("summary").click()
+    expect(fold).to_contain_text("356.4")
+    expect(fold).to_contain_text("税务局数据.csv")
     _clean(page)
     _no_sideways_scroll(page)
     page.screenshot(path=str(screenshot_dir / "enterprises-detail-desktop.png"), full_page=True)

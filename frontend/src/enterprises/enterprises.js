@@ -31,7 +31,6 @@ const state = {
   offset: 0,
   listLoaded: false,
   imports: {}, // kind → mounted screen
-  figuresSupported: false,
   detailSeq: 0,
 };
 
@@ -113,7 +112,7 @@ function route() {
   let view = 'list';
   let code = null;
   if (raw === '/import/register' && mayImport()) view = 'register';
-  else if (raw === '/import/figures' && mayImport() && state.figuresSupported) view = 'figures';
+  else if (raw === '/import/figures' && mayImport()) view = 'figures';
   else if (CODE.test(raw.toUpperCase())) { view = 'detail'; code = raw.toUpperCase(); }
   for (const [name, el] of Object.entries(views)) el.hidden = name !== view;
   body.dataset.view = view;
@@ -140,8 +139,8 @@ function route() {
 function buildTabs() {
   const tabs = document.getElementById('tabs');
   if (!mayImport()) return;
-  const entries = [['list', '#', E.tabs.list], ['register', '#/import/register', E.tabs.register]];
-  if (state.figuresSupported) entries.push(['figures', '#/import/figures', E.tabs.figures]);
+  const entries = [['list', '#', E.tabs.list], ['register', '#/import/register', E.tabs.register],
+    ['figures', '#/import/figures', E.tabs.figures]];
   for (const [tab, href, label] of entries) tabs.append(h('a', { href, 'data-tab': tab, class: 'tab' }, label));
   tabs.hidden = false;
 }
@@ -499,28 +498,14 @@ async function loadEvaluation(host, code, year, seq) {
 
 // ---- start ----------------------------------------------------------------------------------
 
-async function figuresSupported() {
-  try {
-    const res = await fetch('/openapi.json', { credentials: 'same-origin' });
-    if (!res.ok) return false;
-    const doc = await res.json();
-    return Boolean(doc.paths && doc.paths['/api/enterprises/{credit_code}/figures']);
-  } catch (_) {
-    return false;
-  }
-}
-
 async function main() {
   const user = await mountShell({ page: 'enterprises', roles: ['planner', 'gis_staff', 'unit_officer', 'reviewer', 'admin'] });
   if (!user) { body.dataset.enterprisesState = 'error'; return; }
   state.user = user;
   document.getElementById('intro').textContent = E.intro;
-  const [units, supported] = await Promise.all([
-    api('/api/map/units').then(({ data }) => data.units.map((u) => ({ code: u.code, name: u.name }))).catch(() => []),
-    mayImport() ? figuresSupported() : Promise.resolve(false),
-  ]);
+  const units = await api('/api/map/units').then(({ data }) => data.units.map((u) => ({ code: u.code, name: u.name })))
+    .catch(() => []);
   state.units = units;
-  state.figuresSupported = supported;
   if (user.role === 'unit_officer' && user.unit && units.some((u) => u.code === user.unit)) {
     state.filters.unit = user.unit;
     document.getElementById('intro').after(h('p', { class: 'hint', id: 'officer-default' },
