@@ -639,9 +639,9 @@ function buildKeys(panel) {
     ...Object.entries(A.keys.scopes).map(([value, label]) => h('option', { value }, label)));
   const department = h('input', { type: 'text', maxlength: '64', placeholder: A.keys.departmentPlaceholder, id: 'key-department', autocomplete: 'off' });
   const boxes = Object.entries(A.keys.figureFields).map(([value, label]) =>
-    h('label', { class: 'check' }, h('input', { type: 'checkbox', value, name: 'figure_fields' }), ` ${label}`));
-  const figureSet = h('fieldset', { class: 'field checks', 'data-field': 'figure_fields', id: 'key-figure-fields' },
-    h('legend', {}, A.keys.figureFieldsLabel), h('span', { class: 'hint' }, A.keys.figureFieldsHint), ...boxes);
+    h('label', { class: 'check' }, h('input', { type: 'checkbox', value, name: 'figure_fields', style: 'width: auto' }), ` ${label}`));
+  const figureSet = h('fieldset', { class: 'field wide', 'data-field': 'figure_fields', id: 'key-figure-fields' },
+    h('legend', {}, A.keys.figureFieldsLabel), h('p', { class: 'hint' }, A.keys.figureFieldsHint), h('div', {}, ...boxes));
   const departmentField = field(A.keys.department, department, { name: 'department' });
   const create = h('form', { class: 'card grid-form', id: 'key-create', novalidate: true },
     h('h4', {}, A.keys.create),
