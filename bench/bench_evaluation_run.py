@@ -94,6 +94,7 @@ def main() -> int:
     ap.add_argument("--n", type=int, default=10_000)
     ap.add_argument("--parcels", type=int, default=100_000)
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--profile", action="store_true", help="print where one compute_run spends its time")
     args = ap.parse_args()
 
     import evaluation as engine
@@ -123,12 +124,18 @@ def main() -> int:
             admin = Principal(User(username="bench", role=Role.ADMIN))
             at = session.scalar(select(func.now()))
             config = engine.default_config(YEAR)
-            build_s, _, inputs = pure.timed(lambda: service.build_inputs(session, YEAR, at), args.repeat)
-            firms_in = [engine.enterprise_from_dict(v["input"]) for v in inputs.values()]
+            build_s, _, (inputs, firms_in) = pure.timed(lambda: service.build_inputs(session, YEAR, at), args.repeat)
             engine_s, _, _ = pure.timed(lambda: engine.evaluate(firms_in, config), args.repeat)
             frame = pure.to_frame([e for e in firms_in if e.land_mu is not None])
             pandas_s, _, _ = pure.timed(lambda: pure.pandas_evaluate(frame, config), args.repeat)
             run_s, _, run = pure.timed(lambda: service.compute_run(session, admin, YEAR, "bench"), args.repeat)
+            if args.profile:
+                import cProfile
+                import pstats
+
+                prof = cProfile.Profile()
+                prof.runcall(service.compute_run, session, admin, YEAR, "profile")
+                pstats.Stats(prof).sort_stats("cumulative").print_stats(30)
             flt = service.ResultFilter()
             results_s, _, shown = pure.timed(lambda: service.results(session, admin, YEAR, run.id, flt), args.repeat)
         print(f"inputs of {len(inputs)} enterprises: build_inputs {build_s:.3f} s")

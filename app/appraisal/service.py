@@ -226,10 +226,16 @@ def build_inputs(session: Session, year: int, at: dt.datetime) -> tuple[dict[str
         mu, unit_id = land.get(row.id, (None, None))
         item = _enterprise_input(row, mu, leased.get(row.credit_code), own)
         objects.append(item)
-        out[row.credit_code] = {"input": engine.enterprise_to_dict(item), "enterprise_id": row.id,
+        out[row.credit_code] = {"input": _lean(engine.enterprise_to_dict(item)), "enterprise_id": row.id,
                                 "unit_id": row.unit_id or unit_id,
                                 "sources": {k: v[0] for k, v in sorted(own.items())}}
     return out, objects
+
+
+def _lean(d: dict) -> dict:
+    """An engine input without its empty figures (``enterprise_from_dict`` reads missing ones as None)."""
+    d["figures"] = {k: v for k, v in d["figures"].items() if v is not None}
+    return d
 
 
 def used_value(item: dict, field: str) -> str | None:
@@ -255,10 +261,29 @@ def runs_of(session: Session, year: int) -> list[EvaluationRun]:
                                 .order_by(EvaluationRun.number.desc())))
 
 
+_PER_GROUP = ("label", "unit", "weight", "benchmark")  # an indicator's fields that are the same in its whole group
+
+
 def evaluate_inputs(config: dict, inputs: dict[str, dict], objects: list[engine.Enterprise] | None = None) -> dict:
+    """The engine's result as stored: each enterprise's indicators without what its group's entry (and the
+    configuration) already hold — a third of the size for a city's enterprises; :func:`_indicators` puts
+    them back."""
     if objects is None:
         objects = [engine.enterprise_from_dict(v["input"]) for v in inputs.values()]
-    return engine.evaluate(objects, engine.config_from_dict(config)).to_dict()
+    result = engine.evaluate(objects, engine.config_from_dict(config)).to_dict()
+    for e in result["enterprises"]:
+        e["indicators"] = [{k: v for k, v in i.items() if k not in _PER_GROUP} for i in e["indicators"]]
+    return result
+
+
+def _indicators(run: EvaluationRun) -> dict[str, list[dict]]:
+    """group code → indicator code → the per-group fields of an indicator (label, unit, weight, benchmark)."""
+    out = {}
+    for g, gc in zip(run.result["groups"], run.config["groups"], strict=True):
+        out[g["code"]] = {i["code"]: {"label": INDICATOR_LABELS[i["code"]], "unit": INDICATOR_UNITS[i["code"]],
+                                      "weight": _num(Decimal(str(i["weight"]))),
+                                      "benchmark": g["benchmarks"].get(i["code"])} for i in gc["indicators"]}
+    return out
 
 
 def _new_run(session: Session, principal: Principal, year: int, config: dict, inputs: dict, at: dt.datetime,
@@ -592,15 +617,19 @@ def _rows(session: Session, run: EvaluationRun, principal: Principal | None) -> 
     classes = _classifications(session, ids.values())
     changed = changed_figures(session, run)
     objections = _objections_by_code(session, run, principal)
+    per_group = _indicators(run)
     out = []
     for e in run.result["enterprises"]:
+        shared = per_group.get(e["group"], {})
         item = run.inputs.get(e["credit_code"], {})
         unit = units.get(item.get("unit_id"))
         cls = classes.get(ids.get(e["credit_code"]))
         out.append({
-            **{k: e[k] for k in ("credit_code", "name", "scale", "group", "land_mu", "indicators", "indicator_score",
+            **{k: e[k] for k in ("credit_code", "name", "scale", "group", "land_mu", "indicator_score",
                                  "adjustment_score", "total", "rank", "group_size", "grade", "reason",
                                  "explanations")},
+            "indicators": [{"code": i["code"], **shared[i["code"]], **{k: i[k] for k in i if k != "code"}}
+                           for i in e["indicators"]],
             "scale_label": SCALE_LABELS.get(e["scale"], e["scale"]),
             "group_label": GROUP_LABELS.get(e["group"]) if e["group"] else None,
             "unit_code": unit[0] if unit else None, "unit_name": unit[1] if unit else None,

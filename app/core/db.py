@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Annotated
 
+import orjson
 from fastapi import Depends, Request
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
@@ -54,6 +55,10 @@ def database_url(settings: Settings) -> str:
     return devdb.start(PROJECT_ROOT, settings.pg_port)
 
 
+def _json_dumps(value) -> str:
+    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+
+
 def make_engine(settings: Settings, url: str | None = None) -> Engine:
     return create_engine(
         url or settings.resolved_database_url(),
@@ -61,6 +66,9 @@ def make_engine(settings: Settings, url: str | None = None) -> Engine:
         max_overflow=5,
         pool_pre_ping=True,
         connect_args={"application_name": "cloudmap"},
+        # orjson for JSON/JSONB columns: a 亩均评价 run stores megabytes (several times faster than json)
+        json_serializer=_json_dumps,
+        json_deserializer=orjson.loads,
     )
 
 
