@@ -6,13 +6,10 @@ The year used here (2031) has no demo figures, so every count is this test's own
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 from decimal import Decimal
 
 import pytest
-from openpyxl import Workbook
 from sqlalchemy import func, select, text
 
 from app.core.uow import unit_of_work
@@ -22,6 +19,8 @@ from app.enterprises.schemas import EnterpriseFigures, FiguresImport
 from app.models import Enterprise
 from app.ogc import apikeys
 from tests.app.test_enterprise_register import code, wrong_check
+from tests.app.test_enterprise_register import gbk_csv as register_csv
+from tests.app.test_enterprise_register import xlsx as register_xlsx
 
 URL = "/api/enterprises/imports"
 JSON_URL = "/api/enterprises/figures"
@@ -40,22 +39,11 @@ def enterprises(session, n: int) -> list[Enterprise]:
 
 
 def gbk_csv(header: list[str], rows: list[list]) -> bytes:
-    out = io.StringIO(newline="")
-    w = csv.writer(out)
-    w.writerow(header)
-    w.writerows(rows)
-    return out.getvalue().encode("gbk")
+    return register_csv(rows, header)
 
 
 def xlsx(header: list[str], rows: list[list]) -> bytes:
-    wb = Workbook()
-    ws = wb.active
-    ws.append(header)
-    for r in rows:
-        ws.append(r)
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
+    return register_xlsx(rows, header)
 
 
 def stage(client, data: bytes, name: str, department: str = "税务局", year: int = YEAR):
