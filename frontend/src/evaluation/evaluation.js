@@ -133,7 +133,11 @@ function formDialog({ title, body, ok, submit, cls = '' }) {
       finish();
     } catch (err) {
       busy(yes, false);
-      if (err && err.message) showFieldErrors(form, box, err);
+      if (!err || !err.message) return;
+      // Problems beside their fields: the summary alone above the buttons; the rest listed there too.
+      const all = err.errors || [];
+      const everyOne = all.length && all.every((e) => e.field && form.querySelector(`[data-field="${CSS.escape(e.field)}"]`));
+      showFieldErrors(form, box, everyOne ? { message: E.fixMarked, errors: all } : err, () => null, { list: !everyOne });
     }
   });
   dialog.showModal();
