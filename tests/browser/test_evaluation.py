@@ -86,13 +86,14 @@ def chinese_today() -> dt.date:
 
 
 def pick_enterprises(engine) -> tuple[list[dict], str]:
-    """Twelve registered enterprises with parcels — six 规上 and six 规下 by the register where it says so,
-    four of them of 崇福镇; returns them (each with ``above``) and 崇福镇's first."""
+    """Twelve registered enterprises with parcels (in a 区块 first) — six 规上 and six 规下 by the register where
+    it says so, four of them of 崇福镇; returns them (each with ``above``) and 崇福镇's first."""
     with engine.connect() as c:
         rows = c.execute(text("""
             SELECT e.credit_code, e.name, e.scale::text AS scale, bool_or(u.code = 'chongfu') AS chongfu
             FROM enterprises e JOIN parcels p ON p.enterprise_id = e.id JOIN units u ON u.id = p.unit_id
-            WHERE e.credit_code IS NOT NULL GROUP BY e.id ORDER BY e.credit_code""")).mappings().all()
+            WHERE e.credit_code IS NOT NULL GROUP BY e.id
+            ORDER BY bool_or(p.block_id IS NOT NULL) DESC, e.credit_code""")).mappings().all()
     def scale_of(r, k):
         s = (r["scale"] or "").lower()
         return s.startswith("above") if s else k % 2 == 0
@@ -216,7 +217,7 @@ def test_publicity_objection_fix(browser):
         shot(admin, "results-desktop")
         dialog = open_detail(admin, rows.first.get_attribute("data-code"))
         expect(dialog.locator("table.indicators tbody tr")).to_have_count(first.locator("td.ind").count() + 3)
-        expect(dialog).to_contain_text("计算说明")
+        expect(dialog.locator("table.sources-table tbody tr")).to_have_count(8)  # the eight figures posted
         shot(admin, "detail-desktop")
         dialog.locator("button.close").click()
 
@@ -343,6 +344,15 @@ def test_publicity_objection_fix(browser):
             expect(legend).to_contain_text(f"{g} 档")
         admin.wait_for_timeout(800)
         shot(admin, "map-grade-desktop")
+        with engine.connect() as c:
+            block, credit = c.execute(text(
+                "SELECT b.code, e.credit_code FROM parcels p JOIN renewal_blocks b ON b.id = p.block_id "
+                "JOIN enterprises e ON e.id = p.enterprise_id WHERE e.credit_code = ANY(:codes) ORDER BY b.code LIMIT 1"),
+                {"codes": list(graded)}).one()
+        admin.goto(f"{url}/?block={block}")
+        badge = admin.locator(f"#block-panel .grade-badge[data-grade={graded[credit]}]").first
+        expect(badge).to_have_text(f"{YEAR} 年度 {graded[credit]} 档")
+        shot(admin, "block-panel-desktop")
         assert not admin.errors, admin.errors
 
         # -- the configuration of a fixed year is frozen ------------------------------------------------------
