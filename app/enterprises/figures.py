@@ -123,6 +123,11 @@ class BodyTooLarge(AppError):
     code = "payload_too_large"
 
 
+class RateLimited(AppError):
+    status_code = 429
+    code = "rate_limited"
+
+
 def name_of(model_field: str) -> str:
     return FIELD_NAMES[model_field][0]
 

@@ -65,7 +65,7 @@ def commit_import(session: SessionDep, user: Importer, import_id: uuid.UUID) -> 
 
 @router.post("/figures", summary="部门系统报送某年度的企业数据（JSON；请求头 X-API-Key 为报送部门数据的密钥，"
                                  "或管理员登录并在请求中写明 department）：全部写入或全部不写入",
-             response_model=FiguresSubmitted, responses=error_responses(413, 422),
+             response_model=FiguresSubmitted, responses=error_responses(413, 422, 429),
              openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": {
                  "type": "object", "required": ["year", "rows"], "properties": {
                      "year": {"type": "integer", "description": "数据年度"},
@@ -76,6 +76,8 @@ def commit_import(session: SessionDep, user: Importer, import_id: uuid.UUID) -> 
 async def submit_figures(request: Request, session: SessionDep, user: OptionalUser) -> dict:
     raw_key = request.headers.get(HEADER)
     key = figures.key_of(session, raw_key) if raw_key is not None else None
+    if key is not None and request.app.state.ogc.limiter.take(("figures", key.id), key.rate_limit_per_minute) > 0:
+        raise figures.RateLimited(message("ogc_rate_limited", rate=key.rate_limit_per_minute))
     if key is None and user is None:
         detail = message("figures_json_admin_only")
         raise figures.KeyRefused(detail)

@@ -198,9 +198,9 @@ def test_points_bounds_and_a_column_in_yuan(clerk, db_session):
 
 
 def _key(session, scope: str = "figures_write", department: str | None = "供电公司",
-         fields: list[str] | None = None) -> str:
+         fields: list[str] | None = None, rate: int = 600) -> str:
     with unit_of_work(session):
-        return apikeys.create_key(session, f"{department or '只读'} 系统", 600, scope=scope, department=department,
+        return apikeys.create_key(session, f"{department or '只读'} 系统", rate, scope=scope, department=department,
                                   figure_fields=fields).key
 
 
@@ -285,3 +285,12 @@ def test_in_force_at_a_time_is_recorded_by_then_and_not_yet_superseded(db_sessio
         assert figures_in_force(db_session, YEAR, t0 + dt.timedelta(days=5))[a.id]["employees"].value == 10
         assert figures_in_force(db_session, YEAR, t0 + dt.timedelta(days=10))[a.id]["employees"].value == 12
         assert figures_in_force(db_session, YEAR, None, [a.id + 100_000]) == {}
+
+
+def test_a_figures_key_has_its_rate_limit(client, db_session):
+    (a,) = enterprises(db_session, 1)
+    key = _key(db_session, department="统计局", rate=1)
+    body = {"year": YEAR, "rows": [{"credit_code": a.credit_code, "revenue_10k": 10}]}
+    assert client.post(JSON_URL, json=body, headers={"X-API-Key": key}).status_code == 200
+    r = client.post(JSON_URL, json=body, headers={"X-API-Key": key})
+    assert r.status_code == 429 and "每分钟最多 1 次" in r.json()["detail"]
