@@ -20,15 +20,15 @@ DESKTOP = {"width": 1440, "height": 900}
 # What each demo account's top bar offers (the shell's entries for its role), and its pages.
 NAV = {
     None: ["一图", "一表"],
-    "planner": ["一图", "一表", "方案一览"],
-    "gis": ["一图", "一表", "数据上传", "方案一览"],
-    "chongfu": ["一图", "一表", "区块方案", "月报报送", "方案一览"],
-    "reviewer": ["一图", "一表", "方案审核", "方案一览"],
-    "admin": ["一图", "一表", "数据上传", "区块方案", "月报报送", "方案审核", "方案一览", "系统管理"],
+    "planner": ["一图", "一表", "一库", "方案一览"],
+    "gis": ["一图", "一表", "一库", "数据上传", "方案一览"],
+    "chongfu": ["一图", "一表", "一库", "区块方案", "月报报送", "方案一览"],
+    "reviewer": ["一图", "一表", "一库", "方案审核", "方案一览"],
+    "admin": ["一图", "一表", "一库", "数据上传", "区块方案", "月报报送", "方案审核", "方案一览", "系统管理"],
 }
 PAGES = {
     None: ["/", "/progress", "/login"],
-    "planner": ["/", "/progress", "/workflow/planner"],
+    "planner": ["/", "/progress", "/workflow/planner", "/enterprises"],
     "gis": ["/#/upload", "/workflow/planner"],
     "chongfu": ["/workflow/officer", "/reporting", "/workflow/planner"],
     "reviewer": ["/workflow/review"],
@@ -44,6 +44,7 @@ READY = {  # what says a page has drawn what it loads
     "/login": "#topbar[data-ready=true]",
     "/admin": "body[data-admin-state=ready]",
     "/reporting": "body[data-reporting-state=ready]",
+    "/enterprises": "body[data-enterprises-state=ready]",
 }
 
 
