@@ -103,6 +103,7 @@ def figures_in_force(session: Session, year: int, at: dt.datetime | None = None,
 TARGET = "figures"
 FIRST_YEAR, LAST_YEAR = 2000, 2100
 MAX_VALUE = Decimal("1e12")
+STORED = Decimal("0.0001")  # enterprise_figures.value is numeric(18, 4)
 MAX_POINTS = Decimal(100)
 MAX_DEPARTMENT = 64
 MAX_NOTE = 500
@@ -232,6 +233,8 @@ def parse_row(number: int, code_raw, cells: dict[str, object], note_raw=None, na
             bad = value_problem(model_field, value)
             if bad:
                 r.add(model_field, bad[0], **bad[1])
+            else:  # as stored (4 decimals), so that the same value sent again compares equal
+                value = value.quantize(STORED)
             r.values[model_field] = value
     if isinstance(note_raw, str) and note_raw.strip():
         r.note = note_raw.strip()

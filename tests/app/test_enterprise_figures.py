@@ -294,3 +294,12 @@ def test_a_figures_key_has_its_rate_limit(client, db_session):
     assert client.post(JSON_URL, json=body, headers={"X-API-Key": key}).status_code == 200
     r = client.post(JSON_URL, json=body, headers={"X-API-Key": key})
     assert r.status_code == 429 and "每分钟最多 1 次" in r.json()["detail"]
+
+
+def test_a_value_with_more_decimals_than_stored_is_unchanged_when_sent_again(client, db_session):
+    (a,) = enterprises(db_session, 1)
+    key = _key(db_session, department="统计局")
+    body = {"year": YEAR, "rows": [{"credit_code": a.credit_code, "revenue_10k": 10.123456}]}
+    assert client.post(JSON_URL, json=body, headers={"X-API-Key": key}).json()["new"] == 1
+    assert client.post(JSON_URL, json=body, headers={"X-API-Key": key}).json()["unchanged"] == 1
+    assert current(db_session, a.id, "revenue_10k")[0].value == Decimal("10.1235")
