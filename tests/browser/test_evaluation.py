@@ -274,6 +274,8 @@ def test_publicity_objection_fix(browser):
         expect(fix).to_be_disabled()
         expect(reviewer.locator("#fix-blocked")).to_contain_text("暂不能定档")
         expect(reviewer.locator("#fix-blocked")).to_contain_text("公示")
+        reviewer.locator("#objections").scroll_into_view_if_needed()
+        shot(reviewer, "objections-desktop")
         item.get_by_role("button", name="采纳", exact=True).click()
         confirm_dialog(reviewer, text="经税务局核实，补缴税款属 2024 年度，采纳更正")
         expect(reviewer.locator("#objection-list li[data-status=upheld]")).to_contain_text("已采纳")

@@ -205,7 +205,7 @@ function buildYearBar() {
   const bar = document.getElementById('year-bar');
   const thisYear = Number(today().slice(0, 4));
   const years = [];
-  for (let y = thisYear; y >= FIRST_YEAR; y -= 1) years.push(y);
+  for (let y = Math.max(thisYear, state.year); y >= FIRST_YEAR; y -= 1) years.push(y);
   const select = h('select', { name: 'year', id: 'year' });
   for (const y of years) select.append(h('option', { value: String(y) }, E.yearOption(y, state.yearsWithRuns.has(y))));
   select.value = String(state.year);
