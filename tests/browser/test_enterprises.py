@@ -266,8 +266,8 @@ def test_planner_opens_an_enterprise_page(browser, site, screenshot_dir):
         expect(page.locator("#list-table tbody tr").first).to_be_visible()
         _clean(page)
         _no_sideways_scroll(page)
-        if tag == "phone":
-            page.screenshot(path=str(screenshot_dir / "enterprises-list-phone.png"), full_page=False)
+        page.screenshot(path=str(screenshot_dir / f"enterprises-list-{tag}.png" if tag == "phone"
+                                 else screenshot_dir / "enterprises-list-planner.png"), full_page=False)
         page.goto(f"{site.url}/enterprises#{credit_code}")
         expect(page.locator("#detail-view")).to_have_attribute("data-state", "ready")
         expect(page.locator("#ent-name")).to_have_text(name)
