@@ -149,8 +149,9 @@ def results(session: SessionDep, user: CurrentUser, year: Year,
 @router.get("/{year}/enterprises/{credit_code}", summary="一家企业在某年度评价中的结果与数据来源",
             response_model=EnterpriseResult, responses=error_responses(404))
 def enterprise_result(session: SessionDep, user: CurrentUser, year: Year,
-                      credit_code: Annotated[str, Path(max_length=18)]) -> dict:
-    return service.enterprise_result(session, user, year, credit_code.upper())
+                      credit_code: Annotated[str, Path(max_length=18)],
+                      run: Annotated[int | None, Query(ge=1, le=2**31 - 1, description="评价编号")] = None) -> dict:
+    return service.enterprise_result(session, user, year, credit_code.upper(), run)
 
 
 @router.get("/{year}/export.xlsx", summary="评价结果 Excel（每个评价组一张表，另附不参评企业）", response_class=Response,

@@ -94,6 +94,10 @@ class Run(Out):
     actions: list[Literal["publish", "close_publicity", "withdraw", "fix", "object"]] = Field(
         description="当前用户现在可做的操作")
     fix_blocked_by: str | None = Field(description="暂不能定档的原因")
+    created_by_name: str = Field(description="试算人姓名")
+    published_by_name: str | None
+    fixed_by_name: str | None
+    publicity_closed_by_name: str | None
 
 
 class RunList(Out):
@@ -127,8 +131,10 @@ class Objection(Out):
     status_label: str
     resolution: str | None
     filed_by: str
+    filed_by_name: str = Field(description="提出人姓名")
     filed_at: str
     resolved_by: str | None
+    resolved_by_name: str | None
     resolved_at: str | None
     evidence: list[Evidence]
     version: int

@@ -41,6 +41,7 @@ from evaluation.messages import (
 
 from ..auth.deps import Principal
 from ..auth.roles import Role
+from ..auth.service import display_names
 from ..core.audit import audit_context
 from ..core.forms import Form
 from ..core.uow import unit_of_work
@@ -184,9 +185,11 @@ def figure_details(session: Session, ids: Iterable[int]) -> dict[int, dict]:
                                   EnterpriseImport.filename, ApiKey.name)
                            .outerjoin(EnterpriseImport, EnterpriseImport.id == f.import_id)
                            .outerjoin(ApiKey, ApiKey.id == f.api_key_id).where(f.id.in_(ids)))
+    rows = rows.all()
+    names = display_names(session, {r.recorded_by for r in rows})
     return {r.id: {"value": _num(r.value.normalize()), "note": r.note, "department": r.department,
-                   "source": source_text(r.filename, r.name, r.recorded_by), "recorded_at": _iso(r.recorded_at)}
-            for r in rows}
+                   "source": source_text(r.filename, r.name, names.get(r.recorded_by, r.recorded_by)),
+                   "recorded_at": _iso(r.recorded_at)} for r in rows}
 
 
 _LAND = text("""
@@ -322,14 +325,17 @@ def publicity_over(run: EvaluationRun, on: dt.date | None = None) -> bool:
     return run.status == "published" and (run.publicity_closed_at is not None or on > run.publicity_end)
 
 
-def _objection_counts(session: Session, run_ids: list[int]) -> dict[int, dict[str, int]]:
-    out: dict[int, dict[str, int]] = {i: {s: 0 for s in OBJECTION_LABELS} for i in run_ids}
+def _objection_counts(session: Session, runs: list[EvaluationRun]) -> dict[int, dict[str, int]]:
+    """run id → objections by status; a final run recomputed after 公示 counts those of its published run."""
+    ids = {r.id for r in runs} | {r.based_on_id for r in runs if r.based_on_id}
+    own: dict[int, dict[str, int]] = {i: {s: 0 for s in OBJECTION_LABELS} for i in ids}
     for run_id, status, n in session.execute(
             select(EvaluationObjection.run_id, EvaluationObjection.status, func.count())
-            .where(EvaluationObjection.run_id.in_(run_ids))
+            .where(EvaluationObjection.run_id.in_(ids))
             .group_by(EvaluationObjection.run_id, EvaluationObjection.status)):
-        out[run_id][status] = n
-    return out
+        own[run_id][status] = n
+    return {r.id: {s: own[r.id][s] + (own[r.based_on_id][s] if r.based_on_id else 0) for s in OBJECTION_LABELS}
+            for r in runs}
 
 
 def fix_blocker(run: EvaluationRun, objections: dict[str, int]) -> str | None:
@@ -364,7 +370,7 @@ def actions(run: EvaluationRun, principal: Principal | None, objections: dict[st
 
 def run_view(session: Session, run: EvaluationRun, principal: Principal | None,
              objections: dict[str, int] | None = None, changed: int | None = None) -> dict:
-    objections = objections or _objection_counts(session, [run.id])[run.id]
+    objections = objections or _objection_counts(session, [run])[run.id]
     grades = {g: 0 for g in "ABCD"}
     graded = 0
     for e in run.result["enterprises"]:
@@ -372,6 +378,7 @@ def run_view(session: Session, run: EvaluationRun, principal: Principal | None,
             graded += 1
             grades[e["grade"]] += 1
     total = len(run.result["enterprises"])
+    names = display_names(session, {run.created_by, run.published_by, run.fixed_by, run.publicity_closed_by})
     if changed is None:
         changed = sum(len(v) for v in changed_figures(session, run).values())
     return {
@@ -386,12 +393,16 @@ def run_view(session: Session, run: EvaluationRun, principal: Principal | None,
         "objections": objections, "changed_figures": changed, "version": run.row_version,
         "actions": actions(run, principal, objections),
         "fix_blocked_by": fix_blocker(run, objections) if run.status == "published" else None,
+        "created_by_name": names.get(run.created_by, run.created_by),
+        "published_by_name": names.get(run.published_by) if run.published_by else None,
+        "fixed_by_name": names.get(run.fixed_by) if run.fixed_by else None,
+        "publicity_closed_by_name": names.get(run.publicity_closed_by) if run.publicity_closed_by else None,
     }
 
 
 def runs_view(session: Session, year: int, principal: Principal | None) -> dict:
     runs = runs_of(session, year)
-    counts = _objection_counts(session, [r.id for r in runs])
+    counts = _objection_counts(session, runs)
     return {"year": year, "runs": [run_view(session, r, principal, counts[r.id]) for r in runs]}
 
 
@@ -433,7 +444,7 @@ def close_publicity(session: Session, principal: Principal, run: EvaluationRun, 
 
 def withdraw(session: Session, run: EvaluationRun) -> None:
     _require_status(run, "computed", "published")
-    if _objection_counts(session, [run.id])[run.id]["upheld"]:
+    if _objection_counts(session, [run])[run.id]["upheld"]:
         raise InvalidState(message("evaluation_withdraw_upheld"))
     with unit_of_work(session), audit_context(session, "evaluation_withdraw", run):
         run.status = "withdrawn"
@@ -467,7 +478,7 @@ def corrected_inputs(run: EvaluationRun, upheld: list[EvaluationObjection], code
 
 def fix(session: Session, principal: Principal, run: EvaluationRun) -> EvaluationRun:
     """定档: the published run (or, with upheld corrections, a recomputation of it) becomes the year's result."""
-    counts = _objection_counts(session, [run.id])[run.id]
+    counts = _objection_counts(session, [run])[run.id]
     blocker = fix_blocker(run, counts)
     if blocker:
         raise InvalidState(blocker)
@@ -580,6 +591,7 @@ def _objection_dicts(session: Session, objections: list[EvaluationObjection], ru
     enterprises = {e.id: e for e in session.scalars(select(Enterprise).where(
         Enterprise.id.in_({o.enterprise_id for o in objections})))}
     units = _unit_names(session)
+    names = display_names(session, {o.filed_by for o in objections} | {o.resolved_by for o in objections})
     runs = {run.id: run} if run else {}
     out = []
     for o in objections:
@@ -595,7 +607,8 @@ def _objection_dicts(session: Session, objections: list[EvaluationObjection], ru
             "corrections": [{"field": k, "label": figure_label(k), "in_run": used_value(item, k) if item else None,
                              "claimed": v} for k, v in (o.corrections or {}).items()],
             "status": o.status, "status_label": OBJECTION_LABELS[o.status], "resolution": o.resolution,
-            "filed_by": o.filed_by, "filed_at": _iso(o.filed_at), "resolved_by": o.resolved_by,
+            "filed_by": o.filed_by, "filed_by_name": names.get(o.filed_by, o.filed_by), "filed_at": _iso(o.filed_at),
+            "resolved_by": o.resolved_by, "resolved_by_name": names.get(o.resolved_by) if o.resolved_by else None,
             "resolved_at": _iso(o.resolved_at), "evidence": files.get(o.id, []), "version": o.row_version,
             "actions": ["resolve"] if may_resolve else []})
     return out
@@ -691,8 +704,9 @@ def _sources(session: Session, item: dict) -> dict[str, dict]:
     return {field: details[fid] for field, fid in item["sources"].items() if fid in details}
 
 
-def enterprise_result(session: Session, principal: Principal | None, year: int, credit_code: str) -> dict:
-    run = shown_run(session, check_year(year))
+def enterprise_result(session: Session, principal: Principal | None, year: int, credit_code: str,
+                      run_id: int | None = None) -> dict:
+    run = shown_run(session, check_year(year), run_id)
     if run is None:
         raise NotFound(message("evaluation_no_run", year=year))
     if credit_code not in run.inputs:
@@ -713,9 +727,11 @@ def objection_by_id(session: Session, objection_id: int) -> EvaluationObjection:
 
 
 def objections_view(session: Session, run: EvaluationRun, principal: Principal | None) -> dict:
-    rows = list(session.scalars(select(EvaluationObjection).where(EvaluationObjection.run_id == run.id)
+    """The run's objections (a final run recomputed after 公示: those of its published run)."""
+    ids = [run.id] + ([run.based_on_id] if run.based_on_id else [])
+    rows = list(session.scalars(select(EvaluationObjection).where(EvaluationObjection.run_id.in_(ids))
                                 .order_by((EvaluationObjection.status != "open"), EvaluationObjection.id)))
-    return {"objections": _objection_dicts(session, rows, run, principal)}
+    return {"objections": _objection_dicts(session, rows, None, principal)}
 
 
 def objection_view(session: Session, o: EvaluationObjection, principal: Principal | None) -> dict:

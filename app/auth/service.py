@@ -81,6 +81,15 @@ def create_user(session: Session, *, username: str, role: Role | str, password: 
     return user
 
 
+def display_names(session: Session, usernames: set[str | None]) -> dict[str, str]:
+    """username → the name people see (姓名, or the username when none is set)."""
+    usernames = {u for u in usernames if u}
+    if not usernames:
+        return {}
+    rows = session.execute(select(User.username, User.display_name).where(User.username.in_(usernames)))
+    return {r.username: r.display_name or r.username for r in rows}
+
+
 def get_user(session: Session, username: str) -> User:
     user = session.scalar(select(User).where(User.username == username))
     if user is None:

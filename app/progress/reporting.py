@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from ..actionplans.calendar import Calendar, Deadline, month_label
 from ..auth.deps import Principal
 from ..auth.models import User
+from ..auth.service import display_names
 from ..auth.roles import Role
 from ..core.audit import audit_context
 from ..core.history import event_source
@@ -66,14 +67,6 @@ def unit_for(session: Session, principal: Principal, unit_code: str | None) -> U
     return unit
 
 
-def _names(session: Session, usernames: set[str]) -> dict[str, str]:
-    usernames = {u for u in usernames if u}
-    if not usernames:
-        return {}
-    rows = session.execute(select(User.username, User.display_name).where(User.username.in_(usernames)))
-    return {r.username: r.display_name or r.username for r in rows}
-
-
 def _iso(value: dt.datetime | dt.date | None) -> str | None:
     """ISO text; a moment in Tongxiang's time (+08:00), however the database session reports it."""
     if isinstance(value, dt.datetime):
@@ -86,7 +79,7 @@ def _iso(value: dt.datetime | dt.date | None) -> str | None:
 # --------------------------------------------------------------------------------------------
 def submission_dict(session: Session, s: ProgressSubmission, unit: Unit, entries: int | None = None,
                     names: dict[str, str] | None = None) -> dict:
-    names = names if names is not None else _names(session, {s.submitted_by, s.returned_by or ""})
+    names = names if names is not None else display_names(session, {s.submitted_by, s.returned_by or ""})
     if entries is None:
         entries = _entry_count(session, unit.id, s.year, s.month)
     return {"id": s.id, "unit_code": unit.code, "unit_name": unit.name, "year": s.year, "month": s.month,
@@ -133,7 +126,7 @@ def overview(session: Session, year: int, month: int, on: dt.date | None = None)
         FROM progress_entries e LEFT JOIN parcels p ON p.id = e.parcel_id
         WHERE e.year = :y AND e.month = :m AND e.withdrawn_at IS NULL
         GROUP BY e.unit_id"""), {"y": year, "m": month})}
-    names = _names(session, {n for s in state.by_unit.values() for n in (s.submitted_by, s.returned_by or "")})
+    names = display_names(session, {n for s in state.by_unit.values() for n in (s.submitted_by, s.returned_by or "")})
     units = []
     for unit in session.scalars(select(Unit).order_by(Unit.id)):
         sub = state.by_unit.get(unit.id)
@@ -523,7 +516,7 @@ def entry_dicts(session: Session, entries: list[ProgressEntry], on: dt.date) -> 
         Parcel.id.in_([e.parcel_id for e in entries if e.parcel_id]))).all())
     blocks = {b.id: b for b in session.scalars(select(RenewalBlock).where(
         RenewalBlock.id.in_([e.block_id for e in entries if e.block_id])))}
-    names = _names(session, {e.recorded_by for e in entries} | {e.withdrawn_by or "" for e in entries})
+    names = display_names(session, {e.recorded_by for e in entries} | {e.withdrawn_by or "" for e in entries})
     cal = Calendar(session)
     latest = _latest_event_ids(session, [e.parcel_id for e in entries if e.parcel_id],
                                [e.block_id for e in entries if e.block_id])
