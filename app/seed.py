@@ -23,6 +23,7 @@ from .core.uow import unit_of_work
 from .enums import Classification, ParcelStatus, RenewalMode, RenewalType, ReviewStatus, Stage, UnitKind
 from .models import AnnualTarget, Enterprise, HasGeometry, Parcel, RenewalBlock, Unit, as_multipolygon
 from . import models_all  # noqa: F401  every table, so the mappers configure (enterprises → uploads)
+from .appraisal.demo import seed_evaluation
 from .enterprises.demo import seed_register_and_figures
 from .progress.seed import load_tax_after, seed_reports
 
@@ -202,6 +203,7 @@ def seed(session: Session, data_dir: Path) -> SeedCounts:
         counts.changed += load_tax_after(session, seeded)  # 亩均税收 after renewal (app/progress)
         counts.changed += seed_reports(session)  # the towns' 月报 of Sep–Dec 2023 with evidence
         counts.changed += seed_register_and_figures(session, data_dir)  # 一库 register and 2023 figures
+        counts.changed += seed_evaluation(session)  # the 2023 亩均评价: 公示, one objection upheld, 定档
         counts.changed += _adopt_approved_blocks(session)
     return counts
 

@@ -352,7 +352,8 @@ def test_publicity_objection_fix(browser):
                 "JOIN enterprises e ON e.id = p.enterprise_id WHERE e.credit_code = ANY(:codes) ORDER BY b.code LIMIT 1"),
                 {"codes": list(graded)}).one()
         admin.goto(f"{url}/?block={block}")
-        badge = admin.locator(f"#block-panel .grade-badge[data-grade={graded[credit]}]").first
+        badge = admin.locator(f"#block-panel .grade-badge[data-grade={graded[credit]}]",
+                              has_text=f"{YEAR} 年度").first
         expect(badge).to_have_text(f"{YEAR} 年度 {graded[credit]} 档")
         shot(admin, "block-panel-desktop")
         assert not admin.errors, admin.errors

@@ -20,18 +20,19 @@ DESKTOP = {"width": 1440, "height": 900}
 # What each demo account's top bar offers (the shell's entries for its role), and its pages.
 NAV = {
     None: ["一图", "一表"],
-    "planner": ["一图", "一表", "一库", "方案一览"],
-    "gis": ["一图", "一表", "一库", "数据上传", "方案一览"],
-    "chongfu": ["一图", "一表", "一库", "区块方案", "月报报送", "方案一览"],
-    "reviewer": ["一图", "一表", "一库", "方案审核", "方案一览"],
-    "admin": ["一图", "一表", "一库", "数据上传", "区块方案", "月报报送", "方案审核", "方案一览", "系统管理"],
+    "planner": ["一图", "一表", "一库", "方案一览", "亩均评价"],
+    "gis": ["一图", "一表", "一库", "数据上传", "方案一览", "亩均评价"],
+    "chongfu": ["一图", "一表", "一库", "区块方案", "月报报送", "方案一览", "亩均评价"],
+    "reviewer": ["一图", "一表", "一库", "方案审核", "方案一览", "亩均评价"],
+    "admin": ["一图", "一表", "一库", "数据上传", "区块方案", "月报报送", "方案审核", "方案一览", "亩均评价",
+              "系统管理"],
 }
 PAGES = {
     None: ["/", "/progress", "/login"],
     "planner": ["/", "/progress", "/workflow/planner", "/enterprises"],
     "gis": ["/#/upload", "/workflow/planner"],
     "chongfu": ["/workflow/officer", "/reporting", "/workflow/planner"],
-    "reviewer": ["/workflow/review"],
+    "reviewer": ["/workflow/review", "/evaluation"],
     "admin": ["/admin", "/workflow/officer", "/reporting", "/workflow/review", "/#/upload"],
 }
 READY = {  # what says a page has drawn what it loads
@@ -45,6 +46,7 @@ READY = {  # what says a page has drawn what it loads
     "/admin": "body[data-admin-state=ready]",
     "/reporting": "body[data-reporting-state=ready]",
     "/enterprises": "body[data-enterprises-state=ready]",
+    "/evaluation": "body[data-evaluation-state=ready]",
 }
 
 

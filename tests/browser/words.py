@@ -16,7 +16,8 @@ from openpyxl import load_workbook
 NAMES = {"Excel", "Shapefile", "GeoJSON", "GeoPackage", "Leaflet"}
 LOWER_OK = {"km"}
 # File name extensions a GIS clerk chooses files by (.zip, .gpkg …), written with their dot.
-EXTENSIONS = {"zip", "shp", "dbf", "shx", "prj", "cpg", "gpkg", "geojson", "json", "xlsx", "xls", "csv", "kml", "dxf"}
+EXTENSIONS = {"zip", "shp", "dbf", "shx", "prj", "cpg", "gpkg", "geojson", "json", "xlsx", "xls", "csv", "kml", "dxf",
+              "pdf", "jpg", "jpeg", "png"}  # the last four: evidence files (佐证材料) named as they were attached
 DEVELOPER = [
     re.compile(r"\b(GET|POST|PUT|PATCH|DELETE)\s+/"),  # an HTTP verb and a path
     re.compile(r"/api/|/ogc/|docs/|\.md\b|\.py\b|\.js\b"),  # paths of the service or the repository

@@ -78,8 +78,9 @@ function gradeBadge(grade) {
  * A person by name. The service gives the account (username) of who computed, published, filed…; the
  * names known here are the user's own and, for an administrator, every account's (/api/users).
  */
-function who(username) {
-  const name = state.names.get(username);
+/** A person by the name the service gives (…_by_name), else by what this page knows of the account. */
+function who(username, given) {
+  const name = given || state.names.get(username);
   return name ? h('span', { class: 'person' }, name) : h('span', { class: 'person account' }, username || E.dash);
 }
 
@@ -258,16 +259,16 @@ function renderBanner() {
     h('span', { class: `run-status status-${run.status}`, 'data-testid': 'run-status' }, run.status_label),
     h('strong', {}, E.runNumber(run.number)));
   box.append(head);
-  const lines = [E.computedBy(who(run.created_by), when(run.created_at)), E.figuresAsOf(when(run.figures_as_of))];
+  const lines = [E.computedBy(who(run.created_by, run.created_by_name), when(run.created_at)), E.figuresAsOf(when(run.figures_as_of))];
   if (run.note) lines.push(E.note(run.note));
   if (run.publicity_start) {
     const line = [E.publicity(run.publicity_start, run.publicity_end)];
-    if (run.published_by) line.push('，', ...E.publishedBy(who(run.published_by), when(run.published_at)));
+    if (run.published_by) line.push('，', ...E.publishedBy(who(run.published_by, run.published_by_name), when(run.published_at)));
     lines.push(line);
     if (run.publicity_closed_at) lines.push(E.publicityClosed(when(run.publicity_closed_at), run.publicity_close_reason));
     else if (run.status === 'published') lines.push(run.in_publicity ? E.inPublicity : (today() < run.publicity_start ? E.publicityNotStarted : E.publicityOver));
   }
-  if (run.fixed_at) lines.push(E.fixedBy(who(run.fixed_by), when(run.fixed_at)));
+  if (run.fixed_at) lines.push(E.fixedBy(who(run.fixed_by, run.fixed_by_name), when(run.fixed_at)));
   if (run.based_on) {
     const base = state.runs.find((r) => r.id === run.based_on);
     if (base) lines.push(E.basedOn(base.number));
@@ -388,7 +389,7 @@ function objectionItem(o, { withName = false } = {}) {
   const li = h('li', { class: `objection status-${o.status}`, 'data-objection': String(o.id), 'data-status': o.status });
   const head = h('div', { class: 'objection-head' }, h('span', { class: `ob-status ob-${o.status}` }, o.status_label));
   if (withName) head.append(h('strong', {}, o.name), o.unit_name ? h('span', { class: 'hint' }, o.unit_name) : '');
-  head.append(h('span', { class: 'hint' }, ...E.filedBy(who(o.filed_by), when(o.filed_at))));
+  head.append(h('span', { class: 'hint' }, ...E.filedBy(who(o.filed_by, o.filed_by_name), when(o.filed_at))));
   li.append(head, h('p', { class: 'reason' }, o.reason));
   if (o.corrections.length) {
     const ul = h('ul', { class: 'corrections' });
@@ -400,7 +401,7 @@ function objectionItem(o, { withName = false } = {}) {
     for (const f of o.evidence) files.append(h('li', {}, h('a', { class: 'evidence-link', href: f.url, target: '_blank', rel: 'noopener' }, f.filename), ' ', h('span', { class: 'hint' }, E.sizeKb(f.size_bytes))));
     li.append(h('div', { class: 'evidence' }, h('span', { class: 'label' }, E.evidence), files));
   }
-  if (o.resolution) li.append(h('p', { class: 'resolution' }, E.resolution(o.resolution), ' ', h('span', { class: 'hint' }, ...E.resolvedBy(who(o.resolved_by), when(o.resolved_at)))));
+  if (o.resolution) li.append(h('p', { class: 'resolution' }, E.resolution(o.resolution), ' ', h('span', { class: 'hint' }, ...E.resolvedBy(who(o.resolved_by, o.resolved_by_name), when(o.resolved_at)))));
   if (o.actions.includes('resolve')) {
     li.append(h('p', { class: 'actions' },
       h('button', { type: 'button', class: 'primary', name: 'uphold', onclick: (ev) => resolve(o, 'upheld', ev.currentTarget) }, E.uphold),
