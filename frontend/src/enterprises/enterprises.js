@@ -347,11 +347,10 @@ function parcelsCard(e) {
   table.append(thead(D.parcelCode, [D.parcelLand, 'num'], D.parcelBlock, D.parcelUnit, D.onMap));
   const tbody = h('tbody');
   for (const p of parcels) {
-    // The map opens a block by ?block=CODE (its deep link); a scattered parcel has no link of its own.
-    const link = p.block_code
-      ? h('a', { href: `/?block=${encodeURIComponent(p.block_code)}`, class: 'map-link' }, D.blockOnMap) : E.dash;
+    // The map opens a parcel by ?parcel=CODE (its deep link) and shows it with its block.
+    const link = h('a', { href: `/?parcel=${encodeURIComponent(p.code)}`, class: 'map-link' }, D.parcelOnMap);
     tbody.append(h('tr', { 'data-parcel': p.code }, h('td', { class: 'code' }, p.code), h('td', { class: 'num' }, mu(p.land_area_mu)),
-      h('td', {}, p.block_code || D.scattered), h('td', {}, text(p.unit_name)), h('td', { class: p.block_code ? '' : 'empty' }, link)));
+      h('td', {}, p.block_code || D.scattered), h('td', {}, text(p.unit_name)), h('td', {}, link)));
   }
   table.append(tbody);
   labelCells(table);

@@ -95,7 +95,7 @@ export const E = {
     parcelBlock: '所在区块',
     parcelUnit: '所在镇街',
     onMap: '地图',
-    blockOnMap: '在地图上查看区块',
+    parcelOnMap: '在地图上查看',
     scattered: '零星宗地',
     noParcels: '企业名下没有宗地',
     classification: '分类',

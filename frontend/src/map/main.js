@@ -337,6 +337,14 @@ async function main() {
     }
   }
 
+  // ?parcel=CODE (links from 一库 and elsewhere): the parcel found as the search finds it, then opened.
+  async function openParcel(code) {
+    const body = await fetchJson(`/api/search${query({ q: code })}`);
+    const hit = body.results.find((r) => r.kind === 'parcel' && r.code === code);
+    if (hit) await flyToResult(hit);
+    else setStatus(T.search.none(code), true);
+  }
+
   // ?view=lat,lon,zoom opens a given view (shareable links, the benchmark); else the whole city.
   const view = (params.get('view') || '').split(',').map(Number);
   const bounds = unitsLayer.getBounds();
@@ -361,6 +369,7 @@ async function main() {
   }
   await applyFilter(initial);
   if (params.get('block')) await blockPanel.open(params.get('block'), { fly: true });
+  else if (params.get('parcel')) await openParcel(params.get('parcel'));
   startRouting();
 }
 
