@@ -16,7 +16,6 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
-    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -26,11 +25,11 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
+from ..core.models import EvidenceFile, evidence_checks
 from ..models import Base
 
 RUN_STATUSES = ("computed", "published", "final", "withdrawn")
 OBJECTION_STATUSES = ("open", "upheld", "rejected")
-EVIDENCE_TYPES = ("application/pdf", "image/jpeg", "image/png")
 
 
 def _in(column: str, values: tuple[str, ...]) -> str:
@@ -122,21 +121,11 @@ class EvaluationObjection(Base):
         return f"evaluation_objection:{self.id}"
 
 
-class EvaluationEvidence(Base):
-    """A file attached to an objection (PDF, JPEG, PNG; its type read from its bytes)."""
+class EvaluationEvidence(EvidenceFile, Base):
+    """A file attached to an objection (PDF, JPEG, PNG)."""
 
     __tablename__ = "evaluation_evidence"
-    __table_args__ = (
-        CheckConstraint(_in("content_type", EVIDENCE_TYPES), name="type"),
-        CheckConstraint("size_bytes = octet_length(content)", name="size"),
-    )
+    __table_args__ = evidence_checks()
 
     id: Mapped[int] = mapped_column(primary_key=True)
     objection_id: Mapped[int] = mapped_column(ForeignKey("evaluation_objections.id", ondelete="CASCADE"), index=True)
-    filename: Mapped[str] = mapped_column(String(255))
-    content_type: Mapped[str] = mapped_column(String(64))
-    size_bytes: Mapped[int] = mapped_column(Integer)
-    sha256: Mapped[str] = mapped_column(String(64))
-    content: Mapped[bytes] = mapped_column(LargeBinary)
-    uploaded_by: Mapped[str] = mapped_column(String(64))
-    uploaded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

@@ -8,11 +8,43 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import BigInteger, Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text, func
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    func,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..models import Base
+
+
+def evidence_checks() -> tuple[CheckConstraint, CheckConstraint]:
+    """The checks of a table of :class:`EvidenceFile` rows (new objects for each table)."""
+    return (CheckConstraint("content_type IN ('application/pdf', 'image/jpeg', 'image/png')", name="type"),
+            CheckConstraint("size_bytes = octet_length(content)", name="size"))
+
+
+class EvidenceFile:
+    """The columns of an attached file (PDF, JPEG, PNG): its type read from its bytes, stored with its
+    SHA-256 — the 月报's 佐证材料 and an objection's evidence alike."""
+
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(64))
+    size_bytes: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    uploaded_by: Mapped[str] = mapped_column(String(64))
+    uploaded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
 class AuditEntry(Base):

@@ -35,6 +35,7 @@ import uuid
 from sqlalchemy import Boolean, SmallInteger, Uuid, false
 from sqlalchemy.orm import Mapped, mapped_column
 
+from ..core.models import EvidenceFile, evidence_checks
 from ..models import Base
 
 
@@ -258,22 +259,12 @@ class ProgressEntry(Base):
         return f"progress_entry:{self.id}"
 
 
-class ProgressEvidence(Base):
-    """An attached file (PDF, JPEG, PNG), its type read from its bytes, stored with its SHA-256."""
+class ProgressEvidence(EvidenceFile, Base):
+    """An attached file (PDF, JPEG, PNG) of a 月报 entry."""
 
     __tablename__ = "progress_evidence"
-    __table_args__ = (
-        CheckConstraint("content_type IN ('application/pdf', 'image/jpeg', 'image/png')", name="type"),
-        CheckConstraint("size_bytes = octet_length(content)", name="size"),
-    )
+    __table_args__ = evidence_checks()
 
     id: Mapped[int] = mapped_column(primary_key=True)
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
     entry_id: Mapped[int | None] = mapped_column(ForeignKey("progress_entries.id", ondelete="CASCADE"), index=True)
-    filename: Mapped[str] = mapped_column(String(255))
-    content_type: Mapped[str] = mapped_column(String(64))
-    size_bytes: Mapped[int] = mapped_column(Integer)
-    sha256: Mapped[str] = mapped_column(String(64))
-    content: Mapped[bytes] = mapped_column(LargeBinary)
-    uploaded_by: Mapped[str] = mapped_column(String(64))
-    uploaded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
