@@ -95,6 +95,8 @@ def main() -> int:
     ap.add_argument("--parcels", type=int, default=100_000)
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--profile", action="store_true", help="print where one compute_run spends its time")
+    ap.add_argument("--keep", action="store_true", help="keep the database (its URL is printed)")
+    ap.add_argument("--url", help="time on a database kept by an earlier --keep run (no loading)")
     args = ap.parse_args()
 
     import evaluation as engine
@@ -107,17 +109,18 @@ def main() -> int:
     from tests.dbutil import create_database, drop_database, migrate, seed_demo
 
     progress, pure = _module("bench_progress"), _module("bench_evaluation")
-    gpkg = progress.ensure_data(args.parcels, args.data)
-    url = create_database("txmap_bench_evaluation")
+    url = args.url or create_database("txmap_bench_evaluation")
     try:
-        migrate(url)
-        seed_demo(url)
         db = make_engine(Settings(database_url=url), url)
-        firms = pure.generate(args.n, 2025)
-        with make_sessionmaker(db)() as session:
-            counts = progress.load(session, gpkg)
-            counts.update(register(session, firms, YEAR))
-        print("data:", ", ".join(f"{k} {v}" for k, v in counts.items()), flush=True)
+        if not args.url:
+            gpkg = progress.ensure_data(args.parcels, args.data)
+            migrate(url)
+            seed_demo(url)
+            firms = pure.generate(args.n, 2025)
+            with make_sessionmaker(db)() as session:
+                counts = progress.load(session, gpkg)
+                counts.update(register(session, firms, YEAR))
+            print("data:", ", ".join(f"{k} {v}" for k, v in counts.items()), flush=True)
         with make_sessionmaker(db)() as session:
             from sqlalchemy import func, select
 
@@ -146,7 +149,10 @@ def main() -> int:
               f"engine / pandas {engine_s / pandas_s:.2f}")
         db.dispose()
     finally:
-        drop_database(url)
+        if args.keep or args.url:
+            print(f"database kept: {url}")
+        else:
+            drop_database(url)
     return 0
 
 

@@ -170,7 +170,7 @@ def _in_force(session: Session, year: int, at: dt.datetime | None = None,
     if enterprise_ids is not None:
         q = q.where(f.enterprise_id.in_(list(enterprise_ids)))
     out: dict[int, dict[str, tuple[int, Decimal, str | None]]] = {}
-    for fid, eid, field, value, note in session.execute(q):
+    for fid, eid, field, value, note in session.execute(q).all():
         out.setdefault(eid, {})[field] = (fid, value.normalize(), note)
     return out
 
@@ -197,16 +197,26 @@ _LAND = text("""
     FROM parcels WHERE enterprise_id IS NOT NULL GROUP BY enterprise_id""")
 
 
+_SCALES = {EnterpriseScale.ABOVE.value: "above", EnterpriseScale.BELOW.value: "below"}
+
+
 def _enterprise_input(e, land: Decimal | None, leased: Decimal | None,
-                      figures: dict[str, tuple[int, Decimal, str | None]]) -> engine.Enterprise:
+                      figures: dict[str, tuple[int, Decimal, str | None]]) -> tuple[engine.Enterprise, dict]:
+    """The engine's input of one enterprise, and the same as the run keeps it (``enterprise_to_dict``
+    without the empty figures; written here directly, a city's run builds ten thousand)."""
     values = {k: v[1] for k, v in figures.items() if k not in POINT_FIELDS}
     adjustments = tuple(engine.Adjustment(kind, figures[k][1], figures[k][2] or "")
                         for k, kind in POINT_FIELDS.items() if k in figures and figures[k][1] != 0)
-    scale = {EnterpriseScale.ABOVE.value: "above", EnterpriseScale.BELOW.value: "below"}.get(e.scale)
-    return engine.Enterprise(
-        e.credit_code, e.name, land_mu=land, scale=scale, leased_floor_m2=leased, start_year=e.production_year,
-        is_utility=bool(e.industry_code and e.industry_code.startswith("D")),  # 门类 D 电力、热力、燃气及水
-        figures=engine.Figures(**values), adjustments=adjustments)
+    scale = _SCALES.get(e.scale)
+    utility = bool(e.industry_code and e.industry_code.startswith("D"))  # 门类 D 电力、热力、燃气及水
+    obj = engine.Enterprise(e.credit_code, e.name, land_mu=land, scale=scale, leased_floor_m2=leased,
+                            start_year=e.production_year, is_utility=utility, figures=engine.Figures(**values),
+                            adjustments=adjustments)
+    kept = {"credit_code": e.credit_code, "name": e.name, "land_mu": _num(land), "scale": scale,
+            "leased_floor_m2": _num(leased), "start_year": e.production_year, "is_utility": utility,
+            "is_major_project": False, "figures": {k: f"{v:f}" for k, v in values.items()},
+            "adjustments": [{"kind": a.kind, "points": f"{a.points:f}", "note": a.note} for a in adjustments]}
+    return obj, kept
 
 
 def build_inputs(session: Session, year: int, at: dt.datetime) -> tuple[dict[str, dict], list[engine.Enterprise]]:
@@ -216,29 +226,23 @@ def build_inputs(session: Session, year: int, at: dt.datetime) -> tuple[dict[str
     figures = _in_force(session, year, at)
     if not figures:
         return {}, []
-    land = {eid: (mu, unit) for eid, mu, unit in session.execute(_LAND)}
+    land = {eid: (mu, unit) for eid, mu, unit in session.execute(_LAND).all()}
     leased = dict(session.execute(select(Tenant.credit_code, func.sum(Tenant.leased_area_m2))
                                   .where(Tenant.credit_code.is_not(None)).group_by(Tenant.credit_code)).all())
     e = Enterprise.__table__.c
     out: dict[str, dict] = {}
     objects: list[engine.Enterprise] = []
     for row in session.execute(select(e.id, e.credit_code, e.name, e.scale, e.production_year, e.industry_code,
-                                      e.unit_id).where(e.credit_code.is_not(None), e.id.in_(list(figures)))
-                               .order_by(e.credit_code)):
-        own = figures[row.id]
+                                      e.unit_id).where(e.credit_code.is_not(None)).order_by(e.credit_code)).all():
+        own = figures.get(row.id)
+        if own is None:
+            continue
         mu, unit_id = land.get(row.id, (None, None))
-        item = _enterprise_input(row, mu, leased.get(row.credit_code), own)
-        objects.append(item)
-        out[row.credit_code] = {"input": _lean(engine.enterprise_to_dict(item)), "enterprise_id": row.id,
-                                "unit_id": row.unit_id or unit_id,
+        obj, kept = _enterprise_input(row, mu, leased.get(row.credit_code), own)
+        objects.append(obj)
+        out[row.credit_code] = {"input": kept, "enterprise_id": row.id, "unit_id": row.unit_id or unit_id,
                                 "sources": {k: v[0] for k, v in sorted(own.items())}}
     return out, objects
-
-
-def _lean(d: dict) -> dict:
-    """An engine input without its empty figures (``enterprise_from_dict`` reads missing ones as None)."""
-    d["figures"] = {k: v for k, v in d["figures"].items() if v is not None}
-    return d
 
 
 def used_value(item: dict, field: str) -> str | None:

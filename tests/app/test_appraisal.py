@@ -120,6 +120,9 @@ def test_a_run_equals_the_engine_on_the_same_inputs_and_explains_why(db_session,
         assert got["grade"] == e.grade and got["rank"] == e.rank and got["reason"] == e.reason
         assert got["total"] == (None if e.total is None else f"{e.total:f}")
         assert got["unit_name"] == "崇福镇"
+    # what a run keeps is what the engine reads back: the same objects
+    kept, objects = service.build_inputs(db_session, YEAR, db_session.scalar(select(func.now())))
+    assert [engine.enterprise_from_dict(v["input"]) for v in kept.values()] == objects
     new = by_code[firms[5].credit_code]
     assert new["grade"] is None and new["reason"] == "不参评：投产不满两年"
     first = by_code[firms[0].credit_code]
