@@ -11,7 +11,7 @@ import datetime as dt
 import hashlib
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 import evaluation as engine
@@ -36,13 +36,19 @@ def seed_evaluation(session: Session) -> int:
     """The fixed 2023 evaluation; returns the number of rows written (0 when there was one already)."""
     if session.scalar(select(EvaluationRun.id).where(EvaluationRun.year == YEAR).limit(1)) is not None:
         return 0
-    at = session.scalar(select(func.now()))
+    # The story's dates: the departments' files arrived on 20 February 2024 (the seed has just imported them),
+    # the 试算 ran on the 26th, 公示 1–7 March, the objection was filed on the 4th and upheld on the 9th,
+    # and the result was fixed on the 12th.
+    session.execute(update(EnterpriseFigure).where(
+        EnterpriseFigure.year == YEAR, EnterpriseFigure.recorded_by == "seed",
+        EnterpriseFigure.superseded_at.is_(None)).values(recorded_at=_at(dt.date(2024, 2, 20), 10)))
+    at = _at(dt.date(2024, 2, 26), 9)
     inputs, objects = service.build_inputs(session, YEAR, at)
     if not inputs:
         return 0
     config = engine.config_to_dict(engine.default_config(YEAR))
     run = EvaluationRun(year=YEAR, number=1, status="published", config=config, inputs=inputs,
-                        result=service.evaluate_inputs(config, inputs, objects), figures_as_of=at, created_by="admin",
+                        result=service.evaluate_inputs(config, inputs, objects), figures_as_of=at, created_at=at, created_by="admin",
                         note="2023 年度数据汇总后试算", publicity_start=PUBLICITY[0], publicity_end=PUBLICITY[1],
                         published_by="admin", published_at=_at(PUBLICITY[0], 9))
     session.add(run)
@@ -72,21 +78,23 @@ def seed_evaluation(session: Session) -> int:
         current = session.scalar(select(EnterpriseFigure).where(
             EnterpriseFigure.enterprise_id == item["enterprise_id"], EnterpriseFigure.year == YEAR,
             EnterpriseFigure.field == "tax_10k", EnterpriseFigure.superseded_at.is_(None)))
-        current.superseded_at = at
+        current.superseded_at = objection.resolved_at
         session.flush()
         figure = EnterpriseFigure(enterprise_id=item["enterprise_id"], year=YEAR, field="tax_10k",
                                   value=Decimal(corrected), note=message("evaluation_source_objection", id=objection.id),
-                                  department=service.CORRECTION_DEPARTMENT, recorded_by="reviewer", recorded_at=at)
+                                  department=service.CORRECTION_DEPARTMENT, recorded_by="reviewer",
+                                  recorded_at=objection.resolved_at)
         session.add(figure)
         session.flush()
         final_inputs = service.corrected_inputs(run, [objection], {item["enterprise_id"]: target["credit_code"]},
                                                 {(item["enterprise_id"], "tax_10k"): figure.id})
+        fixed_at = _at(PUBLICITY[1] + dt.timedelta(days=5), 16)
         final = EvaluationRun(year=YEAR, number=2, status="final", config=config, inputs=final_inputs,
-                              result=service.evaluate_inputs(config, final_inputs), figures_as_of=at, based_on_id=run.id,
+                              result=service.evaluate_inputs(config, final_inputs), figures_as_of=at,
+                              created_at=fixed_at, based_on_id=run.id,
                               created_by="reviewer", note="公示后定档，采纳 1 件异议的更正数据重新计算",
                               publicity_start=PUBLICITY[0], publicity_end=PUBLICITY[1], published_by="admin",
-                              published_at=run.published_at, fixed_by="reviewer",
-                              fixed_at=_at(PUBLICITY[1] + dt.timedelta(days=5), 16))
+                              published_at=run.published_at, fixed_by="reviewer", fixed_at=fixed_at)
         session.add(final)
         written += 4
     else:

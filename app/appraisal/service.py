@@ -192,8 +192,10 @@ def figure_details(session: Session, ids: Iterable[int]) -> dict[int, dict]:
                    "recorded_at": _iso(r.recorded_at)} for r in rows}
 
 
+# Each enterprise's 亩, and the unit most of its parcels lie in (as the 一库 list places an enterprise whose
+# register row names no 所在镇街).
 _LAND = text("""
-    SELECT enterprise_id, sum(land_area_mu), (array_agg(unit_id ORDER BY land_area_mu DESC, id))[1]
+    SELECT enterprise_id, sum(land_area_mu), mode() WITHIN GROUP (ORDER BY unit_id)
     FROM parcels WHERE enterprise_id IS NOT NULL GROUP BY enterprise_id""")
 
 

@@ -29,6 +29,7 @@ from ..core.uow import unit_of_work
 from ..credit_code import credit_code_problem
 from ..errors import AppError, Conflict, FieldError, Forbidden, InvalidFeatures, InvalidUpload, NotFound
 from ..ingest import mapping as fieldmap
+from ..auth.service import display_names
 from ..messages import message
 from ..models import Enterprise, Parcel
 from ..ogc import apikeys
@@ -627,9 +628,10 @@ def may_read(session: Session, principal: Principal, ent: Enterprise) -> bool:
                                                   Parcel.unit_id == principal.unit_id).limit(1)) is not None
 
 
-def _shown(f: EnterpriseFigure, filename: str | None, key_name: str | None) -> dict:
+def _shown(f: EnterpriseFigure, filename: str | None, key_name: str | None, names: dict[str, str]) -> dict:
     return {"value": _plain(f.value), "note": f.note, "department": f.department,
-            "source": source_text(filename, key_name, f.recorded_by), "recorded_by": f.recorded_by,
+            "source": source_text(filename, key_name, names.get(f.recorded_by, f.recorded_by)),
+            "recorded_by": f.recorded_by,
             "recorded_at": f.recorded_at.isoformat(),
             "superseded_at": f.superseded_at.isoformat() if f.superseded_at else None}
 
@@ -653,8 +655,9 @@ def enterprise_figures(session: Session, principal: Principal, credit_code: str,
         .where(f.enterprise_id == ent.id, f.year == year)
         .order_by(f.recorded_at.desc(), f.id.desc())).all()
     by_field: dict[str, list] = {}
+    names = display_names(session, {row.recorded_by for row, _, _ in found})
     for row, filename, key_name in found:
-        by_field.setdefault(row.field, []).append(_shown(row, filename, key_name))
+        by_field.setdefault(row.field, []).append(_shown(row, filename, key_name, names))
     out = []
     for model_field in FIGURE_FIELDS:
         shown = by_field.get(model_field, [])
