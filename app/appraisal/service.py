@@ -21,7 +21,7 @@ import hashlib
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select, text, update
@@ -45,7 +45,16 @@ from ..auth.service import display_names
 from ..core.audit import audit_context
 from ..core.forms import Form
 from ..core.uow import unit_of_work
-from ..enterprises.figures import FIELD_LABELS, source_text
+from ..enterprises.figures import (
+    FIELD_LABELS,
+    MAX_POINTS,
+    MAX_VALUE,
+    in_force,
+    parse_number,
+    source_text,
+    value_problem,
+    with_sources,
+)
 from ..enterprises.models import FIGURE_FIELDS, EnterpriseFigure, EnterpriseImport
 from ..enums import Classification, EnterpriseScale
 from ..errors import FieldError, Forbidden, InvalidFeatures, InvalidParameter, InvalidState, NotFound
@@ -163,10 +172,8 @@ def _in_force(session: Session, year: int, at: dt.datetime | None = None,
               enterprise_ids: Iterable[int] | None = None) -> dict[int, dict[str, tuple[int, Decimal, str | None]]]:
     """enterprise id → field → (figure id, value, note) in force at ``at`` (now when None): the lean read of
     :func:`app.enterprises.figures.figures_in_force` for whole years (plain rows, no sources)."""
-    f = EnterpriseFigure.__table__.c
-    q = select(f.id, f.enterprise_id, f.field, f.value, f.note).where(f.year == year)
-    q = q.where(f.superseded_at.is_(None)) if at is None else q.where(
-        f.recorded_at <= at, f.superseded_at.is_(None) | (f.superseded_at > at))
+    f = EnterpriseFigure
+    q = select(f.id, f.enterprise_id, f.field, f.value, f.note).where(*in_force(year, at))
     if enterprise_ids is not None:
         q = q.where(f.enterprise_id.in_(list(enterprise_ids)))
     out: dict[int, dict[str, tuple[int, Decimal, str | None]]] = {}
@@ -181,11 +188,8 @@ def figure_details(session: Session, ids: Iterable[int]) -> dict[int, dict]:
     if not ids:
         return {}
     f = EnterpriseFigure
-    rows = session.execute(select(f.id, f.value, f.note, f.department, f.recorded_at, f.recorded_by,
-                                  EnterpriseImport.filename, ApiKey.name)
-                           .outerjoin(EnterpriseImport, EnterpriseImport.id == f.import_id)
-                           .outerjoin(ApiKey, ApiKey.id == f.api_key_id).where(f.id.in_(ids)))
-    rows = rows.all()
+    rows = session.execute(with_sources(select(f.id, f.value, f.note, f.department, f.recorded_at, f.recorded_by,
+                                               EnterpriseImport.filename, ApiKey.name)).where(f.id.in_(ids))).all()
     names = display_names(session, {r.recorded_by for r in rows})
     return {r.id: {"value": _num(r.value.normalize()), "note": r.note, "department": r.department,
                    "source": source_text(r.filename, r.name, names.get(r.recorded_by, r.recorded_by)),
@@ -285,7 +289,7 @@ def evaluate_inputs(config: dict, inputs: dict[str, dict], objects: list[engine.
     return result
 
 
-def _indicators(run: EvaluationRun) -> dict[str, list[dict]]:
+def _indicators(run: EvaluationRun) -> dict[str, dict[str, dict]]:
     """group code → indicator code → the per-group fields of an indicator (label, unit, weight, benchmark)."""
     out = {}
     for g, gc in zip(run.result["groups"], run.config["groups"], strict=True):
@@ -375,7 +379,10 @@ def actions(run: EvaluationRun, principal: Principal | None, objections: dict[st
 
 
 def run_view(session: Session, run: EvaluationRun, principal: Principal | None,
-             objections: dict[str, int] | None = None, changed: int | None = None) -> dict:
+             objections: dict[str, int] | None = None, changed: int | None = None,
+             now: dict | None = None) -> dict:
+    """A run as the screens show it; ``changed`` (how many figures changed since) is counted here unless
+    given, against ``now`` (the year's figures in force) when that was read already."""
     objections = objections or _objection_counts(session, [run])[run.id]
     grades = {g: 0 for g in "ABCD"}
     graded = 0
@@ -386,7 +393,7 @@ def run_view(session: Session, run: EvaluationRun, principal: Principal | None,
     total = len(run.result["enterprises"])
     names = display_names(session, {run.created_by, run.published_by, run.fixed_by, run.publicity_closed_by})
     if changed is None:
-        changed = sum(len(v) for v in changed_figures(session, run).values())
+        changed = sum(len(v) for v in changed_figures(session, run, now).values())
     return {
         "id": run.id, "year": run.year, "number": run.number, "status": run.status,
         "status_label": STATUS_LABELS[run.status], "created_at": _iso(run.created_at), "created_by": run.created_by,
@@ -409,7 +416,8 @@ def run_view(session: Session, run: EvaluationRun, principal: Principal | None,
 def runs_view(session: Session, year: int, principal: Principal | None) -> dict:
     runs = runs_of(session, year)
     counts = _objection_counts(session, runs)
-    return {"year": year, "runs": [run_view(session, r, principal, counts[r.id]) for r in runs]}
+    now = _in_force(session, year) if runs else {}
+    return {"year": year, "runs": [run_view(session, r, principal, counts[r.id], now=now) for r in runs]}
 
 
 def _require_status(run: EvaluationRun, *statuses: str) -> None:
@@ -493,7 +501,8 @@ def fix(session: Session, principal: Principal, run: EvaluationRun) -> Evaluatio
         EvaluationObjection.corrections.is_not(None)).order_by(EvaluationObjection.id)))
     with unit_of_work(session), audit_context(session, "evaluation_fix", run):
         if upheld:
-            codes = {o.enterprise_id: session.get(Enterprise, o.enterprise_id).credit_code for o in upheld}
+            code_of = {v["enterprise_id"]: code for code, v in run.inputs.items()}
+            codes = {o.enterprise_id: code_of[o.enterprise_id] for o in upheld}
             ids = {(eid, field): fid for eid, fields in _in_force(session, run.year, None, codes).items()
                    for field, (fid, _, _) in fields.items()}
             final = _new_run(session, principal, run.year, run.config,
@@ -544,11 +553,13 @@ def shown_run(session: Session, year: int, run_id: int | None = None) -> Evaluat
     return None
 
 
-def changed_figures(session: Session, run: EvaluationRun) -> dict[str, list[dict]]:
+def changed_figures(session: Session, run: EvaluationRun, now: dict | None = None) -> dict[str, list[dict]]:
     """credit code → the figures that differ now from those the run used (a later import, an API, a
-    correction), each with the value in the run, the value now, its department and when it was recorded."""
+    correction), each with the value in the run, the value now, its department and when it was recorded.
+    ``now``: the year's figures in force (:func:`_in_force`), when the caller has read them already."""
     ids = {v["enterprise_id"]: code for code, v in run.inputs.items()}
-    now = _in_force(session, run.year, None, ids) if ids else {}
+    if now is None:
+        now = _in_force(session, run.year, None, ids) if ids else {}
     found: list[tuple[str, str, str | None, Decimal | None, int | None]] = []
     for eid, code in ids.items():
         item = run.inputs[code]
@@ -620,25 +631,32 @@ def _objection_dicts(session: Session, objections: list[EvaluationObjection], ru
     return out
 
 
-def _objections_by_code(session: Session, run: EvaluationRun, principal: Principal | None) -> dict[str, list[dict]]:
+def _objections_of(run: EvaluationRun):
+    """The objections of a run: a final run recomputed after 公示 has those of its published run."""
     ids = [run.id] + ([run.based_on_id] if run.based_on_id else [])
-    rows = list(session.scalars(select(EvaluationObjection).where(EvaluationObjection.run_id.in_(ids))
-                                .order_by(EvaluationObjection.id)))
+    return select(EvaluationObjection).where(EvaluationObjection.run_id.in_(ids))
+
+
+def _objections_by_code(session: Session, run: EvaluationRun, principal: Principal | None) -> dict[str, list[dict]]:
+    rows = list(session.scalars(_objections_of(run).order_by(EvaluationObjection.id)))
     out: dict[str, list[dict]] = {}
-    for d in _objection_dicts(session, rows, run if len(ids) == 1 else None, principal):
+    for d in _objection_dicts(session, rows, None if run.based_on_id else run, principal):
         out.setdefault(d["credit_code"], []).append(d)
     return out
 
 
-def _rows(session: Session, run: EvaluationRun, principal: Principal | None) -> list[dict]:
+def _rows(session: Session, run: EvaluationRun, principal: Principal | None, changed: dict[str, list[dict]],
+          only: str | None = None) -> list[dict]:
+    """Each enterprise's result as the screens show it (``only``: that one enterprise's)."""
     units = _unit_names(session)
-    ids = {code: v["enterprise_id"] for code, v in run.inputs.items()}
+    ids = {code: v["enterprise_id"] for code, v in run.inputs.items() if only is None or code == only}
     classes = _classifications(session, ids.values())
-    changed = changed_figures(session, run)
     objections = _objections_by_code(session, run, principal)
     per_group = _indicators(run)
     out = []
     for e in run.result["enterprises"]:
+        if only is not None and e["credit_code"] != only:
+            continue
         shared = per_group.get(e["group"], {})
         item = run.inputs.get(e["credit_code"], {})
         unit = units.get(item.get("unit_id"))
@@ -661,17 +679,12 @@ def _rows(session: Session, run: EvaluationRun, principal: Principal | None) -> 
 
 
 def _groups(run: EvaluationRun) -> list[dict]:
-    config = run.config
-    out = []
-    for g, gc in zip(run.result["groups"], config["groups"], strict=True):
-        out.append({
-            "code": g["code"], "label": g["label"], "graded": g["graded"], "not_graded": g["not_graded"],
-            "cut_ranks": g["cut_ranks"], "counts": g["grade_counts"],
-            "indicators": [{"code": i["code"], "label": INDICATOR_LABELS[i["code"]],
-                            "unit": INDICATOR_UNITS[i["code"]], "weight": _num(Decimal(str(i["weight"]))),
-                            "mean": g["means"].get(i["code"]), "benchmark": g["benchmarks"].get(i["code"])}
-                           for i in gc["indicators"]]})
-    return out
+    per_group = _indicators(run)
+    return [{"code": g["code"], "label": g["label"], "graded": g["graded"], "not_graded": g["not_graded"],
+             "cut_ranks": g["cut_ranks"], "counts": g["grade_counts"],
+             "indicators": [{"code": code, **shared, "mean": g["means"].get(code)}
+                            for code, shared in per_group[g["code"]].items()]}
+            for g in run.result["groups"]]
 
 
 @dataclass
@@ -699,9 +712,10 @@ def results(session: Session, principal: Principal | None, year: int, run_id: in
     run = shown_run(session, year, run_id)
     if run is None:
         return {"year": year, "run": None, "groups": [], "enterprises": []}
-    rows = _rows(session, run, principal)
-    changed = sum(len(r["changed_figures"]) for r in rows)
-    return {"year": year, "run": run_view(session, run, principal, changed=changed), "groups": _groups(run),
+    changed = changed_figures(session, run)
+    rows = _rows(session, run, principal, changed)
+    return {"year": year, "run": run_view(session, run, principal, changed=sum(map(len, changed.values()))),
+            "groups": _groups(run),
             "enterprises": [r for r in rows if flt.keep(r)]}
 
 
@@ -717,8 +731,10 @@ def enterprise_result(session: Session, principal: Principal | None, year: int, 
         raise NotFound(message("evaluation_no_run", year=year))
     if credit_code not in run.inputs:
         raise NotFound(message("evaluation_enterprise_not_in_run", code=credit_code, year=year))
-    rows = [r for r in _rows(session, run, principal) if r["credit_code"] == credit_code]
-    return {"year": year, "run": run_view(session, run, principal), "enterprise": rows[0],
+    changed = changed_figures(session, run)
+    row = _rows(session, run, principal, changed, only=credit_code)[0]
+    return {"year": year, "run": run_view(session, run, principal, changed=sum(map(len, changed.values()))),
+            "enterprise": row,
             "sources": _sources(session, run.inputs[credit_code])}
 
 
@@ -733,15 +749,18 @@ def objection_by_id(session: Session, objection_id: int) -> EvaluationObjection:
 
 
 def objections_view(session: Session, run: EvaluationRun, principal: Principal | None) -> dict:
-    """The run's objections (a final run recomputed after 公示: those of its published run)."""
-    ids = [run.id] + ([run.based_on_id] if run.based_on_id else [])
-    rows = list(session.scalars(select(EvaluationObjection).where(EvaluationObjection.run_id.in_(ids))
+    """The run's objections, open ones first (:func:`_objections_of`)."""
+    rows = list(session.scalars(_objections_of(run)
                                 .order_by((EvaluationObjection.status != "open"), EvaluationObjection.id)))
     return {"objections": _objection_dicts(session, rows, None, principal)}
 
 
 def objection_view(session: Session, o: EvaluationObjection, principal: Principal | None) -> dict:
     return _objection_dicts(session, [o], None, principal)[0]
+
+
+_CORRECTION_RANGES = {"safety_points": (-MAX_POINTS, Decimal(0)), "environment_points": (-MAX_POINTS, Decimal(0)),
+                      "innovation_points": (Decimal(0), MAX_POINTS)}  # as value_problem bounds them
 
 
 def _corrections(raw: str | None) -> dict[str, str] | None:
@@ -761,21 +780,18 @@ def _corrections(raw: str | None) -> dict[str, str] | None:
         if field not in FIGURE_FIELDS:
             problems.append(FieldError(f"corrections.{field}", message("evaluation_corrections_field", field=field)))
             continue
-        if value is None or value == "":
+        # Read and bounded as a department's figure is (app/enterprises/figures.py), named as the form names it.
+        number, unreadable = parse_number(value if isinstance(value, str | int | float) else repr(value))
+        if number is None and unreadable is None:
             continue
-        try:
-            number = Decimal(str(value).replace(",", ""))
-            if not number.is_finite():
-                raise InvalidOperation
-        except (InvalidOperation, ValueError):
+        if unreadable:
             problems.append(FieldError(f"corrections.{field}", message(
                 "evaluation_corrections_number", label=figure_label(field))))
             continue
-        low, high = (Decimal(-100), Decimal(0)) if field in ("safety_points", "environment_points") else \
-            (Decimal(0), Decimal(100)) if field == "innovation_points" else (Decimal(0), Decimal(10) ** 12)
-        if not low <= number <= high:
+        if value_problem(field, number) is not None:
+            low, high = _CORRECTION_RANGES.get(field, (Decimal(0), MAX_VALUE))
             problems.append(FieldError(f"corrections.{field}", message(
-                "evaluation_corrections_range", label=figure_label(field), low=low, high=high)))
+                "evaluation_corrections_range", label=figure_label(field), low=f"{low:f}", high=f"{high:f}")))
             continue
         out[field] = f"{number.normalize():f}"
     if problems:

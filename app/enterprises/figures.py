@@ -77,18 +77,26 @@ def source_text(filename: str | None, key_name: str | None, recorded_by: str) ->
     return message("evaluation_source_user", name=recorded_by)
 
 
+def in_force(year: int, at: dt.datetime | None = None) -> list:
+    """The conditions on ``enterprise_figures`` of the figures of ``year`` in force at ``at`` (recorded by then
+    and not yet superseded); ``at=None`` is now."""
+    f = EnterpriseFigure
+    if at is None:
+        return [f.year == year, f.superseded_at.is_(None)]
+    return [f.year == year, f.recorded_at <= at, f.superseded_at.is_(None) | (f.superseded_at > at)]
+
+
+def with_sources(q):
+    """``q`` on ``enterprise_figures`` joined to what each figure came by (an import's file, an API key)."""
+    return (q.outerjoin(EnterpriseImport, EnterpriseImport.id == EnterpriseFigure.import_id)
+            .outerjoin(ApiKey, ApiKey.id == EnterpriseFigure.api_key_id))
+
+
 def figures_in_force(session: Session, year: int, at: dt.datetime | None = None,
                      enterprise_ids: Iterable[int] | None = None) -> dict[int, dict[str, Figure]]:
-    """enterprise id → field → the figure of ``year`` in force at ``at`` (recorded by then and not yet
-    superseded); ``at=None`` is now."""
+    """enterprise id → field → the figure of ``year`` in force at ``at`` (:func:`in_force`)."""
     f = EnterpriseFigure
-    q = (select(f, EnterpriseImport.filename, ApiKey.name)
-         .outerjoin(EnterpriseImport, EnterpriseImport.id == f.import_id)
-         .outerjoin(ApiKey, ApiKey.id == f.api_key_id).where(f.year == year))
-    if at is None:
-        q = q.where(f.superseded_at.is_(None))
-    else:
-        q = q.where(f.recorded_at <= at, f.superseded_at.is_(None) | (f.superseded_at > at))
+    q = with_sources(select(f, EnterpriseImport.filename, ApiKey.name)).where(*in_force(year, at))
     if enterprise_ids is not None:
         q = q.where(f.enterprise_id.in_(list(enterprise_ids)))
     out: dict[int, dict[str, Figure]] = {}
@@ -649,9 +657,7 @@ def enterprise_figures(session: Session, principal: Principal, credit_code: str,
         year = years[0] if years else dt.datetime.now(imports.TIMEZONE).year - 1
     f = EnterpriseFigure
     found = session.execute(
-        select(f, EnterpriseImport.filename, ApiKey.name)
-        .outerjoin(EnterpriseImport, EnterpriseImport.id == f.import_id)
-        .outerjoin(ApiKey, ApiKey.id == f.api_key_id)
+        with_sources(select(f, EnterpriseImport.filename, ApiKey.name))
         .where(f.enterprise_id == ent.id, f.year == year)
         .order_by(f.recorded_at.desc(), f.id.desc())).all()
     by_field: dict[str, list] = {}
