@@ -21,7 +21,7 @@ const MAX_FILE_BYTES = 10 * 1024 * 1024;
 const statusEl = document.getElementById('evaluation-status');
 const messageEl = document.getElementById('page-message');
 const state = {
-  user: null, names: new Map(), year: null, yearsWithRuns: new Set(), runs: [], runId: null, data: null, objections: [], labels: null,
+  user: null, year: null, yearsWithRuns: new Set(), runs: [], runId: null, data: null, objections: [], labels: null,
   tab: null, unit: '', grade: '', q: '', limit: PAGE_ROWS, detail: null,
 };
 
@@ -74,30 +74,9 @@ function gradeBadge(grade) {
   return grade ? h('span', { class: `grade grade-${grade}`, title: E.gradeOption(grade) }, grade) : h('span', { class: 'grade grade-none' }, E.dash);
 }
 
-/**
- * A person by name. The service gives the account (username) of who computed, published, filed…; the
- * names known here are the user's own and, for an administrator, every account's (/api/users).
- */
-/** A person by the name the service gives (…_by_name), else by what this page knows of the account. */
+/** A person by the name the service gives (…_by_name: 姓名, or the account when none is set). */
 function who(username, given) {
-  const name = given || state.names.get(username);
-  return name ? h('span', { class: 'person' }, name) : h('span', { class: 'person account' }, username || E.dash);
-}
-
-/** A line of the service that names an account (由 admin 录入): the person's name where it is known. */
-function named(line) {
-  let out = line;
-  for (const [username, name] of state.names) out = out.replace(new RegExp(`(^|[^A-Za-z0-9_])${username.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?![A-Za-z0-9_])`, 'g'), `$1${name}`);
-  return out;
-}
-
-async function loadNames() {
-  state.names.set(state.user.username, state.user.display_name || state.user.username);
-  if (!isRole('admin')) return;
-  try {
-    const { data } = await api('/api/users');
-    for (const u of data.data) if (u.display_name) state.names.set(u.username, u.display_name);
-  } catch (_) { /* the names are a courtesy: accounts are shown without them */ }
+  return h('span', { class: 'person' }, given || username || E.dash);
 }
 
 function isRole(...roles) { return state.user && roles.includes(state.user.role); }
@@ -639,7 +618,7 @@ async function openDetail(code) {
     const tb = h('tbody');
     for (const [f, s] of entries) {
       tb.append(h('tr', {}, h('td', {}, labels.figures[f] || E.dash), h('td', { class: 'num' }, fmt(s.value)),
-        h('td', {}, s.department || E.dash, s.source ? h('small', { class: 'source' }, named(s.source)) : ''), h('td', {}, when(s.recorded_at))));
+        h('td', {}, s.department || E.dash, s.source ? h('small', { class: 'source' }, s.source) : ''), h('td', {}, when(s.recorded_at))));
     }
     t.append(tb);
     labelCells(t);
@@ -734,7 +713,6 @@ async function main() {
   state.user = await mountShell({ page: 'evaluation', roles: ['planner', 'gis_staff', 'unit_officer', 'reviewer', 'admin'] });
   if (!state.user) { document.body.dataset.evaluationState = 'refused'; return; }
   document.getElementById('intro').textContent = E.intro;
-  await loadNames();
   const params = new URLSearchParams(location.search);
   const asked = Number(params.get('year'));
   const thisYear = Number(today().slice(0, 4));
