@@ -17,7 +17,6 @@ from sqlalchemy.orm import Session
 import evaluation as engine
 
 from ..enterprises.models import EnterpriseFigure
-from ..messages import message
 from ..models import Unit
 from . import service
 from .models import EvaluationEvidence, EvaluationObjection, EvaluationRun
@@ -47,11 +46,9 @@ def seed_evaluation(session: Session) -> int:
     if not inputs:
         return 0
     config = engine.config_to_dict(engine.default_config(YEAR))
-    run = EvaluationRun(year=YEAR, number=1, status="published", config=config, inputs=inputs,
-                        result=service.evaluate_inputs(config, inputs, objects), figures_as_of=at, created_at=at, created_by="admin",
-                        note="2023 年度数据汇总后试算", publicity_start=PUBLICITY[0], publicity_end=PUBLICITY[1],
-                        published_by="admin", published_at=_at(PUBLICITY[0], 9))
-    session.add(run)
+    run = service.new_run(session, "admin", YEAR, config, inputs, at, objects, status="published", created_at=at,
+                          note="2023 年度数据汇总后试算", publicity_start=PUBLICITY[0], publicity_end=PUBLICITY[1],
+                          published_by="admin", published_at=_at(PUBLICITY[0], 9))
     session.flush()
     # The objection: the 崇福镇 enterprise ranked lowest among the graded, for its tax.
     chongfu = session.scalar(select(Unit.id).where(Unit.code == "chongfu"))
@@ -75,32 +72,8 @@ def seed_evaluation(session: Session) -> int:
                                        content_type="application/pdf", size_bytes=len(EVIDENCE_PDF),
                                        sha256=hashlib.sha256(EVIDENCE_PDF).hexdigest(), content=EVIDENCE_PDF,
                                        uploaded_by="chongfu"))
-        current = session.scalar(select(EnterpriseFigure).where(
-            EnterpriseFigure.enterprise_id == item["enterprise_id"], EnterpriseFigure.year == YEAR,
-            EnterpriseFigure.field == "tax_10k", EnterpriseFigure.superseded_at.is_(None)))
-        current.superseded_at = objection.resolved_at
-        session.flush()
-        figure = EnterpriseFigure(enterprise_id=item["enterprise_id"], year=YEAR, field="tax_10k",
-                                  value=Decimal(corrected), note=message("evaluation_source_objection", id=objection.id),
-                                  department=service.CORRECTION_DEPARTMENT, recorded_by="reviewer",
-                                  recorded_at=objection.resolved_at)
-        session.add(figure)
-        session.flush()
-        final_inputs = service.corrected_inputs(run, [objection], {item["enterprise_id"]: target["credit_code"]},
-                                                {(item["enterprise_id"], "tax_10k"): figure.id})
-        fixed_at = _at(PUBLICITY[1] + dt.timedelta(days=5), 16)
-        final = EvaluationRun(year=YEAR, number=2, status="final", config=config, inputs=final_inputs,
-                              result=service.evaluate_inputs(config, final_inputs), figures_as_of=at,
-                              created_at=fixed_at, based_on_id=run.id,
-                              created_by="reviewer", note="公示后定档，采纳 1 件异议的更正数据重新计算",
-                              publicity_start=PUBLICITY[0], publicity_end=PUBLICITY[1], published_by="admin",
-                              published_at=run.published_at, fixed_by="reviewer", fixed_at=fixed_at)
-        session.add(final)
+        service.record_corrections(session, "reviewer", YEAR, objection, objection.resolved_at)
         written += 4
-    else:
-        final = run
-        run.status, run.fixed_by, run.fixed_at = "final", "reviewer", _at(PUBLICITY[1] + dt.timedelta(days=5), 16)
-    session.flush()
-    service.set_grades(session, final)
+    service.fix_run(session, run, "reviewer", _at(PUBLICITY[1] + dt.timedelta(days=5), 16))
     return written
 

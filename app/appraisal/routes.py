@@ -37,6 +37,7 @@ Deciders = Annotated[Principal, Depends(require_role(Role.REVIEWER, Role.ADMIN))
 Objectors = Annotated[Principal, Depends(require_role(Role.UNIT_OFFICER, Role.ADMIN))]
 Year = Annotated[int, Path(ge=2000, le=2100, description="评价年度")]
 Id = Annotated[int, Path(ge=1, le=2**31 - 1, description="编号")]
+RunQuery = Annotated[int | None, Query(ge=1, le=2**31 - 1, description="评价编号")]
 WRITE = error_responses(404, 409, 422, 428)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MAX_OBJECTION_BYTES = service.MAX_EVIDENCE_FILES * service.MAX_EVIDENCE_BYTES + 64 * 1024
@@ -137,7 +138,7 @@ def fix(session: SessionDep, user: Deciders, run_id: Id, request: Request, respo
 @router.get("/{year}", summary="某年度的评价结果：各企业指标值、得分、排名、等级和说明（默认：定档，否则公示中，否则最近一次试算）",
             response_model=Results, responses=error_responses(404))
 def results(session: SessionDep, user: CurrentUser, year: Year,
-            run: Annotated[int | None, Query(ge=1, le=2**31 - 1, description="评价编号")] = None,
+            run: RunQuery = None,
             unit: Annotated[str | None, Query(max_length=32, description="镇（街道）代码")] = None,
             group: Annotated[str | None, Query(max_length=32, description="评价组代码；none 为不属于任何组")] = None,
             grade: Annotated[str | None, Query(pattern="^(A|B|C|D|none)$", description="等级；none 为不参评")] = None,
@@ -150,14 +151,14 @@ def results(session: SessionDep, user: CurrentUser, year: Year,
             response_model=EnterpriseResult, responses=error_responses(404))
 def enterprise_result(session: SessionDep, user: CurrentUser, year: Year,
                       credit_code: Annotated[str, Path(max_length=18)],
-                      run: Annotated[int | None, Query(ge=1, le=2**31 - 1, description="评价编号")] = None) -> dict:
+                      run: RunQuery = None) -> dict:
     return service.enterprise_result(session, user, year, credit_code.upper(), run)
 
 
 @router.get("/{year}/export.xlsx", summary="评价结果 Excel（每个评价组一张表，另附不参评企业）", response_class=Response,
             responses={**content(media={XLSX: BINARY}, description="Excel 文件"), **error_responses(404)})
 def export(session: SessionDep, user: CurrentUser, year: Year,
-           run: Annotated[int | None, Query(ge=1, le=2**31 - 1, description="评价编号")] = None) -> Response:
+           run: RunQuery = None) -> Response:
     data, name = excel.results_workbook(session, user, year, run)
     return Response(data, media_type=XLSX, headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}"})
 

@@ -299,12 +299,13 @@ def _indicators(run: EvaluationRun) -> dict[str, dict[str, dict]]:
     return out
 
 
-def _new_run(session: Session, principal: Principal, year: int, config: dict, inputs: dict, at: dt.datetime,
-             objects: list[engine.Enterprise] | None = None, **values) -> EvaluationRun:
+def new_run(session: Session, created_by: str, year: int, config: dict, inputs: dict, at: dt.datetime,
+            objects: list[engine.Enterprise] | None = None, **values) -> EvaluationRun:
+    """A run of ``inputs`` (the figures as of ``at``) evaluated and added, numbered next in its year."""
     number = (session.scalar(select(func.max(EvaluationRun.number)).where(EvaluationRun.year == year)) or 0) + 1
     run = EvaluationRun(year=year, number=number, config=config, inputs=inputs,
                         result=evaluate_inputs(config, inputs, objects),
-                        figures_as_of=at, created_by=principal.username, **values)
+                        figures_as_of=at, created_by=created_by, **values)
     session.add(run)
     return run
 
@@ -319,7 +320,8 @@ def compute_run(session: Session, principal: Principal, year: int, note: str | N
     if not inputs:
         raise InvalidState(message("evaluation_no_inputs", year=year))
     with unit_of_work(session), audit_context(session, "evaluation_run"):
-        run = _new_run(session, principal, year, config, inputs, at, objects, status="computed", note=(note or None))
+        run = new_run(session, principal.username, year, config, inputs, at, objects, status="computed",
+                      note=(note or None))
         session.flush()
     return run
 
@@ -492,31 +494,37 @@ def corrected_inputs(run: EvaluationRun, upheld: list[EvaluationObjection], code
 
 def fix(session: Session, principal: Principal, run: EvaluationRun) -> EvaluationRun:
     """定档: the published run (or, with upheld corrections, a recomputation of it) becomes the year's result."""
-    counts = _objection_counts(session, [run])[run.id]
-    blocker = fix_blocker(run, counts)
+    blocker = fix_blocker(run, _objection_counts(session, [run])[run.id])
     if blocker:
         raise InvalidState(blocker)
+    with unit_of_work(session), audit_context(session, "evaluation_fix", run):
+        return fix_run(session, run, principal.username)
+
+
+def fix_run(session: Session, run: EvaluationRun, fixed_by: str, at: dt.datetime | None = None) -> EvaluationRun:
+    """The writes of 定档 (inside the caller's transaction), at ``at`` (now when None; the demo's story
+    is dated): the final run, and each enterprise's class."""
     upheld = list(session.scalars(select(EvaluationObjection).where(
         EvaluationObjection.run_id == run.id, EvaluationObjection.status == "upheld",
         EvaluationObjection.corrections.is_not(None)).order_by(EvaluationObjection.id)))
-    with unit_of_work(session), audit_context(session, "evaluation_fix", run):
-        if upheld:
-            code_of = {v["enterprise_id"]: code for code, v in run.inputs.items()}
-            codes = {o.enterprise_id: code_of[o.enterprise_id] for o in upheld}
-            ids = {(eid, field): fid for eid, fields in _in_force(session, run.year, None, codes).items()
-                   for field, (fid, _, _) in fields.items()}
-            final = _new_run(session, principal, run.year, run.config,
-                             corrected_inputs(run, upheld, codes, ids), run.figures_as_of, status="final",
-                             based_on_id=run.id,
-                             note=message("evaluation_final_note", number=run.number, count=len(upheld)),
-                             publicity_start=run.publicity_start, publicity_end=run.publicity_end,
-                             published_by=run.published_by, published_at=run.published_at)
-        else:
-            final = run
-            run.status = "final"
-        final.fixed_by, final.fixed_at = principal.username, func.now()
-        session.flush()
-        set_grades(session, final)
+    when = func.now() if at is None else at
+    if upheld:
+        code_of = {v["enterprise_id"]: code for code, v in run.inputs.items()}
+        codes = {o.enterprise_id: code_of[o.enterprise_id] for o in upheld}
+        ids = {(eid, field): fid for eid, fields in _in_force(session, run.year, None, codes).items()
+               for field, (fid, _, _) in fields.items()}
+        final = new_run(session, fixed_by, run.year, run.config, corrected_inputs(run, upheld, codes, ids),
+                        run.figures_as_of, status="final", based_on_id=run.id,
+                        note=message("evaluation_final_note", number=run.number, count=len(upheld)),
+                        publicity_start=run.publicity_start, publicity_end=run.publicity_end,
+                        published_by=run.published_by, published_at=run.published_at,
+                        **({} if at is None else {"created_at": at}))
+    else:
+        final = run
+        run.status = "final"
+    final.fixed_by, final.fixed_at = fixed_by, when
+    session.flush()
+    set_grades(session, final)
     return final
 
 
@@ -858,12 +866,15 @@ def resolve(session: Session, principal: Principal, o: EvaluationObjection, deci
         o.status, o.resolution, o.resolved_by, o.resolved_at = decision, resolution, principal.username, func.now()
         session.flush()
         if decision == "upheld" and o.corrections:
-            _record_corrections(session, principal, run.year, o)
+            record_corrections(session, principal.username, run.year, o)
 
 
-def _record_corrections(session: Session, principal: Principal, year: int, o: EvaluationObjection) -> None:
-    """An upheld correction becomes the enterprise's figure in force (department 异议核定)."""
+def record_corrections(session: Session, recorded_by: str, year: int, o: EvaluationObjection,
+                       at: dt.datetime | None = None) -> None:
+    """An upheld correction becomes the enterprise's figure in force (department 异议核定), recorded at
+    ``at`` (now when None)."""
     note = message("evaluation_source_objection", id=o.id)
+    when = func.now() if at is None else at
     for field, value in o.corrections.items():
         current = session.scalar(select(EnterpriseFigure).where(
             EnterpriseFigure.enterprise_id == o.enterprise_id, EnterpriseFigure.year == year,
@@ -872,10 +883,11 @@ def _record_corrections(session: Session, principal: Principal, year: int, o: Ev
                 current is None and field in POINT_FIELDS and Decimal(value) == 0):
             continue
         if current is not None:
-            current.superseded_at = func.now()
+            current.superseded_at = when
             session.flush()
         session.add(EnterpriseFigure(enterprise_id=o.enterprise_id, year=year, field=field, value=Decimal(value),
-                                     note=note, department=CORRECTION_DEPARTMENT, recorded_by=principal.username))
+                                     note=note, department=CORRECTION_DEPARTMENT, recorded_by=recorded_by,
+                                     recorded_at=when))
 
 
 def evidence_file(session: Session, evidence_id: int) -> EvaluationEvidence:
