@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select, text, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 import evaluation as engine
@@ -45,6 +45,7 @@ from ..auth.service import display_names
 from ..core.audit import audit_context
 from ..core.forms import Form
 from ..core.uow import unit_of_work
+from ..enterprises.directory import land_by_enterprise
 from ..enterprises.figures import (
     FIELD_LABELS,
     MAX_POINTS,
@@ -196,13 +197,6 @@ def figure_details(session: Session, ids: Iterable[int]) -> dict[int, dict]:
                    "recorded_at": _iso(r.recorded_at)} for r in rows}
 
 
-# Each enterprise's 亩, and the unit most of its parcels lie in (as the 一库 list places an enterprise whose
-# register row names no 所在镇街).
-_LAND = text("""
-    SELECT enterprise_id, sum(land_area_mu), mode() WITHIN GROUP (ORDER BY unit_id)
-    FROM parcels WHERE enterprise_id IS NOT NULL GROUP BY enterprise_id""")
-
-
 _SCALES = {EnterpriseScale.ABOVE.value: "above", EnterpriseScale.BELOW.value: "below"}
 
 
@@ -232,7 +226,10 @@ def build_inputs(session: Session, year: int, at: dt.datetime) -> tuple[dict[str
     figures = _in_force(session, year, at)
     if not figures:
         return {}, []
-    land = {eid: (mu, unit) for eid, mu, unit in session.execute(_LAND).all()}
+    # each enterprise's 亩 and the unit most of its parcels lie in, as the 一库 list places it
+    held = land_by_enterprise()
+    land = {eid: (mu, unit) for eid, mu, unit in session.execute(
+        select(held.c.enterprise_id, held.c.land_mu, held.c.parcel_unit_id)).all()}
     leased = dict(session.execute(select(Tenant.credit_code, func.sum(Tenant.leased_area_m2))
                                   .where(Tenant.credit_code.is_not(None)).group_by(Tenant.credit_code)).all())
     e = Enterprise.__table__.c

@@ -32,7 +32,7 @@ class Filters:
     pending: bool | None = None  # True: 信用代码待补充 only; False: registered only
 
 
-def _land():
+def land_by_enterprise():
     """Per enterprise: its parcels' count and 亩, and the unit most of them lie in (for an enterprise whose
     register row names no 所在镇街 — the demo's and the uploads' — the list shows and filters by that)."""
     return (select(Parcel.enterprise_id.label("enterprise_id"), func.count(Parcel.id).label("parcel_count"),
@@ -69,7 +69,7 @@ def directory(session: Session, f: Filters, *, limit: int, offset: int) -> dict:
         unit_id = session.scalar(select(Unit.id).where(Unit.code == f.unit))
         if unit_id is None:
             raise NotFound(message("unknown_unit", code=f.unit))
-    land = _land()
+    land = land_by_enterprise()
     stmt = (select(Enterprise.id, Enterprise.credit_code, Enterprise.name, Enterprise.industry_code,
                    Enterprise.industry_name, Enterprise.scale, Enterprise.production_year,
                    Unit.code.label("unit_code"), Unit.name.label("unit_name"),
