@@ -19,7 +19,7 @@ from sqlalchemy import text
 
 from app.auth.demo import DEMO_PASSWORD
 from app.credit_code import check_character
-from tests.browser.words import offending
+from tests.browser.words import page_offending
 from tests.browser.workflow_ui import demo_site
 
 pytestmark = pytest.mark.browser
@@ -27,17 +27,7 @@ pytestmark = pytest.mark.browser
 DESKTOP = {"width": 1366, "height": 900}
 PHONE = {"width": 390, "height": 844}
 YEAR = dt.date.today().year - 1
-# What a person reads on the page, less the names given to files (企业名录.csv): their data, not the page's words.
-PAGE_TEXT = """(names) => {
-  const parts = [document.title, document.body.innerText];
-  for (const el of document.querySelectorAll('[title], [aria-label], [placeholder], [alt]')) {
-    for (const a of ['title', 'aria-label', 'placeholder', 'alt']) { const v = el.getAttribute(a); if (v) parts.push(v); }
-  }
-  for (const o of document.querySelectorAll('option')) parts.push(o.textContent);
-  let t = parts.join('\\n');
-  for (const n of names) t = t.split(n).join('');
-  return t;
-}"""
+# The names given to files (企业名录.csv): their data, not the page's words.
 FILES = ["企业名录（改正）.csv", "企业名录.csv", "税务局数据（更正）.csv", "税务局数据.csv", "说明.pdf"]
 
 
@@ -80,7 +70,7 @@ def _log_in(page, site, username: str, path: str) -> None:
 
 
 def _clean(page) -> None:
-    assert offending(page.evaluate(PAGE_TEXT, FILES)) == []
+    assert page_offending(page, names=FILES) == []
 
 
 def _no_sideways_scroll(page) -> None:

@@ -33,7 +33,7 @@ from playwright.sync_api import expect
 from sqlalchemy import text
 
 from app.auth.demo import DEMO_PASSWORD
-from tests.browser.words import offending
+from tests.browser.words import offending, page_text
 from tests.browser.workflow_ui import demo_site
 
 pytestmark = pytest.mark.browser
@@ -52,24 +52,14 @@ PDF = (
 )
 EVIDENCE_NAME = "2024年度完税证明.pdf"
 
-# What a person reads, less the names people gave their files and the accounts (login names) the service
-# names people by where the page knows no name for them (the API gives usernames only), also inside the
-# service's own source lines (由 admin 录入).
-PAGE_TEXT = """() => {
-  const clone = document.body.cloneNode(true);
-  for (const el of clone.querySelectorAll('a.evidence-link, .chosen, .code, .account, .source')) el.remove();
-  const parts = [document.title, clone.innerText];
-  for (const el of clone.querySelectorAll('[title], [aria-label], [placeholder], [alt]')) {
-    for (const a of ['title', 'aria-label', 'placeholder', 'alt']) { const v = el.getAttribute(a); if (v) parts.push(v); }
-  }
-  for (const o of clone.querySelectorAll('option')) parts.push(o.textContent);
-  return parts.join('\\n');
-}"""
+# The names people gave their files and the chosen file names, and the credit codes: their data, not the
+# page's words.
+DATA_ELEMENTS = "a.evidence-link, .chosen, .code"
 
 
 def words_of(page) -> list[str]:
     # Credit codes (18 characters of digits and capitals) are data people use, not words.
-    return [w for w in offending(page.evaluate(PAGE_TEXT)) if not re.fullmatch(r"[0-9A-Z]{18}", w)]
+    return [w for w in offending(page_text(page, DATA_ELEMENTS)) if not re.fullmatch(r"[0-9A-Z]{18}", w)]
 
 
 def no_sideways(page) -> None:

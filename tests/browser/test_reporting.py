@@ -25,7 +25,7 @@ from playwright.sync_api import expect
 from sqlalchemy import text
 
 from app.auth.demo import DEMO_PASSWORD
-from tests.browser.words import offending
+from tests.browser.words import offending, page_offending
 from tests.browser.workflow_ui import demo_site, in_page
 
 pytestmark = pytest.mark.browser
@@ -44,20 +44,9 @@ PDF = (
 )
 NOT_A_PDF = "现场情况说明：厂房已拆除，新厂房主体结构完工。\n".encode()
 
-# What a person reads on the page, less the names people gave their files (竣工验收单.pdf), wherever the
-# page quotes them: those are their data, not words of the page.
-PAGE_TEXT = """(names) => {
-  const clone = document.body.cloneNode(true);
-  for (const el of clone.querySelectorAll('a.evidence-link, .file-name, .chosen, td.evidence-files')) el.remove();
-  const parts = [document.title, clone.innerText];
-  for (const el of clone.querySelectorAll('[title], [aria-label], [placeholder], [alt]')) {
-    for (const a of ['title', 'aria-label', 'placeholder', 'alt']) { const v = el.getAttribute(a); if (v) parts.push(v); }
-  }
-  for (const o of clone.querySelectorAll('option')) parts.push(o.textContent);
-  let text = parts.join('\\n');
-  for (const name of names) text = text.split(name).join('');
-  return text;
-}"""
+# The names people gave their files (竣工验收单.pdf), wherever the page quotes them: their data, not words
+# of the page.
+FILE_ELEMENTS = "a.evidence-link, .file-name, .chosen, td.evidence-files"
 FILE_NAMES = ["竣工验收单.pdf", "现场情况说明.pdf", "现场照片.pdf", "说明.pdf", "月报报送表.xlsx"]
 
 # The evidence link opened from the page's own session: status, type and first bytes of the file.
@@ -93,7 +82,7 @@ def _ready(page) -> None:
 
 
 def _clean(page) -> None:
-    assert offending(page.evaluate(PAGE_TEXT, FILE_NAMES)) == []
+    assert page_offending(page, FILE_ELEMENTS, FILE_NAMES) == []
 
 
 def _no_sideways_scroll(page) -> None:

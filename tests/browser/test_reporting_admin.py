@@ -20,7 +20,7 @@ from playwright.sync_api import expect
 
 from app.auth.service import create_user
 from app.core.db import new_session
-from tests.browser.words import offending
+from tests.browser.words import offending, page_offending
 from tests.browser.workflow_ui import in_page, site_with_admin
 from tests.conftest import TEST_PASSWORD
 
@@ -35,18 +35,8 @@ OTHER_ADMIN = ("admin_qian", "钱科长")  # another administrator, at work at t
 REASON = "宗地 验收单缺签章，请补充后重新报送"
 MOVE_REASON = "因系统培训顺延三天"
 
-# What a person reads on the page, less the evidence links' text: those are the file names people
-# gave their files (竣工验收单.pdf), not words of the page.
-PAGE_TEXT = """() => {
-  const clone = document.body.cloneNode(true);
-  for (const a of clone.querySelectorAll('a.evidence-link')) a.remove();
-  const parts = [document.title, clone.innerText];
-  for (const el of clone.querySelectorAll('[title], [aria-label], [placeholder], [alt]')) {
-    for (const a of ['title', 'aria-label', 'placeholder', 'alt']) { const v = el.getAttribute(a); if (v) parts.push(v); }
-  }
-  for (const o of clone.querySelectorAll('option')) parts.push(o.textContent);
-  return parts.join('\\n');
-}"""
+# The evidence links' text: the file names people gave their files (竣工验收单.pdf), not words of the page.
+EVIDENCE_LINKS = "a.evidence-link"
 
 # An evidence file sent from the page's own session, as the officer's page does (multipart, CSRF header).
 UPLOAD = """async ([name]) => {
@@ -85,7 +75,7 @@ def _log_in(page, site, username: str, path: str) -> None:
 
 
 def _clean(page) -> None:
-    assert offending(page.evaluate(PAGE_TEXT)) == []
+    assert page_offending(page, EVIDENCE_LINKS) == []
 
 
 def _no_sideways_scroll(page) -> None:

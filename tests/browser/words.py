@@ -45,22 +45,32 @@ def offending(text: str) -> list[str]:
     return found
 
 
-# Everything a page shows or says: its text, and the names, hints and titles of its controls.
-PAGE_TEXT = """() => {
-  const parts = [document.title, document.body.innerText];
-  for (const el of document.querySelectorAll('[title], [aria-label], [placeholder], [alt]')) {
+# Everything a page shows or says: its text, and the names, hints and titles of its controls — less what is
+# a person's own data, not the page's words: the elements matching ``drop`` (evidence links, chosen file
+# names) and the file ``names`` wherever the page quotes them. The page itself when nothing is dropped.
+PAGE_TEXT = """([drop, names]) => {
+  const root = drop ? document.body.cloneNode(true) : document.body;
+  if (drop) for (const el of root.querySelectorAll(drop)) el.remove();
+  const parts = [document.title, root.innerText];
+  for (const el of root.querySelectorAll('[title], [aria-label], [placeholder], [alt]')) {
     for (const a of ['title', 'aria-label', 'placeholder', 'alt']) {
       const v = el.getAttribute(a);
       if (v) parts.push(v);
     }
   }
-  for (const o of document.querySelectorAll('option')) parts.push(o.textContent);
-  return parts.join('\\n');
+  for (const o of root.querySelectorAll('option')) parts.push(o.textContent);
+  let text = parts.join('\\n');
+  for (const name of names) text = text.split(name).join('');
+  return text;
 }"""
 
 
-def page_offending(page) -> list[str]:
-    return offending(page.evaluate(PAGE_TEXT))
+def page_text(page, drop: str = "", names: tuple[str, ...] | list[str] = ()) -> str:
+    return page.evaluate(PAGE_TEXT, [drop, list(names)])
+
+
+def page_offending(page, drop: str = "", names: tuple[str, ...] | list[str] = ()) -> list[str]:
+    return offending(page_text(page, drop, names))
 
 
 def workbook_offending(content: bytes) -> list[str]:
