@@ -553,6 +553,13 @@ MESSAGES: dict[str, str] = {
     "evaluation_source_objection": "异议 {id} 采纳的更正",
     "evaluation_resolution_required": "请写明处理意见",
     "evaluation_close_reason_required": "请写明提前结束公示的理由",
+    # workbooks (app.core.excel)
+    "excel_page_footer": "第 &P 页，共 &N 页",
+    "excel_date": "{year}年{month}月{day}日",
+    "excel_datetime": "{year}年{month}月{day}日 {time}",
+    "excel_date_line": "{label}：{date}",
+    "excel_exported_at": "导出时间",
+    "excel_data_as_of": "数据截至",
 }
 
 
