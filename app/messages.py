@@ -121,7 +121,7 @@ MESSAGES: dict[str, str] = {
     "ogc_unsupported_crs": "不支持坐标系“{crs}”，可选：{allowed}",
     "ogc_unknown_parameter": "未知参数“{name}”，可用：{allowed}",
     "ogc_not_number": "应为数字，收到“{value}”",
-    "ogc_filter_lang": "不支持“{value}”，可选 cql2-text 或 cql2-json",
+    "ogc_filter_lang": "不支持“{value}”，可选 cql2-text（或 cql-text）、cql2-json",
     "ogc_tile_outside": "切片 {z}/{x}/{y} 超出 WebMercatorQuad 范围",
     "ogc_tile_zoom": "{title}在第 {z} 级不提供切片（可用级别 {min}–{max}）",
     "ogc_read_only": "OGC API 只读，只接受 GET 请求",
@@ -132,7 +132,7 @@ MESSAGES: dict[str, str] = {
     "apikey_rate_range": "每分钟请求上限应在 1～{max} 之间",
     "apikey_not_found": "未找到编号为 {id} 的接口密钥",
     "apikey_already_revoked": "接口密钥“{name}”已于 {when} 停用",
-    "ogc_key_required": "需要 API Key：请在 X-API-Key 请求头中提供向管理员申请的密钥",
+    "ogc_key_required": "需要 API Key：请把向管理员申请的密钥放在 X-API-Key 请求头、地址中的 apikey 参数或 HTTP Basic 认证的密码里",
     "ogc_key_invalid": "API Key 无效或已被吊销，请向管理员核实",
     "ogc_rate_limited": "请求过于频繁：此 API Key 每分钟最多 {rate} 次，请稍后再试",
     "sortby_unknown": "不能按“{name}”排序，可用：{names}",
@@ -560,6 +560,8 @@ MESSAGES: dict[str, str] = {
     "excel_date_line": "{label}：{date}",
     "excel_exported_at": "导出时间",
     "excel_data_as_of": "数据截至",
+    "clearance_list_title": "桐乡市工业企业整治清退清单",
+    "enforcement_list_title": "桐乡市“十剑联动”执法清单",
 }
 
 

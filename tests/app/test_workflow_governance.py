@@ -113,8 +113,8 @@ def test_classification_evaluation_lists_and_referrals(login_as, site, db_sessio
         ws = load_workbook(io.BytesIO(r.content)).active
         assert ws.title == title
         rows = [[c.value for c in row] for row in ws.iter_rows()]
-        assert rows[0][:5] == ["序号", "企业名称", "统一社会信用代码", "宗地编号", "镇（街道、开发区）"]
-        mine = [row for row in rows[1:] if row[2] == cc]
+        assert rows[2][:6] == ["序号", "企业名称", "统一社会信用代码", "宗地编号", "镇（街道、开发区）", "用地面积（亩）"]
+        mine = [row for row in rows[3:] if row[2] == cc]
         assert len(mine) == 1 and mine[0][3] == site[0] and mine[0][4] == "梧桐街道"
         assert any(reason in str(v) for v in mine[0])
 
