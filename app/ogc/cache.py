@@ -4,7 +4,12 @@ Writes are seen in the database, not in the ORM: statement-level triggers on
 ``parcels``, ``renewal_blocks`` and ``units`` (migration 0003) collect the old and new
 geometry of every row whose geometry or tile attributes changed — ORM flushes,
 ``INSERT … SELECT`` bulk loads, COPY, psql alike — into one ``tile_invalidations`` row
-per statement and ``NOTIFY cloudmap_tiles, '<id>'``. Each server process
+per statement and ``NOTIFY cloudmap_tiles, '<id>'``. Parcel tiles also carry their block's
+code, stage and year, their unit's code and their enterprise's 亩均税收 and grade: the
+triggers of migration 0016 turn a write to those (and a parcel's change of land or
+enterprise, which moves its co-held parcels' 亩均税收) into a ``parcels`` row holding
+exactly the geometries of the parcels concerned (the registry's ``tile_sources``). Each
+server process
 
 * listens on that channel in a thread and evicts exactly the cached tiles whose
   buffered envelope intersects those geometries (notifications arrive in commit order,

@@ -53,6 +53,19 @@ class Prop:
         return {"number": "numeric", "integer": "bigint", "boolean": "boolean"}.get(self.type, "text")
 
 
+@dataclass(frozen=True)
+class TileSource:
+    """A table whose writes change a layer's tiles, and the columns of it that do.
+
+    ``via`` is the layer table's foreign key to that table (``block_id``): a write there
+    invalidates the tiles of the rows that refer to it. ``None``: the layer's own table.
+    """
+
+    table: str
+    columns: tuple[str, ...]
+    via: str | None = None
+
+
 def param(name: str, type_=String) -> ColumnElement:
     """The bound value of a named filter (``c_<name>`` in the compiled statement)."""
     return bindparam(f"c_{name}", type_=type_)
@@ -75,13 +88,24 @@ class Layer:
     decimals: int = 7  # lon/lat output precision: 7 decimals ~ 1 cm
     ccw: bool = True  # exterior rings counter-clockwise (RFC 7946 §3.1.6)
     source_table: str | None = None  # the table whose writes invalidate the tiles
-    tile_properties: tuple[str, ...] = ()  # columns of ``table`` only (exact tile invalidation)
+    tile_properties: tuple[str, ...] = ()  # what the vector tiles carry: names of ``properties`` or ``tile_extra``
+    tile_extra: tuple[Prop, ...] = ()  # properties that only the tiles carry
+    # The tables whose writes change the tiles (the triggers of migrations 0003 and 0016, tested):
+    # empty means ``source_table`` with ``tile_properties`` as its columns.
+    tile_sources: tuple[TileSource, ...] = ()
+    tile_labels: tuple[str, ...] = ()  # the properties of the tiles' label points (layer ``<id>_label``)
     tile_minzoom: int = 0
     tile_maxzoom: int = 22
 
     @cached_property
     def prop(self) -> dict[str, Prop]:
-        return {p.name: p for p in self.properties}
+        return {p.name: p for p in (*self.properties, *self.tile_extra)}
+
+    @property
+    def tile_dependencies(self) -> tuple[TileSource, ...]:
+        if self.tile_sources:
+            return self.tile_sources
+        return (TileSource(self.source_table, self.tile_properties),) if self.source_table else ()
 
     @cached_property
     def queryable(self) -> dict[str, Prop]:
@@ -223,7 +247,26 @@ def _parcels() -> Layer:
                     "renewal_mode", "renewal_type", "status"),
         filters=_parcel_filters(),
         source_table="parcels",
-        tile_properties=("code", "classification", "status", "renewal_mode", "land_area_mu", "far"),
+        # Everything the map's colour modes and filters read, so that it never needs GeoJSON for them.
+        tile_properties=("code", "classification", "classification_label", "status", "renewal_mode", "land_area_mu",
+                         "far", "planned_far", "tax_per_mu", "evaluation_grade", "unit_code", "block_code", "stage",
+                         "designated_year"),
+        tile_extra=_props(
+            ("stage", b.stage, "区块阶段", "string", Stage),
+            ("designated_year", b.designated_year, "区块认定年度", "integer"),
+            ("tax_per_mu", _tax_per_mu(), "亩均税收（万元/亩）", "number"),
+            ("evaluation_grade", Enterprise.evaluation_grade, "亩均效益综合评价等级（最近定档）"),
+        ),
+        # 亩均税收 is the enterprise's tax over all its land: a parcel's land or enterprise changes
+        # its co-held parcels too (the parcels' own trigger of migration 0016 adds them).
+        tile_sources=(
+            TileSource("parcels", ("code", "classification", "status", "renewal_mode", "land_area_mu", "far",
+                                   "planned_far", "unit_id", "block_id", "enterprise_id")),
+            TileSource("units", ("code",), via="unit_id"),
+            TileSource("renewal_blocks", ("code", "stage", "designated_year"), via="block_id"),
+            TileSource("enterprises", ("tax_10k_yuan", "evaluation_grade"), via="enterprise_id"),
+        ),
+        tile_labels=("code", "classification_label"),
         tile_minzoom=12,
     )
 
