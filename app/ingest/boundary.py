@@ -25,7 +25,7 @@ def _refuse(key: str, **values) -> InvalidUpload:
 
 def read_boundary(path: Path, filename: str, workdir: Path, limits: Limits, *, layer: str | None = None,
                   crs: str | None = None) -> dict:
-    raw = open_upload(path, filename, workdir, limits, layer=layer)
+    raw = open_upload(path, filename, workdir, limits, layer=layer, target="blocks")
     geoms = raw.geometries()
     present = geoms[~shapely.is_missing(geoms)]
     if present.size == 0:

@@ -33,37 +33,44 @@ PARCEL_FIELDS: dict[str, tuple[str, tuple[str, ...]]] = {
     )),
     "credit_code": ("统一社会信用代码", (
         "统一社会信用代码", "信用代码", "社会信用代码", "tyshxydm", "shxydm", "xydm", "creditcode", "uscc", "uscc_code",
+        "credit", "enterprise_credit_code",
     )),
     "floor_area_m2": ("现状建筑面积（平方米）", (
-        "建筑面积", "现状建筑面积", "地上建筑面积", "总建筑面积", "jzmj", "xzjzmj", "dsjzmj", "zjzmj",
+        "建筑面积", "现状建筑面积", "现状建面", "地上建筑面积", "总建筑面积", "jzmj", "xzjzmj", "dsjzmj", "zjzmj",
         "flooraream2", "floorm2", "floorarea", "gfa", "buildingarea",
     )),
     "planned_floor_area_m2": ("规划建筑面积（平方米）", (
-        "规划建筑面积", "改造后建筑面积", "规划总建筑面积", "ghjzmj", "gzhjzmj",
-        "plannedflooraream2", "plannedfloorarea", "plannedfloor", "plannedgfa", "planfloorm",
+        "规划建筑面积", "规划建面", "改造后建筑面积", "规划总建筑面积", "ghjzmj", "gzhjzmj",
+        "plannedflooraream2", "plannedfloorarea", "plannedfloor", "plannedgfa", "planfloorm", "planflm2",
     )),
     "land_use": ("用地性质", (
         "用地性质", "土地用途", "用途", "地类", "地类名称", "ydxz", "tdyt", "yt", "dlmc", "landuse", "use",
     )),
     "classification": ("分类（改造提升/优化转型/整治清退）", (
         "分类", "企业分类", "处置类型", "分类处置", "类别", "fl", "qyfl", "czlx", "lb",
-        "category", "classification", "class",
+        "category", "classification", "class", "分类（中文）", "classification_label",
     )),
-    "renewal_mode": ("改造模式", ("改造模式", "更新模式", "实施模式", "gzms", "gxms", "renewalmode", "mode")),
-    "renewal_type": ("更新类型", ("更新类型", "改造类型", "gxlx", "gzlx", "renewaltype", "type")),
-    "status": ("进度", ("进度", "状态", "实施进度", "jd", "zt", "status", "progress")),
+    "renewal_mode": ("改造模式", ("改造模式", "改造方式", "更新模式", "实施模式", "gzms", "gzfs", "gxms", "renewalmode",
+                                  "rnwmode", "mode", "改造方式（中文）", "renewal_mode_label")),
+    "renewal_type": ("更新类型", ("更新类型", "改造类型", "gxlx", "gzlx", "renewaltype", "rnwtype", "type",
+                                  "改造类型（中文）", "renewal_type_label")),
+    "status": ("进度", ("进度", "状态", "实施进度", "jd", "zt", "status", "progress", "进度（中文）", "status_label")),
     "block": ("所属区块", (
-        "所属区块", "区块", "区块编号", "区块代码", "区块名称", "ssqk", "qk", "qkbh", "qkmc", "block", "blockcode",
+        "所属区块编号", "所属区块", "区块", "区块编号", "区块代码", "区块名称", "ssqk", "qk", "qkbh", "qkmc", "block",
+        "blockcode", "block_name",
     )),
     "unit": ("所属镇街", (
         "所属镇街", "镇街", "镇街道", "乡镇", "镇", "所在镇", "乡镇街道", "行政区", "zj", "xz", "xzmc", "ssxz", "town",
-        "unit", "township",
+        "unit", "township", "所属镇（街道、开发区）", "所属镇（街道、开发区）代码", "unit_name", "unit_code",
     )),
     "declared_area": ("面积（核对用）", (
-        "宗地面积", "用地面积", "土地面积", "面积", "面积亩", "亩数", "占地面积", "zdmj", "ydmj", "tdmj", "mj", "mjm",
-        "areamu", "landareamu", "area", "aream2", "landarea",
+        "宗地面积", "用地面积", "用地亩", "土地面积", "面积", "面积亩", "亩数", "占地面积", "zdmj", "ydmj", "tdmj", "mj",
+        "mjm", "landareamu", "areamu", "area", "aream2", "landarea",
     )),
     "declared_far": ("容积率（核对用）", ("容积率", "现状容积率", "rjl", "xzrjl", "far", "plotratio")),
+    "declared_planned_far": ("规划容积率（核对用）", (
+        "规划容积率", "改造后容积率", "ghrjl", "gzhrjl", "plannedfar", "planfar",
+    )),
 }
 BLOCK_FIELDS: dict[str, tuple[str, tuple[str, ...]]] = {
     "code": ("区块编号", ("区块编号", "区块代码", "编号", "qkbh", "qkdm", "bh", "blockcode", "code")),
@@ -71,7 +78,7 @@ BLOCK_FIELDS: dict[str, tuple[str, tuple[str, ...]]] = {
     "unit": PARCEL_FIELDS["unit"],
     "stage": ("阶段", ("阶段", "推进阶段", "进度", "jd", "stage")),
     "designated_year": ("认定年度", ("认定年度", "年度", "rdnd", "nd", "year", "designatedyear")),
-    "planned_far": ("规划容积率", ("规划容积率", "改造后容积率", "ghrjl", "plannedfar")),
+    "planned_far": ("规划容积率", ("规划容积率", "改造后容积率", "ghrjl", "plannedfar", "planfar")),
     "declared_area": PARCEL_FIELDS["declared_area"],
 }
 # The enterprise register (一库, app/enterprises): one row per enterprise, keyed by its credit code.
@@ -149,7 +156,8 @@ FIGURE_SHEET_FIELDS: dict[str, tuple[str, tuple[str, ...]]] = {
 }
 REQUIRED = {"parcels": ("code",), "blocks": ("code", "name"), "enterprises": ("credit_code", "name"),
             "figures": ("credit_code",)}
-NUMERIC = {"floor_area_m2", "planned_floor_area_m2", "declared_area", "declared_far", "designated_year", "planned_far"}
+NUMERIC = {"floor_area_m2", "planned_floor_area_m2", "declared_area", "declared_far", "declared_planned_far",
+           "designated_year", "planned_far"}
 
 
 def fields_for(target: str) -> dict[str, tuple[str, tuple[str, ...]]]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import codecs
 import json
+import math
 import re
 import stat
 import struct
@@ -76,6 +77,7 @@ class RawLayer:
     fields: list[str]
     columns: list[np.ndarray]
     wkb: np.ndarray
+    notes: list[dict] = field(default_factory=list)  # upload-level notices: which layer was taken, rows left out
     _geoms: np.ndarray | None = field(default=None, repr=False)
 
     @property
@@ -272,12 +274,21 @@ def gpkg_candidates(path: Path, prefix: str | None = None) -> list[Candidate]:
     return out
 
 
-def choose(candidates: list[Candidate], layer: str | None) -> Candidate:
-    """The layer the clerk asked for; when several and none asked for, a refusal listing them."""
+def choose(candidates: list[Candidate], layer: str | None, target: str = "parcels") -> tuple[Candidate, dict | None]:
+    """The layer the clerk asked for, and the notice to show when it was picked without being asked for.
+
+    Several layers and none asked for: the one that is recognisably the ``target``'s (see
+    :func:`recognised`) is taken, with a notice; otherwise a refusal listing them.
+    """
     names = [c.name for c in candidates]
     if layer is None or layer == "":
         if len(candidates) == 1:
-            return candidates[0]
+            return candidates[0], None
+        found = recognised(candidates, target)
+        if found is not None:
+            key = "upload_layer_chosen_blocks" if target == "blocks" else "upload_layer_chosen"
+            return found, {"code": "layer_chosen", "severity": "info", "layer": found.name, "message": message(
+                key, count=len(names), names="、".join(names), layer=found.name)}
         raise InvalidUpload(
             message("upload_layer_required", count=len(names), names="、".join(names)),
             [FieldError("layer", message("upload_layer_choices", names="、".join(names)), choices=names)],
@@ -285,7 +296,7 @@ def choose(candidates: list[Candidate], layer: str | None) -> Candidate:
         )
     exact = [c for c in candidates if c.name == layer or c.layer == layer]
     if len(exact) == 1:
-        return exact[0]
+        return exact[0], None
 
     def short(c: Candidate) -> set[str]:
         p = PurePosixPath(c.name.replace("\\", "/"))
@@ -293,12 +304,84 @@ def choose(candidates: list[Candidate], layer: str | None) -> Candidate:
 
     loose = [c for c in candidates if layer in short(c)]
     if len(loose) == 1:
-        return loose[0]
+        return loose[0], None
     raise InvalidUpload(
         message("upload_layer_unknown", layer=layer, names="、".join(names)),
         [FieldError("layer", message("upload_layer_choices", names="、".join(names)), choices=names)],
         code="layer_unknown", status_code=422,
     )
+
+
+# The service's own block exports name their layers ``<区块编号>_宗地`` and ``<区块编号>_区块``.
+_OWN_LAYER_SUFFIX = {"parcels": "宗地", "blocks": "区块"}
+# Parcel fields no block layer has: a layer whose columns map to a code and one of these is a parcel layer.
+_PARCEL_ONLY = {"enterprise", "credit_code", "floor_area_m2", "planned_floor_area_m2", "land_use", "classification",
+                "renewal_mode", "renewal_type", "status"}
+RECOGNISE_MAX_LAYERS = 50  # the columns of at most this many layers are looked at
+
+
+def _stem(c: Candidate) -> str:
+    return c.layer if c.layer is not None else PurePosixPath(c.name.replace("\\", "/")).stem
+
+
+def recognised(candidates: list[Candidate], target: str) -> Candidate | None:
+    """The one layer that is recognisably the ``target``'s, or None.
+
+    First by name (the service's own ``<区块编号>_宗地`` / ``…_区块``); failing that, by columns: for parcels
+    the only layer whose columns map to a 宗地编号 and to a parcel attribute (企业, 建筑面积, 分类 …);
+    for blocks the only one whose columns map to a 区块编号 and a 区块名称.
+    """
+    suffix = _OWN_LAYER_SUFFIX.get(target)
+    if suffix is None:
+        return None
+    by_name = [c for c in candidates if _stem(c).endswith(f"_{suffix}")]
+    if len(by_name) == 1:
+        return by_name[0]
+    if len(candidates) > RECOGNISE_MAX_LAYERS:
+        return None
+    from .mapping import suggest
+
+    def fits(c: Candidate) -> bool:
+        mapped = set(suggest(candidate_fields(c), target))
+        if target == "blocks":
+            return {"code", "name"} <= mapped
+        return "code" in mapped and bool(mapped & _PARCEL_ONLY)
+
+    by_columns = [c for c in (by_name or candidates) if fits(c)]
+    return by_columns[0] if len(by_columns) == 1 else None
+
+
+def candidate_fields(c: Candidate) -> list[str]:
+    """A layer's field names, read cheaply (a shapefile's from its .dbf header); [] when unreadable."""
+    try:
+        if c.kind == "shapefile":
+            if ".dbf" not in c.parts:
+                return []
+            enc = None
+            if ".cpg" in c.parts and _read_text(c.parts[".cpg"]).strip():
+                enc = normalise_encoding(_read_text(c.parts[".cpg"]), field_name="layer")
+            return _dbf_field_names(c.parts[".dbf"], enc)
+        return [str(f) for f in pyogrio.read_info(c.path, layer=c.layer)["fields"]]
+    except (InvalidUpload, DataSourceError, DataLayerError, OSError, ValueError, RuntimeError, struct.error):
+        return []
+
+
+def _dbf_field_names(path: Path, encoding: str | None) -> list[str]:
+    with path.open("rb") as fh:
+        head = fh.read(32)
+        header_len = struct.unpack("<H", head[8:10])[0]
+        descriptors = fh.read(max(header_len - 32, 0))
+    raw = []
+    for k in range(0, len(descriptors) - 31, 32):
+        if descriptors[k] == 0x0D:
+            break
+        raw.append(descriptors[k:k + 11].split(b"\x00", 1)[0])
+    for enc in ([encoding] if encoding else []) + ["utf-8", "gbk", "gb18030"]:
+        try:
+            return [r.decode(enc).strip() for r in raw]
+        except UnicodeDecodeError:
+            continue
+    return [r.decode("latin-1").strip() for r in raw]
 
 
 # --- shapefile checks -------------------------------------------------------
@@ -416,7 +499,8 @@ def _read_text(path: Path) -> str:
 
 # --- reading ----------------------------------------------------------------
 
-def read_candidate(c: Candidate, layers: list[str], workdir: Path, encoding: str | None) -> RawLayer:
+def read_candidate(c: Candidate, layers: list[str], workdir: Path, encoding: str | None,
+                   target: str = "parcels") -> RawLayer:
     """Read one layer fully (geometries as WKB, attributes decoded); refusals say what is wrong."""
     crs_text = None
     crs_source = None
@@ -461,11 +545,47 @@ def read_candidate(c: Candidate, layers: list[str], workdir: Path, encoding: str
         crs_text, crs_source = meta["crs"], "format"
     if len(wkb) == 0:
         raise _refuse("upload_empty_layer", code="empty_layer", field_name="layer", name=c.name)
+    fields, columns, wkb = [str(f) for f in meta["fields"]], list(columns), np.asarray(wkb, dtype=object)
+    notes = []
+    if c.kind == "geojson":
+        fields, columns, wkb, note = _own_kinds(fields, columns, wkb, target)
+        notes = [note] if note else []
     return RawLayer(
         format=c.kind, layer=c.name, layers=layers, encoding=enc, encoding_source=source,
         crs_text=crs_text, crs_text_source=crs_source, geometry_type=meta.get("geometry_type"),
-        fields=[str(f) for f in meta["fields"]], columns=list(columns), wkb=np.asarray(wkb, dtype=object),
+        fields=fields, columns=columns, wkb=wkb, notes=notes,
     )
+
+
+# The service's block export as GeoJSON: one collection, the block first, each feature's kind in ``layer``.
+KIND_FIELD = "layer"
+_KINDS = {"parcels": "parcel", "blocks": "block"}
+
+
+def _own_kinds(fields: list[str], columns: list[np.ndarray], wkb: np.ndarray, target: str):
+    """Of a collection holding blocks and parcels (``layer`` = ``block`` / ``parcel``), the ``target``'s
+    features only, without the columns only the others fill; other files unchanged."""
+    if KIND_FIELD not in fields or target not in _KINDS:
+        return fields, columns, wkb, None
+    kinds = np.asarray(columns[fields.index(KIND_FIELD)], dtype=object)
+    if set(kinds.tolist()) != set(_KINDS.values()):
+        return fields, columns, wkb, None
+    keep = kinds == _KINDS[target]
+    kept = [(f, col[keep]) for f, col in zip(fields, columns) if not _all_empty(col[keep])]
+    what, other = ("upload_what_block", "upload_what_parcel") if target == "blocks" else (
+        "upload_what_parcel", "upload_what_block")
+    note = {"code": "kinds_split", "severity": "info", "kept": int(keep.sum()), "left": int((~keep).sum()),
+            "message": message("upload_kinds_split", kept=int(keep.sum()), left=int((~keep).sum()),
+                               what=message(what), other=message(other))}
+    return [f for f, _ in kept], [col for _, col in kept], wkb[keep], note
+
+
+def _all_empty(col: np.ndarray) -> bool:
+    if col.dtype.kind == "f":
+        return bool(np.isnan(col).all())
+    if col.dtype.kind == "O":
+        return all(v is None or v == "" or (isinstance(v, float) and math.isnan(v)) for v in col.tolist())
+    return False
 
 
 def _gdal_reason(exc: Exception) -> str:
@@ -505,8 +625,9 @@ _JSON_REASONS = {
 
 
 def open_upload(path: Path, filename: str, workdir: Path, limits: Limits, *, layer: str | None = None,
-                encoding: str | None = None) -> RawLayer:
-    """The whole read step: sniff, unzip safely, pick the layer, check and read it."""
+                encoding: str | None = None, target: str = "parcels") -> RawLayer:
+    """The whole read step: sniff, unzip safely, pick the layer (the ``target``'s by itself when it is
+    recognisable), check and read it."""
     kind = sniff(path, filename)
     if kind == "zip":
         candidates = extract_zip(path, workdir / "unzipped", limits)
@@ -514,8 +635,11 @@ def open_upload(path: Path, filename: str, workdir: Path, limits: Limits, *, lay
         candidates = gpkg_candidates(path)
     else:
         candidates = [Candidate(filename, "geojson", path)]
-    chosen = choose(candidates, layer)
-    return read_candidate(chosen, [c.name for c in candidates], workdir, encoding)
+    chosen, note = choose(candidates, layer, target)
+    raw = read_candidate(chosen, [c.name for c in candidates], workdir, encoding, target)
+    if note:
+        raw.notes.insert(0, note)
+    return raw
 
 
 def bounds_xy(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

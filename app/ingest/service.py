@@ -150,7 +150,8 @@ def stage(session: Session, req: StageRequest, *, file_sha256: str | None = None
     if req.target not in ("parcels", "blocks"):
         raise _refuse("upload_target_unknown", code="invalid_target", field="target", value=req.target)
     progress("reading", 0, 0)
-    raw = open_upload(req.path, req.filename, req.workdir, req.limits, layer=req.layer, encoding=req.encoding)
+    raw = open_upload(req.path, req.filename, req.workdir, req.limits, layer=req.layer, encoding=req.encoding,
+                      target=req.target)
     progress("reading", raw.count, raw.count)
     crs = decide_crs(raw, req.crs)
     sha = file_sha256 or sha256_of(req.path)
@@ -209,7 +210,7 @@ def _checked_options(raw: RawLayer, staged: Staged, *, mapping_edited: bool) -> 
         "samples": raw.samples(),
         "geometry_type": raw.geometry_type,
         "area_unit": staged.area_unit,
-        "notes": staged.notes,
+        "notes": raw.notes + staged.notes,
     }
 
 
@@ -250,8 +251,11 @@ def recheck(session: Session, req: RecheckRequest) -> Upload:
                                 code="upload_source_lost", status_code=409)
         requested = (upload.options or {}).get("requested") or {}
         target = upload.target.value
-        raw = open_upload(path, upload.filename, req.workdir, req.limits, layer=upload.layer,
-                          encoding=requested.get("encoding"))
+        # the layer as the clerk asked (none: recognised again, with the same notice) or, for an upload
+        # staged before requests were kept, the layer it was read from
+        layer = requested.get("layer") if "layer" in requested else upload.layer
+        raw = open_upload(path, upload.filename, req.workdir, req.limits, layer=layer,
+                          encoding=requested.get("encoding"), target=target)
         crs = decide_crs(raw, requested.get("crs"))
         mapping = mapping_mod.resolve(raw.fields, target, req.mapping, base=upload.mapping or {})
         staged = validate(raw, crs.source, mapping, DbLookup(session), target=target, defer_overlaps=True)

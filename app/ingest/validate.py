@@ -35,6 +35,7 @@ import shapely
 from shapely import STRtree
 
 import spatial
+from spatial.normalise import same_shapes
 from spatial.plausibility import MAX_PLAUSIBLE_FAR, area_mismatch, area_unit_of, far_out_of_range
 
 from ..enums import Classification, ParcelStatus, RenewalMode, RenewalType, Stage
@@ -48,7 +49,12 @@ from .read import RawLayer
 # A parcel whose point lies this close outside every unit boundary is given the nearest unit:
 # the demo unit boundaries are schematic and real ones are digitised at another scale.
 UNIT_SNAP_M = 500.0
-GEOM_EQUAL_TOLERANCE_DEG = 1e-9  # ~0.1 mm: "the same geometry" when a file is imported twice
+# "The same geometry" when a file is imported again: every vertex within ~1 cm of the stored one, whatever
+# the ring orientation and start vertex (spatial.normalise). 1e-7° covers the 7 decimals of a GeoJSON export.
+GEOM_EQUAL_TOLERANCE_DEG = 1e-7
+# A declared FAR agrees with the computed one when both, rounded to 2 decimals, differ by at most 0.01
+# (the slack absorbs binary floating point: 0.35 - 0.34 is 0.010000000000000009).
+FAR_AGREES = 0.01 + 1e-9
 ENUMS = {"classification": Classification, "renewal_mode": RenewalMode, "renewal_type": RenewalType,
          "status": ParcelStatus, "stage": Stage}
 # Parcel columns compared to decide that a re-imported feature is unchanged.
@@ -623,12 +629,16 @@ def figures(target: str, mapping: dict[str, str], attrs: Attributes, m: Measures
             problems += [places.problem(i, "far_out_of_range", ERROR, message(
                 "upload_far_range", label=label, far=arr[i], max=MAX_PLAUSIBLE_FAR, area_mu=m.area_mu[i]))
                 for i in np.flatnonzero(far_out_of_range(arr)).tolist()]
-        if "declared_far" in attrs.numeric:
-            declared, source = attrs.numeric["declared_far"], mapping["declared_far"]
+        # the file's FARs (a derived column, as the service's own exports write it) only checked, never stored
+        for model_field, computed in (("declared_far", far), ("declared_planned_far", planned_far)):
+            if model_field not in attrs.numeric:
+                continue
+            declared, source = attrs.numeric[model_field], mapping[model_field]
             with np.errstate(invalid="ignore"):
-                off = np.isfinite(declared) & np.isfinite(far) & (np.abs(np.round(declared, 2) - np.round(far, 2)) > 0.01)
+                off = (np.isfinite(declared) & np.isfinite(computed)
+                       & (np.abs(np.round(declared, 2) - np.round(computed, 2)) > FAR_AGREES))
             problems += [places.problem(i, "far_mismatch", WARNING, message(
-                "upload_far_mismatch", field=source, declared=declared[i], computed=far[i]), source)
+                "upload_far_mismatch", field=source, declared=declared[i], computed=computed[i]), source)
                 for i in np.flatnonzero(off).tolist()]
     area_unit = None
     if "declared_area" in attrs.numeric:
@@ -673,7 +683,7 @@ def stored(lookup: Lookup, target: str, codes: list[str | None], g4490: np.ndarr
     both = ~shapely.is_missing(mine_g) & ~shapely.is_missing(theirs_g)
     same_geoms = np.zeros(len(again), dtype=bool)
     if both.any():
-        same_geoms[both] = shapely.equals_exact(_multi(mine_g[both]), theirs_g[both], tolerance=GEOM_EQUAL_TOLERANCE_DEG)
+        same_geoms[both] = same_shapes(mine_g[both], theirs_g[both], GEOM_EQUAL_TOLERANCE_DEG)
     lists = {k: c.tolist() if isinstance(c, np.ndarray) else list(c) for k, c in cols.items()}
     for i, e, same_geom in zip(again, found, same_geoms.tolist()):
         existing_id[i] = e.id
