@@ -35,7 +35,7 @@ def cmd_apikeys(args: argparse.Namespace, settings) -> int:
                 new = create_key(session, args.name.strip(), rate)
                 print(json.dumps({"id": new.id, "name": new.name, "key": new.key,
                                   "rate_limit_per_minute": new.rate_limit_per_minute}, ensure_ascii=False))
-                print("请妥善保存：此密钥只显示这一次。调用时放在请求头 X-API-Key 中。", flush=True)
+                print("请妥善保存：此密钥只显示这一次。调用时放在请求头 X-API-Key、地址参数 apikey 或 HTTP Basic 认证的密码中。", flush=True)
                 return 0
             if args.apikeys_action == "list":
                 for k in list_keys(session):

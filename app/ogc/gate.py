@@ -1,4 +1,10 @@
-"""The door in front of /ogc: read-only, API keys, rate limit, and cached tiles.
+"""The door in front of /ogc and /ows (/wms, /wfs): read-only, API keys, rate limit, and cached tiles.
+
+A key is taken from the ``X-API-Key`` header, the ``apikey`` query parameter (QGIS and GDAL keep it
+in the layer URL) or the password of HTTP Basic authentication (QGIS's Basic configuration; the user
+name is ignored, or is the key when the password is empty). A key from the query is removed from the
+request before anything else sees it — the routes, the access log — and kept in
+``scope["cloudmap.apikey"]`` so that the links the service writes carry it on (:func:`keyed`).
 
 A pure ASGI middleware, so that a tile costs no routing and no dependency injection: a
 warm one is answered (200 or 304) from the cache right here, and one that is not cached
@@ -8,8 +14,11 @@ every request that is not an ordinary tile — goes on to the FastAPI routes.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import math
 import re
+from urllib.parse import parse_qsl, quote, urlencode
 
 import anyio
 
@@ -23,6 +32,47 @@ from .runtime import OgcRuntime
 
 TILE_PATH = re.compile(r"^/ogc/collections/([a-z_]+)/tiles/WebMercatorQuad/(\d{1,2})/(\d{1,7})/(\d{1,7})$")
 READ_METHODS = {"GET", "HEAD", "OPTIONS"}
+GATED = ("/ogc", "/ows", "/wms", "/wfs")  # the read-only services for other systems
+QUERY_KEY = "apikey"
+SCOPE_KEY = "cloudmap.apikey"  # the key a client sent in the query, to be carried into links
+
+
+def gated(path: str) -> bool:
+    return any(path == p or path.startswith(p + "/") for p in GATED)
+
+
+def keyed(scope_or_request, href: str) -> str:
+    """``href`` with the client's ``apikey`` parameter added, when the key came in the query."""
+    scope = getattr(scope_or_request, "scope", scope_or_request)
+    key = scope.get(SCOPE_KEY)
+    if not key or f"{QUERY_KEY}=" in href:
+        return href
+    return f"{href}{'&' if '?' in href else '?'}{QUERY_KEY}={quote(key, safe='')}"
+
+
+def _take_query_key(scope) -> str | None:
+    """Remove ``apikey`` (any case) from the request's query string; the first value, if any."""
+    raw = scope.get("query_string", b"")
+    if b"apikey" not in raw.lower():
+        return None
+    pairs = parse_qsl(raw.decode("latin-1"), keep_blank_values=True)
+    found = [v for k, v in pairs if k.lower() == QUERY_KEY]
+    if not found:
+        return None
+    scope["query_string"] = urlencode([(k, v) for k, v in pairs if k.lower() != QUERY_KEY],
+                                      encoding="latin-1").encode("latin-1")
+    return found[0].strip()
+
+
+def _basic_key(value: bytes | None) -> str | None:
+    """The key in an ``Authorization: Basic`` header: the password, or the user name if there is none."""
+    if value is None or not value[:6].lower() == b"basic ":
+        return None
+    try:
+        user, _, password = base64.b64decode(value[6:].strip(), validate=True).decode("utf-8").partition(":")
+    except (binascii.Error, UnicodeDecodeError):
+        return ""  # malformed: a wrong key, not an anonymous request
+    return (password or user).strip()
 
 
 class OgcGate:
@@ -31,7 +81,7 @@ class OgcGate:
         self.runtime = runtime
 
     async def __call__(self, scope, receive, send) -> None:
-        if scope["type"] != "http" or not (scope["path"] == "/ogc" or scope["path"].startswith("/ogc/")):
+        if scope["type"] != "http" or not gated(scope["path"]):
             await self.app(scope, receive, send)
             return
         if scope["method"] not in READ_METHODS:
@@ -39,13 +89,21 @@ class OgcGate:
             return
         settings = self.runtime.settings
         headers = _headers(scope)
-        raw_key = headers.get(HEADER.encode())
-        if raw_key is None:
+        query_key = _take_query_key(scope)  # always removed, whichever key is used
+        header_key = headers.get(HEADER.encode())
+        if header_key is not None:
+            key = header_key.decode("latin-1").strip()
+        elif query_key is not None:
+            key = query_key
+            scope[SCOPE_KEY] = query_key
+        else:
+            key = _basic_key(headers.get(b"authorization"))
+        if key is None:
             if not settings.ogc_allow_anonymous:
                 await _send(scope, receive, send, _unauthorized(message("ogc_key_required")))
                 return
         else:
-            record = await self._check_key(raw_key.decode("latin-1").strip())
+            record = await self._check_key(key)
             if record is None:
                 await _send(scope, receive, send, _unauthorized(message("ogc_key_invalid")))
                 return
@@ -105,7 +163,7 @@ class OgcGate:
         common = [
             (b"etag", cached.etag.encode()),
             (b"cache-control", scope_word + b", max-age=" + str(settings.ogc_tile_max_age_s).encode()),
-            (b"vary", b"X-API-Key"),
+            (b"vary", b"X-API-Key, Authorization"),
         ]
         if cached.etag.encode() in headers.get(b"if-none-match", b""):
             await send({"type": "http.response.start", "status": 304, "headers": common})
@@ -129,7 +187,9 @@ def _headers(scope) -> dict[bytes, bytes]:
 
 def _unauthorized(detail: str):
     response = envelope(401, "unauthorized", detail, [FieldError("X-API-Key", detail)])
-    response.headers["WWW-Authenticate"] = 'ApiKey header="X-API-Key"'
+    # Basic first: QGIS, GDAL and browsers answer it with the key as the password.
+    response.headers["WWW-Authenticate"] = 'Basic realm="cloudmap", charset="UTF-8"'
+    response.headers.append("WWW-Authenticate", 'ApiKey header="X-API-Key", query="apikey"')
     return response
 
 

@@ -23,6 +23,7 @@ from ..messages import message
 from ..serve.schemas import BINARY, TEXT, Feature, FeatureCollection, GeoJSONDoc, content
 from ..settings import Settings
 from . import cql, html, tiles
+from .gate import SCOPE_KEY, keyed
 from .schemas import (
     Collection,
     Collections,
@@ -101,8 +102,26 @@ def _base(request: Request) -> str:
     return str(request.base_url).rstrip("/") + "/ogc"
 
 
-def _json(doc: dict, media_type: str = JSON, headers: dict | None = None) -> Response:
-    return Response(orjson.dumps(doc), media_type=media_type, headers=headers)
+def _carry(request: Request, node):
+    """Every link of a document with the client's ``apikey`` added when it came in the query (in place)."""
+    if request.scope.get(SCOPE_KEY) is None:
+        return node
+    if isinstance(node, dict):
+        for k, v in node.items():
+            if k == "href" and isinstance(v, str):
+                node[k] = keyed(request, v)
+            elif k == "tiles" and isinstance(v, list):
+                node[k] = [keyed(request, t) if isinstance(t, str) else t for t in v]
+            elif isinstance(v, (dict, list)):
+                _carry(request, v)
+    elif isinstance(node, list):
+        for v in node:
+            _carry(request, v)
+    return node
+
+
+def _json(request: Request, doc: dict, media_type: str = JSON, headers: dict | None = None) -> Response:
+    return Response(orjson.dumps(_carry(request, doc)), media_type=media_type, headers=headers)
 
 
 def _settings(request: Request) -> Settings:
@@ -148,8 +167,8 @@ def landing(request: Request, f: FormatQuery = None) -> Response:
         ],
     }
     if wants_html(request, f):
-        return HTMLResponse(html.landing(doc))
-    return _json(doc)
+        return HTMLResponse(html.landing(_carry(request, doc)))
+    return _json(request, doc)
 
 
 @router.get("/conformance", summary="符合的标准类（conformance）", response_class=Response,
@@ -157,8 +176,8 @@ def landing(request: Request, f: FormatQuery = None) -> Response:
 def conformance(request: Request, f: FormatQuery = None) -> Response:
     doc = {"conformsTo": CONFORMANCE}
     if wants_html(request, f):
-        return HTMLResponse(html.conformance(doc))
-    return _json(doc)
+        return HTMLResponse(html.conformance(_carry(request, doc)))
+    return _json(request, doc)
 
 
 @router.get("/api", summary="OpenAPI 3.0 定义", response_class=Response,
@@ -168,7 +187,7 @@ def api_definition(request: Request, f: FormatQuery = None) -> Response:
         return HTMLResponse(html.redirect_page("/docs"))
     from .openapi import ogc_openapi
 
-    return _json(ogc_openapi(request.app, str(request.base_url).rstrip("/")), media_type=OPENAPI)
+    return _json(request, ogc_openapi(request.app, _base(request)), media_type=OPENAPI)
 
 
 # -- collections ----------------------------------------------------------------------
@@ -215,8 +234,8 @@ async def list_collections(request: Request, f: FormatQuery = None) -> Response:
         "collections": docs,
     }
     if wants_html(request, f):
-        return HTMLResponse(html.collections(doc))
-    return _json(doc)
+        return HTMLResponse(html.collections(_carry(request, doc)))
+    return _json(request, doc)
 
 
 CollectionId = Annotated[str, Path(description="集合编号：units、blocks、parcels")]
@@ -230,8 +249,8 @@ async def get_collection(
     c = _collection_or_404(collection_id)
     doc = _collection_doc(request, c, await sql.extent(reader_for(request), c))
     if wants_html(request, f):
-        return HTMLResponse(html.collection(doc, c))
-    return _json(doc)
+        return HTMLResponse(html.collection(_carry(request, doc), c))
+    return _json(request, doc)
 
 
 @router.get("/collections/{collectionId}/queryables", summary="可查询、可排序的属性（JSON Schema）",
@@ -253,8 +272,8 @@ def queryables(
         "additionalProperties": False,
     }
     if wants_html(request, f):
-        return HTMLResponse(html.queryables(doc, c))
-    return _json(doc, media_type=SCHEMA_JSON)
+        return HTMLResponse(html.queryables(_carry(request, doc), c))
+    return _json(request, doc, media_type=SCHEMA_JSON)
 
 
 # -- items ----------------------------------------------------------------------------
@@ -303,7 +322,7 @@ def _page_links(request: Request, page: sql.Page, cursor: sql.Cursor | None, sig
         links.append({"rel": "next", "type": GEOJSON, "title": "下一页", "href": with_cursor(page.last_key, False)})
     if page.first_key is not None and (page.has_more if backwards else cursor is not None):
         links.append({"rel": "prev", "type": GEOJSON, "title": "上一页", "href": with_cursor(page.first_key, True)})
-    return links
+    return _carry(request, links)
 
 
 @router.get("/collections/{collectionId}/items", summary="要素（分页、bbox、属性过滤、CQL2、排序、坐标系）",
@@ -317,7 +336,8 @@ async def items(
     bbox_crs: Annotated[str | None, Query(alias="bbox-crs", description="bbox 的坐标系 URI")] = None,
     crs: Annotated[str | None, Query(description="输出坐标系 URI（默认 CRS84）")] = None,
     filter: Annotated[str | None, Query(description="CQL2 过滤表达式")] = None,  # noqa: A002 - the OGC name
-    filter_lang: Annotated[str | None, Query(alias="filter-lang", description="cql2-text（默认）或 cql2-json")] = None,
+    filter_lang: Annotated[str | None, Query(alias="filter-lang",
+                                             description="cql2-text（默认，也可写 cql-text）或 cql2-json")] = None,
     filter_crs: Annotated[str | None, Query(alias="filter-crs", description="过滤表达式中几何的坐标系（默认 CRS84）")] = None,
     sortby: Annotated[str | None, Query(description="排序：属性名，前加 - 为降序，逗号分隔，如 -far,code")] = None,
     cursor: CursorQuery = None,
@@ -331,6 +351,7 @@ async def items(
     condition = None
     if filter:
         lang = (filter_lang or "cql2-text").lower()
+        lang = {"cql-text": "cql2-text", "cql-json": "cql2-json"}.get(lang, lang)  # the drafts' names
         if lang not in {"cql2-text", "cql2-json"}:
             raise InvalidParameter("filter-lang", message("ogc_filter_lang", value=filter_lang))
         # Parsing a long filter is pure Python: in a worker thread, not in the event loop.
@@ -380,6 +401,7 @@ async def item(
         {"rel": "alternate", "type": HTML, "href": str(request.url.include_query_params(f="html"))},
         {"rel": "collection", "type": JSON, "href": base},
     ]
+    _carry(request, links)
     if wants_html(request, f):
         return HTMLResponse(html.item(text, c, links))
     body = text[:-1] + ',"links":' + orjson.dumps(links).decode() + "}"
@@ -396,7 +418,7 @@ def _tiles_base(request: Request, c: Layer) -> str:
 def tilesets(request: Request, collection_id: Annotated[str, Path(alias="collectionId")]) -> Response:
     c = _collection_or_404(collection_id)
     base = _tiles_base(request, c)
-    return _json({
+    return _json(request, {
         "links": [{"rel": "self", "type": JSON, "href": base}],
         "tilesets": [{
             "title": c.title,
@@ -416,7 +438,7 @@ def tilesets(request: Request, collection_id: Annotated[str, Path(alias="collect
 def tileset(request: Request, collection_id: Annotated[str, Path(alias="collectionId")]) -> Response:
     c = _collection_or_404(collection_id)
     base = _tiles_base(request, c)
-    return _json({
+    return _json(request, {
         "title": c.title,
         "dataType": "vector",
         "crs": "http://www.opengis.net/def/crs/EPSG/0/3857",
@@ -443,7 +465,7 @@ async def tilejson(request: Request, collection_id: Annotated[str, Path(alias="c
     extent = await sql.extent(reader_for(request), c) or [-180, -85.0511, 180, 85.0511]
     fields = {name: ("Number" if c.prop[name].type in {"number", "integer"} else "String")
               for name in c.tile_properties}
-    return _json({
+    return _json(request, {
         "tilejson": "3.0.0",
         "name": c.id,
         "description": c.title,
@@ -460,7 +482,7 @@ async def tilejson(request: Request, collection_id: Annotated[str, Path(alias="c
 def tile_headers(settings: Settings, etag: str) -> dict[str, str]:
     scope = "public" if settings.ogc_allow_anonymous else "private"
     return {"ETag": etag, "Cache-Control": f"{scope}, max-age={settings.ogc_tile_max_age_s}",
-            "Vary": "X-API-Key"}
+            "Vary": "X-API-Key, Authorization"}
 
 
 def tile_response(request: Request, settings: Settings, body: bytes, etag: str) -> Response:

@@ -64,8 +64,31 @@ def test_openapi_document_validates(client):
     doc = r.json()
     assert doc["openapi"].startswith("3.0")
     validate(doc)
-    assert "/ogc/collections/{collectionId}/items" in doc["paths"]
-    assert all(p.startswith("/ogc") for p in doc["paths"])
+    # paths relative to the server URL (…/ogc), as GDAL's OAPIF driver reads them
+    assert doc["servers"][0]["url"].endswith("/ogc")
+    assert "/collections/{collectionId}/items" in doc["paths"] and not any(p.startswith("/ogc") for p in doc["paths"])
+    # each collection's items operation: its queryables as parameters, filter-lang with the draft's cql-text
+    parcels = {p["name"]: p for p in doc["paths"]["/collections/parcels/items"]["get"]["parameters"]}
+    assert "collectionId" not in parcels and "clear_out" in parcels["classification"]["schema"]["enum"]
+    assert "分类" in parcels["classification"]["description"]
+    assert {"cql2-text", "cql2-json", "cql-text"} <= set(parcels["filter-lang"]["schema"]["enum"])
+    units = {p["name"] for p in doc["paths"]["/collections/units/items"]["get"]["parameters"]}
+    assert "kind" in units and "classification" not in units
+
+
+def test_filter_lang_cql_text_is_cql2_text(client):
+    base = "/ogc/collections/parcels/items"
+    a = client.get(base, params={"filter": "classification = 'clear_out'", "filter-lang": "cql-text", "limit": 1})
+    b = client.get(base, params={"filter": "classification = 'clear_out'", "filter-lang": "cql2-text", "limit": 1})
+    assert a.status_code == b.status_code == 200 and a.json()["numberMatched"] == b.json()["numberMatched"] > 0
+    bad = client.get(base, params={"filter": "code = 'x'", "filter-lang": "sql"})
+    assert bad.status_code == 400 and "cql-text" in bad.json()["detail"]
+
+
+def test_collections_advertise_their_crs(client):
+    doc = client.get("/ogc/collections/parcels").json()
+    assert doc["storageCrs"] == "http://www.opengis.net/def/crs/EPSG/0/4490" and doc["storageCrs"] in doc["crs"]
+    assert {f"http://www.opengis.net/def/crs/EPSG/0/{code}" for code in (4549, 4528)} <= set(doc["crs"])
 
 
 def test_approved_blocks_are_the_approved_ones_only(client, db_session):

@@ -11,6 +11,7 @@ rolled-back one).
 from __future__ import annotations
 
 import json
+import logging
 import shutil
 import subprocess
 import sys
@@ -314,12 +315,68 @@ def test_rate_limit_per_key(live, ogc_db):
     assert httpx.get(url, timeout=30).status_code == 200  # anonymous is another bucket (allowed by default)
 
 
-def test_anonymous_refused_when_setting_off(ogc_db):
+class _Records(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(record.getMessage())
+
+
+def _fetches(stderr: str) -> list[str]:
+    """The URLs GDAL fetched (its HTTP debug log: ``HTTP: Fetch(<url>)``)."""
+    return [line.split("Fetch(", 1)[1].rstrip(")") for line in stderr.splitlines() if "HTTP: Fetch(" in line]
+
+
+def test_anonymous_refused_when_setting_off(ogc_db, db_engine):
+    access = _Records()
+    log = logging.getLogger("uvicorn.access")
     with Live(Settings(database_url=ogc_db, ogc_allow_anonymous=False)) as server:
-        r = httpx.get(f"{server.url}/ogc/collections", timeout=30)
-        assert r.status_code == 401 and "X-API-Key" in r.json()["detail"]
-        assert r.headers["www-authenticate"].startswith("ApiKey")
-        key = json.loads(_cli(ogc_db, "create", "经信局").stdout.splitlines()[0])["key"]
-        assert httpx.get(f"{server.url}/ogc/collections", headers={"X-API-Key": key}, timeout=30).status_code == 200
+        log.addHandler(access)
+        log.setLevel(logging.INFO)
+        try:
+            r = httpx.get(f"{server.url}/ogc/collections", timeout=30)
+            assert r.status_code == 401 and "X-API-Key" in r.json()["detail"] and "apikey" in r.json()["detail"]
+            challenges = r.headers.get_list("www-authenticate")
+            assert challenges[0].startswith("Basic") and any(c.startswith("ApiKey") for c in challenges)
+            key = json.loads(_cli(ogc_db, "create", "经信局").stdout.splitlines()[0])["key"]
+            url = f"{server.url}/ogc/collections"
+            assert httpx.get(url, headers={"X-API-Key": key}, timeout=30).status_code == 200
+            # QGIS and GDAL: the key in the layer's URL, or as the password of HTTP Basic authentication
+            assert httpx.get(url, params={"apikey": key}, timeout=30).status_code == 200
+            assert httpx.get(url, auth=("qgis", key), timeout=30).status_code == 200
+            assert httpx.get(url, auth=(key, ""), timeout=30).status_code == 200
+            assert httpx.get(url, params={"apikey": key[:-2] + "xx"}, timeout=30).status_code == 401
+            assert httpx.get(url, auth=("qgis", "wrong"), timeout=30).status_code == 401
+            # the key from the query is carried into every link, and the routes never see it as a parameter
+            page = httpx.get(f"{server.url}/ogc/collections/parcels/items", params={"apikey": key, "limit": 5},
+                             timeout=30).json()
+            hrefs = [link["href"] for link in page["links"]]
+            assert all(f"apikey={key}" in h for h in hrefs) and any("cursor=" in h for h in hrefs)
+            nxt = next(link["href"] for link in page["links"] if link["rel"] == "next")
+            assert httpx.get(nxt, timeout=30).status_code == 200
+            collection = httpx.get(url, params={"apikey": key}, timeout=30).json()["collections"][0]
+            assert all(f"apikey={key}" in link["href"] for link in collection["links"])
+            # GDAL with the key in the URL, and a -where it sends to the server
+            with new_session(db_engine) as s:
+                clear_out = s.scalar(text("SELECT count(*) FROM parcels WHERE classification = 'clear_out'"))
+            if shutil.which("ogr2ogr"):
+                out = subprocess.run(
+                    ["ogr2ogr", "-f", "GeoJSON", "/vsistdout/", f"OAPIF:{server.url}/ogc?apikey={key}", "parcels",
+                     "-where", "classification = 'clear_out'", "--config", "CPL_DEBUG", "ON", "-oo", "PAGE_SIZE=100"],
+                    capture_output=True, text=True, timeout=120)
+                assert out.returncode == 0, out.stderr[-2000:]
+                assert len(json.loads(out.stdout)["features"]) == clear_out > 0
+                items = [u for u in _fetches(out.stderr) if "/items" in u]
+                filtered = [u for u in items if "filter=" in u and "filter-lang=cql-text" in u]
+                # one unfiltered probe (GDAL reads the first page for the layer's fields), then filtered pages only
+                assert filtered and len(items) - len(filtered) <= 1, items
+                assert len(filtered) <= clear_out // 100 + 1  # the filtered parcels only, not every parcel
+            # the access log never shows a key
+            assert access.lines and not any(key in line for line in access.lines)
+            assert any("/ogc/collections" in line for line in access.lines)
+        finally:
+            log.removeHandler(access)
         # the map's own API is not behind the key
         assert httpx.get(f"{server.url}/api/units", timeout=30).status_code == 200
