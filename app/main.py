@@ -25,6 +25,7 @@ from .errors import install_error_handlers, install_openapi
 from .ingest.routes import boundaries as boundaries_router, router as uploads_router
 from .mapapi.routes import router as map_router
 from .ogc import install as install_ogc
+from .ows.routes import router as ows_router
 from .serve.routes import health_router, router
 from .settings import Settings, get_settings
 from .workflow.routes import router as workflow_router
@@ -65,6 +66,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # The routers the other systems call by the thousand come first: a request is matched
     # against the routes in order, and matching costs about a third of a one-feature read.
     ogc = install_ogc(app, settings)
+    app.include_router(ows_router)
     app.include_router(router)
     app.include_router(analysis_router)
     app.include_router(reporting_router)
