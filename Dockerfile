@@ -6,6 +6,10 @@ RUN npm ci --no-audit --no-fund --omit=dev
 
 FROM python:3.11-slim-bookworm
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
+# MapServer answers WMS and WFS at /ows (app/ows) as a CGI program; WenQuanYi Micro Hei for its Chinese labels.
+RUN apt-get update \
+    && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends cgi-mapserver fonts-wqy-microhei \
+    && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY pyproject.toml README.md alembic.ini ./
 COPY app ./app

@@ -4,6 +4,7 @@
 #
 #   (a) system packages: PostgreSQL + PostGIS 3, chromium (skip: SKIP_BROWSER=1),
 #       nodejs + npm, gdal-bin (ogr2ogr, the import benchmark's reference),
+#       cgi-mapserver (WMS/WFS at /ows) and fonts-wqy-microhei (its Chinese labels),
 #       python3-venv (only needed while .venv does not exist).
 #       As root they are installed with apt-get; otherwise the exact sudo command
 #       is printed and the script exits 1.
@@ -113,6 +114,12 @@ command -v npm >/dev/null 2>&1 || need_npm=1
 # ogr2ogr is the reference in bench/bench_import.py (the tests never use it).
 need_gdal=0
 command -v ogr2ogr >/dev/null 2>&1 || need_gdal=1
+# MapServer answers WMS and WFS at /ows (app/ows), as a CGI program; it labels with WenQuanYi Micro Hei.
+need_mapserver=0
+[ -x /usr/lib/cgi-bin/mapserv ] || command -v mapserv >/dev/null 2>&1 || need_mapserver=1
+if ! ls /usr/share/fonts/truetype/wqy/wqy-microhei.ttc >/dev/null 2>&1; then
+    need_fonts=1
+fi
 python=""
 if ! venv_ok; then
     python=$(pick_python) || die "Python >= 3.11 is required and neither python3 nor python3.11..3.13 is. \
@@ -131,13 +138,14 @@ missing_packages() {
     [ "$need_node" = 1 ] && pkgs+=(nodejs)
     [ "$need_npm" = 1 ] && pkgs+=(npm)
     [ "$need_gdal" = 1 ] && pkgs+=(gdal-bin)
+    [ "$need_mapserver" = 1 ] && pkgs+=(cgi-mapserver)
     if [ "$need_venv" = 1 ]; then
         if [ "$python" = python3 ]; then pkgs+=(python3-venv); else pkgs+=("$python-venv"); fi
     fi
     echo "${pkgs[*]}"
 }
 
-if [ $((need_pg + need_browser + need_node + need_npm + need_gdal + need_venv)) -gt 0 ]; then
+if [ $((need_pg + need_browser + need_fonts + need_node + need_npm + need_gdal + need_mapserver + need_venv)) -gt 0 ]; then
     if [ "$is_root" = 1 ] && command -v apt-get >/dev/null 2>&1; then
         say "apt-get update"
         DEBIAN_FRONTEND=noninteractive apt-get update -qq
@@ -152,12 +160,14 @@ if [ $((need_pg + need_browser + need_node + need_npm + need_gdal + need_venv)) 
         if [ "${SKIP_BROWSER:-0}" != 1 ] && [ ! -x /usr/bin/chromium ] && [ ! -x /usr/bin/chromium-browser ]; then
             die "chromium is still missing after installing $pkgs (set SKIP_BROWSER=1 to skip browser tests)."
         fi
+        [ -x /usr/lib/cgi-bin/mapserv ] || command -v mapserv >/dev/null 2>&1 ||
+            die "MapServer (mapserv) is still missing after installing $pkgs."
     else
         pkgs=$(missing_packages)
         missing_packages_exit setup "$pkgs" "(SKIP_BROWSER=1 skips chromium), "
     fi
 else
-    say "system packages ok (PostgreSQL + PostGIS, node, npm$([ "${SKIP_BROWSER:-0}" = 1 ] && echo ', browser skipped' || echo ', chromium'))"
+    say "system packages ok (PostgreSQL + PostGIS, MapServer, node, npm$([ "${SKIP_BROWSER:-0}" = 1 ] && echo ', browser skipped' || echo ', chromium'))"
 fi
 
 # --------------------------------------------------------------------------- #
