@@ -1,4 +1,4 @@
-"""The map's endpoints: /api/search, /api/map/parcels, /api/map/units, /api/blocks/{code}/export."""
+"""The map's endpoints: /api/search, /api/map/parcels, /api/map/units, /api/export, /api/blocks/{code}/export."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import spatial
 
 from ..core.db import SessionDep
 from ..core.read import sql
+from ..core.read.crs import crs84
 from ..core.read.geojson import feature_collection
 from ..core.read.layers import collections, layers
 from ..core.read.params import BBoxQuery, parse_bbox
@@ -20,9 +21,10 @@ from ..enums import Classification, Stage
 from ..errors import InvalidParameter, NotFound, error_responses
 from ..messages import message
 from ..models import RenewalBlock
-from ..serve.schemas import BINARY, XLSX, ZIP, FeatureCollection, GeoJSONDoc, content
+from ..ogc import cql
+from ..serve.schemas import BINARY, FeatureCollection, GeoJSONDoc, content
 from ..settings import Settings, get_settings
-from . import export, queries
+from . import layer_export, queries
 from .schemas import BlockExport, BlockSummary, MapConfig, MapUnits, SearchResults
 
 GEOJSON = "application/geo+json"
@@ -147,47 +149,87 @@ def search(
     return {"query": text, "results": results}
 
 
-_MEDIA = {
-    "geojson": (GEOJSON, "geojson"),
-    "shp": (ZIP, "zip"),
-    "xlsx": (XLSX, "xlsx"),
-}
+EXPORT_MEDIA = {f.media_type: BINARY for f in layer_export.FORMATS.values() if f.id != "geojson"}
+FormatParam = Annotated[str, Query(description="geojson / gpkg / shp（zip）/ csv / kml / dxf / xlsx")]
+CrsParam = Annotated[str | None, Query(
+    description="坐标系：EPSG:4490（默认，CGCS2000 经纬度）、EPSG:4549（3 度带 中央经线 120°）、EPSG:4528（3 度带 40 带）；"
+                "文件中一律东坐标在前。KML 只有经纬度", examples=["EPSG:4549"])]
+EncodingParam = Annotated[str, Query(description="Shapefile 属性编码：gbk（默认，中文字段名）或 utf-8（英文字段名）")]
+
+
+def _download(out: layer_export.Export) -> Response:
+    disposition = f"attachment; filename=\"{out.ascii_filename}\"; filename*=UTF-8''{quote(out.filename)}"
+    return Response(out.body, media_type=out.media_type, headers={"Content-Disposition": disposition})
+
+
+@router.get(
+    "/export",
+    summary="导出图层：GeoJSON、GeoPackage、Shapefile、CSV、KML、DXF、Excel，可选坐标系与筛选",
+    response_class=GeoJSONDoc,
+    responses={**content(FeatureCollection, EXPORT_MEDIA,
+                         description="一个文件（Content-Disposition 给出中文文件名）：format=geojson 为 GeoJSON，"
+                         "shp 为 zip 打包的 Shapefile（含 .prj/.cpg），其余为各自格式"),
+               **error_responses(413)},
+)
+def export_layer(
+    session: SessionDep,
+    layer: Annotated[str, Query(description="图层：parcels 宗地 / blocks 连片改造区块 / approved_blocks 已认定区块 / units 镇街")],
+    format: FormatParam = "geojson",  # noqa: A002 - the API's word
+    crs: CrsParam = None,
+    encoding: EncodingParam = "gbk",
+    unit: Annotated[str | None, Query(description="镇（街道、开发区）代码，如 chongfu")] = None,
+    block: Annotated[str | None, Query(description="区块编号；宗地图层可用 scattered 表示零星")] = None,
+    classification: Annotated[str | None, Query(description="宗地分类：upgrade / transform / clear_out")] = None,
+    kind: Annotated[str | None, Query(
+        description="宗地：contiguous 连片 / scattered 零星；镇街：town / subdistrict / development_zone")] = None,
+    year: Annotated[int | None, Query(ge=2000, le=2100, description="区块认定年度")] = None,
+    stage: Annotated[str | None, Query(description="区块阶段：planned / started / in_progress / completed")] = None,
+    bbox: BBoxQuery = None,
+    filter: Annotated[str | None, Query(description="CQL2 过滤表达式（按图层的可查询属性）")] = None,  # noqa: A002
+    filter_lang: Annotated[str | None, Query(alias="filter-lang", description="cql2-text（默认）或 cql2-json")] = None,
+) -> Response:
+    """Every feature of ``layer`` matching the filters, as one file in ``crs`` (at most
+    :data:`~app.mapapi.layer_export.MAX_FEATURES`; more is a 413). A ``crs`` not offered is a 400."""
+    spec = layer_export.spec_for(layer)
+    fmt = layer_export.format_for(format)
+    srid = layer_export.srid_for(crs, fmt)
+    enc = layer_export.encoding_for(encoding)
+    filters = layer_export.request_filters(spec, unit=unit, block=block, classification=classification, kind=kind,
+                                           year=year, stage=stage)
+    box = parse_bbox(bbox)
+    condition = None
+    if filter:
+        lang = (filter_lang or "cql2-text").lower()
+        if lang == "cql-text":  # the older name GDAL 3.6 sends
+            lang = "cql2-text"
+        if lang not in {"cql2-text", "cql2-json"}:
+            raise InvalidParameter("filter-lang", message("ogc_filter_lang", value=filter_lang))
+        condition = cql.to_sql(spec.layer, filter, lang, crs84())
+    selection = layer_export.Selection(spec, filters, box, condition)
+    return _download(layer_export.export(session, selection, fmt, srid, enc))
 
 
 @router.get(
     "/blocks/{code}/export",
-    summary="导出区块：GeoJSON、Shapefile（zip，GBK 或 UTF-8，含 .prj/.cpg）或 Excel",
+    summary="导出区块：GeoJSON、GeoPackage、Shapefile、CSV、KML、DXF 或 Excel，可选坐标系",
     response_class=GeoJSONDoc,
-    responses={**content(BlockExport, {ZIP: BINARY, XLSX: BINARY},
+    responses={**content(BlockExport, EXPORT_MEDIA,
                          description="format=geojson：区块与宗地（properties.layer 为 block 或 parcel）；"
-                         "shp：zip 打包的 Shapefile；xlsx：Excel（区块、宗地、企业）"),
+                         "shp：zip 打包的两个 Shapefile；csv：zip 打包的两个 CSV；gpkg、kml：两个图层；"
+                         "dxf：区块边界与按分类分层的宗地；xlsx：Excel（区块、宗地、企业）"),
                **error_responses(404)},
 )
 def export_block(
     code: str,
     session: SessionDep,
-    format: Annotated[str, Query(description="geojson / shp / xlsx")] = "geojson",  # noqa: A002 - the API's word
-    encoding: Annotated[str, Query(description="Shapefile 属性编码：gbk（默认，ArcGIS 常用）或 utf-8")] = "gbk",
+    format: FormatParam = "geojson",  # noqa: A002 - the API's word
+    crs: CrsParam = None,
+    encoding: EncodingParam = "gbk",
 ) -> Response:
-    fmt = format.lower()
-    if fmt not in _MEDIA:
-        raise InvalidParameter("format", message("export_format", value=format))
-    enc = encoding.lower().replace("utf8", "utf-8")
-    if enc not in export.ENCODINGS:
-        raise InvalidParameter("encoding", message("export_encoding", value=encoding))
-    block, blocks, parcels = export.block_tables(session, code)
-    if fmt == "geojson":
-        body = export.to_geojson(blocks, parcels)
-    elif fmt == "shp":
-        body = export.to_shapefile_zip(block.code, blocks, parcels, enc)
-    else:
-        body = export.to_xlsx(block, blocks, parcels)
-    media, ext = _MEDIA[fmt]
-    suffix = f"_{enc}" if fmt == "shp" else ""
-    filename = f"{block.code}_{block.name}{suffix}.{ext}"
-    ascii_name = f"{block.code}{suffix}.{ext}".encode("ascii", "replace").decode()
-    disposition = f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"
-    return Response(body, media_type=media, headers={"Content-Disposition": disposition})
+    fmt = layer_export.format_for(format)
+    srid = layer_export.srid_for(crs, fmt)
+    enc = layer_export.encoding_for(encoding)
+    return _download(layer_export.block_export(session, code, fmt, srid, enc))
 
 
 def _far(floor_m2, land_mu) -> float | None:
