@@ -51,6 +51,11 @@ class Column:
     title: str                  # Chinese header
     kind: str = "text"          # one of KINDS
     width: float | None = None  # characters; default from kind/title
+    number_format: str | None = None  # instead of the kind's (e.g. "0.00%" where a page shows 2 decimals)
+
+    @property
+    def format(self) -> str | None:
+        return self.number_format or NUMBER_FORMATS.get(self.kind)
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -133,7 +138,7 @@ def print_setup(ws: Worksheet, *, header_row: int, landscape: bool = True) -> No
 
 def _merged_line(ws: Worksheet, row: int, text: str, width: int, *, font: Font,
                  align: str = "left", wrap: bool = False) -> None:
-    ws.cell(row, 1, text)
+    ws.cell(row, 1, text or None)
     if width > 1:
         ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=width)
     ws.cell(row, 1).font = font
@@ -152,6 +157,16 @@ def table_sheet(wb: Workbook, name: str, columns: Sequence[Column], rows: Iterab
         _merged_line(ws, k, note, width, font=Font(size=10, color="52606D"), wrap=True)
         ws.row_dimensions[k].height = max(15, 15 * (1 + int(_text_width(note) // max(_total_width(columns), 1))))
     header_row = 3 + len(notes)
+    write_table(ws, header_row, columns, rows)
+    print_setup(ws, header_row=header_row)
+    return ws
+
+
+def write_table(ws: Worksheet, header_row: int, columns: Sequence[Column], rows: Iterable[Sequence]) -> int:
+    """The header at ``header_row`` and the rows below it, frozen and filtered; returns the last row written.
+
+    For sheets with a heading of their own (the 月度通报 masthead); :func:`table_sheet` uses it too.
+    """
     head_font, head_fill = Font(bold=True), PatternFill("solid", fgColor=HEADER_FILL)
     widths = [_text_width(c.title) + 2 for c in columns]
     for col, c in enumerate(columns, start=1):
@@ -165,8 +180,8 @@ def table_sheet(wb: Workbook, name: str, columns: Sequence[Column], rows: Iterab
             value = cell_value(c.kind, values[col - 1] if col - 1 < len(values) else None)
             cell = ws.cell(row_no, col, value)
             cell.border = BORDER
-            if c.kind in NUMBER_FORMATS and not isinstance(value, str):
-                cell.number_format = NUMBER_FORMATS[c.kind]
+            if c.format and not isinstance(value, str):
+                cell.number_format = c.format
             if c.kind == "text":
                 cell.alignment = Alignment(vertical="top", wrap_text=True)
                 if value is not None:
@@ -179,8 +194,7 @@ def table_sheet(wb: Workbook, name: str, columns: Sequence[Column], rows: Iterab
     ws.freeze_panes = ws.cell(header_row + 1, 1)
     if columns:
         ws.auto_filter.ref = f"A{header_row}:{get_column_letter(len(columns))}{max(row_no, header_row)}"
-    print_setup(ws, header_row=header_row)
-    return ws
+    return row_no
 
 
 def _total_width(columns: Sequence[Column]) -> float:
@@ -194,7 +208,8 @@ def to_bytes(wb: Workbook) -> bytes:
 
 
 def chinese_date(when: dt.date | dt.datetime) -> str:
-    """2026-12-04 → 2026年12月4日; a time of day is added for a datetime (Tongxiang time)."""
+    """2026-12-04 → 2026 年 12 月 4 日 (as the service's pages write dates); a datetime adds the time of
+    day (Tongxiang time)."""
     if isinstance(when, dt.datetime):
         t = when.astimezone(TIMEZONE) if when.tzinfo else when
         return message("excel_datetime", year=t.year, month=t.month, day=t.day, time=t.strftime("%H:%M"))
@@ -202,7 +217,7 @@ def chinese_date(when: dt.date | dt.datetime) -> str:
 
 
 def date_line(label: str, when: dt.datetime | dt.date) -> str:
-    """e.g. 导出时间：2026年12月4日 10:20 (labels: message("excel_exported_at"), message("excel_data_as_of"))."""
+    """e.g. 导出时间：2026 年 12 月 4 日 10:20 (labels: message("excel_exported_at"), message("excel_data_as_of"))."""
     return message("excel_date_line", label=label, date=chinese_date(when))
 
 

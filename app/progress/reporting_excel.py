@@ -10,9 +10,8 @@ import io
 import uuid
 import zipfile
 
-from openpyxl import Workbook, load_workbook
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
+from openpyxl import load_workbook
+from openpyxl.styles import PatternFill
 from openpyxl.worksheet.datavalidation import DataValidation
 from sqlalchemy.orm import Session
 
@@ -20,6 +19,7 @@ from ..actionplans.calendar import Calendar, month_label
 from ..auth.deps import Principal
 from ..auth.roles import Role
 from ..core.audit import audit_context
+from ..core.excel import Column, exported_line, new_workbook, table_sheet, to_bytes
 from ..core.forms import Form
 from ..core.uow import unit_of_work
 from ..enums import ParcelStatus
@@ -28,7 +28,6 @@ from ..messages import FIELD_LABELS, message
 from ..models import Unit
 from . import reporting, service
 from .models import ProgressEvidence, ProgressImport
-from .reports import a4
 
 COLUMNS = [  # (key, header, width)
     ("parcel_code", "宗地编号", 18), ("block_name", "所在区块", 18), ("enterprise_name", "企业", 22),
@@ -36,6 +35,8 @@ COLUMNS = [  # (key, header, width)
     ("happened_on", "发生日期", 12), ("built_floor_area_m2", "建成建筑面积（㎡）", 16),
     ("evidence", "佐证材料（文件名，多个用；分隔）", 30), ("note", "说明", 30),
 ]
+KINDS = {"land_area_mu": "mu", "happened_on": "date", "built_floor_area_m2": "money"}
+TO_FILL = ("status", "happened_on", "built_floor_area_m2", "evidence", "note")
 HEADERS = {header: key for key, header, _ in COLUMNS}
 HEADER_OF = {key: header for key, header, _ in COLUMNS}
 HEADER_OF["evidence"] = "佐证材料"
@@ -50,47 +51,32 @@ def template(session: Session, principal: Principal, year: int, month: int, unit
     service.check_month(year, month)
     data = reporting.reportable(session, principal, unit_code)
     unit = data["unit"]
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "月报"
+    wb = new_workbook()
     title = message("reporting_sheet_title", unit=unit["name"], month=month_label(year, month))
-    ws.append([title])
-    ws.append([message("reporting_sheet_hint")])
-    ws.append([h for _, h, _ in COLUMNS])
-    ws["A1"].font = Font(bold=True, size=14)
-    ws["A2"].font = Font(color="555555")
-    ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(COLUMNS))
-    ws.merge_cells(start_row=2, start_column=1, end_row=2, end_column=len(COLUMNS))
-    ws["A2"].alignment = Alignment(wrap_text=True, vertical="top")
-    ws.row_dimensions[2].height = 48
+    columns = [Column(header, KINDS.get(key, "text"), width) for key, header, width in COLUMNS]
+    rows = [[p["code"], p["block_name"] or "", p["enterprise_name"] or "", p["land_area_mu"], p["status_label"]]
+            for p in data["parcels"]]
+    ws = table_sheet(wb, "月报", columns, rows, title=title, date_line=exported_line(), notes=[message("reporting_sheet_hint")])
+    header = 4  # title, export time, the hint, then the header
+    ws.row_dimensions[3].height = 48
     fill = PatternFill("solid", fgColor="FFF4D6")
-    for col, (key, _, width) in enumerate(COLUMNS, start=1):
-        cell = ws.cell(row=3, column=col)
-        cell.font = Font(bold=True)
-        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
-        if key in ("status", "happened_on", "built_floor_area_m2", "evidence", "note"):
-            cell.fill = fill
-        ws.column_dimensions[get_column_letter(col)].width = width
-    for p in data["parcels"]:
-        ws.append([p["code"], p["block_name"] or "", p["enterprise_name"] or "", p["land_area_mu"], p["status_label"],
-                   None, None, None, None, None])
-        r = ws.max_row
-        ws.cell(row=r, column=4).number_format = "#,##0.00"
-        ws.cell(row=r, column=7).number_format = "yyyy-mm-dd"
-        ws.cell(row=r, column=8).number_format = "#,##0.00"
-    last = max(ws.max_row, 4)
+    for col, (key, _, _) in enumerate(COLUMNS, start=1):
+        if key in TO_FILL:
+            ws.cell(row=header, column=col).fill = fill
+    last = max(ws.max_row, header + 1)
+    for r in range(header + 1, last + 1):  # the cells to fill get their formats before anyone types
+        for col, c in enumerate(columns, start=1):
+            if c.format:
+                ws.cell(row=r, column=col).number_format = c.format
     choices = DataValidation(type="list", formula1='"' + ",".join(s.label for s in ParcelStatus) + '"',
                              allow_blank=True, showErrorMessage=True, errorTitle=message("reporting_sheet_status_title"),
                              error=message("reporting_sheet_status_error"))
     ws.add_data_validation(choices)
-    choices.add(f"F4:F{last}")
-    ws.freeze_panes = "B4"
-    ws.print_title_rows = "3:3"
-    a4(ws)
-    out = io.BytesIO()
-    wb.save(out)
+    choices.add(f"F{header + 1}:F{last}")
+    ws.freeze_panes = ws.cell(header + 1, 2)
+    out = to_bytes(wb)
     name = message("reporting_sheet_filename", unit=unit["name"], year=year, month=month)
-    return out.getvalue(), name
+    return out, name
 
 
 def _cell_text(value) -> str:

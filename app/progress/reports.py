@@ -5,19 +5,17 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import html
-import io
 import json
 from dataclasses import dataclass
 
-from openpyxl import Workbook
-from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
-from openpyxl.utils import get_column_letter
+from openpyxl.styles import Alignment, Font, PatternFill
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ..actionplans.calendar import Calendar
 from ..core.audit import audit_context
+from ..core.excel import NUMBER_FORMATS, Column, new_workbook, print_setup, table_sheet, to_bytes, write_table
 from ..core.uow import unit_of_work
 from ..errors import AppError, Conflict, FieldError, NotFound
 from ..messages import message
@@ -270,16 +268,18 @@ def issue_preview(session: Session, year: int, month: int) -> dict:
 # Excel
 # --------------------------------------------------------------------------------------------
 TABLE_COLUMNS = [
-    ("排名", 6), ("单位", 18), ("年度任务（亩）", 12), ("其中连片", 10), ("其中零星", 10), ("本月完成（亩）", 12),
-    ("累计完成（亩）", 12), ("其中连片", 10), ("其中零星", 10), ("完成率", 9), ("较上月（百分点）", 14),
-    ("序时进度应完成（亩）", 16), ("差距（亩）", 10), ("平均容积率", 10), ("进度", 10),
+    Column("排名", "int", 6), Column("单位", width=18), Column("年度任务（亩）", "mu", 12), Column("其中连片", "mu", 10),
+    Column("其中零星", "mu", 10), Column("本月完成（亩）", "mu", 12), Column("累计完成（亩）", "mu", 12),
+    Column("其中连片", "mu", 10), Column("其中零星", "mu", 10), Column("完成率", "pct", 9, "0.00%"),
+    Column("较上月（百分点）", "far", 14), Column("序时进度应完成（亩）", "mu", 16), Column("差距（亩）", "mu", 10),
+    Column("平均容积率", "far", 10), Column("进度", width=10),
 ]
 
 
-REPORTING_COLUMN = ("月报", 10)
+REPORTING_COLUMN = Column("月报", width=10)
 
 
-def table_columns(progress: dict) -> list[tuple[str, int]]:
+def table_columns(progress: dict) -> list[Column]:
     """The table's columns; 月报 (each unit's report status) for reports made since migration 0013."""
     with_reporting = any("reporting_status" in r for r in progress["rows"])
     return TABLE_COLUMNS + ([REPORTING_COLUMN] if with_reporting else [])
@@ -317,20 +317,37 @@ def status_text(r: dict) -> str:
 
 
 def to_xlsx(data: dict, issued_at: dt.datetime) -> bytes:
-    wb = Workbook()
-    wb.properties.creator = "桐乡工业全域治理云图"
+    """The report as a workbook (app.core.excel): the ranked table under the notice's masthead, the
+    indicators, each unit's indicators and the month's parcels, each sheet A4 landscape with its header
+    repeated; every figure a number (亩 and 容积率 with 2 decimals, rates as percentages)."""
+    wb = new_workbook()
     wb.properties.title = data["title"]
     naive = issued_at.replace(tzinfo=None)
     wb.properties.created = naive
     wb.properties.modified = naive
-    thin = Side(style="thin", color="9AA5B1")
-    border = Border(left=thin, right=thin, top=thin, bottom=thin)
-    head_font = Font(bold=True, color="FFFFFF")
-    head_fill = PatternFill("solid", fgColor=HEADER_FILL)
-    behind_fill = PatternFill("solid", fgColor=BEHIND_FILL)
+    _ranked_sheet(wb, data)
+    as_of = message("report_sheet_as_of", date=chinese_date(data["as_of"]))
+    rows = indicator_rows(data["indicators"]["citywide"])
+    ind = table_sheet(wb, "主要指标", INDICATOR_COLUMNS, [r[:-1] for r in rows],
+                      title=message("report_sheet_indicators", title=data["title"]), date_line=as_of)
+    for k, r in enumerate(rows, start=4):  # each indicator its own decimals: 亩 2, 容积率 2, m² and 个 none
+        for col in (3, 4):
+            ind.cell(k, col).number_format = r[-1]
+    table_sheet(wb, "各单位指标", UNIT_COLUMNS, [_unit_row(u) for u in data["indicators"]["units"]],
+                title=message("report_sheet_units", title=data["title"]), date_line=as_of)
+    table_sheet(wb, "本月完成宗地", PARCEL_COLUMNS, [
+        [q["code"], q["unit_name"], q["track_label"], q["block_name"] or "—", q["renewed_on"], q["land_area_mu"],
+         q["far"], q["planned_far"], q["enterprise_name"] or message("report_no_enterprise"),
+         "；".join(q.get("rule_notes") or ()) or "—"] for q in data["parcels_in_month"]],
+        title=message("report_sheet_parcels", title=data["title"]), date_line=as_of)
+    return to_bytes(wb)
 
-    ws = wb.active
-    ws.title = "月度通报"
+
+def _ranked_sheet(wb, data: dict) -> None:
+    """月度通报: title, 期号, 印发单位 and 印发日期, 统计截至 — then the ranked table; behind units in light red."""
+    behind_fill = PatternFill("solid", fgColor=BEHIND_FILL)
+    head_fill = PatternFill("solid", fgColor=HEADER_FILL)
+    ws = wb.create_sheet("月度通报")
     p = data["progress"]
     issue = data.get("issue") or {}
     columns = table_columns(p)
@@ -349,26 +366,20 @@ def to_xlsx(data: dict, issued_at: dt.datetime) -> bytes:
     ws.merge_cells(start_row=left, start_column=9, end_row=left, end_column=width)
     ws.cell(left, 9).alignment = Alignment(horizontal="right")
     ws.merge_cells(start_row=left + 1, start_column=1, end_row=left + 1, end_column=width)
-    ws.append([name for name, _ in columns])
-    header_row = ws.max_row
-    for col, (_, width) in enumerate(columns, start=1):
-        cell = ws.cell(header_row, col)
-        cell.font, cell.fill, cell.border = head_font, head_fill, border
-        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
-        ws.column_dimensions[get_column_letter(col)].width = width
-    for r in p["rows"] + [p["citywide"]]:
-        ws.append(_table_row(r, columns))
-        row = ws.max_row
-        for col in range(1, len(columns) + 1):
+    header_row = left + 2
+    lines = p["rows"] + [p["citywide"]]
+    last = write_table(ws, header_row, columns, [_table_row(r, columns) for r in lines])
+    ws.auto_filter.ref = None  # the citywide total is the last row: sorting would move it
+    for col in range(1, width + 1):
+        ws.cell(header_row, col).font = Font(bold=True, color="FFFFFF")
+        ws.cell(header_row, col).fill = head_fill
+    for row, r in zip(range(header_row + 1, last + 1), lines, strict=True):
+        for col in range(1, width + 1):
             cell = ws.cell(row, col)
-            cell.border = border
             if r["behind_schedule"]:
                 cell.fill = behind_fill
             if r["unit_code"] == "citywide":
                 cell.font = Font(bold=True)
-        ws.cell(row, 10).number_format = "0.00%"
-        for col in (3, 4, 5, 6, 7, 8, 9, 12, 13):
-            ws.cell(row, col).number_format = "#,##0.00"
     for line in reporting_lines(p) + [c["text"] for c in p.get("corrections", [])]:  # 月报 and 更正：…
         ws.append([line])
         ws.merge_cells(start_row=ws.max_row, start_column=1, end_row=ws.max_row, end_column=width)
@@ -377,48 +388,68 @@ def to_xlsx(data: dict, issued_at: dt.datetime) -> bytes:
     ws.merge_cells(start_row=ws.max_row, start_column=1, end_row=ws.max_row, end_column=width)
     ws.cell(ws.max_row, 1).alignment = Alignment(horizontal="right")
     ws.freeze_panes = ws.cell(header_row + 1, 3)
-    ws.print_title_rows = f"{header_row}:{header_row}"
+    print_setup(ws, header_row=header_row)
 
-    ind = wb.create_sheet("主要指标")
-    city = data["indicators"]["citywide"]
-    ind.append(["指标", "完成", "目标", "完成率 / 说明"])
-    for cell in ind[1]:
-        cell.font, cell.fill = head_font, head_fill
-    for label, done, target, note in indicator_lines(city):
-        ind.append([label, done, target, note])
-    ind.append([])
-    ind.append(["单位", "2022 完成（亩）", "2022 任务（亩）", "2023 完成（亩）", "2023 任务（亩）", "平均容积率",
-                "新增建筑面积（m²）", "认定区块数（2022）", "认定区块数（2023）", "亩均税收 改造前（万元/亩）",
-                "亩均税收 改造后（万元/亩）"])
-    for cell in ind[ind.max_row]:
-        cell.font, cell.fill = head_font, head_fill
-    for u in data["indicators"]["units"]:
-        y = u["years"]
-        ind.append([u["unit_name"], y["2022"]["done_mu"], (y["2022"]["target"] or {}).get("renewal_mu"),
-                    y["2023"]["done_mu"], (y["2023"]["target"] or {}).get("renewal_mu"), u["average_far"]["after"],
-                    u["new_floor_area"]["done_m2"], u["blocks_approved"].get("2022", {}).get("count"),
-                    u["blocks_approved"].get("2023", {}).get("count"), u["tax_per_mu"]["before"],
-                    u["tax_per_mu"]["after"]])
-    for col, width in enumerate((22, 14, 14, 14, 14, 12, 18, 16, 16, 22, 22), start=1):
-        ind.column_dimensions[get_column_letter(col)].width = width
 
-    det = wb.create_sheet("本月完成宗地")
-    det.append(["宗地编号", "单位", "类型", "区块", "完成日期", "面积（亩）", "现状容积率", "规划容积率", "企业", "未满足的规则"])
-    for cell in det[1]:
-        cell.font, cell.fill = head_font, head_fill
-    for q in data["parcels_in_month"]:
-        det.append([q["code"], q["unit_name"], q["track_label"], q["block_name"] or "—", q["renewed_on"],
-                    q["land_area_mu"], q["far"], q["planned_far"], q["enterprise_name"] or "（无）",
-                    "；".join(q.get("rule_notes") or ()) or "—"])
-        det.cell(det.max_row, 10).alignment = Alignment(wrap_text=True, vertical="top")
-    for col, width in enumerate((20, 18, 6, 22, 12, 10, 10, 10, 30, 40), start=1):
-        det.column_dimensions[get_column_letter(col)].width = width
+TWO_DECIMALS = NUMBER_FORMATS["mu"]  # #,##0.00
+INDICATOR_COLUMNS = [
+    Column("指标", width=30), Column("单位", width=10), Column("完成", "money", 14), Column("目标", "money", 14),
+    Column("完成率", "pct", 10, "0.00%"), Column("说明", width=50),
+]
 
-    for sheet in wb.worksheets:
-        a4(sheet)
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
+
+def indicator_rows(city: dict) -> list[list]:
+    """The citywide indicators as numbers (the Excel twin of :func:`indicator_lines`), each row ending
+    with the number format of its 完成 and 目标."""
+    rows = []
+    for year, y in city["years"].items():
+        t = y["target"]
+        rows.append([message("report_ind_year_mu", year=year), "亩", y["done_mu"], t["renewal_mu"] if t else None,
+                     y["completion_rate"], message("report_ind_year_note", contiguous=_num(y["done_contiguous_mu"]),
+                                                   scattered=_num(y["done_scattered_mu"]))
+                     + ("" if t else message("report_ind_no_target")), TWO_DECIMALS])
+    prog = city["programme"]
+    rows.append([message("report_ind_programme"), "亩", prog["done_mu"], prog["target_mu"], prog["rate"], None, TWO_DECIMALS])
+    nf = city["new_floor_area"]
+    rows.append([message("report_ind_floor"), "m²", nf["done_m2"], nf.get("target_m2"), nf.get("rate"),
+                 message("report_ind_floor_note", n=nf["parcels_without_plan"]), "#,##0"])
+    far = city["average_far"]
+    met = message("report_ind_met") if far["met"] else message("report_ind_not_met") if far["met"] is not None \
+        else message("report_ind_no_data")
+    rows.append([message("report_ind_far"), None, far["after"], far["target"], None,
+                 message("report_ind_far_note", before=_num(far["before"]), met=met), "0.00"])
+    tax = city["tax_per_mu"]
+    rows.append([message("report_ind_tax"), "万元/亩", tax["after"], None, None,
+                 message("report_ind_tax_note", before=_num(tax["before"]), n=tax["parcels"], mu=_num(tax["land_mu"])),
+                 TWO_DECIMALS])
+    for year, b in city["blocks_approved"].items():
+        rows.append([message("report_ind_blocks", year=year), "个", b["count"],
+                     b.get("limit", service.MAX_BLOCKS_PER_UNIT_PER_YEAR), None,
+                     message("report_ind_blocks_note", units="、".join(b["units_over_limit"]) or "无"), "0"])
+    return rows
+
+
+UNIT_COLUMNS = [
+    Column("单位", width=20), Column("2022 完成（亩）", "mu", 12), Column("2022 任务（亩）", "mu", 12),
+    Column("2023 完成（亩）", "mu", 12), Column("2023 任务（亩）", "mu", 12), Column("平均容积率", "far", 10),
+    Column("新增建筑面积", "area", 16, '#,##0" m²"'), Column("认定区块数（2022）", "int", 12), Column("认定区块数（2023）", "int", 12),
+    Column("亩均税收 改造前（万元/亩）", "money", 16), Column("亩均税收 改造后（万元/亩）", "money", 16),
+]
+
+
+def _unit_row(u: dict) -> list:
+    y = u["years"]
+    return [u["unit_name"], y["2022"]["done_mu"], (y["2022"]["target"] or {}).get("renewal_mu"),
+            y["2023"]["done_mu"], (y["2023"]["target"] or {}).get("renewal_mu"), u["average_far"]["after"],
+            u["new_floor_area"]["done_m2"], u["blocks_approved"].get("2022", {}).get("count"),
+            u["blocks_approved"].get("2023", {}).get("count"), u["tax_per_mu"]["before"], u["tax_per_mu"]["after"]]
+
+
+PARCEL_COLUMNS = [
+    Column("宗地编号", width=20), Column("单位", width=16), Column("类型", width=8), Column("区块", width=22),
+    Column("完成日期", "date"), Column("面积（亩）", "mu", 10), Column("现状容积率", "far", 10),
+    Column("规划容积率", "far", 10), Column("企业", width=30), Column("未满足的规则", width=40),
+]
 
 
 def _pct(value: float | None) -> str:
@@ -442,18 +473,6 @@ def issue_heading(year: int, issue: dict, *, issued: bool) -> str:
     if not issue.get("issue_no"):
         return f"{year} 年（预览，尚未印发）"
     return f"{year} 年第 {issue['issue_no']} 期" + ("" if issued else "（预览，尚未印发）")
-
-
-def a4(sheet) -> None:
-    """Print on A4 landscape (the tables are wide), one page wide, as many pages tall as it takes."""
-    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
-    sheet.page_setup.orientation = "landscape"
-    sheet.page_setup.fitToWidth = 1
-    sheet.page_setup.fitToHeight = 0
-    sheet.sheet_properties.pageSetUpPr.fitToPage = True
-    sheet.page_margins.left = sheet.page_margins.right = 0.5
-    sheet.page_margins.top = sheet.page_margins.bottom = 0.6
-    sheet.print_options.horizontalCentered = True
 
 
 def indicator_lines(city: dict) -> list[tuple[str, str, str, str]]:
@@ -531,7 +550,7 @@ def to_html(data: dict, *, issued: bool, xlsx_url: str | None, facts: IssueFacts
     e = html.escape
     p = data["progress"]
     columns = table_columns(p)
-    head = "".join(f"<th>{e(name)}</th>" for name, _ in columns)
+    head = "".join(f"<th>{e(c.title)}</th>" for c in columns)
     body = []
     for r in p["rows"] + [p["citywide"]]:
         cells = _table_row(r, columns)

@@ -406,7 +406,7 @@ def test_report_carries_its_issue_facts(client, named_admin, login_as, db_sessio
     assert not [c for c in every if "_" in c or "/api" in c or "docs/" in c], "codes or paths in the Excel"
     assert workbook_offending(xlsx.content) == []
     assert offending(_page_text(page)) == []
-    notes = [r[9] for r in book["本月完成宗地"].iter_rows(min_row=2, values_only=True)]
+    notes = [r[9] for r in book["本月完成宗地"].iter_rows(min_row=4, values_only=True)]
     assert notes and all(n == "—" or "亩" in n or "容积率" in n or "更新类型" in n for n in notes)
 
     # The list: newest first, the issuer's display name.
