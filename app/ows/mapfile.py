@@ -42,6 +42,7 @@ FONT_GLOBS = ("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc", "/usr/share/font
 # Parcels' codes are labelled only when a parcel is large on the screen (scale 1:3000 or larger).
 PARCEL_LABEL_MAXSCALE = 3000
 MAP_NAME = "cloudmap"
+UID = "ms_uid"  # the integer key MapServer identifies rows by (never served)
 
 
 @dataclass(frozen=True)
@@ -91,9 +92,14 @@ def find_font() -> Path | None:
 
 
 def layer_sql(layer: Layer) -> str:
-    """The layer's features as one SELECT (geometry ``geom`` and every property), values inlined."""
+    """The layer's features as one SELECT (geometry ``geom``, the row id ``UID`` and every property), values inlined.
+
+    MapServer's unique key is read as an integer (a text code would be cut to its leading digits),
+    so it is the table's own id; the code stays the features' id in GML and GeoJSON (gml_featureid).
+    """
     stmt = layer.base.add_columns(
-        type_coerce(layer.geom, NullType()).label("geom"), *[p.column.label(p.name) for p in layer.properties]
+        type_coerce(layer.geom, NullType()).label("geom"), layer.table.id.label(UID),
+        *[p.column.label(p.name) for p in layer.properties],
     ).where(*layer.where)
     sql = str(stmt.compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True}))
     return " ".join(sql.split("\n"))
@@ -194,6 +200,8 @@ def _layer(layer: Layer, connection: str, directory: Path, font: bool) -> list[s
         ("wfs_getfeature_formatlist", "geojson"),
         ("wms_feature_info_mime_type", "text/html"),
         ("wms_style_default_title", layer.title),
+        # Chinese field names in GetFeatureInfo (QGIS's identify results); WFS keeps the /ogc names
+        *[(f"wms_{p.name}_alias", p.title) for p in layer.properties],
     ]
     classitem, classes = _classes(layer, font)
     sql = layer_sql(layer)
@@ -204,7 +212,7 @@ def _layer(layer: Layer, connection: str, directory: Path, font: bool) -> list[s
         "    STATUS ON",
         "    CONNECTIONTYPE POSTGIS",
         f"    CONNECTION {q(connection)}",
-        f"    DATA {q(f'geom FROM ({sql}) AS t USING UNIQUE code USING SRID=4490')}",
+        f"    DATA {q(f'geom FROM ({sql}) AS t USING UNIQUE {UID} USING SRID=4490')}",
         "    PROCESSING \"CLOSE_CONNECTION=DEFER\"",
         "    ENCODING \"UTF-8\"",
         '    PROJECTION "init=epsg:4490" END',
