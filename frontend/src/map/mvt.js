@@ -1,7 +1,9 @@
 // Parcels from Mapbox vector tiles (the OGC API's /ogc/collections/parcels/tiles),
 // decoded with @mapbox/vector-tile + pbf and painted on one canvas per tile. Tiles are
 // fetched once per view and cached by the server, so a pan fetches only the new edge
-// and a restyle (colour mode) repaints without fetching.
+// and a restyle (colour mode) or a new filter repaints without fetching: the tiles carry
+// every property the colour modes and the filter bar read. Only the `parcels` layer is
+// painted; the tiles' `parcels_label` layer (one point per parcel) is for clients that label.
 /* global L */
 import { VectorTile } from '@mapbox/vector-tile';
 import { PbfReader } from 'pbf';
@@ -11,6 +13,7 @@ export const MvtLayer = L.GridLayer.extend({
     url: '', // template with {z}/{x}/{y}
     layerName: 'parcels',
     fill: () => '#999', // (properties) => colour
+    filter: null, // (properties) => boolean: the features drawn, clicked and counted; null: all
     stroke: '#3e4c59',
     fillOpacity: 0.72,
     updateWhenZooming: false,
@@ -66,7 +69,9 @@ export const MvtLayer = L.GridLayer.extend({
     ctx.clearRect(0, 0, canvas.width, canvas.height);
     ctx.lineWidth = 0.6;
     ctx.strokeStyle = this.options.stroke;
+    const keep = this.options.filter;
     for (const f of features) {
+      if (keep && !keep(f.properties)) continue;
       ctx.beginPath();
       for (const ring of f.rings) {
         ctx.moveTo(ring[0][0], ring[0][1]);
@@ -84,7 +89,19 @@ export const MvtLayer = L.GridLayer.extend({
   /** Repaint every loaded tile with a new fill, without fetching. */
   setFill(fill) {
     this.options.fill = fill;
-    for (const [key, tile] of Object.entries(this._tiles)) {
+    this.repaint();
+  },
+
+  /** Draw only the features ``filter`` keeps (null: all); ``key`` names it, so the same filter does not repaint. */
+  setFilter(filter, key) {
+    if (key === this.filterKey) return;
+    this.filterKey = key;
+    this.options.filter = filter;
+    this.repaint();
+  },
+
+  repaint() {
+    for (const [key, tile] of Object.entries(this._tiles || {})) {
       const features = this.featuresByTile.get(key);
       if (features) this.paint(tile.el, features);
     }
@@ -102,7 +119,9 @@ export const MvtLayer = L.GridLayer.extend({
     const features = this.featuresByTile.get(this._tileCoordsToKey(coords)) || [];
     const x = p.x - coords.x * size.x;
     const y = p.y - coords.y * size.y;
+    const keep = this.options.filter;
     for (let i = features.length - 1; i >= 0; i -= 1) {
+      if (keep && !keep(features[i].properties)) continue;
       let inside = false;
       for (const ring of features[i].rings) {
         for (let a = 0, b = ring.length - 1; a < ring.length; b = a, a += 1) {
@@ -116,12 +135,16 @@ export const MvtLayer = L.GridLayer.extend({
     return null;
   },
 
-  /** Number of parcels painted in the tiles of the current view. */
+  /** Number of parcels painted in the tiles of the current view (a parcel on several tiles once). */
   drawnCount() {
-    let n = 0;
+    const keep = this.options.filter;
+    const codes = new Set();
     for (const [key, tile] of Object.entries(this._tiles)) {
-      if (tile.current) n += (this.featuresByTile.get(key) || []).length;
+      if (!tile.current) continue;
+      for (const f of this.featuresByTile.get(key) || []) {
+        if (!keep || keep(f.properties)) codes.add(f.properties.code);
+      }
     }
-    return n;
+    return codes.size;
   },
 });

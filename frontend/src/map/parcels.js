@@ -1,10 +1,12 @@
 // The parcel layer, kept smooth at any size of data set:
 //  - up to `allLimit` parcels matching the filter: all of them, fetched once, drawn on canvas;
-//  - more: below the detail zoom nothing is drawn here (the units layer shows per-unit
-//    aggregates instead). From `tileZoom` on, the OGC API's vector tiles are painted when
-//    they carry what the colour mode needs and no filter is set; otherwise, from
-//    `detailZoom` on, the parcels of a padded view box are fetched and drawn, and fetched
-//    again when the view leaves that box.
+//  - more: below the tile zoom nothing is drawn here (the units layer shows per-unit
+//    aggregates instead). From `tileZoom` on, the OGC API's vector tiles are painted: they
+//    carry every property the colour modes read and the filter bar filters on, and the
+//    filter is applied to the tiles' features here by the server's rules (FILTER_TESTS).
+//    Only a server without tiles (or tiles lacking a property) leaves the GeoJSON view box:
+//    from `detailZoom` on, the parcels of a padded view box are fetched and drawn, and
+//    fetched again when the view leaves that box.
 /* global L */
 import { fetchJson, query } from '../common/api.js';
 import { parcelColour } from './styles.js';
@@ -12,7 +14,23 @@ import { MvtLayer } from './mvt.js';
 
 // What each colour mode reads from a parcel; tiles serve a mode when they carry it.
 const MODE_PROPERTY = {
-  classification: 'classification', far: 'far', planned_far: 'planned_far', tax_per_mu: 'tax_per_mu', contiguity: 'block_code',
+  classification: 'classification',
+  far: 'far',
+  planned_far: 'planned_far',
+  tax_per_mu: 'tax_per_mu',
+  contiguity: 'block_code',
+  evaluation_grade: 'evaluation_grade',
+};
+
+// The map filter's rules on a tile feature's properties, as /api/map/parcels applies them
+// (app/core/read/layers.py _parcel_filters): [property read, test]. A NULL is no property in a tile.
+const FILTER_TESTS = {
+  unit: ['unit_code', (p, v) => p.unit_code === v],
+  block: ['block_code', (p, v) => p.block_code === v],
+  kind: ['block_code', (p, v) => (v === 'scattered' ? !p.block_code : Boolean(p.block_code))],
+  classification: ['classification', (p, v) => p.classification === v],
+  year: ['designated_year', (p, v) => p.designated_year !== undefined && String(p.designated_year) === String(v)],
+  stage: ['stage', (p, v) => p.stage === v],
 };
 
 const DEFAULTS = {
@@ -61,10 +79,17 @@ export class ParcelLayer {
     this.mvt?.remove();
   }
 
-  /** Tiles can draw the current view: they exist, no filter is set, they carry the mode's property. */
+  /** Tiles can draw the current view: they exist and carry the mode's property and the filter's. */
   get tilesFit() {
     const t = this.options.tiles;
-    return Boolean(t && Object.keys(this.filter).length === 0 && t.properties.includes(MODE_PROPERTY[this.colourMode]));
+    if (!t || !t.properties.includes(MODE_PROPERTY[this.colourMode])) return false;
+    return Object.keys(this.filter).every((name) => FILTER_TESTS[name] && t.properties.includes(FILTER_TESTS[name][0]));
+  }
+
+  /** The filter as a test of a tile feature's properties; null when nothing is filtered. */
+  tileFilter() {
+    const rules = Object.entries(this.filter).map(([name, value]) => [FILTER_TESTS[name][1], value]);
+    return rules.length ? (p) => rules.every(([test, value]) => test(p, value)) : null;
   }
 
   get tilesActive() {
@@ -137,6 +162,7 @@ export class ParcelLayer {
       if (!this.mvt) {
         this.mvt = new MvtLayer({ url: this.options.tiles.url, fill: (p) => parcelColour(this.colourMode, p), pane: 'overlayPane' });
       }
+      this.mvt.setFilter(this.tileFilter(), key);
       if (!this.map.hasLayer(this.mvt)) this.mvt.addTo(this.map);
       // The grid starts its new tiles on this same moveend: look once it has.
       await new Promise((r) => { setTimeout(r, 0); });
