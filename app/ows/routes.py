@@ -53,9 +53,12 @@ def _runtime(request: Request) -> OwsRuntime:
 
 def _check_service(request: Request) -> None:
     """``service`` (any case) must be WMS or WFS: without it MapServer answers an English HTML page."""
-    values = [v for k, v in request.query_params.multi_items() if k.lower() == "service"]
-    if not values or values[0].strip().upper() not in SERVICES:
-        raise InvalidParameter("service", message("ows_service_required", value=values[0] if values else ""))
+    params = {k.lower(): v for k, v in reversed(request.query_params.multi_items())}  # the first value wins
+    service = params.get("service")
+    if service is None and params.get("request", "").lower() == "getmetadata":
+        return  # the layers' ISO 19139 metadata, linked from the capabilities without a service
+    if service is None or service.strip().upper() not in SERVICES:
+        raise InvalidParameter("service", message("ows_service_required", value=service or ""))
 
 
 async def ows(request: Request) -> Response:

@@ -32,7 +32,7 @@ from app.core.db import new_session
 from app.core.read.layers import collections
 from app.enums import Classification
 from app.ogc.apikeys import create_key
-from app.ows import mapfile, styles
+from app.ows import mapfile, proxy, styles
 from app.ows.proxy import mapserv_path, query_for_mapserver
 from app.settings import PROJECT_ROOT, Settings
 from tests.app.live_server import Live
@@ -335,3 +335,19 @@ def test_no_service_is_a_chinese_400(live):
     assert answer.status_code == 400 and answer.json()["errors"][0]["field"] == "service"
     assert "WMS" in answer.json()["detail"]
     assert httpx.get(f"{live.url}/wfs", params={"service": "WCS"}, timeout=30).status_code == 400
+
+
+@needs_mapserv
+def test_metadata_links_of_the_capabilities_answer(wms):
+    url = wms.contents["parcels"].metadataUrls[0]["url"]
+    answer = httpx.get(url, timeout=30)
+    assert answer.status_code == 200 and "xml" in answer.headers["content-type"]
+    titles = ElementTree.fromstring(answer.content).iter("{http://www.isotc211.org/2005/gco}CharacterString")
+    assert "宗地" in {t.text for t in titles}
+
+
+def test_without_mapserver_a_chinese_503(live, monkeypatch):
+    monkeypatch.setattr(proxy, "mapserv_path", lambda: None)
+    answer = httpx.get(f"{live.url}/ows", params={"service": "WMS", "request": "GetCapabilities"}, timeout=30)
+    assert answer.status_code == 503 and answer.json()["code"] == "ows_unavailable"
+    assert "MapServer" in answer.json()["detail"]
