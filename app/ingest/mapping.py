@@ -56,7 +56,7 @@ PARCEL_FIELDS: dict[str, tuple[str, tuple[str, ...]]] = {
                                   "改造类型（中文）", "renewal_type_label")),
     "status": ("进度", ("进度", "状态", "实施进度", "jd", "zt", "status", "progress", "进度（中文）", "status_label")),
     "block": ("所属区块", (
-        "所属区块编号", "所属区块", "区块", "区块编号", "区块代码", "区块名称", "ssqk", "qk", "qkbh", "qkmc", "block",
+        "所属区块编号", "区块编号", "所属区块", "区块", "区块代码", "区块名称", "ssqk", "qk", "qkbh", "qkmc", "block",
         "blockcode", "block_name",
     )),
     "unit": ("所属镇街", (

@@ -44,7 +44,7 @@ class Upload(Timestamped, Base):
     file_sha256: Mapped[str] = mapped_column(String(64), index=True)
     file_size_bytes: Mapped[int] = mapped_column(BigInteger)
     target: Mapped[UploadTarget] = mapped_column(_enum(UploadTarget, "upload_target"))
-    format: Mapped[str | None] = mapped_column(String(16))  # shapefile / gpkg / geojson
+    format: Mapped[str | None] = mapped_column(String(16))  # shapefile / gpkg / geojson / csv
     layer: Mapped[str | None] = mapped_column(String(255))
     layers: Mapped[list | None] = mapped_column(JSONB)  # every layer the file offered
     encoding: Mapped[str | None] = mapped_column(String(32))

@@ -11,6 +11,7 @@ sentence that says what is wrong rather than a GDAL error.
 from __future__ import annotations
 
 import codecs
+import csv
 import json
 import math
 import re
@@ -32,7 +33,9 @@ from ..messages import message
 MAGIC_ZIP = (b"PK\x03\x04", b"PK\x05\x06")
 MAGIC_SQLITE = b"SQLite format 3\x00"
 SHAPE_PARTS = {".shp", ".shx", ".dbf", ".prj", ".cpg"}
-DATA_SUFFIXES = SHAPE_PARTS | {".gpkg", ".geojson", ".json"}
+DATA_SUFFIXES = SHAPE_PARTS | {".gpkg", ".geojson", ".json", ".csv"}
+# The columns a CSV's geometry is read from, as WKT (the service's CSV export writes WKT).
+CSV_GEOMETRY_COLUMNS = ("WKT", "geometry", "geom", "the_geom")
 # Members smaller than this are never called bombs, whatever their ratio (an empty .dbf compresses 500×).
 RATIO_FLOOR_BYTES = 1 << 20
 CHUNK = 1 << 20
@@ -56,7 +59,7 @@ class Candidate:
     """A layer the file offers: a shapefile (any folder depth), a GeoPackage layer or a GeoJSON file."""
 
     name: str  # as shown to the clerk: the path inside the zip, or the GeoPackage layer name
-    kind: str  # shapefile / gpkg / geojson
+    kind: str  # shapefile / gpkg / geojson / csv
     path: Path
     layer: str | None = None  # GeoPackage layer name
     parts: dict[str, Path] = field(default_factory=dict)  # shapefile: suffix -> extracted file
@@ -132,6 +135,8 @@ def sniff(path: Path, filename: str) -> str:
     suffix = PurePosixPath(filename.lower()).suffix
     if not head:
         raise _refuse("upload_empty_file", code="empty_file", name=filename)
+    if suffix == ".csv":
+        return "csv"
     if suffix == ".zip":
         raise _refuse("upload_not_a_zip", code="not_a_zip", name=filename)
     if suffix in SHAPE_PARTS:
@@ -227,6 +232,8 @@ def extract_zip(path: Path, dest: Path, limits: Limits) -> list[Candidate]:
             elif ".geojson" in parts or ".json" in parts:
                 suffix = ".geojson" if ".geojson" in parts else ".json"
                 candidates.append(Candidate(parts[suffix][1], "geojson", written[suffix]))
+            elif ".csv" in parts and csv_geometry_column(written[".csv"]):  # other tables are no layers
+                candidates.append(Candidate(parts[".csv"][1], "csv", written[".csv"]))
             elif ".dbf" in parts or ".shx" in parts:
                 some = next(iter(parts.values()))[1]
                 stem = str(PurePosixPath(some.replace("\\", "/")).with_suffix(""))
@@ -361,7 +368,7 @@ def candidate_fields(c: Candidate) -> list[str]:
             if ".cpg" in c.parts and _read_text(c.parts[".cpg"]).strip():
                 enc = normalise_encoding(_read_text(c.parts[".cpg"]), field_name="layer")
             return _dbf_field_names(c.parts[".dbf"], enc)
-        return [str(f) for f in pyogrio.read_info(c.path, layer=c.layer)["fields"]]
+        return [str(f) for f in pyogrio.read_info(_gdal_path(c.path, c.kind), layer=c.layer)["fields"]]
     except (InvalidUpload, DataSourceError, DataLayerError, OSError, ValueError, RuntimeError, struct.error):
         return []
 
@@ -519,22 +526,29 @@ def read_candidate(c: Candidate, layers: list[str], workdir: Path, encoding: str
         if ".prj" in c.parts:
             crs_text, crs_source = _read_text(c.parts[".prj"]), "prj"
         path, layer = c.path, None
-    elif c.kind == "geojson":
+    elif c.kind in ("geojson", "csv"):
         enc = normalise_encoding(encoding) if encoding else detect_encoding(lambda: _file_chunks(c.path))
         source = "override" if encoding else "detected"
         if enc is None:
             raise _refuse("upload_encoding_undetected", code="encoding_undetected", field_name="encoding", name=c.name)
         path, layer = c.path, None
         if enc not in ("utf-8", "ascii"):
-            path = workdir / "transcoded.geojson"
+            path = workdir / f"transcoded.{c.kind}"
             _transcode(c.path, path, enc)
-        _check_json(path, c.name)
+        if c.kind == "geojson":
+            _check_json(path, c.name)
+        elif not csv_geometry_column(path):
+            raise _refuse("upload_csv_no_geometry", code="unreadable_file", name=c.name,
+                          columns="、".join(CSV_GEOMETRY_COLUMNS))
     else:
         enc, source = "utf-8", "format"
         path, layer = c.path, c.layer
+    # a CSV's geometry from its WKT column, which is then no attribute
+    options = {"GEOM_POSSIBLE_NAMES": ",".join(CSV_GEOMETRY_COLUMNS), "KEEP_GEOM_COLUMNS": "NO"} if (
+        c.kind == "csv") else {}
     try:
         meta, _fids, wkb, columns = pyogrio.raw.read(
-            path, layer=layer, encoding=enc if c.kind == "shapefile" else None,
+            _gdal_path(path, c.kind), layer=layer, encoding=enc if c.kind == "shapefile" else None, **options,
         )
     except UnicodeDecodeError:
         raise _refuse("upload_encoding_mismatch", code="encoding_mismatch", field_name="encoding",
@@ -588,6 +602,31 @@ def _all_empty(col: np.ndarray) -> bool:
     return False
 
 
+def _gdal_path(path: Path, kind: str) -> str | Path:
+    """A CSV by GDAL's CSV driver whatever the file's name (an upload is kept as ``upload.bin``)."""
+    return f"CSV:{path}" if kind == "csv" else path
+
+
+def csv_geometry_column(path: Path) -> str | None:
+    """The column of a CSV file that holds its geometry (WKT), from its header line; None when it has none."""
+    with path.open("rb") as fh:
+        head = fh.readline(1 << 16)
+    text = None
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            text = head.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    if text is None:
+        return None
+    wanted = {n.lower(): n for n in CSV_GEOMETRY_COLUMNS}
+    for name in next(csv.reader([text]), []):
+        if name.strip().strip('"').lower() in wanted:
+            return name.strip()
+    return None
+
+
 def _gdal_reason(exc: Exception) -> str:
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     return text[:200]
@@ -633,6 +672,8 @@ def open_upload(path: Path, filename: str, workdir: Path, limits: Limits, *, lay
         candidates = extract_zip(path, workdir / "unzipped", limits)
     elif kind == "gpkg":
         candidates = gpkg_candidates(path)
+    elif kind == "csv":
+        candidates = [Candidate(filename, "csv", path)]
     else:
         candidates = [Candidate(filename, "geojson", path)]
     chosen, note = choose(candidates, layer, target)

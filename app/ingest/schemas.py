@@ -82,7 +82,7 @@ class UploadReport(Out):
     file_sha256: str
     file_size_bytes: int
     target: Literal["parcels", "blocks"] = Field(description="导入目标：宗地或连片改造区块")
-    format: str | None = Field(description="shapefile / gpkg / geojson")
+    format: str | None = Field(description="shapefile / gpkg / geojson / csv")
     layer: str | None
     layers: list[str] | None = Field(description="文件中的全部图层")
     geometry_type: str | None
@@ -100,7 +100,8 @@ class UploadReport(Out):
     can_commit: bool
     needs_repair_acceptance: bool = Field(description="只有接受修复（accept_repairs）才能入库")
     previous_upload: str | None = Field(description="同一文件此前已入库的上传编号")
-    notes: list[dict[str, Any]] = Field(description="整个文件的提示，如不在企业库中的权利人（code enterprise_unknown）")
+    notes: list[dict[str, Any]] = Field(description="整个文件的提示：不在企业库中的权利人（code enterprise_unknown）、"
+                                              "多图层文件中自动选取的图层（layer_chosen）、区块导出文件中未导入的另一类要素（kinds_split）")
     unknown_owners: UnknownOwners | None = Field(description="不在企业库中的权利人；没有则为 null")
     needs_owner_choice: bool = Field(description="入库时须给出 unknown_owners（register 或 none）")
     progress: dict[str, Any] | None = Field(description="暂存进度（Prefer: respond-async）：phase、done、total")
