@@ -130,3 +130,16 @@ def test_governance_lists(referred, path, dates):
     assert r.status_code == 200
     name = load_workbook(io.BytesIO(r.content)).sheetnames[0]
     check_workbook(r.content, {name: {"序号": "0", "用地面积（亩）": MU, **dict.fromkeys(dates, DATE)}}, {name: 1})
+
+
+@pytest.mark.parametrize(("url", "params", "numbers"), [
+    ("/api/blocks/TX2022-CF-01/export", {"format": "xlsx"},
+     {"区块": {"面积亩": MU, "规划容积率": FAR}, "宗地": {"用地亩": MU, "现状容积率": FAR}, "企业": {"用地面积（亩）": MU}}),
+    ("/api/export", {"layer": "parcels", "format": "xlsx", "block": "TX2022-CF-01"}, None),
+], ids=["block", "layer"])
+def test_map_exports(client, url, params, numbers):
+    """The block and layer exports (app/mapapi) write through the same core."""
+    r = client.get(url, params=params)
+    assert r.status_code == 200, r.text
+    name = load_workbook(io.BytesIO(r.content)).sheetnames[0]
+    check_workbook(r.content, numbers or {name: {"用地亩": MU, "现状容积率": FAR}}, {name: 1})
