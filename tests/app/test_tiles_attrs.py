@@ -199,3 +199,19 @@ def test_label_layer_holds_each_parcel_once_across_a_2x2_block(live, engine):
     assert v["e_lon1"] == right["e_lon0"] and v["e_lat0"] == below["e_lat1"]
     # below the label zoom, no label layer
     assert "parcels_label" not in fetch(live, *tile_of(lon, lat, tiles.LABEL_MINZOOM - 1))
+
+
+def test_labelled_tile_statement_keeps_the_index_as_a_prepared_generic_plan(engine):
+    """Both layers of a z16 tile (polygons with their joins, label points) select through the GiST index."""
+    from app.core.read.pool import compile_sql
+
+    sql = compile_sql(tiles._tile_select(collections()["parcels"], False, True))
+    values = sql.params(tiles.tile_values(16, 54696, 26908, True))
+    with engine.connect() as conn:
+        raw = conn.connection.driver_connection
+        raw.execute("SET plan_cache_mode = force_generic_plan")
+        raw.execute(sql.text, values, prepare=True)
+        name = raw.execute("SELECT name FROM pg_prepared_statements ORDER BY prepare_time DESC LIMIT 1").fetchone()[0]
+        plan = "\n".join(r[0] for r in raw.execute(f'EXPLAIN EXECUTE "{name}"({", ".join(["NULL"] * len(values))})'))
+        raw.execute("RESET plan_cache_mode")
+    assert plan.count("idx_parcels_geom") == 2 and "Parallel" not in plan and "Seq Scan on parcels" not in plan, plan
