@@ -96,11 +96,14 @@ def layer_sql(layer: Layer) -> str:
 
     MapServer's unique key is read as an integer (a text code would be cut to its leading digits),
     so it is the table's own id; the code stays the features' id in GML and GeoJSON (gml_featureid).
+    The rows come in that id's order: MapServer pages WFS answers with LIMIT/OFFSET and no ORDER BY
+    of its own unless the client sends ``sortBy``, and a parallel plan would otherwise give each
+    page its own order (GDAL and QGIS would read some features twice and miss others).
     """
     stmt = layer.base.add_columns(
         type_coerce(layer.geom, NullType()).label("geom"), layer.table.id.label(UID),
         *[p.column.label(p.name) for p in layer.properties],
-    ).where(*layer.where)
+    ).where(*layer.where).order_by(layer.table.id)
     sql = str(stmt.compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True}))
     return " ".join(sql.split("\n"))
 

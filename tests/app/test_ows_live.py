@@ -315,11 +315,16 @@ def test_gdal_reads_the_parcels(live, parcels):
     assert sorted(out.stdout.split()[1:]) == sorted(parcels)
 
 
-@needs_mapserv
-def test_apikey_is_carried_into_the_capabilities(live, engine):
+@pytest.fixture(scope="module")
+def key(engine):
     with new_session(engine) as s:
-        key = create_key(s, "自然资源和规划局 QGIS", 1000).key
+        made = create_key(s, "自然资源和规划局 QGIS", 1000).key
         s.commit()
+    return made
+
+
+@needs_mapserv
+def test_apikey_is_carried_into_the_capabilities(live, key):
     answer = httpx.get(f"{live.url}/ows", params={"service": "WMS", "request": "GetCapabilities", "apikey": key},
                        timeout=60)
     assert answer.status_code == 200, answer.text
@@ -351,3 +356,15 @@ def test_without_mapserver_a_chinese_503(live, monkeypatch):
     answer = httpx.get(f"{live.url}/ows", params={"service": "WMS", "request": "GetCapabilities"}, timeout=30)
     assert answer.status_code == 503 and answer.json()["code"] == "ows_unavailable"
     assert "MapServer" in answer.json()["detail"]
+
+
+@needs_mapserv
+@pytest.mark.skipif(shutil.which("ogrinfo") is None, reason="gdal-bin is not installed (scripts/setup.sh installs it)")
+def test_gdal_with_apikey_when_anonymous_access_is_off(ows_db, key, parcels):
+    with Live(Settings(database_url=ows_db, ogc_allow_anonymous=False)) as closed:
+        refused = httpx.get(f"{closed.url}/ows", params={"service": "WFS", "request": "GetCapabilities"}, timeout=30)
+        assert refused.status_code == 401
+        out = subprocess.run(["ogrinfo", "-ro", "-so", f"WFS:{closed.url}/ows?apikey={key}", "ms:parcels"],
+                             capture_output=True, text=True, timeout=120)
+        assert out.returncode == 0, out.stderr
+        assert f"Feature Count: {len(parcels)}" in out.stdout
