@@ -40,9 +40,11 @@ def same_shapes(a, b, tolerance: float) -> np.ndarray:
     nb = shapely.normalize(_as_multi(b[present]))
     out[present] = shapely.equals_exact(na, nb, tolerance=tolerance)
     # Rounding can make normalize start a ring at another vertex (two corners with nearly the same
-    # x): where the structure agrees, compare each ring as a cycle instead.
+    # x): where the vertex counts agree and every vertex has a counterpart within the tolerance
+    # (discrete Hausdorff distance, vectorised), compare each ring as a cycle instead.
     rest = np.flatnonzero(~out[present])
     rest = rest[shapely.get_num_coordinates(na[rest]) == shapely.get_num_coordinates(nb[rest])]
+    rest = rest[shapely.hausdorff_distance(na[rest], nb[rest]) <= tolerance]
     for k in rest.tolist():
         out[present[k]] = _same_cycles(na[k], nb[k], tolerance)
     return out

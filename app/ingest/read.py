@@ -29,6 +29,7 @@ from pyogrio.errors import DataLayerError, DataSourceError
 
 from ..errors import FieldError, InvalidUpload
 from ..messages import message
+from .mapping import suggest
 
 MAGIC_ZIP = (b"PK\x03\x04", b"PK\x05\x06")
 MAGIC_SQLITE = b"SQLite format 3\x00"
@@ -56,7 +57,7 @@ class Limits:
 
 @dataclass
 class Candidate:
-    """A layer the file offers: a shapefile (any folder depth), a GeoPackage layer or a GeoJSON file."""
+    """A layer the file offers: a shapefile (any folder depth), a GeoPackage layer, a GeoJSON or a CSV file."""
 
     name: str  # as shown to the clerk: the path inside the zip, or the GeoPackage layer name
     kind: str  # shapefile / gpkg / geojson / csv
@@ -232,7 +233,7 @@ def extract_zip(path: Path, dest: Path, limits: Limits) -> list[Candidate]:
             elif ".geojson" in parts or ".json" in parts:
                 suffix = ".geojson" if ".geojson" in parts else ".json"
                 candidates.append(Candidate(parts[suffix][1], "geojson", written[suffix]))
-            elif ".csv" in parts and csv_geometry_column(written[".csv"]):  # other tables are no layers
+            elif ".csv" in parts and csv_has_geometry(written[".csv"]):  # other tables are no layers
                 candidates.append(Candidate(parts[".csv"][1], "csv", written[".csv"]))
             elif ".dbf" in parts or ".shx" in parts:
                 some = next(iter(parts.values()))[1]
@@ -346,7 +347,6 @@ def recognised(candidates: list[Candidate], target: str) -> Candidate | None:
         return by_name[0]
     if len(candidates) > RECOGNISE_MAX_LAYERS:
         return None
-    from .mapping import suggest
 
     def fits(c: Candidate) -> bool:
         mapped = set(suggest(candidate_fields(c), target))
@@ -537,7 +537,7 @@ def read_candidate(c: Candidate, layers: list[str], workdir: Path, encoding: str
             _transcode(c.path, path, enc)
         if c.kind == "geojson":
             _check_json(path, c.name)
-        elif not csv_geometry_column(path):
+        elif not csv_has_geometry(path):
             raise _refuse("upload_csv_no_geometry", code="unreadable_file", name=c.name,
                           columns="、".join(CSV_GEOMETRY_COLUMNS))
     else:
@@ -607,8 +607,8 @@ def _gdal_path(path: Path, kind: str) -> str | Path:
     return f"CSV:{path}" if kind == "csv" else path
 
 
-def csv_geometry_column(path: Path) -> str | None:
-    """The column of a CSV file that holds its geometry (WKT), from its header line; None when it has none."""
+def csv_has_geometry(path: Path) -> bool:
+    """Whether a CSV file's header line names a geometry (WKT) column."""
     with path.open("rb") as fh:
         head = fh.readline(1 << 16)
     text = None
@@ -619,12 +619,9 @@ def csv_geometry_column(path: Path) -> str | None:
         except UnicodeDecodeError:
             continue
     if text is None:
-        return None
-    wanted = {n.lower(): n for n in CSV_GEOMETRY_COLUMNS}
-    for name in next(csv.reader([text]), []):
-        if name.strip().strip('"').lower() in wanted:
-            return name.strip()
-    return None
+        return False
+    wanted = {n.lower() for n in CSV_GEOMETRY_COLUMNS}
+    return any(name.strip().strip('"').lower() in wanted for name in next(csv.reader([text]), []))
 
 
 def _gdal_reason(exc: Exception) -> str:
