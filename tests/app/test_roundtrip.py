@@ -23,6 +23,7 @@ from sqlalchemy import create_engine, text
 from app.core.db import new_session
 from app.core.read.layers import layers
 from app.ingest.mapping import suggest
+from app.ingest.validate import GEOM_EQUAL_TOLERANCE_DEG as TOLERANCE
 from app.main import create_app
 from app.mapapi import export
 from app.settings import Settings
@@ -31,7 +32,7 @@ from tests.conftest import TEST_PASSWORD
 from tests.dbutil import demo_database
 
 BLOCK = "TX2022-CF-01"
-TOLERANCE = 1e-7  # validate.GEOM_EQUAL_TOLERANCE_DEG
+
 
 # Each exported parcel column (export.PARCEL_FIELDS key) and the model field an upload maps it to.
 EXPECTED = {
