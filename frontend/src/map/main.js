@@ -7,6 +7,7 @@ import { T } from './strings.js';
 import { infoTable } from './format.js';
 import { STAGE_COLOURS, unitColour } from './styles.js';
 import { LegendControl, CoordsControl } from './controls.js';
+import { ExportControl } from './export.js';
 import { basemapChoices } from './basemap.js';
 import { buildSidePanel } from './sidepanel.js';
 import { buildSearch } from './search.js';
@@ -162,6 +163,7 @@ async function main() {
 
   const state = { filter: {}, mode: 'classification', aggregates: new Map(), aggregated: false, total: 0 };
   const blockPanel = new BlockPanel(document.getElementById('block-panel'), map);
+  new ExportControl({ getFilter: () => state.filter }).addTo(map); // 导出: what is on the screen
 
   // Units: outlines with names; in the aggregated view, filled by the unit's figures.
   const unitLayers = new Map();

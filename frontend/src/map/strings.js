@@ -263,6 +263,32 @@ export const T = {
     recover: '重新读取',
     tooBig: '文件过大',
   },
+  // The map's 导出 control (export.js): the parcels on the screen, with the current filter.
+  exportMap: {
+    button: '导出',
+    title: '导出当前视图的宗地',
+    show: '打开导出选项',
+    hide: '收起导出选项',
+    format: '格式',
+    crs: '坐标系（CGCS2000）',
+    formats: {
+      geojson: 'GeoJSON',
+      gpkg: 'GeoPackage',
+      shp: 'Shapefile（GBK 中文字段）',
+      csv: 'CSV（Excel 可打开）',
+      kml: 'KML（谷歌地球）',
+      dxf: 'DXF（CAD，按分类分图层）',
+      xlsx: 'Excel',
+    },
+    crss: {
+      'EPSG:4490': '经纬度（4490）',
+      'EPSG:4549': '3度带 中央经线120°（4549）',
+      'EPSG:4528': '3度带 第40带（4528）',
+    },
+    scope: '导出范围：当前视图内、符合筛选条件的宗地。',
+    kmlLonLat: 'KML 只能使用经纬度坐标。',
+    download: '下载',
+  },
 };
 
 export default T;
