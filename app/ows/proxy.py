@@ -39,6 +39,27 @@ DROPPED = {"apikey", "map"}  # never passed on: the key, and a client's choice o
 REWRITTEN = ("xml", "html", "gml", "text/plain")
 
 
+RUN_PREFIX = f"cloudmap-ows-{os.getuid()}-"  # + pid: the run directories of this user's processes
+
+
+def _sweep() -> None:
+    """Remove the run directories of processes that are gone.
+
+    A server stopped by SIGTERM does not run exit handlers (uvicorn re-raises the signal after
+    its graceful shutdown), so its directory stays behind until the next start removes it.
+    """
+    for path in Path(tempfile.gettempdir()).glob(f"{RUN_PREFIX}*"):
+        pid = path.name[len(RUN_PREFIX):].split("-", 1)[0]
+        if not pid.isdigit() or int(pid) == os.getpid():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            shutil.rmtree(path, ignore_errors=True)
+        except PermissionError:
+            pass  # alive, another user's
+
+
 class OwsUnavailable(AppError):
     status_code = 503
     code = "ows_unavailable"
@@ -110,7 +131,8 @@ class OwsRuntime:
         self.limiter = anyio.CapacityLimiter(MAX_PROCESSES)
         self._files: mapfile.Files | None = None
         self._lock = anyio.Lock()
-        self._directory = Path(tempfile.mkdtemp(prefix="cloudmap-ows-"))
+        _sweep()
+        self._directory = Path(tempfile.mkdtemp(prefix=f"{RUN_PREFIX}{os.getpid()}-"))
         weakref.finalize(self, shutil.rmtree, self._directory, True)
 
     async def files(self, reader) -> mapfile.Files:

@@ -11,11 +11,14 @@ against the front end's legend (frontend/src/map/styles.js).
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import struct
 import subprocess
+import tempfile
 import zlib
+from pathlib import Path
 from xml.etree import ElementTree
 
 import httpx
@@ -72,6 +75,15 @@ def test_mapfile_from_the_registry(tmp_path):
         assert f'NAME "{member.label}"' in text_
     assert "classification_label" in text_ and "ST_AsEWKB" not in text_
     assert files.mapfile.stat().st_mode & 0o077 == 0 and files.directory.stat().st_mode & 0o077 == 0
+
+
+def test_run_directories_of_gone_processes_are_removed():
+    gone = Path(tempfile.gettempdir()) / f"{proxy.RUN_PREFIX}{2**22 + 12345}-x"  # above any pid_max
+    mine = Path(tempfile.mkdtemp(prefix=f"{proxy.RUN_PREFIX}{os.getpid()}-"))
+    gone.mkdir(exist_ok=True)
+    proxy._sweep()
+    assert not gone.exists() and mine.exists()
+    mine.rmdir()
 
 
 def test_the_key_and_the_mapfile_never_reach_mapserver():
