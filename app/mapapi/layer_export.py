@@ -293,7 +293,8 @@ def _dxf_header() -> str:
 
 
 def _dxf_frame(data: gpd.GeoDataFrame, spec: LayerSpec, srid: int) -> gpd.GeoDataFrame:
-    """Outlines (closed LWPOLYLINEs) on a layer per class, and a text label per feature on the same layer.
+    """Outlines (an LWPOLYLINE per ring; GDAL writes polygons as filled HATCHes, which hide the labels in CAD)
+    on a layer per class, and a text label per feature on the same layer.
 
     A spec without a class field (``dxf_layer`` empty) puts everything on the layer named by its title.
     """
