@@ -139,7 +139,6 @@ MESSAGES: dict[str, str] = {
     "ows_title": "桐乡工业全域治理云图",
     "ows_abstract": "镇街、连片改造区块与宗地的 WMS 1.3.0 与 WFS 2.0 服务（CGCS2000，EPSG:4490 存储）。",
     "ows_unclassified": "未分类",
-    "ows_stage_other": "其他阶段",
     "ows_unavailable": "地图服务（WMS/WFS）暂不可用：服务器未安装 MapServer，请联系管理员",
     "ows_timeout": "地图服务（WMS/WFS）处理超时（{seconds} 秒），请缩小范围或减少要素数量后再试",
     "ows_failed": "地图服务（WMS/WFS）未能完成请求，请稍后再试或联系管理员",

@@ -161,7 +161,6 @@ def _classes(layer: Layer, font: bool) -> tuple[str | None, list[str]]:
         for member in Stage:
             line = [f"OUTLINECOLOR {colour(styles.STAGE_COLOURS[member.value])}", "WIDTH 3"]
             out += _class(member.label, member.value, line, label)
-        out += _class(message("ows_stage_other"), None, [f"OUTLINECOLOR {colour(styles.BLOCK_OTHER)}", "WIDTH 3"], label)
         return "stage", out
     style = [f"OUTLINECOLOR {colour(styles.UNIT_OUTLINE)}", "WIDTH 1.5", "PATTERN 4 4 END"]
     out += _class(layer.title, None, style, _label("      ", "name", 11, font=font))

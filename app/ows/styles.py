@@ -12,6 +12,5 @@ STAGE_COLOURS = {"planned": "#7b8794", "started": "#1e88e5", "in_progress": "#8e
 NO_DATA_COLOUR = "#c4cdd5"
 PARCEL_OUTLINE = "#3e4c59"
 UNIT_OUTLINE = "#52606d"
-BLOCK_OTHER = "#333333"  # a block whose stage is none of the above (main.js: '#333')
 LABEL_COLOUR = "#1f2933"
 HALO_COLOUR = "#ffffff"
