@@ -21,12 +21,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import type_coerce
+from sqlalchemy import Integer, cast, type_coerce
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import URL
 from sqlalchemy.types import NullType
 
-from ..core.read.layers import Layer, collections
+from ..core.read.layers import Layer, Prop, collections
 from ..enums import Classification, Stage
 from ..messages import message
 from . import styles
@@ -91,6 +91,11 @@ def find_font() -> Path | None:
     return None
 
 
+def _column(p: Prop):
+    """A boolean as 1/0: MapServer reads every value as text, and OGR's GeoJSON makes "true" a 0."""
+    return cast(p.column, Integer) if p.type == "boolean" else p.column
+
+
 def layer_sql(layer: Layer) -> str:
     """The layer's features as one SELECT (geometry ``geom``, the row id ``UID`` and every property), values inlined.
 
@@ -102,7 +107,7 @@ def layer_sql(layer: Layer) -> str:
     """
     stmt = layer.base.add_columns(
         type_coerce(layer.geom, NullType()).label("geom"), layer.table.id.label(UID),
-        *[p.column.label(p.name) for p in layer.properties],
+        *[_column(p).label(p.name) for p in layer.properties],
     ).where(*layer.where).order_by(layer.table.id)
     sql = str(stmt.compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True}))
     return " ".join(sql.split("\n"))
@@ -204,6 +209,8 @@ def _layer(layer: Layer, connection: str, directory: Path, font: bool) -> list[s
         ("wms_style_default_title", layer.title),
         # Chinese field names in GetFeatureInfo (QGIS's identify results); WFS keeps the /ogc names
         *[(f"wms_{p.name}_alias", p.title) for p in layer.properties],
+        # booleans stay booleans (auto types would make them integers)
+        *[(f"gml_{p.name}_type", "Boolean") for p in layer.properties if p.type == "boolean"],
     ]
     classitem, classes = _classes(layer, font)
     sql = layer_sql(layer)

@@ -272,7 +272,7 @@ def test_legend_is_a_png_of_the_classes(wms):
 
 
 @needs_mapserv
-def test_wfs_layers_paging_and_counts(wfs, live, parcels):
+def test_wfs_layers_paging_and_counts(wfs, live, parcels, engine):
     for layer in collections().values():
         assert wfs.contents[f"ms:{layer.id}"].title == layer.title
     codes = sorted(parcels)
@@ -288,6 +288,12 @@ def test_wfs_layers_paging_and_counts(wfs, live, parcels):
                                         outputFormat="application/json; subtype=geojson").read())["features"][0]
     assert set(feature["properties"]) == {p.name for p in collections()["parcels"].properties}  # as /ogc
     assert feature["properties"]["classification_label"] in {m.label for m in Classification}
+    # a boolean is 1/0, not the 0 OGR makes of MapServer's text "true"
+    units = json.loads(wfs.getfeature(typename=["ms:units"], outputFormat="application/json; subtype=geojson").read())
+    with new_session(engine) as s:
+        schematic = dict(s.execute(text("SELECT code, is_schematic FROM units")).all())
+    assert {f["properties"]["code"]: f["properties"]["is_schematic"] for f in units["features"]} == \
+        {code: int(flag) for code, flag in schematic.items()}
     # GML 3.2, the default: numberMatched and the members
     gml = ElementTree.fromstring(wfs.getfeature(typename=["ms:parcels"], maxfeatures=5, startindex=0).read())
     assert int(gml.get("numberMatched")) == len(parcels)
