@@ -281,15 +281,18 @@ def _names(fields: Sequence[Field], chinese: bool) -> dict[str, str]:
 
 
 @lru_cache(maxsize=1)
-def _dxf_header() -> str:
+def _dxf_header_text() -> str:
     """GDAL's own DXF header template marked AutoCAD 2007 (AC1021): a DXF of 2007 or later is UTF-8,
     so the Chinese layer names GDAL writes as UTF-8 are read right by CAD (GDAL readers:
     ``DXF_ENCODING=UTF-8``)."""
     source = Path(pyogrio.get_gdal_data_path()) / "header.dxf"
-    target = Path(tempfile.gettempdir()) / "cloudmap_dxf_header_ac1021.dxf"
-    text = source.read_text(encoding="latin-1").replace("\nAC1018\n", "\nAC1021\n", 1)
-    target.write_text(text, encoding="latin-1")
-    return str(target)
+    return source.read_text(encoding="latin-1").replace("\nAC1018\n", "\nAC1021\n", 1)
+
+
+def _dxf_header(folder: Path) -> str:
+    path = folder / "header.dxf"
+    path.write_text(_dxf_header_text(), encoding="latin-1")
+    return str(path)
 
 
 def _dxf_frame(data: gpd.GeoDataFrame, spec: LayerSpec, srid: int) -> gpd.GeoDataFrame:
@@ -355,9 +358,10 @@ def write(parts: Sequence[Part], fmt: Format, srid: int, encoding: str = "gbk") 
             return _geojson(parts, folder, srid)
         if fmt.id == "dxf":
             path = folder / "export.dxf"
+            header = _dxf_header(folder)
             frames = [_dxf_frame(_in(p.data, srid), p.spec, srid) for p in parts]
             both = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), geometry="geometry", crs=frames[0].crs)
-            pyogrio.write_dataframe(both, path, driver="DXF", dataset_options={"HEADER": _dxf_header()})
+            pyogrio.write_dataframe(both, path, driver="DXF", dataset_options={"HEADER": header})
             return path.read_bytes()
         for p in parts:
             out = _in(p.data, srid)
