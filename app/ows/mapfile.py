@@ -234,8 +234,6 @@ def _layer(layer: Layer, connection: str, directory: Path, font: bool) -> list[s
     ]
     if classitem:
         lines.append(f"    CLASSITEM {q(classitem)}")
-    if font:
-        lines.append("    LABELITEM " + q("code" if layer.id == "parcels" else "name"))
     lines += classes
     lines.append("  END")
     return lines
@@ -309,9 +307,8 @@ def render(connection: str, directory: Path, extent: Sequence[float] = DEFAULT_E
         lines += ["    LABEL", "      TYPE TRUETYPE", f"      FONT {q(FONT_NAME)}", "      SIZE 9",
                   "      COLOR 31 41 51", "    END"]
     lines.append("  END")
-    connection_text = connection
     for layer in collections().values():
-        lines += _layer(layer, connection_text, directory, font is not None)
+        lines += _layer(layer, connection, directory, font is not None)
     lines.append("END")
     return "\n".join(lines) + "\n"
 
