@@ -156,11 +156,11 @@ def test_export_xlsx(client, a_block):
     assert r.status_code == 200
     wb = load_workbook(io.BytesIO(r.content))
     assert wb.sheetnames == ["区块", "宗地", "企业"]
-    header = [c.value for c in wb["区块"][1]]
-    row = dict(zip(header, [c.value for c in wb["区块"][2]], strict=True))
+    header = [c.value for c in wb["区块"][3]]  # below the title and the date line
+    row = dict(zip(header, [c.value for c in wb["区块"][4]], strict=True))
     assert row["区块名称"] == a_block.name and row["东至"] == a_block.four_east
     assert row["面积亩"] == pytest.approx(float(a_block.area_mu))
-    assert wb["宗地"].max_row == len(a_block.parcels) + 1
+    assert wb["宗地"].max_row == len(a_block.parcels) + 3
 
 
 def test_export_errors(client, a_block):

@@ -168,7 +168,7 @@ def test_the_block_exports(client, pending_in_a_block):
         assert r.status_code == 200, (fmt, r.text[:300])
     xlsx = client.get(f"/api/blocks/{block}/export", params={"format": "xlsx"}).content
     wb = load_workbook(io.BytesIO(xlsx))
-    parcels = [[c.value for c in row] for row in wb["宗地"].iter_rows()]
+    parcels = [[c.value for c in row] for row in wb["宗地"].iter_rows(min_row=3)]  # title, date line, header
     header = parcels[0]
     row = next(r for r in parcels if r[0] == parcel)
     assert row[header.index("信用代码")] == "信用代码待补充"
