@@ -70,10 +70,17 @@ DECLARE
     batch bigint;
     ids bigint[];
 BEGIN
+    -- The enterprises whose land changed, then their other parcels: the statement's own rows
+    -- are left out, tiles_dirty has their geometries already (a bulk load is not collected twice).
     IF TG_OP = 'INSERT' THEN
         SELECT array_agg(DISTINCT enterprise_id) INTO ids FROM new_rows WHERE enterprise_id IS NOT NULL;
+        IF ids IS NULL THEN RETURN NULL; END IF;
+        SELECT ST_Collect(p.geom) INTO changed FROM parcels p
+         WHERE p.enterprise_id IN (SELECT unnest(ids)) AND NOT EXISTS (SELECT 1 FROM new_rows n WHERE n.id = p.id);
     ELSIF TG_OP = 'DELETE' THEN
         SELECT array_agg(DISTINCT enterprise_id) INTO ids FROM old_rows WHERE enterprise_id IS NOT NULL;
+        IF ids IS NULL THEN RETURN NULL; END IF;
+        SELECT ST_Collect(p.geom) INTO changed FROM parcels p WHERE p.enterprise_id IN (SELECT unnest(ids));
     ELSE
         SELECT array_agg(DISTINCT e) INTO ids FROM (
             SELECT unnest(ARRAY[o.enterprise_id, n.enterprise_id]) AS e
@@ -81,9 +88,13 @@ BEGIN
              WHERE o.enterprise_id IS DISTINCT FROM n.enterprise_id
                 OR o.land_area_mu IS DISTINCT FROM n.land_area_mu) s
          WHERE e IS NOT NULL;
+        IF ids IS NULL THEN RETURN NULL; END IF;
+        SELECT ST_Collect(p.geom) INTO changed FROM parcels p
+         WHERE p.enterprise_id IN (SELECT unnest(ids))
+           AND NOT EXISTS (SELECT 1 FROM old_rows o JOIN new_rows n ON n.id = o.id
+                            WHERE n.id = p.id AND (o.enterprise_id IS DISTINCT FROM n.enterprise_id
+                                                   OR o.land_area_mu IS DISTINCT FROM n.land_area_mu));
     END IF;
-    IF ids IS NULL THEN RETURN NULL; END IF;
-    SELECT ST_Collect(geom) INTO changed FROM parcels WHERE enterprise_id = ANY (ids);
     IF changed IS NULL THEN RETURN NULL; END IF;
     INSERT INTO tile_invalidations (source_table, geom) VALUES ('parcels', changed) RETURNING id INTO batch;
     PERFORM pg_notify('cloudmap_tiles', batch::text);

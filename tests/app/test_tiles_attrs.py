@@ -168,7 +168,19 @@ def test_a_parcels_new_area_reaches_the_tax_per_mu_of_its_coheld_parcels(live, e
     batch = write(engine, "UPDATE parcels SET land_area_mu = land_area_mu * 3 WHERE code = :c", c=changed)
     assert live.runtime.cache.wait_processed(batch, timeout=10)
     assert live.runtime.cache.get(key) is None
-    assert parcels_in(fetch(live, *key[1:]))[shown]["tax_per_mu"] < before
+    lower = parcels_in(fetch(live, *key[1:]))[shown]["tax_per_mu"]
+    assert lower < before
+    # a new parcel of the enterprise 20 km away, then its deletion: each moves the figure here
+    batch = write(engine, "INSERT INTO parcels (code, unit_id, enterprise_id, geom, land_area_mu, status) "
+                  "SELECT 'COHELD-' || code, unit_id, enterprise_id, ST_Translate(geom, 0.2, 0), land_area_mu, status "
+                  "FROM parcels WHERE code = :c", c=changed)
+    assert live.runtime.cache.wait_processed(batch, timeout=10)
+    assert live.runtime.cache.get(key) is None
+    assert parcels_in(fetch(live, *key[1:]))[shown]["tax_per_mu"] < lower
+    batch = write(engine, "DELETE FROM parcels WHERE code = :c", c=f"COHELD-{changed}")
+    assert live.runtime.cache.wait_processed(batch, timeout=10)
+    assert live.runtime.cache.get(key) is None
+    assert parcels_in(fetch(live, *key[1:]))[shown]["tax_per_mu"] == lower
 
 
 def test_label_layer_holds_each_parcel_once_across_a_2x2_block(live, engine):
