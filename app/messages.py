@@ -124,7 +124,7 @@ MESSAGES: dict[str, str] = {
     "ogc_filter_lang": "不支持“{value}”，可选 cql2-text（或 cql-text）、cql2-json",
     "ogc_tile_outside": "切片 {z}/{x}/{y} 超出 WebMercatorQuad 范围",
     "ogc_tile_zoom": "{title}在第 {z} 级不提供切片（可用级别 {min}–{max}）",
-    "ogc_read_only": "OGC API 只读，只接受 GET 请求",
+    "ogc_read_only": "OGC API 与 WMS/WFS 只读，只接受 GET 请求",
     "apikey_invalid": "接口密钥有误：{reason}",
     "apikey_name_required": "请填写使用单位（系统名称）",
     "apikey_name_too_long": "使用单位（系统名称）不能超过 {max} 个字",

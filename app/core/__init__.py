@@ -7,6 +7,7 @@
 * :mod:`.concurrency` — ETag / If-Match with row locks; 409 with what changed.
 * :mod:`.notifications` — messages to users about a subject (type + code).
 * :mod:`.review` — the review engine: a transition table, guards, separation of duties.
+* :mod:`.excel` — the one workbook writer (title, date line, A4 landscape, numbers as numbers).
 * :mod:`.readpath` — the layer registry and the one SQL builder for GeoJSON (pages,
   features, counts, extents, rows for exports), run on a psycopg pool or a session.
 * :mod:`.models` — the tables of the above (audit log, notifications, review events).

@@ -475,7 +475,11 @@ async def tilejson(request: Request, collection_id: Annotated[str, Path(alias="c
         "maxzoom": c.tile_maxzoom,
         "bounds": extent,
         "center": [(extent[0] + extent[2]) / 2, (extent[1] + extent[3]) / 2, max(c.tile_minzoom, 12)],
-        "vector_layers": [{"id": c.id, "fields": fields, "minzoom": c.tile_minzoom, "maxzoom": c.tile_maxzoom}],
+        "vector_layers": [{"id": c.id, "fields": fields, "minzoom": c.tile_minzoom, "maxzoom": c.tile_maxzoom}]
+        + ([{"id": f"{c.id}_label", "description": "标注点（每宗地一个，只在其所在的切片中）",
+             "fields": {name: "String" for name in c.tile_labels},
+             "minzoom": max(c.tile_minzoom, tiles.LABEL_MINZOOM), "maxzoom": c.tile_maxzoom}]
+           if c.tile_labels else []),
     })
 
 

@@ -179,7 +179,9 @@ def test_tile_decodes_and_holds_the_parcels(live, db_engine):
 def test_tilejson_and_tile_errors(live):
     doc = httpx.get(f"{live.url}/ogc/collections/parcels/tiles/WebMercatorQuad/tilejson.json", timeout=30).json()
     assert doc["tilejson"] == "3.0.0" and doc["tiles"][0].endswith("/{z}/{x}/{y}")
-    assert doc["vector_layers"][0]["id"] == "parcels"
+    assert [v["id"] for v in doc["vector_layers"]] == ["parcels", "parcels_label"]
+    assert {"classification_label", "tax_per_mu", "block_code"} <= set(doc["vector_layers"][0]["fields"])
+    assert doc["vector_layers"][1]["minzoom"] == tiles.LABEL_MINZOOM
     r = httpx.get(f"{live.url}/ogc/collections/parcels/tiles/WebMercatorQuad/3/1/1", timeout=30)
     assert r.status_code == 404 and "12" in r.json()["detail"]
     r = httpx.get(f"{live.url}/ogc/collections/parcels/tiles/WebMercatorQuad/14/99999/1", timeout=30)

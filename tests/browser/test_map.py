@@ -221,10 +221,10 @@ def test_large_sets_are_aggregated_by_unit_then_drawn_by_view(page, live_server,
     page.wait_for_function("getComputedStyle(document.querySelector('.leaflet-popup')).opacity === '1'")
     page.wait_for_function("[...document.querySelectorAll('canvas.mvt-tile')].every((t) => getComputedStyle(t).opacity === '1')")
     page.screenshot(path=str(screenshot_dir / "map-vector-tiles.png"))
-    # A colour mode the tiles cannot serve (亩均税收) switches to the view's GeoJSON.
+    # Every colour mode is served by the tiles (they carry 亩均税收 too): no fall-back to GeoJSON.
     page.get_by_label("亩均税收").check()
-    page.wait_for_function("document.body.dataset.parcelTiles === 'false'")
-    page.wait_for_function("Number(document.body.dataset.parcelsDrawn) > 0")
+    page.wait_for_function("document.body.dataset.colourMode === 'tax_per_mu'")
+    assert dataset(page, "parcelTiles") == "true"
 
 
 def test_basemaps_only_with_a_key(page, settings, facts):

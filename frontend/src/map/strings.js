@@ -177,7 +177,7 @@ export const T = {
 
   upload: {
     title: '数据上传',
-    intro: '上传宗地或区块边界：压缩的 Shapefile（.zip）、GeoPackage（.gpkg）或 GeoJSON。系统会识别编码、坐标系和图层，逐要素检查后再入库。',
+    intro: '上传宗地或区块边界：压缩的 Shapefile（.zip）、GeoPackage（.gpkg）、GeoJSON 或带 WKT 几何列的 CSV。系统会识别编码、坐标系和图层，逐要素检查后再入库。',
     drop: '将文件拖到这里，或',
     choose: '选择文件',
     fileLabel: '选择要上传的文件',
@@ -192,7 +192,7 @@ export const T = {
     features: '要素数',
     featureCount: (n, mu) => `${n} 个（${mu} 亩）`,
     confirmCrs: (epsg) => `确认坐标系为 EPSG:${epsg}`,
-    formats: { shapefile: 'Shapefile', gpkg: 'GeoPackage', geojson: 'GeoJSON' },
+    formats: { shapefile: 'Shapefile', gpkg: 'GeoPackage', geojson: 'GeoJSON', csv: 'CSV' },
     geometryTypes: {
       Polygon: '面', MultiPolygon: '面（多部分）', 'Polygon Z': '面', 'MultiPolygon Z': '面（多部分）',
       Point: '点', MultiPoint: '点', LineString: '线', MultiLineString: '线', Unknown: '多种图形', Geometry: '多种图形',
@@ -219,6 +219,7 @@ export const T = {
     missingBanner: (labels) => `字段未对应：文件中没有找到“${labels}”，每个要素都无法入库。请在下面为它选择文件中对应的字段，再点“重新检查”。`,
     report: '逐要素检查结果',
     reportOk: (n) => `${n} 个要素全部通过检查`,
+    reportUnchanged: (n, all) => (n === all ? `全部 ${n} 个要素与库中完全相同（图形和属性），入库时不会改动` : `其中 ${n} 个要素与库中完全相同（图形和属性），入库时不会改动`),
     reportBad: (n, errors, warnings) => `共 ${n} 个要素：${errors} 个有错误（地图上红色），${warnings} 个仅有提示（黄色）`,
     feature: '要素',
     sourceRow: '文件中的属性',

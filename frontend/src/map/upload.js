@@ -74,7 +74,7 @@ export class UploadScreen {
         <select name="target"><option value="parcels">${U.kinds.parcels}</option><option value="blocks">${U.kinds.blocks}</option></select></label>
       <div class="dropzone" tabindex="-1">
         <p>${escapeHtml(U.drop)} <label class="button secondary" for="upload-file">${escapeHtml(U.choose)}</label></p>
-        <input id="upload-file" type="file" class="sr-only" accept=".zip,.gpkg,.geojson,.json" aria-label="${escapeHtml(U.fileLabel)}">
+        <input id="upload-file" type="file" class="sr-only" accept=".zip,.gpkg,.geojson,.json,.csv" aria-label="${escapeHtml(U.fileLabel)}">
       </div>
       <div class="upload-progress" hidden>
         <div class="progress" role="progressbar" aria-valuemin="0" aria-valuemax="100" aria-valuenow="0" aria-label="${escapeHtml(U.uploading(0))}"><div></div></div>
@@ -311,7 +311,9 @@ export class UploadScreen {
     const samples = r.encoding?.samples || [];
     const crsChoices = COMMON_CRS.some(([v]) => v === `EPSG:${r.crs?.epsg}`) ? COMMON_CRS : [[`EPSG:${r.crs?.epsg}`, `EPSG:${r.crs?.epsg}`], ...COMMON_CRS];
     // 字段未对应 is on every feature: said once, above the list, not once per feature.
-    const problems = (r.problems || []).filter((p) => p.code !== 'field_unmapped');
+    // 与库中相同 (unchanged) is counted in the verdict, not listed feature by feature.
+    const problems = (r.problems || []).filter((p) => p.code !== 'field_unmapped' && p.code !== 'unchanged');
+    const unchanged = counts.unchanged || 0;
     const problemsByFeature = new Map();
     for (const p of problems) {
       if (!problemsByFeature.has(p.feature)) problemsByFeature.set(p.feature, []);
@@ -327,6 +329,7 @@ export class UploadScreen {
     const geometry = U.geometryTypes[r.geometry_type] || U.geometryTypes.Unknown;
     box.innerHTML = `
       <h3>${escapeHtml(U.detected)}</h3>
+      ${fileNotes(r).map((n) => `<p class="hint file-note" data-testid="file-note">${escapeHtml(n.message)}</p>`).join('')}
       <table class="info">
         <tr><th scope="row">${U.layer}</th><td>${(r.layers || []).length > 1
           ? `<select name="layer" aria-label="${U.layer}">${r.layers.map((l) => option(l, l, l === r.layer)).join('')}</select>`
@@ -352,11 +355,12 @@ export class UploadScreen {
       </div>
       <h3>${escapeHtml(U.report)}</h3>
       <p class="verdict ${errorFeatures.size ? 'bad' : 'ok'}" data-testid="upload-verdict" tabindex="-1">${escapeHtml(bad ? U.reportBad(counts.features, errorFeatures.size, warningFeatures.size) : U.reportOk(counts.features))}</p>
+      ${unchanged ? `<p class="hint" data-testid="upload-unchanged">${escapeHtml(U.reportUnchanged(unchanged, counts.features))}</p>` : ''}
       <ul class="report-list">${[...problemsByFeature].map(([f, ps]) => `<li class="${errorFeatures.has(f) ? 'bad' : 'warn'}" data-feature="${f}"><button type="button" class="link" data-feature="${f}">${escapeHtml(U.feature)} ${f}${ps[0].feature_code ? `（${escapeHtml(ps[0].feature_code)}）` : ''}</button>
         <ul>${ps.map((p) => `<li class="${p.severity === 'error' ? 'error' : 'warning'}">${p.field ? `［${escapeHtml(p.field)}］` : ''}${escapeHtml(p.message)}</li>`).join('')}</ul></li>`).join('')}</ul>
       ${this.ownersSection(r)}
       ${r.needs_repair_acceptance ? `<label class="check"><input type="checkbox" name="accept_repairs"> ${escapeHtml(U.acceptRepairs)}</label>` : ''}
-      ${counts.existing ? `<label class="field">${escapeHtml(U.existing(counts.existing))} <select name="on_existing">${option('keep', U.keepExisting, true)}${option('replace', U.replaceExisting, false)}</select></label>` : ''}
+      ${counts.existing > unchanged ? `<label class="field">${escapeHtml(U.existing(counts.existing - unchanged))} <select name="on_existing">${option('keep', U.keepExisting, true)}${option('replace', U.replaceExisting, false)}</select></label>` : ''}
       <div class="upload-actions">
         <button type="button" class="commit primary"${staged && (r.can_commit || r.needs_repair_acceptance) ? '' : ' disabled'}>${escapeHtml(U.commit)}</button>
         <button type="button" class="secondary restart">${escapeHtml(U.cancel)}</button>
@@ -573,4 +577,9 @@ export class UploadScreen {
     if (status) status.textContent = U.shownOnMap(this.written.features.length);
     this.map.getContainer().focus({ preventScroll: true });
   }
+}
+
+/** The file-level notices shown above the details (which layer was taken, what was left out); owners have their own section. */
+function fileNotes(r) {
+  return (r.notes || []).filter((n) => n.code !== 'enterprise_unknown' && n.message);
 }
