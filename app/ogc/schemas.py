@@ -118,6 +118,7 @@ class TileSet(Out):
 
 class VectorLayer(Out):
     id: str
+    description: str | None = Field(None, description="图层说明")
     fields: dict[str, str] = Field(description="属性名 → Number 或 String")
     minzoom: int
     maxzoom: int
