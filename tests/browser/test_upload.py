@@ -65,7 +65,7 @@ def test_upload_a_gbk_shapefile_see_the_report_and_commit(page, live_server, scr
     page.wait_for_function("document.body.dataset.upload === 'staged'", timeout=30_000)
     view = page.locator("#upload-view")
     assert page.get_by_label("编码").input_value() == "gbk"
-    assert "EPSG:4549" in page.get_by_label("坐标系").input_value()
+    assert "EPSG:4549" in page.locator("#upload-view").get_by_label("坐标系", exact=True).input_value()
     samples = view.locator("[data-testid=samples]").inner_text()
     assert "桐乡市上传测试纺织有限公司" in samples and "宗地编号" in samples  # decoded from GBK
     assert page.locator("#map-code").input_value() == "宗地编号"
