@@ -6,7 +6,7 @@ import logging
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import FastAPI, HTTPException
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
@@ -87,6 +87,41 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     return app
 
 
+# What /vendor/npm/ may serve: the run-time files the pages import (the "dependencies" of frontend/package.json
+# plus @mapbox/point-geometry, which @mapbox/vector-tile imports), never the rest of node_modules (lock files,
+# package.json, READMEs, sources, type declarations, dev tools). Package -> path prefixes inside it.
+_VENDOR_ALLOWED = {
+    "@geoman-io/leaflet-geoman-free": ("dist/",),
+    "@mapbox/vector-tile": ("index.js",),
+    "@mapbox/point-geometry": ("index.js",),
+    "chart.js": ("dist/chart.umd.min.js", "dist/chart.umd.js"),
+    "pbf": ("index.js",),
+    "point-in-polygon-hao": ("dist/esm/index.js",),
+    "robust-predicates": ("index.js", "esm/"),
+}
+_VENDOR_SUFFIXES = (".js", ".mjs", ".css", ".map", ".png", ".svg", ".woff", ".woff2")
+
+
+def _vendor_allowed(path: str) -> bool:
+    path = path.replace("\\", "/").lstrip("/")
+    if ".." in path.split("/") or not path.endswith(_VENDOR_SUFFIXES) or path.endswith(".d.ts"):
+        return False
+    for package, prefixes in _VENDOR_ALLOWED.items():
+        if path.startswith(package + "/"):
+            rest = path[len(package) + 1:]
+            return any(rest == p or (p.endswith("/") and rest.startswith(p)) for p in prefixes)
+    return False
+
+
+class _VendorFiles(StaticFiles):
+    """StaticFiles over node_modules that answers 404 for anything outside the allow-list."""
+
+    async def get_response(self, path: str, scope):
+        if not _vendor_allowed(path):
+            raise HTTPException(status_code=404)
+        return await super().get_response(path, scope)
+
+
 def _mount_frontend(app: FastAPI, frontend_dir: Path) -> None:
     """The map and its npm libraries, served by the app itself (no CDN)."""
     leaflet = frontend_dir / "node_modules" / "leaflet" / "dist"
@@ -94,8 +129,8 @@ def _mount_frontend(app: FastAPI, frontend_dir: Path) -> None:
         logging.getLogger("cloudmap").warning("Leaflet not installed under %s; run `make setup`", leaflet)
     else:
         app.mount("/vendor/leaflet", StaticFiles(directory=leaflet), name="leaflet")
-        # Every other npm library the pages import as an ES module (frontend/package.json).
-        app.mount("/vendor/npm", StaticFiles(directory=frontend_dir / "node_modules"), name="npm")
+        # The other npm libraries the pages import, and only their run-time files (_VENDOR_ALLOWED).
+        app.mount("/vendor/npm", _VendorFiles(directory=frontend_dir / "node_modules"), name="npm")
     app.mount("/static", StaticFiles(directory=frontend_dir / "src"), name="static")
     index = frontend_dir / "index.html"
 
