@@ -87,17 +87,31 @@ def _redact(url: str) -> str:
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    """One process, or ``--workers N`` processes sharing the port (uvicorn's supervisor).
+
+    Workers are started by import string (``app.main:create_app``, a factory), so each builds its own
+    app, pools and listener from the environment: the resolved DATABASE_URL is put there first.
+    """
+    import os
+
     import uvicorn
 
     url = database_url(settings)
-    settings = settings.model_copy(update={"database_url": url})
+    host, port = args.host or settings.host, args.port or settings.port
+    print(f"桐乡工业全域治理云图: http://{host}:{port}/", flush=True)
+    if args.workers > 1:
+        os.environ["DATABASE_URL"] = url
+        # A worker importing the app on a busy 2-core server answers the supervisor's ping late:
+        # uvicorn's 5 s would restart it as dead.
+        uvicorn.run("app.main:create_app", factory=True, workers=args.workers, host=host, port=port,
+                    log_level="info", access_log=args.access_log, timeout_worker_healthcheck=60)
+        return 0
     from .main import create_app
 
-    print(f"桐乡工业全域治理云图: http://{args.host or settings.host}:{args.port or settings.port}/", flush=True)
     uvicorn.run(
-        create_app(settings),
-        host=args.host or settings.host,
-        port=args.port or settings.port,
+        create_app(settings.model_copy(update={"database_url": url})),
+        host=host,
+        port=port,
         log_level="info",
         access_log=args.access_log,
     )
@@ -112,6 +126,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default=None, help="bind address (default: CLOUDMAP_HOST, 127.0.0.1)")
     serve.add_argument("--port", type=int, default=None, help="port (default: CLOUDMAP_PORT, 8000)")
     serve.add_argument("--access-log", action="store_true", help="log every request")
+    serve.add_argument("--workers", type=int, default=1,
+                       help="worker processes sharing the port (each with its own pools; docs/deployment.md)")
     serve.set_defaults(func=cmd_serve)
 
     db = sub.add_parser("db", help="database: private cluster, migrations, demo data")

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import anyio
 from fastapi import FastAPI, HTTPException
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.engine import make_url
 
 from .actionplans.routes import router as action_plans_router
 from .analysis.routes import router as analysis_router
@@ -17,11 +20,14 @@ from .progress.plan_period import router as plan_progress_router
 from .progress.reporting_routes import router as reporting_router
 from .appraisal.routes import router as appraisal_router
 from .progress.routes import pages as progress_pages, router as progress_router
+from .core.guard import Guard
 from .core.db import conninfo, make_engine, make_sessionmaker
 from .core.read.pool import ReadPool
+from .core.read.replica import ReadYourWrites, RoutedReads
 from .enterprises.routes import router as enterprises_router
 from .enterprises.directory_routes import router as enterprise_directory_router
 from .errors import install_error_handlers, install_openapi
+from .ingest.reaper import reap_with
 from .ingest.routes import boundaries as boundaries_router, router as uploads_router
 from .mapapi.routes import router as map_router
 from .ogc import install as install_ogc
@@ -44,11 +50,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.sessionmaker = make_sessionmaker(engine)
         # … and, after each commit, the OGC tile cache's invalidation.
         ogc.attach(engine, app.state.sessionmaker)
-        # The read path's pool (app.core.read): GeoJSON pages, features and tiles, no ORM.
-        app.state.reads = ReadPool(conninfo(engine))
+        # The read path's pool (app.core.read): GeoJSON pages, features and tiles, no ORM; on the
+        # replica when there is one (app.core.read.replica), the primary for what it has not replayed.
+        app.state.reads = ReadPool(
+            conninfo(engine), timeout=settings.db_pool_timeout_s, connect_timeout_s=settings.db_connect_timeout_s,
+            statement_timeout_ms=settings.db_statement_timeout_ms, lock_timeout_ms=settings.db_lock_timeout_ms)
+        if settings.database_replica_url:
+            replica = ReadPool(make_url(settings.database_replica_url).set(drivername="postgresql")
+                               .render_as_string(hide_password=False))
+            app.state.reads = RoutedReads(app.state.reads, replica, lambda: ogc.cache.generation)
+        reaper = asyncio.create_task(_reap_periodically(app.state.sessionmaker, settings))
         try:
             yield
         finally:
+            reaper.cancel()
             await ogc.close()
             await app.state.reads.close()
             engine.dispose()
@@ -63,6 +78,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.dependency_overrides[get_settings] = lambda: settings
     install_error_handlers(app)
     install_openapi(app)
+    if settings.database_replica_url:
+        app.add_middleware(ReadYourWrites, secret=settings.secret_key, max_age_s=settings.read_your_writes_s,
+                           secure=settings.cookie_secure)
     # The routers the other systems call by the thousand come first: a request is matched
     # against the routes in order, and matching costs about a third of a one-feature read.
     ogc = install_ogc(app, settings)
@@ -84,7 +102,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(appraisal_router)
     app.include_router(workflow_router)
     _mount_frontend(app, settings.frontend_dir)
+    app.add_middleware(Guard)  # outermost of ours: request ids, target checks, the 500 that keeps the connection
     return app
+
+
+async def _reap_periodically(maker, settings: Settings) -> None:
+    """The upload reaper (app.ingest.reaper) at start-up and every ``upload_reap_interval_minutes``."""
+    while True:
+        await anyio.to_thread.run_sync(reap_with, maker, settings.upload_stale_staging_minutes,
+                                       settings.upload_abandoned_staged_hours)
+        if not settings.upload_reap_interval_minutes:
+            return
+        await asyncio.sleep(settings.upload_reap_interval_minutes * 60)
 
 
 # What /vendor/npm/ may serve: the run-time files the pages import (the "dependencies" of frontend/package.json

@@ -135,6 +135,9 @@ MESSAGES: dict[str, str] = {
     "ogc_key_required": "需要 API Key：请把向管理员申请的密钥放在 X-API-Key 请求头、地址中的 apikey 参数或 HTTP Basic 认证的密码里",
     "ogc_key_invalid": "API Key 无效或已被吊销，请向管理员核实",
     "ogc_rate_limited": "请求过于频繁：此 API Key 每分钟最多 {rate} 次，请稍后再试",
+    "ogc_anonymous_rate_limited": "请求过于频繁：未使用 API Key 时每个地址每分钟最多 {rate} 次，请稍后再试或申请 API Key",
+    "login_throttled": "登录尝试过于频繁，请 {minutes} 分钟后再试",
+    "host_not_allowed": "不接受此访问地址（Host），请使用本系统的正式网址",
     # WMS / WFS at /ows (app.ows)
     "ows_title": "桐乡工业全域治理云图",
     "ows_abstract": "镇街、连片改造区块与宗地的 WMS 1.3.0 与 WFS 2.0 服务（CGCS2000，EPSG:4490 存储）。",
@@ -144,6 +147,7 @@ MESSAGES: dict[str, str] = {
     "ows_failed": "地图服务（WMS/WFS）未能完成请求，请稍后再试或联系管理员",
     "ows_service_required": "应为 WMS 或 WFS，收到“{value}”",
     "sortby_unknown": "不能按“{name}”排序，可用：{names}",
+    "sortby_too_many": "排序字段过多：最多 {max} 个",
     "cursor_invalid": "翻页标记无效或与本次查询条件不符，请从第一页重新开始",
     "cql_too_long": "过滤表达式过长（最多 {limit} 个字符）",
     "cql_bad_json": "CQL2-JSON 不是有效的 JSON：{reason}",
@@ -608,6 +612,25 @@ MESSAGES: dict[str, str] = {
     "report_ind_blocks": "{year} 年认定连片区块",
     "report_ind_blocks_note": "目标为每单位上限；超过上限的单位：{units}",
     "evaluation_sheet_date_line": "{status} · {when} · 数据截至 {as_of}",
+    # the upload reaper (app/ingest/reaper.py, issue 18 part 4)
+    "upload_reaped_staging": "读取文件时服务重启或中断，本次上传未完成，请重新上传",
+    "upload_reaped_staged": "上传检查完成后超过 {hours} 小时未确认入库，已自动作废，请重新上传",
+    # who may read what (issue 18, H10; docs/workflow.md)
+    "read_tenants": "厂中厂租户",
+    "read_credit_records": "投资履约记录",
+    "records_other_unit": "您只能查看本单位的{what}，无权查看{unit}的",
+    "records_not_readable": "{role}无权查看{what}",
+    # bad input at the edges (issue 18 parts 1 and 5, H6; app/core/guard.py, docs/architecture.md "Bad input")
+    "uri_too_long": "请求地址过长（地址和查询参数合计最多 {limit} 字节）",
+    "control_character": "含有不可见的控制字符（如空字符），请删除后重试",
+    "invalid_path": "请求地址有误：{reason}",
+    "value_out_of_range": "数值超出允许范围",
+    "db_bad_value": "请求中的数值或文字无法处理（如除以零、数值过大或格式不对），请检查参数",
+    "cql_division_by_zero": "不能除以零",
+    "cql_number_range": "数值 {value} 超出允许范围",
+    "coordinates_not_finite": "坐标应为有限的数字",
+    "coordinates_outside_crs": "坐标超出{crs}的适用范围",
+    "multipart_invalid": "上传内容无法解析（表单格式不对），请通过页面重新上传",
 }
 
 
