@@ -19,6 +19,10 @@ times the statement itself. So:
   safe because every statement here only reads. If it fails again, or the statement
   itself fails on the server (cancelled, out of memory), or no connection is free within
   the pool's timeout, the request gets the usual 503 envelope, as an ORM session's would.
+* Timeouts (docs/architecture.md, "Limits and timeouts"): each connection connects within
+  ``connect_timeout_s`` and runs with the engine's statement, lock and idle-transaction
+  timeouts; a server that does not answer at all (stopped, SIGSTOP) is cut off by a deadline
+  of the statement timeout plus a second (the socket is shut down): 503, no retry.
 * :func:`reader_for` picks the reader of a request: the pool, or — when ``get_session``
   is overridden (the tests run every request in one rolled-back transaction) — that
   session, so both paths run the very same SQL.
@@ -44,12 +48,15 @@ from starlette.requests import Request
 
 from ...errors import ServiceUnavailable
 from ...messages import message
-from ..db import get_session
+from ..db import DEADLINE_GRACE_S, get_session, session_options, shutdown_socket
 
 log = logging.getLogger("cloudmap.read")
 
 POOL_SIZE = 4  # concurrent statements: more only queue inside PostgreSQL on 2 cores
 POOL_TIMEOUT_S = 5.0  # waiting longer than this for a connection is a 503, not a hang
+CONNECT_TIMEOUT_S = 3
+STATEMENT_TIMEOUT_MS = 10_000
+LOCK_TIMEOUT_MS = 3_000
 CONNECT_OPTIONS = "-c max_parallel_workers_per_gather=0 -c jit=off"
 APPLICATION_NAME = "cloudmap-read"
 
@@ -180,10 +187,15 @@ class ReadPool:
     """A ``psycopg_pool.AsyncConnectionPool`` of ``size`` autocommit connections, opened in the event
     loop that first uses it (a new loop — a test client started again — gets a new pool)."""
 
-    def __init__(self, conninfo: str, size: int = POOL_SIZE, timeout: float = POOL_TIMEOUT_S) -> None:
+    def __init__(self, conninfo: str, size: int = POOL_SIZE, timeout: float = POOL_TIMEOUT_S, *,
+                 connect_timeout_s: int = CONNECT_TIMEOUT_S, statement_timeout_ms: int = STATEMENT_TIMEOUT_MS,
+                 lock_timeout_ms: int = LOCK_TIMEOUT_MS) -> None:
         self.conninfo = conninfo
         self.size = size
         self.timeout = timeout
+        self.connect_timeout_s = connect_timeout_s
+        self.options = f"{CONNECT_OPTIONS} {session_options(statement_timeout_ms, lock_timeout_ms)}"
+        self.deadline_s = statement_timeout_ms / 1000 + DEADLINE_GRACE_S
         self._pool: AsyncConnectionPool | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._opening: asyncio.Lock | None = None  # of the current loop: one pool is opened at a time
@@ -207,10 +219,12 @@ class ReadPool:
                 # getconn/putconn rather than pool.connection(), which also runs the connection's
                 # own context (a commit check under its lock) that an autocommit read never needs
                 conn = await pool.getconn()
+                timer = asyncio.get_running_loop().call_later(self.deadline_s, shutdown_socket, conn.pgconn.socket)
                 try:
                     cur = await conn.execute(sql.text, params, prepare=sql.prepare)
                     return await cur.fetchone()
                 finally:
+                    timer.cancel()
                     await pool.putconn(conn)
             except PoolTimeout as exc:
                 log.error("read pool: no connection within %.0f s: %s", self.timeout, exc)
@@ -220,6 +234,9 @@ class ReadPool:
                     # Connecting failed, or the statement failed (cancelled, out of memory …), not
                     # the connection: the same 503 an ORM session's OperationalError gives, no retry.
                     log.error("read failed: %s", exc)
+                    raise _unavailable(exc) from exc
+                if timer.when() <= asyncio.get_running_loop().time():
+                    log.error("read: no answer within %.0f s: %s", self.deadline_s, exc)
                     raise _unavailable(exc) from exc
                 if attempt == 2:
                     log.error("read lost a new connection too: %s", exc)
@@ -251,7 +268,8 @@ class ReadPool:
         if self._pool is None:
             pool = LifoConnectionPool(  # a fixed size: no growing and shrinking on a 2-core server
                 self.conninfo, min_size=self.size, max_size=self.size, timeout=self.timeout, open=False,
-                kwargs={"autocommit": True, "application_name": APPLICATION_NAME, "options": CONNECT_OPTIONS},
+                kwargs={"autocommit": True, "application_name": APPLICATION_NAME, "options": self.options,
+                        "connect_timeout": self.connect_timeout_s},
                 name="cloudmap-read",
             )
             try:
