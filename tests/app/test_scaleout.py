@@ -1,0 +1,278 @@
+"""More than one process (docs/deployment.md): a throwaway primary cluster and a streaming replica made
+with pg_basebackup -R, on free loopback ports (never the shared cluster), and two ``cloudmap serve``
+processes reading on the replica. With the replica's replay paused: an anonymous read sees the
+replica's old state, the clerk who wrote on process A reads the write on process B (read-your-writes),
+and B's tile cache, filled before, shows the new parcel (invalidated from the primary, rendered from it);
+the replica going away sends reads to the primary."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+import psycopg
+import pytest
+from sqlalchemy import create_engine
+
+import spatial
+
+from app.core.db import new_session
+from app.core.read.pool import Sql
+from app.core.read.replica import RoutedReads, parse_lsn, required_lsn, sign, unsign
+from app.errors import ServiceUnavailable
+from app.settings import PROJECT_ROOT
+from tests.app import upload_corpus as corpus
+from tests.conftest import TEST_PASSWORD
+from tests.dbutil import migrate, seed_demo
+
+devdb_cluster = pytest.importorskip("devdb.cluster")
+
+PREFIX = "SCL"
+NO_OWNERS = {"unknown_owners": "none"}
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _server_user():
+    return devdb_cluster._ensure_server_user() if os.geteuid() == 0 else None
+
+
+def _run(argv: list[str], user, timeout: float = 120) -> None:
+    proc = devdb_cluster._run_server_binary(argv, user, timeout=timeout)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def _pg_ctl(bindir: Path, user, data: Path, port: int, action: str) -> None:
+    _run([str(bindir / "pg_ctl"), "-D", str(data), "-l", str(data.parent / f"{data.name}.log"), "-w",
+          "-t", "60", "-m", "fast", "-o", f"-p {port}", action], user)
+
+
+def _dsn(port: int, dbname: str = "cloudmap") -> str:
+    return f"host=127.0.0.1 port={port} user=cloudmap dbname={dbname}"
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    bindir = devdb_cluster.find_pg_bindir()
+    user = _server_user()
+    root = Path(tempfile.mkdtemp(prefix="cloudmap-scaleout-"))
+    if user is not None:
+        os.chown(root, user.pw_uid, user.pw_gid)
+    primary, replica = root / "primary", root / "replica"
+    pport, rport = _free_port(), _free_port()
+    started: list[tuple[Path, int]] = []
+    try:
+        _run([str(bindir / "initdb"), "-D", str(primary), "-U", "cloudmap", "--auth=trust", "-E", "UTF8",
+              "--locale=C.UTF-8"], user, timeout=300)
+        (primary / "pg_hba.conf").write_text(devdb_cluster._PG_HBA)
+        with (primary / "postgresql.conf").open("a") as fh:
+            fh.write("\nlisten_addresses = '127.0.0.1'\nunix_socket_directories = ''\nmax_connections = 60\n"
+                     "shared_buffers = 32MB\nfsync = off\nfull_page_writes = off\nwal_level = replica\n"
+                     "max_wal_senders = 4\nhot_standby = on\njit = off\n")
+        _pg_ctl(bindir, user, primary, pport, "start")
+        started.append((primary, pport))
+        with psycopg.connect(_dsn(pport, "postgres"), autocommit=True) as conn:
+            conn.execute("CREATE DATABASE cloudmap")
+        with psycopg.connect(_dsn(pport), autocommit=True) as conn:
+            conn.execute("CREATE EXTENSION postgis")
+        url = f"postgresql+psycopg://cloudmap@127.0.0.1:{pport}/cloudmap"
+        migrate(url)
+        seed_demo(url)
+        from app.auth.service import create_user
+
+        engine = create_engine(url)
+        with new_session(engine) as session:
+            create_user(session, username="clerk", role="gis_staff", password=TEST_PASSWORD)
+            session.commit()
+        engine.dispose()
+        _run([str(bindir / "pg_basebackup"), "-D", str(replica), "-h", "127.0.0.1", "-p", str(pport),
+              "-U", "cloudmap", "-R", "-X", "stream", "-c", "fast"], user, timeout=300)
+        _pg_ctl(bindir, user, replica, rport, "start")
+        started.append((replica, rport))
+        yield {"primary": url, "replica": f"postgresql+psycopg://cloudmap@127.0.0.1:{rport}/cloudmap",
+               "pport": pport, "rport": rport, "bindir": bindir, "user": user, "replica_dir": replica}
+    finally:
+        for data, port in reversed(started):
+            if (data / "postmaster.pid").exists():
+                devdb_cluster._run_server_binary(
+                    [str(bindir / "pg_ctl"), "-D", str(data), "-w", "-m", "immediate", "stop"], user, timeout=60)
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def _serve(cluster, port: int, tmp: Path) -> subprocess.Popen:
+    env = {**os.environ, "DATABASE_URL": cluster["primary"], "DATABASE_REPLICA_URL": cluster["replica"],
+           "CLOUDMAP_SECRET_KEY": "scaleout-test-secret", "CLOUDMAP_UPLOAD_TMP_DIR": str(tmp),
+           "CLOUDMAP_OGC_ALLOW_ANONYMOUS": "true"}
+    return subprocess.Popen([str(PROJECT_ROOT / ".venv" / "bin" / "cloudmap"), "serve", "--port", str(port)],
+                            cwd=PROJECT_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+@pytest.fixture(scope="module")
+def apps(cluster, tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("scaleout-uploads")
+    ports = [_free_port(), _free_port()]
+    procs = [_serve(cluster, p, tmp) for p in ports]
+    urls = [f"http://127.0.0.1:{p}" for p in ports]
+    try:
+        deadline = time.monotonic() + 90
+        for proc, url in zip(procs, urls):
+            while True:
+                assert proc.poll() is None, proc.stderr.read().decode()
+                try:
+                    if httpx.get(url + "/healthz", timeout=5).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                assert time.monotonic() < deadline, "cloudmap serve did not start within 90 s"
+                time.sleep(0.2)
+        yield urls
+    finally:
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+def _replica_sql(cluster, sql: str):
+    with psycopg.connect(_dsn(cluster["rport"]), autocommit=True) as conn:
+        return conn.execute(sql).fetchone()
+
+
+def _tile_of_new_parcel() -> str:
+    point = spatial.reproject(corpus.rectangles(1, row=5)[0].centroid, 4549, 4490)
+    z = 15
+    x = int((point.x + 180) / 360 * 2**z)
+    lat = math.radians(point.y)
+    y = int((1 - math.asinh(math.tan(lat)) / math.pi) / 2 * 2**z)
+    return f"/ogc/collections/parcels/tiles/WebMercatorQuad/{z}/{x}/{y}"
+
+
+def test_replica_reads_read_your_writes_and_tile_invalidation_across_processes(cluster, apps, tmp_path):
+    a, b = apps
+    tile = _tile_of_new_parcel()
+    item = f"/ogc/collections/parcels/items/{PREFIX}0001"
+    with httpx.Client(base_url=b, timeout=30) as anon, httpx.Client(timeout=60) as clerk:
+        before = anon.get(tile)
+        assert before.status_code in (200, 204), before.text
+        assert anon.get(item).status_code == 404
+        # reads on B ran on the replica: its read pool's backends there ran the item's statement
+        assert _replica_sql(cluster, "SELECT count(*) FROM pg_stat_activity WHERE application_name = "
+                                     "'cloudmap-read' AND query LIKE '%parcels%'")[0] > 0
+
+        _replica_sql(cluster, "SELECT pg_wal_replay_pause()")
+        r = clerk.post(a + "/api/auth/login", json={"username": "clerk", "password": TEST_PASSWORD})
+        assert r.status_code == 200, r.text
+        clerk.headers["X-CSRF-Token"] = r.json()["csrf_token"]
+        data = corpus.shapefile_zip(corpus.parcels(1, prefix=PREFIX, row=5), tmp_path)
+        staged = clerk.post(a + "/api/uploads", files={"file": ("scaleout.zip", data)})
+        assert staged.status_code == 201, staged.text
+        done = clerk.post(a + f"/api/uploads/{staged.json()['id']}/commit", json=NO_OWNERS)
+        assert done.status_code == 200, done.text
+        assert "cloudmap_lsn" in clerk.cookies
+
+        # the clerk, whose cookie names the commit's WAL position, reads the write on B …
+        own = clerk.get(b + item)
+        assert own.status_code == 200, own.text
+        assert own.json()["properties"]["code"] == f"{PREFIX}0001"
+        # … B's tile cache, invalidated from the primary (LISTEN), shows the new parcel …
+        deadline = time.monotonic() + 30
+        while (after := anon.get(tile)).content == before.content and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert after.status_code == 200 and after.content != before.content
+        assert anon.get(item).status_code == 200  # (reads after a map change wait for the replica)
+        # … although the replica still lacks it
+        assert _replica_sql(cluster, f"SELECT count(*) FROM parcels WHERE code = '{PREFIX}0001'")[0] == 0
+
+        _replica_sql(cluster, "SELECT pg_wal_replay_resume()")
+        deadline = time.monotonic() + 30
+        while not _replica_sql(cluster, f"SELECT count(*) FROM parcels WHERE code = '{PREFIX}0001'")[0]:
+            assert time.monotonic() < deadline, "the replica did not catch up within 30 s"
+            time.sleep(0.2)
+        assert anon.get(item).status_code == 200
+
+
+def test_reads_fall_back_to_the_primary_when_the_replica_is_gone(cluster, apps):
+    _, b = apps
+    _pg_ctl(cluster["bindir"], cluster["user"], cluster["replica_dir"], cluster["rport"], "stop")
+    with httpx.Client(base_url=b, timeout=60) as anon:
+        r = anon.get(f"/ogc/collections/parcels/items/{PREFIX}0001")
+        assert r.status_code == 200, r.text
+        assert anon.get("/ogc/collections/parcels/items?limit=1").status_code == 200
+
+
+class _FakePool:
+    """A ReadPool stand-in: answers the replay/current position queries and counts the others."""
+
+    def __init__(self, position: str = "0/10", fail: bool = False) -> None:
+        self.position, self.fail, self.reads = position, fail, 0
+        self.connects = 0
+
+    async def one(self, sql, values=None):
+        if self.fail:
+            raise ServiceUnavailable("down")
+        if "wal" in sql.text:
+            return (self.position,)
+        self.reads += 1
+        return ("row",)
+
+    async def close(self) -> None:
+        pass
+
+
+def test_routing_by_wal_position_floor_and_fallback():
+    primary, replica = _FakePool("0/100"), _FakePool("0/80")
+    generation = [0]
+    reads = RoutedReads(primary, replica, lambda: generation[0])
+    stmt = Sql("SELECT 1 FROM parcels", {}, {}, True)
+
+    async def read(need: int = 0):
+        token = required_lsn.set(need)
+        try:
+            return await reads.one(stmt)
+        finally:
+            required_lsn.reset(token)
+
+    async def run():
+        await read()  # nobody's write pending: the replica
+        assert (replica.reads, primary.reads) == (1, 0)
+        await read(parse_lsn("0/90"))  # a writer whose commit the replica has not replayed: the primary
+        assert (replica.reads, primary.reads) == (1, 1)
+        replica.position = "0/90"
+        await read(parse_lsn("0/90"))  # replayed now
+        assert (replica.reads, primary.reads) == (2, 1)
+        generation[0] += 1  # a tile invalidation: every read waits for the primary's position (0/100)
+        await read()
+        assert (replica.reads, primary.reads) == (2, 2)
+        replica.position = "0/100"
+        await read()
+        assert (replica.reads, primary.reads) == (3, 2)
+        replica.fail = True  # the replica goes away: the primary, without trying it again at once
+        await read()
+        replica.fail = False
+        await read()
+        assert (replica.reads, primary.reads) == (3, 4)
+
+    asyncio.run(run())
+
+
+def test_the_cookie_is_signed():
+    value = sign(parse_lsn("16/B374D848"), "k")
+    assert unsign(value, "k") == (0x16 << 32) + 0xB374D848
+    assert unsign(value, "other") == 0
+    assert unsign("99999999999." + value.split(".")[1], "k") == 0
+    assert unsign("garbage", "k") == 0
