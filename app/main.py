@@ -20,6 +20,7 @@ from .progress.plan_period import router as plan_progress_router
 from .progress.reporting_routes import router as reporting_router
 from .appraisal.routes import router as appraisal_router
 from .progress.routes import pages as progress_pages, router as progress_router
+from .core.bodylimit import BodyLimit
 from .core.guard import Guard
 from .core.db import conninfo, make_engine, make_sessionmaker
 from .core.read.pool import ReadPool
@@ -102,6 +103,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(appraisal_router)
     app.include_router(workflow_router)
     _mount_frontend(app, settings.frontend_dir)
+    app.add_middleware(BodyLimit, default=settings.max_json_body_bytes,  # app.core.bodylimit: 413 while streaming
+                       larger={"/api/analysis": settings.analysis_max_body_bytes})
     app.add_middleware(Guard)  # outermost of ours: request ids, target checks, the 500 that keeps the connection
     return app
 

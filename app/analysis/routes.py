@@ -46,13 +46,15 @@ class AnalysisRequest(BaseModel):
     search_distance_m: float = Field(spatial.DEFAULT_SEARCH_DISTANCE_M, gt=0, le=2000, description="四至搜索距离（米）")
 
 
-@router.post("/analysis", summary="预检：面积（亩）、容积率、有效性、连片、四至与行动计划规则", response_model=Analysis)
+@router.post("/analysis", summary="预检：面积（亩）、容积率、有效性、连片、四至与行动计划规则", response_model=Analysis,
+             responses=error_responses(413))
 def analyse(
     session: SessionDep,
     body: Annotated[dict[str, Any], Body(description="AnalysisRequest，或直接提交 GeoJSON Feature / FeatureCollection")],
 ) -> dict:
     if body.get("type") in {"Feature", "FeatureCollection"}:
         body = {"parcels": body}
+    service.check_size(body)
     try:
         request = AnalysisRequest.model_validate(body)
     except ValidationError as exc:  # the same 422 envelope as FastAPI's own body validation

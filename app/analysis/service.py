@@ -20,12 +20,38 @@ import spatial
 
 from ..actionplans import service as action_plans
 from ..enums import ReviewStatus
-from ..errors import FieldError, InvalidFeatures, InvalidParameter, NotFound
+from ..errors import FieldError, InvalidFeatures, InvalidParameter, NotFound, PayloadTooLarge
 from ..messages import message
 from ..models import Enterprise, Parcel, RenewalBlock, Unit
 
 MAX_FEATURES = 5000
 NEIGHBOUR_SEARCH_DEG = 0.005  # ~500 m around a stored block: well beyond the 四至 search distance
+
+# What one analysis may send (docs/architecture.md, "Limits and timeouts"): a town's plan has some
+# hundred parcels of some hundred vertices; more is a mistake or an attack, not a plan.
+MAX_FEATURES = 5_000
+MAX_VERTICES = 500_000
+
+
+def check_size(body: dict[str, Any]) -> None:
+    """413 when the parcels, block and neighbours together have too many features or vertices."""
+    features = vertices = 0
+    stack: list[Any] = [body.get(k) for k in ("parcels", "block", "neighbours")]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            if item.get("type") == "Feature":
+                features += 1
+            stack.extend(v for k, v in item.items() if k in {"features", "geometry", "geometries", "coordinates"})
+        elif isinstance(item, list):
+            if item and isinstance(item[0], (int, float)):
+                vertices += 1
+            else:
+                stack.extend(item)
+        if features > MAX_FEATURES:
+            raise PayloadTooLarge(message("analysis_too_many_features", limit=MAX_FEATURES), code="too_many_features")
+        if vertices > MAX_VERTICES:
+            raise PayloadTooLarge(message("analysis_too_many_vertices", limit=MAX_VERTICES), code="too_many_vertices")
 
 def parse_crs(raw: str | int | None) -> int:
     """A request's CRS as an EPSG code; CRS84 and EPSG:4490 both mean lon/lat in storage CRS.
