@@ -21,6 +21,7 @@ import httpx
 import psycopg
 import pytest
 from sqlalchemy import create_engine
+from sqlalchemy.engine import make_url
 
 import spatial
 
@@ -31,7 +32,6 @@ from app.errors import ServiceUnavailable
 from app.settings import PROJECT_ROOT
 from tests.app import upload_corpus as corpus
 from tests.conftest import TEST_PASSWORD
-from tests.dbutil import migrate, seed_demo
 
 devdb_cluster = pytest.importorskip("devdb.cluster")
 
@@ -64,7 +64,7 @@ def _dsn(port: int, dbname: str = "cloudmap") -> str:
 
 
 @pytest.fixture(scope="module")
-def cluster():
+def cluster(database_url):
     bindir = devdb_cluster.find_pg_bindir()
     user = _server_user()
     root = Path(tempfile.mkdtemp(prefix="cloudmap-scaleout-"))
@@ -85,11 +85,15 @@ def cluster():
         started.append((primary, pport))
         with psycopg.connect(_dsn(pport, "postgres"), autocommit=True) as conn:
             conn.execute("CREATE DATABASE cloudmap")
-        with psycopg.connect(_dsn(pport), autocommit=True) as conn:
-            conn.execute("CREATE EXTENSION postgis")
         url = f"postgresql+psycopg://cloudmap@127.0.0.1:{pport}/cloudmap"
-        migrate(url)
-        seed_demo(url)
+        # the session's demo database (migrated and seeded once for the whole run), copied over
+        source = make_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
+        dump = subprocess.run([str(bindir / "pg_dump"), "-Fc", "--no-owner", "-d", source],
+                              capture_output=True, timeout=120)
+        assert dump.returncode == 0, dump.stderr
+        restore = subprocess.run([str(bindir / "pg_restore"), "--no-owner", "-d", _dsn(pport)],
+                                 input=dump.stdout, capture_output=True, timeout=120)
+        assert restore.returncode == 0, restore.stderr
         from app.auth.service import create_user
 
         engine = create_engine(url)
