@@ -23,6 +23,7 @@ from .progress.routes import pages as progress_pages, router as progress_router
 from .core.bodylimit import BodyLimit
 from .core.guard import Guard
 from .core.db import conninfo, make_engine, make_sessionmaker
+from .core.hosts import HostCheck
 from .core.read.pool import ReadPool
 from .core.read.replica import ReadYourWrites, RoutedReads
 from .enterprises.routes import router as enterprises_router
@@ -105,6 +106,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     _mount_frontend(app, settings.frontend_dir)
     app.add_middleware(BodyLimit, default=settings.max_json_body_bytes,  # app.core.bodylimit: 413 while streaming
                        larger={"/api/analysis": settings.analysis_max_body_bytes})
+    app.add_middleware(HostCheck, allowed_hosts=settings.allowed_hosts, public_url=settings.public_url)  # Host, public URL
     app.add_middleware(Guard)  # outermost of ours: request ids, target checks, the 500 that keeps the connection
     return app
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from ..errors import AppError, Forbidden
 from ..messages import message
 
@@ -21,9 +23,18 @@ class WrongCredentials(Unauthenticated):
         super().__init__(message("login_wrong"))
 
 
-class AccountLocked(AppError):
-    status_code = 423
-    code = "account_locked"
+class LoginThrottled(AppError):
+    """Too many attempts from this address (on this name, or on any): wait ``retry_after`` seconds.
+
+    The same answer whether the name is an account or not, so it tells a stranger nothing.
+    """
+
+    status_code = 429
+    code = "login_throttled"
+
+    def __init__(self, retry_after: float) -> None:
+        self.retry_after = max(1, math.ceil(retry_after))
+        super().__init__(message("login_throttled", minutes=max(1, math.ceil(self.retry_after / 60))))
 
 
 class CsrfFailed(Forbidden):

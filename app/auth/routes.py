@@ -5,16 +5,18 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from ..core.db import SessionDep
 from ..settings import Settings, get_settings
-from ..core import notifications
+from ..core import notifications, ratelimit
 from ..core.concurrency import check_if_match, set_etag
 from ..core.uow import unit_of_work
-from ..errors import error_responses
+from ..errors import envelope, error_responses
 from . import service
+from .errors import LoginThrottled
 from .deps import CSRF_COOKIE, SESSION_COOKIE, CurrentUser, OptionalUser, require_role
 from .models import User
 from .roles import ROLE_LABELS, Role
@@ -70,12 +72,27 @@ def user_out(user: User) -> UserOut:
     )
 
 
-@router.post("/auth/login", summary="登录：设置会话 Cookie（HttpOnly）与 CSRF Cookie", response_model=LoginOut,
-             responses=error_responses(401, 423))
+def _address(request: Request, settings: Settings) -> str:
+    return ratelimit.client_address(request.scope, settings.trusted_proxies)
+
+
+def _throttled(exc: LoginThrottled) -> JSONResponse:
+    response = envelope(exc.status_code, exc.code, exc.detail)
+    response.headers["Retry-After"] = str(exc.retry_after)
+    return response
+
+
+@router.post("/auth/login", summary="登录：设置会话 Cookie（HttpOnly）与 CSRF Cookie；同一地址多次失败后须等待（429）",
+             response_model=LoginOut, responses=error_responses(401, 429))
 def login(body: LoginRequest, request: Request, response: Response, session: SessionDep,
-          settings: Annotated[Settings, Depends(get_settings)]) -> dict:
-    client = f"{request.client.host if request.client else ''} {request.headers.get('user-agent', '')}".strip()
-    new = service.login(session, settings, body.username, body.password, client)
+          settings: Annotated[Settings, Depends(get_settings)]) -> dict | JSONResponse:
+    address = _address(request, settings)
+    client = f"{address} {request.headers.get('user-agent', '')}".strip()
+    try:
+        new = service.login(session, settings, body.username, body.password, client,
+                            limiter=ratelimit.limiter_of(request.app), address=address)
+    except LoginThrottled as exc:
+        return _throttled(exc)
     max_age = int(settings.session_hours * 3600)
     common = {"max_age": max_age, "secure": settings.cookie_secure, "samesite": "lax", "path": "/"}
     response.set_cookie(SESSION_COOKIE, new.token, httponly=True, **common)
@@ -104,9 +121,15 @@ def me(user: CurrentUser, request: Request) -> dict:
     return {"user": user_out(user.user).model_dump(mode="json"), "csrf_token": request.cookies.get(CSRF_COOKIE)}
 
 
-@router.post("/auth/password", status_code=204, summary="修改自己的密码（其他会话随之失效）", responses=SIGNED_IN)
-def change_password(body: PasswordChange, user: CurrentUser, session: SessionDep) -> Response:
-    service.change_password(session, user.user, body.current_password, body.new_password)
+@router.post("/auth/password", status_code=204, summary="修改自己的密码（其他会话随之失效；原密码错误计入登录失败次数）",
+             responses=error_responses(401, 403, 429))
+def change_password(body: PasswordChange, user: CurrentUser, session: SessionDep, request: Request,
+                    settings: Annotated[Settings, Depends(get_settings)]) -> Response:
+    try:
+        service.change_password(session, user.user, body.current_password, body.new_password,
+                                limiter=ratelimit.limiter_of(request.app), address=_address(request, settings))
+    except LoginThrottled as exc:
+        return _throttled(exc)
     return Response(status_code=204)
 
 

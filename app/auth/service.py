@@ -1,4 +1,13 @@
-"""Accounts, login with lockout, and sessions. Transactions belong here, not to routes."""
+"""Accounts, login with back-off, and sessions. Transactions belong here, not to routes.
+
+No account is ever locked by others' failures: failures are counted per name typed *and* client
+address in the shared limiter (app.core.ratelimit), and only that address waits (1, 2, 4 … minutes
+after ``login_max_failures``); each address also has ``login_rate_per_minute`` attempts a minute over
+all names. An unknown name, a wrong password and a disabled account all get the same 401; a backed-off
+attempt gets the same 429 whether the name exists or not. Wrong current passwords on the user's own
+password change count the same way. ``cloudmap users set-password`` (a new ``password_changed_at``)
+starts every address afresh on that account.
+"""
 
 from __future__ import annotations
 
@@ -16,7 +25,8 @@ from ..errors import AppError, Conflict, FieldError, InvalidParameter, NotFound
 from ..messages import message
 from ..models import Unit
 from ..settings import Settings
-from .errors import AccountLocked, WrongCredentials
+from ..core.ratelimit import Limiter
+from .errors import LoginThrottled, WrongCredentials
 from .models import LoginSession, User
 from .passwords import burn_time, hash_password, password_problem, verify_password
 from .roles import Role
@@ -127,27 +137,55 @@ def update_user(session: Session, user: User, *, role: Role | None = None, unit_
     return user
 
 
-def change_password(session: Session, user: User, current_password: str, new_password: str) -> None:
-    """A user's own change: the current password first (the other sessions end with it)."""
+def change_password(session: Session, user: User, current_password: str, new_password: str, *,
+                    limiter: Limiter | None = None, address: str = "") -> None:
+    """A user's own change: the current password first (the other sessions end with it).
+
+    A wrong current password counts towards the login back-off of this account from this address.
+    """
+    name = _backoff_name(user.username, user)
+    if limiter is not None and (wait := limiter.backoff(name, address)) > 0:
+        raise LoginThrottled(wait)
     ok, _ = verify_password(current_password, user.password_hash)
     if not ok:
+        if limiter is not None:
+            limiter.failed(name, address)
+        with unit_of_work(session):
+            audit.record(session, "password_change_failed", "users", str(user.id))
         raise WrongCredentials()
     set_password(session, user, new_password)
+    if limiter is not None:
+        limiter.succeeded(name, address)
 
 
 def disable_user(session: Session, user: User) -> None:
     update_user(session, user, is_active=False)
 
 
-def login(session: Session, settings: Settings, username: str, password: str, client: str | None) -> NewSession:
-    """Check the password, count failures, lock after ``login_max_failures``; open a session.
+def _backoff_name(username: str, user: User | None) -> str:
+    """The back-off's name for an attempt: the name typed, and the account's password generation when
+    it exists (a password set by the admin starts every address afresh)."""
+    if user is None:
+        return username
+    return f"{username}@{user.password_changed_at.timestamp():.6f}" if user.password_changed_at else username
 
-    A failed attempt is committed (counted and audited) before the refusal is raised.
+
+def login(session: Session, settings: Settings, username: str, password: str, client: str | None, *,
+          limiter: Limiter | None = None, address: str = "") -> NewSession:
+    """Check the password; refuse a backed-off address (429) and count failures; open a session.
+
+    A failed attempt is committed (audited) before the refusal is raised.
     """
+    per_address = settings.login_rate_per_minute
+    if limiter is not None and (wait := limiter.exhausted("login-address", address, per_address)) > 0:
+        raise LoginThrottled(wait)
     moment = now()
     refusal: AppError | None = None
     with unit_of_work(session):
         user = session.scalar(select(User).where(User.username == username).with_for_update())
+        name = _backoff_name(username, user)
+        if limiter is not None and (wait := limiter.backoff(name, address)) > 0:
+            raise LoginThrottled(wait)
         if user is None or not user.is_active:
             burn_time(password)
             audit.set_actor(session, None, username[:64] or "?")
@@ -155,21 +193,10 @@ def login(session: Session, settings: Settings, username: str, password: str, cl
             refusal = WrongCredentials()
         else:
             audit.set_actor(session, user.id, user.username)
-            if user.locked_until is not None and user.locked_until > moment:
-                until = user.locked_until.astimezone(dt.timezone(dt.timedelta(hours=8))).strftime("%H:%M")
-                raise AccountLocked(message("login_locked_until", until=until))
             ok, new_hash = verify_password(password, user.password_hash)
             if not ok:
-                with audit.audit_context(session, "login_failed"):
-                    user.failed_logins += 1
-                    if user.failed_logins >= settings.login_max_failures:
-                        user.locked_until = moment + dt.timedelta(minutes=settings.login_lockout_minutes)
-                        user.failed_logins = 0
-                if user.locked_until is not None and user.locked_until > moment:
-                    refusal = AccountLocked(message("login_locked_now", failures=settings.login_max_failures,
-                                                    minutes=f"{settings.login_lockout_minutes:g}"))
-                else:
-                    refusal = WrongCredentials()
+                audit.record(session, "login_failed", "users", str(user.id), after={"reason": "wrong_password"})
+                refusal = WrongCredentials()
             else:
                 token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(24)
                 expires = moment + dt.timedelta(hours=settings.session_hours)
@@ -182,7 +209,12 @@ def login(session: Session, settings: Settings, username: str, password: str, cl
                     session.add(LoginSession(token_sha256=token_digest(token), user_id=user.id, csrf_token=csrf,
                                              expires_at=expires, client=(client or "")[:255] or None))
     if refusal is not None:
+        if limiter is not None:
+            limiter.spend("login-address", address, per_address)
+            limiter.failed(name, address)
         raise refusal
+    if limiter is not None:
+        limiter.succeeded(name, address)
     return NewSession(token, csrf, expires, user)
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -30,7 +31,10 @@ _SKIP_TABLES = {"audit_log", "login_sessions", "notifications", "review_events",
                 "alembic_version"}
 # Core tables: audited only when a person (not the demo seed) writes them.
 _CORE_TABLES = {"units", "annual_targets", "enterprises", "renewal_blocks", "parcels", "uploads", "feature_history"}
-_SECRET_COLUMNS = {"password_hash", "secret_hash"}  # never shown, even to reviewers
+# Never stored nor shown, even to reviewers: password and key hashes, salts, secrets, tokens (by name,
+# so that a column added later is covered too). :func:`masked` applies the same rule when rows are served.
+_SECRET_NAME = re.compile(r"(^|_)hash$|salt|secret|token|^password$", re.IGNORECASE)
+MASK = "***"
 _NOISE_COLUMNS = {"row_version", "updated_at", "created_at"}
 # Bulk JSON (an evaluation run's frozen inputs and result, an import's staged rows): only how many
 # entries — the rows themselves are the record, and serialising megabytes twice would double a write.
@@ -85,11 +89,24 @@ def to_jsonable(value: Any) -> Any:
 def _value(key: str, value: Any) -> Any:
     if value is None:
         return None
-    if key in _SECRET_COLUMNS:
-        return "***"
+    if is_secret(key):
+        return MASK
     if key in _BULK_COLUMNS and isinstance(value, dict | list):
         return {"entries": len(value)}
     return to_jsonable(value)
+
+
+def is_secret(key: str) -> bool:
+    return bool(_SECRET_NAME.search(key))
+
+
+def masked(values: Any) -> Any:
+    """``values`` (an audit row's before/after) with every secret-named field masked, at any depth."""
+    if isinstance(values, dict):
+        return {k: (MASK if is_secret(str(k)) and v is not None else masked(v)) for k, v in values.items()}
+    if isinstance(values, list):
+        return [masked(v) for v in values]
+    return values
 
 
 def _row(obj: Any) -> dict:
@@ -189,5 +206,5 @@ def record(session: Session, action: str, object_type: str, object_id: str, *, a
     user_id, username = actor(session)
     session.execute(insert(AuditEntry).values(
         user_id=user_id, username=username, action=action, object_type=object_type, object_id=object_id,
-        subject=subject, before=before, after=after,
+        subject=subject, before=masked(before), after=masked(after),
     ))

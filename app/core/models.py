@@ -113,3 +113,17 @@ class ReviewEvent(Base):
     decided_on: Mapped[dt.date | None] = mapped_column(Date)  # e.g. 认定日期
     report_passed: Mapped[bool | None] = mapped_column(Boolean)
     at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class RateLimitCounter(Base):
+    """The shared rate limiter's counters (app.core.ratelimit, migration 0017): a window per key.
+
+    UNLOGGED: after a crash every window simply starts again.
+    """
+
+    __tablename__ = "rate_limit_counters"
+    __table_args__ = (Index("ix_rate_limit_counters_expires_at", "expires_at"), {"prefixes": ["UNLOGGED"]})
+
+    key: Mapped[str] = mapped_column(Text, primary_key=True)
+    count: Mapped[int] = mapped_column(Integer)
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))

@@ -1,4 +1,4 @@
-"""API keys for other systems: creation, hashed storage, lookup, per-key rate limit.
+"""API keys for other systems: creation, hashed storage, lookup (the per-key rate limit: app.core.ratelimit).
 
 A key looks like ``cmk_<prefix>_<secret>``: ``prefix`` (8 random characters) finds the
 row through a unique index; ``secret`` (32 random bytes, base64url) is checked against
@@ -284,25 +284,3 @@ def lookup_in(session: Session, prefix: str) -> KeyRecord | None:
         return None
     return KeyRecord(row.id, row.name, row.secret_hash, row.rate_limit_per_minute, row.revoked_at is not None,
                      row.scope or "ogc_read")
-
-
-class RateLimiter:
-    """A token bucket per key: ``rate`` requests a minute, bursts up to the same number."""
-
-    def __init__(self) -> None:
-        self._buckets: dict[object, tuple[float, float]] = {}
-        self._lock = threading.Lock()
-
-    def take(self, who: object, rate_per_minute: int) -> float:
-        """0 when allowed; otherwise the seconds to wait (for Retry-After)."""
-        now = time.monotonic()
-        capacity = float(rate_per_minute)
-        per_s = rate_per_minute / 60.0
-        with self._lock:
-            tokens, last = self._buckets.get(who, (capacity, now))
-            tokens = min(capacity, tokens + (now - last) * per_s)
-            if tokens >= 1:
-                self._buckets[who] = (tokens - 1, now)
-                return 0.0
-            self._buckets[who] = (tokens, now)
-            return (1 - tokens) / per_s

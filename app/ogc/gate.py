@@ -1,4 +1,8 @@
-"""The door in front of /ogc and /ows (/wms, /wfs): read-only, API keys, rate limit, and cached tiles.
+"""The door in front of /ogc and /ows (/wms, /wfs): read-only, API keys, rate limits, and cached tiles.
+
+Every keyed request counts against its key's budget a minute, every anonymous one against its client
+address's (``ogc_anonymous_rate_per_minute``), in the shared limiter of app.core.ratelimit: the budgets
+hold across processes.
 
 A key is taken from the ``X-API-Key`` header, the ``apikey`` query parameter (QGIS and GDAL keep it
 in the layer URL) or the password of HTTP Basic authentication (QGIS's Basic configuration; the user
@@ -23,6 +27,7 @@ from urllib.parse import parse_qsl, quote, urlencode
 import anyio
 
 from ..core.db import get_session
+from ..core.ratelimit import client_address, limiter_of
 from ..errors import AppError, FieldError, envelope
 from ..messages import message
 from . import tiles
@@ -102,6 +107,11 @@ class OgcGate:
             if not settings.ogc_allow_anonymous:
                 await _send(scope, receive, send, _unauthorized(message("ogc_key_required")))
                 return
+            rate = settings.ogc_anonymous_rate_per_minute
+            wait = await self._take(scope, "ogc-anonymous", client_address(scope, settings.trusted_proxies), rate)
+            if wait > 0:
+                await _send(scope, receive, send, _rate_limited(message("ogc_anonymous_rate_limited", rate=rate), wait))
+                return
         else:
             record = await self._check_key(key)
             if record is None:
@@ -111,11 +121,10 @@ class OgcGate:
                 detail = message("figures_key_not_for_ogc")
                 await _send(scope, receive, send, envelope(403, "forbidden", detail, [FieldError("X-API-Key", detail)]))
                 return
-            wait = self.runtime.limiter.take(record.id, record.rate_limit_per_minute)
+            wait = await self._take(scope, "ogc-key", record.id, record.rate_limit_per_minute)
             if wait > 0:
-                response = envelope(429, "rate_limited", message("ogc_rate_limited", rate=record.rate_limit_per_minute))
-                response.headers["Retry-After"] = str(math.ceil(wait))
-                await _send(scope, receive, send, response)
+                detail = message("ogc_rate_limited", rate=record.rate_limit_per_minute)
+                await _send(scope, receive, send, _rate_limited(detail, wait))
                 return
         if scope["method"] == "GET" and (m := TILE_PATH.match(scope["path"])):
             cid, z, x, y = m.group(1), int(m.group(2)), int(m.group(3)), int(m.group(4))
@@ -144,6 +153,11 @@ class OgcGate:
         if get_session in scope["app"].dependency_overrides:
             return None
         return await self.runtime.tile(scope["app"].state.reads, c, z, x, y)
+
+    async def _take(self, scope, namespace: str, who: object, per_minute: int) -> float:
+        """One request counted in the shared limiter (a statement or a Redis call: off the event loop)."""
+        limiter = limiter_of(scope["app"])
+        return await anyio.to_thread.run_sync(limiter.take, namespace, who, per_minute)
 
     async def _check_key(self, key: str):
         parts = split_key(key)
@@ -183,6 +197,12 @@ class OgcGate:
 
 def _headers(scope) -> dict[bytes, bytes]:
     return {k.lower(): v for k, v in scope.get("headers", [])}
+
+
+def _rate_limited(detail: str, wait: float):
+    response = envelope(429, "rate_limited", detail)
+    response.headers["Retry-After"] = str(math.ceil(wait))
+    return response
 
 
 def _unauthorized(detail: str):

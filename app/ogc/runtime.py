@@ -1,4 +1,4 @@
-"""Per-process state of the OGC API: tile cache, key store, rate limiter, the listener.
+"""Per-process state of the OGC API: tile cache, key store, the listener (rate limits: app.core.ratelimit).
 
 Created by :func:`app.ogc.install`; kept on ``app.state.ogc``.
 """
@@ -14,7 +14,8 @@ from sqlalchemy import Engine, event, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from ..core.db import conninfo, new_session
-from .apikeys import KeyStore, RateLimiter, lookup_in
+from ..core.ratelimit import Limiter
+from .apikeys import KeyStore, lookup_in
 from . import tiles
 from .cache import CachedTile, InvalidationListener, TileCache
 from ..core.read.layers import Layer, by_source_table
@@ -31,7 +32,8 @@ class OgcRuntime:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.cache = TileCache(settings.ogc_tile_cache_mb * 1024 * 1024)
-        self.limiter = RateLimiter()
+        self.limiter = KeyBudgets(self)
+        self._shared: Limiter | None = None
         self.keys = KeyStore(self._lookup_key)
         self.engine: Engine | None = None
         self.listener: InvalidationListener | None = None
@@ -117,6 +119,21 @@ class OgcRuntime:
         assert self.engine is not None
         with new_session(self.engine) as session:
             return lookup_in(session, prefix)
+
+
+class KeyBudgets:
+    """``take(who, rate)`` for callers outside the gate (app.enterprises' figures keys): the shared limiter."""
+
+    def __init__(self, runtime: OgcRuntime) -> None:
+        self.runtime = runtime
+
+    def take(self, who: object, rate_per_minute: int) -> float:
+        runtime = self.runtime
+        if runtime._shared is None:
+            with runtime._start_lock:
+                if runtime._shared is None:
+                    runtime._shared = Limiter(runtime.settings, runtime.engine)
+        return runtime._shared.take("key", repr(who), rate_per_minute)
 
 
 def _remember_txid(session: Session) -> None:

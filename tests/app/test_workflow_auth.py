@@ -1,8 +1,7 @@
-"""Login, sessions, CSRF, lockout, account administration and the users CLI (real PostGIS)."""
+"""Login, sessions, CSRF, login back-off, account administration and the users CLI (real PostGIS)."""
 
 from __future__ import annotations
 
-import datetime as dt
 import subprocess
 
 import pytest
@@ -77,29 +76,28 @@ def test_wrong_password_and_unknown_user_get_the_same_401(anon, db_session):
     assert len(actions) == 2
 
 
-def test_lockout_after_repeated_failures(anon, db_session, settings):
-    user = _user(db_session)
-    for _ in range(settings.login_max_failures - 1):
-        assert anon.post("/api/auth/login", json={"username": "alice", "password": "bad-pass-1"}).status_code == 401
-    r = anon.post("/api/auth/login", json={"username": "alice", "password": "bad-pass-1"})
-    assert r.status_code == 423 and r.json()["code"] == "account_locked"
-    # even the right password is refused while locked
-    r = anon.post("/api/auth/login", json={"username": "alice", "password": TEST_PASSWORD})
-    assert r.status_code == 423
-    assert "锁定" in r.json()["detail"]
-    db_session.refresh(user)
-    user.locked_until = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)
-    db_session.flush()
-    assert anon.post("/api/auth/login", json={"username": "alice", "password": TEST_PASSWORD}).status_code == 200
+def test_backoff_after_repeated_failures(anon, db_session, settings):
+    """No lock: this address waits (429, Retry-After), with the same answer for a name that is no account."""
+    _user(db_session, username="alice_backoff")
+    for name in ("alice_backoff", "nobody_backoff"):
+        for _ in range(settings.login_max_failures):
+            assert anon.post("/api/auth/login", json={"username": name, "password": "bad-pass-1"}).status_code == 401
+    known = anon.post("/api/auth/login", json={"username": "alice_backoff", "password": TEST_PASSWORD})
+    unknown = anon.post("/api/auth/login", json={"username": "nobody_backoff", "password": TEST_PASSWORD})
+    assert known.status_code == unknown.status_code == 429  # even the right password waits, from this address
+    assert known.json() == unknown.json() and known.json()["code"] == "login_throttled"
+    assert int(known.headers["Retry-After"]) <= 60 and "分钟后再试" in known.json()["detail"]
 
 
-def test_lockout_threshold_is_configurable(settings, db_session):
+def test_backoff_threshold_is_configurable(settings, db_session):
     app = create_app(settings.model_copy(update={"login_max_failures": 2}))
     app.dependency_overrides[get_session] = lambda: db_session
-    _user(db_session)
+    _user(db_session, username="alice_threshold")
     with TestClient(app) as c:
-        assert c.post("/api/auth/login", json={"username": "alice", "password": "bad-pass-1"}).status_code == 401
-        assert c.post("/api/auth/login", json={"username": "alice", "password": "bad-pass-1"}).status_code == 423
+        for _ in range(2):
+            r = c.post("/api/auth/login", json={"username": "alice_threshold", "password": "bad-pass-1"})
+            assert r.status_code == 401
+        assert c.post("/api/auth/login", json={"username": "alice_threshold", "password": "bad-pass-1"}).status_code == 429
 
 
 def test_csrf_header_required_for_writes_with_a_session(login_as):

@@ -96,10 +96,15 @@ class Page:
     has_more: bool  # more features beyond the page in the direction walked
 
 
+MAX_SORT_KEYS = 10  # more is a client's mistake (a 400), not a query that exhausts the database
+
+
 def sort_keys(layer: Layer, raw: str | None) -> list[SortKey]:
     """``sortby=-far,+code``: queryable names, ``-`` descending; the id closes the order."""
     keys: list[SortKey] = []
     if raw:
+        if len([p for p in raw.split(",") if p.strip()]) > MAX_SORT_KEYS:
+            raise InvalidParameter("sortby", message("sortby_too_many", max=MAX_SORT_KEYS))
         for part in raw.split(","):
             part = part.strip()
             if not part:

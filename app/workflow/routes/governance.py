@@ -13,6 +13,7 @@ from sqlalchemy import select
 from ...auth.deps import CurrentUser, require_role
 from ...auth.errors import NotAllowed
 from ...auth.roles import Role
+from ...core import audit
 from ...core.db import SessionDep
 from ...enums import Classification
 from ...errors import NotFound, error_responses
@@ -468,5 +469,6 @@ def audit_log(session: SessionDep,
     rows = session.scalars(q.order_by(AuditEntry.id).offset(offset).limit(limit)).all()
     return {"data": [{"id": a.id, "at": a.at.isoformat(), "user": a.username, "action": a.action,
                       "object_type": a.object_type, "object_id": a.object_id, "object_version": a.object_version,
-                      "subject": a.subject, "subject_version": a.subject_version, "before": a.before, "after": a.after}
+                      "subject": a.subject, "subject_version": a.subject_version, "before": audit.masked(a.before),
+                      "after": audit.masked(a.after)}
                      for a in rows], "count": len(rows)}
