@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import uuid
 from dataclasses import asdict, dataclass
 
@@ -14,13 +15,17 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
-from sqlalchemy.exc import IntegrityError, OperationalError
+import psycopg
+from python_multipart.exceptions import FormParserError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.formparsers import MultiPartException
 
 from .messages import field_label, message
 
 log = logging.getLogger("cloudmap")
+_HAN = re.compile(r"[\u4e00-\u9fff]")
 # A serialization failure or a deadlock: another transaction won; the request may be retried (409).
 CONCURRENCY_SQLSTATES = {"40001", "40P01"}
 
@@ -256,7 +261,10 @@ def install_error_handlers(app: FastAPI) -> None:
             return envelope(404, "not_found", message("not_found", what="请求的地址"))
         if exc.status_code == 405:
             return envelope(405, "method_not_allowed", "该地址不支持此请求方法")
-        return envelope(exc.status_code, "http_error", str(exc.detail))
+        detail = str(exc.detail)
+        if not _HAN.search(detail):  # Starlette's own English (a malformed form, a bad header): never shown
+            detail = ERROR_STATUSES.get(exc.status_code, message("internal_error", request_id="-"))
+        return envelope(exc.status_code, "http_error", detail)
 
     @app.exception_handler(IntegrityError)
     async def _integrity(_request: Request, exc: IntegrityError) -> JSONResponse:
@@ -266,6 +274,20 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StaleDataError)
     async def _stale(_request: Request, exc: StaleDataError) -> JSONResponse:
         return envelope(409, "conflict", message("concurrent_write"))
+
+    @app.exception_handler(FormParserError)
+    @app.exception_handler(MultiPartException)
+    async def _bad_multipart(_request: Request, exc: Exception) -> JSONResponse:
+        text = message("multipart_invalid")
+        return envelope(400, "invalid_upload", text, [FieldError("file", text)])
+
+    @app.exception_handler(DataError)
+    @app.exception_handler(psycopg.DataError)
+    async def _bad_value(_request: Request, exc: Exception) -> JSONResponse:
+        # SQLSTATE class 22 (division by zero, numeric out of range, invalid text representation …):
+        # a value the request sent that the database cannot use. The request's fault, not the server's.
+        log.info("data error: %s", str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+        return envelope(400, "invalid_value", message("db_bad_value"))
 
     @app.exception_handler(OperationalError)
     async def _db_down(_request: Request, exc: OperationalError) -> JSONResponse:

@@ -635,6 +635,7 @@ MESSAGES: dict[str, str] = {
     "body_too_large": "请求内容过大（超过 {mb} MB），请减少要素或分批提交",
     "analysis_too_many_features": "提交的要素过多（超过 {limit} 个），请分批分析",
     "analysis_too_many_vertices": "提交的图形节点过多（超过 {limit} 个），请简化图形后再分析",
+    "lock_timeout": "该记录正被他人修改，请稍后刷新再试",
 }
 
 

@@ -16,9 +16,11 @@ literal is transformed to the storage CRS once, here, never the column.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import orjson
 import shapely
 from geoalchemy2 import functions as gf
@@ -34,7 +36,7 @@ from spatial import STORAGE_SRID, reproject
 
 from ..errors import InvalidParameter
 from ..messages import message
-from ..core.read.crs import ServedCrs
+from ..core.read.crs import ServedCrs, within_domain
 from ..core.read.layers import Layer
 
 MAX_FILTER_CHARS = 20_000
@@ -89,14 +91,29 @@ def parse(text: str, lang: str) -> ast.Node:
                 doc = orjson.loads(text)
             except orjson.JSONDecodeError as exc:
                 raise FilterError(message("cql_bad_json", reason=str(exc))) from None
+            if _json_depth(doc) > 3 * MAX_DEPTH:  # an operator nests as {"args": [ … ]}: three levels a step
+                raise FilterError(message("cql_too_deep", limit=MAX_DEPTH))
             return parse_cql2_json(_bbox_to_polygon(doc))
         return parse_cql2_text(text)
     except FilterError:
         raise
+    except RecursionError:
+        raise FilterError(message("cql_too_deep", limit=MAX_DEPTH)) from None
     except LarkError as exc:
         raise FilterError(message("cql_syntax", reason=_short(exc))) from None
     except (ValueError, TypeError, KeyError, IndexError, AttributeError) as exc:
         raise FilterError(message("cql_syntax", reason=_short(exc))) from None
+
+
+def _json_depth(doc: Any) -> int:
+    """How deep a parsed JSON document nests (iteratively: the document may be deeper than the stack)."""
+    deepest, stack = 0, [(doc, 1)]
+    while stack:
+        node, depth = stack.pop()
+        deepest = max(deepest, depth)
+        children = node.values() if isinstance(node, dict) else node if isinstance(node, list) else ()
+        stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
+    return deepest
 
 
 def _short(exc: Exception) -> str:
@@ -221,6 +238,10 @@ class Translator:
         if type(node) in _ARITHMETIC:
             a = self.numeric(node.lhs, depth + 1)
             b = self.numeric(node.rhs, depth + 1)
+            if isinstance(node, ast.Div):
+                if isinstance(node.rhs, (int, float)) and node.rhs == 0:
+                    raise FilterError(message("cql_division_by_zero"))
+                b = func.nullif(b, 0)  # a divisor that is zero in some row: NULL (no match), not a database error
             return _Typed(_ARITHMETIC[type(node)](a, b), "number", message("cql_arithmetic_expression"))
         if _is_literal(node):
             return _Typed(literal(node), None, message("cql_value"))
@@ -231,7 +252,7 @@ class Translator:
             raise FilterError(message("cql_type", name=message("cql_arithmetic"), expected=message("cql_expected_number"),
                                       value=node))
         if isinstance(node, (int, float)):
-            return literal(node)
+            return literal(_number(node))
         t = self.typed(node, depth)
         if t.kind not in {"number", "integer"}:
             raise FilterError(message("cql_type", name=t.name, expected=message("cql_expected_number"),
@@ -247,7 +268,7 @@ class Translator:
         if other.kind in {"number", "integer"}:
             if isinstance(value, bool) or not isinstance(value, (int, float)):
                 raise FilterError(message("cql_type", name=other.name, expected=message("cql_expected_number"), value=value))
-            return literal(value)
+            return literal(_number(value))
         if other.kind == "boolean" and not isinstance(value, bool):
             raise FilterError(message("cql_type", name=other.name, expected=message("cql_expected_boolean"), value=value))
         return literal(value)
@@ -280,14 +301,30 @@ class Translator:
             raise FilterError(message("cql_bad_geometry", reason=_short(exc))) from None
         if geom.is_empty:
             raise FilterError(message("cql_bad_geometry", reason=message("cql_empty_geometry")))
+        if not np.isfinite(shapely.get_coordinates(geom)).all():
+            raise FilterError(message("cql_bad_geometry", reason=message("coordinates_not_finite")))
         if self.filter_crs.flip:
             geom = shapely.transform(geom, lambda xy: xy[:, ::-1])
+        if not within_domain(self.filter_crs.srid, *geom.bounds):
+            raise FilterError(message("cql_bad_geometry",
+                                      reason=message("coordinates_outside_crs", crs=self.filter_crs.name)))
         if self.filter_crs.srid not in (STORAGE_SRID, 4326):
             geom = reproject(geom, self.filter_crs.srid, STORAGE_SRID)
         if not shapely.is_valid(geom):
             geom = shapely.make_valid(geom)
         wkb = bindparam(None, shapely.to_wkb(geom), type_=LargeBinary, unique=True)
         return gf.ST_GeomFromWKB(wkb, STORAGE_SRID)
+
+
+MAX_INTEGER = 2**63 - 1
+
+
+def _number(value: int | float) -> int | float:
+    """A numeric literal the database can hold: finite, and an integer within bigint."""
+    if isinstance(value, float) and not math.isfinite(value) or isinstance(value, int) and abs(value) > MAX_INTEGER:
+        shown = str(value) if isinstance(value, float) or len(str(value)) <= 30 else str(value)[:30] + "…"
+        raise FilterError(message("cql_number_range", value=shown))
+    return value
 
 
 def _is_literal(node: Any) -> bool:

@@ -9,14 +9,20 @@ The order is read from the EPSG database (``spatial.first_axis_is_north``), not 
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from functools import lru_cache
+
+from pyproj import CRS, Transformer
 
 from spatial import CRS84 as SPATIAL_CRS84
 from spatial import STORAGE_SRID, crs_name, first_axis_is_north, parse_crs_identifier
 
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 EPSG_URI = "http://www.opengis.net/def/crs/EPSG/0/{code}"
+
+
+MAX_IDENTIFIER = 200  # characters of a CRS parameter value
 
 
 @dataclass(frozen=True)
@@ -51,6 +57,8 @@ def resolve(raw: str) -> ServedCrs | None:
     Accepts the URI (``http://www.opengis.net/def/crs/EPSG/0/4549``), the URN, a safe
     CURIE (``[EPSG:4549]``) and ``EPSG:4549``.
     """
+    if len(raw) > MAX_IDENTIFIER:  # no served CRS is named at length; int() of 5000 digits is refused
+        return None
     identifier = parse_crs_identifier(raw)
     if identifier is None:
         return None
@@ -65,3 +73,25 @@ def storage() -> ServedCrs:
 
 def crs84() -> ServedCrs:
     return served_crs()[CRS84]
+
+
+@lru_cache(maxsize=16)
+def domain(srid: int) -> tuple[float, float, float, float]:
+    """Where coordinates in ``srid`` (PostGIS x/y order: lon/lat or easting/northing) may lie: the CRS's
+    EPSG area of use in its own units, widened by a tenth of its size on each side (a box drawn a little
+    past the edge still works). Outside it a transformation is meaningless, or fails in the database."""
+    if srid in (STORAGE_SRID, 4326):
+        return -180.0, -90.0, 180.0, 90.0
+    west, south, east, north = CRS.from_epsg(srid).area_of_use.bounds
+    to_crs = Transformer.from_crs(4326, srid, always_xy=True)
+    minx, miny, maxx, maxy = to_crs.transform_bounds(west, south, east, north)
+    dx, dy = (maxx - minx) / 10, (maxy - miny) / 10
+    return minx - dx, miny - dy, maxx + dx, maxy + dy
+
+
+def within_domain(srid: int, minx: float, miny: float, maxx: float, maxy: float) -> bool:
+    """Whether a box in ``srid``'s x/y order is finite and inside the CRS's domain (``domain``)."""
+    if not all(math.isfinite(v) for v in (minx, miny, maxx, maxy)):
+        return False
+    x1, y1, x2, y2 = domain(srid)
+    return x1 <= minx and maxx <= x2 and y1 <= miny and maxy <= y2

@@ -13,7 +13,7 @@ from spatial import STORAGE_SRID
 from ...errors import InvalidParameter
 from ...messages import message
 from ...settings import Settings
-from .crs import ServedCrs, crs84
+from .crs import ServedCrs, crs84, within_domain
 from .sql import Box
 
 MAX_OFFSET = 10_000_000  # far beyond any layer; keeps the value a bigint
@@ -55,6 +55,8 @@ def parse_bbox(raw: str | None, crs: ServedCrs | None = None) -> Box | None:
         raise InvalidParameter("bbox", message("bbox_range"))
     if minx > maxx or miny > maxy:
         raise InvalidParameter("bbox", message("bbox_order"))
+    if not geographic and not within_domain(crs.srid, minx, miny, maxx, maxy):
+        raise InvalidParameter("bbox", message("coordinates_outside_crs", crs=crs.name))
     return Box(minx, miny, maxx, maxy, STORAGE_SRID if geographic else crs.srid)
 
 
