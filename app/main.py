@@ -54,12 +54,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         ogc.attach(engine, app.state.sessionmaker)
         # The read path's pool (app.core.read): GeoJSON pages, features and tiles, no ORM; on the
         # replica when there is one (app.core.read.replica), the primary for what it has not replayed.
-        app.state.reads = ReadPool(
-            conninfo(engine), timeout=settings.db_pool_timeout_s, connect_timeout_s=settings.db_connect_timeout_s,
-            statement_timeout_ms=settings.db_statement_timeout_ms, lock_timeout_ms=settings.db_lock_timeout_ms)
+        timeouts = dict(timeout=settings.db_pool_timeout_s, connect_timeout_s=settings.db_connect_timeout_s,
+                        statement_timeout_ms=settings.db_statement_timeout_ms,
+                        lock_timeout_ms=settings.db_lock_timeout_ms)
+        app.state.reads = ReadPool(conninfo(engine), **timeouts)
         if settings.database_replica_url:
             replica = ReadPool(make_url(settings.database_replica_url).set(drivername="postgresql")
-                               .render_as_string(hide_password=False))
+                               .render_as_string(hide_password=False), **timeouts)
             app.state.reads = RoutedReads(app.state.reads, replica, lambda: ogc.cache.generation)
         reaper = asyncio.create_task(_reap_periodically(app.state.sessionmaker, settings))
         try:

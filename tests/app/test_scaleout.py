@@ -37,6 +37,7 @@ devdb_cluster = pytest.importorskip("devdb.cluster")
 
 PREFIX = "SCL"
 NO_OWNERS = {"unknown_owners": "none"}
+KEY_RATE = 4  # requests a minute of the test's API key
 
 
 def _free_port() -> int:
@@ -95,10 +96,12 @@ def cluster(database_url):
                                  input=dump.stdout, capture_output=True, timeout=120)
         assert restore.returncode == 0, restore.stderr
         from app.auth.service import create_user
+        from app.ogc.apikeys import create_key
 
         engine = create_engine(url)
         with new_session(engine) as session:
             create_user(session, username="clerk", role="gis_staff", password=TEST_PASSWORD)
+            key = create_key(session, "scaleout", KEY_RATE).key
             session.commit()
         engine.dispose()
         _run([str(bindir / "pg_basebackup"), "-D", str(replica), "-h", "127.0.0.1", "-p", str(pport),
@@ -106,7 +109,7 @@ def cluster(database_url):
         _pg_ctl(bindir, user, replica, rport, "start")
         started.append((replica, rport))
         yield {"primary": url, "replica": f"postgresql+psycopg://cloudmap@127.0.0.1:{rport}/cloudmap",
-               "pport": pport, "rport": rport, "bindir": bindir, "user": user, "replica_dir": replica}
+               "key": key, "pport": pport, "rport": rport, "bindir": bindir, "user": user, "replica_dir": replica}
     finally:
         for data, port in reversed(started):
             if (data / "postmaster.pid").exists():
@@ -118,7 +121,7 @@ def cluster(database_url):
 def _serve(cluster, port: int, tmp: Path) -> subprocess.Popen:
     env = {**os.environ, "DATABASE_URL": cluster["primary"], "DATABASE_REPLICA_URL": cluster["replica"],
            "CLOUDMAP_SECRET_KEY": "scaleout-test-secret", "CLOUDMAP_UPLOAD_TMP_DIR": str(tmp),
-           "CLOUDMAP_OGC_ALLOW_ANONYMOUS": "true"}
+           "CLOUDMAP_OGC_ALLOW_ANONYMOUS": "true", "CLOUDMAP_OGC_ANONYMOUS_RATE_PER_MINUTE": "100000"}
     return subprocess.Popen([str(PROJECT_ROOT / ".venv" / "bin" / "cloudmap"), "serve", "--port", str(port)],
                             cwd=PROJECT_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
@@ -208,6 +211,14 @@ def test_replica_reads_read_your_writes_and_tile_invalidation_across_processes(c
             assert time.monotonic() < deadline, "the replica did not catch up within 30 s"
             time.sleep(0.2)
         assert anon.get(item).status_code == 200
+
+
+def test_a_keys_limit_holds_across_both_processes(cluster, apps):
+    a, b = apps
+    headers = {"X-API-Key": cluster["key"]}
+    codes = [httpx.get((a, b)[n % 2] + "/ogc/collections", headers=headers, timeout=30).status_code
+             for n in range(KEY_RATE + 2)]
+    assert codes == [200] * KEY_RATE + [429, 429]
 
 
 def test_reads_fall_back_to_the_primary_when_the_replica_is_gone(cluster, apps):
