@@ -137,6 +137,7 @@ MESSAGES: dict[str, str] = {
     "ogc_rate_limited": "请求过于频繁：此 API Key 每分钟最多 {rate} 次，请稍后再试",
     "ogc_anonymous_rate_limited": "请求过于频繁：未使用 API Key 时每个地址每分钟最多 {rate} 次，请稍后再试或申请 API Key",
     "login_throttled": "登录尝试过于频繁，请 {minutes} 分钟后再试",
+    "ogc_user_rate_limited": "请求过于频繁：每个登录用户每分钟最多 {rate} 次，请稍后再试",
     "host_not_allowed": "不接受此访问地址（Host），请使用本系统的正式网址",
     # WMS / WFS at /ows (app.ows)
     "ows_title": "桐乡工业全域治理云图",

@@ -43,7 +43,7 @@ from .layers import preview_page
 from .boundary import read_boundary
 from .schemas import BoundaryFile, UploadAccepted, UploadReport
 from .read import Limits
-from .service import RecheckRequest, StageRequest, recheck, sha256_of, stage
+from .service import RecheckRequest, StageRequest, recheck, require_readable, sha256_of, stage
 
 log = logging.getLogger("cloudmap.ingest")
 # Uploads write the parcel register: GIS staff (自然资源和规划局, town clerks) and admins only.
@@ -355,6 +355,11 @@ def _fail(maker, upload_id: uuid.UUID, error: dict) -> None:
             up.progress = None
 
 
+def _require_readable(session: Session, request: Request, upload_id: uuid.UUID) -> None:
+    principal = request.state.principal
+    require_readable(session, upload_id, actor=uploader_of(request), actor_is_admin=principal.role == Role.ADMIN)
+
+
 def _upload_id(upload_id: str) -> uuid.UUID:
     try:
         return uuid.UUID(upload_id)
@@ -366,12 +371,15 @@ def _upload_id(upload_id: str) -> uuid.UUID:
             responses={200: REPORT, **error_responses(404)})
 def read_upload(
     upload_id: str,
+    request: Request,
     session: SessionDep,
     limit: Annotated[int, Query(ge=1, le=100_000, description="返回的暂存要素数")] = 1000,
     offset: Annotated[int, Query(ge=0)] = 0,
     severity: Annotated[Literal["ok", "warning", "error"] | None, Query(description="只看某一级别的要素")] = None,
 ) -> Response:
-    return _report(session, _upload_id(upload_id), features=True, limit=limit, offset=offset, severity=severity)
+    uid = _upload_id(upload_id)
+    _require_readable(session, request, uid)
+    return _report(session, uid, features=True, limit=limit, offset=offset, severity=severity)
 
 
 class MappingBody(BaseModel):
@@ -417,6 +425,7 @@ def commit(upload_id: str, request: Request, session: SessionDep,
            options: Annotated[CommitOptions | None, Body()] = None) -> Response:
     options = options or CommitOptions()
     uid = _upload_id(upload_id)
+    _require_readable(session, request, uid)
     revision = _sent_revision(session, request, uid)
     store.commit_upload(session, uid, on_existing=options.on_existing, accept_repairs=options.accept_repairs,
                         confirm_crs=options.confirm_crs, unknown_owners=options.unknown_owners, revision=revision)

@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 import spatial
 
 from ..core.uow import unit_of_work
-from ..errors import Conflict, FieldError, Forbidden, InvalidUpload
+from ..errors import Conflict, FieldError, Forbidden, InvalidUpload, NotFound
 from ..messages import message
 from .models import Upload, UploadStatus, UploadTarget
 from . import mapping as mapping_mod
@@ -225,6 +225,14 @@ class RecheckRequest:
     actor: str  # the logged-in user: only the uploader, or an admin, may change the mapping
     actor_is_admin: bool = False
     revision: int | None = None  # the report's revision the clerk looked at (If-Match), when given
+
+
+def require_readable(session: Session, upload_id: uuid.UUID, *, actor: str, actor_is_admin: bool) -> None:
+    """Only its uploader and admins may read (or commit) an upload; to anyone else it does not exist (404),
+    since the report shows another clerk's file: names, figures and shapes not yet in the database."""
+    upload = get_upload(session, upload_id)
+    if not (actor_is_admin or upload.uploader == actor):
+        raise NotFound(message("not_found", what=message("upload_record", id=upload_id)))
 
 
 def recheck(session: Session, req: RecheckRequest) -> Upload:

@@ -23,14 +23,17 @@ from pathlib import Path
 
 import numpy as np
 import shapely
+
+import spatial
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
+from ..core import audit
 from ..core.history import event_source
 from ..core.uow import unit_of_work
 from ..errors import Conflict, FieldError, InvalidFeatures, InvalidUpload, NotFound
 from ..messages import message
-from ..models import Parcel, RenewalBlock, as_multipolygon
+from ..models import Parcel, RenewalBlock
 from .models import Upload, UploadStatus
 from .problems import blocking, dumps
 from .validate import Staged
@@ -276,18 +279,15 @@ def commit_upload(session: Session, upload_id: uuid.UUID, *, on_existing: str = 
                 " FROM upload_features f WHERE f.upload_id = :id AND f.existing_id IS NULL ORDER BY f.feature_no"),
                 params).rowcount
 
-        existing = session.execute(text(
-            "SELECT feature_no, existing_id, (f.mapped_values->>'unchanged')::boolean IS TRUE, f.mapped_values, unit_id, block_id,"
-            " enterprise_id, ST_AsBinary(CASE WHEN " + use_fix + " THEN repaired_geom ELSE geom END)"
-            " FROM upload_features f WHERE f.upload_id = :id AND f.existing_id IS NOT NULL ORDER BY feature_no"),
-            params).all()
-        unchanged = sum(1 for r in existing if r[2])
+        existing, unchanged = session.execute(text(
+            "SELECT count(*), count(*) FILTER (WHERE (f.mapped_values->>'unchanged')::boolean IS TRUE)"
+            " FROM upload_features f WHERE f.upload_id = :id AND f.existing_id IS NOT NULL"), params).one()
         replaced = 0
         kept = 0
         if on_existing == "replace":
-            replaced = _replace(session, upload, [r for r in existing if not r[2]])
+            replaced = _replace(session, upload, use_fix, params)
         else:
-            kept = len(existing) - unchanged
+            kept = existing - unchanged
         outcome = {"inserted": int(inserted), "replaced": replaced, "kept": kept, "unchanged": unchanged,
                    "on_existing": on_existing, "accepted_repairs": "all" if accepted_all else accepted,
                    "bbox": _written_bbox(session, upload_id, use_fix, params, replace=on_existing == "replace")}
@@ -378,38 +378,86 @@ def _check_staging_intact(session: Session, upload: Upload) -> None:
         raise Conflict(detail, [FieldError("id", detail)])
 
 
-def _replace(session: Session, upload: Upload, rows) -> int:
-    """Replace stored features through the ORM (areas/FAR recomputed on flush), history first."""
-    if not rows:
-        return 0
+# Replaced features: which staged rows, and the staged shape (the offered repair where accepted).
+_REPLACING = ("f.upload_id = :id AND f.existing_id IS NOT NULL"
+              " AND (f.mapped_values->>'unchanged')::boolean IS NOT TRUE")
+_FAR_OF = ("CASE WHEN {area} > 0 THEN round(({floor})::numeric / ({area} * {m2_per_mu})::numeric, 4) END")
+
+
+def _replace(session: Session, upload: Upload, use_fix: str, params: dict) -> int:
+    """Replace the stored features that changed: the previous rows into ``feature_history``, then one
+    ``UPDATE … FROM upload_features`` (set-based, like the insert; no ORM object per feature).
+
+    The measures are the ones the ORM's ``before_flush`` hook would give the new shape: the area
+    staging computed from it (``spatial``, EPSG:4549) and the FARs from it with the file's floor
+    areas where mapped, else the stored ones. When a person is acting, one audit row per replaced
+    feature records the columns that changed (as the ``after_flush`` hook does for ORM writes).
+    """
     table = TABLES[upload.target.value]
-    ids = [r[1] for r in rows]
+    area_col = "land_area_mu" if table == "parcels" else "area_mu"
     session.execute(text(
         "INSERT INTO feature_history (layer, feature_id, code, upload_id, geom, area_mu, attributes)"
-        f" SELECT :layer, t.id, t.code, :upload, t.geom, t.{'land_area_mu' if table == 'parcels' else 'area_mu'},"
-        f" to_jsonb(t) - 'geom' FROM {table} t WHERE t.id = ANY(:ids)"),
-        {"layer": table, "upload": upload.id, "ids": ids})
-    model = Parcel if table == "parcels" else RenewalBlock
-    objs = {o.id: o for o in session.scalars(select(model).where(model.id.in_(ids)))}
+        f" SELECT :layer, t.id, t.code, :upload, t.geom, t.{area_col}, to_jsonb(t) - 'geom'"
+        f" FROM {table} t JOIN upload_features f ON f.existing_id = t.id WHERE {_REPLACING}"),
+        {**params, "layer": table, "upload": upload.id})
     mapped = set((upload.mapping or {}).keys())
-    for _no, fid, _same, values, unit_id, block_id, enterprise_id, wkb in rows:
-        obj = objs[fid]
-        obj.set_geometry(as_multipolygon(shapely.from_wkb(bytes(wkb))))
-        obj.unit_id = unit_id or obj.unit_id
-        if table == "parcels":
-            for col in PARCEL_VALUE_COLUMNS:
-                if col in mapped:
-                    setattr(obj, col, values.get(col) if col != "status" else values.get(col, obj.status))
-            if "block" in mapped:
-                obj.block_id = block_id
-            if "enterprise" in mapped or "credit_code" in mapped:
-                obj.enterprise_id = enterprise_id
-        else:
-            for col in BLOCK_VALUE_COLUMNS:
-                if col in mapped and values.get(col) is not None:
-                    setattr(obj, col, values.get(col))
-    session.flush()
-    return len(rows)
+    area = f"(CASE WHEN {use_fix} THEN f.repaired_area_mu ELSE f.area_mu END)"
+    sets = [f"geom = CASE WHEN {use_fix} THEN f.repaired_geom ELSE f.geom END", f"{area_col} = {area}",
+            "unit_id = coalesce(f.unit_id, t.unit_id)", "updated_at = now()"]
+    if table == "parcels":
+        for col in PARCEL_VALUE_COLUMNS:
+            if col in mapped:
+                value = f"f.mapped_values->>'{col}'"
+                sets.append(f"{col} = " + (f"coalesce({value}, t.status)" if col == "status" else
+                                           f"({value})::numeric" if col.endswith("_m2") else value))
+        if "block" in mapped:
+            sets.append("block_id = f.block_id")
+        if "enterprise" in mapped or "credit_code" in mapped:
+            sets.append("enterprise_id = f.enterprise_id")
+        for far, floor in (("far", "floor_area_m2"), ("planned_far", "planned_floor_area_m2")):
+            new_floor = f"(f.mapped_values->>'{floor}')::numeric" if floor in mapped else f"t.{floor}"
+            sets.append(f"{far} = " + _FAR_OF.format(area=area, floor=new_floor, m2_per_mu=spatial.M2_PER_MU))
+    else:
+        casts = {"designated_year": "int", "planned_far": "numeric"}
+        for col in BLOCK_VALUE_COLUMNS:
+            if col in mapped:
+                value = f"f.mapped_values->>'{col}'"
+                if col in casts:
+                    value = f"({value})::{casts[col]}"
+                sets.append(f"{col} = coalesce({value}, t.{col})")
+    session.flush()  # what the ORM holds is written first; its loaded copies of these rows are stale after
+    replaced = session.execute(text(
+        f"UPDATE {table} t SET {', '.join(sets)} FROM upload_features f WHERE f.existing_id = t.id AND {_REPLACING}"),
+        params).rowcount
+    model = Parcel if table == "parcels" else RenewalBlock
+    for obj in [o for o in session.identity_map.values() if isinstance(o, model)]:
+        session.expire(obj)
+    _audit_replaced(session, upload, table)
+    return int(replaced)
+
+
+def _audit_replaced(session: Session, upload: Upload, table: str) -> None:
+    """One audit row per replaced feature, set-based: its changed columns before and after (shapes by digest)."""
+    user_id, username = audit.actor(session)
+    if "actor" not in session.info:  # core tables are audited only when a person writes them
+        return
+    noise = "ARRAY['row_version', 'updated_at', 'created_at', 'geom']"
+    session.execute(text(
+        "INSERT INTO audit_log (user_id, username, action, object_type, object_id, before, after)"
+        " SELECT CAST(:user_id AS int), CAST(:username AS text), 'update', CAST(:layer AS text), h.feature_id::text,"
+        "  c.before || CASE WHEN g.changed THEN jsonb_build_object('geom', g.old) ELSE '{}' END,"
+        "  c.after || CASE WHEN g.changed THEN jsonb_build_object('geom', g.new) ELSE '{}' END"
+        f" FROM feature_history h JOIN {table} t ON t.id = h.feature_id,"
+        " LATERAL (SELECT coalesce(jsonb_object_agg(o.key, o.value), '{}') AS before,"
+        "   coalesce(jsonb_object_agg(o.key, n.value), '{}') AS after"
+        "   FROM jsonb_each(h.attributes) o JOIN jsonb_each(to_jsonb(t) - 'geom') n USING (key)"
+        f"   WHERE o.value IS DISTINCT FROM n.value AND NOT o.key = ANY({noise})) c,"
+        " LATERAL (SELECT ST_AsEWKB(h.geom) <> ST_AsEWKB(t.geom) AS changed,"
+        "   jsonb_build_object('geometry_sha256', left(encode(sha256(ST_AsEWKB(h.geom)), 'hex'), 16)) AS old,"
+        "   jsonb_build_object('geometry_sha256', left(encode(sha256(ST_AsEWKB(t.geom)), 'hex'), 16)) AS new) g"
+        " WHERE h.upload_id = :upload AND h.layer = CAST(:layer AS text)"
+        "  AND (c.before <> '{}' OR g.changed)"),
+        {"user_id": user_id, "username": username, "layer": table, "upload": upload.id})
 
 
 def when_text(value: dt.datetime | None) -> str:

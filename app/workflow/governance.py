@@ -234,6 +234,30 @@ def parcel_by_code(session: Session, code: str) -> Parcel:
     return p
 
 
+# Who may read which 厂中厂 tenants and 投资履约 records (docs/workflow.md, "Who may read what"): these roles
+# every unit's; a unit officer only their own unit's; anyone else none (403).
+TENANT_READERS = frozenset({Role.PLANNER, Role.GIS_STAFF, Role.REVIEWER, Role.ADMIN})  # GIS staff enter figures
+CREDIT_READERS = frozenset({Role.PLANNER, Role.REVIEWER, Role.ADMIN})
+
+
+def readable_unit(session: Session, principal: Principal, readers: frozenset[Role], what: str,
+                  asked_unit: str | None = None) -> int | None:
+    """The unit whose records this caller may list (None: every unit's), or 403 naming what is refused.
+
+    A unit officer asking for another unit's records (``asked_unit``, a unit code) is refused, not
+    answered with an empty list, so the page can say why.
+    """
+    if principal.role in readers:
+        return None
+    if principal.role == Role.UNIT_OFFICER and principal.unit_id is not None:
+        if asked_unit:
+            unit = session.scalar(select(Unit).where(Unit.code == asked_unit))
+            if unit is not None and unit.id != principal.unit_id:
+                raise NotAllowed(message("records_other_unit", what=what, unit=unit.name))
+        return principal.unit_id
+    raise NotAllowed(message("records_not_readable", what=what, role=principal.role.label))
+
+
 def require_unit_of(principal: Principal, unit_id: int, what: str) -> None:
     if principal.role == Role.ADMIN or (principal.role == Role.UNIT_OFFICER and principal.unit_id == unit_id):
         return

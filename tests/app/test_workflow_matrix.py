@@ -198,5 +198,60 @@ def test_audit_log_readers(actor, login_as, db_session, settings, stack):
 @pytest.mark.parametrize("actor", ACTORS)
 def test_workflow_reads_need_an_account(actor, login_as, db_session, settings, stack):
     client = _client(actor, login_as, settings, db_session, stack)
-    for path in ("/api/plans", "/api/evaluation?year=2022", "/api/credit-records", "/api/tenants", "/api/grading"):
+    for path in ("/api/plans", "/api/evaluation?year=2022", "/api/tenants", "/api/grading"):
         assert client.get(path).status_code == (401 if actor == "anonymous" else 200), path
+    r = client.get("/api/credit-records")
+    assert r.status_code == {"anonymous": 401, "gis_staff": 403}.get(actor, 200)
+
+
+# --- who may read what (docs/workflow.md "Who may read what") -----------------------------------------
+
+# (list path, who sees every unit's rows; unit officers see their own unit's; others 403)
+READS = [("/api/tenants", {"planner", "gis_staff", "reviewer", "admin"}),
+         ("/api/credit-records", {"planner", "reviewer", "admin"})]
+
+
+@pytest.mark.parametrize("actor", ACTORS)
+def test_tenant_and_credit_reads(actor, login_as, db_session, settings, stack):
+    world = World(login_as, db_session)
+    ids = {"/api/tenants": world.tenant(), "/api/credit-records": world.credit()}  # both in wutong
+    client = _client(actor, login_as, settings, db_session, stack)
+    for path, everyone in READS:
+        r = client.get(path)
+        if actor == "anonymous":
+            assert r.status_code == 401
+            continue
+        if actor not in everyone | {"officer", "other_officer"}:
+            assert r.status_code == 403, (path, r.text)
+            assert r.json()["code"] == "forbidden" and "无权查看" in r.json()["detail"]
+            continue
+        assert r.status_code == 200, (path, r.text)
+        seen = {row["id"] for row in r.json()["data"]}
+        assert (ids[path] in seen) == (actor != "other_officer"), (path, actor)
+        if actor == "other_officer":
+            units = {row.get("unit") for row in r.json()["data"]} - {None}
+            assert units <= {"chongfu"}, units
+    if actor == "other_officer":
+        r = client.get("/api/tenants?unit=wutong")
+        assert r.status_code == 403 and "本单位" in r.json()["detail"], r.text
+
+
+GEOJSON = (b'{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"code":"MX-UP-1"},'
+           b'"geometry":{"type":"Polygon","coordinates":[[[120.5,30.6],[120.501,30.6],[120.501,30.601],'
+           b'[120.5,30.601],[120.5,30.6]]]}}]}')
+
+
+@pytest.mark.parametrize("actor", [*ACTORS, "other_gis"])
+def test_staged_uploads_are_read_by_their_uploader_and_admins(actor, login_as, db_session, settings, stack):
+    owner = login_as("gis_staff")
+    r = owner.post("/api/uploads", files={"file": ("mx.geojson", GEOJSON, "application/geo+json")})
+    assert r.status_code == 201, r.text
+    uid = r.json()["id"]
+    client = login_as("gis_staff", username="matrix_gis_2") if actor == "other_gis" else \
+        _client(actor, login_as, settings, db_session, stack)
+    expected = {"anonymous": 401, "gis_staff": 200, "admin": 200, "other_gis": 404}.get(actor, 403)
+    r = client.get(f"/api/uploads/{uid}")
+    assert r.status_code == expected, r.text
+    if actor == "other_gis":
+        assert r.json()["code"] == "not_found"
+        assert client.post(f"/api/uploads/{uid}/commit", json={}).status_code == 404

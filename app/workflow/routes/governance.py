@@ -326,11 +326,13 @@ def _tenant(session, tenant_id: int) -> Tenant:
 
 
 @router.get("/tenants", summary="厂中厂租户（按宗地或单位）", response_model=TenantList, responses=FOUND)
-def tenants(_user: CurrentUser, session: SessionDep, parcel: str | None = None, unit: str | None = None) -> dict:
+def tenants(user: CurrentUser, session: SessionDep, parcel: str | None = None, unit: str | None = None) -> dict:
+    own = svc.readable_unit(session, user, svc.TENANT_READERS, message("read_tenants"), unit)
     q = select(Tenant).order_by(Tenant.id)
     if parcel:
         q = q.where(Tenant.parcel_id == svc.parcel_by_code(session, parcel).id)
-    rows = [t for t in session.scalars(q) if not unit or t.parcel.unit.code == unit]
+    rows = [t for t in session.scalars(q) if (not unit or t.parcel.unit.code == unit)
+            and (own is None or t.parcel.unit_id == own)]
     return {"data": [_tenant_view(t) for t in rows], "count": len(rows)}
 
 
@@ -403,11 +405,14 @@ def _credit_view(r: CreditRecord, ratio: float) -> dict:
 
 
 @router.get("/credit-records", summary="投资履约记录；defaulters=true 只列失信（未达承诺）项目", response_model=CreditList)
-def credit_records(_user: CurrentUser, session: SessionDep, settings: Annotated[Settings, Depends(get_settings)],
+def credit_records(user: CurrentUser, session: SessionDep, settings: Annotated[Settings, Depends(get_settings)],
                    year: Annotated[int | None, Query(ge=2000, le=2100)] = None, defaulters: bool = False) -> dict:
+    own = svc.readable_unit(session, user, svc.CREDIT_READERS, message("read_credit_records"))
     q = select(CreditRecord).order_by(CreditRecord.year, CreditRecord.project_name)
     if year:
         q = q.where(CreditRecord.year == year)
+    if own is not None:
+        q = q.where(CreditRecord.unit_id == own)
     rows = [_credit_view(r, settings.credit_default_ratio) for r in session.scalars(q)]
     if defaulters:
         rows = [r for r in rows if r["is_defaulter"]]
