@@ -53,7 +53,6 @@ class Settings(BaseSettings):
     session_hours: float = Field(default=12, gt=0)
     session_cookie_secure: bool | None = None  # None: Secure only when environment == "production"
     login_max_failures: int = Field(default=5, ge=1)
-    login_lockout_minutes: float = Field(default=15, gt=0)
     # Review (app.core.review): the drafter or submitter of a version may approve or return it
     # themselves only when this is on (a single-person demo); never in production.
     review_allow_self_approval: bool = False
@@ -64,7 +63,7 @@ class Settings(BaseSettings):
     # back-off, the Host check and the public URL the links are built on.
     redis_url: str = ""  # redis://…: the limiter's counters in Redis; empty: in PostgreSQL (rate_limit_counters)
     ratelimit_storage: str = ""  # a limits storage URI that wins over both (memory:// in tests that say so)
-    ogc_anonymous_rate_per_minute: int = Field(default=120, ge=1)  # per client address, /ogc and /ows
+    ogc_anonymous_rate_per_minute: int = Field(default=600, ge=1)  # per client address, /ogc and /ows
     trusted_proxies: Annotated[list[str], NoDecode] = []  # addresses/CIDRs whose X-Forwarded-For is believed
     login_rate_per_minute: int = Field(default=30, ge=1)  # failed logins per client address a minute, any name
     login_backoff_max_minutes: float = Field(default=60, gt=0)  # the longest wait of the back-off

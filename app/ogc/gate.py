@@ -2,7 +2,8 @@
 
 Every keyed request counts against its key's budget a minute, every anonymous one against its client
 address's (``ogc_anonymous_rate_per_minute``), in the shared limiter of app.core.ratelimit: the budgets
-hold across processes.
+hold across processes. When anonymous reads are off (production's default), a signed-in user of the
+service's own pages (the map's parcel tiles) passes with their login session, on a budget of their own.
 
 A key is taken from the ``X-API-Key`` header, the ``apikey`` query parameter (QGIS and GDAL keep it
 in the layer URL) or the password of HTTP Basic authentication (QGIS's Basic configuration; the user
@@ -22,11 +23,15 @@ import base64
 import binascii
 import math
 import re
+import time
+from http.cookies import CookieError, SimpleCookie
 from urllib.parse import parse_qsl, quote, urlencode
 
 import anyio
 
-from ..core.db import get_session
+from ..auth.deps import SESSION_COOKIE
+from ..auth.service import session_for_token, token_digest
+from ..core.db import get_session, new_session
 from ..core.ratelimit import client_address, limiter_of
 from ..errors import AppError, FieldError, envelope
 from ..messages import message
@@ -39,6 +44,7 @@ TILE_PATH = re.compile(r"^/ogc/collections/([a-z_]+)/tiles/WebMercatorQuad/(\d{1
 READ_METHODS = {"GET", "HEAD", "OPTIONS"}
 GATED = ("/ogc", "/ows", "/wms", "/wfs")  # the read-only services for other systems
 QUERY_KEY = "apikey"
+SESSION_MEMORY_S = 30.0  # how long a login session's check is remembered (a logout takes this long here)
 SCOPE_KEY = "cloudmap.apikey"  # the key a client sent in the query, to be carried into links
 
 
@@ -84,6 +90,7 @@ class OgcGate:
     def __init__(self, app, runtime: OgcRuntime) -> None:
         self.app = app
         self.runtime = runtime
+        self._sessions: dict[str, tuple[int | None, float]] = {}  # token digest -> (user id, until)
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] != "http" or not gated(scope["path"]):
@@ -103,10 +110,18 @@ class OgcGate:
             scope[SCOPE_KEY] = query_key
         else:
             key = _basic_key(headers.get(b"authorization"))
-        if key is None:
-            if not settings.ogc_allow_anonymous:
+        if key is None and not settings.ogc_allow_anonymous:
+            # The service's own pages (the map's parcel tiles) for a signed-in user: that user's budget.
+            user_id = await self._signed_in(headers)
+            if user_id is None:
                 await _send(scope, receive, send, _unauthorized(message("ogc_key_required")))
                 return
+            rate = settings.ogc_default_rate_limit_per_minute
+            wait = await self._take(scope, "ogc-user", user_id, rate)
+            if wait > 0:
+                await _send(scope, receive, send, _rate_limited(message("ogc_user_rate_limited", rate=rate), wait))
+                return
+        elif key is None:
             rate = settings.ogc_anonymous_rate_per_minute
             wait = await self._take(scope, "ogc-anonymous", client_address(scope, settings.trusted_proxies), rate)
             if wait > 0:
@@ -158,6 +173,35 @@ class OgcGate:
         """One request counted in the shared limiter (a statement or a Redis call: off the event loop)."""
         limiter = limiter_of(scope["app"])
         return await anyio.to_thread.run_sync(limiter.take, namespace, who, per_minute)
+
+    async def _signed_in(self, headers: dict[bytes, bytes]) -> int | None:
+        """The user of a valid login session cookie, or None (remembered a short while per token)."""
+        cookies = SimpleCookie()
+        try:
+            cookies.load(headers.get(b"cookie", b"").decode("latin-1"))
+        except CookieError:
+            return None
+        morsel = cookies.get(SESSION_COOKIE)
+        if morsel is None or not morsel.value:
+            return None
+        digest = token_digest(morsel.value)
+        now = time.monotonic()
+        hit = self._sessions.get(digest)
+        if hit is not None and hit[1] > now:
+            return hit[0]
+        user_id = await anyio.to_thread.run_sync(self._session_user, morsel.value)
+        if len(self._sessions) > 10_000:
+            self._sessions.clear()  # forged cookies must not grow memory without bound
+        self._sessions[digest] = (user_id, now + SESSION_MEMORY_S)
+        return user_id
+
+    def _session_user(self, token: str) -> int | None:
+        engine = self.runtime.engine
+        if engine is None:
+            return None
+        with new_session(engine) as session:
+            row = session_for_token(session, token)
+            return row.user_id if row is not None else None
 
     async def _check_key(self, key: str):
         parts = split_key(key)

@@ -213,3 +213,14 @@ def test_too_many_sort_keys_is_a_400(app):
         assert r.status_code == 400 and r.json()["errors"][0]["field"] == "sortby"
         assert "最多 10 个" in r.json()["detail"]
         assert c.get("/ogc/collections/parcels/items", params={"sortby": "-code", "limit": 1}).status_code == 200
+
+
+def test_with_anonymous_off_a_signed_in_user_still_gets_the_maps_tiles(rl_db):
+    closed = create_app(Settings(database_url=rl_db, ogc_allow_anonymous=False))
+    with TestClient(closed) as c:
+        assert c.get("/ogc/conformance").status_code == 401
+        assert c.post("/api/auth/login", json={"username": "rl_reviewer", "password": PASSWORD}).status_code == 200
+        assert c.get("/ogc/conformance").status_code == 200
+        assert c.get("/ogc/collections/parcels/tiles/WebMercatorQuad/12/3425/1675").status_code in (200, 204)
+        c.cookies.set("cloudmap_session", "forged-token")
+        assert c.get("/ogc/conformance").status_code == 401
