@@ -10,7 +10,9 @@ commits. It works whether or not the session already holds a read transaction (a
 may have looked something up first; SQLAlchemy begins one on first use).
 
 A concurrent write that lost (SQLAlchemy's ``StaleDataError``: the row's ``row_version``
-moved under us) becomes a 409, never a 500. The hooks that run inside every flush
+moved under us) becomes a 409, never a 500; so does a lock the write waited for longer than
+``lock_timeout`` (SQLSTATE 55P03: another write holds the row; docs/architecture.md, "Limits
+and timeouts"). The hooks that run inside every flush
 (measures, audit) are installed where sessions are made: :mod:`app.core.db`.
 """
 
@@ -20,6 +22,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -28,6 +31,7 @@ from ..messages import message
 from .db import new_session
 
 _DEPTH = "cloudmap_uow_depth"
+LOCK_NOT_AVAILABLE = "55P03"
 
 
 @contextmanager
@@ -43,6 +47,12 @@ def unit_of_work(session: Session) -> Iterator[Session]:
         if depth == 0:
             session.rollback()
         raise Conflict(message("concurrent_write")) from exc
+    except OperationalError as exc:
+        if depth == 0:
+            session.rollback()
+        if getattr(exc.orig, "sqlstate", None) == LOCK_NOT_AVAILABLE:
+            raise Conflict(message("lock_timeout")) from exc
+        raise
     except BaseException:
         if depth == 0:
             session.rollback()

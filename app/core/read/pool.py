@@ -162,6 +162,12 @@ def _unavailable(exc: BaseException) -> ServiceUnavailable:
     return err
 
 
+def _cut_off(conn: psycopg.AsyncConnection, cut: list[bool]) -> None:
+    """The statement's deadline passed: shut the connection's socket so that its read fails now."""
+    cut.append(True)
+    shutdown_socket(conn.pgconn.socket)
+
+
 class LifoConnectionPool(AsyncConnectionPool):
     """``psycopg_pool.AsyncConnectionPool`` that hands out the connection returned last.
 
@@ -219,7 +225,8 @@ class ReadPool:
                 # getconn/putconn rather than pool.connection(), which also runs the connection's
                 # own context (a commit check under its lock) that an autocommit read never needs
                 conn = await pool.getconn()
-                timer = asyncio.get_running_loop().call_later(self.deadline_s, shutdown_socket, conn.pgconn.socket)
+                cut: list[bool] = []
+                timer = asyncio.get_running_loop().call_later(self.deadline_s, _cut_off, conn, cut)
                 try:
                     cur = await conn.execute(sql.text, params, prepare=sql.prepare)
                     return await cur.fetchone()
@@ -235,14 +242,18 @@ class ReadPool:
                     # the connection: the same 503 an ORM session's OperationalError gives, no retry.
                     log.error("read failed: %s", exc)
                     raise _unavailable(exc) from exc
-                if timer.when() <= asyncio.get_running_loop().time():
+                if cut:
                     log.error("read: no answer within %.0f s: %s", self.deadline_s, exc)
                     raise _unavailable(exc) from exc
                 if attempt == 2:
                     log.error("read lost a new connection too: %s", exc)
                     raise _unavailable(exc) from exc
                 log.warning("read lost its connection (%s); retrying on a checked one", exc)
-                await pool.check()  # drop (and replace) the other idle connections the same restart broke
+                try:  # drop (and replace) the other idle connections the same restart broke
+                    await asyncio.wait_for(pool.check(), self.timeout)
+                except TimeoutError as timeout:
+                    log.error("read: checking the pool's connections took over %.0f s", self.timeout)
+                    raise _unavailable(exc) from timeout
         raise AssertionError("unreachable")
 
     async def close(self) -> None:
