@@ -76,6 +76,6 @@ def reap_with(maker: sessionmaker[Session], staging_minutes: float, staged_hours
     try:
         with maker() as session:
             return reap(session, staging_minutes=staging_minutes, staged_hours=staged_hours)
-    except Exception:  # noqa: BLE001 - a database that is down now is tried again next time
-        log.exception("reaper: could not reap abandoned uploads")
+    except Exception as exc:  # noqa: BLE001 - a database that is down now is tried again next time
+        log.warning("reaper: could not reap abandoned uploads: %s", exc)
         return []
