@@ -81,9 +81,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.dependency_overrides[get_settings] = lambda: settings
     install_error_handlers(app)
     install_openapi(app)
-    if settings.database_replica_url:
-        app.add_middleware(ReadYourWrites, secret=settings.secret_key, max_age_s=settings.read_your_writes_s,
-                           secure=settings.cookie_secure)
     # The routers the other systems call by the thousand come first: a request is matched
     # against the routes in order, and matching costs about a third of a one-feature read.
     ogc = install_ogc(app, settings)
@@ -105,6 +102,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(appraisal_router)
     app.include_router(workflow_router)
     _mount_frontend(app, settings.frontend_dir)
+    if settings.database_replica_url:  # outside the OGC gate, which serves tiles and items itself
+        app.add_middleware(ReadYourWrites, secret=settings.secret_key, max_age_s=settings.read_your_writes_s,
+                           secure=settings.cookie_secure)
     app.add_middleware(BodyLimit, default=settings.max_json_body_bytes,  # app.core.bodylimit: 413 while streaming
                        larger={"/api/analysis": settings.analysis_max_body_bytes})
     app.add_middleware(HostCheck, allowed_hosts=settings.allowed_hosts, public_url=settings.public_url)  # Host, public URL

@@ -27,7 +27,7 @@ import spatial
 
 from app.core.db import new_session
 from app.core.read.pool import Sql
-from app.core.read.replica import RoutedReads, parse_lsn, required_lsn, sign, unsign
+from app.core.read.replica import ReadYourWrites, RoutedReads, parse_lsn, required_lsn, sign, unsign
 from app.errors import ServiceUnavailable
 from app.settings import PROJECT_ROOT
 from tests.app import upload_corpus as corpus
@@ -291,3 +291,30 @@ def test_the_cookie_is_signed():
     assert unsign(value, "other") == 0
     assert unsign("99999999999." + value.split(".")[1], "k") == 0
     assert unsign("garbage", "k") == 0
+
+
+def test_the_middleware_sets_and_reads_the_position_outside_the_ogc_gate():
+    from starlette.applications import Starlette
+    from starlette.responses import PlainTextResponse
+    from starlette.routing import Route
+    from starlette.testclient import TestClient
+
+    from app.main import create_app
+    from app.ogc.gate import OgcGate
+    from app.settings import Settings
+
+    names = [m.cls for m in create_app(Settings(database_replica_url="postgresql://x@127.0.0.1/x")).user_middleware]
+    assert names.index(ReadYourWrites) < names.index(OgcGate)  # outermost first
+
+    async def show(request):
+        return PlainTextResponse(str(required_lsn.get()))
+
+    inner = Starlette(routes=[Route("/", show, methods=["GET", "POST"])])
+    inner.state.reads = RoutedReads(_FakePool("1/A0"), _FakePool())
+    app = ReadYourWrites(inner, secret="s", max_age_s=60, secure=False)
+    with TestClient(app) as c:
+        assert c.get("/").text == "0" and "cloudmap_lsn" not in c.cookies
+        assert c.post("/").status_code == 200
+        assert c.get("/").text == str(parse_lsn("1/A0"))
+        c.cookies.set("cloudmap_lsn", "123.forged")
+        assert c.get("/").text == "0"

@@ -158,7 +158,7 @@ class ReadYourWrites:
 
         async def send_with_cookie(message) -> None:
             if writing and message["type"] == "http.response.start" and message["status"] < 400:
-                reads = getattr(scope["app"].state, "reads", None)
+                reads = getattr(getattr(scope.get("app"), "state", None), "reads", None)
                 if isinstance(reads, RoutedReads):
                     try:
                         position = await reads.current_lsn()
