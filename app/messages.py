@@ -97,8 +97,6 @@ MESSAGES: dict[str, str] = {
     "user_not_found": "未找到用户“{username}”",
     "password_too_short": "密码至少 {length} 位",
     "password_too_simple": "密码应同时包含字母和数字（或符号）",
-    "login_locked_until": "连续多次密码错误，账号已锁定至 {until}（北京时间），请稍后再试或联系管理员",
-    "login_locked_now": "连续 {failures} 次密码错误，账号已锁定 {minutes} 分钟",
     "bbox_format": "应为“最小经度,最小纬度,最大经度,最大纬度”四个数字，例如 120.5,30.6,120.6,30.7",
     "bbox_format_axes": "应为按坐标系 {crs} 轴序的“最小,最小,最大,最大”四个数字",
     "limit_max": "不能大于 {max}",
