@@ -18,6 +18,7 @@ from shapely.geometry import shape
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from .core.db import long_statements
 from .core.history import event_source
 from .core.uow import unit_of_work
 from .enums import Classification, ParcelStatus, RenewalMode, RenewalType, ReviewStatus, Stage, UnitKind
@@ -108,6 +109,7 @@ def seed(session: Session, data_dir: Path) -> SeedCounts:
     counts = SeedCounts()
     geojson = data_dir / "geojson"
     with unit_of_work(session):
+        long_statements(session)
         # History as first loaded: it counts from the day it happened — a completion from its date, any other
         # status from the day the demo's statuses were surveyed (not the day the demo happens to be loaded).
         event_source(session, "seed", note="demo data", day=DEMO_SURVEY_DAY)

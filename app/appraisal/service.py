@@ -43,6 +43,7 @@ from ..auth.deps import Principal
 from ..auth.roles import Role
 from ..auth.service import display_names
 from ..core.audit import audit_context
+from ..core.db import long_statements
 from ..core.forms import Form
 from ..core.uow import unit_of_work
 from ..enterprises.directory import land_by_enterprise
@@ -309,6 +310,7 @@ def new_run(session: Session, created_by: str, year: int, config: dict, inputs: 
 
 def compute_run(session: Session, principal: Principal, year: int, note: str | None) -> EvaluationRun:
     check_year(year)
+    long_statements(session)  # every enterprise's figures of the year, and the run's frozen copy
     if final_run(session, year) is not None:
         raise InvalidState(message("evaluation_year_fixed", year=year))
     at = session.scalar(select(func.now()))

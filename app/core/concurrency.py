@@ -15,12 +15,14 @@ from typing import Protocol
 
 from fastapi import Request, Response
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from ..errors import AppError, Conflict, FieldError
 from ..messages import message
 from .models import AuditEntry
 
+LOCK_NOT_AVAILABLE = "55P03"
 _ETAG = re.compile(r'^\s*(?:W/)?"?(\d{1,18})"?\s*$')
 _BEIJING = dt.timezone(dt.timedelta(hours=8))
 
@@ -97,7 +99,12 @@ def check_if_match(session: Session, request: Request, obj: Versioned | None, wh
     the transaction ends, so a concurrent write with the same If-Match waits and then fails here.
     """
     if obj is not None:
-        session.refresh(obj, with_for_update=True)  # the current version, locked
+        try:
+            session.refresh(obj, with_for_update=True)  # the current version, locked
+        except OperationalError as exc:
+            if getattr(exc.orig, "sqlstate", None) == LOCK_NOT_AVAILABLE:  # lock_timeout: a write holds it
+                raise Conflict(message("lock_timeout")) from exc
+            raise
     current = obj.row_version if obj is not None else 0
     sent = sent_version(request, current, what, required=required)
     if sent is None or sent == current:

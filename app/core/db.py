@@ -202,7 +202,10 @@ def _install_deadlines(engine: Engine, statement_timeout_ms: int, ping_s: float)
         watchdog.disarm(token)
 
 
-def long_statements(session: Session, seconds: float) -> None:
+BULK_STATEMENT_TIMEOUT_S = 600  # a bulk load's or an evaluation's statements (uploads' COPY and commit, the seed)
+
+
+def long_statements(session: Session, seconds: float = BULK_STATEMENT_TIMEOUT_S) -> None:
     """A longer statement timeout for the rest of the session's transaction (bulk loads, evaluations)."""
     ms = int(seconds * 1000)
     session.execute(text(f"SET LOCAL statement_timeout = {ms}"))

@@ -29,6 +29,7 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from ..core import audit
+from ..core.db import long_statements
 from ..core.history import event_source
 from ..core.uow import unit_of_work
 from ..errors import Conflict, FieldError, InvalidFeatures, InvalidUpload, NotFound
@@ -57,6 +58,7 @@ def write_staged(session: Session, upload_id: uuid.UUID, staged: Staged,
     MultiPolygons at the byte level (the column's type) rather than rebuilt.
     """
     n = len(staged)
+    long_statements(session)  # a 200 MB file's COPY outlasts the per-request statement timeout
     raw = session.connection().connection.driver_connection
     cols = ("upload_id, feature_no, code, geom, repaired_geom, area_mu, repaired_area_mu, far, planned_far,"
             " mapped_values, attributes, problems, severity, existing_id, unit_id, block_id, enterprise_id")
@@ -213,6 +215,7 @@ def commit_upload(session: Session, upload_id: uuid.UUID, *, on_existing: str = 
     report the clerk looked at: another one in between (a re-check) is a 409.
     """
     with unit_of_work(session):
+        long_statements(session)  # the whole batch's inserts, updates and triggers in one transaction
         upload = get_upload(session, upload_id, lock=True)
         if upload.status == UploadStatus.COMMITTED:
             raise Conflict(message("upload_already_committed", when=when_text(upload.committed_at)),

@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 import httpx
 import pytest
-from sqlalchemy import create_engine
+from sqlalchemy import create_engine, text
 
 from app.auth.service import create_user
 from app.core.db import new_session
@@ -27,6 +27,7 @@ PLAN = {
     "min_merged_parcel_mu": 15, "tolerance_m": 40,
 }
 YEAR = 2032
+LOCK_TIMEOUT_MS = 1000  # a loser waits this long at most for the winner's row lock, then 409
 
 
 @pytest.fixture(scope="module")
@@ -37,7 +38,7 @@ def server():
             create_user(s, username="ifmatch_admin", role="admin", password=TEST_PASSWORD)
             s.commit()
         engine.dispose()
-        with Live(Settings(database_url=url)) as live:
+        with Live(Settings(database_url=url, db_lock_timeout_ms=LOCK_TIMEOUT_MS)) as live:
             yield live
 
 
@@ -91,6 +92,24 @@ def test_action_plan_edits(admins):
     won, _ = race(lambda: a.put(url, json=PLAN | {"title": titles[0]}, headers={"If-Match": etag}),
                   lambda: b.put(url, json=PLAN | {"title": titles[1]}, headers={"If-Match": etag}))
     assert a.get(url).json()["title"] == titles[won]
+
+
+def test_a_row_locked_longer_than_the_lock_timeout_is_a_409_not_a_wait(admins, server):
+    a, _ = admins
+    plan = PLAN | {"doc_no": "桐政办发〔2030〕1号", "title": "桐乡市工业园区有机更新行动计划（2030—2032年）",
+                   "start_year": 2030, "end_year": 2032}
+    r = a.post("/api/action-plans", json=plan)
+    assert r.status_code == 201, r.text
+    plan_id, etag = r.json()["id"], r.headers["ETag"]
+    engine = create_engine(server.app.state.settings.database_url)
+    try:
+        with engine.begin() as conn:  # another writer holds the row
+            conn.execute(text("SELECT 1 FROM action_plans WHERE id = :id FOR UPDATE"), {"id": plan_id})
+            r = a.put(f"/api/action-plans/{plan_id}", json=plan | {"title": "锁等待"}, headers={"If-Match": etag})
+    finally:
+        engine.dispose()
+    assert r.status_code == 409 and r.json()["code"] == "conflict", r.text
+    assert a.get(f"/api/action-plans/{plan_id}").json()["title"] == plan["title"]
 
 
 def test_annual_targets(admins):
