@@ -12,6 +12,7 @@ from __future__ import annotations
 import atexit
 import os
 import secrets
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -22,6 +23,7 @@ from app.settings import PROJECT_ROOT, Settings
 
 TEMPLATE_PREFIX = "txmap_tpl_"
 _template_url: str | None = None
+_pending_drops: list[threading.Thread] = []
 
 
 def _server_admin_url() -> str:
@@ -158,6 +160,20 @@ def copy_demo_database(prefix: str = "txmap_test") -> str:
     return template.set(database=name).render_as_string(hide_password=False)
 
 
+def _drop_in_background(url: str) -> None:
+    """Drop a database while the tests go on: DROP DATABASE waits for a checkpoint (a second or more)."""
+    if not _pending_drops:
+        atexit.register(_wait_for_drops)
+    thread = threading.Thread(target=drop_database, args=(url,), name="drop-test-database", daemon=True)
+    thread.start()
+    _pending_drops.append(thread)
+
+
+def _wait_for_drops() -> None:
+    while _pending_drops:
+        _pending_drops.pop().join(timeout=120)
+
+
 @contextmanager
 def demo_database(prefix: str = "txmap_test", keep: bool = False) -> Iterator[str]:
     """A throw-away database, migrated and holding the demo data; dropped afterwards unless ``keep``."""
@@ -166,4 +182,4 @@ def demo_database(prefix: str = "txmap_test", keep: bool = False) -> Iterator[st
         yield url
     finally:
         if not keep:
-            drop_database(url)
+            _drop_in_background(url)
