@@ -74,6 +74,7 @@ def cluster(database_url):
     primary, replica = root / "primary", root / "replica"
     pport, rport = _free_port(), _free_port()
     started: list[tuple[Path, int]] = []
+    procs: list[subprocess.Popen] = []
     try:
         _run([str(bindir / "initdb"), "-D", str(primary), "-U", "cloudmap", "--auth=trust", "-E", "UTF8",
               "--locale=C.UTF-8"], user, timeout=300)
@@ -104,47 +105,17 @@ def cluster(database_url):
             key = create_key(session, "scaleout", KEY_RATE).key
             session.commit()
         engine.dispose()
+        # the app processes import and start while the replica is made (they reach it on first read)
+        replica_url = f"postgresql+psycopg://cloudmap@127.0.0.1:{rport}/cloudmap"
+        ports = [_free_port(), _free_port()]
+        procs.extend(_serve(url, replica_url, p, root) for p in ports)
         _run([str(bindir / "pg_basebackup"), "-D", str(replica), "-h", "127.0.0.1", "-p", str(pport),
               "-U", "cloudmap", "-R", "-X", "stream", "-c", "fast"], user, timeout=300)
         _pg_ctl(bindir, user, replica, rport, "start")
         started.append((replica, rport))
-        yield {"primary": url, "replica": f"postgresql+psycopg://cloudmap@127.0.0.1:{rport}/cloudmap",
-               "key": key, "pport": pport, "rport": rport, "bindir": bindir, "user": user, "replica_dir": replica}
-    finally:
-        for data, port in reversed(started):
-            if (data / "postmaster.pid").exists():
-                devdb_cluster._run_server_binary(
-                    [str(bindir / "pg_ctl"), "-D", str(data), "-w", "-m", "immediate", "stop"], user, timeout=60)
-        shutil.rmtree(root, ignore_errors=True)
-
-
-def _serve(cluster, port: int, tmp: Path) -> subprocess.Popen:
-    env = {**os.environ, "DATABASE_URL": cluster["primary"], "DATABASE_REPLICA_URL": cluster["replica"],
-           "CLOUDMAP_SECRET_KEY": "scaleout-test-secret", "CLOUDMAP_UPLOAD_TMP_DIR": str(tmp),
-           "CLOUDMAP_OGC_ALLOW_ANONYMOUS": "true", "CLOUDMAP_OGC_ANONYMOUS_RATE_PER_MINUTE": "100000"}
-    return subprocess.Popen([str(PROJECT_ROOT / ".venv" / "bin" / "cloudmap"), "serve", "--port", str(port)],
-                            cwd=PROJECT_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-
-
-@pytest.fixture(scope="module")
-def apps(cluster, tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("scaleout-uploads")
-    ports = [_free_port(), _free_port()]
-    procs = [_serve(cluster, p, tmp) for p in ports]
-    urls = [f"http://127.0.0.1:{p}" for p in ports]
-    try:
-        deadline = time.monotonic() + 90
-        for proc, url in zip(procs, urls):
-            while True:
-                assert proc.poll() is None, proc.stderr.read().decode()
-                try:
-                    if httpx.get(url + "/healthz", timeout=5).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                assert time.monotonic() < deadline, "cloudmap serve did not start within 90 s"
-                time.sleep(0.2)
-        yield urls
+        yield {"primary": url, "replica": replica_url, "key": key, "pport": pport, "rport": rport,
+               "bindir": bindir, "user": user, "replica_dir": replica, "procs": procs,
+               "urls": [f"http://127.0.0.1:{p}" for p in ports]}
     finally:
         for proc in procs:
             proc.terminate()
@@ -153,6 +124,36 @@ def apps(cluster, tmp_path_factory):
                 proc.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 proc.kill()
+        for data, port in reversed(started):
+            if (data / "postmaster.pid").exists():
+                devdb_cluster._run_server_binary(
+                    [str(bindir / "pg_ctl"), "-D", str(data), "-w", "-m", "immediate", "stop"], user, timeout=60)
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def _serve(url: str, replica_url: str, port: int, root: Path) -> subprocess.Popen:
+    env = {**os.environ, "DATABASE_URL": url, "DATABASE_REPLICA_URL": replica_url,
+           "CLOUDMAP_SECRET_KEY": "scaleout-test-secret", "CLOUDMAP_UPLOAD_TMP_DIR": str(root),
+           "CLOUDMAP_OGC_ALLOW_ANONYMOUS": "true", "CLOUDMAP_OGC_ANONYMOUS_RATE_PER_MINUTE": "100000"}
+    with (root / f"serve-{port}.log").open("wb") as log:
+        return subprocess.Popen([str(PROJECT_ROOT / ".venv" / "bin" / "cloudmap"), "serve", "--port", str(port)],
+                                cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+
+
+@pytest.fixture(scope="module")
+def apps(cluster):
+    deadline = time.monotonic() + 120
+    for proc, url in zip(cluster["procs"], cluster["urls"]):
+        while True:
+            assert proc.poll() is None, f"cloudmap serve exited with {proc.returncode}"
+            try:
+                if httpx.get(url + "/healthz", timeout=5).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert time.monotonic() < deadline, "cloudmap serve did not start within 120 s"
+            time.sleep(0.2)
+    return cluster["urls"]
 
 
 def _replica_sql(cluster, sql: str):
