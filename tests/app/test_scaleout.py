@@ -319,3 +319,20 @@ def test_the_middleware_sets_and_reads_the_position_outside_the_ogc_gate():
         assert c.get("/").text == str(parse_lsn("1/A0"))
         c.cookies.set("cloudmap_lsn", "123.forged")
         assert c.get("/").text == "0"
+
+
+def test_serve_workers_hands_uvicorn_the_factory_and_the_url(monkeypatch):
+    import uvicorn
+
+    from app import cli
+
+    calls = []
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: calls.append((app, kw)))
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    url = "postgresql+psycopg://cloudmap@127.0.0.1:5999/county"
+    settings = cli.Settings(database_url=url)
+    args = cli.build_parser().parse_args(["serve", "--port", "8123", "--workers", "3"])
+    assert cli.cmd_serve(args, settings) == 0
+    (app, kw), = calls
+    assert app == "app.main:create_app" and kw["factory"] is True and kw["workers"] == 3 and kw["port"] == 8123
+    assert os.environ["DATABASE_URL"] == url  # each worker reads its settings from the environment
