@@ -630,6 +630,8 @@ MESSAGES: dict[str, str] = {
     "coordinates_not_finite": "坐标应为有限的数字",
     "coordinates_outside_crs": "坐标超出{crs}的适用范围",
     "multipart_invalid": "上传内容无法解析（表单格式不对），请通过页面重新上传",
+    "cql_syntax_at": "第 {column} 个字符附近无法识别",
+    "cql_syntax_unknown": "无法识别的写法",
     # Issue 18 part 2: body limits (app/core/bodylimit.py) and the analysis' feature and vertex caps.
     "body_too_large": "请求内容过大（超过 {mb} MB），请减少要素或分批提交",
     "analysis_too_many_features": "提交的要素过多（超过 {limit} 个），请分批分析",

@@ -90,7 +90,7 @@ def parse(text: str, lang: str) -> ast.Node:
             try:
                 doc = orjson.loads(text)
             except orjson.JSONDecodeError as exc:
-                raise FilterError(message("cql_bad_json", reason=str(exc))) from None
+                raise FilterError(message("cql_bad_json", reason=message("cql_syntax_at", column=exc.pos + 1))) from None
             if _json_depth(doc) > 3 * MAX_DEPTH:  # an operator nests as {"args": [ … ]}: three levels a step
                 raise FilterError(message("cql_too_deep", limit=MAX_DEPTH))
             return parse_cql2_json(_bbox_to_polygon(doc))
@@ -99,10 +99,13 @@ def parse(text: str, lang: str) -> ast.Node:
         raise
     except RecursionError:
         raise FilterError(message("cql_too_deep", limit=MAX_DEPTH)) from None
-    except LarkError as exc:
-        raise FilterError(message("cql_syntax", reason=_short(exc))) from None
-    except (ValueError, TypeError, KeyError, IndexError, AttributeError) as exc:
-        raise FilterError(message("cql_syntax", reason=_short(exc))) from None
+    except LarkError as exc:  # the parser's English never reaches a user: where it stopped, in Chinese
+        column = getattr(exc, "column", None)
+        reason = message("cql_syntax_at", column=column) if isinstance(column, int) and column > 0 \
+            else message("cql_syntax_unknown")
+        raise FilterError(message("cql_syntax", reason=reason)) from None
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError):
+        raise FilterError(message("cql_syntax", reason=message("cql_syntax_unknown"))) from None
 
 
 def _json_depth(doc: Any) -> int:

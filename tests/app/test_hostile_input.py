@@ -230,3 +230,11 @@ def test_an_unexpected_error_is_a_500_envelope_and_keeps_the_connection(client, 
     after = client.get("/api/search", params={"q": "崇福"})
     assert after.status_code == 200
     assert _port(after) == _port(r)
+
+
+@pytest.mark.parametrize(("lang", "text"), [("cql2-text", "far >> 1"), ("cql2-text", "code =\n'x'"),
+                                            ("cql2-json", "{not json")])
+def test_a_cql_syntax_error_is_said_in_chinese(client, lang, text):
+    r = client.get(ITEMS, params={"filter": text, "filter-lang": lang})
+    assert r.status_code == 400
+    assert not re.search(r"[A-Za-z]{4,}", r.json()["detail"].replace("JSON", "")), r.json()["detail"]

@@ -1,0 +1,80 @@
+"""Schemathesis against both OpenAPI documents of a live server: zero 5xx.
+
+The ``schemathesis run`` CLI (pinned in pyproject.toml) is run in subprocesses — its pytest plugin is not
+used — against /openapi.json (the whole service, /ogc included) and /ogc/api (the OGC API's own
+document), anonymously and as an admin (session cookie + CSRF header; writes land in this module's
+private demo database). A fixed seed and a few examples per operation keep it deterministic and bounded;
+the pass condition is the ``not_a_server_error`` check: no answer of 500 or above. Figures: docs/architecture.md
+("Bad input").
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import create_engine
+
+from app.auth.service import create_user
+from app.core.db import new_session
+from app.settings import Settings
+from tests.app.live_server import Live
+from tests.dbutil import demo_database
+
+PASSWORD = "schemathesis-pass-2022"
+SCHEMATHESIS = Path(sys.executable).with_name("schemathesis")
+# Operations that would end the run's own session (the admin run keeps its cookie throughout).
+SESSION_ENDERS = ("--exclude-path", "/api/auth/logout", "--exclude-path-regex", "password")
+
+
+@pytest.fixture(scope="module")
+def live():
+    with demo_database("txmap_test_schemathesis") as url:
+        engine = create_engine(url)
+        with new_session(engine) as session:
+            create_user(session, username="st_admin", role="admin", password=PASSWORD)
+        engine.dispose()
+        with Live(Settings(database_url=url)) as server:
+            yield server
+
+
+@pytest.fixture(scope="module")
+def admin_headers(live) -> list[str]:
+    r = httpx.post(f"{live.url}/api/auth/login", json={"username": "st_admin", "password": PASSWORD})
+    assert r.status_code == 200, r.text
+    cookie = "; ".join(f"{k}={v}" for k, v in r.cookies.items())
+    return ["-H", f"Cookie: {cookie}", "-H", f"X-CSRF-Token: {r.json()['csrf_token']}", *SESSION_ENDERS]
+
+
+def _command(live, document: str, extra: list[str], examples: int) -> list[str]:
+    base = ["--url", f"{live.url}/ogc"] if document == "/ogc/api" else []
+    return [str(SCHEMATHESIS), "run", f"{live.url}{document}", *base,
+            "--checks", "not_a_server_error", "--max-examples", str(examples), "--seed", "18",
+            "--phases", "examples,fuzzing", "--workers", "2", "--generation-database", "none",
+            "--request-timeout", "30", "--no-color", "--warnings", "off", *extra]
+
+
+def test_no_operation_answers_a_server_error(live, admin_headers, tmp_path):
+    runs = {
+        "openapi anonymous": _command(live, "/openapi.json", ["--include-method", "GET"], 1),
+        "openapi admin": _command(live, "/openapi.json", admin_headers, 2),
+        "ogc anonymous": _command(live, "/ogc/api", [], 3),
+        "ogc admin": _command(live, "/ogc/api", admin_headers, 3),
+    }
+    # Two at a time: the server waits on the database more than on the CPU.
+    names = list(runs)
+    results: dict[str, subprocess.CompletedProcess] = {}
+    for pair in (names[:2], names[2:]):
+        procs = {n: subprocess.Popen(runs[n], cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                     text=True) for n in pair}
+        for n, p in procs.items():
+            out, _ = p.communicate(timeout=300)
+            results[n] = subprocess.CompletedProcess(p.args, p.returncode, out)
+    failed = {n: r.stdout[-6000:] for n, r in results.items() if r.returncode != 0}
+    assert not failed, "\n\n".join(f"== {n} ==\n{out}" for n, out in failed.items())
+    for n, r in results.items():
+        assert "generated" in r.stdout and " passed" in r.stdout
+        print(n, [line.strip() for line in r.stdout.splitlines() if "generated" in line or " in " in line][-2:])
