@@ -31,12 +31,13 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 from sqlalchemy import Engine, event
 
 from ..settings import Settings
+from .db import DEADLINE_GRACE_S, watchdog
 
 log = logging.getLogger("cloudmap.ratelimit")
 SCHEME = "postgresql+cloudmap"
 POOL_SIZE = 4  # connections of the limiter's own pool, per process (opened when needed, closed when idle)
-POOL_TIMEOUT_S = 3.0
-STATEMENT_TIMEOUT_MS = 2000  # a counter that takes longer is not worth waiting for (the request is served)
+POOL_TIMEOUT_S = 1.0  # the limiter never holds a request: past this it lets it through (logged)
+STATEMENT_TIMEOUT_MS = 1000  # a counter that takes longer is not worth waiting for (the request is served)
 _CLEANUP_EVERY = 500  # on average, one delete of expired rows per this many increments
 
 _INCR = (
@@ -75,7 +76,7 @@ class PostgresStorage(Storage):
                 if self._pool is None:
                     self._pool = ConnectionPool(
                         self._conninfo, min_size=0, max_size=POOL_SIZE, max_idle=60, timeout=POOL_TIMEOUT_S,
-                        kwargs={"autocommit": True, "connect_timeout": 3,
+                        kwargs={"autocommit": True, "connect_timeout": 2,
                                 "options": f"-c statement_timeout={STATEMENT_TIMEOUT_MS}"},
                         name="cloudmap-ratelimit", open=True)
         return self._pool.connection()
@@ -86,15 +87,25 @@ class PostgresStorage(Storage):
         if pool is not None:
             pool.close()
 
+    @staticmethod
+    def _execute(conn, sql: str, params: dict | None = None):
+        """One statement under the watchdog: a paused server (no answer at all, so no statement_timeout
+        either) fails the call within the deadline instead of holding the request."""
+        token = watchdog.arm(conn.pgconn.socket, STATEMENT_TIMEOUT_MS / 1000 + DEADLINE_GRACE_S / 2)
+        try:
+            return conn.execute(sql, params or {})
+        finally:
+            watchdog.disarm(token)
+
     def _one(self, sql: str, params: dict | None = None):
         with self._connection() as conn:
-            return conn.execute(sql, params or {}).fetchone()
+            return self._execute(conn, sql, params).fetchone()
 
     def incr(self, key: str, expiry: int, amount: int = 1) -> int:
         with self._connection() as conn:
-            count = conn.execute(_INCR, {"key": key, "amount": amount, "expiry": float(expiry)}).fetchone()[0]
+            count = self._execute(conn, _INCR, {"key": key, "amount": amount, "expiry": float(expiry)}).fetchone()[0]
             if random.randrange(_CLEANUP_EVERY) == 0:
-                conn.execute("DELETE FROM rate_limit_counters WHERE expires_at < now()")
+                self._execute(conn, "DELETE FROM rate_limit_counters WHERE expires_at < now()")
         return count
 
     def get(self, key: str) -> int:
@@ -116,7 +127,7 @@ class PostgresStorage(Storage):
 
     def reset(self) -> int | None:
         with self._connection() as conn:
-            return conn.execute("DELETE FROM rate_limit_counters").rowcount
+            return self._execute(conn, "DELETE FROM rate_limit_counters").rowcount
 
     def clear(self, key: str) -> None:
         self._one("DELETE FROM rate_limit_counters WHERE key = %(key)s RETURNING 1", {"key": key})

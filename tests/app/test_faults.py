@@ -113,11 +113,10 @@ def cluster():
 
 @pytest.fixture(scope="module")
 def live(cluster):
-    # The rate limiter's counters in memory: this module tests the engine's and the read pool's
-    # timeouts; the limiter's own PostgreSQL pool (app.core.ratelimit) is not under them.
+    # The rate limiter's counters in the same (stopped, paused) database: its own pool is under a
+    # deadline too, and a limiter that cannot count lets the request through to the 503 below.
     settings = Settings(database_url=cluster.url, db_connect_timeout_s=CONNECT_S,
-                        db_statement_timeout_ms=STATEMENT_MS, db_pool_timeout_s=POOL_S, ogc_tile_cache_mb=0,
-                        ratelimit_storage="memory://")
+                        db_statement_timeout_ms=STATEMENT_MS, db_pool_timeout_s=POOL_S, ogc_tile_cache_mb=0)
     with Live(settings) as server:
         yield server
 

@@ -65,6 +65,8 @@ def _log_in(page, site: str, username: str) -> None:
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", DEMO_PASSWORD)
     page.click("button[type=submit]")
+    # the login page moves on once the session cookie is set (argon2 may take seconds on a busy machine)
+    page.wait_for_url(lambda url: "/login" not in url, timeout=30_000)
     page.wait_for_load_state("networkidle")
 
 
