@@ -99,12 +99,15 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     url = database_url(settings)
     host, port = args.host or settings.host, args.port or settings.port
     print(f"桐乡工业全域治理云图: http://{host}:{port}/", flush=True)
+    # X-Forwarded-For/-Proto believed from the configured proxies only (uvicorn's default trusts 127.0.0.1)
+    proxies = {"proxy_headers": bool(settings.trusted_proxies),
+               "forwarded_allow_ips": ",".join(settings.trusted_proxies) or None}
     if args.workers > 1:
         os.environ["DATABASE_URL"] = url
         # A worker importing the app on a busy 2-core server answers the supervisor's ping late:
         # uvicorn's 5 s would restart it as dead.
         uvicorn.run("app.main:create_app", factory=True, workers=args.workers, host=host, port=port,
-                    log_level="info", access_log=args.access_log, timeout_worker_healthcheck=60)
+                    log_level="info", access_log=args.access_log, timeout_worker_healthcheck=60, **proxies)
         return 0
     from .main import create_app
 
@@ -114,6 +117,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         port=port,
         log_level="info",
         access_log=args.access_log,
+        **proxies,
     )
     return 0
 
