@@ -27,7 +27,7 @@ from .messages import field_label, message
 log = logging.getLogger("cloudmap")
 _HAN = re.compile(r"[\u4e00-\u9fff]")
 # A serialization failure or a deadlock: another transaction won; the request may be retried (409).
-CONCURRENCY_SQLSTATES = {"40001", "40P01"}
+CONCURRENCY_SQLSTATES = {"40001", "40P01", "55P03"}  # serialization failure, deadlock, lock timeout
 
 
 @dataclass(frozen=True)
