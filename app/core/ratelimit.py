@@ -156,25 +156,20 @@ class Limiter:
 
     def take(self, namespace: str, who: object, per_minute: int) -> float:
         """Count one request of ``who``: 0 when allowed, else the seconds until its window ends (Retry-After)."""
+        return self._wait(self.strategy.hit, namespace, who, per_minute)
+
+    def exhausted(self, namespace: str, who: object, per_minute: int) -> float:
+        """0 while ``who`` has budget left this minute (nothing counted), else the seconds to wait."""
+        return self._wait(self.strategy.test, namespace, who, per_minute)
+
+    def _wait(self, allowed, namespace: str, who: object, per_minute: int) -> float:
         item = RateLimitItemPerMinute(per_minute)
         try:
-            if self.strategy.hit(item, namespace, str(who)):
+            if allowed(item, namespace, str(who)):
                 return 0.0
             reset = self.strategy.get_window_stats(item, namespace, str(who)).reset_time
         except StorageError:
             # The counters' store is down: serve (the database's own timeouts answer 503 if it is the database).
-            log.warning("rate limiter storage unavailable; %s not limited", namespace, exc_info=True)
-            return 0.0
-        return max(1.0, reset - time.time())
-
-    def exhausted(self, namespace: str, who: object, per_minute: int) -> float:
-        """0 while ``who`` has budget left this minute (nothing counted), else the seconds to wait."""
-        item = RateLimitItemPerMinute(per_minute)
-        try:
-            if self.strategy.test(item, namespace, str(who)):
-                return 0.0
-            reset = self.strategy.get_window_stats(item, namespace, str(who)).reset_time
-        except StorageError:
             log.warning("rate limiter storage unavailable; %s not limited", namespace, exc_info=True)
             return 0.0
         return max(1.0, reset - time.time())

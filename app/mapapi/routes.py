@@ -199,12 +199,7 @@ def export_layer(
     box = parse_bbox(bbox)
     condition = None
     if filter:
-        lang = (filter_lang or "cql2-text").lower()
-        if lang == "cql-text":  # the older name GDAL 3.6 sends
-            lang = "cql2-text"
-        if lang not in {"cql2-text", "cql2-json"}:
-            raise InvalidParameter("filter-lang", message("ogc_filter_lang", value=filter_lang))
-        condition = cql.to_sql(spec.layer, filter, lang, crs84())
+        condition = cql.to_sql(spec.layer, filter, cql.language(filter_lang), crs84())
     selection = layer_export.Selection(spec, filters, box, condition)
     return _download(layer_export.export(session, selection, fmt, srid, enc))
 

@@ -340,6 +340,18 @@ def _describe(node: Any) -> str:
     return repr(node)[:80]
 
 
+# filter-lang values: CQL2's names, and the drafts' names GDAL 3.6 and QGIS 3.22 send
+LANGUAGES = {"cql2-text": "cql2-text", "cql-text": "cql2-text", "cql2-json": "cql2-json", "cql-json": "cql2-json"}
+
+
+def language(raw: str | None) -> str:
+    """The ``filter-lang`` asked for, as ``cql2-text`` or ``cql2-json`` (the default: text); else a 400."""
+    lang = LANGUAGES.get((raw or "cql2-text").lower())
+    if lang is None:
+        raise InvalidParameter("filter-lang", message("ogc_filter_lang", value=raw))
+    return lang
+
+
 def to_sql(collection: Layer, text: str, lang: str, filter_crs: ServedCrs) -> ColumnElement:
     """``filter`` → a WHERE expression (400 with a Chinese reason when it is wrong)."""
     return Translator(collection, filter_crs)(parse(text, lang))

@@ -350,10 +350,7 @@ async def items(
     box = parse_bbox(bbox, _resolve_crs("bbox-crs", bbox_crs, crs_mod.crs84()))
     condition = None
     if filter:
-        lang = (filter_lang or "cql2-text").lower()
-        lang = {"cql-text": "cql2-text", "cql-json": "cql2-json"}.get(lang, lang)  # the drafts' names
-        if lang not in {"cql2-text", "cql2-json"}:
-            raise InvalidParameter("filter-lang", message("ogc_filter_lang", value=filter_lang))
+        lang = cql.language(filter_lang)
         # Parsing a long filter is pure Python: in a worker thread, not in the event loop.
         condition = await anyio.to_thread.run_sync(
             cql.to_sql, c, filter, lang, _resolve_crs("filter-crs", filter_crs, crs_mod.crs84())

@@ -5,7 +5,6 @@ A real server on a demo database of its own; a barrier releases the two threads 
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 
 import httpx
@@ -16,6 +15,7 @@ from app.auth.service import create_user
 from app.core.db import new_session
 from app.settings import Settings
 from tests.app.live_server import Live
+from tests.app.test_concurrency import released
 from tests.conftest import TEST_PASSWORD
 from tests.dbutil import demo_database
 
@@ -60,22 +60,7 @@ def admins(server):
 
 def race(first: Callable[[], httpx.Response], second: Callable[[], httpx.Response]) -> tuple[int, list[httpx.Response]]:
     """Both released at once: (index of the 2xx one, the answers in order)."""
-    barrier = threading.Barrier(2)
-    out: list[httpx.Response | BaseException | None] = [None, None]
-
-    def run(i: int, send: Callable[[], httpx.Response]) -> None:
-        barrier.wait()
-        try:
-            out[i] = send()
-        except BaseException as exc:  # noqa: BLE001 - reported below
-            out[i] = exc
-
-    threads = [threading.Thread(target=run, args=(i, f)) for i, f in enumerate((first, second))]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(90)
-    assert all(isinstance(r, httpx.Response) for r in out), out
+    out = released(first, second)
     codes = sorted(r.status_code for r in out)  # type: ignore[union-attr]
     assert codes[0] // 100 == 2 and codes[1] == 409, [(r.status_code, r.text[:300]) for r in out]  # type: ignore[union-attr]
     loser = next(r for r in out if r.status_code == 409)  # type: ignore[union-attr]
