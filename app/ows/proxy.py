@@ -34,7 +34,6 @@ log = logging.getLogger("cloudmap.ows")
 MAPSERV = "/usr/lib/cgi-bin/mapserv"  # Debian's cgi-mapserver
 TIMEOUT_S = 60  # one request's limit (a whole-layer GML GetFeature of 100k parcels takes ~20 s)
 MAX_PROCESSES = 4  # mapserv processes at a time (2 cores: more only queue in PostgreSQL)
-SCOPE_KEY = "cloudmap.apikey"  # set by the gate (app.ogc.gate) when the key came as ?apikey=
 DROPPED = {"apikey", "map"}  # never passed on: the key, and a client's choice of mapfile
 REWRITTEN = ("xml", "html", "gml", "text/plain")
 

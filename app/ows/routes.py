@@ -13,7 +13,8 @@ from fastapi import APIRouter, Request, Response
 from ..core.read.pool import reader_for
 from ..errors import InvalidParameter, error_responses
 from ..messages import message
-from .proxy import SCOPE_KEY, OwsRuntime
+from ..ogc.gate import SCOPE_KEY
+from .proxy import OwsRuntime
 
 SERVICES = ("WMS", "WFS")
 router = APIRouter(tags=["WMS / WFS"])
