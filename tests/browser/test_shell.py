@@ -20,18 +20,18 @@ DESKTOP = {"width": 1440, "height": 900}
 # What each demo account's top bar offers (the shell's entries for its role), and its pages.
 NAV = {
     None: ["一图", "一表"],
-    "planner": ["一图", "一表", "一库", "方案一览", "亩均评价"],
-    "gis": ["一图", "一表", "一库", "数据上传", "方案一览", "亩均评价"],
-    "chongfu": ["一图", "一表", "一库", "区块方案", "月报报送", "方案一览", "亩均评价"],
-    "reviewer": ["一图", "一表", "一库", "方案审核", "方案一览", "亩均评价"],
+    "planner": ["一图", "一表", "一库", "方案一览", "亩均评价", "规范管理"],
+    "gis": ["一图", "一表", "一库", "数据上传", "方案一览", "亩均评价", "规范管理"],
+    "chongfu": ["一图", "一表", "一库", "区块方案", "月报报送", "方案一览", "亩均评价", "规范管理"],
+    "reviewer": ["一图", "一表", "一库", "方案审核", "方案一览", "亩均评价", "规范管理"],
     "admin": ["一图", "一表", "一库", "数据上传", "区块方案", "月报报送", "方案审核", "方案一览", "亩均评价",
-              "系统管理"],
+              "规范管理", "系统管理"],
 }
 PAGES = {
     None: ["/", "/progress", "/login"],
     "planner": ["/", "/progress", "/workflow/planner", "/enterprises"],
     "gis": ["/#/upload", "/workflow/planner"],
-    "chongfu": ["/workflow/officer", "/reporting", "/workflow/planner"],
+    "chongfu": ["/workflow/officer", "/reporting", "/workflow/planner", "/regulation"],
     "reviewer": ["/workflow/review", "/evaluation"],
     "admin": ["/admin", "/workflow/officer", "/reporting", "/workflow/review", "/#/upload"],
 }
@@ -47,6 +47,7 @@ READY = {  # what says a page has drawn what it loads
     "/reporting": "body[data-reporting-state=ready]",
     "/enterprises": "body[data-enterprises-state=ready]",
     "/evaluation": "body[data-evaluation-state=ready]",
+    "/regulation": "body[data-regulation-state=ready]",
 }
 
 

@@ -17,7 +17,7 @@ PAGES = {"login": "workflow/login.html", "workflow/officer": "workflow/officer.h
          "workflow/review": "workflow/review.html", "workflow/planner": "workflow/planner.html",
          "admin": "admin/index.html", "reporting": "reporting/index.html",
          "enterprises": "enterprises/index.html",
-         "evaluation": "evaluation/index.html"}
+         "evaluation": "evaluation/index.html", "regulation": "regulation/index.html"}
 
 
 def _page(name: str):

@@ -20,6 +20,7 @@ const ENTRIES = [
   ['review', '/workflow/review', C.nav.review, ['reviewer', 'admin']],
   ['planner', '/workflow/planner', C.nav.planner, SIGNED_IN],
   ['evaluation', '/evaluation', C.nav.evaluation, SIGNED_IN],
+  ['regulation', '/regulation', C.nav.regulation, SIGNED_IN],
   ['admin', '/admin', C.nav.admin, ['admin']],
 ];
 

@@ -34,6 +34,7 @@ export const C = {
     review: '方案审核',
     planner: '方案一览',
     evaluation: '亩均评价',
+    regulation: '规范管理',
     admin: '系统管理',
   },
 };

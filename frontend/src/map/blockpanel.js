@@ -6,6 +6,13 @@ import { fetchJson, ApiError, escapeHtml, num as formatNumber } from '../common/
 import { T } from './strings.js';
 import { fourSide, infoTable } from './format.js';
 import { CLASSIFICATION_COLOURS, GRADE_COLOURS, GRADE_INK, STAGE_COLOURS } from './styles.js';
+import * as admissionSection from './panel/admission.js';
+import * as marketSection from './panel/market.js';
+import * as subsidiesSection from './panel/subsidies.js';
+
+// The sections other features add below the enterprise list (项目准入, 转让与租赁, 扶持资金): each
+// module's ``section(code, host)`` resolves to an element or null; a section that fails stays out.
+const EXTRA_SECTIONS = [admissionSection, marketSection, subsidiesSection];
 
 export class BlockPanel {
   /** @param {HTMLElement} host  the <aside> that holds the panel */
@@ -77,6 +84,7 @@ export class BlockPanel {
     document.body.dataset.block = code;
     this.loadHistory(code);
     this.loadReport(code);
+    this.loadExtras(code);
     this.host.querySelector('h2').focus();
   }
 
@@ -121,6 +129,7 @@ export class BlockPanel {
         ${summary.enterprises.length ? `<table class="list"><thead><tr><th>${T.block.entName}</th><th>${T.block.entClass}</th><th>${T.block.entGrade}</th><th>${T.block.entArea}</th><th>${T.block.entTax}</th></tr></thead><tbody>${enterprises}</tbody></table>` : `<p>${escapeHtml(T.block.noEnterprises)}</p>`}
         ${summary.parcels_without_enterprise ? `<p class="hint">${escapeHtml(T.block.withoutEnterprise(summary.parcels_without_enterprise))}</p>` : ''}
       </section>
+      <div class="panel-extras" data-testid="panel-extras"></div>
       <section aria-labelledby="hist-h"><h3 id="hist-h">${escapeHtml(T.block.historyHeading)}</h3><div class="history">${escapeHtml(T.loading)}</div></section>
       <section aria-labelledby="rep-h"><h3 id="rep-h">${escapeHtml(T.block.reportHeading)}</h3><div class="report" aria-live="polite">${escapeHtml(T.block.reportLoading)}</div></section>
       <section aria-labelledby="exp-h"><h3 id="exp-h">${escapeHtml(T.block.exportHeading)}</h3>
@@ -131,6 +140,13 @@ export class BlockPanel {
           <a class="button" download href="${exportUrl('format=xlsx')}">${T.block.exportXlsx}</a>
         </p></section>`;
     this.host.querySelector('button.close').addEventListener('click', () => this.close());
+  }
+
+  async loadExtras(code) {
+    const box = this.host.querySelector('.panel-extras');
+    const parts = await Promise.all(EXTRA_SECTIONS.map((m) => m.section(code, this.host).catch(() => null)));
+    if (this.code !== code || !box) return;
+    for (const el of parts) if (el) box.append(el);
   }
 
   async loadHistory(code) {
