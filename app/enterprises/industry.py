@@ -9,6 +9,7 @@ groups and classes are checked for their form only (the full list of 1 380 class
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 # section -> (name, first division, last division)
 SECTIONS: dict[str, tuple[str, int, int]] = {
@@ -88,3 +89,30 @@ def division_name(code: str) -> str | None:
     if len(code) >= 3 and code[0] == "C" and code[1:3].isdigit():
         return MANUFACTURING.get(int(code[1:3]))
     return None
+
+
+def matches_guidance(code: str | None, guidance: Iterable[str]) -> bool | None:
+    """Whether an industry code falls within a block's 产业导向 (a list of codes, any level).
+
+    A code matches a guidance entry it starts with, both normalised: ``C1711`` is within ``C17``, ``C``
+    or ``C171``; ``C17`` is not within ``C1711`` (a division is wider than one of its classes). None when
+    there is nothing to check: no code, or no guidance.
+
+    >>> matches_guidance("C1711", ["C17", "C28"])
+    True
+    >>> matches_guidance("c 17.11", ["c17"])
+    True
+    >>> matches_guidance("C2614", ["C17", "C28"])
+    False
+    >>> matches_guidance("C17", ["C1711"])
+    False
+    >>> matches_guidance(None, ["C17"]) is None
+    True
+    >>> matches_guidance("C17", []) is None
+    True
+    """
+    entries = [normalise_code(entry) for entry in guidance if entry and normalise_code(entry)]
+    if code is None or not normalise_code(code) or not entries:
+        return None
+    code = normalise_code(code)
+    return any(code.startswith(entry) for entry in entries)

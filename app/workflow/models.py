@@ -25,7 +25,9 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     func,
+    text,
 )
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 if TYPE_CHECKING:
@@ -101,6 +103,9 @@ class BlockVersion(Reviewable, HasGeometry, Base):
     planned_new_floor_area_m2: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
     planned_far: Mapped[Decimal | None] = mapped_column(Numeric(6, 2))  # 规划容积率（方案）, as the plan states it
     renewal_mode: Mapped[RenewalMode | None] = mapped_column(_enum(RenewalMode, "renewal_mode"))
+    # 产业导向: the industry codes (GB/T 4754, e.g. C17, C1711) a project entering the block should be in
+    industry_guidance: Mapped[list[str]] = mapped_column(
+        ARRAY(String(5)), default=list, server_default=text("'{}'::varchar(5)[]"))
     # where the boundary came from: derived from the parcels, drawn on the map, or read from a file
     boundary_source: Mapped[BoundarySource] = mapped_column(
         _enum(BoundarySource, "boundary_source"), default=BoundarySource.DERIVED, server_default="derived")
