@@ -50,6 +50,7 @@ from .crs import (
     to_storage_crs,
     transformer,
 )
+from .inside import INSIDE_MIN_SHARE, lies_inside, share_inside
 from .measure import (
     M2_PER_MU,
     area_m2,
@@ -107,6 +108,9 @@ __all__ = [
     "PlanThresholds",
     "DEFAULT_SEARCH_DISTANCE_M",
     "DEFAULT_TOLERANCE_M",
+    "INSIDE_MIN_SHARE",
+    "lies_inside",
+    "share_inside",
     "M2_PER_MU",
     "MAX_BLOCKS_PER_UNIT_PER_YEAR",
     "MIN_BLOCK_MU",
