@@ -5,6 +5,11 @@ time and for at most ``TIMEOUT_S`` seconds. Its answer's Content-Type comes from
 headers; in XML (capabilities, GML, exceptions) and HTML the placeholder online resource of the
 mapfile becomes the URL the client called, with its ``apikey`` when it sent one in the query, so
 that a client following the capabilities (QGIS's GetMap, GDAL's DescribeFeatureType) keeps it.
+
+With a read replica (``DATABASE_REPLICA_URL``) there are two mapfiles, one per server, and a request
+reads where the read path would (:meth:`~app.core.read.replica.RoutedReads.replica_current`): on the
+replica when it has replayed what this client wrote and every tile invalidation this process has seen,
+else on the primary.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ import anyio
 from sqlalchemy.engine import URL
 
 from ..core.read.layers import collections
+from ..core.read.replica import RoutedReads
 from ..core.read.sql import extent
 from ..errors import AppError
 from ..messages import message
@@ -123,27 +129,36 @@ def parse_cgi(out: bytes) -> Answer | None:
 
 
 class OwsRuntime:
-    """The mapfile of one application (written once, on the first request) and the process limit."""
+    """The mapfiles of one application (each written on its first request) and the process limit."""
 
-    def __init__(self, url: URL) -> None:
-        self.url = url
+    def __init__(self, url: URL, replica_url: URL | None = None) -> None:
+        self.urls = {"primary": url} | ({"replica": replica_url} if replica_url is not None else {})
         self.limiter = anyio.CapacityLimiter(MAX_PROCESSES)
-        self._files: mapfile.Files | None = None
+        self._files: dict[str, mapfile.Files] = {}
         self._lock = anyio.Lock()
         _sweep()
         self._directory = Path(tempfile.mkdtemp(prefix=f"{RUN_PREFIX}{os.getpid()}-"))
         weakref.finalize(self, shutil.rmtree, self._directory, True)
 
-    async def files(self, reader) -> mapfile.Files:
-        if self._files is None:
+    async def files(self, reader, server: str = "primary") -> mapfile.Files:
+        if server not in self._files:
             async with self._lock:
-                if self._files is None:
+                if server not in self._files:
                     box = await _extent(reader)
-                    self._files = await anyio.to_thread.run_sync(
-                        mapfile.write, self._directory, mapfile.conninfo(self.url), box)
-        return self._files
+                    directory = self._directory / server
+                    directory.mkdir(exist_ok=True)
+                    self._files[server] = await anyio.to_thread.run_sync(
+                        mapfile.write, directory, mapfile.conninfo(self.urls[server]), box)
+        return self._files[server]
 
-    def environment(self, files: mapfile.Files, query: str, host: str, port: str) -> dict[str, str]:
+    async def server_for(self, reader) -> str:
+        """Where this request reads: the replica when there is one and it is current enough for it."""
+        if "replica" in self.urls and isinstance(reader, RoutedReads) and await reader.replica_current():
+            return "replica"
+        return "primary"
+
+    def environment(self, files: mapfile.Files, query: str, host: str, port: str,
+                    server: str = "primary") -> dict[str, str]:
         env = {
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
             "LANG": "C.UTF-8",
@@ -160,16 +175,18 @@ class OwsRuntime:
         for name in ("PROJ_DATA", "PROJ_LIB", "GDAL_DATA", "TZ"):
             if name in os.environ:
                 env[name] = os.environ[name]
-        if self.url.password:
-            env["PGPASSWORD"] = self.url.password  # not in the mapfile, not in MapServer's messages
+        password = self.urls[server].password
+        if password:
+            env["PGPASSWORD"] = password  # not in the mapfile, not in MapServer's messages
         return env
 
     async def run(self, reader, query: str, base: str, key: str | None, host: str, port: str) -> Answer:
         binary = mapserv_path()
         if binary is None:
             raise OwsUnavailable(message("ows_unavailable"))
-        files = await self.files(reader)
-        env = self.environment(files, query_for_mapserver(query), host, port)
+        server = await self.server_for(reader)
+        files = await self.files(reader, server)
+        env = self.environment(files, query_for_mapserver(query), host, port, server)
         async with self.limiter:
             try:
                 with anyio.fail_after(TIMEOUT_S):

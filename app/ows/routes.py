@@ -9,6 +9,7 @@ is answered by the service, with the error envelope (503).
 from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
+from sqlalchemy.engine import make_url
 
 from ..core.read.pool import reader_for
 from ..errors import InvalidParameter, error_responses
@@ -48,7 +49,8 @@ def _runtime(request: Request) -> OwsRuntime:
     state = request.app.state
     runtime = getattr(state, "ows", None)
     if runtime is None:
-        runtime = state.ows = OwsRuntime(state.engine.url)
+        replica = state.settings.database_replica_url
+        runtime = state.ows = OwsRuntime(state.engine.url, make_url(replica) if replica else None)
     return runtime
 
 

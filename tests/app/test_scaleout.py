@@ -214,6 +214,22 @@ def test_replica_reads_read_your_writes_and_tile_invalidation_across_processes(c
         assert anon.get(item).status_code == 200
 
 
+def test_ows_reads_on_the_replica(cluster, apps):
+    """/ows (MapServer) reads where the read path would: here on the replica, whose own statistics count
+    the scans of the layer's table (a standby keeps them for the queries it runs)."""
+    _, b = apps
+    scans = ("SELECT coalesce(sum(seq_scan + coalesce(idx_scan, 0)), 0) FROM pg_stat_user_tables "
+             "WHERE relname = 'units'")
+    before = _replica_sql(cluster, scans)[0]
+    r = httpx.get(b + "/ows", params={"service": "WFS", "version": "2.0.0", "request": "GetFeature",
+                                      "typeNames": "units", "count": "1", "outputFormat": "geojson"}, timeout=60)
+    assert r.status_code == 200, r.text
+    deadline = time.monotonic() + 10
+    while _replica_sql(cluster, scans)[0] == before:
+        assert time.monotonic() < deadline, "the replica ran no scan of units for the WFS request"
+        time.sleep(0.2)
+
+
 def test_a_keys_limit_holds_across_both_processes(cluster, apps):
     a, b = apps
     headers = {"X-API-Key": cluster["key"]}

@@ -99,6 +99,10 @@ class RoutedReads:
         self.primary_reads += 1
         return await self.primary.one(sql, values)
 
+    async def replica_current(self) -> bool:
+        """Whether this request may read on the replica (what /ows asks before choosing its mapfile)."""
+        return await self._replica_usable(required_lsn.get())
+
     async def current_lsn(self) -> int:
         row = await self.primary.one(_CURRENT)
         return parse_lsn(row[0] if row else None)
