@@ -4,6 +4,10 @@
 A code is the section letter, optionally followed by the division (2 digits), the group (3) or the
 class (4): C, C17, C171, C1713. The check knows the sections and which divisions belong to each;
 groups and classes are checked for their form only (the full list of 1 380 classes is not kept here).
+
+Pure (no database, no web), beside the kernel so that every feature may use it: the register's import
+(``app.enterprises``, which re-exports it as ``app.enterprises.industry``), the block plan's 产业导向
+(``app.workflow``), project admission and the land market.
 """
 
 from __future__ import annotations

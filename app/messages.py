@@ -637,6 +637,9 @@ MESSAGES: dict[str, str] = {
     "analysis_too_many_features": "提交的要素过多（超过 {limit} 个），请分批分析",
     "analysis_too_many_vertices": "提交的图形节点过多（超过 {limit} 个），请简化图形后再分析",
     "lock_timeout": "该记录正被他人修改，请稍后刷新再试",
+    # 产业导向 and 项目准入 (issue 19 part 2, H2; app/workflow/plans.py, app/admission, docs/admission.md)
+    "plan_guidance_code_invalid": "产业导向第 {position} 项：{reason}",
+    "plan_guidance_invalid": "产业导向有 {count} 个行业代码不正确：{first}",
 }
 
 
@@ -689,6 +692,7 @@ ACTION_PLAN_LABELS: dict[str, str] = {
     "max_blocks_per_unit_per_year": "每单位每年认定区块上限（个）", "min_parcel_mu": "零星宗地面积下限（亩）",
     "min_far": "改造后容积率下限", "min_merged_parcel_mu": "整合归宗单宗面积下限（亩）",
     "tolerance_m": "连片容差（米）", "report_due_day": "月报截止日（次月几日）", "note": "说明",
+    "max_outside_park_mu": "园区外面积容差（亩）",
 }
 
 

@@ -83,6 +83,7 @@ def _detail() -> tuple[Prop, ...]:
         Prop("renewal_mode", v.renewal_mode, "改造方式", "string", RenewalMode),
         Prop("renewal_mode_label", label_of(v.renewal_mode, RenewalMode), "改造方式（中文）"),
         Prop("boundary_source_label", label_of(v.boundary_source, BoundarySource), "边界来源（中文）"),
+        Prop("industry_guidance", v.industry_guidance, "产业导向", "array"),
         Prop("parcels", parcels, "宗地清单", "array"),
         Prop("enterprises", enterprises, "企业清单", "array"),
         Prop("report", v.report, "规则检查报告", "object"),

@@ -41,6 +41,7 @@ from ..core import review
 from ..core.audit import audit_context
 from ..core.read.sql import Page
 from ..core.uow import discarded, unit_of_work
+from ..industry import code_problem, normalise_code
 from ..enums import Classification, LabelledEnum, RenewalMode, ReviewStatus, Stage
 from ..errors import Conflict, FieldError, InvalidFeatures, InvalidParameter, InvalidState, NotFound
 from ..messages import message
@@ -61,7 +62,7 @@ OPEN_STATUSES = {ReviewStatus.DRAFT, ReviewStatus.SUBMITTED, ReviewStatus.RETURN
 
 
 DRAFT_FIELDS = ("name", "year", "parcels", "enterprises", "boundary", "boundary_source", *FOUR_SIDES,
-                "planned_new_floor_area_m2", "planned_far", "renewal_mode", "change_note")
+                "planned_new_floor_area_m2", "planned_far", "renewal_mode", "change_note", "industry_guidance")
 
 
 @dataclass
@@ -88,6 +89,7 @@ class DraftInput:
     planned_far: float | None = None
     renewal_mode: str | None = None
     change_note: str | None = None
+    industry_guidance: list[str] | None = None  # 产业导向: industry codes (GB/T 4754); None or [] clears it
     given: frozenset[str] | None = None
 
     def __post_init__(self) -> None:
@@ -342,6 +344,8 @@ def _apply(session: Session, plan: BlockPlan, version: BlockVersion, data: Draft
         version.renewal_mode = RenewalMode(data.renewal_mode) if data.renewal_mode else None
     if data.has("change_note"):
         version.change_note = _text(data.change_note)
+    if data.has("industry_guidance"):
+        version.industry_guidance = guidance_codes(data.industry_guidance or [])
 
     parcels, old = None, []
     if data.has("parcels"):
@@ -372,6 +376,26 @@ def _apply(session: Session, plan: BlockPlan, version: BlockVersion, data: Draft
             raise InvalidParameter("parcels", message("plan_new_needs_parcels"))
         version.boundary_source = BoundarySource.DERIVED
         version.set_geometry(derive_boundary(chosen, thresholds_for_year(session, version.year).tolerance_m))
+
+
+def guidance_codes(items: list[str]) -> list[str]:
+    """产业导向 as sent: each code normalised and checked (GB/T 4754); duplicates dropped, order kept.
+    A bad code is a 400 naming it and its place in the list."""
+    codes, errors = [], []
+    for k, raw in enumerate(items, start=1):
+        code = normalise_code(str(raw or ""))
+        if not code:
+            continue
+        problem = code_problem(code)
+        if problem is not None:
+            key, values = problem
+            errors.append(FieldError("industry_guidance", message("plan_guidance_code_invalid", position=k,
+                                                                  reason=message(key, **values)), feature=k))
+        elif code not in codes:
+            codes.append(code)
+    if errors:
+        raise InvalidFeatures(message("plan_guidance_invalid", count=len(errors), first=errors[0].message), errors)
+    return codes
 
 
 def _version_parcels(session: Session, version: BlockVersion) -> list[Parcel]:
@@ -449,6 +473,7 @@ def new_revision(session: Session, principal: Principal, plan: BlockPlan, change
             four_east=base.four_east, four_south=base.four_south, four_west=base.four_west, four_north=base.four_north,
             planned_new_floor_area_m2=base.planned_new_floor_area_m2, planned_far=base.planned_far,
             renewal_mode=base.renewal_mode, boundary_source=base.boundary_source, change_note=change_note,
+            industry_guidance=list(base.industry_guidance or []),
             based_on_version_no=base.version_no, created_by_id=principal.id,
         )
         version.parcels = [BlockVersionParcel(parcel_id=p.parcel_id, parcel_code=p.parcel_code,
@@ -759,6 +784,9 @@ def compare(plan: BlockPlan, a: BlockVersion, b: BlockVersion) -> dict:
         va, vb = getattr(a, key), getattr(b, key)
         if va != vb:
             fields[key] = {"from": _shown(va), "to": _shown(vb)}
+    ga_codes, gb_codes = list(a.industry_guidance or []), list(b.industry_guidance or [])
+    if ga_codes != gb_codes:
+        fields["industry_guidance"] = {"from": "、".join(ga_codes) or None, "to": "、".join(gb_codes) or None}
     return {
         "plan": plan.code,
         "from_version": a.version_no,

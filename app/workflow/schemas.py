@@ -88,6 +88,7 @@ class PlanVersionDetailProperties(PlanVersionSummary):
     renewal_mode: RenewalMode | None = Field(description="改造方式")
     renewal_mode_label: str | None = Field(description="改造方式（中文）")
     boundary_source_label: str = Field(description="边界来源（中文）")
+    industry_guidance: list[str] = Field(description="产业导向：行业代码（GB/T 4754-2017），新项目的行业应在其中；空 = 未设")
     parcels: list[VersionParcel] = Field(description="宗地清单")
     enterprises: list[VersionEnterprise] = Field(description="企业清单")
     report: dict[str, Any] | None = Field(

@@ -79,6 +79,9 @@ class DraftBody(BaseModel):
     renewal_mode: RenewalMode | None = Field(
         None, description="改造方式：government 政府主导改造 / enterprise 企业自主改造 / social_capital 社会资本参与改造 / other 其他")
     change_note: str | None = Field(None, max_length=2000, description="变更说明")
+    industry_guidance: list[Annotated[str, Field(max_length=16)]] | None = Field(
+        None, max_length=50, description="产业导向：行业代码列表（GB/T 4754-2017，门类字母加 2～4 位数字，如 C17、C1711）；"
+        "新项目的行业应在其中；空列表或 null 清除")
 
     def to_input(self) -> svc.DraftInput:
         given = frozenset(self.model_fields_set & set(svc.DRAFT_FIELDS))
