@@ -14,5 +14,9 @@ from .ogc import models as _ogc_models  # noqa: F401  api keys, tile invalidatio
 from .ingest import models as _ingest_models  # noqa: F401  uploads, staged features, history
 from .enterprises import models as _enterprise_models  # noqa: F401  一库: register imports, field history
 from .appraisal import models as _appraisal_models  # noqa: F401  亩均评价: configs, runs, objections
+from .market import models as _market_models  # noqa: F401  转让与租赁: records, parcels, flags
+from .subsidies import models as _subsidy_models  # noqa: F401  扶持资金: fund, entries, payments
+from .cases import models as _case_models  # noqa: F401  典型案例: quarterly 现场会 blocks, photos
+from .admission import models as _admission_models  # noqa: F401  项目准入: applications
 
 __all__ = ["Base"]
