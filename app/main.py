@@ -28,15 +28,19 @@ from .core.read.pool import ReadPool
 from .core.read.replica import ReadYourWrites, RoutedReads
 from .enterprises.routes import router as enterprises_router
 from .enterprises.directory_routes import router as enterprise_directory_router
+from .market.routes import router as market_router
 from .errors import install_error_handlers, install_openapi
 from .ingest.reaper import reap_with
 from .ingest.routes import boundaries as boundaries_router, router as uploads_router
 from .mapapi.routes import router as map_router
 from .ogc import install as install_ogc
 from .ows.routes import router as ows_router
+from .parks.routes import router as parks_router
 from .serve.routes import health_router, router
 from .settings import Settings, get_settings
 from .workflow.routes import router as workflow_router
+from .subsidies.routes import router as subsidies_router
+from .cases.routes import router as cases_router
 
 TITLE = "桐乡工业全域治理云图"
 
@@ -100,7 +104,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(enterprises_router)
     app.include_router(enterprise_directory_router)
     app.include_router(appraisal_router)
+    app.include_router(market_router)
     app.include_router(workflow_router)
+    app.include_router(subsidies_router)  # 扶持资金, /api/boundary-membership (issue 19 part 4)
+    app.include_router(cases_router)  # 典型案例 (issue 19 part 5)
+    app.include_router(parks_router)
     _mount_frontend(app, settings.frontend_dir)
     if settings.database_replica_url:  # outside the OGC gate, which serves tiles and items itself
         app.add_middleware(ReadYourWrites, secret=settings.secret_key, max_age_s=settings.read_your_writes_s,

@@ -21,8 +21,8 @@ from sqlalchemy.orm import Session
 from .core.db import long_statements
 from .core.history import event_source
 from .core.uow import unit_of_work
-from .enums import Classification, ParcelStatus, RenewalMode, RenewalType, ReviewStatus, Stage, UnitKind
-from .models import AnnualTarget, Enterprise, HasGeometry, Parcel, RenewalBlock, Unit, as_multipolygon
+from .enums import Classification, ParcelStatus, ParkKind, RenewalMode, RenewalType, ReviewStatus, Stage, UnitKind
+from .models import AnnualTarget, Enterprise, HasGeometry, Parcel, Park, RenewalBlock, Unit, as_multipolygon
 from . import models_all  # noqa: F401  every table, so the mappers configure (enterprises → uploads)
 from .appraisal.demo import seed_evaluation
 from .enterprises.demo import seed_register_and_figures
@@ -39,6 +39,7 @@ class SeedCounts:
     blocks: int = 0
     parcels: int = 0
     changed: int = 0
+    parks: int = 0
 
 
 def _features(path: Path) -> list[dict]:
@@ -176,6 +177,7 @@ def seed(session: Session, data_dir: Path) -> SeedCounts:
             blocks[block.code] = block
         counts.blocks = len(blocks)
         session.flush()
+        counts.parks = _seed_parks(session, geojson / "parks.geojson", units, counts)
 
         seeded: list[tuple[Parcel, dict]] = []
         for f in _features(geojson / "parcels.geojson"):
@@ -208,6 +210,23 @@ def seed(session: Session, data_dir: Path) -> SeedCounts:
         counts.changed += seed_evaluation(session)  # the 2023 亩均评价: 公示, one objection upheld, 定档
         counts.changed += _adopt_approved_blocks(session)
     return counts
+
+
+def _seed_parks(session: Session, path: Path, units: dict[str, Unit], counts: SeedCounts) -> int:
+    """The schematic 开发区 / 镇街工业园区 (示意) around the demo blocks (app/parks, docs/parks.md)."""
+    if not path.exists():
+        return 0
+    existing = _Existing(session, Park, "code")
+    features = _features(path)
+    for f in features:
+        p = f["properties"]
+        park = existing.get_or_new(p["code"])
+        _assign(park, counts, name=p["name"], kind=ParkKind(p["kind"]),
+                unit_id=units[p["unit_code"]].id if p.get("unit_code") else None, approval=p.get("approval"),
+                is_schematic=bool(p.get("schematic")))
+        _assign_geometry(park, f["geometry"], counts)
+    session.flush()
+    return len(features)
 
 
 def _adopt_approved_blocks(session: Session) -> int:

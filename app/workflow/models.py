@@ -279,6 +279,8 @@ class Tenant(Base):
     business: Mapped[str | None] = mapped_column(String(128))
     lease_start: Mapped[dt.date] = mapped_column(Date)
     lease_end: Mapped[dt.date | None] = mapped_column(Date)
+    # the lease in the 转让与租赁 register this tenant came from or is linked to (app/market, migration 0020)
+    lease_id: Mapped[int | None] = mapped_column(ForeignKey("market_records.id", ondelete="SET NULL"), index=True)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     row_version: Mapped[int] = mapped_column(Integer, default=1)
