@@ -81,6 +81,13 @@ class ParcelStatus(LabelledEnum):
     COMPLETED = "completed"
 
 
+class ParkKind(LabelledEnum):
+    """开发区 or 镇街工业园区: the areas 连片 blocks lie in (三（二）实施范围; app/parks)."""
+
+    DEVELOPMENT_ZONE = "development_zone"
+    TOWN_PARK = "town_park"
+
+
 class EnterpriseScale(LabelledEnum):
     """规模: 规模以上工业企业 (规上, annual revenue ≥ 20 million yuan) or not (规下)."""
 
@@ -127,6 +134,10 @@ _LABELS: dict[type, dict] = {
         ParcelStatus.VACATING: "腾退中",
         ParcelStatus.REBUILDING: "改造中",
         ParcelStatus.COMPLETED: "已完成",
+    },
+    ParkKind: {
+        ParkKind.DEVELOPMENT_ZONE: "开发区",
+        ParkKind.TOWN_PARK: "镇街工业园区",
     },
     EnterpriseScale: {
         EnterpriseScale.ABOVE: "规上",

@@ -40,7 +40,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, rela
 import spatial
 
 from .credit_code import credit_code_problem
-from .enums import Classification, EnterpriseScale, ParcelStatus, RenewalMode, RenewalType, ReviewStatus, Stage, UnitKind
+from .enums import Classification, EnterpriseScale, ParcelStatus, ParkKind, RenewalMode, RenewalType, ReviewStatus, Stage, UnitKind
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -263,6 +263,35 @@ class Parcel(Timestamped, HasGeometry, Base):
     unit: Mapped[Unit] = relationship()
     block: Mapped[RenewalBlock | None] = relationship(back_populates="parcels")
     enterprise: Mapped[Enterprise | None] = relationship(back_populates="parcels")
+
+
+class Park(Timestamped, HasGeometry, Base):
+    """开发区 or 镇街工业园区: the areas a 连片 block must lie in (三（二）实施范围; app/parks, docs/parks.md).
+
+    Imported through the upload checks (target ``parks``); ``unit`` is the town a 工业园区 belongs
+    to (null for a 开发区). The demo's parks are schematic (示意), drawn around the demo blocks.
+    Here beside units and blocks (not in app/parks) because the read path (app/core/read) serves it.
+    """
+
+    __tablename__ = "parks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)  # 园区编号
+    name: Mapped[str] = mapped_column(String(128))  # 园区名称
+    kind: Mapped[ParkKind] = mapped_column(_enum(ParkKind, "park_kind"))
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id", ondelete="SET NULL"), index=True)
+    approval: Mapped[str | None] = mapped_column(Text)  # 批准文件 / 设立依据
+    is_schematic: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
+    geom: Mapped[WKBElement] = mapped_column(_multipolygon())
+    area_mu: Mapped[Decimal] = mapped_column(Numeric(14, 2))
+    row_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+
+    unit: Mapped[Unit | None] = relationship()
+
+    __mapper_args__ = {"version_id_col": row_version}
+
+    def audit_subject(self) -> str:
+        return f"park:{self.code}"
 
 
 def _mu(value: float) -> Decimal:

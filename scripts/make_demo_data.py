@@ -1049,6 +1049,15 @@ internal road strips (the block ring carries every parcel vertex on its edge).
 | --- | --- | --- | --- | ---: | ---: | ---: |
 {blocks}
 
+### `parks.geojson` — schematic 开发区 / 镇街工业园区 (示意), Polygon
+
+`code`, `name` (ending in （示意）), `kind` (`development_zone` 开发区 / `town_park` 镇街工业园区),
+`unit_code` (the town of a 工业园区; null for the 开发区), `approval` (a note that the range is
+schematic), `schematic: true`. 桐乡经济开发区（示意） is drawn around the blocks of 梧桐街道, and a
+工业园区 around the blocks of each other town with blocks: the convex hull of the blocks widened by
+{PARK_MARGIN_M:g} m, so every demo block lies inside a park (the 实施范围 rule, docs/parks.md).
+**Not approved park boundaries.**
+
 ### `parcels.geojson` — {summary['parcels']} parcels (宗地), Polygon
 
 `code` (`330483-<unit abbr>-<nnnn>`, unique), `unit_code`, `block_code` (null = scattered,
@@ -1102,6 +1111,41 @@ codes; every parcel's enterprise exists and every enterprise holds a parcel.
   reads it directly. Here it only weights the number of scattered parcels per unit.
 * Everything else: synthetic, generated with the fixed seed {SEED}.
 """
+
+
+# ================================================================================================
+# parks: schematic 开发区 / 镇街工业园区 around the blocks (issue 19, docs/parks.md)
+# ================================================================================================
+PARK_MARGIN_M = 300.0  # each park reaches this far beyond the hull of its blocks
+DEVELOPMENT_ZONE_TOWNS = ("wutong",)  # their blocks lie in 桐乡经济开发区; every other town's in its own park
+PARK_NOTE = "演示数据：示意范围，不是批准的开发区或工业园区界线"
+
+
+def park_features(block_features: list[dict], unit_names: dict[str, str]) -> list[dict]:
+    """桐乡经济开发区（示意） around the development-zone towns' blocks and the 开发区 unit's seat area, and a
+    镇街工业园区（示意） per other town with blocks: the convex hull of its blocks widened by PARK_MARGIN_M,
+    so that every demo block lies inside a park and every demo plan passes the 实施范围 rule."""
+    by_unit: dict[str, list] = defaultdict(list)
+    for f in block_features:
+        by_unit[f["properties"]["unit_code"]].append(to_m(shape(f["geometry"])))
+    out = []
+
+    def feature(code, name, kind, unit_code, geom_m):
+        geom = reproject(shapely.simplify(geom_m, 5.0), AREA_SRID, STORAGE_SRID)
+        props = {"code": code, "name": name, "kind": kind, "unit_code": unit_code,
+                 "approval": PARK_NOTE, "schematic": True}
+        return {"type": "Feature", "id": code, "properties": props, "geometry": _round_geojson_geom(geom)}
+
+    zone = [g for u in DEVELOPMENT_ZONE_TOWNS for g in by_unit.get(u, [])]
+    if zone:
+        hull = shapely.union_all(zone).convex_hull.buffer(PARK_MARGIN_M, quad_segs=4)
+        out.append(feature("TXKFQ", "桐乡经济开发区（示意）", "development_zone", None, hull))
+    for unit_code in sorted(by_unit):
+        if unit_code in DEVELOPMENT_ZONE_TOWNS:
+            continue
+        hull = shapely.union_all(by_unit[unit_code]).convex_hull.buffer(PARK_MARGIN_M, quad_segs=4)
+        out.append(feature(f"YQ-{unit_code}", f"{unit_names[unit_code]}工业园区（示意）", "town_park", unit_code, hull))
+    return out
 
 
 # ================================================================================================
@@ -1204,6 +1248,8 @@ def build() -> tuple[dict[str, str], dict]:
         "units.geojson": feature_collection("units", unit_features),
         "blocks.geojson": feature_collection("blocks", block_features),
         "parcels.geojson": feature_collection("parcels", parcel_features),
+        "parks.geojson": feature_collection("parks", park_features(
+            block_features, {code: name for code, _abbr, name, *_rest in UNITS})),
         "enterprises.json": json_array(enterprises),
     }
     problems, summary = verify(texts, outline_4490)

@@ -62,6 +62,7 @@ from .measure import (
     floor_area_ratio,
     floor_area_ratios,
 )
+from .parks import check_inside_parks, outside_parks_mu
 from .report import (
     BlockReport,
     ParcelFigures,
@@ -76,6 +77,7 @@ from .rules import (
     DEFAULT_THRESHOLDS,
     PlanThresholds,
     MAX_BLOCKS_PER_UNIT_PER_YEAR,
+    MAX_OUTSIDE_PARK_MU,
     MIN_BLOCK_MU,
     MIN_FAR,
     MIN_MERGED_PARCEL_MU,
@@ -113,6 +115,7 @@ __all__ = [
     "share_inside",
     "M2_PER_MU",
     "MAX_BLOCKS_PER_UNIT_PER_YEAR",
+    "MAX_OUTSIDE_PARK_MU",
     "MIN_BLOCK_MU",
     "MIN_FAR",
     "MIN_MERGED_PARCEL_MU",
@@ -145,6 +148,7 @@ __all__ = [
     "areas_mu",
     "boundary_problems",
     "check_block",
+    "check_inside_parks",
     "check_classifications",
     "check_parcel",
     "check_renewal_type",
@@ -173,6 +177,7 @@ __all__ = [
     "guess_crs",
     "is_contiguous",
     "overlap_problems",
+    "outside_parks_mu",
     "overlapping_pairs",
     "problems_of_many",
     "repair",

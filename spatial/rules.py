@@ -42,6 +42,9 @@ CLASSIFICATIONS = {
     "clear_out": "整治清退",
 }
 # 连片容差 (metres): spatial.contiguity.DEFAULT_TOLERANCE_M (30 m); the plan says "相对连片" without a figure.
+# 三（二）1: "全市开发区、各镇（街道）工业园区内…": a 连片 block lies inside a 开发区 or 工业园区. The plan gives
+# no tolerance; this much of a block outside every park is a digitising sliver, not a violation (spatial/parks.py).
+MAX_OUTSIDE_PARK_MU = 0.5
 
 
 @dataclass(frozen=True)
@@ -65,9 +68,11 @@ class PlanThresholds:
     min_far: float = MIN_FAR
     min_merged_parcel_mu: float = MIN_MERGED_PARCEL_MU
     tolerance_m: float = DEFAULT_TOLERANCE_M
+    max_outside_park_mu: float = MAX_OUTSIDE_PARK_MU
 
     def __post_init__(self) -> None:
-        for name in ("min_block_mu", "min_parcel_mu", "min_far", "min_merged_parcel_mu", "tolerance_m"):
+        for name in ("min_block_mu", "min_parcel_mu", "min_far", "min_merged_parcel_mu", "tolerance_m",
+                     "max_outside_park_mu"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must not be negative")
         if self.max_blocks_per_unit_per_year < 0:
@@ -82,6 +87,7 @@ class PlanThresholds:
             "min_far": self.min_far,
             "min_merged_parcel_mu": self.min_merged_parcel_mu,
             "tolerance_m": self.tolerance_m,
+            "max_outside_park_mu": self.max_outside_park_mu,
         }
 
 

@@ -36,6 +36,7 @@ class ActionPlan(Base):
             name="non_negative",
         ),
         CheckConstraint("report_due_day BETWEEN 1 AND 28", name="report_due_day_range"),
+        CheckConstraint("max_outside_park_mu >= 0", name="max_outside_park_mu_non_negative"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -54,6 +55,9 @@ class ActionPlan(Base):
     min_far: Mapped[Decimal] = mapped_column(Numeric(6, 2))
     min_merged_parcel_mu: Mapped[Decimal] = mapped_column(Numeric(10, 2))
     tolerance_m: Mapped[Decimal] = mapped_column(Numeric(8, 2))  # 连片容差（米）
+    # 三（二）实施范围: a 连片 block lies in a 开发区 or 镇街工业园区; this much outside is a sliver (migration 0018)
+    max_outside_park_mu: Mapped[Decimal] = mapped_column(
+        Numeric(10, 2), default=Decimal(str(spatial.MAX_OUTSIDE_PARK_MU)), server_default=str(spatial.MAX_OUTSIDE_PARK_MU))
     # 月报: a month's report is due on this day of the following month (migration 0013)
     report_due_day: Mapped[int] = mapped_column(SmallInteger, server_default="5", default=5)
     note: Mapped[str] = mapped_column(Text, default="")  # 说明 (where each figure comes from)
@@ -81,6 +85,7 @@ class ActionPlan(Base):
             min_far=float(self.min_far),
             min_merged_parcel_mu=float(self.min_merged_parcel_mu),
             tolerance_m=float(self.tolerance_m),
+            max_outside_park_mu=float(self.max_outside_park_mu),
         )
 
 

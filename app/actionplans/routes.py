@@ -22,7 +22,7 @@ PlanBody = Annotated[dict[str, Any], Body(description=(
     "doc_no 文号、title 标题、start_year / end_year 实施期、target_total_mu 更新土地目标（亩）、"
     "target_new_floor_area_m2 新增厂房建筑面积目标（平方米）、target_average_far 平均容积率目标，"
     "门槛 min_block_mu、max_blocks_per_unit_per_year、min_parcel_mu、min_far、min_merged_parcel_mu、"
-    "tolerance_m（也可放在 thresholds 中），note 说明"))]
+    "tolerance_m、max_outside_park_mu 园区外面积容差（也可放在 thresholds 中），note 说明"))]
 
 
 @router.get("", summary="行动计划列表（实施期、主要目标、规则门槛）与今年施行的计划")

@@ -46,12 +46,13 @@ NUMBER_FIELDS: dict[str, tuple[bool, float, float, bool]] = {
     "min_far": (False, 0, 10, False),
     "min_merged_parcel_mu": (False, 0, 100_000, False),
     "tolerance_m": (False, 0, 500, False),
+    "max_outside_park_mu": (False, 0, 10_000, False),
     "report_due_day": (True, 1, 28, False),
 }
-OPTIONAL_FIELDS = {"report_due_day": 5}  # a new plan may leave them out: the default
+OPTIONAL_FIELDS = {"report_due_day": 5, "max_outside_park_mu": spatial.MAX_OUTSIDE_PARK_MU}  # a new plan may leave them out: the default
 FIELDS = (*TEXT_FIELDS, *NUMBER_FIELDS, "note")
 THRESHOLD_FIELDS = ("min_block_mu", "max_blocks_per_unit_per_year", "min_parcel_mu", "min_far",
-                    "min_merged_parcel_mu", "tolerance_m")
+                    "min_merged_parcel_mu", "tolerance_m", "max_outside_park_mu")
 
 
 class InvalidActionPlan(AppError):

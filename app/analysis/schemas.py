@@ -128,6 +128,7 @@ class Thresholds(Out):
     min_far: float = Field(description="改造后容积率下限")
     min_merged_parcel_mu: float = Field(description="整合归宗单宗面积下限（亩）")
     tolerance_m: float = Field(description="连片容差（米）")
+    max_outside_park_mu: float = Field(description="园区外面积容差（亩）：连片区块位于开发区和工业园区之外不超过此面积视为边界误差")
 
 
 class PlanRef(Out):

@@ -7,6 +7,7 @@ this module only gathers inputs.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 from geoalchemy2 import functions as gf
@@ -22,7 +23,7 @@ from ..actionplans import service as action_plans
 from ..enums import ReviewStatus
 from ..errors import FieldError, InvalidFeatures, InvalidParameter, NotFound, PayloadTooLarge
 from ..messages import message
-from ..models import Enterprise, Parcel, RenewalBlock, Unit
+from ..models import Enterprise, Parcel, Park, RenewalBlock, Unit
 
 MAX_FEATURES = 5000
 NEIGHBOUR_SEARCH_DEG = 0.005  # ~500 m around a stored block: well beyond the 四至 search distance
@@ -279,7 +280,34 @@ def block_plan_report(
         thresholds=thresholds,
         **unit_rule,
     )
+    report = with_park_rule(session, report, code, thresholds)
     return report.to_dict() | {"block": {"code": code, "name": name, "unit": unit.name}, "action_plan": plan_ref}
+
+
+def parks_around(session: Session, geom_4490) -> list[tuple[str, Any]] | None:
+    """The parks (开发区, 镇街工业园区) that meet a shape (EPSG:4490), as (name, shape); None when no
+    park is stored at all (the rule then only warns)."""
+    if session.scalar(select(Park.id).limit(1)) is None:
+        return None
+    rows = session.execute(
+        select(Park.name, Park.geom)
+        .where(gf.ST_Intersects(Park.geom, from_shape(geom_4490, srid=spatial.STORAGE_SRID)))
+        .order_by(Park.code)
+    ).all()
+    return [(name, to_shape(geom)) for name, geom in rows]
+
+
+def with_park_rule(session: Session, report: spatial.BlockReport, code: str,
+                   thresholds: spatial.PlanThresholds) -> spatial.BlockReport:
+    """The report with the 实施范围 rule (spatial.check_inside_parks) on its boundary (given or derived)."""
+    boundary = report.boundary
+    parks = parks_around(session, boundary) if boundary is not None and not boundary.is_empty else []
+    found = spatial.check_inside_parks(boundary, parks, crs=spatial.STORAGE_SRID, feature_id=code,
+                                       thresholds=thresholds)
+    if not found:
+        return report
+    failed = any(v.severity == "error" for v in found)
+    return replace(report, violations=(*report.violations, *found), passed=report.passed and not failed)
 
 
 def _stored_neighbours(session: Session, block_geom, members, own_block_id: int | None) -> Sequence[tuple[str, Any]]:

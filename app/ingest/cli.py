@@ -32,7 +32,7 @@ def add_parser(sub) -> None:
     p.add_argument("--layer", help="layer to import when the file has several (shapefile path in the zip or gpkg layer)")
     p.add_argument("--crs", help="CRS of the coordinates when there is no .prj, e.g. 4549 or 4528")
     p.add_argument("--encoding", help="attribute encoding when there is no .cpg, e.g. GBK or UTF-8")
-    p.add_argument("--target", choices=["parcels", "blocks"], default="parcels", help="table to import into")
+    p.add_argument("--target", choices=["parcels", "blocks", "parks"], default="parcels", help="table to import into")
     p.add_argument("--mapping", help='field mapping as JSON, e.g. \'{"code": "ZDBH", "enterprise": "QLR"}\'')
     p.add_argument("--dry-run", action="store_true", help="check and report only; write nothing")
     p.add_argument("--replace", action="store_true",

@@ -18,9 +18,9 @@ from sqlalchemy.orm import Session
 
 import spatial
 
-from ..models import Parcel, RenewalBlock
+from ..models import Parcel, Park, RenewalBlock
 
-TABLES = {"parcels": Parcel.__tablename__, "blocks": RenewalBlock.__tablename__}
+TABLES = {"parcels": Parcel.__tablename__, "blocks": RenewalBlock.__tablename__, "parks": Park.__tablename__}
 
 
 @dataclass(frozen=True)
@@ -92,6 +92,10 @@ class DbLookup:
                    " WHERE code = ANY(string_to_array(:codes, :sep))")
             names = ("floor_area_m2", "planned_floor_area_m2", "land_use", "classification", "renewal_mode",
                      "renewal_type", "status", "unit_id", "block_id", "enterprise_id")
+        elif target == "parks":
+            sql = ("SELECT id, code, ST_AsBinary(geom), name, kind, approval, is_schematic, unit_id FROM parks"
+                   " WHERE code = ANY(string_to_array(:codes, :sep))")
+            names = ("name", "kind", "approval", "is_schematic", "unit_id")
         else:
             sql = ("SELECT id, code, ST_AsBinary(geom), name, stage, designated_year, planned_far, unit_id"
                    " FROM renewal_blocks WHERE code = ANY(string_to_array(:codes, :sep))")

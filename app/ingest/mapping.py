@@ -81,6 +81,18 @@ BLOCK_FIELDS: dict[str, tuple[str, tuple[str, ...]]] = {
     "planned_far": ("规划容积率", ("规划容积率", "改造后容积率", "ghrjl", "plannedfar", "planfar")),
     "declared_area": PARCEL_FIELDS["declared_area"],
 }
+# 开发区 / 镇街工业园区 (app/parks): the areas 连片 blocks lie in.
+PARK_FIELDS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "code": ("园区编号", ("园区编号", "园区代码", "编号", "代码", "yqbh", "yqdm", "bh", "parkcode", "code", "id_code")),
+    "name": ("园区名称", ("园区名称", "开发区名称", "名称", "园区", "yqmc", "mc", "name", "parkname")),
+    "kind": ("类型（开发区/镇街工业园区）", ("类型", "园区类型", "类别", "lx", "yqlx", "lb", "kind", "type", "parktype")),
+    "unit": ("所属镇街", ("所属镇街", "镇街", "镇街道", "乡镇", "镇", "所在镇", "乡镇街道", "zj", "xz", "ssxz", "sszj",
+                          "town", "unit", "township", "unit_name", "unit_code")),
+    "approval": ("批准文件", ("批准文件", "批准文号", "设立依据", "批复文件", "依据", "来源", "pzwj", "pzwh", "sljy",
+                              "approval", "source")),
+    "is_schematic": ("示意范围（是/否）", ("示意", "是否示意", "示意范围", "sy", "sfsy", "schematic", "is_schematic")),
+    "declared_area": PARCEL_FIELDS["declared_area"],
+}
 # The enterprise register (一库, app/enterprises): one row per enterprise, keyed by its credit code.
 ENTERPRISE_FIELDS: dict[str, tuple[str, tuple[str, ...]]] = {
     "credit_code": PARCEL_FIELDS["credit_code"],
@@ -154,7 +166,7 @@ FIGURE_SHEET_FIELDS: dict[str, tuple[str, tuple[str, ...]]] = {
     "innovation_points": ("科技创新加分", ("科技创新加分", "创新加分", "kjcxjf", "cxjf", "innovation", "innovationpoints")),
     "note": ("说明", ("说明", "备注", "扣分说明", "加分说明", "原因", "sm", "bz", "note", "remark", "remarks")),
 }
-REQUIRED = {"parcels": ("code",), "blocks": ("code", "name"), "enterprises": ("credit_code", "name"),
+REQUIRED = {"parcels": ("code",), "blocks": ("code", "name"), "parks": ("code", "name", "kind"), "enterprises": ("credit_code", "name"),
             "figures": ("credit_code",)}
 NUMERIC = {"floor_area_m2", "planned_floor_area_m2", "declared_area", "declared_far", "declared_planned_far",
            "designated_year", "planned_far"}
@@ -165,6 +177,8 @@ def fields_for(target: str) -> dict[str, tuple[str, tuple[str, ...]]]:
         return ENTERPRISE_FIELDS
     if target == "figures":
         return FIGURE_SHEET_FIELDS
+    if target == "parks":
+        return PARK_FIELDS
     return BLOCK_FIELDS if target == "blocks" else PARCEL_FIELDS
 
 

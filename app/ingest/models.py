@@ -31,6 +31,7 @@ class UploadTarget(StrEnum):
 
     PARCELS = "parcels"
     BLOCKS = "blocks"
+    PARKS = "parks"  # 开发区 / 镇街工业园区 (app/parks, migration 0018)
 
 
 class Upload(Timestamped, Base):

@@ -267,7 +267,7 @@ def _sent_revision(session: Session, request: Request, upload_id: uuid.UUID) -> 
                  "type": "object", "required": ["file"], "properties": {
                      "file": {"type": "string", "format": "binary"},
                      "layer": {"type": "string"}, "crs": {"type": "string"}, "encoding": {"type": "string"},
-                     "target": {"type": "string", "enum": ["parcels", "blocks"]},
+                     "target": {"type": "string", "enum": ["parcels", "blocks", "parks"]},
                      "mapping": {"type": "string", "description": "JSON：模型字段 → 源字段"}}}}}}})
 async def create_upload(request: Request, session: SessionDep,
                         settings: Annotated[Settings, Depends(get_settings)]) -> Response:
@@ -306,7 +306,7 @@ def _start_async(request: Request, req: StageRequest, folder: Path) -> uuid.UUID
     maker = request.app.state.sessionmaker
     upload_id = uuid.uuid4()
     sha = sha256_of(req.path)
-    if req.target not in ("parcels", "blocks"):
+    if req.target not in ("parcels", "blocks", "parks"):
         raise InvalidParameter("target", message("upload_target_unknown", value=req.target))
     with maker() as s, unit_of_work(s):
         s.add(Upload(id=upload_id, uploader=req.uploader[:64], filename=req.filename[:255], file_sha256=sha,

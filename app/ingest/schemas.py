@@ -81,7 +81,7 @@ class UploadReport(Out):
     filename: str
     file_sha256: str
     file_size_bytes: int
-    target: Literal["parcels", "blocks"] = Field(description="导入目标：宗地或连片改造区块")
+    target: Literal["parcels", "blocks", "parks"] = Field(description="导入目标：宗地、连片改造区块或开发区和镇街工业园区")
     format: str | None = Field(description="shapefile / gpkg / geojson / csv")
     layer: str | None
     layers: list[str] | None = Field(description="文件中的全部图层")

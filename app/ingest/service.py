@@ -147,7 +147,7 @@ def stage(session: Session, req: StageRequest, *, file_sha256: str | None = None
     and checks again (:func:`recheck`) without sending the file again — it is kept while the upload
     is staged (``req.keep_source``).
     """
-    if req.target not in ("parcels", "blocks"):
+    if req.target not in ("parcels", "blocks", "parks"):
         raise _refuse("upload_target_unknown", code="invalid_target", field="target", value=req.target)
     progress("reading", 0, 0)
     raw = open_upload(req.path, req.filename, req.workdir, req.limits, layer=req.layer, encoding=req.encoding,

@@ -34,17 +34,19 @@ from ..core.history import event_source
 from ..core.uow import unit_of_work
 from ..errors import Conflict, FieldError, InvalidFeatures, InvalidUpload, NotFound
 from ..messages import message
-from ..models import Parcel, RenewalBlock
+from ..models import Parcel, Park, RenewalBlock
 from .models import Upload, UploadStatus
 from .problems import blocking, dumps
 from .validate import Staged
 
 COPY_CHUNK = 5000
 ANALYZE_AFTER_ROWS = 10_000
-TABLES = {"parcels": "parcels", "blocks": "renewal_blocks"}
+TABLES = {"parcels": "parcels", "blocks": "renewal_blocks", "parks": "parks"}
+MODELS = {"parcels": Parcel, "renewal_blocks": RenewalBlock, "parks": Park}
 PARCEL_VALUE_COLUMNS = ("floor_area_m2", "planned_floor_area_m2", "land_use", "classification", "renewal_mode",
                         "renewal_type", "status")
 BLOCK_VALUE_COLUMNS = ("name", "stage", "designated_year", "planned_far")
+PARK_VALUE_COLUMNS = ("name", "kind", "approval", "is_schematic")
 
 
 # --- staging ------------------------------------------------------------------
@@ -270,6 +272,15 @@ def commit_upload(session: Session, upload_id: uuid.UUID, *, on_existing: str = 
                 " f.mapped_values->>'renewal_mode', f.mapped_values->>'renewal_type', coalesce(f.mapped_values->>'status', 'not_started')"
                 " FROM upload_features f WHERE f.upload_id = :id AND f.existing_id IS NULL ORDER BY f.feature_no"),
                 params).rowcount
+        elif upload.target.value == "parks":
+            inserted = session.execute(text(
+                "INSERT INTO parks (code, name, kind, unit_id, approval, is_schematic, geom, area_mu)"
+                " SELECT f.code, f.mapped_values->>'name', f.mapped_values->>'kind', f.unit_id,"
+                " f.mapped_values->>'approval', coalesce((f.mapped_values->>'is_schematic')::boolean, false),"
+                f" CASE WHEN {use_fix} THEN f.repaired_geom ELSE f.geom END,"
+                f" CASE WHEN {use_fix} THEN f.repaired_area_mu ELSE f.area_mu END"
+                " FROM upload_features f WHERE f.upload_id = :id AND f.existing_id IS NULL ORDER BY f.feature_no"),
+                params).rowcount
         else:
             inserted = session.execute(text(
                 "INSERT INTO renewal_blocks (code, name, unit_id, geom, area_mu, stage, review_status,"
@@ -420,6 +431,15 @@ def _replace(session: Session, upload: Upload, use_fix: str, params: dict) -> in
         for far, floor in (("far", "floor_area_m2"), ("planned_far", "planned_floor_area_m2")):
             new_floor = f"(f.mapped_values->>'{floor}')::numeric" if floor in mapped else f"t.{floor}"
             sets.append(f"{far} = " + _FAR_OF.format(area=area, floor=new_floor, m2_per_mu=spatial.M2_PER_MU))
+    elif table == "parks":
+        sets[2] = "unit_id = f.unit_id" if "kind" in mapped else sets[2]  # a 开发区 belongs to no town
+        sets.append("row_version = t.row_version + 1")
+        for col in PARK_VALUE_COLUMNS:
+            if col in mapped:
+                value = f"f.mapped_values->>'{col}'"
+                if col == "is_schematic":
+                    value = f"({value})::boolean"
+                sets.append(f"{col} = coalesce({value}, t.{col})")
     else:
         casts = {"designated_year": "int", "planned_far": "numeric"}
         for col in BLOCK_VALUE_COLUMNS:
@@ -432,7 +452,7 @@ def _replace(session: Session, upload: Upload, use_fix: str, params: dict) -> in
     replaced = session.execute(text(
         f"UPDATE {table} t SET {', '.join(sets)} FROM upload_features f WHERE f.existing_id = t.id AND {_REPLACING}"),
         params).rowcount
-    model = Parcel if table == "parcels" else RenewalBlock
+    model = MODELS[table]
     for obj in [o for o in session.identity_map.values() if isinstance(o, model)]:
         session.expire(obj)
     _audit_replaced(session, upload, table)
@@ -443,7 +463,7 @@ def _attributes_json(table: str) -> str:
     """SQL for row ``t``'s columns but its shape, as JSON. Not ``to_jsonb(t) - 'geom'``: that has PostGIS
     write every shape as GeoJSON first (its geometry → jsonb cast), then drops it — most of the time
     of a 100k replace."""
-    model = Parcel if table == "parcels" else RenewalBlock
+    model = MODELS[table]
     columns = [c.name for c in model.__table__.columns if c.name != "geom"]
     return "jsonb_build_object(" + ", ".join(f"'{c}', t.{c}" for c in columns) + ")"
 

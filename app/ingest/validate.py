@@ -38,7 +38,7 @@ import spatial
 from spatial.normalise import same_shapes
 from spatial.plausibility import MAX_PLAUSIBLE_FAR, area_mismatch, area_unit_of, far_out_of_range
 
-from ..enums import Classification, ParcelStatus, RenewalMode, RenewalType, Stage
+from ..enums import Classification, ParcelStatus, ParkKind, RenewalMode, RenewalType, Stage
 from ..errors import FieldError, InvalidUpload
 from ..messages import message
 from .lookup import Lookup, UnitRef
@@ -56,10 +56,11 @@ GEOM_EQUAL_TOLERANCE_DEG = 1e-7
 # (the slack absorbs binary floating point: 0.35 - 0.34 is 0.010000000000000009).
 FAR_AGREES = 0.01 + 1e-9
 ENUMS = {"classification": Classification, "renewal_mode": RenewalMode, "renewal_type": RenewalType,
-         "status": ParcelStatus, "stage": Stage}
+         "status": ParcelStatus, "stage": Stage, "kind": ParkKind}
 # Parcel columns compared to decide that a re-imported feature is unchanged.
 COMPARED = ("floor_area_m2", "planned_floor_area_m2", "land_use", "classification", "renewal_mode", "renewal_type",
-            "status", "unit_id", "block_id", "enterprise_id", "name", "stage", "designated_year", "planned_far")
+            "status", "unit_id", "block_id", "enterprise_id", "name", "stage", "designated_year", "planned_far",
+            "kind", "approval", "is_schematic")
 CODE_MAX_LENGTH = 64
 ENTERPRISE_NAME_MAX = 128  # enterprises.name: a new owner registered from the file must fit
 OWNER_NAMES_LISTED = 200  # the unknown owners named in the report (all are counted)
@@ -81,6 +82,16 @@ def _enum_lookup(cls) -> dict[str, str]:
 
 
 _ENUM_LOOKUPS = {k: _enum_lookup(v) for k, v in ENUMS.items()}
+# Park kinds as files write them (the plan: "开发区、各镇（街道）工业园区").
+_ENUM_LOOKUPS["kind"].update({
+    "经济开发区": ParkKind.DEVELOPMENT_ZONE.value, "经济技术开发区": ParkKind.DEVELOPMENT_ZONE.value,
+    "高新区": ParkKind.DEVELOPMENT_ZONE.value, "工业园区": ParkKind.TOWN_PARK.value,
+    "镇（街道）工业园区": ParkKind.TOWN_PARK.value, "镇工业园区": ParkKind.TOWN_PARK.value,
+    "街道工业园区": ParkKind.TOWN_PARK.value, "园区": ParkKind.TOWN_PARK.value,
+})
+# 示意范围 (is_schematic) as files write a yes / no.
+_YES_NO = {"是": True, "否": False, "示意": True, "y": True, "n": False, "yes": True, "no": False, "true": True,
+           "false": False, "1": True, "0": False}
 # One worker per process for the overlap check (see validate); GEOS releases the GIL while it runs.
 _POOL = ThreadPoolExecutor(max_workers=1, thread_name_prefix="overlaps")
 
@@ -417,6 +428,13 @@ def _typed(columns: dict[str, np.ndarray], mapping: dict[str, str], target: str,
             numeric[model_field] = arr
             continue
         texts = _texts(col)
+        if model_field == "is_schematic":
+            flags = np.array([None if t is None else _YES_NO.get(t.lower()) for t in texts.tolist()], dtype=object)
+            problems += [places.problem(i, "bad_value", ERROR, message(
+                "upload_bad_choice", field=source, label=label, value=texts[i], choices=message("upload_yes_no")),
+                source) for i in np.flatnonzero(pd.notna(texts) & pd.isna(flags)).tolist()]
+            cols[model_field] = flags
+            continue
         if model_field in _ENUM_LOOKUPS:
             mapped = pd.Series(texts, dtype=object).map(_ENUM_LOOKUPS[model_field]).to_numpy(dtype=object)
             unknown = np.flatnonzero(pd.notna(texts) & pd.isna(mapped)).tolist()
@@ -484,6 +502,8 @@ def references(lookup: Lookup, target: str, mapping: dict[str, str], cols: dict[
     block_id: list[int | None] = [None] * n
     enterprise_id: list[int | None] = [None] * n
     notes: list[dict] = []
+    if target == "parks" and "kind" in cols:  # a 开发区 belongs to no town; a 工业园区 to the one it lies in
+        unit_id = [None if k == ParkKind.DEVELOPMENT_ZONE.value else u for u, k in zip(unit_id, cols["kind"].tolist())]
     if target == "parcels":
         if "block" in mapping:
             block_id, unknown = _blocks(lookup, cols["block"], mapping["block"], m.places)
@@ -735,7 +755,8 @@ def overlap_problems(pending: _PendingOverlaps) -> list[Problem]:
     left, right, area = job.future.result()
     idx = job.idx.tolist()
     n_mine = len(idx)
-    what = message("upload_what_parcel" if pending.target == "parcels" else "upload_what_block")
+    what = message({"parcels": "upload_what_parcel", "parks": "upload_what_park"}.get(pending.target,
+                                                                                       "upload_what_block"))
     problems: list[Problem] = []
     for a, c, m2 in zip(left.tolist(), right.tolist(), area.tolist()):
         i = idx[a]

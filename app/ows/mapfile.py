@@ -27,7 +27,7 @@ from sqlalchemy.engine import URL
 from sqlalchemy.types import NullType
 
 from ..core.read.layers import Layer, Prop, collections
-from ..enums import Classification, Stage
+from ..enums import Classification, ParkKind, Stage
 from ..messages import message
 from . import styles
 
@@ -167,6 +167,12 @@ def _classes(layer: Layer, font: bool) -> tuple[str | None, list[str]]:
             line = [f"OUTLINECOLOR {colour(styles.STAGE_COLOURS[member.value])}", "WIDTH 3"]
             out += _class(member.label, member.value, line, label)
         return "stage", out
+    if layer.id == "parks":
+        label = _label("      ", "name", 10, font=font)
+        for member in ParkKind:
+            line = [f"OUTLINECOLOR {colour(styles.PARK_COLOURS[member.value])}", "WIDTH 2.5", "PATTERN 8 4 END"]
+            out += _class(member.label, member.value, line, label)
+        return "kind", out
     style = [f"OUTLINECOLOR {colour(styles.UNIT_OUTLINE)}", "WIDTH 1.5", "PATTERN 4 4 END"]
     out += _class(layer.title, None, style, _label("      ", "name", 11, font=font))
     return None, out

@@ -12,5 +12,6 @@ STAGE_COLOURS = {"planned": "#7b8794", "started": "#1e88e5", "in_progress": "#8e
 NO_DATA_COLOUR = "#c4cdd5"
 PARCEL_OUTLINE = "#3e4c59"
 UNIT_OUTLINE = "#52606d"
+PARK_COLOURS = {"development_zone": "#00897b", "town_park": "#6d4c41"}  # 开发区 / 镇街工业园区 outlines
 LABEL_COLOUR = "#1f2933"
 HALO_COLOUR = "#ffffff"

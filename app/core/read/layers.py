@@ -21,8 +21,9 @@ from typing import Any
 from sqlalchemy import ColumnElement, Integer, Select, String, bindparam, case, func, select
 from sqlalchemy.orm import aliased
 
-from ...enums import Classification, LabelledEnum, ParcelStatus, RenewalMode, RenewalType, ReviewStatus, Stage, UnitKind
-from ...models import Enterprise, Parcel, RenewalBlock, Unit
+from ...enums import (Classification, LabelledEnum, ParcelStatus, ParkKind, RenewalMode, RenewalType, ReviewStatus,
+                      Stage, UnitKind)
+from ...models import Enterprise, Parcel, Park, RenewalBlock, Unit
 
 
 def label_of(column: ColumnElement, enum_cls: type[LabelledEnum]) -> ColumnElement:
@@ -271,6 +272,38 @@ def _parcels() -> Layer:
     )
 
 
+def _parks() -> Layer:
+    """开发区 and 镇街工业园区 (app/parks, docs/parks.md): the areas 连片 blocks lie in."""
+    return Layer(
+        id="parks",
+        title="开发区和镇街工业园区",
+        description="开发区和各镇（街道）工业园区的范围：连片改造区块应位于其内（行动计划三（二））。演示数据为示意范围。",
+        table=Park,
+        base=select().select_from(Park).outerjoin(Unit, Park.unit_id == Unit.id),
+        id_column=Park.code,
+        geom=Park.geom,
+        properties=_props(
+            ("code", Park.code, "园区编号"),
+            ("name", Park.name, "园区名称"),
+            ("kind", Park.kind, "类型", "string", ParkKind),
+            ("kind_label", label_of(Park.kind, ParkKind), "类型（中文）"),
+            ("unit_code", Unit.code, "所属镇（街道）代码"),
+            ("unit_name", Unit.name, "所属镇（街道）"),
+            ("approval", Park.approval, "批准文件"),
+            ("area_mu", Park.area_mu, "面积（亩）", "number"),
+            ("is_schematic", Park.is_schematic, "范围为示意", "boolean"),
+        ),
+        queryables=("code", "name", "kind", "unit_code", "area_mu", "is_schematic"),
+        filters={
+            "unit": lambda: Unit.code == param("unit"),
+            "kind": lambda: Park.kind == param("kind"),
+        },
+        source_table="parks",
+        tile_properties=("code", "name", "kind", "is_schematic"),
+        tile_minzoom=0,
+    )
+
+
 def _tax_per_mu() -> ColumnElement:
     """亩均税收 of the parcel's enterprise: its yearly tax over all the land it holds (万元/亩)."""
     held = aliased(Parcel, name="held")
@@ -322,10 +355,10 @@ def layers() -> dict[str, Layer]:
         description="经领导小组发文认定的连片改造区块（认定版本的边界、四至、认定文号与日期），作为考核与扶持的依据。",
         where=(RenewalBlock.review_status == ReviewStatus.APPROVED,),
     )
-    return {layer.id: layer for layer in (units, blocks, approved_blocks, parcels, _map_parcels(parcels))}
+    return {layer.id: layer for layer in (units, blocks, approved_blocks, parcels, _map_parcels(parcels), _parks())}
 
 
-PUBLIC = ("units", "blocks", "approved_blocks", "parcels")  # the /ogc collections, in this order
+PUBLIC = ("units", "blocks", "approved_blocks", "parcels", "parks")  # the /ogc collections, in this order
 
 
 @lru_cache(maxsize=1)

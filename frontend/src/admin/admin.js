@@ -1161,6 +1161,7 @@ const PLAN_FIELDS = [
   ['min_far', 'minFar', 'decimal', 'thresholds'],
   ['min_merged_parcel_mu', 'minMerged', 'decimal', 'thresholds'],
   ['tolerance_m', 'tolerance', 'decimal', 'thresholds'],
+  ['max_outside_park_mu', 'maxOutsidePark', 'decimal', 'thresholds'],
   ['report_due_day', 'reportDueDay', 'numeric', 'reporting'],
 ];
 
@@ -1206,7 +1207,8 @@ function buildPlans(panel) {
         inputmode: mode === 'text' ? undefined : mode, value: planValue(seed, name) });
       if (mode === 'text') input.maxLength = name === 'doc_no' ? 64 : 200;
       inputs[name] = input;
-      const hint = { tolerance_m: P.toleranceHint, report_due_day: P.reportDueDayHint }[name] || null;
+      const hint = { tolerance_m: P.toleranceHint, max_outside_park_mu: P.maxOutsideParkHint,
+        report_due_day: P.reportDueDayHint }[name] || null;
       groups[group].push(field(P[key], input, { name, hint, cls: name === 'title' ? 'wide' : '' }));
     }
     const note = h('textarea', { id: 'plan-note', rows: '3', maxlength: '2000' });
