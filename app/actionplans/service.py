@@ -9,11 +9,9 @@ plan takes the first plan's. Without any plan (an empty database) the thresholds
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -21,6 +19,7 @@ from sqlalchemy.orm import Session
 import spatial
 
 from ..auth.models import User
+from ..core.clock import today
 from ..core.audit import SYSTEM, audit_context
 from ..core.uow import unit_of_work
 from ..errors import AppError, Conflict, FieldError, NotFound
@@ -28,7 +27,6 @@ from ..messages import ACTION_PLAN_LABELS, message
 from ..models import AnnualTarget
 from .models import ActionPlan
 
-TIMEZONE = ZoneInfo("Asia/Shanghai")
 FIRST_YEAR, LAST_YEAR = 2000, 2100
 MAX_PERIOD_YEARS = 10
 
@@ -64,10 +62,6 @@ class InvalidActionPlan(AppError):
 
 class ActionPlanOverlap(Conflict):
     code = "action_plan_overlap"
-
-
-def today() -> dt.date:
-    return dt.datetime.now(TIMEZONE).date()
 
 
 # --------------------------------------------------------------------------------------------

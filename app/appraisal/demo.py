@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 import evaluation as engine
 
+from ..core.clock import TIMEZONE
 from ..enterprises.models import EnterpriseFigure
 from ..models import Unit
 from . import service
@@ -28,7 +29,7 @@ EVIDENCE_PDF = (b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<
 
 
 def _at(day: dt.date, hour: int) -> dt.datetime:
-    return dt.datetime(day.year, day.month, day.day, hour, tzinfo=service.TIMEZONE)
+    return dt.datetime(day.year, day.month, day.day, hour, tzinfo=TIMEZONE)
 
 
 def seed_evaluation(session: Session) -> int:

@@ -22,7 +22,6 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
@@ -42,6 +41,7 @@ from evaluation.messages import (
 from ..auth.deps import Principal
 from ..auth.roles import Role
 from ..auth.service import display_names
+from ..core.clock import today
 from ..core.audit import audit_context
 from ..core.db import long_statements
 from ..core.forms import Form
@@ -67,7 +67,6 @@ from ..progress.reporting import clean_filename, evidence_type
 from ..workflow.models import EnterpriseGovernance, Tenant
 from .models import EvaluationConfig, EvaluationEvidence, EvaluationObjection, EvaluationRun
 
-TIMEZONE = ZoneInfo("Asia/Shanghai")
 FIRST_YEAR, LAST_YEAR = 2000, 2100
 MAX_PUBLICITY_DAYS = 60
 MAX_EVIDENCE_FILES = 5
@@ -77,10 +76,6 @@ CORRECTION_DEPARTMENT = "异议核定"
 POINT_FIELDS = {"safety_points": "safety", "environment_points": "environment", "innovation_points": "innovation"}
 STATUS_LABELS = {"computed": "试算", "published": "公示中", "final": "已定档", "withdrawn": "已撤回"}
 OBJECTION_LABELS = {"open": "待处理", "upheld": "已采纳", "rejected": "不予采纳"}
-
-
-def today() -> dt.date:
-    return dt.datetime.now(TIMEZONE).date()
 
 
 def figure_label(field: str) -> str:

@@ -14,7 +14,6 @@ import io
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
@@ -22,8 +21,8 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from ..messages import message
+from .clock import TIMEZONE  # dates on paper are Tongxiang dates
 
-TIMEZONE = ZoneInfo("Asia/Shanghai")  # dates on paper are Tongxiang dates
 CREATOR = "桐乡工业全域治理云图"
 
 KINDS = ("text", "int", "mu", "far", "area", "money", "pct", "date", "datetime")

@@ -27,7 +27,6 @@ import unicodedata
 import uuid
 import zipfile
 from dataclasses import dataclass, field
-from zoneinfo import ZoneInfo
 
 import xlrd
 from openpyxl import load_workbook
@@ -35,6 +34,7 @@ from sqlalchemy import insert, select, text
 from sqlalchemy.orm import Session
 
 from ..auth.deps import Principal
+from ..core.clock import TIMEZONE
 from ..core.audit import audit_context
 from ..core.forms import Form
 from ..core.uow import unit_of_work
@@ -52,7 +52,6 @@ TARGET = "enterprises"
 MAX_ROWS = 20_000
 HEADER_SCAN_ROWS = 10
 FIRST_YEAR = 1949
-TIMEZONE = ZoneInfo("Asia/Shanghai")
 REGISTER_FIELDS = ("name", "industry_code", "industry_name", "scale", "production_year", "address", "unit")
 MAX_LENGTH = {"name": 128, "industry_name": 64, "address": 255}
 REFUSED_ROWS_LISTED = 20

@@ -24,7 +24,6 @@ from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import geopandas as gpd
 import pandas as pd
@@ -36,6 +35,7 @@ from sqlalchemy.orm import Session
 
 from spatial import STORAGE_SRID
 
+from ..core.clock import today
 from ..core import excel
 from ..core.read.crs import resolve
 from ..core.read.layers import Layer, layers
@@ -47,7 +47,6 @@ from ..messages import message
 from . import export as export_mod
 from .export import BLOCK_FIELDS, PARCEL_FIELDS, Field
 
-TIMEZONE = ZoneInfo("Asia/Shanghai")  # the date in a file name is a Tongxiang date
 MAX_FEATURES = 200_000  # far above the programme's parcels; bounds the memory of one export
 EXPORT_SRIDS = (STORAGE_SRID, 4549, 4528)  # CGCS2000 lon/lat; 3° Gauss-Krüger CM 120°E, zone 40
 ENCODINGS = {"gbk": "GBK", "utf-8": "UTF-8"}
@@ -270,10 +269,6 @@ class Export:
     media_type: str
     filename: str  # Chinese: 宗地_EPSG4549_20261204.dxf
     ascii_filename: str
-
-
-def today() -> dt.date:
-    return dt.datetime.now(TIMEZONE).date()
 
 
 def _names(fields: Sequence[Field], chinese: bool) -> dict[str, str]:

@@ -21,11 +21,11 @@ import secrets
 import threading
 import time
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from ..core.clock import TIMEZONE
 from ..core.audit import audit_context
 from ..core.uow import unit_of_work
 from ..errors import AppError, FieldError, InvalidState, NotFound
@@ -42,7 +42,6 @@ SCOPES = ("ogc_read", "figures_write")  # reads /ogc only | sends a department's
 # because the keys come before the register; tests/app/test_apikeys.py checks both lists are the same).
 FIGURE_FIELDS = ("tax_10k", "revenue_10k", "value_added_10k", "energy_tce", "emission_t", "electricity_10k_kwh",
                  "employees", "rd_10k", "safety_points", "environment_points", "innovation_points")
-TIMEZONE = ZoneInfo("Asia/Shanghai")
 
 
 @dataclass(frozen=True)

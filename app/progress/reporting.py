@@ -21,6 +21,7 @@ import filetype
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
+from ..core.clock import TIMEZONE
 from ..actionplans.calendar import Calendar, Deadline, month_label
 from ..auth.deps import Principal
 from ..auth.models import User
@@ -70,7 +71,7 @@ def unit_for(session: Session, principal: Principal, unit_code: str | None) -> U
 def _iso(value: dt.datetime | dt.date | None) -> str | None:
     """ISO text; a moment in Tongxiang's time (+08:00), however the database session reports it."""
     if isinstance(value, dt.datetime):
-        value = value.astimezone(service.TIMEZONE)
+        value = value.astimezone(TIMEZONE)
     return None if value is None else value.isoformat()
 
 
@@ -612,7 +613,7 @@ def withdraw(session: Session, principal: Principal, entry_id: int, on: dt.date 
             session.flush()
             entry.withdraw_event_id = _last_event_id(session, "block_stage_events", "block_id", b.id)
         event_source(session, "report", principal.username)
-        entry.withdrawn_at = dt.datetime.now(service.TIMEZONE)
+        entry.withdrawn_at = dt.datetime.now(TIMEZONE)
         entry.withdrawn_by = principal.username
     return entry_dicts(session, [entry], on)[0]
 
@@ -648,7 +649,7 @@ def submit(session: Session, principal: Principal, year: int, month: int, summar
             row = ProgressSubmission(unit_id=unit.id, year=year, month=month)
             session.add(row)
         row.status, row.summary = "submitted", summary
-        row.submitted_at, row.submitted_by = dt.datetime.now(service.TIMEZONE), principal.username
+        row.submitted_at, row.submitted_by = dt.datetime.now(TIMEZONE), principal.username
         session.flush()
         notify(session, _admins(session), "monthly_report_submitted",
                message("reporting_notify_submitted", unit=unit.name, month=label),
@@ -676,7 +677,7 @@ def return_submission(session: Session, principal: Principal, submission_id: int
         if d.is_closed(on):
             raise Conflict(message("reporting_return_closed", month=label, due=d.due_on.isoformat()))
         row.status, row.return_reason = "returned", reason
-        row.returned_at, row.returned_by = dt.datetime.now(service.TIMEZONE), principal.username
+        row.returned_at, row.returned_by = dt.datetime.now(TIMEZONE), principal.username
         session.flush()
         officers = session.scalars(select(User.id).where(User.unit_id == unit.id, User.is_active.is_(True)))
         notify(session, officers, "monthly_report_returned",

@@ -15,6 +15,7 @@ from openpyxl.styles import PatternFill
 from openpyxl.worksheet.datavalidation import DataValidation
 from sqlalchemy.orm import Session
 
+from ..core.clock import TIMEZONE
 from ..actionplans.calendar import Calendar, month_label
 from ..auth.deps import Principal
 from ..auth.roles import Role
@@ -304,5 +305,5 @@ def write_import(session: Session, principal: Principal, import_id: uuid.UUID, o
             raise Conflict(message("reporting_import_empty"))
         imp.rows = rows
         imp.status = "committed"
-        imp.committed_at = dt.datetime.now(service.TIMEZONE)
+        imp.committed_at = dt.datetime.now(TIMEZONE)
     return {"entries": count, "year": imp.year, "month": imp.month}

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from ..core.clock import TIMEZONE
 from ..actionplans.calendar import Calendar
 from ..core.audit import audit_context
 from ..core.excel import NUMBER_FORMATS, Column, new_workbook, print_setup, table_sheet, to_bytes, write_table
@@ -176,12 +177,12 @@ def issue(session: Session, year: int, month: int, user: str, *, issuer_name: st
     existing = get(session, year, month, missing_ok=True)
     if existing is not None:
         raise Conflict(message("progress_report_exists", year=year, month=month,
-                               issued_at=existing.issued_at.astimezone(service.TIMEZONE).strftime("%Y-%m-%d %H:%M")))
+                               issued_at=existing.issued_at.astimezone(TIMEZONE).strftime("%Y-%m-%d %H:%M")))
     facts = check_issue(session, year, month, issue_no=issue_no, issuing_body=issuing_body, issue_date=issue_date,
                         signed_by=signed_by, now=now)
     name = " ".join((issuer_name or user).split())[:64]
     data = build_report(session, year, month)
-    issued_at = dt.datetime.now(service.TIMEZONE).replace(microsecond=0)
+    issued_at = dt.datetime.now(TIMEZONE).replace(microsecond=0)
     data["issued_by"] = user
     data["issued_by_name"] = name
     data["issued_at"] = issued_at.isoformat()

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Body, Depends, Header, Path, Query
 from fastapi.responses import FileResponse, HTMLResponse, Response
 from pydantic import BaseModel, Field
 
+from ..core.clock import TIMEZONE
 from ..core.db import SessionDep
 from ..enums import ParcelStatus
 from ..errors import error_responses
@@ -78,7 +79,7 @@ def monthly(session: SessionDep, year: YearQuery, month: MonthQuery) -> dict:
 def monthly_xlsx(session: SessionDep, year: YearQuery, month: MonthQuery) -> Response:
     data = reports.build_report(session, year, month)
     data.update(issued_by="", issued_at="", issue=reports.preview_facts(session, year).to_dict())
-    content = reports.to_xlsx(data, dt.datetime.now(service.TIMEZONE).replace(microsecond=0))
+    content = reports.to_xlsx(data, dt.datetime.now(TIMEZONE).replace(microsecond=0))
     return _xlsx(content, f"有机更新进度（预览）{year}年{month}月.xlsx")
 
 

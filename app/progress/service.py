@@ -17,7 +17,6 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import cached_property
 from decimal import ROUND_HALF_UP, Decimal
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import or_, select, text
 from sqlalchemy.exc import IntegrityError
@@ -27,6 +26,7 @@ import spatial
 
 from ..actionplans.calendar import knowledge_day
 from ..actionplans.service import thresholds_lookup
+from ..core.clock import today
 from ..core.audit import audit_context
 from ..core.history import event_source
 from ..core.uow import unit_of_work
@@ -49,15 +49,10 @@ PROGRAMME_END = dt.date(2023, 12, 31)
 # 二: "改造区域内平均容积率提升到2.0以上"; the rule constants live in spatial.
 MIN_FAR = Decimal(str(spatial.MIN_FAR))
 MAX_BLOCKS_PER_UNIT_PER_YEAR = spatial.MAX_BLOCKS_PER_UNIT_PER_YEAR
-TIMEZONE = ZoneInfo("Asia/Shanghai")  # the day a status changes is a Tongxiang day
 
 TRACKS = ("contiguous", "scattered")
 TRACK_LABELS = {"contiguous": "连片", "scattered": "零星"}
 ZERO = Decimal("0")
-
-
-def today() -> dt.date:
-    return dt.datetime.now(TIMEZONE).date()
 
 
 def month_end(year: int, month: int) -> dt.date:
