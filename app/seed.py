@@ -27,6 +27,7 @@ from . import models_all  # noqa: F401  every table, so the mappers configure (e
 from .appraisal.demo import seed_evaluation
 from .enterprises.demo import seed_register_and_figures
 from .progress.seed import load_tax_after, seed_reports
+from .subsidies.demo import seed_subsidies
 
 GEOM_TOLERANCE_DEG = 1e-9  # well below the 7 decimals stored in the demo files
 
@@ -209,6 +210,7 @@ def seed(session: Session, data_dir: Path) -> SeedCounts:
         counts.changed += seed_register_and_figures(session, data_dir)  # 一库 register and 2023 figures
         counts.changed += seed_evaluation(session)  # the 2023 亩均评价: 公示, one objection upheld, 定档
         counts.changed += _adopt_approved_blocks(session)
+        counts.changed += seed_subsidies(session)  # after the plans: 扶持资金 (20000 万元), entries, one 现场会
     return counts
 
 
