@@ -426,6 +426,7 @@ MESSAGES: dict[str, str] = {
     "upload_what_block": "区块",
     "upload_what_park": "园区",
     "upload_yes_no": "是、否",
+    "upload_name_too_long": "{what}过长（{length} 个字，最多 {max} 个字）",
     "upload_far_now": "现状容积率",
     "upload_far_planned": "规划容积率",
     "upload_no_code": "无编号",

@@ -42,7 +42,7 @@ from ..enums import Classification, ParcelStatus, ParkKind, RenewalMode, Renewal
 from ..errors import FieldError, InvalidUpload
 from ..messages import message
 from .lookup import Lookup, UnitRef
-from .mapping import NUMERIC, fields_for, missing_required, suggestions
+from .mapping import NUMERIC, REQUIRED, fields_for, missing_required, suggestions
 from .problems import ERROR, INFO, REPAIRABLE, WARNING, Problem, worst
 from .read import RawLayer
 
@@ -407,7 +407,32 @@ def attributes(columns: dict[str, np.ndarray], codes: list[str | None], mapping:
     cols, numeric, problems = _typed(columns, mapping, target, places)
     if "code" in mapping:  # otherwise every feature says 字段未对应 already (unmapped_problems)
         problems += _code_problems(codes, mapping, target, places)
+    problems += _required_values(columns, cols, mapping, target, places)
     return Attributes(cols, numeric, problems)
+
+
+NAME_MAX_LENGTH = 128  # renewal_blocks.name, parks.name
+
+
+def _required_values(columns: dict[str, np.ndarray], cols: dict[str, np.ndarray], mapping: dict[str, str],
+                     target: str, places: Places) -> list[Problem]:
+    """Each feature has a value in every required column besides its code (区块名称; 园区名称 and 类型), and a
+    name fits its column. (A value given but not recognised is reported as such, not as missing.)"""
+    labels = fields_for(target)
+    problems: list[Problem] = []
+    for model_field in REQUIRED[target]:
+        if model_field == "code" or model_field not in mapping:
+            continue
+        source, what = mapping[model_field], labels[model_field][0]
+        empty = pd.isna(pd.Series(_texts(columns[source]), dtype=object)).to_numpy()
+        problems += [places.problem(i, "value_missing", ERROR, message("upload_code_missing", what=what), source)
+                     for i in np.flatnonzero(empty).tolist()]
+    if "name" in cols and "name" in mapping:
+        names = cols["name"]
+        problems += [places.problem(i, "name_too_long", ERROR, message(
+            "upload_name_too_long", what=labels["name"][0], length=len(names[i]), max=NAME_MAX_LENGTH),
+            mapping["name"]) for i, v in enumerate(names.tolist()) if v is not None and len(v) > NAME_MAX_LENGTH]
+    return problems
 
 
 def _typed(columns: dict[str, np.ndarray], mapping: dict[str, str], target: str, places: Places):
