@@ -4,6 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 CLOUDMAP := $(BIN)/cloudmap
 BENCH_ARGS ?=
+# pytest processes for `make test` (pytest-xdist; a module stays on one process): 2 for the 2-core CI machine
+TEST_WORKERS ?= 2
 
 .PHONY: setup run test test-fast bench db-start db-stop db-status demo-data help
 
@@ -24,11 +26,11 @@ run: setup
 
 test: setup
 	$(BIN)/ruff check app spatial evaluation migrations tests scripts bench
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 test-fast: setup
 	$(BIN)/ruff check app spatial evaluation migrations tests scripts bench
-	$(BIN)/python -m pytest -m "not browser"
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile -m "not browser"
 
 bench: setup
 	bash scripts/bench_setup.sh
