@@ -13,6 +13,7 @@ from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.engine import make_url
 
+from .admission.routes import router as admission_router
 from .actionplans.routes import router as action_plans_router
 from .analysis.routes import router as analysis_router
 from .auth.routes import router as auth_router
@@ -106,6 +107,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(appraisal_router)
     app.include_router(market_router)
     app.include_router(workflow_router)
+    app.include_router(admission_router)
     app.include_router(subsidies_router)  # 扶持资金, /api/boundary-membership (issue 19 part 4)
     app.include_router(cases_router)  # 典型案例 (issue 19 part 5)
     app.include_router(parks_router)

@@ -231,6 +231,18 @@ def _seed_parks(session: Session, path: Path, units: dict[str, Unit], counts: Se
     return len(features)
 
 
+# 产业导向 of the six demo blocks (GB/T 4754 divisions; docs/admission.md): 桐乡's textiles, 羽绒 and 羊毛衫,
+# chemical fibre, and the electrical and electronics industries the plan wants to bring in.
+DEMO_INDUSTRY_GUIDANCE: dict[str, list[str]] = {
+    "TX2022-CF-01": ["C17", "C18", "C19"],  # 崇福东兴羽绒区块: 纺织、服装、羽绒制品
+    "TX2022-CF-02": ["C17", "C18", "C38"],  # 崇福石马区块
+    "TX2022-HS-01": ["C28", "C17", "C34"],  # 河山百利达和亿宏区块: 化纤
+    "TX2022-SM-01": ["C19", "C18", "C17"],  # 石门羔羊区块: 毛皮、服装
+    "TX2022-TD-01": ["C38", "C39", "C17"],  # 屠甸荣翔和老工业区块
+    "TX2022-WT-01": ["C38", "C39", "C34", "C35"],  # 梧桐百桃工业区块: 电气、电子、装备
+}
+
+
 def _adopt_approved_blocks(session: Session) -> int:
     """Freeze each approved block as its plan's imported version 1 (its parcels as loaded), so its
     membership on past days never follows a later upload (docs/assessment.md §1)."""
@@ -243,7 +255,7 @@ def _adopt_approved_blocks(session: Session) -> int:
     adopted = 0
     for block in blocks:
         if block.code not in planned:
-            adopt(session, block)
+            adopt(session, block, DEMO_INDUSTRY_GUIDANCE.get(block.code))
             adopted += 1
     session.flush()
     return adopted

@@ -137,8 +137,9 @@ def find_plan(session: Session, code: str) -> BlockPlan | None:
     return session.scalar(select(BlockPlan).where(BlockPlan.code == code))
 
 
-def adopt(session: Session, block: RenewalBlock) -> BlockPlan:
-    """Give a block approved before the workflow existed its plan and an approved version 1."""
+def adopt(session: Session, block: RenewalBlock, industry_guidance: list[str] | None = None) -> BlockPlan:
+    """Give a block approved before the workflow existed its plan and an approved version 1 (with its
+    产业导向, when the caller knows it: the demo seed)."""
     plan = BlockPlan(code=block.code, unit_id=block.unit_id, block_id=block.id, status=ReviewStatus.APPROVED,
                      current_version_no=1)
     session.add(plan)
@@ -150,6 +151,7 @@ def adopt(session: Session, block: RenewalBlock) -> BlockPlan:
             four_north=block.four_north, planned_new_floor_area_m2=block.planned_new_floor_area_m2,
             planned_far=block.planned_far, boundary_source=BoundarySource.FILE,
             is_imported=True, approval_doc_no=block.approval_doc_no, approval_date=block.approval_date,
+            industry_guidance=list(industry_guidance or []),
         )
         session.add(version)
         parcels = session.scalars(select(Parcel).where(Parcel.block_id == block.id).order_by(Parcel.code)).all()
