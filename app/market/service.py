@@ -92,6 +92,7 @@ class Checked:
     placed: list[Placed] = field(default_factory=list)
     from_enterprise: Enterprise | None = None
     to_enterprise: Enterprise | None = None
+    other_unit: bool = False  # the parcels are another unit's (a 403 on the page, a row problem in a sheet)
 
 
 def blocks_on(session: Session, parcel_ids: list[int], on: dt.date) -> dict[int, tuple[int, int | None]]:
@@ -191,6 +192,7 @@ def _place(session: Session, principal: Principal, c: Checked) -> None:
         return
     c.unit = session.get(Unit, units.pop())
     if not may_write(principal, c.unit.id):
+        c.other_unit = True
         c.errors.append(FieldError("parcels", message("market_not_your_unit", unit=c.unit.name)))
         return
     c.placed = [Placed(found[code], *placed[found[code].id]) for code in codes]
@@ -329,6 +331,8 @@ def _refresh_flags(session: Session, record: MarketRecord) -> None:
 # --- writing ---------------------------------------------------------------------------------------
 
 def _refuse(c: Checked) -> None:
+    if c.other_unit:
+        raise NotAllowed(message("market_not_your_unit", unit=c.unit.name))
     if c.errors:
         first = c.errors[0]
         if len(c.errors) == 1:

@@ -449,6 +449,7 @@ class TenantView(Out):
     business: str | None = Field(description="经营内容")
     lease_start: str | None
     lease_end: str | None
+    lease_id: int | None = Field(None, description="对应的转让与租赁登记（租赁记录编号）")
     version: int
     inspections: list[InspectionView]
 

@@ -311,7 +311,7 @@ def export_enforcement(_user: CurrentUser, session: SessionDep) -> Response:
 def _tenant_view(t: Tenant) -> dict:
     return {"id": t.id, "parcel": t.parcel.code, "lessee": t.lessee, "credit_code": t.credit_code,
             "leased_area_m2": float(t.leased_area_m2), "business": t.business, "lease_start": _d(t.lease_start),
-            "lease_end": _d(t.lease_end), "version": t.row_version,
+            "lease_end": _d(t.lease_end), "lease_id": t.lease_id, "version": t.row_version,
             "inspections": [{"id": i.id, "inspected_on": _d(i.inspected_on), "inspector": i.inspector,
                              "findings": i.findings, "rectification_status": i.rectification_status.value,
                              "rectify_by": _d(i.rectify_by), "rectified_on": _d(i.rectified_on),
