@@ -1118,7 +1118,7 @@ codes; every parcel's enterprise exists and every enterprise holds a parcel.
 # ================================================================================================
 PARK_MARGIN_M = 300.0  # each park reaches this far beyond the hull of its blocks
 DEVELOPMENT_ZONE_TOWNS = ("wutong",)  # their blocks lie in 桐乡经济开发区; every other town's in its own park
-PARK_NOTE = "演示数据：示意范围，不是批准的开发区或工业园区界线"
+PARK_NOTE = "演示数据（示意），无批准文件"
 
 
 def park_features(block_features: list[dict], unit_names: dict[str, str]) -> list[dict]:

@@ -19,7 +19,7 @@ from ..enums import ParkKind
 from ..errors import NotFound, error_responses
 from ..messages import message
 from ..serve.routes import COLLECTION, GEOJSON, PagingDep, _collection, _must_exist
-from ..serve.schemas import GeoJSONDoc
+from ..serve.schemas import Feature, GeoJSONDoc, content
 from . import service
 from .schemas import ParkDeleted, ParkUpdate
 
@@ -47,7 +47,7 @@ async def list_parks(
 
 
 @router.get("/{code}", summary="一个园区（GeoJSON Feature，ETag 为其版本）", response_class=GeoJSONDoc,
-            responses=error_responses(404))
+            responses={**content(Feature), **error_responses(404)})
 def get_park(session: SessionDep, code: str) -> Response:
     park = service.get(session, code)
     feature = sql.one_feature_on(session, layers()["parks"], code)
@@ -59,7 +59,8 @@ def get_park(session: SessionDep, code: str) -> Response:
 
 
 @router.patch("/{code}", summary="修改园区属性（GIS 人员、管理员，需 If-Match；范围通过上传更新）",
-              response_class=GeoJSONDoc, responses=error_responses(400, 401, 403, 404, 409, 422, 428))
+              response_class=GeoJSONDoc,
+              responses={**content(Feature), **error_responses(400, 401, 403, 404, 409, 422, 428)})
 def update_park(session: SessionDep, user: Editor, code: str, body: ParkUpdate, request: Request) -> Response:
     park = service.get(session, code)
     check_if_match(session, request, park, message("park_what"))

@@ -13,7 +13,7 @@ import spatial
 from app.core.models import AuditEntry
 from app.enums import Classification, RenewalType
 from app.models import Enterprise, Parcel, Unit
-from tests.app.workflow_site import FOUR, credit_code
+from tests.app.workflow_site import FOUR, credit_code, park_around
 
 PLAN_2024 = {
     "doc_no": "桐政办发〔2024〕5号",
@@ -53,6 +53,7 @@ def _site_160(session, prefix: str, origin: tuple[float, float]) -> list[str]:
                     land_use="工业用地")
     parcel.set_geometry(spatial.reproject(geom_4549, spatial.AREA_SRID, spatial.STORAGE_SRID))
     session.add(parcel)
+    park_around(session, unit, prefix, geom_4549.buffer(500))  # a 连片 block lies in a park (docs/parks.md)
     session.commit()
     return [parcel.code]
 

@@ -111,7 +111,7 @@ def test_approved_blocks_are_the_approved_ones_only(client, db_session):
 def test_collections_and_extent(client, db_session):
     doc = client.get("/ogc/collections").json()
     ids = [c["id"] for c in doc["collections"]]
-    assert ids == ["units", "blocks", "approved_blocks", "parcels"]
+    assert ids == ["units", "blocks", "approved_blocks", "parcels", "parks"]
     parcels = next(c for c in doc["collections"] if c["id"] == "parcels")
     assert parcels["storageCrs"] == EPSG.format(4490)
     assert {CRS84, EPSG.format(4490), EPSG.format(4549), EPSG.format(4528), EPSG.format(3857)} <= set(parcels["crs"])

@@ -111,7 +111,7 @@ def test_owslib_lists_collections_and_pages_all_parcels(live, db_engine):
     from owslib.ogcapi.features import Features
 
     api = Features(live.url + "/ogc")
-    assert {c["id"] for c in api.collections()["collections"]} == {"units", "blocks", "approved_blocks", "parcels"}
+    assert {c["id"] for c in api.collections()["collections"]} == {"units", "blocks", "approved_blocks", "parcels", "parks"}
     assert "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core" in api.conformance()["conformsTo"]
     queryables = api.collection_queryables("parcels")
     assert "classification" in queryables["properties"]

@@ -54,12 +54,12 @@ def make_site(session: Session, unit_code: str, prefix: str, offsets: list[tuple
         codes.append(parcel.code)
         boxes.append(geom_4549)
     if in_park and boxes:
-        _park_around(session, unit, prefix, shapely.union_all(boxes).buffer(PARK_MARGIN_M, join_style="mitre"))
+        park_around(session, unit, prefix, shapely.union_all(boxes).buffer(PARK_MARGIN_M, join_style="mitre"))
     session.commit()  # releases the test's savepoint: a request that fails and rolls back keeps the site
     return codes
 
 
-def _park_around(session: Session, unit: Unit, prefix: str, area_4549) -> None:
+def park_around(session: Session, unit: Unit, prefix: str, area_4549) -> None:
     """A schematic 镇街工业园区 around a test site, unless a stored park covers the site already."""
     geom = spatial.reproject(area_4549, spatial.AREA_SRID, spatial.STORAGE_SRID)
     parks = session.scalars(select(Park)).all()

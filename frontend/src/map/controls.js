@@ -1,7 +1,7 @@
 // Leaflet controls: the legend (follows the colour mode) and the coordinate readout.
 /* global L */
 import { T } from './strings.js';
-import { MODES, STAGE_COLOURS } from './styles.js';
+import { MODES, PARK_COLOURS, STAGE_COLOURS } from './styles.js';
 import { escapeHtml } from '../common/api.js';
 
 export const LegendControl = L.Control.extend({
@@ -46,6 +46,8 @@ export const LegendControl = L.Control.extend({
     const swatch = (colour, label, outline = false) => `<li><span class="swatch${outline ? ' outline' : ''}" style="${outline ? 'border-color' : 'background'}:${colour}"></span>${escapeHtml(label)}</li>`;
     this.body.innerHTML = `<h2>${escapeHtml(mode.title)}</h2><ul>${mode.items().map(([c, l]) => swatch(c, l)).join('')}</ul>`
       + `<h2>${escapeHtml(T.legend.stage)}</h2><ul>${Object.entries(STAGE_COLOURS).map(([k, c]) => swatch(c, T.stage[k], true)).join('')}</ul>`
+      + `<h2>${escapeHtml(T.legend.parks)}</h2><ul>${Object.entries(PARK_COLOURS).map(([k, c]) => `<li><span class="swatch outline" style="border-color:${c};border-style:dashed"></span>${escapeHtml(T.legend.parkKind[k])}</li>`).join('')}</ul>`
+      + `<p class="note">${escapeHtml(T.legend.parksNote)}</p>`
       + (this.options.aggregated ? `<p class="note strong">${escapeHtml(T.legend.aggregated)}</p>` : '')
       + `<p class="note">${escapeHtml(T.legend.unitsNote)}</p>`;
   },

@@ -13,6 +13,7 @@ import { buildSidePanel } from './sidepanel.js';
 import { buildSearch } from './search.js';
 import { BlockPanel } from './blockpanel.js';
 import { ParcelLayer } from './parcels.js';
+import { ParksLayer } from './parks.js';
 import { registerView, route, startRouting } from './nav.js';
 import { mountShell } from '../common/shell.js';
 
@@ -307,6 +308,7 @@ async function main() {
     onFilter: (f) => applyFilter(f).catch(fail),
     onBasemap: setBasemap,
   });
+  new ParksLayer(map, document.getElementById('side')); // 开发区和工业园区 (parks.js: its own checkbox)
 
   buildSearch(document.getElementById('search-host'), {
     onChoose: (r) => flyToResult(r).catch(fail),

@@ -22,6 +22,9 @@ export const GRADE_COLOURS = { A: '#1a9850', B: '#91cf60', C: '#fee08b', D: '#d7
 /** Text on a class's colour: dark on the light B and C, white on A and D. */
 export const GRADE_INK = { A: '#fff', B: '#173d00', C: '#5c4300', D: '#fff' };
 
+// 开发区 / 镇街工业园区 outlines (dashed; app/ows/styles.py PARK_COLOURS draws the same).
+export const PARK_COLOURS = { development_zone: '#00897b', town_park: '#6d4c41' };
+
 export const CONTIGUITY_COLOURS = { contiguous: '#1565c0', scattered: '#f9a825' };
 
 // Sequential classes. FAR breaks put the plan's 2.0 floor on a class edge; 亩均税收

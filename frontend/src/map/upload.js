@@ -71,7 +71,7 @@ export class UploadScreen {
       <h2>${escapeHtml(U.title)}</h2>
       <p class="hint">${escapeHtml(U.intro)}</p>
       <label class="field">${escapeHtml(U.kindLabel)}
-        <select name="target"><option value="parcels">${U.kinds.parcels}</option><option value="blocks">${U.kinds.blocks}</option></select></label>
+        <select name="target"><option value="parcels">${U.kinds.parcels}</option><option value="blocks">${U.kinds.blocks}</option><option value="parks">${U.kinds.parks}</option></select></label>
       <div class="dropzone" tabindex="-1">
         <p>${escapeHtml(U.drop)} <label class="button secondary" for="upload-file">${escapeHtml(U.choose)}</label></p>
         <input id="upload-file" type="file" class="sr-only" accept=".zip,.gpkg,.geojson,.json,.csv" aria-label="${escapeHtml(U.fileLabel)}">
