@@ -100,7 +100,7 @@ def test_readers(actor, login_as, db_session, settings, stack):  # noqa: F811
     world = World(login_as, db_session)
     rid = world.record()
     client = _client(actor, login_as, settings, db_session, stack)
-    listed = client.get("/api/market/records")
+    listed = client.get("/api/market/records", params={"block": "TX2023-WT-MM"})
     one = client.get(f"/api/market/records/{rid}")
     flags = client.get("/api/market/flags")
     if actor == "anonymous":
