@@ -14,6 +14,7 @@ import { buildSearch } from './search.js';
 import { BlockPanel } from './blockpanel.js';
 import { ParcelLayer } from './parcels.js';
 import { ParksLayer } from './parks.js';
+import { MarketFlagsLayer } from './panel/market.js';
 import { registerView, route, startRouting } from './nav.js';
 import { mountShell } from '../common/shell.js';
 
@@ -309,6 +310,7 @@ async function main() {
     onBasemap: setBasemap,
   });
   new ParksLayer(map, document.getElementById('side')); // 开发区和工业园区 (parks.js: its own checkbox)
+  new MarketFlagsLayer(map, document.getElementById('side')); // 转让租赁预警 (panel/market.js; logged-in readers)
 
   buildSearch(document.getElementById('search-host'), {
     onChoose: (r) => flyToResult(r).catch(fail),

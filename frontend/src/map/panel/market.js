@@ -32,3 +32,62 @@ export async function section(code) {
   el.append(ul, h('p', {}, h('a', { href: '/regulation#market' }, M.panelMore)));
   return el;
 }
+
+/**
+ * The map's 转让租赁预警 layer: the parcels a record with a flag is about (GET /api/market/flags), outlined in red
+ * (solid while a flag is open, grey once every flag is referred), with a popup of the flags and a checkbox of
+ * its own in the 图层 panel. Only for those who may read the register; otherwise no layer and no checkbox.
+ * State: body data-market-flags = the number of parcels drawn (none without access), data-layer-market-flags.
+ */
+export class MarketFlagsLayer {
+  constructor(map, side) {
+    /* global L */
+    this.map = map;
+    map.createPane('marketFlags').style.zIndex = 420; // over the parcels (overlayPane 400), under the popups
+    this.layer = L.geoJSON(null, {
+      pane: 'marketFlags',
+      style: (f) => {
+        const open = f.properties.open_count > 0;
+        return { className: 'layer-market-flags', color: open ? '#c92a2a' : '#52606d', weight: 3,
+          fillColor: open ? '#c92a2a' : '#52606d', fillOpacity: 0.25 };
+      },
+      onEachFeature: (f, layer) => {
+        const p = f.properties;
+        layer.bindTooltip(M.layerTooltip(p), { sticky: true });
+        layer.bindPopup(() => flagPopup(p));
+        layer.on('popupopen', (e) => { // Leaflet's close button is named in English
+          const close = e.popup.getElement()?.querySelector('.leaflet-popup-close-button');
+          close?.setAttribute('aria-label', M.layerClose);
+          close?.setAttribute('title', M.layerClose);
+        });
+      },
+    });
+    this.ready = api('/api/market/flags', { quiet401: true, accept: 'application/geo+json' }).then(({ data }) => {
+      this.layer.addData(data).addTo(map);
+      this.addCheckbox(side);
+      document.body.dataset.marketFlags = String(data.features.length);
+      return data.features.length;
+    }).catch(() => { document.body.dataset.marketFlags = 'none'; return 0; });
+  }
+
+  addCheckbox(side) {
+    const fieldset = side && side.querySelector('fieldset');
+    if (!fieldset) return;
+    const box = h('input', { type: 'checkbox', name: 'market-flags-layer', value: 'market-flags', checked: true });
+    fieldset.append(h('label', { class: 'check' }, box, ` ${M.layerName}`));
+    box.addEventListener('change', (e) => {
+      e.stopPropagation();
+      if (box.checked) this.layer.addTo(this.map); else this.layer.remove();
+      document.body.dataset.layerMarketFlags = String(box.checked);
+    });
+    document.body.dataset.layerMarketFlags = 'true';
+  }
+}
+
+function flagPopup(p) {
+  const el = h('div', { class: 'popup' }, h('h3', {}, M.layerPopupTitle(p)));
+  el.append(h('p', {}, M.layerCounts(p)));
+  el.append(h('ul', {}, ...p.flags.map((t) => h('li', {}, t))));
+  el.append(h('p', {}, h('a', { href: '/regulation#market' }, M.panelMore)));
+  return el;
+}
