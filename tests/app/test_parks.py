@@ -185,6 +185,26 @@ def test_park_upload_stores_the_parks(api, db_session, tmp_path):  # noqa: F811
     assert api.get("/api/parks", params={"kind": "development_zone"}).json()["numberMatched"] >= 2
 
 
+def test_a_park_uploaded_again_replaces_the_stored_one(api, db_session, tmp_path):  # noqa: F811
+    geoms = corpus.rectangles(2, row=26)
+    rows = [{"园区编号": "RPK-1", "园区名称": "重传园区", "类型": "镇街工业园区"}]
+    first = post(api, _parks_file(tmp_path, rows, geoms[:1]), "v1.geojson", target="parks").json()
+    assert commit(api, first["id"]).status_code == 200
+    wider = shapely.union_all(geoms).envelope  # the park grows to cover both rectangles
+    again = [{"园区编号": "RPK-1", "园区名称": "重传园区（扩区）", "类型": "开发区"}]
+    second = post(api, _parks_file(tmp_path, again, [wider]), "v2.geojson", target="parks").json()
+    assert {p["code"] for p in second["problems"]} == {"existing_code"}
+    out = commit(api, second["id"], on_existing="replace").json()["outcome"]
+    assert (out["replaced"], out["inserted"]) == (1, 0)
+    ((code, name, kind, has_unit, area),) = _stored(db_session, "RPK-")
+    assert (name, kind, has_unit) == ("重传园区（扩区）", ParkKind.DEVELOPMENT_ZONE, False)
+    assert float(area) == pytest.approx(spatial.area_mu(wider), abs=0.01)
+    with unit_of_work(db_session):
+        history = db_session.execute(text("SELECT layer, code FROM feature_history WHERE upload_id = :u"),
+                                     {"u": second["id"]}).all()
+    assert history == [("parks", "RPK-1")]
+
+
 def test_a_bad_park_file_is_refused_per_feature_and_nothing_is_stored(api, db_session, tmp_path):  # noqa: F811
     geoms = corpus.rectangles(3, row=22)
     geoms[2] = shapely.Polygon([(geoms[2].bounds[0], geoms[2].bounds[1]), (geoms[2].bounds[2], geoms[2].bounds[3]),

@@ -189,7 +189,7 @@ export const T = {
 
   upload: {
     title: '数据上传',
-    intro: '上传宗地或区块边界：压缩的 Shapefile（.zip）、GeoPackage（.gpkg）、GeoJSON 或带 WKT 几何列的 CSV。系统会识别编码、坐标系和图层，逐要素检查后再入库。',
+    intro: '上传宗地、区块或开发区和工业园区边界：压缩的 Shapefile（.zip）、GeoPackage（.gpkg）、GeoJSON 或带 WKT 几何列的 CSV。系统会识别编码、坐标系和图层，逐要素检查后再入库。',
     drop: '将文件拖到这里，或',
     choose: '选择文件',
     fileLabel: '选择要上传的文件',
