@@ -31,7 +31,7 @@ def admission_list(session: Session, principal: Principal, **filters) -> tuple[b
         rows.append([k, a.code, a.project_name, e.name if e else a.enterprise_name, e.credit_code if e else a.credit_code,
                      a.unit.name, a.block.name, "、".join(a.parcel_codes), a.industry_code,
                      division_name(a.industry_code), a.investment_10k, a.output_10k, a.tax_10k, a.floor_area_m2,
-                     a.far, a.start_on, a.complete_on, a.status.label, flags, a.review_comment,
+                     a.far, a.start_on, a.complete_on, service.status_label(a.status), flags, a.review_comment,
                      a.approval_doc_no, a.approval_date])
     wb = new_workbook()
     table_sheet(wb, "项目准入", COLUMNS, rows, title=message("admission_list_title"), date_line=exported_line())

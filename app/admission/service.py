@@ -85,6 +85,11 @@ class AdmissionInput:
 # --- who may do what ---------------------------------------------------------------
 
 
+def status_label(status: ReviewStatus) -> str:
+    """An application's state as its readers name it (approved = 已准入)."""
+    return message(f"admission_status_{status.value}")
+
+
 def can_edit(principal: Principal, a: ProjectAdmission) -> bool:
     return principal.role == Role.ADMIN or (principal.role == Role.UNIT_OFFICER and principal.unit_id == a.unit_id)
 
@@ -378,7 +383,7 @@ def update(session: Session, principal: Principal, a: ProjectAdmission, data: Ad
     """Change a draft or a returned application (it becomes a draft again)."""
     require_unit(principal, a.unit_id, WHAT)
     if a.status.value not in ADMISSION_REVIEW.flow.editable:
-        raise InvalidState(message("admission_not_editable", code=a.code, state=a.status.label))
+        raise InvalidState(message("admission_not_editable", code=a.code, state=status_label(a.status)))
     with unit_of_work(session), audit_context(session, "admission_update", a):
         checked = _checked(session, data)
         if checked["block"].id != a.block_id:
@@ -418,7 +423,7 @@ class AdmissionReview(review.ReviewKind):
             require_unit(actor, a.unit_id, WHAT)
 
     def refusal(self, a: ProjectAdmission, version, action: str):
-        return InvalidState(message("admission_state", code=a.code, state=a.status.label,
+        return InvalidState(message("admission_state", code=a.code, state=status_label(a.status),
                                     action=self.action_labels[action]))
 
     def validate(self, a: ProjectAdmission, action: str, decision: review.Decision) -> None:
@@ -532,7 +537,7 @@ def _iso(value) -> str | None:
 def view(session: Session, principal: Principal, a: ProjectAdmission, *, with_report: bool = True) -> dict:
     e = a.enterprise
     out = {
-        "id": a.id, "code": a.code, "status": a.status.value, "status_label": a.status.label,
+        "id": a.id, "code": a.code, "status": a.status.value, "status_label": status_label(a.status),
         "block": a.block.code, "block_name": a.block.name, "plan_version_no": a.plan_version_no,
         "unit": a.unit.code, "unit_name": a.unit.name,
         "enterprise_name": e.name if e else a.enterprise_name, "credit_code": e.credit_code if e else a.credit_code,

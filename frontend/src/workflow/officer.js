@@ -11,6 +11,12 @@ import { findings, reportView } from "./report.js";
 import { CLASS_LABELS, RENEWAL_MODES, SIDES, STAGE_LABELS, T } from "./strings.js";
 
 const form = document.getElementById("draft");
+// 产业导向 (docs/admission.md): the industry codes a new project entering the block should be in.
+form.change_note.closest("label").after(el("label", { "data-field": "industry_guidance" }, `${T.draft.guidance} `,
+  el("input", { name: "industry_guidance", maxlength: "300", autocomplete: "off" }),
+  el("span", { class: "hint" }, T.draft.guidanceHint)));
+/** 产业导向 as typed: codes separated by 、，, ; or spaces. */
+const guidanceCodes = (text) => text.split(/[、，,;；\s]+/).map((c) => c.trim()).filter(Boolean);
 const box = document.getElementById("message");
 const listBox = document.getElementById("list-message");
 const reportBox = document.querySelector("#live-report .body");
@@ -521,6 +527,7 @@ function draftBody() {
     planned_new_floor_area_m2: numberOrNull(form.planned_new_floor_area_m2),
     renewal_mode: form.renewal_mode.value || null,
     change_note: form.change_note.value.trim() || null,
+    industry_guidance: guidanceCodes(form.industry_guidance.value),
   };
   if (state.boundary) body.boundary_source = state.boundary.source;
   for (const [field] of SIDES) body[field] = form[field].value.trim() || null;
@@ -653,6 +660,7 @@ async function openPlan(code) {
   const p = v.properties;
   for (const k of ["name", "year", "planned_far", "planned_new_floor_area_m2", "change_note"]) form[k].value = p[k] ?? "";
   form.renewal_mode.value = p.renewal_mode || "";
+  form.industry_guidance.value = (p.industry_guidance || []).join("、");
   for (const [field] of SIDES) form[field].value = p[field] ?? "";
   const known = new Map(own.features.map((f) => [f.id, f]));
   for (const parcel of p.parcels) {

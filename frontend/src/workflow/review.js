@@ -116,6 +116,7 @@ async function card(p) {
     [T.review.mode, props.renewal_mode_label || T.dash],
     [T.review.newFloor, props.planned_new_floor_area_m2 === null ? T.dash : `${Number(props.planned_new_floor_area_m2).toLocaleString("zh-CN")} ${T.m2}`],
     [T.review.boundary, props.boundary_source_label],
+    [T.review.guidance, (props.industry_guidance || []).join("、") || T.review.noGuidance],
   ];
   if (props.change_note) rows.push([T.review.changeNote, props.change_note]);
   for (const [k, val] of rows) info.append(el("tr", {}, el("th", { scope: "row" }, k), el("td", {}, val)));
