@@ -19,7 +19,7 @@ from . import boundary
 from .models import SubsidyEntry, SubsidyFund, SubsidyPayment
 from .service import DEFAULT_FUND_NAME, DEFAULT_FUND_TOTAL
 
-SEEDER = "seed"
+SEEDER = "演示数据"
 # (enterprise credit code or parcel code, project, applied on, applied, approved, [(paid on, amount)], basis)
 ENTRIES = [
     ("9133048317555134CX", None, "2023-03-10", "300", "250", [("2023-05-20", "100"), ("2023-09-15", "100")],
@@ -34,7 +34,7 @@ def _png(width: int = 64, height: int = 40) -> bytes:
     """A small PNG (a green-grey gradient) standing in for a site photo."""
     def chunk(kind: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
-    rows = b"".join(b"\x00" + bytes(v for x in range(width) for v in (60 + x, 120 + y, 90)) for y in range(height))
+    rows = b"".join(b"\x00" + bytes(v for x in range(width) for v in ((60 + x) % 256, (120 + y) % 256, 90)) for y in range(height))
     return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
             + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
 

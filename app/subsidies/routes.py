@@ -76,7 +76,8 @@ def list_entries(session: SessionDep, user: CurrentUser, block: Text = None, uni
                  ) -> dict:
     rows, total = service.entries(session, user, block=block, unit=unit, status=status, q=q, limit=limit,
                                   offset=offset)
-    return {"data": [service.view(e, user) for e in rows], "total": total, "limit": limit, "offset": offset}
+    names = service.people(session, rows)
+    return {"data": [service.view(e, user, names) for e in rows], "total": total, "limit": limit, "offset": offset}
 
 
 @router.get("/api/subsidies/export.xlsx", response_class=Response,
@@ -84,7 +85,8 @@ def list_entries(session: SessionDep, user: CurrentUser, block: Text = None, uni
             summary="扶持资金台账 Excel（台账与按区块、单位汇总）")
 def export(session: SessionDep, user: CurrentUser) -> Response:
     rows, _ = service.entries(session, user, limit=100_000)
-    data = excel.workbook([service.view(e) for e in rows], service.totals(session))
+    names = service.people(session, rows)
+    data = excel.workbook([service.view(e, None, names) for e in rows], service.totals(session))
     name = message("subsidy_excel_filename", day=service.today().isoformat())
     return Response(data, media_type=XLSX, headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}"})
 

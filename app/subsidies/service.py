@@ -22,9 +22,10 @@ from collections import defaultdict
 from decimal import Decimal
 
 from sqlalchemy import func, select, text
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from ..auth.deps import Principal, forbid
+from ..auth.models import User
 from ..auth.roles import Role
 from ..core.audit import audit_context
 from ..core.uow import unit_of_work
@@ -194,7 +195,19 @@ def entries(session: Session, principal: Principal, *, block: str | None = None,
     return list(rows), int(count or 0)
 
 
-def view(e: SubsidyEntry, principal: Principal | None = None) -> dict:
+def people(session: Session, rows: list[SubsidyEntry]) -> dict[str, str]:
+    """The display names of everyone who applied, reviewed or paid in ``rows`` (username → name)."""
+    names = {n for e in rows for n in (e.applied_by, e.reviewed_by, *(p.recorded_by for p in e.payments)) if n}
+    if not names:
+        return {}
+    return dict(session.execute(select(User.username, User.display_name).where(User.username.in_(names))).all())
+
+
+def view(e: SubsidyEntry, principal: Principal | None = None, names: dict[str, str] | None = None) -> dict:
+    names = names if names is not None else people(object_session(e), [e])
+
+    def person(username: str | None) -> str | None:
+        return None if username is None else names.get(username) or username
     if e.enterprise is not None:
         subject = {"kind": "enterprise", "code": e.enterprise.credit_code, "name": e.enterprise.name}
     else:
@@ -212,10 +225,10 @@ def view(e: SubsidyEntry, principal: Principal | None = None) -> dict:
         money(e.amount_applied_10k), "basis": e.basis, "plan_version_no": e.plan_version_no,
         "approval_doc_no": e.approval_doc_no, "approved_10k": None if approved is None else money(approved),
         "paid_10k": money(e.paid_10k), "unpaid_10k": money((approved or 0) - e.paid_10k),
-        "review_comment": e.review_comment, "reviewed_by": e.reviewed_by,
-        "reviewed_at": None if e.reviewed_at is None else e.reviewed_at.isoformat(), "applied_by": e.applied_by,
+        "review_comment": e.review_comment, "reviewed_by": person(e.reviewed_by),
+        "reviewed_at": None if e.reviewed_at is None else e.reviewed_at.isoformat(), "applied_by": person(e.applied_by),
         "payments": [{"id": p.id, "paid_on": p.paid_on.isoformat(), "amount_10k": money(p.amount_10k),
-                      "note": p.note, "recorded_by": p.recorded_by} for p in e.payments],
+                      "note": p.note, "recorded_by": person(p.recorded_by)} for p in e.payments],
         "version": e.row_version, "can": can,
     }
 
