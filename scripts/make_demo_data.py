@@ -1053,9 +1053,10 @@ internal road strips (the block ring carries every parcel vertex on its edge).
 
 `code`, `name` (ending in （示意）), `kind` (`development_zone` 开发区 / `town_park` 镇街工业园区),
 `unit_code` (the town of a 工业园区; null for the 开发区), `approval` (a note that the range is
-schematic), `schematic: true`. 桐乡经济开发区（示意） is drawn around the blocks of 梧桐街道, and a
-工业园区 around the blocks of each other town with blocks: the convex hull of the blocks widened by
-{PARK_MARGIN_M:g} m, so every demo block lies inside a park (the 实施范围 rule, docs/parks.md).
+schematic), `schematic: true`. In each unit the convex hull of its parcels (blocks and scattered)
+widened by {PARK_MARGIN_M:g} m and cut to the unit: 桐乡经济开发区（示意） over 开发区（高桥街道） and 梧桐街道,
+a 镇街工业园区（示意） in every other unit, so every demo block and parcel lies inside a park (the 实施范围
+rule, docs/parks.md).
 **Not approved park boundaries.**
 
 ### `parcels.geojson` — {summary['parcels']} parcels (宗地), Polygon
@@ -1116,19 +1117,23 @@ codes; every parcel's enterprise exists and every enterprise holds a parcel.
 # ================================================================================================
 # parks: schematic 开发区 / 镇街工业园区 around the blocks (issue 19, docs/parks.md)
 # ================================================================================================
-PARK_MARGIN_M = 300.0  # each park reaches this far beyond the hull of its blocks
-DEVELOPMENT_ZONE_TOWNS = ("wutong",)  # their blocks lie in 桐乡经济开发区; every other town's in its own park
+PARK_MARGIN_M = 300.0  # each park reaches this far beyond the hull of its unit's parcels
+DEVELOPMENT_ZONE_UNITS = ("kaifaqu", "wutong")  # 桐乡经济开发区; every other unit has its own 工业园区
 PARK_NOTE = "演示数据（示意），无批准文件"
 
 
-def park_features(block_features: list[dict], unit_names: dict[str, str]) -> list[dict]:
-    """桐乡经济开发区（示意） around the development-zone towns' blocks and the 开发区 unit's seat area, and a
-    镇街工业园区（示意） per other town with blocks: the convex hull of its blocks widened by PARK_MARGIN_M,
-    so that every demo block lies inside a park and every demo plan passes the 实施范围 rule."""
+def park_features(parcel_features: list[dict], unit_features: list[dict]) -> list[dict]:
+    """Schematic parks (示意): in each unit, the convex hull of its parcels (blocks and scattered) widened by
+    PARK_MARGIN_M and cut to the unit — 桐乡经济开发区（示意） over the development-zone units, a 镇街工业园区（示意）
+    in every other unit — so every demo block and demo parcel lies inside a park (the 实施范围 rule)."""
     by_unit: dict[str, list] = defaultdict(list)
-    for f in block_features:
+    for f in parcel_features:
         by_unit[f["properties"]["unit_code"]].append(to_m(shape(f["geometry"])))
-    out = []
+    units = {f["properties"]["code"]: (f["properties"]["name"], to_m(shape(f["geometry"]))) for f in unit_features}
+
+    def area(unit_code):
+        hull = shapely.union_all(by_unit[unit_code]).convex_hull.buffer(PARK_MARGIN_M, quad_segs=4)
+        return shapely.intersection(hull, units[unit_code][1])
 
     def feature(code, name, kind, unit_code, geom_m):
         geom = reproject(shapely.simplify(geom_m, 5.0), AREA_SRID, STORAGE_SRID)
@@ -1136,15 +1141,12 @@ def park_features(block_features: list[dict], unit_names: dict[str, str]) -> lis
                  "approval": PARK_NOTE, "schematic": True}
         return {"type": "Feature", "id": code, "properties": props, "geometry": _round_geojson_geom(geom)}
 
-    zone = [g for u in DEVELOPMENT_ZONE_TOWNS for g in by_unit.get(u, [])]
-    if zone:
-        hull = shapely.union_all(zone).convex_hull.buffer(PARK_MARGIN_M, quad_segs=4)
-        out.append(feature("TXKFQ", "桐乡经济开发区（示意）", "development_zone", None, hull))
+    zone = shapely.union_all([area(u) for u in DEVELOPMENT_ZONE_UNITS if by_unit.get(u)])
+    out = [feature("TXKFQ", "桐乡经济开发区（示意）", "development_zone", None, zone)]
     for unit_code in sorted(by_unit):
-        if unit_code in DEVELOPMENT_ZONE_TOWNS:
-            continue
-        hull = shapely.union_all(by_unit[unit_code]).convex_hull.buffer(PARK_MARGIN_M, quad_segs=4)
-        out.append(feature(f"YQ-{unit_code}", f"{unit_names[unit_code]}工业园区（示意）", "town_park", unit_code, hull))
+        if unit_code not in DEVELOPMENT_ZONE_UNITS:
+            name = units[unit_code][0]
+            out.append(feature(f"YQ-{unit_code}", f"{name}工业园区（示意）", "town_park", unit_code, area(unit_code)))
     return out
 
 
@@ -1248,8 +1250,7 @@ def build() -> tuple[dict[str, str], dict]:
         "units.geojson": feature_collection("units", unit_features),
         "blocks.geojson": feature_collection("blocks", block_features),
         "parcels.geojson": feature_collection("parcels", parcel_features),
-        "parks.geojson": feature_collection("parks", park_features(
-            block_features, {code: name for code, _abbr, name, *_rest in UNITS})),
+        "parks.geojson": feature_collection("parks", park_features(parcel_features, unit_features)),
         "enterprises.json": json_array(enterprises),
     }
     problems, summary = verify(texts, outline_4490)

@@ -228,7 +228,7 @@ def test_a_bad_park_file_is_refused_per_feature_and_nothing_is_stored(api, db_se
 # -- the layer -----------------------------------------------------------------------------
 def test_parks_on_the_api_and_ogc(client):
     parks = client.get("/api/parks").json()
-    assert parks["numberMatched"] == 5
+    assert parks["numberMatched"] == 10
     props = {f["id"]: f["properties"] for f in parks["features"]}
     assert props["TXKFQ"]["kind_label"] == "开发区" and props["TXKFQ"]["unit_code"] is None
     assert props["YQ-chongfu"]["unit_name"] == "崇福镇" and all(p["is_schematic"] for p in props.values())
@@ -236,7 +236,7 @@ def test_parks_on_the_api_and_ogc(client):
     assert client.get("/api/parks", params={"unit": "chongfu"}).json()["numberMatched"] == 1
     assert client.get("/api/parks", params={"unit": "nowhere"}).status_code == 400
     items = client.get("/ogc/collections/parks/items").json()
-    assert items["numberMatched"] == 5
+    assert items["numberMatched"] == 10
     assert "parks" in {c["id"] for c in client.get("/ogc/collections").json()["collections"]}
     one = client.get("/api/parks/YQ-chongfu")
     assert one.status_code == 200 and one.headers["ETag"] == '"1"'

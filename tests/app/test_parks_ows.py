@@ -51,7 +51,7 @@ def test_getmap_draws_the_park_outline(wms, parks):  # noqa: F811
 def test_getfeature_lists_the_parks(wfs, parks):  # noqa: F811
     assert wfs.contents["ms:parks"].title == collections()["parks"].title
     doc = json.loads(wfs.getfeature(typename=["ms:parks"], outputFormat="application/json; subtype=geojson").read())
-    assert doc["numberMatched"] == len(parks) == 5
+    assert doc["numberMatched"] == len(parks) == 10
     props = {f["properties"]["code"]: f["properties"] for f in doc["features"]}
     assert set(props) == set(parks)
     assert set(props["TXKFQ"]) == {p.name for p in collections()["parks"].properties}  # as /ogc

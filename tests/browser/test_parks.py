@@ -16,7 +16,7 @@ pytestmark = pytest.mark.browser
 SHOTS = Path(__file__).parent / "screenshots"
 DESKTOP = {"width": 1366, "height": 900}
 PHONE = {"width": 390, "height": 844}
-PARKS = 5  # data/geojson/parks.geojson
+PARKS = 10  # data/geojson/parks.geojson: 桐乡经济开发区 and nine 镇街工业园区
 
 
 def _open(browser, live_server, viewport):
