@@ -95,7 +95,7 @@ class FlagView(Out):
     status: str = Field(description="open 待处理、referred 已移交十剑联动、registered 已登记为厂中厂")
     status_label: str
     referral_id: int | None
-    can_refer: bool
+    can_refer: bool = Field(description="可一键移交十剑联动：所涉企业在企业库中且现为整治清退企业")
     can_register: bool
 
 

@@ -29,6 +29,7 @@ from ..auth.roles import Role
 from ..core.audit import audit_context
 from ..core.uow import unit_of_work
 from ..credit_code import credit_code_problem
+from ..enums import Classification
 from ..errors import FieldError, InvalidFeatures, InvalidParameter, InvalidState, NotFound
 from ..industry import code_problem, matches_guidance, normalise_code
 from ..messages import message
@@ -534,6 +535,15 @@ def tenants_of(session: Session, record_ids: list[int]) -> dict[int, list[Tenant
         for t in session.scalars(select(Tenant).where(Tenant.lease_id.in_(record_ids)).order_by(Tenant.id)):
             out.setdefault(t.lease_id, []).append(t)
     return out
+
+
+def referable(session: Session, records: list[MarketRecord]) -> set[int]:
+    """The flagged enterprises that 十剑联动 takes now (app.workflow.governance.refer): those classified 整治清退."""
+    ids = {f.enterprise_id for r in records for f in r.flags if f.enterprise_id is not None}
+    if not ids:
+        return set()
+    return set(session.scalars(select(EnterpriseGovernance.enterprise_id).where(
+        EnterpriseGovernance.enterprise_id.in_(ids), EnterpriseGovernance.classification == Classification.CLEAR_OUT)))
 
 
 def flag_status(flag: MarketFlag, tenants: list[Tenant]) -> str:
