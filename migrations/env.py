@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from alembic import context
 from geoalchemy2 import alembic_helpers
-from sqlalchemy import create_engine, pool
+from sqlalchemy import create_engine, pool, text
 
 from app.models_all import Base
 from app.settings import get_settings
 
 config = context.config
 target_metadata = Base.metadata
+# Held for the migration's transaction: two `cloudmap db upgrade` at once (two deploys, two replicas of a
+# migrate job) run one after the other, and the second finds the database at head.
+MIGRATION_LOCK = 0x7478_6D61_7000  # "txmap" + 0, an arbitrary key of this application's
 
 
 def _url() -> str:
@@ -52,6 +55,7 @@ def _run(connection) -> None:
         compare_type=True,
     )
     with context.begin_transaction():
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
         context.run_migrations()
 
 

@@ -9,6 +9,7 @@ from geoalchemy2 import alembic_helpers
 from sqlalchemy import create_engine, inspect
 
 from app.models_all import Base
+from app.settings import PROJECT_ROOT
 from tests.dbutil import create_database, drop_database, migrate
 
 TABLES = {"units", "annual_targets", "enterprises", "renewal_blocks", "parcels", "uploads", "upload_features", "feature_history"}
@@ -42,6 +43,24 @@ def test_upgrade_downgrade_upgrade(empty_database):
 
     migrate(empty_database)
     assert TABLES <= _tables(empty_database)
+
+
+def test_two_upgrades_at_once_run_one_after_the_other(empty_database):
+    """migrations/env.py takes an advisory lock: of two `cloudmap db upgrade` started together, the second
+    waits, then finds the database at head (without it, both create the same tables and one fails)."""
+    import os
+    import subprocess
+
+    env = {**os.environ, "DATABASE_URL": empty_database}
+    procs = [subprocess.Popen([str(PROJECT_ROOT / ".venv" / "bin" / "cloudmap"), "db", "upgrade"], env=env,
+                              cwd=PROJECT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT) for _ in range(2)]
+    outputs = [p.communicate(timeout=300)[0].decode() for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], outputs
+    engine = create_engine(empty_database)
+    with engine.connect() as conn:
+        heads = MigrationContext.configure(conn).get_current_heads()
+    engine.dispose()
+    assert len(heads) == 1 and TABLES <= _tables(empty_database)
 
 
 def test_models_match_migrations(empty_database):
