@@ -9,6 +9,7 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
+from app.core.models import AuditEntry, ReviewEvent
 from app.credit_code import check_character
 from app.enums import ReviewStatus
 from app.models import Enterprise, RenewalBlock
@@ -99,7 +100,7 @@ def test_a_clean_project_has_no_error_and_its_figures(officer):
     assert fig["expected_grade"] == "A"
 
 
-def test_wrong_industry_is_flagged_and_the_reviewer_approves_with_a_reason(officer, reviewer):
+def test_wrong_industry_is_flagged_and_the_reviewer_approves_with_a_reason(officer, reviewer, db_session):
     live = officer.post("/api/admissions/check", json=body(industry_code="C2614")).json()
     flag = flags(live)["industry_outside_guidance"]
     assert flag["severity"] == "error" and live["flagged"]
@@ -134,6 +135,14 @@ def test_wrong_industry_is_flagged_and_the_reviewer_approves_with_a_reason(offic
     assert done["credit_record_id"] in {x["id"] for x in officer.get("/api/credit-records").json()["data"]}
     # decided: the checks shown are the ones decided on
     assert reviewer.get(f"/api/admissions/{a['id']}").json()["report"]["checked_at"] == done["report"]["checked_at"]
+    # audited, and on the review log
+    actions = set(db_session.scalars(select(AuditEntry.action).where(AuditEntry.subject == f"admission:{a['id']}")))
+    assert {"admission_create", "submit", "approve"} <= actions
+    events = db_session.scalars(select(ReviewEvent).where(ReviewEvent.subject_type == "project_admission",
+                                                          ReviewEvent.subject_code == a["code"])
+                                .order_by(ReviewEvent.id)).all()
+    assert [(e.action, e.to_state) for e in events] == [("submit", "submitted"), ("approve", "approved")]
+    assert events[-1].comment.startswith("产业链配套") and events[-1].doc_no == "桐有更准〔2024〕3号"
 
 
 def test_wrong_industry_returned_then_corrected(officer, reviewer):
@@ -254,3 +263,14 @@ def test_who_reads_what_and_the_export(officer, reviewer, login_as):
     assert "顺远二期" in values and "已提交" in values
     assert other.get("/api/admissions/blocks").json()["data"][0]["unit"] == "wutong"
     assert planner.get("/api/admissions/blocks").status_code == 403
+
+
+def test_no_one_decides_what_they_wrote(login_as):
+    admin = login_as("admin")
+    r = admin.post("/api/admissions", json=body(project_name="管理员代填项目"))
+    assert r.status_code == 201, r.text
+    aid = r.json()["id"]
+    assert admin.post(f"/api/admissions/{aid}/submit").status_code == 200
+    r = admin.post(f"/api/admissions/{aid}/approve", json={"comment": "同意"})
+    assert r.status_code == 403 and r.json()["code"] == "separation_of_duties", r.text
+    assert login_as("reviewer").post(f"/api/admissions/{aid}/approve", json={}).status_code == 200
