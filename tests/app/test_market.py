@@ -13,6 +13,7 @@ from app.core.models import AuditEntry
 from app.models import Enterprise, Parcel
 from app.workflow.models import EnforcementReferral, Tenant
 from tests.app.workflow_site import FOUR, SIDE_M, credit_code, make_site
+from tests.browser.words import workbook_offending
 
 TODAY = dt.date.today().isoformat()
 LESSEE_CODE = credit_code(4_400_001)
@@ -208,10 +209,12 @@ def test_template_and_export(login_as, db_session):
     assert r.status_code == 200
     ws = load_workbook(io.BytesIO(r.content)).active
     assert ws.cell(4, 1).value == "类型" and ws.cell(4, 2).value == "宗地编号"
+    assert workbook_offending(r.content) == []
     r = officer.get("/api/market/export.xlsx", params={"flagged": "true"})
     assert r.status_code == 200 and r.headers["X-Row-Count"] == "1"  # the demo's wutong record has no flag
     ws = load_workbook(io.BytesIO(r.content)).active
     header = [c.value for c in ws[3]]
     row = [c.value for c in ws[4]]
     assert row[header.index("宗地编号")] == parcels[0] and "厂中厂" in row[header.index("预警")]
+    assert workbook_offending(r.content) == []
     assert db_session.scalar(select(Enterprise.id).where(Enterprise.credit_code == LESSEE_CODE)) is None
