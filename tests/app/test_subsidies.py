@@ -12,6 +12,9 @@ from sqlalchemy import select
 
 from app.core.models import AuditEntry
 from app.models import Parcel
+from tests.browser.words import workbook_offending
+
+TEST_ACCOUNTS = ("test_", "unit_officer_")  # the fixtures' account names (demo accounts have Chinese names)
 
 from tests.app.workflow_site import FOUR, SIDE_M, make_site
 
@@ -210,6 +213,7 @@ def test_review_payments_and_totals_add_up(login_as, admin, reviewer):
     assert r.status_code == 200
     wb = load_workbook(io.BytesIO(r.content))
     assert wb.sheetnames == ["台账", "汇总"]
+    assert [w for w in workbook_offending(r.content) if not w.startswith(TEST_ACCOUNTS)] == []
     assert any("崇福东兴羽绒区块" == c.value for row in wb["台账"].iter_rows() for c in row)
 
 
