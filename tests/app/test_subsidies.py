@@ -12,11 +12,10 @@ from sqlalchemy import select
 
 from app.core.models import AuditEntry
 from app.models import Parcel
+from tests.app.workflow_site import FOUR, SIDE_M, make_site
 from tests.browser.words import workbook_offending
 
 TEST_ACCOUNTS = ("test_", "unit_officer_")  # the fixtures' account names (demo accounts have Chinese names)
-
-from tests.app.workflow_site import FOUR, SIDE_M, make_site
 
 PLAN = "TX2023-WT-S1"
 DEMO_ENTERPRISE = "9133048317555134CX"  # on the list of 崇福东兴羽绒区块 (认定 2022-04-18)
