@@ -227,3 +227,18 @@ def test_labelled_tile_statement_keeps_the_index_as_a_prepared_generic_plan(engi
         plan = "\n".join(r[0] for r in raw.execute(f'EXPLAIN EXECUTE "{name}"({", ".join(["NULL"] * len(values))})'))
         raw.execute("RESET plan_cache_mode")
     assert plan.count("idx_parcels_geom") == 2 and "Parallel" not in plan and "Seq Scan on parcels" not in plan, plan
+
+
+def test_an_attribute_change_sends_its_shape_once_a_move_sends_both(db_session):
+    """tiles_dirty (migration 0022): an unchanged geometry is collected once, a moved one old and new."""
+    code = db_session.scalar(text("SELECT code FROM parcels ORDER BY code LIMIT 1"))
+
+    def last_shapes() -> int:
+        return db_session.scalar(text("SELECT ST_NumGeometries(geom) FROM tile_invalidations "
+                                      "WHERE source_table = 'parcels' ORDER BY id DESC LIMIT 1"))
+
+    db_session.execute(text("UPDATE parcels SET far = coalesce(far, 0) + 0.1 WHERE code = :c"), {"c": code})
+    assert last_shapes() == 1
+    db_session.execute(text("UPDATE parcels SET geom = ST_Multi(ST_Translate(geom, 0.0001, 0)) WHERE code = :c"),
+                       {"c": code})
+    assert last_shapes() == 2
