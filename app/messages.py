@@ -770,6 +770,8 @@ MESSAGES: dict[str, str] = {
     "subsidy_paid_before_applied": "拨付日期 {paid_on} 早于申请日期 {applied_on}",
     "subsidy_paid_future": "拨付日期 {paid_on} 晚于今天",
     "subsidy_pay_over": "本次拨付 {amount} 万元后累计将超过核定金额 {approved} 万元（已拨付 {paid} 万元，最多还可拨付 {left} 万元）",
+    "subsidy_notice_approved": "您提交的第 {id} 笔扶持资金申请已审核通过，核定 {amount} 万元",
+    "subsidy_notice_rejected": "您提交的第 {id} 笔扶持资金申请未通过审核：{comment}",
     "subsidy_excel_title": "有机更新扶持资金台账",
     "subsidy_excel_entries": "台账",
     "subsidy_excel_sums": "汇总",

@@ -28,6 +28,7 @@ from ..auth.deps import Principal, forbid
 from ..auth.models import User
 from ..auth.roles import Role
 from ..core.audit import audit_context
+from ..core.notifications import notify
 from ..core.uow import unit_of_work
 from ..errors import FieldError, InvalidFeatures, InvalidState, NotFound
 from ..messages import message
@@ -264,6 +265,11 @@ def apply(session: Session, principal: Principal, *, enterprise: str | None, par
     return row
 
 
+def _tell_applicant(session: Session, e: SubsidyEntry, text_: str) -> None:
+    if e.applied_by_id is not None:
+        notify(session, [e.applied_by_id], "subsidy", text_, subject_type="subsidy", subject_code=str(e.id))
+
+
 def _decider(principal: Principal, e: SubsidyEntry) -> None:
     if e.status != "applied":
         raise InvalidState(message("subsidy_not_pending", status=STATUS_LABELS[e.status]))
@@ -288,6 +294,7 @@ def approve(session: Session, principal: Principal, e: SubsidyEntry, *, approved
         e.status, e.approved_10k = "approved", approved_10k
         e.review_comment = (comment or "").strip() or None
         e.reviewed_by, e.reviewed_at = principal.username, func.now()
+        _tell_applicant(session, e, message("subsidy_notice_approved", id=e.id, amount=money(approved_10k)))
     session.refresh(e)
     return e
 
@@ -299,6 +306,7 @@ def reject(session: Session, principal: Principal, e: SubsidyEntry, *, comment: 
         raise _refuse("comment", message("subsidy_reject_reason"))
     with unit_of_work(session), audit_context(session, "subsidy_reject", e):
         e.status, e.review_comment, e.reviewed_by, e.reviewed_at = "rejected", comment, principal.username, func.now()
+        _tell_applicant(session, e, message("subsidy_notice_rejected", id=e.id, comment=comment))
     session.refresh(e)
     return e
 

@@ -257,3 +257,6 @@ def test_writes_are_audited(admin, login_as, db_session):
     actions = {(a.action, a.object_type) for a in rows if a.username != "system"}
     assert {("subsidy_apply", "subsidy_entries"), ("subsidy_approve", "subsidy_entries"),
             ("subsidy_pay", "subsidy_payments"), ("subsidy_pay", "subsidy_entries")} <= actions
+    # the applicant is told
+    notes = chongfu.get("/api/notifications").json()["data"]
+    assert any(f"第 {entry} 笔" in n["message"] and "审核通过" in n["message"] for n in notes), notes
