@@ -105,6 +105,12 @@ def test_officer_enters_a_lease_to_a_clear_out_enterprise_and_refers_the_flag(br
     page.wait_for_function("document.body.dataset.marketFlags && document.body.dataset.marketFlags !== 'none'",
                            timeout=30_000)
     assert int(page.evaluate("document.body.dataset.marketFlags")) == 2  # CF-0005 (the demo's lease) and CF-0006
+    page.goto(f"{site.url}/?block=TX2022-CF-01")
+    panel = page.get_by_test_id("panel-market")
+    expect(panel).to_contain_text("已移交十剑联动")
+    expect(panel).to_contain_text(LESSEE)
+    panel.scroll_into_view_if_needed()
+    page.screenshot(path=str(screenshot_dir / "market-map-panel.png"))
     assert errors == []
 
 

@@ -34,8 +34,8 @@ export async function section(code) {
 }
 
 /**
- * The map's 转让租赁预警 layer: the parcels a record with a flag is about (GET /api/market/flags), outlined in red
- * (solid while a flag is open, grey once every flag is referred), with a popup of the flags and a checkbox of
+ * The map's 转让租赁预警 layer: the parcels a record with a flag is about (GET /api/market/flags), outlined in dashed
+ * black while a flag is open (dotted grey once every flag is referred), with a popup of the flags and a checkbox of
  * its own in the 图层 panel. Only for those who may read the register; otherwise no layer and no checkbox.
  * State: body data-market-flags = the number of parcels drawn (none without access), data-layer-market-flags.
  */
@@ -47,9 +47,9 @@ export class MarketFlagsLayer {
     this.layer = L.geoJSON(null, {
       pane: 'marketFlags',
       style: (f) => {
-        const open = f.properties.open_count > 0;
-        return { className: 'layer-market-flags', color: open ? '#c92a2a' : '#52606d', weight: 3,
-          fillColor: open ? '#c92a2a' : '#52606d', fillOpacity: 0.25 };
+        const open = f.properties.open_count > 0; // black (no classification or stage uses it), grey once all referred
+        return { className: 'layer-market-flags', color: open ? '#111' : '#868e96', weight: open ? 4 : 3,
+          dashArray: open ? '7 4' : '2 4', fill: false };
       },
       onEachFeature: (f, layer) => {
         const p = f.properties;
