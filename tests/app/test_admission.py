@@ -13,6 +13,7 @@ from app.core.models import AuditEntry, ReviewEvent
 from app.credit_code import check_character
 from app.enums import ReviewStatus
 from app.models import Enterprise, RenewalBlock
+from tests.browser.words import workbook_offending
 
 BLOCK = "TX2022-CF-01"  # 崇福东兴羽绒区块, 产业导向 C17 / C18 / C19 in the demo
 PARCEL = "330483-CF-0009"  # 桐乡市顺远纺织有限公司 (C1713, class B)
@@ -257,6 +258,7 @@ def test_who_reads_what_and_the_export(officer, reviewer, login_as):
     assert sent["id"] in {x["id"] for x in panel["data"]}
     r = reviewer.get("/api/admissions/export.xlsx?status=submitted")
     assert r.status_code == 200 and r.headers["X-Row-Count"] == "1"
+    assert workbook_offending(r.content) == []
     ws = load_workbook(io.BytesIO(r.content)).active
     assert ws["A1"].value == "项目准入申请一览"
     values = [c.value for c in ws[4]]
