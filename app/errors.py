@@ -39,13 +39,19 @@ class FieldError:
 
 
 class AppError(Exception):
+    """A refusal the client is told about in the envelope; ``headers`` go with it (e.g. Retry-After)."""
+
     status_code = 400
     code = "bad_request"
+    headers: dict[str, str] = {}
 
-    def __init__(self, detail: str, errors: list[FieldError] | None = None) -> None:
+    def __init__(self, detail: str, errors: list[FieldError] | None = None,
+                 headers: dict[str, str] | None = None) -> None:
         super().__init__(detail)
         self.detail = detail
         self.errors = errors or []
+        if headers:
+            self.headers = headers
 
 
 class InvalidParameter(AppError):
@@ -108,6 +114,7 @@ class Forbidden(AppError):
 class ServiceUnavailable(AppError):
     status_code = 503
     code = "database_unavailable"
+    headers = {"Retry-After": "5"}  # a restart or a fail-over takes seconds, not minutes
 
 
 class FieldErrorOut(BaseModel):
@@ -180,13 +187,14 @@ def install_openapi(app: FastAPI) -> None:
     app.openapi = openapi  # type: ignore[method-assign]
 
 
-def envelope(status: int, code: str, detail: str, errors: list[FieldError] | None = None) -> JSONResponse:
+def envelope(status: int, code: str, detail: str, errors: list[FieldError] | None = None,
+             headers: dict[str, str] | None = None) -> JSONResponse:
     body = {
         "detail": detail,
         "code": code,
         "errors": [{k: v for k, v in asdict(e).items() if v is not None} for e in errors or []],
     }
-    return JSONResponse(body, status_code=status)
+    return JSONResponse(body, status_code=status, headers=headers or None)
 
 
 _LOCATION_NAMES = {"query": "查询参数", "path": "路径参数", "body": "请求体", "header": "请求头"}
@@ -247,7 +255,7 @@ def _translate(err: dict) -> str:
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(AppError)
     async def _app_error(_request: Request, exc: AppError) -> JSONResponse:
-        return envelope(exc.status_code, exc.code, exc.detail, exc.errors)
+        return envelope(exc.status_code, exc.code, exc.detail, exc.errors, exc.headers)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -294,7 +302,7 @@ def install_error_handlers(app: FastAPI) -> None:
         if getattr(exc.orig, "sqlstate", None) in CONCURRENCY_SQLSTATES:
             return envelope(409, "conflict", message("concurrent_write"))
         log.error("database error: %s", exc)
-        return envelope(503, "database_unavailable", message("database_unavailable"))
+        return envelope(503, "database_unavailable", message("database_unavailable"), headers=ServiceUnavailable.headers)
 
     @app.exception_handler(Exception)
     async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:

@@ -34,7 +34,8 @@ class LoginThrottled(AppError):
 
     def __init__(self, retry_after: float) -> None:
         self.retry_after = max(1, math.ceil(retry_after))
-        super().__init__(message("login_throttled", minutes=max(1, math.ceil(self.retry_after / 60))))
+        super().__init__(message("login_throttled", minutes=max(1, math.ceil(self.retry_after / 60))),
+                         headers={"Retry-After": str(self.retry_after)})
 
 
 class CsrfFailed(Forbidden):

@@ -77,9 +77,8 @@ def _address(request: Request, settings: Settings) -> str:
 
 
 def _throttled(exc: LoginThrottled) -> JSONResponse:
-    response = envelope(exc.status_code, exc.code, exc.detail)
-    response.headers["Retry-After"] = str(exc.retry_after)
-    return response
+    """Answered, not raised: the failure just counted stays counted (the session commits)."""
+    return envelope(exc.status_code, exc.code, exc.detail, headers=exc.headers)
 
 
 @router.post("/auth/login", summary="登录：设置会话 Cookie（HttpOnly）与 CSRF Cookie；同一地址多次失败后须等待（429）",

@@ -141,6 +141,7 @@ def _assert_all(responses: dict[str, httpx.Response], status: int) -> None:
         assert r.status_code == status, (name, r.status_code, r.text[:300])
         if status == 503:
             assert r.json()["code"] == "database_unavailable", name
+            assert r.headers.get("retry-after") == "5", name  # when to try again
             assert r.elapsed_s < BOUND_S, (name, r.elapsed_s)
 
 
