@@ -45,6 +45,8 @@ TIMEZONE = ZoneInfo("Asia/Shanghai")
 READERS = frozenset({Role.PLANNER, Role.REVIEWER, Role.ADMIN})
 TRANSFERS = (MarketKind.EQUITY_TRANSFER, MarketKind.LAND_TRANSFER, MarketKind.FACTORY_TRANSFER)
 MAX_PARCELS = 50
+REQUIRED = ("kind", "parcels", "signed_on", "from_name", "to_name")
+LIMITS = {"area_m2": Decimal("1e12"), "price_10k_yuan": Decimal("1e12"), "rent_yuan_per_m2_year": Decimal("1e8")}
 FIELDS = ("kind", "parcels", "signed_on", "lease_start", "lease_end", "from_name", "from_credit_code", "to_name",
           "to_credit_code", "area_m2", "area_basis", "price_10k_yuan", "rent_yuan_per_m2_year", "industry_code", "note")
 
@@ -153,6 +155,8 @@ def check(session: Session, principal: Principal, draft: Draft) -> Checked:
         value = getattr(d, name)
         if value is not None and (value < 0 or (name == "area_m2" and value == 0)):
             err(FieldError(name, message("market_not_positive" if name == "area_m2" else "not_negative")))
+        elif value is not None and value >= LIMITS[name]:
+            err(FieldError(name, message("market_too_large", max=f"{LIMITS[name]:,.0f}")))
     if d.industry_code:
         d.industry_code = normalise_code(d.industry_code)
         problem = code_problem(d.industry_code)
@@ -378,6 +382,9 @@ def update(session: Session, principal: Principal, record: MarketRecord, values:
     require_writer(principal)
     if not may_write(principal, record.unit_id):
         raise NotAllowed(message("market_not_your_unit", unit=record.unit.name))
+    for name in REQUIRED:
+        if name in values and values[name] is None:
+            raise InvalidParameter(name, message("market_field_required"))
     current = {name: getattr(record, name) for name in FIELDS if name != "parcels"}
     current["parcels"] = [rp.parcel_code for rp in record.parcels]
     c = check(session, principal, Draft(**{**current, **values}))

@@ -128,6 +128,11 @@ def test_if_match_409_and_readers(login_as, db_session):
     assert r.status_code == 409 and r.json()["code"] == "conflict"
     r = admin.patch(f"/api/market/records/{rid}", json={"note": "第二次"})
     assert r.status_code == 428
+    r = admin.patch(f"/api/market/records/{rid}", json={"parcels": None}, headers={"If-Match": "*"})
+    assert r.status_code == 400 and r.json()["errors"][0]["field"] == "parcels"
+    r = admin.patch(f"/api/market/records/{rid}", json={"area_m2": "999999999999.99", "rent_yuan_per_m2_year": 1e9},
+                    headers={"If-Match": "*"})
+    assert r.status_code == 422
     assert login_as("planner").get(f"/api/market/records/{rid}").status_code == 200
     assert login_as("gis_staff").get("/api/market/records").status_code == 403
     other = login_as("unit_officer", unit="chongfu")
