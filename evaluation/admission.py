@@ -55,6 +55,7 @@ class Facts:
     open_referrals: int = 0
     defaults: int = 0  # 投资履约 records whose promises were missed
     registered: bool = True  # False: a new enterprise, not in the register yet
+    parcels_outside: tuple[str, ...] = ()  # parcels no longer in the block's version in force (a later revision)
 
 
 def per_mu(value_10k: object, land_mu: object) -> Decimal | None:
@@ -118,11 +119,16 @@ def assess(facts: Facts) -> list[Flag]:
     [('industry_outside_guidance', 'error'), ('far_below_min', 'error'), ('enterprise_clear_out', 'error'),
      ('enterprise_grade_d', 'error'), ('enterprise_referred', 'error'), ('enterprise_defaults', 'error'),
      ('tax_per_mu_below_line', 'warning'), ('output_per_mu_below_line', 'warning')]
+    >>> [f.code for f in assess(Facts(land_mu=Decimal(30), tax_10k=Decimal(900), output_10k=Decimal(9000),
+    ...                                far=Decimal(3), min_far=None, in_guidance=True, parcels_outside=("P-1",)))]
+    ['parcels_outside_block']
     >>> [f.code for f in assess(Facts(land_mu=None, tax_10k=Decimal(1), output_10k=Decimal(1), far=Decimal(3),
     ...                                min_far=None, in_guidance=None, registered=False))]
     ['land_unknown', 'guidance_not_set', 'enterprise_new']
     """
     flags: list[Flag] = []
+    if facts.parcels_outside:
+        flags.append(Flag("parcels_outside_block", ERROR, {"parcels": "、".join(facts.parcels_outside)}))
     if facts.in_guidance is False:
         flags.append(Flag("industry_outside_guidance", ERROR))
     elif facts.in_guidance is None:

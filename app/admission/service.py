@@ -286,6 +286,7 @@ def report_for(session: Session, checked: dict, data: AdmissionInput) -> dict:
         min_far=min_far, in_guidance=matches_guidance(industry, guidance), lines=lines,
         classification=history["classification"], grade=history["grade"], grade_year=history["grade_year"],
         open_referrals=history["open_referrals"], defaults=len(history["defaults"]), registered=enterprise is not None,
+        parcels_outside=tuple(sorted({p.code for p in checked["parcels"]} - {p.parcel_code for p in version.parcels})),
     )
     tax, output = rules.per_mu(data.tax_10k, land), rules.per_mu(data.output_10k, land)
     line = rules.benchmark_line(lines)
