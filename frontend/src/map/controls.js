@@ -48,6 +48,7 @@ export const LegendControl = L.Control.extend({
       + `<h2>${escapeHtml(T.legend.stage)}</h2><ul>${Object.entries(STAGE_COLOURS).map(([k, c]) => swatch(c, T.stage[k], true)).join('')}</ul>`
       + `<h2>${escapeHtml(T.legend.parks)}</h2><ul>${Object.entries(PARK_COLOURS).map(([k, c]) => `<li><span class="swatch outline" style="border-color:${c};border-style:dashed"></span>${escapeHtml(T.legend.parkKind[k])}</li>`).join('')}</ul>`
       + `<p class="note">${escapeHtml(T.legend.parksNote)}</p>`
+      + (document.body.dataset.layerMarketFlags ? `<h2>${escapeHtml(T.legend.marketFlags)}</h2><ul><li><span class="swatch outline" style="border-color:#111;border-style:dashed"></span>${escapeHtml(T.legend.marketFlagsOpen)}</li><li><span class="swatch outline" style="border-color:#868e96;border-style:dotted"></span>${escapeHtml(T.legend.marketFlagsReferred)}</li></ul>` : '')
       + (this.options.aggregated ? `<p class="note strong">${escapeHtml(T.legend.aggregated)}</p>` : '')
       + `<p class="note">${escapeHtml(T.legend.unitsNote)}</p>`;
   },

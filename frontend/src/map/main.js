@@ -310,7 +310,7 @@ async function main() {
     onBasemap: setBasemap,
   });
   new ParksLayer(map, document.getElementById('side')); // 开发区和工业园区 (parks.js: its own checkbox)
-  new MarketFlagsLayer(map, document.getElementById('side')); // 转让租赁预警 (panel/market.js; logged-in readers)
+  new MarketFlagsLayer(map, document.getElementById('side'), () => legend.update({})); // 转让租赁预警 (panel/market.js)
 
   buildSearch(document.getElementById('search-host'), {
     onChoose: (r) => flyToResult(r).catch(fail),

@@ -73,6 +73,9 @@ export const T = {
     parkKind: { development_zone: '开发区', town_park: '镇街工业园区' },
     parksNote: '园区范围为示意（演示数据）',
     aggregated: '当前比例尺按镇街汇总，放大后显示宗地',
+    marketFlags: '转让租赁预警', // the layer of panel/market.js (issue 19 part 3)
+    marketFlagsOpen: '有待处理的预警',
+    marketFlagsReferred: '预警均已移交十剑联动',
   },
   classification: { upgrade: '改造提升', transform: '优化转型', clear_out: '整治清退' },
   stage: { planned: '谋划', started: '启动', in_progress: '推进', completed: '完成' },

@@ -40,7 +40,8 @@ export async function section(code) {
  * State: body data-market-flags = the number of parcels drawn (none without access), data-layer-market-flags.
  */
 export class MarketFlagsLayer {
-  constructor(map, side) {
+  /** @param {() => void} onShown  called once the layer is drawn (the legend then shows it) */
+  constructor(map, side, onShown = () => {}) {
     /* global L */
     this.map = map;
     map.createPane('marketFlags').style.zIndex = 420; // over the parcels (overlayPane 400), under the popups
@@ -66,6 +67,7 @@ export class MarketFlagsLayer {
       this.layer.addData(data).addTo(map);
       this.addCheckbox(side);
       document.body.dataset.marketFlags = String(data.features.length);
+      onShown();
       return data.features.length;
     }).catch(() => { document.body.dataset.marketFlags = 'none'; return 0; });
   }
