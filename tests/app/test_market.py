@@ -223,3 +223,21 @@ def test_template_and_export(login_as, db_session):
     assert row[header.index("宗地编号")] == parcels[0] and "厂中厂" in row[header.index("预警")]
     assert workbook_offending(r.content) == []
     assert db_session.scalar(select(Enterprise.id).where(Enterprise.credit_code == LESSEE_CODE)) is None
+
+
+def test_a_party_graded_d_in_the_evaluation_published_before_the_date(login_as, db_session):
+    """The demo's 2023 evaluation, published on 2024-03-01, grades the owner of 330483-CF-0004 D: a transfer signed
+    after that is flagged; one signed before it is not (the evaluation was not yet published)."""
+    officer = login_as("unit_officer", unit="chongfu")
+    parcel = db_session.scalar(select(Parcel).where(Parcel.code == "330483-CF-0004"))
+    owner = parcel.enterprise
+    body = {"kind": "land_transfer", "parcels": [parcel.code], "from_name": owner.name,
+            "from_credit_code": owner.credit_code, "to_name": "桐乡某某置业有限公司", "price_10k_yuan": 900}
+    r = officer.post("/api/market/records", json={**body, "signed_on": "2024-04-01"})
+    assert r.status_code == 201, r.text
+    flags = r.json()["flags"]
+    assert [f["kind"] for f in flags] == ["grade_d"]
+    assert owner.name in flags[0]["text"] and "2023 年度" in flags[0]["text"] and "D 档" in flags[0]["text"]
+    assert not flags[0]["can_refer"]  # 十剑联动 takes 整治清退 enterprises only
+    r = officer.post("/api/market/records", json={**body, "signed_on": "2024-02-01"})
+    assert r.status_code == 201 and r.json()["flags"] == []
