@@ -153,3 +153,6 @@ def test_admin_marks_a_quarters_site_meeting(browser, site, screenshot_dir):
     phone.goto(f"{site.url}/?block=TX2022-WT-01")
     panel = phone.get_by_test_id("panel-subsidies")
     expect(panel).to_contain_text("2024 年第 1 季度全市现场会区块", timeout=30_000)
+    expect(panel).to_contain_text("已承诺")
+    panel.scroll_into_view_if_needed()
+    phone.screenshot(path=str(screenshot_dir / "subsidies-panel-phone.png"))
