@@ -174,8 +174,9 @@ def flags(user: CurrentUser, session: SessionDep) -> Response:
 def export(user: CurrentUser, session: SessionDep,
            kind: Annotated[MarketKind | None, Query(description="类型")] = None,
            unit: Annotated[str | None, Query(max_length=32, description="镇（街道、开发区）代码")] = None,
+           block: Annotated[str | None, Query(max_length=32, description="区块编号")] = None,
            flagged: Annotated[bool, Query(description="只列有预警的记录")] = False) -> Response:
-    rows = svc.records(session, user, kind=kind, unit=unit, flagged=flagged)
+    rows = svc.records(session, user, kind=kind, unit=unit, block=block, flagged=flagged)
     data, n = exports.workbook(rows, svc.tenants_of(session, [r.id for r in rows]))
     return Response(data, media_type=exports.XLSX, headers={
         "Content-Disposition": "attachment; filename*=UTF-8''%E8%BD%AC%E8%AE%A9%E4%B8%8E%E7%A7%9F%E8%B5%81.xlsx",

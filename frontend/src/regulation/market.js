@@ -10,7 +10,7 @@ const WRITERS = ['unit_officer', 'admin'];
 let root = null;
 let me = null;
 let units = null;
-const filters = { kind: '', unit: '', flagged: '' };
+const filters = { kind: '', unit: '', flagged: '', block: '' };
 
 function td(label, ...children) {
   return h('td', { 'data-label': label }, ...children);
@@ -29,7 +29,9 @@ export async function mount(section, { user, path }) {
   await show(path);
 }
 
-export async function show() {
+export async function show(path = '') {
+  const [what, code] = (path || '').split('/');
+  filters.block = what === 'block' && code ? code : ''; // #market/block/TX2022-CF-01: that block's records
   root.dataset.state = 'loading';
   root.textContent = '';
   const box = h('div', { class: 'mk-message message', 'aria-live': 'polite' });
@@ -56,7 +58,9 @@ function toolbar() {
   kind.append(h('option', { value: '' }, M.allKinds));
   for (const [k, v] of Object.entries(M.kinds)) kind.append(h('option', { value: k }, v));
   kind.value = filters.kind;
-  const bar = h('div', { class: 'actions mk-tools' }, h('label', { class: 'inline' }, `${M.kindFilter} `, kind));
+  const bar = h('div', { class: 'actions mk-tools' });
+  if (filters.block) bar.append(h('span', { class: 'mk-block' }, M.blockOnly(filters.block), ' ', h('a', { href: '#market' }, M.allBlocks)));
+  bar.append(h('label', { class: 'inline' }, `${M.kindFilter} `, kind));
   let unit = null;
   if (units) {
     unit = h('select', { name: 'unit', 'aria-label': M.unitFilter });

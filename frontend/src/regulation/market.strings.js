@@ -6,6 +6,8 @@ export const M = {
   bases: { land: '土地面积', floor: '建筑面积' },
   allKinds: '全部类型',
   allUnits: '全部镇街',
+  blockOnly: (code) => `只看区块 ${code} 的记录`,
+  allBlocks: '看全部区块',
   kindFilter: '类型',
   unitFilter: '镇（街道、开发区）',
   flaggedOnly: '只看有预警的',

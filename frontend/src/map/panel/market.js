@@ -29,7 +29,7 @@ export async function section(code) {
     }
     ul.append(li);
   }
-  el.append(ul, h('p', {}, h('a', { href: '/regulation#market' }, M.panelMore)));
+  el.append(ul, h('p', {}, h('a', { href: `/regulation#market/block/${encodeURIComponent(code)}` }, M.panelMore)));
   return el;
 }
 
