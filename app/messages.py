@@ -775,6 +775,9 @@ MESSAGES: dict[str, str] = {
     "subsidy_pay_over": "本次拨付 {amount} 万元后累计将超过核定金额 {approved} 万元（已拨付 {paid} 万元，最多还可拨付 {left} 万元）",
     "subsidy_notice_approved": "您提交的第 {id} 笔扶持资金申请已审核通过，核定 {amount} 万元",
     "subsidy_notice_rejected": "您提交的第 {id} 笔扶持资金申请未通过审核：{comment}",
+    "subsidy_admission_unknown": "未找到编号为 {id} 的项目准入申请",
+    "subsidy_admission_not_approved": "项目准入第 {id} 号“{name}”尚未准入，不能据此申请扶持资金",
+    "subsidy_admission_other": "项目准入第 {id} 号“{name}”不是{subject}的项目",
     "subsidy_excel_title": "有机更新扶持资金台账",
     "subsidy_excel_entries": "台账",
     "subsidy_excel_sums": "汇总",
@@ -880,5 +883,5 @@ def field_label(field: str | None) -> str:
 FIELD_LABELS.update({
     "amount_10k": "金额（万元）", "approved_10k": "核定金额（万元）", "paid_on": "拨付日期", "applied_on": "申请日期",
     "basis": "申请依据", "total_10k": "资金总额（万元）", "held_on": "现场会日期", "notes": "典型做法与说明",
-    "quarter": "季度", "on": "日期", "photos": "照片",
+    "quarter": "季度", "on": "日期", "photos": "照片", "admission_id": "准入项目编号",
 })

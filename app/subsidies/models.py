@@ -61,7 +61,8 @@ class SubsidyEntry(Base):
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
     enterprise_id: Mapped[int | None] = mapped_column(ForeignKey("enterprises.id"), index=True)
     parcel_id: Mapped[int | None] = mapped_column(ForeignKey("parcels.id"), index=True)
-    project_name: Mapped[str | None] = mapped_column(String(128))  # 准入项目名称 (free text)
+    admission_id: Mapped[int | None] = mapped_column(ForeignKey("project_admissions.id"), index=True)  # 准入项目
+    project_name: Mapped[str | None] = mapped_column(String(128))  # the project's name (the admission's, or free text)
     applied_on: Mapped[dt.date] = mapped_column(Date)
     amount_applied_10k: Mapped[Decimal] = mapped_column(Numeric(14, 2))
     basis: Mapped[str] = mapped_column(Text)  # 申请依据

@@ -114,7 +114,8 @@ def get_entry(session: SessionDep, user: CurrentUser, entry_id: Id, response: Re
              summary="申请扶持资金（本单位经办人或管理员）：企业或宗地须在申请日已认定区块范围内")
 def apply(session: SessionDep, user: Applicants, body: ApplyIn, response: Response) -> dict:
     e = service.apply(session, user, enterprise=body.enterprise, parcel=body.parcel, project_name=body.project_name,
-                      applied_on=body.applied_on, amount_10k=body.amount_10k, basis=body.basis)
+                      applied_on=body.applied_on, amount_10k=body.amount_10k, basis=body.basis,
+                      admission_id=body.admission_id)
     set_etag(response, e.row_version)
     return service.view(e, user)
 

@@ -30,7 +30,8 @@ class FundIn(In):
 class ApplyIn(In):
     enterprise: str | None = Field(None, max_length=18, description="企业统一社会信用代码（与 parcel 二选一）")
     parcel: str | None = Field(None, max_length=64, description="宗地编号（与 enterprise 二选一）")
-    project_name: str | None = Field(None, max_length=128, description="项目名称（准入项目）")
+    project_name: str | None = Field(None, max_length=128, description="项目名称（缺省为所选准入项目的名称）")
+    admission_id: int | None = Field(None, ge=1, le=2**31 - 1, description="已准入项目的编号（项目准入，可选）")
     applied_on: dt.date = Field(description="申请日期：按当日施行的区块方案认定范围")
     amount_10k: Money = Field(gt=0, le=MAX_MONEY, decimal_places=2, description="申请金额（万元）")
     basis: str = Field(min_length=1, max_length=2000, description="申请依据")
@@ -103,6 +104,7 @@ class Entry(Out):
     status_label: str
     subject: dict[str, Any] = Field(description="kind（enterprise 企业 / parcel 宗地）、code、name")
     project_name: str | None
+    admission_id: int | None = Field(description="已准入项目的编号（项目准入）")
     block: str
     block_name: str
     unit: str

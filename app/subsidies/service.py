@@ -25,11 +25,13 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session, object_session
 
 from ..auth.deps import Principal, forbid
+from ..admission.models import ProjectAdmission
 from ..auth.models import User
 from ..auth.roles import Role
 from ..core.audit import audit_context
 from ..core.notifications import notify
 from ..core.uow import unit_of_work
+from ..enums import ReviewStatus
 from ..errors import FieldError, InvalidFeatures, InvalidState, NotFound
 from ..messages import message
 from ..models import Enterprise, Parcel, RenewalBlock, Unit
@@ -221,7 +223,7 @@ def view(e: SubsidyEntry, principal: Principal | None = None, names: dict[str, s
                "pay": e.status == "approved" and principal.role == Role.ADMIN and e.paid_10k < (approved or 0)}
     return {
         "id": e.id, "status": e.status, "status_label": STATUS_LABELS[e.status], "subject": subject,
-        "project_name": e.project_name, "block": e.block.code, "block_name": e.block.name, "unit": e.unit.code,
+        "project_name": e.project_name, "admission_id": e.admission_id, "block": e.block.code, "block_name": e.block.name, "unit": e.unit.code,
         "unit_name": e.unit.name, "applied_on": e.applied_on.isoformat(), "amount_applied_10k":
         money(e.amount_applied_10k), "basis": e.basis, "plan_version_no": e.plan_version_no,
         "approval_doc_no": e.approval_doc_no, "approved_10k": None if approved is None else money(approved),
@@ -236,11 +238,30 @@ def view(e: SubsidyEntry, principal: Principal | None = None, names: dict[str, s
 
 # --- writing -------------------------------------------------------------------------------------------
 
+def _admission(session: Session, who: boundary.Subject, admission_id: int | None) -> ProjectAdmission | None:
+    """The admitted project (项目准入) an application is for: approved, and of the same enterprise or parcel."""
+    if admission_id is None:
+        return None
+    row = session.get(ProjectAdmission, admission_id) if 0 < admission_id < 2**31 else None
+    if row is None:
+        raise _refuse("admission_id", message("subsidy_admission_unknown", id=admission_id))
+    if row.status != ReviewStatus.APPROVED:
+        raise _refuse("admission_id", message("subsidy_admission_not_approved", id=admission_id, name=row.project_name))
+    credit = row.enterprise.credit_code if row.enterprise is not None else row.credit_code
+    ours = credit == who.code if who.kind == "enterprise" else who.code in (row.parcel_codes or [])
+    if not ours:
+        raise _refuse("admission_id", message("subsidy_admission_other", id=admission_id, name=row.project_name,
+                                              subject=who.label))
+    return row
+
+
 def apply(session: Session, principal: Principal, *, enterprise: str | None, parcel: str | None,
-          project_name: str | None, applied_on: dt.date, amount_10k: Decimal, basis: str) -> SubsidyEntry:
+          project_name: str | None, applied_on: dt.date, amount_10k: Decimal, basis: str,
+          admission_id: int | None = None) -> SubsidyEntry:
     """申请: refused (422) when the enterprise or parcel lay outside every approved boundary on ``applied_on``."""
     who = boundary.subject(session, parcel=parcel, enterprise=enterprise)
     field = who.kind
+    admission = _admission(session, who, admission_id)
     if applied_on > today():
         raise _refuse("applied_on", message("subsidy_applied_future", on=applied_on.isoformat()))
     basis = (basis or "").strip()
@@ -258,7 +279,9 @@ def apply(session: Session, principal: Principal, *, enterprise: str | None, par
             fund_id=the_fund.id, block_id=block.id, unit_id=block.unit_id,
             enterprise_id=who.id if who.kind == "enterprise" else None,
             parcel_id=who.id if who.kind == "parcel" else None,
-            project_name=(project_name or "").strip() or None, applied_on=applied_on, amount_applied_10k=amount_10k,
+            admission_id=None if admission is None else admission.id,
+            project_name=(project_name or "").strip() or (admission.project_name if admission else None),
+            applied_on=applied_on, amount_applied_10k=amount_10k,
             basis=basis, plan_version_no=found["version_no"], approval_doc_no=found["doc_no"], status="applied",
             applied_by_id=principal.id, applied_by=principal.username)
         session.add(row)

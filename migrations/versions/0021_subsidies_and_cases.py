@@ -1,9 +1,10 @@
 """Issue 19 parts 4 and 5: the subsidy ledger on the approved boundary, and the typical cases.
 
 * ``subsidy_funds`` — the plan's fund (资金保障, at least 2 亿元 = 20000 万元), its total set by administrators;
-* ``subsidy_entries`` — an application (申请) of an enterprise or a parcel inside an approved block on the day
-  applied for (the block, plan version and 认定文号 found then), its review (审核: the approved amount is
-  the commitment) — ``subsidy_payments`` its payments (拨付);
+* ``subsidy_entries`` — an application (申请) of an enterprise or a parcel (optionally for an admitted project,
+  ``project_admissions`` of migration 0019) inside an approved block on the day applied for (the block, plan
+  version and 认定文号 found then), its review (审核: the approved amount is the commitment) —
+  ``subsidy_payments`` its payments (拨付);
 * ``site_meetings`` — each quarter's 现场会 block (one per quarter) with notes, ``site_meeting_photos`` its
   photos (JPEG or PNG).
 
@@ -50,6 +51,7 @@ def upgrade() -> None:
         sa.Column("unit_id", sa.Integer(), nullable=False),
         sa.Column("enterprise_id", sa.Integer(), nullable=True),
         sa.Column("parcel_id", sa.Integer(), nullable=True),
+        sa.Column("admission_id", sa.Integer(), nullable=True),
         sa.Column("project_name", sa.String(128), nullable=True),
         sa.Column("applied_on", sa.Date(), nullable=False),
         sa.Column("amount_applied_10k", sa.Numeric(14, 2), nullable=False),
@@ -79,10 +81,11 @@ def upgrade() -> None:
         _fk(t, "unit_id", "units"),
         _fk(t, "enterprise_id", "enterprises"),
         _fk(t, "parcel_id", "parcels"),
+        _fk(t, "admission_id", "project_admissions"),
         _fk(t, "applied_by_id", "users"),
         sa.PrimaryKeyConstraint("id", name=op.f(f"pk_{t}")),
     )
-    for column in ("fund_id", "block_id", "unit_id", "enterprise_id", "parcel_id"):
+    for column in ("fund_id", "block_id", "unit_id", "enterprise_id", "parcel_id", "admission_id"):
         op.create_index(op.f(f"ix_{t}_{column}"), t, [column])
     op.create_table(
         "subsidy_payments",

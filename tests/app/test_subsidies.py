@@ -260,3 +260,31 @@ def test_writes_are_audited(admin, login_as, db_session):
     # the applicant is told
     notes = chongfu.get("/api/notifications").json()["data"]
     assert any(f"第 {entry} 笔" in n["message"] and "审核通过" in n["message"] for n in notes), notes
+
+
+def test_an_entry_for_an_admitted_project(login_as):
+    """An application may name an approved 项目准入 of the same enterprise (its name becomes the project's)."""
+    chongfu, reviewer = login_as("unit_officer", unit="chongfu"), login_as("reviewer")
+    textile = "91330483510444980C"  # 桐乡市顺远纺织有限公司, parcel 330483-CF-0009 of 崇福东兴羽绒区块
+    r = chongfu.post("/api/admissions", json={
+        "block": "TX2022-CF-01", "parcels": ["330483-CF-0009"], "enterprise": textile,
+        "project_name": "顺远差别化纤维项目", "industry_code": "C1713", "investment_10k": 20000, "output_10k": 60000,
+        "tax_10k": 1500, "floor_area_m2": 25000, "far": 2.5, "start_on": "2024-03-01", "complete_on": "2025-12-31"})
+    assert r.status_code == 201, r.text
+    admission = r.json()["id"]
+    body = {"enterprise": textile, "applied_on": "2023-06-01", "amount_10k": "90", "basis": "新项目导入奖励",
+            "admission_id": admission}
+    r = chongfu.post("/api/subsidies/entries", json=body)
+    assert r.status_code == 422 and "尚未准入" in r.json()["detail"]
+    assert r.json()["errors"][0]["field"] == "admission_id"
+    assert chongfu.post(f"/api/admissions/{admission}/submit").status_code == 200
+    r = reviewer.post(f"/api/admissions/{admission}/approve", json={
+        "comment": "同意", "doc_no": "桐有更准〔2024〕9号", "approval_date": "2024-02-20"})
+    assert r.status_code == 200, r.text
+    r = chongfu.post("/api/subsidies/entries", json={**body, "enterprise": DEMO_ENTERPRISE})
+    assert r.status_code == 422 and "不是" in r.json()["detail"]
+    r = chongfu.post("/api/subsidies/entries", json=body)
+    assert r.status_code == 201, r.text
+    assert (r.json()["admission_id"], r.json()["project_name"]) == (admission, "顺远差别化纤维项目")
+    r = chongfu.post("/api/subsidies/entries", json={**body, "admission_id": 2**31 - 1})
+    assert r.status_code == 422 and "未找到" in r.json()["detail"]

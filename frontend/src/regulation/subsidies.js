@@ -199,6 +199,7 @@ function applyBox() {
   const on = h('input', { type: 'date', value: today(), required: true });
   const amount = h('input', { type: 'number', min: '0.01', step: '0.01', inputmode: 'decimal', required: true });
   const project = h('input', { type: 'text', maxlength: '128' });
+  const admission = h('input', { type: 'number', min: '1', step: '1', inputmode: 'numeric' });
   const basis = h('textarea', { rows: '2', maxlength: '2000', required: true });
   const live = h('p', { class: 'sub-live', 'data-testid': 'subsidy-live', 'aria-live': 'polite' });
   const box2 = h('div', { class: 'sub-form-message', 'aria-live': 'polite' });
@@ -206,7 +207,8 @@ function applyBox() {
   const codeField = field(S.apply.code, 'code', code);
   codeField.dataset.field = 'enterprise';
   form.append(h('div', { class: 'sub-grid' }, field(S.apply.kind, 'kind', kind), codeField, field(S.apply.on, 'applied_on', on),
-    field(S.apply.amount, 'amount_10k', amount), field(S.apply.projectName, 'project_name', project)),
+    field(S.apply.amount, 'amount_10k', amount), field(S.apply.projectName, 'project_name', project),
+    field(S.apply.admission, 'admission_id', admission)),
   field(S.apply.basis, 'basis', basis), live, box2,
   h('p', { class: 'actions' }, h('button', { type: 'submit', class: 'primary' }, S.apply.submit)));
   let timer = null;
@@ -239,7 +241,8 @@ function applyBox() {
     try {
       const { data } = await api('/api/subsidies/entries', { method: 'POST', body: {
         [kind.value]: code.value.trim(), applied_on: on.value, amount_10k: amount.value || '0',
-        project_name: project.value || null, basis: basis.value } });
+        project_name: project.value || null, basis: basis.value,
+        admission_id: admission.value ? Number(admission.value) : null } });
       box2.textContent = '';
       for (const old of form.querySelectorAll('.field-error')) old.remove();
       say('ok', S.apply.done(data.id));

@@ -66,6 +66,7 @@ export const S = {
     kind: '申请对象',
     code: '统一社会信用代码或宗地编号',
     projectName: '项目名称（可选）',
+    admission: '准入项目编号（可选）',
     on: '申请日期',
     amount: '申请金额（万元）',
     basis: '申请依据',
