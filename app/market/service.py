@@ -446,12 +446,14 @@ def refer(session: Session, principal: Principal, flag: MarketFlag, referred_on:
     record = flag.record
     if not (may_write(principal, record.unit_id) or principal.role == Role.REVIEWER):
         raise NotAllowed(message("market_not_your_unit", unit=record.unit.name))
-    if flag.referral_id is not None:
-        raise InvalidState(message("market_flag_referred"))
     if flag.enterprise_id is None:
         raise InvalidState(message("market_flag_no_enterprise", name=flag.name))
     enterprise = session.get(Enterprise, flag.enterprise_id)
     with unit_of_work(session):
+        session.refresh(record, with_for_update=True)  # of two referrals of one flag at once, one waits and is refused
+        session.refresh(flag)
+        if flag.referral_id is not None:
+            raise InvalidState(message("market_flag_referred"))
         open_ref = session.scalar(select(EnforcementReferral).where(
             EnforcementReferral.enterprise_id == enterprise.id, EnforcementReferral.status == ReferralStatus.OPEN))
         if open_ref is None:
@@ -491,14 +493,15 @@ def register_tenant(session: Session, principal: Principal, record: MarketRecord
         rp = next((p for p in record.parcels if p.parcel_code == parcel_code), None)
         if rp is None:
             raise InvalidParameter("parcel", message("market_tenant_parcel_not_listed", code=parcel_code))
-    if session.scalar(select(Tenant.id).where(Tenant.lease_id == record.id, Tenant.parcel_id == rp.parcel_id)):
-        raise InvalidState(message("market_tenant_exists", parcel=rp.parcel_code))
     if record.area_m2 is None or (record.area_basis not in (None, AreaBasis.FLOOR)):
         raise InvalidParameter("area_m2", message("market_tenant_area_needed"))
     values = {"lessee": record.to_name, "credit_code": record.to_credit_code, "leased_area_m2": record.area_m2,
               "business": _clean(business), "lease_start": record.lease_start or record.signed_on,
               "lease_end": record.lease_end, "lease_id": record.id}
     with unit_of_work(session):
+        session.refresh(record, with_for_update=True)  # two registrations at once: one waits and is refused
+        if session.scalar(select(Tenant.id).where(Tenant.lease_id == record.id, Tenant.parcel_id == rp.parcel_id)):
+            raise InvalidState(message("market_tenant_exists", parcel=rp.parcel_code))
         tenant = governance.save_tenant(session, Tenant(parcel=rp.parcel, created_by_id=principal.id), values)
     return tenant
 
