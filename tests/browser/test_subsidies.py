@@ -90,6 +90,8 @@ def test_officer_applies_reviewer_approves_admin_pays(browser, site, screenshot_
 
     reviewer = _page(browser, site, "reviewer", "/regulation#subsidies")
     committed = _figure(reviewer, "committed_10k")
+    reviewer.locator(".sub-filters select[name=block]").select_option("TX2022-CF-01")
+    expect(reviewer.get_by_test_id("subsidy-list").locator("tbody tr[data-status]")).to_have_count(2)  # demo + ours
     row = reviewer.locator(f"[data-testid=subsidy-list] tbody tr[data-id='{entry}']")
     row.locator("button[data-action=review]").click()
     review = reviewer.get_by_test_id("review-form")

@@ -266,15 +266,25 @@ async function drawLedger(box) {
   const status = h('select', { name: 'status', 'aria-label': S.list.statusFilter });
   status.append(h('option', { value: '' }, S.list.allStatuses));
   for (const [k, v] of Object.entries(S.list.statuses)) status.append(h('option', { value: k }, v));
+  const { data: sums } = await api('/api/subsidies/fund');
+  const block = h('select', { name: 'block', 'aria-label': S.list.blockFilter });
+  block.append(h('option', { value: '' }, S.list.allBlocks));
+  for (const b of sums.blocks) block.append(h('option', { value: b.block }, b.block_name));
+  const unit = h('select', { name: 'unit', 'aria-label': S.list.unitFilter });
+  unit.append(h('option', { value: '' }, S.list.allUnits));
+  for (const u of sums.units) unit.append(h('option', { value: u.unit }, u.unit_name));
   const search = h('input', { type: 'search', name: 'q', maxlength: '64', placeholder: S.list.search, 'aria-label': S.list.search });
   const exportLink = h('a', { class: 'button', href: '/api/subsidies/export.xlsx', download: '' }, S.list.export);
   const count = h('span', { class: 'hint' });
-  box.append(h('div', { class: 'actions sub-filters' }, h('label', { class: 'inline' }, `${S.list.statusFilter} `, status),
-    search, exportLink, count));
+  const filters = h('div', { class: 'actions sub-filters' }, h('label', { class: 'inline' }, `${S.list.statusFilter} `, status));
+  if (me.role !== 'unit_officer') filters.append(h('label', { class: 'inline' }, `${S.list.unitFilter} `, unit));
+  filters.append(h('label', { class: 'inline' }, `${S.list.blockFilter} `, block), search, exportLink, count);
+  box.append(filters);
   const wrap = h('div', { class: 'table-wrap' });
   box.append(wrap);
   loadLedger = async () => {
-    const { data } = await api(`/api/subsidies/entries${query({ status: status.value, q: search.value.trim() })}`);
+    const { data } = await api(`/api/subsidies/entries${query({
+      status: status.value, unit: unit.value, block: block.value, q: search.value.trim() })}`);
     count.textContent = S.list.total(data.total);
     wrap.textContent = '';
     if (!data.data.length) { wrap.append(h('p', { class: 'hint' }, S.list.empty)); return; }
@@ -291,7 +301,7 @@ async function drawLedger(box) {
   };
   let timer = null;
   const reload = () => loadLedger().catch((err) => showError(root.querySelector('.sub-message'), err));
-  status.addEventListener('change', reload);
+  for (const sel of [status, unit, block]) sel.addEventListener('change', reload);
   search.addEventListener('input', () => { clearTimeout(timer); timer = setTimeout(reload, 300); });
   await loadLedger();
 }

@@ -86,6 +86,8 @@ export const S = {
     statuses: { applied: '待审核', approved: '已审核', rejected: '未通过' },
     unitFilter: '单位',
     allUnits: '全部单位',
+    blockFilter: '区块',
+    allBlocks: '全部区块',
     search: '搜索企业、代码、宗地或项目',
     export: '导出 Excel',
     empty: '没有符合条件的记录。',
