@@ -1,6 +1,7 @@
 """转让与租赁 in headless Chromium on real PostGIS (the demo data and accounts): 崇福镇's officer registers a lease
 of parcel 330483-CF-0006 to 浙江明兴羽绒服饰有限公司 — classified 整治清退 in the demo — sees the flag naming the
-enterprise, and refers it to 十剑联动 with one action (after a confirmation); the flag then reads 已移交十剑联动.
+enterprise, and refers it to 十剑联动 with one action (after a confirmation); the flag then reads 已移交十剑联动;
+the lessee is then registered as a 厂中厂 from the lease in one action.
 The map shows the 转让租赁预警 layer and the block panel the block's records. Desktop and 390×844 (nothing scrolls
 sideways, no English or developer word). Screenshots in tests/browser/screenshots/market-*.png."""
 
@@ -97,6 +98,15 @@ def test_officer_enters_a_lease_to_a_clear_out_enterprise_and_refers_the_flag(br
             " WHERE e.credit_code = :c AND r.status = 'open'"), {"c": LESSEE_CODE}).scalar_one()
     assert LESSEE in reason and "转让与租赁预警" in reason
     page.screenshot(path=str(screenshot_dir / "market-referred.png"), full_page=True)
+
+    # 登记为厂中厂: the tenant made from the lease in one action
+    tenant_flag = page.locator("#market-records tr", has_text=LESSOR).locator(".mk-flag[data-kind=unregistered_tenant]")
+    tenant_flag.locator("button[data-action=register]").click()
+    page.locator("dialog.confirm button[type=submit]").click()
+    expect(page.locator(".mk-message")).to_contain_text("已登记为厂中厂")
+    row = page.locator("#market-records tr", has_text=LESSOR)
+    expect(row.locator(".mk-flag[data-kind=unregistered_tenant] .mk-status")).to_have_text("已登记为厂中厂")
+    expect(row).to_contain_text(f"厂中厂：{LESSEE}（330483-CF-0006）")
 
     # the flagged-only filter and the map's layer
     page.locator("input[name=flagged]").check()
