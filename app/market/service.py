@@ -29,7 +29,6 @@ from ..auth.roles import Role
 from ..core.audit import audit_context
 from ..core.uow import unit_of_work
 from ..credit_code import credit_code_problem
-from ..enums import Classification
 from ..errors import FieldError, InvalidFeatures, InvalidParameter, InvalidState, NotFound
 from ..industry import code_problem, matches_guidance, normalise_code
 from ..messages import message
@@ -441,8 +440,9 @@ def get_flag(session: Session, flag_id: int) -> MarketFlag:
 
 def refer(session: Session, principal: Principal, flag: MarketFlag, referred_on: dt.date | None,
           note: str | None) -> MarketFlag:
-    """移交十剑联动: a referral of the flagged enterprise (app.workflow.governance.refer, which requires it to be
-    classified 整治清退 now), its reason the flag's sentence; an open referral of it already there is linked."""
+    """移交十剑联动: a referral of the flagged enterprise, whatever its classification
+    (app.workflow.governance.refer with ``any_classification``), its reason the flag's sentence; an open
+    referral of it already there is linked."""
     record = flag.record
     if not (may_write(principal, record.unit_id) or principal.role == Role.REVIEWER):
         raise NotAllowed(message("market_not_your_unit", unit=record.unit.name))
@@ -460,7 +460,8 @@ def refer(session: Session, principal: Principal, flag: MarketFlag, referred_on:
             reason = message("market_referral_reason", id=record.id, kind=record.kind.label, flag=flag.text)
             if note and note.strip():
                 reason += message("market_referral_note", note=note.strip())
-            open_ref = governance.refer(session, principal, enterprise, reason, referred_on or today())
+            open_ref = governance.refer(session, principal, enterprise, reason, referred_on or today(),
+                                        any_classification=True)
         with audit_context(session, "market_refer", record):
             flag.referral_id = open_ref.id
             record.updated_at = func.now()
@@ -548,12 +549,9 @@ def tenants_of(session: Session, record_ids: list[int]) -> dict[int, list[Tenant
 
 
 def referable(session: Session, records: list[MarketRecord]) -> set[int]:
-    """The flagged enterprises that 十剑联动 takes now (app.workflow.governance.refer): those classified 整治清退."""
-    ids = {f.enterprise_id for r in records for f in r.flags if f.enterprise_id is not None}
-    if not ids:
-        return set()
-    return set(session.scalars(select(EnterpriseGovernance.enterprise_id).where(
-        EnterpriseGovernance.enterprise_id.in_(ids), EnterpriseGovernance.classification == Classification.CLEAR_OUT)))
+    """The flagged enterprises 十剑联动 can take: every one in the register (a party without a credit code the
+    register knows cannot be referred)."""
+    return {f.enterprise_id for r in records for f in r.flags if f.enterprise_id is not None}
 
 
 def flag_status(flag: MarketFlag, tenants: list[Tenant]) -> str:

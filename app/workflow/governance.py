@@ -198,10 +198,12 @@ def set_threshold(session: Session, rule: GradingRule, *, min_tax: Decimal | Non
 
 
 def refer(session: Session, principal: Principal, enterprise: Enterprise, reason: str,
-          referred_on: dt.date) -> EnforcementReferral:
-    """十剑联动: only an enterprise classified 整治清退 can be referred, once at a time."""
-    gov = governance(session, enterprise)
-    if gov is None or gov.classification != Classification.CLEAR_OUT:
+          referred_on: dt.date, *, any_classification: bool = False) -> EnforcementReferral:
+    """十剑联动, once at a time: an uncooperative enterprise classified 整治清退 (三.(四).3), or — with
+    ``any_classification``, a 规范管理 flag on a transfer or lease (app.market) — any registered enterprise:
+    the same joint enforcement manages 股权转让、出租出售 and 项目准入 in the blocks."""
+    gov = governance(session, enterprise, create=any_classification)
+    if not any_classification and (gov is None or gov.classification != Classification.CLEAR_OUT):
         raise InvalidState(message("referral_needs_clear_out", name=enterprise.name))
     if session.scalar(select(EnforcementReferral.id).where(EnforcementReferral.enterprise_id == enterprise.id,
                                                            EnforcementReferral.status == ReferralStatus.OPEN)):

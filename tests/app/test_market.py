@@ -238,6 +238,12 @@ def test_a_party_graded_d_in_the_evaluation_published_before_the_date(login_as, 
     flags = r.json()["flags"]
     assert [f["kind"] for f in flags] == ["grade_d"]
     assert owner.name in flags[0]["text"] and "2023 年度" in flags[0]["text"] and "D 档" in flags[0]["text"]
-    assert not flags[0]["can_refer"]  # 十剑联动 takes 整治清退 enterprises only
+    assert flags[0]["can_refer"]  # every flag of a registered enterprise can go to 十剑联动, 整治清退 or not
     r = officer.post("/api/market/records", json={**body, "signed_on": "2024-02-01"})
     assert r.status_code == 201 and r.json()["flags"] == []
+    # referred in one action although the owner is not classified 整治清退
+    record = officer.get("/api/market/records?flagged=true").json()["data"]
+    flag_id = next(f["id"] for rec in record for f in rec["flags"] if f["kind"] == "grade_d")
+    r = officer.post(f"/api/market/flags/{flag_id}/refer", json={})
+    assert r.status_code == 200, r.text
+    assert [f["status"] for f in r.json()["flags"] if f["id"] == flag_id] == ["referred"], r.text
