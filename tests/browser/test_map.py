@@ -141,6 +141,8 @@ def test_search_a_parcel_code_lands_on_it(page, live_server, facts, screenshot_d
     assert f"宗地 {code}" in text and "亩" in text and "容积率" in text
     assert page.locator("path.parcel-selected").count() == 1  # outlined on the map
     assert page.evaluate("document.querySelector('.leaflet-popup') !== null")
+    close = page.locator(".leaflet-popup-close-button")  # Leaflet's own English name replaced
+    assert close.get_attribute("aria-label") == "关闭" and close.get_attribute("title") == "关闭"
     # The popup sits over the parcel, inside the visible map.
     page.wait_for_function("getComputedStyle(document.querySelector('.leaflet-popup')).opacity === '1'")
     box = page.locator(".leaflet-popup").bounding_box()

@@ -135,6 +135,12 @@ async function main() {
   L.control.scale({ imperial: false, position: 'bottomleft' }).addTo(map);
   new CoordsControl().addTo(map);
   const legend = new LegendControl().addTo(map);
+  // Leaflet names every popup's close button in English ("Close popup"): name it in Chinese, for all layers.
+  map.on('popupopen', (e) => {
+    const close = e.popup.getElement()?.querySelector('.leaflet-popup-close-button');
+    close?.setAttribute('aria-label', T.popupClose);
+    close?.setAttribute('title', T.popupClose);
+  });
 
   // The per-unit figures take longest: ask for them first, alongside the rest.
   let firstSummary = fetchJson('/api/map/units');

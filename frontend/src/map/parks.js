@@ -31,11 +31,6 @@ export class ParksLayer {
         const p = f.properties;
         layer.bindTooltip(p.name, { sticky: true });
         layer.bindPopup(() => parkPopup(p));
-        layer.on('popupopen', (e) => { // Leaflet's close button is named in English
-          const close = e.popup.getElement()?.querySelector('.leaflet-popup-close-button');
-          close?.setAttribute('aria-label', T.park.close);
-          close?.setAttribute('title', T.park.close);
-        });
       },
     }).addTo(map);
     this.addCheckbox(side);

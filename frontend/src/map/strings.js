@@ -15,6 +15,7 @@ export const T = {
   panelClose: '收起图层与筛选',
   zoomIn: '放大',
   zoomOut: '缩小',
+  popupClose: '关闭',
   blockName: (name, code, stage) => `区块 ${name}（${code}，${stage}）`,
   unitName: (name) => `镇街 ${name}`,
   layersHeading: '图层',
@@ -116,7 +117,6 @@ export const T = {
     area: '面积',
     approval: '批准文件',
     schematic: '示意范围，非批准的开发区或工业园区界线',
-    close: '关闭',
   },
   unit: {
     kind: '类别',

@@ -66,7 +66,6 @@ export const M = {
   panelCount: (n, flagged) => `${n} 条登记，其中有预警 ${flagged} 条`,
   panelMore: '到规范管理查看、移交十剑联动',
   layerName: '转让租赁预警',
-  layerClose: '关闭',
   layerTooltip: (p) => `${p.code}：转让租赁预警 ${p.flag_count} 条`,
   layerPopupTitle: (p) => `宗地 ${p.code}（${p.unit_name}）`,
   layerCounts: (p) => `预警 ${p.flag_count} 条，未移交十剑联动 ${p.open_count} 条`,

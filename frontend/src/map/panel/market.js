@@ -56,11 +56,6 @@ export class MarketFlagsLayer {
         const p = f.properties;
         layer.bindTooltip(M.layerTooltip(p), { sticky: true });
         layer.bindPopup(() => flagPopup(p));
-        layer.on('popupopen', (e) => { // Leaflet's close button is named in English
-          const close = e.popup.getElement()?.querySelector('.leaflet-popup-close-button');
-          close?.setAttribute('aria-label', M.layerClose);
-          close?.setAttribute('title', M.layerClose);
-        });
       },
     });
     this.ready = api('/api/market/flags', { quiet401: true, accept: 'application/geo+json' }).then(({ data }) => {
