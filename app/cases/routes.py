@@ -64,6 +64,7 @@ class CaseUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     notes: str | None = Field(None, min_length=1, max_length=service.MAX_NOTES, description="典型做法与说明")
     held_on: dt.date | None = Field(None, description="现场会日期（须在该季度内）")
+    block: str | None = Field(None, min_length=1, max_length=32, description="区块编号（改选本季度的现场会区块）")
 
 
 def _limits(settings: Settings) -> tuple[int, int]:
@@ -104,12 +105,12 @@ def get_case(session: SessionDep, user: CurrentUser, case_id: Id, response: Resp
 
 
 @router.patch("/{case_id}", response_model=Case, responses=error_responses(404, 409, 422, 428),
-              summary="修改现场会说明或日期（管理员，需 If-Match）")
+              summary="修改现场会说明、日期或区块（管理员，需 If-Match）")
 def update(session: SessionDep, user: Admin, case_id: Id, body: CaseUpdate, request: Request,
            response: Response) -> dict:
     m = service.meeting(session, case_id)
     check_if_match(session, request, m, message("case_what"))
-    m = service.update(session, user, m, notes=body.notes, held_on=body.held_on)
+    m = service.update(session, user, m, notes=body.notes, held_on=body.held_on, block=body.block)
     set_etag(response, m.row_version)
     return service.view(m)
 

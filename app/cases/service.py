@@ -128,7 +128,13 @@ def create(session: Session, principal: Principal, form: Form, max_bytes: int) -
 
 
 def update(session: Session, principal: Principal, m: SiteMeeting, *, notes: str | None,
-           held_on: dt.date | None) -> SiteMeeting:
+           held_on: dt.date | None, block: str | None = None) -> SiteMeeting:
+    """Correct a quarter's 现场会: its notes, day (inside the quarter) or block."""
+    target = None
+    if block is not None:
+        target = session.scalar(select(RenewalBlock).where(RenewalBlock.code == block.strip()))
+        if target is None:
+            raise _refuse("block", message("block_not_found", code=block.strip() or message("change_empty")))
     if held_on is not None and (held_on.year != m.year or quarter_of(held_on) != m.quarter):
         raise _refuse("held_on", message("case_day_outside_quarter", day=held_on.isoformat(), year=m.year,
                                          quarter=m.quarter))
@@ -139,6 +145,8 @@ def update(session: Session, principal: Principal, m: SiteMeeting, *, notes: str
             m.notes = notes.strip()
         if held_on is not None:
             m.held_on = held_on
+        if target is not None:
+            m.block_id = target.id
     session.refresh(m)
     return m
 

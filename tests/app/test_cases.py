@@ -47,6 +47,14 @@ def test_one_block_per_quarter_with_photos(admin, login_as):
     assert r.status_code == 200 and r.json()["notes"] == "补充：统一规划标准厂房"
     r = admin.patch(f"/api/cases/{case['id']}", json={"notes": "再改"}, headers={"If-Match": etag})
     assert r.status_code == 409
+    # the block corrected (the quarter keeps one)
+    etag = admin.get(f"/api/cases/{case['id']}").headers["ETag"]
+    r = admin.patch(f"/api/cases/{case['id']}", json={"block": "TX2022-CF-02"}, headers={"If-Match": etag})
+    assert r.status_code == 200 and r.json()["block_name"] == "崇福石马区块"
+    r = admin.patch(f"/api/cases/{case['id']}", json={"block": "TX-无"}, headers={"If-Match": r.headers["ETag"]})
+    assert r.status_code == 422 and "TX-无" in r.json()["detail"]
+    r = admin.patch(f"/api/cases/{case['id']}", json={"block": "TX2022-WT-01"}, headers={"If-Match": "*"})
+    assert r.status_code == 200
     # more photos, the version moving with them
     etag = admin.get(f"/api/cases/{case['id']}").headers["ETag"]
     r = admin.post(f"/api/cases/{case['id']}/photos", files=[("photos", ("二.png", _png(), "image/png"))],
