@@ -41,7 +41,7 @@ from ..core.read.crs import resolve
 from ..core.read.layers import Layer, layers
 from ..core.read.pool import bind_statement, rows_on_session, run_on_session
 from ..core.read.sql import Box, conditions, filter_values
-from ..enums import Classification, Stage, UnitKind
+from ..enums import Classification, ParkKind, Stage, UnitKind
 from ..errors import AppError, InvalidParameter
 from ..messages import message
 from . import export as export_mod
@@ -61,6 +61,14 @@ LAYER_BLOCK_FIELDS = (
     *BLOCK_FIELDS,
     Field("approval_date", "APPR_DATE", "认定日期", kind="date"),
     Field("parcel_count", "PARCELS", "宗地数", kind="int"),
+)
+PARK_FIELDS = (  # the parks upload's own column names (docs/parks.md): an export uploads back
+    Field("code", "CODE", "园区编号"),
+    Field("name", "NAME", "园区名称"),
+    Field("kind", "KIND", "类型", "kind_label"),
+    Field("unit_name", "UNIT", "所属镇街"),
+    Field("approval", "APPROVAL", "批准文件"),
+    Field("area_mu", "AREA_MU", "面积亩", kind="mu"),
 )
 LAYER_PARCEL_FIELDS = (
     PARCEL_FIELDS[0],
@@ -116,6 +124,7 @@ SPECS = {
         LayerSpec("approved_blocks", LAYER_BLOCK_FIELDS, "stage", "code", ("unit", "block", "year", "stage")),
         LayerSpec("parcels", LAYER_PARCEL_FIELDS, "classification", "code",
                   ("unit", "block", "classification", "kind", "year", "stage")),
+        LayerSpec("parks", PARK_FIELDS, "kind", "name", ("unit", "kind")),
     )
 }
 
@@ -188,6 +197,10 @@ def request_filters(spec: LayerSpec, **given: Any) -> tuple[tuple[str, Any], ...
             if name == "kind":
                 _check_enum(name, value, UnitKind)
             out.append((f"={'code' if name == 'unit' else name}", value))
+        elif spec.layer_id == "parks":
+            if name == "kind":
+                _check_enum(name, value, ParkKind)
+            out.append((name, value))
         elif name == "kind":
             if value not in ("contiguous", "scattered"):
                 raise InvalidParameter(name, message("export_kind", value=value))

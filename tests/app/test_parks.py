@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 import shapely
 from shapely import box
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 
 import spatial
 from app.core.uow import unit_of_work
@@ -258,3 +258,23 @@ def test_park_edits_need_if_match_and_are_audited(login_as, db_session):
         actions = db_session.execute(text("SELECT action FROM audit_log WHERE object_type = 'parks'"
                                           " ORDER BY id DESC LIMIT 1")).scalars().all()
     assert actions == ["update_park"]
+
+
+@pytest.mark.parametrize(("fmt", "params", "filename"), [
+    ("shp", {"encoding": "gbk"}, "园区.zip"), ("geojson", {}, "园区.geojson"), ("gpkg", {"crs": "EPSG:4549"}, "园区.gpkg")])
+def test_the_parks_export_uploads_back_unchanged(api, db_session, fmt, params, filename):  # noqa: F811
+    """GET /api/export?layer=parks writes the park upload's own column names (园区编号, 园区名称, 类型 …): the file
+    goes back through the upload as target parks and every park is recognised, unchanged."""
+    with unit_of_work(db_session):
+        n = db_session.scalar(select(func.count()).select_from(Park))
+        zones = db_session.scalar(select(func.count()).select_from(Park).where(Park.kind == ParkKind.DEVELOPMENT_ZONE))
+    assert n > 5
+    r = api.get("/api/export", params={"layer": "parks", "format": fmt, **params})
+    assert r.status_code == 200, r.text
+    body = post(api, r.content, filename, target="parks").json()
+    assert {"code", "name", "kind", "approval"} <= set(body["mapping"]), body["mapping"]
+    assert [body["counts"][k] for k in ("features", "unchanged", "errors")] == [n, n, 0], body["problems"][:3]
+    r = api.get("/api/export", params={"layer": "parks", "format": "geojson", "kind": "development_zone"})
+    assert len(r.json()["features"]) == zones
+    r = api.get("/api/export", params={"layer": "parks", "kind": "town"})
+    assert r.status_code == 400 and r.json()["errors"][0]["field"] == "kind" and "开发区" in r.json()["detail"]
