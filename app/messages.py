@@ -803,6 +803,8 @@ MESSAGES: dict[str, str] = {
     "case_excel_title": "有机更新工作推进典型案例（季度现场会）",
     "case_excel_sheet": "典型案例",
     "case_excel_filename": "典型案例_{day}.xlsx",
+    # 项目准入 demo data (H5, app/admission/demo.py)
+    "admission_actor_unnamed": "演示数据",
 }
 
 

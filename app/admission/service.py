@@ -448,7 +448,7 @@ class AdmissionReview(review.ReviewKind):
                 decision: review.Decision, report: dict | None) -> None:
         a.updated_at = func.now()
         if target == review.APPROVED:
-            a.credit_record = _credit_record(session, a, actor, decision)
+            a.credit_record = credit_record(session, a, decision, created_by_id=actor.id)
 
     def recipients(self, session: Session, a: ProjectAdmission, version, action: str) -> set[int]:
         if action == review.SUBMIT:
@@ -473,9 +473,10 @@ class AdmissionReview(review.ReviewKind):
 ADMISSION_REVIEW = AdmissionReview()
 
 
-def _credit_record(session: Session, a: ProjectAdmission, actor: Principal, decision: review.Decision) -> CreditRecord:
+def credit_record(session: Session, a: ProjectAdmission, decision: review.Decision, *,
+                  created_by_id: int | None) -> CreditRecord:
     """The admitted project's 投资履约 record: its promises, due in the year it is to be completed; a new
-    enterprise is registered first."""
+    enterprise is registered first. Approval's effect; the demo data (``demo.py``) admits its project with it."""
     enterprise = a.enterprise
     if enterprise is None:
         enterprise = session.scalar(select(Enterprise).where(Enterprise.credit_code == a.credit_code))
@@ -494,7 +495,7 @@ def _credit_record(session: Session, a: ProjectAdmission, actor: Principal, deci
                    approved=(decision.decided_on or dt.date.today()).isoformat())
     record = CreditRecord(project_name=a.project_name, enterprise=enterprise, unit_id=a.unit_id, year=year,
                           promised_investment_10k=a.investment_10k, promised_output_10k=a.output_10k,
-                          promised_tax_10k=a.tax_10k, note=note, created_by_id=actor.id)
+                          promised_tax_10k=a.tax_10k, note=note, created_by_id=created_by_id)
     session.add(record)
     session.flush()
     return record
@@ -527,8 +528,11 @@ def return_admission(session: Session, principal: Principal, a: ProjectAdmission
 # --- views -------------------------------------------------------------------------
 
 
-def _user(u: User | None) -> dict | None:
-    return None if u is None else {"username": u.username, "display_name": u.display_name}
+def _user(u: User | None, when=None) -> dict | None:
+    """Who did it; a step taken with nobody named (the demo data's rows, ``demo.py``) is shown as such."""
+    if u is None:
+        return None if when is None else {"username": "", "display_name": message("admission_actor_unnamed")}
+    return {"username": u.username, "display_name": u.display_name}
 
 
 def _iso(value) -> str | None:
@@ -547,9 +551,9 @@ def view(session: Session, principal: Principal, a: ProjectAdmission, *, with_re
         "industry_name": division_name(a.industry_code),
         **{k: float(getattr(a, k)) for k in ("investment_10k", "output_10k", "tax_10k", "floor_area_m2", "far")},
         "start_on": a.start_on.isoformat(), "complete_on": a.complete_on.isoformat(), "note": a.note,
-        "created_at": _iso(a.created_at), "created_by": _user(a.created_by),
-        "submitted_at": _iso(a.submitted_at), "submitted_by": _user(a.submitted_by),
-        "reviewed_at": _iso(a.reviewed_at), "reviewed_by": _user(a.reviewed_by),
+        "created_at": _iso(a.created_at), "created_by": _user(a.created_by, a.created_at),
+        "submitted_at": _iso(a.submitted_at), "submitted_by": _user(a.submitted_by, a.submitted_at),
+        "reviewed_at": _iso(a.reviewed_at), "reviewed_by": _user(a.reviewed_by, a.reviewed_at),
         "review_comment": a.review_comment, "approval_doc_no": a.approval_doc_no,
         "approval_date": _iso(a.approval_date), "credit_record_id": a.credit_record_id,
         "flagged": bool(a.report and a.report.get("flagged")),
