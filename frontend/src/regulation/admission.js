@@ -97,6 +97,16 @@ async function drawList() {
   await drawCredits();
 }
 
+// 履约: which promises were missed and by how much (未达承诺：产出 65%、税收 60%), or that no actual is entered yet.
+function creditStatus(r) {
+  if (r.is_defaulter) {
+    const missed = (r.missed || []).map((m) => A.missedItem(m.label, Math.round(m.rate * 100)));
+    return h('span', { class: 'adm-flagged' }, missed.length ? A.defaulterOf(missed.join('、')) : A.defaulter);
+  }
+  const actuals = [r.actual_investment_10k, r.actual_output_10k, r.actual_tax_10k];
+  return actuals.every((v) => v === null || v === undefined) ? A.noActuals : A.keeping;
+}
+
 async function drawCredits() {
   const box = h('section', { class: 'card adm-credits', 'aria-labelledby': 'adm-credit-h', 'data-testid': 'credit-records' },
     h('h3', { id: 'adm-credit-h' }, A.creditsHeading), h('p', { class: 'hint' }, A.creditsIntro));
@@ -125,7 +135,7 @@ async function drawCredits() {
       h('td', { class: 'num', 'data-label': A.creditCols.investment }, pair(r.promised_investment_10k, r.actual_investment_10k)),
       h('td', { class: 'num', 'data-label': A.creditCols.output }, pair(r.promised_output_10k, r.actual_output_10k)),
       h('td', { class: 'num', 'data-label': A.creditCols.tax }, pair(r.promised_tax_10k, r.actual_tax_10k)),
-      dataCell(A.creditCols.status, r.is_defaulter ? h('span', { class: 'adm-flagged' }, A.defaulter) : A.keeping),
+      dataCell(A.creditCols.status, creditStatus(r)),
       dataCell(A.creditCols.note, r.note || A.dash),
     ));
   }
@@ -216,7 +226,7 @@ async function drawForm(id) {
     for (const old of parcelsBox.querySelectorAll('label')) old.remove();
     const b = blocks.find((x) => x.code === code);
     guidance.textContent = b ? `${A.guidance}：${b.industry_guidance.length
-      ? b.industry_guidance.map((c, k) => `${c} ${b.industry_guidance_names[k]}`.trim()).join('、') : A.noGuidance}` : '';
+      ? b.industry_guidance.map((c, k) => `${c} ${b.industry_guidance_names[k]}`.trim()).join('；') : A.noGuidance}` : '';
     if (!b) return;
     for (const p of b.parcels) {
       const box = h('input', { type: 'checkbox', name: 'parcel', value: p.code });

@@ -105,7 +105,10 @@ export const A = {
     tax: '承诺税收 / 实际（万元）', status: '履约', note: '说明',
   },
   defaulter: '未达承诺',
+  defaulterOf: (items) => `未达承诺：${items}`,
+  missedItem: (label, percent) => `${label} ${percent}%`,
   keeping: '正常',
+  noActuals: '尚未填报实际数',
   // the block panel
   panelHeading: '项目准入',
   panelGuidance: (codes) => `产业导向：${codes}`,

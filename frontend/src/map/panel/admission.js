@@ -17,7 +17,7 @@ export async function section(code) {
   const el = h('section', { 'aria-labelledby': id, class: 'panel-admission', 'data-testid': 'panel-admission' },
     h('h3', { id }, A.panelHeading));
   const guidance = data.industry_guidance.length
-    ? data.industry_guidance.map((c, k) => `${c} ${data.industry_guidance_names[k]}`.trim()).join('、') : A.noGuidance;
+    ? data.industry_guidance.map((c, k) => `${c} ${data.industry_guidance_names[k]}`.trim()).join('；') : A.noGuidance;
   el.append(h('p', { class: 'guidance' }, A.panelGuidance(guidance)));
   if (!data.data.length) {
     el.append(h('p', { class: 'hint' }, A.panelNone));
