@@ -2,7 +2,8 @@
 application for 崇福东兴羽绒区块 in a chemical industry (C2614, outside the block's 产业导向 C17/C18/C19),
 sees the live check flag it before submitting, submits; the reviewer opens it, reads the flag in Chinese,
 cannot approve without a reason, approves with one; the project then shows in 投资履约 and in the block
-panel on the map. Desktop and 390×844 (nothing scrolls sideways, no English or developer word).
+panel on the map. Then the demo applications (app/admission/demo.py) as chongfu, reviewer and wutong meet
+them. Desktop and 390×844 (nothing scrolls sideways, no English or developer word).
 Screenshots in tests/browser/screenshots/admission-*.png."""
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from types import SimpleNamespace
 import pytest
 from playwright.sync_api import expect
 
+from app.admission import demo
 from app.auth.demo import DEMO_PASSWORD
 from tests.browser.words import page_offending
 from tests.browser.workflow_ui import demo_site
@@ -137,4 +139,63 @@ def test_wrong_industry_flagged_reviewer_approves_and_it_shows_in_credit_records
     section.scroll_into_view_if_needed()
     phone.screenshot(path=str(screenshot_dir / "admission-block-panel.png"))
     phone.context.close()
+    assert errors == []
+
+
+def test_the_demo_applications_walk_through(browser, site, screenshot_dir):
+    """The demo data (app/admission/demo.py) as each demo user meets it: 崇福镇's officer sees the admitted
+    project and its 2023 default in 投资履约; the reviewer opens the pending one, reads the flag and approves
+    with a reason; 梧桐街道's officer reads the returned one's comment on a phone. 1440×900 and 390×844."""
+    errors: list[str] = []
+    wide = {"width": 1440, "height": 900}
+    officer = _context(browser, wide).new_page()
+    officer.on("pageerror", lambda exc: errors.append(str(exc)))
+    _log_in(officer, site, "chongfu", "/regulation#admission")
+    _ready(officer)
+    row = officer.get_by_test_id("admission-list").locator("tbody tr").filter(has_text=demo.ADMITTED.project_name)
+    expect(row).to_contain_text("已准入")
+    credit = officer.get_by_test_id("credit-records").locator("tbody tr").filter(has_text=demo.ADMITTED.project_name)
+    expect(credit).to_contain_text("未达承诺：产出 65%、税收 60%")
+    expect(credit).to_contain_text(demo.ADMITTED_DOC_NO)
+    _clean(officer)
+    officer.screenshot(path=str(screenshot_dir / "admission-demo-chongfu.png"), full_page=True)
+    row.get_by_role("link", name="查看").click()
+    detail = officer.get_by_test_id("admission-detail")
+    expect(detail).to_have_attribute("data-status", "approved")
+    expect(detail).to_contain_text("演示数据，2023-02-24")
+    officer.context.close()
+
+    reviewer = _context(browser, wide).new_page()
+    reviewer.on("pageerror", lambda exc: errors.append(str(exc)))
+    _log_in(reviewer, site, "reviewer", "/regulation#admission")
+    _ready(reviewer)
+    row = reviewer.get_by_test_id("admission-list").locator("tbody tr").filter(has_text=demo.SUBMITTED.project_name)
+    expect(row).to_contain_text("有须研判的问题")
+    row.get_by_role("link", name="查看").click()
+    detail = reviewer.get_by_test_id("admission-detail")
+    expect(detail).to_have_attribute("data-status", "submitted")
+    expect(detail.locator("li[data-code=industry_outside_guidance]")).to_contain_text("不在“梧桐百桃工业区块”的产业导向")
+    decide = reviewer.get_by_test_id("admission-decide")
+    decide.locator("textarea[name=comment]").fill("差别化纤维为区块电气企业配套，经领导小组研究同意准入")
+    _clean(reviewer)
+    reviewer.screenshot(path=str(screenshot_dir / "admission-demo-reviewer.png"), full_page=True)
+    decide.get_by_test_id("admission-approve").click()
+    expect(reviewer.get_by_test_id("admission-detail")).to_have_attribute("data-status", "approved")
+    reviewer.context.close()
+
+    for viewport, name in ((PHONE, "phone"), (wide, "desktop")):
+        page = _context(browser, viewport).new_page()
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        _log_in(page, site, "wutong", "/regulation#admission")
+        _ready(page)
+        row = page.get_by_test_id("admission-list").locator("tbody tr").filter(has_text=demo.RETURNED.project_name)
+        expect(row).to_contain_text("已退回")
+        row.get_by_role("link", name="查看").click()
+        detail = page.get_by_test_id("admission-detail")
+        expect(detail).to_have_attribute("data-status", "returned")
+        expect(detail).to_contain_text(demo.RETURNED_COMMENT)
+        expect(detail.locator("li[data-code=far_below_min]")).to_contain_text("容积率")
+        _clean(page)
+        page.screenshot(path=str(screenshot_dir / f"admission-demo-wutong-{name}.png"), full_page=True)
+        page.context.close()
     assert errors == []
