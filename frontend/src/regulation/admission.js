@@ -145,7 +145,7 @@ async function drawCredits() {
 
 // --- the checks ------------------------------------------------------------------------
 
-function drawReport(report, { decided = false } = {}) {
+function drawReport(report, { decided = false, status = null } = {}) {
   const box = h('div', { class: 'adm-report', 'data-testid': 'admission-checks' });
   if (!report) return box;
   box.append(h('h4', {}, A.checksHeading, h('span', { class: 'hint' }, decided ? A.checksDecided : A.checksNow)));
@@ -157,7 +157,8 @@ function drawReport(report, { decided = false } = {}) {
       h('span', { class: 'sev' }, A.severity(f.severity_label)), f.message_zh));
   }
   if (shown.length) box.append(ul);
-  if (report.flagged) box.append(h('p', { class: 'notice' }, A.flaggedNote));
+  // what the flags mean now: open — the reviewer decides; decided — see the reviewer's comment
+  if (report.flagged) box.append(h('p', { class: 'notice' }, A.flaggedNotes[status] || A.flaggedNote));
   const g = report.figures;
   const dl = h('dl', { class: 'adm-figures' });
   const add = (k, v) => dl.append(h('dt', {}, k), h('dd', {}, v));
@@ -387,7 +388,7 @@ async function drawDetail(id) {
   if (a.approval_doc_no) add(A.fields.docNo, a.approval_doc_no);
   if (a.approval_date) add(A.fields.approvalDate, a.approval_date);
   if (a.credit_record_id) add(A.fields.credit, A.creditLink(a.credit_record_id));
-  card.append(dl, drawReport(a.report, { decided: ['approved', 'returned'].includes(a.status) }));
+  card.append(dl, drawReport(a.report, { decided: ['approved', 'returned'].includes(a.status), status: a.status }));
   root.append(card);
   if (a.can_edit) {
     const submitBtn = h('button', { type: 'button', class: 'primary', 'data-testid': 'admission-submit' }, A.submit);

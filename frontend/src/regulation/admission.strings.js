@@ -64,6 +64,10 @@ export const A = {
   noFlags: '未发现问题。',
   severity: (label) => `${label}：`,
   flaggedNote: '有须审慎研判的问题：不阻止提交，由评审人员决定；同意准入须写明理由。',
+  flaggedNotes: {
+    approved: '评审人员已研判上述问题，写明理由后同意准入（见审核意见）。',
+    returned: '已退回：请按审核意见修改后重新提交；检查发现的问题不阻止提交。',
+  },
   figures: {
     land: '项目用地（亩）', taxPerMu: '预计亩均税收（万元/亩）', outputPerMu: '预计亩均产出（万元/亩）',
     expected: '预计亩均档次', line: (g) => `${g} 档下限（税收 / 产出，万元/亩）`, far: '规划容积率', minFar: '容积率下限',
