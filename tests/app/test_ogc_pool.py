@@ -25,6 +25,7 @@ from app.core.read import sql as features
 from app.core.read.layers import collections
 from app.core.read.pool import APPLICATION_NAME, POOL_SIZE, ReadPool, Sql, bind_statement, compile_sql
 from app.ogc import tiles
+from tests.asyncrun import run as run_async
 
 EPSG = "http://www.opengis.net/def/crs/EPSG/0/{}"
 
@@ -62,7 +63,7 @@ def test_pool_reuses_a_connection_and_survives_statement_errors(database_url):
         finally:
             await pool.close()
 
-    asyncio.run(run())
+    run_async(run())
     assert pool.connects == POOL_SIZE  # the pool's own connections, reused: none opened again
 
 
@@ -76,7 +77,7 @@ def test_the_connection_returned_last_is_used_first(database_url):
         finally:
             await pool.close()
 
-    pids = asyncio.run(run())
+    pids = run_async(run())
     assert len(set(pids)) == 1 and pool.connects == POOL_SIZE
 
 
@@ -93,7 +94,7 @@ def test_a_cancelled_statement_is_a_503_without_retry(database_url):
         finally:
             await pool.close()
 
-    asyncio.run(run())
+    run_async(run())
     assert pool.connects == 1
 
 
@@ -112,7 +113,7 @@ def test_pool_reconnects_when_its_connections_are_killed(database_url, engine):
         finally:
             await pool.close()
 
-    asyncio.run(run())
+    run_async(run())
     assert pool.connects == 2 * POOL_SIZE  # each killed connection replaced once
 
 
@@ -126,7 +127,7 @@ def test_pool_gives_the_503_envelope_when_the_database_is_gone(settings):
         with pytest.raises(ServiceUnavailable):
             await pool.one(_sql("SELECT 1"))
 
-    asyncio.run(run())
+    run_async(run())
     app = create_app(settings)
     with TestClient(app) as c:
         app.state.reads = pool
@@ -145,20 +146,20 @@ def test_pool_never_holds_more_connections_than_its_size(database_url):
             await pool.close()
         return [r[1] for r in rows]
 
-    assert asyncio.run(run()) == list(range(4 * POOL_SIZE))
+    assert run_async(run()) == list(range(4 * POOL_SIZE))
     assert pool.connects == POOL_SIZE
 
 
 def test_pool_follows_a_new_event_loop(database_url):
     """A test client started again runs a new loop: the old loop's connections are dropped."""
     pool = ReadPool(_conninfo(database_url))
-    assert asyncio.run(pool.one(_sql("SELECT 1"))) == (1,)
-    assert asyncio.run(pool.one(_sql("SELECT 2"))) == (2,)
+    assert run_async(pool.one(_sql("SELECT 1"))) == (1,)
+    assert run_async(pool.one(_sql("SELECT 2"))) == (2,)
 
     async def close():
         await pool.close()
 
-    asyncio.run(close())
+    run_async(close())
     assert pool.connects == 2 * POOL_SIZE
 
 
@@ -267,7 +268,7 @@ def test_bind_statement_fills_named_values_and_expanding_lists(database_url, db_
     want = [db_session.scalar(select(func.count()).select_from(Parcel).join(Unit, Parcel.unit_id == Unit.id)
                               .where(Parcel.classification.in_(classes), Unit.code == unit))
             for classes in (["upgrade"], ["upgrade", "clear_out"])]
-    assert asyncio.run(run()) == want and want[1] > 0
+    assert run_async(run()) == want and want[1] > 0
 
 
 def _tile_url(db_session, z: int) -> str:
