@@ -351,7 +351,10 @@ def test_serve_workers_hands_uvicorn_the_factory_and_the_url(monkeypatch):
 
     calls = []
     monkeypatch.setattr(uvicorn, "run", lambda app, **kw: calls.append((app, kw)))
-    monkeypatch.delenv("DATABASE_URL", raising=False)
+    # set, then removed: monkeypatch restores the variable as it was (cmd_serve writes os.environ itself, and a
+    # DATABASE_URL left behind would send every later test of this process to port 5999)
+    monkeypatch.setenv("DATABASE_URL", "")
+    monkeypatch.delenv("DATABASE_URL")
     url = "postgresql+psycopg://cloudmap@127.0.0.1:5999/county"
     settings = cli.Settings(database_url=url)
     args = cli.build_parser().parse_args(["serve", "--port", "8123", "--workers", "3"])

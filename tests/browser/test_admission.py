@@ -8,16 +8,14 @@ Screenshots in tests/browser/screenshots/admission-*.png."""
 
 from __future__ import annotations
 
-import re
 from types import SimpleNamespace
 
 import pytest
 from playwright.sync_api import expect
 
 from app.admission import demo
-from app.auth.demo import DEMO_PASSWORD
 from tests.browser.words import page_offending
-from tests.browser.workflow_ui import demo_site
+from tests.browser.workflow_ui import demo_log_in, demo_site, zh_context
 
 pytestmark = pytest.mark.browser
 
@@ -32,18 +30,6 @@ def site():
         yield SimpleNamespace(url=url, engine=engine)
 
 
-def _context(browser, viewport):
-    return browser.new_context(viewport=viewport, locale="zh-CN", timezone_id="Asia/Shanghai")
-
-
-def _log_in(page, site, username: str, path: str) -> None:
-    """Log in through /login, then open ``path`` (a hash of the 规范管理 page, e.g. /regulation#admission/new)."""
-    page.goto(f"{site.url}/login?next=/regulation")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", DEMO_PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(re.compile(r"^[^?]*/regulation$"))
-    page.goto(f"{site.url}{path}")
 
 
 def _ready(page) -> None:
@@ -58,9 +44,9 @@ def _clean(page) -> None:
 
 def test_wrong_industry_flagged_reviewer_approves_and_it_shows_in_credit_records(browser, site, screenshot_dir):
     errors: list[str] = []
-    officer = _context(browser, DESKTOP).new_page()
+    officer = zh_context(browser, DESKTOP).new_page()
     officer.on("pageerror", lambda exc: errors.append(str(exc)))
-    _log_in(officer, site, "chongfu", "/regulation#admission/new")
+    demo_log_in(officer, site.url, "chongfu", "/regulation#admission/new")
     _ready(officer)
     form = officer.get_by_test_id("admission-form")
     form.locator("select[name=block]").select_option("TX2022-CF-01")
@@ -88,9 +74,9 @@ def test_wrong_industry_flagged_reviewer_approves_and_it_shows_in_credit_records
     code = detail.locator("h3").inner_text().split()[1]
     officer.context.close()
 
-    reviewer = _context(browser, DESKTOP).new_page()
+    reviewer = zh_context(browser, DESKTOP).new_page()
     reviewer.on("pageerror", lambda exc: errors.append(str(exc)))
-    _log_in(reviewer, site, "reviewer", "/regulation#admission")
+    demo_log_in(reviewer, site.url, "reviewer", "/regulation#admission")
     _ready(reviewer)
     row = reviewer.get_by_test_id("admission-list").locator("tbody tr").filter(has_text=PROJECT)
     expect(row).to_contain_text("有须研判的问题")
@@ -117,9 +103,9 @@ def test_wrong_industry_flagged_reviewer_approves_and_it_shows_in_credit_records
     expect(credits.locator("tbody tr").filter(has_text=PROJECT)).to_contain_text("12,000.00")
     reviewer.context.close()
 
-    phone = _context(browser, PHONE).new_page()
+    phone = zh_context(browser, PHONE).new_page()
     phone.on("pageerror", lambda exc: errors.append(str(exc)))
-    _log_in(phone, site, "chongfu", "/regulation#admission")
+    demo_log_in(phone, site.url, "chongfu", "/regulation#admission")
     _ready(phone)
     expect(phone.get_by_test_id("admission-list").locator("tbody tr").filter(has_text=PROJECT)).to_contain_text("已准入")
     expect(phone.get_by_test_id("credit-records")).to_contain_text(PROJECT)
@@ -148,9 +134,9 @@ def test_the_demo_applications_walk_through(browser, site, screenshot_dir):
     with a reason; 梧桐街道's officer reads the returned one's comment on a phone. 1440×900 and 390×844."""
     errors: list[str] = []
     wide = {"width": 1440, "height": 900}
-    officer = _context(browser, wide).new_page()
+    officer = zh_context(browser, wide).new_page()
     officer.on("pageerror", lambda exc: errors.append(str(exc)))
-    _log_in(officer, site, "chongfu", "/regulation#admission")
+    demo_log_in(officer, site.url, "chongfu", "/regulation#admission")
     _ready(officer)
     row = officer.get_by_test_id("admission-list").locator("tbody tr").filter(has_text=demo.ADMITTED.project_name)
     expect(row).to_contain_text("已准入")
@@ -165,9 +151,9 @@ def test_the_demo_applications_walk_through(browser, site, screenshot_dir):
     expect(detail).to_contain_text("演示数据，2023-02-24")
     officer.context.close()
 
-    reviewer = _context(browser, wide).new_page()
+    reviewer = zh_context(browser, wide).new_page()
     reviewer.on("pageerror", lambda exc: errors.append(str(exc)))
-    _log_in(reviewer, site, "reviewer", "/regulation#admission")
+    demo_log_in(reviewer, site.url, "reviewer", "/regulation#admission")
     _ready(reviewer)
     row = reviewer.get_by_test_id("admission-list").locator("tbody tr").filter(has_text=demo.SUBMITTED.project_name)
     expect(row).to_contain_text("有须研判的问题")
@@ -184,9 +170,9 @@ def test_the_demo_applications_walk_through(browser, site, screenshot_dir):
     reviewer.context.close()
 
     for viewport, name in ((PHONE, "phone"), (wide, "desktop")):
-        page = _context(browser, viewport).new_page()
+        page = zh_context(browser, viewport).new_page()
         page.on("pageerror", lambda exc: errors.append(str(exc)))
-        _log_in(page, site, "wutong", "/regulation#admission")
+        demo_log_in(page, site.url, "wutong", "/regulation#admission")
         _ready(page)
         row = page.get_by_test_id("admission-list").locator("tbody tr").filter(has_text=demo.RETURNED.project_name)
         expect(row).to_contain_text("已退回")

@@ -13,9 +13,8 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import text
 
-from app.auth.demo import DEMO_PASSWORD
 from tests.browser.words import page_offending
-from tests.browser.workflow_ui import demo_site
+from tests.browser.workflow_ui import demo_log_in, demo_site, zh_context
 
 pytestmark = pytest.mark.browser
 
@@ -33,17 +32,8 @@ def site():
         yield SimpleNamespace(url=url, engine=engine)
 
 
-def _context(browser, viewport):
-    return browser.new_context(viewport=viewport, locale="zh-CN", timezone_id="Asia/Shanghai")
-
-
 def _log_in(page, site, username: str, path: str) -> None:
-    page.goto(f"{site.url}/login?next=/regulation")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", DEMO_PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(lambda u: "/login" not in u)
-    page.goto(f"{site.url}{path}")
+    demo_log_in(page, site.url, username, path)
     page.locator("body[data-regulation-state=ready]").wait_for(timeout=30_000)
     page.locator("#tab-market[data-state=ready]").wait_for(timeout=30_000)
 
@@ -55,7 +45,7 @@ def _clean(page) -> None:
 
 def test_officer_enters_a_lease_to_a_clear_out_enterprise_and_refers_the_flag(browser, site, screenshot_dir):
     errors: list[str] = []
-    page = _context(browser, DESKTOP).new_page()
+    page = zh_context(browser, DESKTOP).new_page()
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     _log_in(page, site, "chongfu", "/regulation#market")
     page.get_by_test_id("market-new").click()
@@ -125,7 +115,7 @@ def test_officer_enters_a_lease_to_a_clear_out_enterprise_and_refers_the_flag(br
 
 
 def test_phone(browser, site, screenshot_dir):
-    page = _context(browser, PHONE).new_page()
+    page = zh_context(browser, PHONE).new_page()
     _log_in(page, site, "chongfu", "/regulation#market")
     expect(page.locator("#market-records .mk-flag").first).to_be_visible()
     _clean(page)

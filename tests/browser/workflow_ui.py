@@ -109,6 +109,24 @@ def demo_site(prefix: str) -> Iterator[tuple[str, Engine]]:
             engine.dispose()
 
 
+def zh_context(browser, viewport):
+    """A browser context as the programme's users have one: Chinese, Tongxiang's time zone."""
+    return browser.new_context(viewport=viewport, locale="zh-CN", timezone_id="Asia/Shanghai")
+
+
+def demo_log_in(page, url: str, username: str, path: str) -> None:
+    """Log in as a demo user through /login (coming back to the 规范管理 page), then open ``path``
+    (a hash of that page, e.g. /regulation#admission/new)."""
+    from app.auth.demo import DEMO_PASSWORD
+
+    page.goto(f"{url}/login?next=/regulation")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", DEMO_PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(lambda u: "/login" not in u)
+    page.goto(f"{url}{path}")
+
+
 def log_in(page, site: Site, username: str, lands_on: str) -> None:
     """Log in through the real /login page; without ``next`` it sends each role to its own page."""
     page.goto(site.url + "/login")

@@ -21,7 +21,7 @@ const TABS = [
 
 const body = document.body;
 const statusEl = document.getElementById('reg-status');
-const mounted = {};
+const mounted = {}; // tab → the promise of its module, mounted
 let user = null;
 
 function visibleTabs() {
@@ -48,12 +48,15 @@ async function route() {
   const section = document.getElementById(`tab-${tab}`);
   const [, module] = TABS.find(([t]) => t === tab);
   try {
-    if (!mounted[tab]) {
-      mounted[tab] = await import(module);
-      await mounted[tab].mount(section, { user, path });
-    } else if (mounted[tab].show) {
-      await mounted[tab].show(path);
+    // The promise is kept, not the module: a second route() while the first still imports (the hash
+    // changed during loading) waits for that one mount instead of mounting the tab twice.
+    const first = !mounted[tab];
+    if (first) {
+      mounted[tab] = import(module).then(async (m) => { await m.mount(section, { user, path }); return m; });
+      mounted[tab].catch(() => { delete mounted[tab]; });
     }
+    const m = await mounted[tab];
+    if (!first && m.show) await m.show(path);
     statusEl.textContent = '';
     body.dataset.regulationState = 'ready';
   } catch (err) {
