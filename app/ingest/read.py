@@ -14,6 +14,7 @@ import codecs
 import csv
 import json
 import math
+import os
 import re
 import stat
 import struct
@@ -660,6 +661,18 @@ _JSON_REASONS = {
 }
 
 
+def _with_suffix(path: Path, suffix: str) -> Path:
+    """The upload under a name GDAL expects for its kind (a hard link beside it): the GeoPackage driver
+    warns about any other extension. The path itself when the link cannot be made."""
+    named = path.with_suffix(suffix)
+    try:
+        named.unlink(missing_ok=True)  # a link from an earlier read of this folder: this file's bytes now
+        os.link(path, named)
+    except OSError:
+        return path
+    return named
+
+
 def open_upload(path: Path, filename: str, workdir: Path, limits: Limits, *, layer: str | None = None,
                 encoding: str | None = None, target: str = "parcels") -> RawLayer:
     """The whole read step: sniff, unzip safely, pick the layer (the ``target``'s by itself when it is
@@ -668,7 +681,7 @@ def open_upload(path: Path, filename: str, workdir: Path, limits: Limits, *, lay
     if kind == "zip":
         candidates = extract_zip(path, workdir / "unzipped", limits)
     elif kind == "gpkg":
-        candidates = gpkg_candidates(path)
+        candidates = gpkg_candidates(_with_suffix(path, ".gpkg"))
     elif kind == "csv":
         candidates = [Candidate(filename, "csv", path)]
     else:
