@@ -62,8 +62,6 @@ def cmd_users(args: argparse.Namespace, settings: Settings) -> int:
                     for user in session.scalars(select(User).order_by(User.username)):
                         unit = user.unit.code if user.unit else "-"
                         state = "active" if user.is_active else "disabled"
-                        if user.locked_until and user.locked_until > service.now():
-                            state += f", locked until {user.locked_until.isoformat(timespec='minutes')}"
                         print(f"{user.username}\t{user.role.value}\t{unit}\t{state}\t{user.display_name}")
                 elif args.action == "set-password":
                     service.set_password(session, service.get_user(session, args.username), _password(args))

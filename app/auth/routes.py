@@ -66,7 +66,6 @@ def user_out(user: User) -> UserOut:
         unit=user.unit.code if user.unit else None,
         unit_name=user.unit.name if user.unit else None,
         is_active=user.is_active,
-        locked_until=user.locked_until,
         last_login_at=user.last_login_at,
         version=user.row_version,
     )

@@ -24,7 +24,6 @@ class UserOut(Out):
     unit: str | None = Field(description="所属单位代码（镇街经办人），如 chongfu")
     unit_name: str | None = Field(description="所属单位名称")
     is_active: bool = Field(description="是否启用")
-    locked_until: dt.datetime | None = Field(description="连续密码错误后锁定至（为空则未锁定）")
     last_login_at: dt.datetime | None = Field(description="最近登录时间")
     version: int = Field(description="版本号（即 ETag），修改时放在 If-Match 中")
 

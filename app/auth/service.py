@@ -85,7 +85,6 @@ def create_user(session: Session, *, username: str, role: Role | str, password: 
             unit_id=unit.id if unit else None,
             password_hash=hash_password(password),
             is_active=True,
-            failed_logins=0,
         )
         session.add(user)
     return user
@@ -112,8 +111,6 @@ def set_password(session: Session, user: User, password: str) -> None:
     with unit_of_work(session), audit.audit_context(session, "password_set"):
         user.password_hash = hash_password(password)
         user.password_changed_at = now()
-        user.failed_logins = 0
-        user.locked_until = None
         session.execute(delete(LoginSession).where(LoginSession.user_id == user.id))
 
 
@@ -203,8 +200,6 @@ def login(session: Session, settings: Settings, username: str, password: str, cl
                 with audit.audit_context(session, "login"):
                     if new_hash:
                         user.password_hash = new_hash
-                    user.failed_logins = 0
-                    user.locked_until = None
                     user.last_login_at = moment
                     session.add(LoginSession(token_sha256=token_digest(token), user_id=user.id, csrf_token=csrf,
                                              expires_at=expires, client=(client or "")[:255] or None))

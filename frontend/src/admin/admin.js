@@ -532,7 +532,6 @@ function buildUsers(panel) {
 
   function status(u) {
     if (!u.is_active) return A.users.inactive;
-    if (u.locked_until && new Date(u.locked_until) > new Date()) return A.users.locked(when(u.locked_until));
     return A.users.active;
   }
 

@@ -169,7 +169,6 @@ export const A = {
     actions: '操作',
     active: '启用',
     inactive: '已停用',
-    locked: (until) => `锁定至 ${until}`,
     never: '从未登录',
     edit: '修改',
     editTitle: (name) => `修改用户“${name}”`,
