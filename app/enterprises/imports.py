@@ -63,7 +63,9 @@ _SCALE_WORDS = {
 }
 
 
-def _refuse(key: str, *, code: str, status: int = 422, **values) -> InvalidUpload:
+def refuse_file(key: str, *, code: str, status: int = 422, **values) -> InvalidUpload:
+    """A sheet refused as a whole (unreadable, empty, too large), the message beside the file field; the
+    market import (app/market/imports.py) refuses its sheets with it too."""
     detail = message(key, **values)
     return InvalidUpload(detail, [FieldError("file", detail)], code=code, status_code=status)
 
@@ -99,7 +101,7 @@ def _keep(number: int, values: list[str], table: list) -> None:
     if any(values):
         table.append((number, values))
         if len(table) > MAX_ROWS + HEADER_SCAN_ROWS:
-            raise _refuse("register_too_many_rows", code="sheet_too_long", max=MAX_ROWS)
+            raise refuse_file("register_too_many_rows", code="sheet_too_long", max=MAX_ROWS)
 
 
 def _read_xlsx(data: bytes, filename: str) -> Sheet:
@@ -107,7 +109,7 @@ def _read_xlsx(data: bytes, filename: str) -> Sheet:
         wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
         try:
             if not wb.worksheets:
-                raise _refuse("register_empty", code="sheet_empty", name=filename)
+                raise refuse_file("register_empty", code="sheet_empty", name=filename)
             table: list = []
             for number, values in enumerate(wb.worksheets[0].iter_rows(values_only=True), start=1):
                 _keep(number, [_cell_text(v) for v in values], table)
@@ -116,7 +118,7 @@ def _read_xlsx(data: bytes, filename: str) -> Sheet:
     except InvalidUpload:
         raise
     except Exception:  # openpyxl raises many kinds for a damaged or foreign file
-        raise _refuse("register_not_xlsx", code="not_xlsx", name=filename) from None
+        raise refuse_file("register_not_xlsx", code="not_xlsx", name=filename) from None
     return Sheet("xlsx", None, table)
 
 
@@ -126,7 +128,7 @@ def _read_xls(data: bytes, filename: str) -> Sheet:
         book = xlrd.open_workbook(file_contents=data, on_demand=True)
         try:
             if book.nsheets == 0:
-                raise _refuse("register_empty", code="sheet_empty", name=filename)
+                raise refuse_file("register_empty", code="sheet_empty", name=filename)
             ws = book.sheet_by_index(0)
             table: list = []
             for r in range(ws.nrows):
@@ -146,14 +148,14 @@ def _read_xls(data: bytes, filename: str) -> Sheet:
     except InvalidUpload:
         raise
     except Exception:  # xlrd raises XLRDError, struct errors, IndexError … for a damaged file
-        raise _refuse("register_not_xlsx", code="not_xls", name=filename) from None
+        raise refuse_file("register_not_xlsx", code="not_xls", name=filename) from None
     return Sheet("xls", None, table)
 
 
 def _read_csv(data: bytes, filename: str) -> Sheet:
     encoding = detect_encoding(lambda: iter([data]))
     if encoding is None or b"\x00" in data[:4096]:
-        raise _refuse("register_csv_undecodable", code="invalid_encoding", name=filename)
+        raise refuse_file("register_csv_undecodable", code="invalid_encoding", name=filename)
     textual = data.decode(encoding)
     textual = textual.removeprefix("\ufeff")
     sample = textual[:8192]
@@ -167,7 +169,7 @@ def _read_csv(data: bytes, filename: str) -> Sheet:
         for values in reader:
             _keep(reader.line_num, [_cell_text(v) for v in values], table)
     except csv.Error:
-        raise _refuse("register_csv_malformed", code="csv_malformed", name=filename, row=reader.line_num) from None
+        raise refuse_file("register_csv_malformed", code="csv_malformed", name=filename, row=reader.line_num) from None
     return Sheet("csv", encoding, table)
 
 
@@ -175,18 +177,18 @@ def read_sheet(data: bytes, filename: str) -> Sheet:
     """The file's rows as text, by its content (and its name's ending where the content says nothing)."""
     lower = filename.lower()
     if not data.strip():
-        raise _refuse("register_empty", code="sheet_empty", name=filename)
+        raise refuse_file("register_empty", code="sheet_empty", name=filename)
     if data.startswith(b"\xd0\xcf\x11\xe0"):  # an OLE2 compound file: Excel 97–2003
         return _read_xls(data, filename)
     if zipfile.is_zipfile(io.BytesIO(data)):
         return _read_xlsx(data, filename)
     if lower.endswith((".xlsx", ".xlsm")):
-        raise _refuse("register_not_xlsx", code="not_xlsx", name=filename)
+        raise refuse_file("register_not_xlsx", code="not_xlsx", name=filename)
     if lower.endswith(".xls"):
-        raise _refuse("register_not_xlsx", code="not_xls", name=filename)
+        raise refuse_file("register_not_xlsx", code="not_xls", name=filename)
     if lower.endswith((".csv", ".txt")) or "." not in lower:
         return _read_csv(data, filename)
-    raise _refuse("register_format_unsupported", code="unsupported_format", status=415, name=filename)
+    raise refuse_file("register_format_unsupported", code="unsupported_format", status=415, name=filename)
 
 
 def _looks_like_data(value: str) -> bool:
@@ -197,13 +199,13 @@ def split_header(sheet: Sheet, filename: str, target: str = TARGET) -> tuple[int
     """The header row (the first of the first rows with a known column name, else the first row unless it
     holds data), its column names (unique, blank ones named by position) and the data rows."""
     if not sheet.table:
-        raise _refuse("register_empty", code="sheet_empty", name=filename)
+        raise refuse_file("register_empty", code="sheet_empty", name=filename)
     at = next((i for i, (_n, values) in enumerate(sheet.table[:HEADER_SCAN_ROWS])
                if fieldmap.suggest([v for v in values if v], target)), None)
     if at is None:
         number, values = sheet.table[0]
         if any(_looks_like_data(v) for v in values):
-            raise _refuse("register_no_header", code="sheet_no_header", name=filename, row=number)
+            raise refuse_file("register_no_header", code="sheet_no_header", name=filename, row=number)
         at = 0
     header_number, names = sheet.table[at]
     fields: list[str] = []
@@ -219,9 +221,9 @@ def split_header(sheet: Sheet, filename: str, target: str = TARGET) -> tuple[int
         if any(values):
             rows.append({"row": number, "values": values})
     if not rows:
-        raise _refuse("register_no_rows", code="sheet_no_rows", name=filename, row=header_number)
+        raise refuse_file("register_no_rows", code="sheet_no_rows", name=filename, row=header_number)
     if len(rows) > MAX_ROWS:
-        raise _refuse("register_too_many_rows", code="sheet_too_long", max=MAX_ROWS)
+        raise refuse_file("register_too_many_rows", code="sheet_too_long", max=MAX_ROWS)
     return header_number, fields, rows
 
 
@@ -460,7 +462,7 @@ def staged_import(form: Form, principal: Principal, target: str = TARGET, **extr
     the mapping suggested for ``target`` (``enterprises`` the register, ``figures`` the departments' figures)."""
     files = form.files_of("file")
     if len(files) != 1:
-        raise _refuse("register_file_missing", code="invalid_request")
+        raise refuse_file("register_file_missing", code="invalid_request")
     upload = files[0]
     filename = _clean_filename(upload.filename)
     sheet = read_sheet(upload.data, filename)

@@ -20,7 +20,7 @@ from ..core.audit import audit_context
 from ..core.excel import Column, new_workbook, table_sheet, to_bytes
 from ..core.forms import Form
 from ..core.uow import discarded, unit_of_work
-from ..enterprises.imports import _refuse as refuse_file, read_sheet
+from ..enterprises.imports import read_sheet, refuse_file
 from ..errors import FieldError, InvalidFeatures
 from ..ingest.mapping import normalise
 from ..messages import field_label, message
