@@ -40,7 +40,7 @@ def _n(value) -> float | None:
     return None if value is None else float(value)
 
 
-def view(record: MarketRecord, principal: Principal, tenants: list, referable: set[int]) -> dict:
+def view(record: MarketRecord, principal: Principal, tenants: list) -> dict:
     writer = svc.may_write(principal, record.unit_id)
     flags = []
     for f in record.flags:
@@ -49,7 +49,8 @@ def view(record: MarketRecord, principal: Principal, tenants: list, referable: s
             "id": f.id, "kind": f.kind.value, "kind_label": f.kind.label, "party": f.party, "name": f.name,
             "credit_code": f.credit_code, "parcel": f.parcel_code, "text": f.text, "status": status,
             "status_label": message(f"market_flag_status_{status}"), "referral_id": f.referral_id,
-            "can_refer": status == "open" and f.enterprise_id in referable
+            # 十剑联动 takes any flagged enterprise the register knows (svc.refer); one without a credit code, not
+            "can_refer": status == "open" and f.enterprise_id is not None
                          and (writer or principal.role == Role.REVIEWER),
             "can_register": status == "open" and writer and f.kind.value == "unregistered_tenant",
         })
@@ -76,8 +77,7 @@ def view(record: MarketRecord, principal: Principal, tenants: list, referable: s
 
 def _one(session, principal: Principal, record: MarketRecord, response: Response | None = None) -> dict:
     session.refresh(record)
-    out = view(record, principal, svc.tenants_of(session, [record.id]).get(record.id, []),
-               svc.referable(session, [record]))
+    out = view(record, principal, svc.tenants_of(session, [record.id]).get(record.id, []))
     if response is not None:
         set_etag(response, record.row_version)
     return out
@@ -93,8 +93,7 @@ def list_records(user: CurrentUser, session: SessionDep,
                  flagged: Annotated[bool, Query(description="只列有预警的记录")] = False) -> dict:
     rows = svc.records(session, user, kind=kind, unit=unit, block=block, parcel=parcel, flagged=flagged)
     tenants = svc.tenants_of(session, [r.id for r in rows])
-    referable = svc.referable(session, rows)
-    data = [view(r, user, tenants.get(r.id, []), referable) for r in rows]
+    data = [view(r, user, tenants.get(r.id, [])) for r in rows]
     return {"data": data, "count": len(data), "flagged": sum(1 for r in data if r["flags"])}
 
 

@@ -548,12 +548,6 @@ def tenants_of(session: Session, record_ids: list[int]) -> dict[int, list[Tenant
     return out
 
 
-def referable(session: Session, records: list[MarketRecord]) -> set[int]:
-    """The flagged enterprises 十剑联动 can take: every one in the register (a party without a credit code the
-    register knows cannot be referred)."""
-    return {f.enterprise_id for r in records for f in r.flags if f.enterprise_id is not None}
-
-
 def flag_status(flag: MarketFlag, tenants: list[Tenant]) -> str:
     """referred (已移交), registered (已登记为厂中厂, an unregistered-tenant flag whose parcel now has the
     lease's tenant), else open."""
