@@ -137,6 +137,26 @@ def test_logging_in_from_the_top_bar_comes_back_and_logging_out_stays(browser, s
     context.close()
 
 
+def test_logging_in_before_the_top_bar_is_ready_still_logs_in_and_never_puts_the_password_in_the_address(
+        browser, site):
+    """The login form works while the shell still waits for the session answer (a slow network or a
+    busy server); a native submit there sent the password in the query string."""
+    context = _context(browser, DESKTOP)
+    page = context.new_page()
+    held = []
+    page.route("**/api/auth/session", lambda route: held.append(route))  # the top bar's question stays unanswered
+    addresses: list[str] = []
+    page.on("request", lambda req: addresses.append(req.url))
+    page.goto(site + "/login?next=/progress")
+    page.fill("input[name=username]", "planner")
+    page.fill("input[name=password]", DEMO_PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(re.compile(r".*/progress$"), timeout=15_000)
+    assert held, "the login page's top bar asked for the session and was kept waiting"
+    assert not any(DEMO_PASSWORD in url or "password=" in url for url in addresses), addresses
+    context.close()
+
+
 def test_a_page_not_for_the_role_says_so_in_chinese(browser, site):
     context = _context(browser, DESKTOP)
     page = context.new_page()

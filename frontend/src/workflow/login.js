@@ -7,10 +7,10 @@ function safeNext() {
   return next && /^\/(?![/\\])/.test(next) && !next.startsWith("/login") ? next : null;
 }
 
-const user = await mountShell({ page: "login" });
-if (user) location.replace(safeNext() || HOME[user.role] || "/");
-
-document.getElementById("login").addEventListener("submit", async (ev) => {
+/* The form is wired before the shell asks who is logged in: a click in between would otherwise
+   submit the form natively. Until then its button stays disabled (the page's HTML). */
+const loginForm = document.getElementById("login");
+loginForm.addEventListener("submit", async (ev) => {
   ev.preventDefault();
   const form = new FormData(ev.target);
   const box = document.getElementById("message");
@@ -22,3 +22,7 @@ document.getElementById("login").addEventListener("submit", async (ev) => {
     showError(box, err);
   }
 });
+loginForm.querySelector("button[type=submit]").disabled = false;
+
+const user = await mountShell({ page: "login" });
+if (user) location.replace(safeNext() || HOME[user.role] || "/");
