@@ -186,9 +186,10 @@ async function send(nodes) {
   if (!await confirmAction(T.confirm.decisions(approved.length, returned.length), { lines })) return;
   try {
     const { data } = await api("/api/review/batch", { method: "POST", body: { decisions } });
+    // The queue is redrawn first, so the result is announced over the list it describes.
+    await load().catch((err) => showError(pageBox, err));
     box.append(el("p", { class: data.failed ? "error" : "ok" }, T.review.result(data.approved, data.returned, data.failed)));
     for (const r of data.results.filter((x) => !x.ok)) box.append(el("p", { class: "error" }, `${r.code}：${r.detail}`));
-    await load();
     box.scrollIntoView({ block: "nearest" });
   } catch (err) { showError(box, err); }
 }
