@@ -5,7 +5,7 @@
 // name. The page's state is on <body data-admin-state> and each panel's data-state, for people
 // and tests.
 
-import { api, confirmAction, fetchJson, h, num, showError, showFieldErrors } from '../common/api.js';
+import { api, clearFieldErrors, confirmAction, fetchJson, h, num, showError, showFieldErrors } from '../common/api.js';
 import { mountShell } from '../common/shell.js';
 import { A, ROLES } from './strings.js';
 import { buildEvalConfig } from './evalconfig.js';
@@ -67,8 +67,7 @@ function refuse(root, box, err) {
 }
 
 function clearErrors(root, box) {
-  for (const old of root.querySelectorAll('.field-error')) old.remove();
-  for (const bad of root.querySelectorAll('[aria-invalid]')) bad.removeAttribute('aria-invalid');
+  clearFieldErrors(root);
   if (box) box.textContent = '';
 }
 

@@ -151,9 +151,14 @@ export function showError(box, err) {
 }
 
 /** Show a server refusal (403, 409, 422 …) beside the fields it names, and in ``box``. */
-export function showFieldErrors(root, box, err, locate = () => null, { list = true } = {}) {
+/** Remove the marks showFieldErrors left (after a correction was accepted). */
+export function clearFieldErrors(root) {
   for (const old of root.querySelectorAll('.field-error')) old.remove();
   for (const bad of root.querySelectorAll('[aria-invalid]')) bad.removeAttribute('aria-invalid');
+}
+
+export function showFieldErrors(root, box, err, locate = () => null, { list = true } = {}) {
+  clearFieldErrors(root);
   showError(box, list ? err : { message: err.message, errors: [] });
   for (const e of err.errors || []) {
     const target = locate(e) || (e.field && root.querySelector(`[data-field="${CSS.escape(e.field)}"]`));

@@ -7,7 +7,7 @@
 // can be uploaded at any time (the corrected sheet). State: each screen's data-state (idle | staged |
 // committed) and data-can-commit.
 
-import { api, confirmAction, h, showError } from '../common/api.js';
+import { api, clearFieldErrors, confirmAction, h, showError } from '../common/api.js';
 import { ACTIONS, DEPARTMENTS, E, FIELD_LABELS, SEVERITY } from './strings.js';
 
 const ROW_STEP = 200; // report rows drawn at once
@@ -91,8 +91,7 @@ export function mountImport(host, { kind, thisYear, onList }) {
   const department = () => (dept ? (dept.value === '__other' ? deptOther.value.trim() : dept.value) : '');
 
   function refuseForm(name, message, control) {
-    for (const old of form.querySelectorAll('.field-error')) old.remove();
-    for (const bad of form.querySelectorAll('[aria-invalid]')) bad.removeAttribute('aria-invalid');
+    clearFieldErrors(form);
     const wrap = form.querySelector(`[data-field="${name}"]`);
     if (control) control.setAttribute('aria-invalid', 'true');
     wrap?.append(h('span', { class: 'field-error', role: 'alert' }, message));
@@ -101,8 +100,7 @@ export function mountImport(host, { kind, thisYear, onList }) {
 
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
-    for (const old of form.querySelectorAll('.field-error')) old.remove();
-    for (const bad of form.querySelectorAll('[aria-invalid]')) bad.removeAttribute('aria-invalid');
+    clearFieldErrors(form);
     box.textContent = '';
     if (!file.files.length) { refuseForm('file', I.chooseFirst, null); return; }
     const fd = new FormData();

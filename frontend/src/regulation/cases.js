@@ -1,7 +1,7 @@
 // 规范管理 · 典型案例 (docs/subsidies.md): each quarter's 现场会 block with its notes and photos, the
 // administrator's form (one block a quarter; photos JPEG or PNG) and the Excel export. Every permission
 // is the server's.
-import { api, fetchAll, h, showError, showFieldErrors } from '../common/api.js';
+import { api, clearFieldErrors, fetchAll, h, showError, showFieldErrors } from '../common/api.js';
 import { K } from './cases.strings.js';
 
 let root = null;
@@ -120,7 +120,7 @@ async function adminForm() {
     try {
       const { data: c } = await api('/api/cases', { method: 'POST', form: data });
       msg.textContent = '';
-      for (const old of form.querySelectorAll('.field-error')) old.remove();
+      clearFieldErrors(form);
       say('ok', K.form.done(c.label, c.block_name));
       notes.value = '';
       photos.value = '';

@@ -3,7 +3,7 @@
 // Excel export and template, and each record's flags with their two actions (移交十剑联动, 登记为厂中厂). Every
 // permission is the server's (can_edit, can_refer, can_register); the page shows what it returns.
 // State for tests: section[data-state] (loading | ready).
-import { api, confirmAction, h, num, query, showError, showFieldErrors } from '../common/api.js';
+import { api, clearFieldErrors, confirmAction, h, num, query, showError, showFieldErrors } from '../common/api.js';
 import { M } from './market.strings.js';
 
 const WRITERS = ['unit_officer', 'admin'];
@@ -228,7 +228,7 @@ function entryForm() {
       kind.value = 'lease';
       syncKind();
       box.textContent = '';
-      for (const old of form.querySelectorAll('.field-error')) old.remove();
+      clearFieldErrors(form);
       await drawList();
       say('ok', M.saved(data));
     } catch (err) {

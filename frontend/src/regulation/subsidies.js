@@ -2,7 +2,7 @@
 // 区块范围查询 box, the 申请 form with its live answer "是否在已批准区块范围内", and the ledger with its
 // filters, the 审核 and 拨付 actions each role may take, and the Excel export. Every permission is the
 // server's: the page shows what the API returns (each entry's ``can``).
-import { api, h, num, query, showError, showFieldErrors } from '../common/api.js';
+import { api, clearFieldErrors, h, num, query, showError, showFieldErrors } from '../common/api.js';
 import { S } from './subsidies.strings.js';
 
 let root = null;
@@ -244,7 +244,7 @@ function applyBox() {
         project_name: project.value || null, basis: basis.value,
         admission_id: admission.value ? Number(admission.value) : null } });
       box2.textContent = '';
-      for (const old of form.querySelectorAll('.field-error')) old.remove();
+      clearFieldErrors(form);
       say('ok', S.apply.done(data.id));
       form.reset();
       on.value = today();

@@ -6,7 +6,7 @@
 // (loading | ready | error), each section's data-state, each month card's data-status, the entry
 // dialog's data-state and each evidence file's data-state.
 
-import { api, confirmAction, h, mu, num, query, showError, showFieldErrors } from '../common/api.js';
+import { api, clearFieldErrors, confirmAction, h, mu, num, query, showError, showFieldErrors } from '../common/api.js';
 import { mountShell } from '../common/shell.js';
 import { BLOCK_STAGES, FIELD_LABELS, PARCEL_STATUSES, R, SUBMISSION_LABELS } from './strings.js';
 
@@ -470,8 +470,7 @@ function openForm(r, opener) {
 
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
-    for (const old of form.querySelectorAll('.field-error')) old.remove();
-    for (const bad of form.querySelectorAll('[aria-invalid]')) bad.removeAttribute('aria-invalid');
+    clearFieldErrors(form);
     box.textContent = '';
     if (uploads.some((u) => u.state === 'uploading')) { say(box, R.form.waitUploads, 'error'); return; }
     const local = [];
