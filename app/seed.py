@@ -30,6 +30,7 @@ from .progress.seed import load_tax_after, seed_reports
 from .subsidies.demo import seed_subsidies
 from .market.demo import seed_market
 from .admission.demo import seed_admissions
+from .workflow.demo import seed_tenants
 
 GEOM_TOLERANCE_DEG = 1e-9  # well below the 7 decimals stored in the demo files
 
@@ -215,6 +216,7 @@ def seed(session: Session, data_dir: Path) -> SeedCounts:
         counts.changed += seed_subsidies(session)  # after the plans: 扶持资金 (20000 万元), entries, one 现场会
         counts.changed += seed_market(session)  # after the plans: 转让与租赁, one lease flagged (整治清退, 厂中厂)
         counts.changed += seed_admissions(session)  # after the plans and the register: 项目准入, one admitted
+        counts.changed += seed_tenants(session)  # 厂中厂: four tenants, their figures and 2026 inspections
     return counts
 
 

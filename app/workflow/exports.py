@@ -1,4 +1,4 @@
-"""The 整治清退 list (清单制) and the 十剑联动 joint-enforcement list as Excel workbooks (app.core.excel:
+"""The 整治清退 list (清单制), the 十剑联动 joint-enforcement list and the 厂中厂 list as Excel workbooks (app.core.excel:
 title and export time, A4 landscape, the header on every page)."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from ..enums import Classification
 from ..messages import message
 from ..models import Enterprise, Parcel, Unit
 from .enums import ReferralStatus
-from .models import EnforcementReferral, EnterpriseGovernance
+from .models import EnforcementReferral, EnterpriseGovernance, Tenant, YearlyFigures
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 _LEAD = [Column("序号", "int", 6), Column("企业名称", width=30), Column("统一社会信用代码", width=21),
@@ -71,3 +71,30 @@ def enforcement_list(session: Session) -> tuple[bytes, int]:
                Column("移交日期", "date"), Column("移交人", width=10), Column("状态", width=10),
                Column("办结日期", "date"), Column("办理结果", width=26)]
     return _book("十剑联动清单", message("enforcement_list_title"), columns, rows), len(rows)
+
+
+TENANT_COLUMNS = [
+    Column("序号", "int", 6), Column("镇（街道、开发区）", width=14), Column("宗地编号", width=22),
+    Column("所在区块", width=22), Column("承租企业", width=28), Column("统一社会信用代码", width=21),
+    Column("租赁面积（平方米）", "money"), Column("经营内容", width=18), Column("租期起", "date"), Column("租期止", "date"),
+    Column("最近年度", "int", 9), Column("年度税收（万元）", "money"), Column("年度产出（万元）", "money"),
+    Column("检查与整改", width=46),
+]
+
+
+def tenants_list(tenants: list[Tenant], figures: dict[int, list[YearlyFigures]]) -> tuple[bytes, int]:
+    """The 厂中厂 list: one row per tenant, its newest year's figures and every inspection with its status."""
+    rows = []
+    for n, t in enumerate(tenants, start=1):
+        latest = (figures.get(t.id) or [None])[0]
+        checks = "\n".join(message("tenant_sheet_inspection", day=i.inspected_on.isoformat(), inspector=i.inspector,
+                                   findings=i.findings, status=i.rectification_status.label)
+                           for i in t.inspections)
+        rows.append([
+            n, t.parcel.unit.name, t.parcel.code, t.parcel.block.name if t.parcel.block else None, t.lessee,
+            t.credit_code, t.leased_area_m2, t.business, t.lease_start, t.lease_end,
+            latest.year if latest else None, latest.tax_10k_yuan if latest else None,
+            latest.output_10k_yuan if latest else None, checks or None,
+        ])
+    title = message("tenant_sheet_title")
+    return _book(title, title, TENANT_COLUMNS, rows), len(rows)

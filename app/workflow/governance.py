@@ -7,7 +7,7 @@ import datetime as dt
 from decimal import Decimal
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 import spatial
 
@@ -18,7 +18,7 @@ from ..credit_code import credit_code_problem
 from ..enums import Classification
 from ..errors import FieldError, InvalidParameter, InvalidState, NotFound
 from ..messages import message
-from ..models import Enterprise, Parcel, Unit
+from ..models import Enterprise, Parcel, RenewalBlock, Unit
 from ..core.audit import audit_context
 from ..core.uow import unit_of_work
 from .enums import ClearanceStatus, RectificationStatus, ReferralStatus
@@ -260,8 +260,43 @@ def readable_unit(session: Session, principal: Principal, readers: frozenset[Rol
     raise NotAllowed(message("records_not_readable", what=what, role=principal.role.label))
 
 
+def tenants_for(session: Session, own_unit: int | None, *, parcel: Parcel | None = None, unit: str | None = None,
+                block: str | None = None) -> tuple[list[Tenant], dict[int, list[YearlyFigures]]]:
+    """The 厂中厂 tenants one caller may list (``own_unit`` from :func:`readable_unit`), by unit code,
+    parcel and renewal block code (its parcels now), with each tenant's yearly figures (newest first)."""
+    q = (select(Tenant).join(Parcel, Parcel.id == Tenant.parcel_id).join(Unit, Unit.id == Parcel.unit_id)
+         .options(selectinload(Tenant.parcel).selectinload(Parcel.unit),
+                  selectinload(Tenant.parcel).selectinload(Parcel.block), selectinload(Tenant.inspections))
+         .order_by(Unit.code, Parcel.code, Tenant.id))
+    if parcel is not None:
+        q = q.where(Tenant.parcel_id == parcel.id)
+    if unit:
+        q = q.where(Unit.code == unit)
+    if block:
+        q = q.where(Parcel.block_id.in_(select(RenewalBlock.id).where(RenewalBlock.code == block)))
+    if own_unit is not None:
+        q = q.where(Parcel.unit_id == own_unit)
+    tenants = list(session.scalars(q))
+    figures: dict[int, list[YearlyFigures]] = {t.id: [] for t in tenants}
+    if tenants:
+        for row in session.scalars(select(YearlyFigures).where(YearlyFigures.tenant_id.in_(figures))
+                                   .order_by(YearlyFigures.year.desc())):
+            figures[row.tenant_id].append(row)
+    return tenants, figures
+
+
+def tenant_figures(session: Session, tenant: Tenant) -> list[YearlyFigures]:
+    return list(session.scalars(select(YearlyFigures).where(YearlyFigures.tenant_id == tenant.id)
+                                .order_by(YearlyFigures.year.desc())))
+
+
+def may_write_unit(principal: Principal, unit_id: int) -> bool:
+    """The unit's officer, or an admin: who registers and corrects that unit's 厂中厂 and inspections."""
+    return principal.role == Role.ADMIN or (principal.role == Role.UNIT_OFFICER and principal.unit_id == unit_id)
+
+
 def require_unit_of(principal: Principal, unit_id: int, what: str) -> None:
-    if principal.role == Role.ADMIN or (principal.role == Role.UNIT_OFFICER and principal.unit_id == unit_id):
+    if may_write_unit(principal, unit_id):
         return
     raise NotAllowed(message("unit_officer_only", what=what))
 
@@ -273,7 +308,13 @@ def _check_credit(code: str | None, field: str = "credit_code") -> None:
             raise InvalidParameter(field, problem)
 
 
+TENANT_REQUIRED = ("lessee", "leased_area_m2", "lease_start")
+
+
 def save_tenant(session: Session, tenant: Tenant, values: dict) -> Tenant:
+    for name in TENANT_REQUIRED:
+        if name in values and values[name] is None:
+            raise InvalidParameter(name, message("tenant_field_required", field=message(f"tenant_field_{name}")))
     _check_credit(values.get("credit_code"))
     start = values.get("lease_start", tenant.lease_start)
     end = values.get("lease_end", tenant.lease_end)
@@ -282,7 +323,13 @@ def save_tenant(session: Session, tenant: Tenant, values: dict) -> Tenant:
     return _save(session, tenant, values, "tenant")
 
 
+INSPECTION_REQUIRED = ("inspected_on", "inspector", "findings", "rectification_status")
+
+
 def save_inspection(session: Session, inspection: TenantInspection, values: dict) -> TenantInspection:
+    for name in INSPECTION_REQUIRED:
+        if name in values and values[name] is None:
+            raise InvalidParameter(name, message("tenant_field_required", field=message(f"inspection_field_{name}")))
     status = values.get("rectification_status", inspection.rectification_status)
     if status == RectificationStatus.DONE and not values.get("rectified_on", inspection.rectified_on):
         raise InvalidParameter("rectified_on", message("rectified_on_missing"))

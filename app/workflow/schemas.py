@@ -435,14 +435,24 @@ class InspectionView(Out):
     findings: str = Field(description="检查发现")
     rectification_status: RectificationStatus = Field(
         description="none_needed 无需整改 / pending 待整改 / in_progress 整改中 / done 已整改")
+    rectification_label: str = Field(description="整改状态（中文）")
     rectify_by: str | None = Field(description="整改期限")
     rectified_on: str | None = Field(description="整改完成日期")
     version: int
 
 
+class TenantYear(Out):
+    year: int
+    tax_10k_yuan: float = Field(description="年度税收（万元）")
+    output_10k_yuan: float = Field(description="年度产出（万元）")
+
+
 class TenantView(Out):
     id: int
     parcel: str = Field(description="宗地编号")
+    unit: str = Field(description="宗地所在单位代码")
+    unit_name: str = Field(description="宗地所在单位名称")
+    block_name: str | None = Field(description="宗地所在区块（不在区块内为空）")
     lessee: str = Field(description="承租企业")
     credit_code: str | None
     leased_area_m2: float = Field(description="租赁面积（m²）")
@@ -451,6 +461,9 @@ class TenantView(Out):
     lease_end: str | None
     lease_id: int | None = Field(None, description="对应的转让与租赁登记（租赁记录编号）")
     version: int
+    figures: list[TenantYear] = Field(description="年度税收、产出（新的年份在前）")
+    can_edit: bool = Field(description="本人可修改租户、登记检查（所在单位经办人、管理员）")
+    can_enter_figures: bool = Field(description="本人可填报年度税收、产出（另含 GIS 专员）")
     inspections: list[InspectionView]
 
 

@@ -161,3 +161,45 @@ def test_credit_records_and_defaulters(login_as, site, db_session):
     assert [x["id"] for x in listed] == [rid]
     r = officer.patch(f"/api/credit-records/{rid}", json={"actual_tax_10k": 1}, headers={"If-Match": '"1"'})
     assert r.status_code == 409
+
+
+def test_the_tenant_list_carries_place_figures_and_rights_and_filters_by_block(login_as, site, db_session):
+    officer = login_as("unit_officer", unit="wutong")
+    r = officer.post("/api/tenants", json={"parcel": site[0], "lessee": "某织造加工点", "leased_area_m2": 800,
+                                           "lease_start": "2024-01-01"})
+    assert r.status_code == 201, r.text
+    tid, etag = r.json()["id"], r.headers["ETag"]
+    assert r.json()["unit_name"] == "梧桐街道" and r.json()["figures"] == [] and r.json()["can_edit"] is True
+    for year, tax in ((2024, 3), (2025, 4)):
+        assert officer.put(f"/api/tenants/{tid}/figures/{year}",
+                           json={"tax_10k_yuan": tax, "output_10k_yuan": 90}).status_code == 200
+    row = next(t for t in officer.get("/api/tenants?unit=wutong").json()["data"] if t["id"] == tid)
+    assert [f["year"] for f in row["figures"]] == [2025, 2024] and row["figures"][0]["tax_10k_yuan"] == 4.0
+    assert row["parcel"] == site[0] and row["block_name"] is None  # the site's parcels are in no block yet
+
+    # a required field emptied is refused by name, and nothing changes
+    r = officer.patch(f"/api/tenants/{tid}", json={"lessee": None}, headers={"If-Match": etag})
+    assert r.status_code == 400 and r.json()["errors"][0]["field"] == "lessee"
+    assert "承租企业名称不能为空" in r.json()["errors"][0]["message"]
+    r = officer.patch(f"/api/tenants/{tid}", json={"business": None, "lease_end": None}, headers={"If-Match": etag})
+    assert r.status_code == 200 and r.json()["business"] is None and len(r.json()["figures"]) == 2
+    r = officer.post(f"/api/tenants/{tid}/inspections", json={"inspected_on": "2026-01-05", "inspector": "安监",
+                                                              "findings": "消防通道堵塞"})
+    assert r.status_code == 201
+    r = officer.patch(f"/api/inspections/{r.json()['id']}", json={"inspector": None}, headers={"If-Match": '"1"'})
+    assert r.status_code == 400 and r.json()["errors"][0]["field"] == "inspector"
+
+    # by block: the block's parcels now
+    db_session.execute(text("UPDATE parcels SET block_id = (SELECT id FROM renewal_blocks ORDER BY id LIMIT 1) "
+                            "WHERE code = :c"), {"c": site[0]})
+    block = db_session.execute(text("SELECT code, name FROM renewal_blocks ORDER BY id LIMIT 1")).one()
+    listed = officer.get(f"/api/tenants?block={block.code}").json()["data"]
+    assert [t["id"] for t in listed] == [tid] and listed[0]["block_name"] == block.name
+    assert officer.get("/api/tenants?block=NO-SUCH-BLOCK").json()["count"] == 0
+
+    r = officer.get("/api/tenants/export.xlsx?unit=wutong")
+    assert r.status_code == 200 and r.headers["X-Row-Count"] == str(officer.get("/api/tenants?unit=wutong").json()["count"])
+    sheet = load_workbook(io.BytesIO(r.content)).active
+    values = [c for row in sheet.iter_rows(values_only=True) for c in row if c is not None]
+    assert "厂中厂清单" in values and "某织造加工点" in values and 2025 in values
+    assert any("消防通道堵塞（待整改）" in str(v) for v in values)

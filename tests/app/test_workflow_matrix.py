@@ -231,6 +231,13 @@ def test_tenant_and_credit_reads(actor, login_as, db_session, settings, stack):
         if actor == "other_officer":
             units = {row.get("unit") for row in r.json()["data"]} - {None}
             assert units <= {"chongfu"}, units
+        if path == "/api/tenants" and actor != "other_officer":  # what the page offers is what the writes allow
+            row = next(t for t in r.json()["data"] if t["id"] == ids[path])
+            assert row["can_edit"] == (actor in OWN), actor
+            assert row["can_enter_figures"] == (actor in OWN | {"gis_staff"}), actor
+    r = client.get("/api/tenants/export.xlsx")  # the Excel list is read as the list is
+    readers = READS[0][1] | {"officer", "other_officer"}
+    assert r.status_code == (401 if actor == "anonymous" else 200 if actor in readers else 403), (actor, r.text)
     if actor == "other_officer":
         r = client.get("/api/tenants?unit=wutong")
         assert r.status_code == 403 and "本单位" in r.json()["detail"], r.text

@@ -308,12 +308,22 @@ def export_enforcement(_user: CurrentUser, session: SessionDep) -> Response:
 # --- 厂中厂 ----------------------------------------------------------------------
 
 
-def _tenant_view(t: Tenant) -> dict:
-    return {"id": t.id, "parcel": t.parcel.code, "lessee": t.lessee, "credit_code": t.credit_code,
+def _tenant_view(t: Tenant, user, figures: list | None = None) -> dict:
+    """A tenant as the 厂中厂 list shows it: where, the lease, its yearly figures and inspections, and
+    what this caller may change (the unit's officer or an admin; figures also GIS staff)."""
+    parcel = t.parcel
+    writer = svc.may_write_unit(user, parcel.unit_id)
+    return {"id": t.id, "parcel": parcel.code, "unit": parcel.unit.code, "unit_name": parcel.unit.name,
+            "block_name": parcel.block.name if parcel.block is not None else None,
+            "lessee": t.lessee, "credit_code": t.credit_code,
             "leased_area_m2": float(t.leased_area_m2), "business": t.business, "lease_start": _d(t.lease_start),
             "lease_end": _d(t.lease_end), "lease_id": t.lease_id, "version": t.row_version,
+            "figures": [{"year": f.year, "tax_10k_yuan": float(f.tax_10k_yuan),
+                         "output_10k_yuan": float(f.output_10k_yuan)} for f in figures or []],
+            "can_edit": writer, "can_enter_figures": writer or user.role == Role.GIS_STAFF,
             "inspections": [{"id": i.id, "inspected_on": _d(i.inspected_on), "inspector": i.inspector,
                              "findings": i.findings, "rectification_status": i.rectification_status.value,
+                             "rectification_label": i.rectification_status.label,
                              "rectify_by": _d(i.rectify_by), "rectified_on": _d(i.rectified_on),
                              "version": i.row_version} for i in t.inspections]}
 
@@ -325,15 +335,24 @@ def _tenant(session, tenant_id: int) -> Tenant:
     return t
 
 
-@router.get("/tenants", summary="厂中厂租户（按宗地或单位）", response_model=TenantList, responses=FOUND)
-def tenants(user: CurrentUser, session: SessionDep, parcel: str | None = None, unit: str | None = None) -> dict:
+@router.get("/tenants", summary="厂中厂租户（按宗地或单位），含年度税收产出与检查整改", response_model=TenantList,
+            responses=FOUND)
+def tenants(user: CurrentUser, session: SessionDep,
+            parcel: Annotated[str | None, Query(max_length=64, description="宗地编号")] = None,
+            unit: Annotated[str | None, Query(max_length=32, description="镇（街道、开发区）代码")] = None,
+            block: Annotated[str | None, Query(max_length=32, description="区块编号（其现有宗地）")] = None) -> dict:
     own = svc.readable_unit(session, user, svc.TENANT_READERS, message("read_tenants"), unit)
-    q = select(Tenant).order_by(Tenant.id)
-    if parcel:
-        q = q.where(Tenant.parcel_id == svc.parcel_by_code(session, parcel).id)
-    rows = [t for t in session.scalars(q) if (not unit or t.parcel.unit.code == unit)
-            and (own is None or t.parcel.unit_id == own)]
-    return {"data": [_tenant_view(t) for t in rows], "count": len(rows)}
+    rows, figures = svc.tenants_for(session, own, parcel=svc.parcel_by_code(session, parcel) if parcel else None,
+                                    unit=unit, block=block)
+    return {"data": [_tenant_view(t, user, figures[t.id]) for t in rows], "count": len(rows)}
+
+
+@router.get("/tenants/export.xlsx", summary="厂中厂清单（Excel，按同样的筛选）", response_class=Response, responses=EXCEL)
+def export_tenants(user: CurrentUser, session: SessionDep,
+                   unit: Annotated[str | None, Query(max_length=32, description="镇（街道、开发区）代码")] = None) -> Response:
+    own = svc.readable_unit(session, user, svc.TENANT_READERS, message("read_tenants"), unit)
+    data, n = exports.tenants_list(*svc.tenants_for(session, own, unit=unit))
+    return _xlsx(data, "%E5%8E%82%E4%B8%AD%E5%8E%82%E6%B8%85%E5%8D%95.xlsx", n)
 
 
 @router.post("/tenants", status_code=201, summary="登记厂中厂租户（所在单位经办人、管理员）", response_model=TenantView,
@@ -344,7 +363,7 @@ def create_tenant(body: TenantCreate, user: CurrentUser, session: SessionDep, re
     values = body.model_dump(exclude={"parcel"})
     t = svc.save_tenant(session, Tenant(parcel=parcel, created_by_id=user.id), values)
     set_etag(response, t.row_version)
-    return _tenant_view(t)
+    return _tenant_view(t, user)
 
 
 @router.patch("/tenants/{tenant_id}", summary="修改厂中厂租户（需 If-Match）", response_model=TenantView, responses=WRITE)
@@ -355,7 +374,7 @@ def update_tenant(tenant_id: int, body: TenantBody, request: Request, user: Curr
     check_if_match(session, request, t, "厂中厂租户")
     svc.save_tenant(session, t, body.model_dump(exclude_unset=True))
     set_etag(response, t.row_version)
-    return _tenant_view(t)
+    return _tenant_view(t, user, svc.tenant_figures(session, t))
 
 
 @router.put("/tenants/{tenant_id}/figures/{year}", summary="租户年度税收、产出（万元）", response_model=TenantFigures,

@@ -8,11 +8,12 @@ import { fourSide, infoTable } from './format.js';
 import { CLASSIFICATION_COLOURS, GRADE_COLOURS, GRADE_INK, STAGE_COLOURS } from './styles.js';
 import * as admissionSection from './panel/admission.js';
 import * as marketSection from './panel/market.js';
+import * as tenantsSection from './panel/tenants.js';
 import * as subsidiesSection from './panel/subsidies.js';
 
 // The sections other features add below the enterprise list (项目准入, 转让与租赁, 扶持资金): each
 // module's ``section(code, host)`` resolves to an element or null; a section that fails stays out.
-const EXTRA_SECTIONS = [admissionSection, marketSection, subsidiesSection];
+const EXTRA_SECTIONS = [admissionSection, marketSection, tenantsSection, subsidiesSection];
 
 export class BlockPanel {
   /** @param {HTMLElement} host  the <aside> that holds the panel */

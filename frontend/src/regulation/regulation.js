@@ -1,6 +1,6 @@
-// 规范管理 (三.(四).3–5 of the plan): one page, four tabs — 项目准入 (admission.js), 转让与租赁
-// (market.js), 扶持资金 (subsidies.js) and 典型案例 (cases.js). This file is the frame only: the shell,
-// the tabs and the hash routing (#admission, #market, #subsidies, #cases, each optionally followed by
+// 规范管理 (三.(四).3–5 of the plan): one page, five tabs — 项目准入 (admission.js), 转让与租赁
+// (market.js), 厂中厂 (tenants.js), 扶持资金 (subsidies.js) and 典型案例 (cases.js). This file is the frame
+// only: the shell, the tabs and the hash routing (#admission, #market, #tenants, …, each optionally followed by
 // /<what the tab shows>, e.g. #admission/12). Each tab module exports
 // ``mount(section, { user, path })`` (called once, when the tab is first shown) and may export
 // ``show(path)`` (called whenever its hash changes afterwards). State for people and tests:
@@ -15,6 +15,7 @@ const SIGNED_IN = ['planner', 'gis_staff', 'unit_officer', 'reviewer', 'admin'];
 const TABS = [
   ['admission', './admission.js', SIGNED_IN],
   ['market', './market.js', SIGNED_IN],
+  ['tenants', './tenants.js', SIGNED_IN],
   ['subsidies', './subsidies.js', SIGNED_IN],
   ['cases', './cases.js', SIGNED_IN],
 ];

@@ -1,5 +1,5 @@
 // The Chinese text of the 规范管理 page's frame (title, tabs); each tab keeps its own strings module
-// (admission.strings.js, market.strings.js, subsidies.strings.js, cases.strings.js).
+// (admission.strings.js, market.strings.js, tenants.strings.js, subsidies.strings.js, cases.strings.js).
 
 export const R = {
   title: '规范管理',
@@ -7,6 +7,7 @@ export const R = {
   tabs: {
     admission: '项目准入',
     market: '转让与租赁',
+    tenants: '厂中厂',
     subsidies: '扶持资金',
     cases: '典型案例',
   },
