@@ -170,6 +170,7 @@ def test_at_phone_size_tenants_are_cards_and_the_detail_fits(browser, site, scre
 def test_the_block_panel_lists_the_blocks_tenants(browser, site):
     page = zh_context(browser, DESKTOP).new_page()
     demo_log_in(page, site.url, "chongfu", "/?block=TX2022-CF-02")
+    page.locator("#block-panel .panel-extras[data-state=ready]").wait_for(timeout=30_000)
     section = page.get_by_test_id("panel-tenants")
     expect(section).to_contain_text("1 户租户，无待整改问题")
     expect(section).to_contain_text("桐乡市某某包装材料经营部（宗地 330483-CF-0019，900.00 平方米）")

@@ -151,6 +151,27 @@ export function showError(box, err) {
 }
 
 /** Show a server refusal (403, 409, 422 …) beside the fields it names, and in ``box``. */
+let unitsPromise = null;
+
+/** The units (their properties: code, name …) in the order of their Chinese names; fetched once a page. */
+export function unitsByName() {
+  if (!unitsPromise) {
+    unitsPromise = api('/api/units?limit=100').then(({ data }) => data.features.map((f) => f.properties)
+      .sort((a, b) => a.name.localeCompare(b.name, 'zh-CN')));
+    unitsPromise.catch(() => { unitsPromise = null; });
+  }
+  return unitsPromise;
+}
+
+/** A town filter: ``<select name=unit>`` with ``all`` first, then each unit by name, set to ``value``. */
+export function unitSelect(units, { value = '', label, all }) {
+  const select = h('select', { name: 'unit', 'aria-label': label });
+  select.append(h('option', { value: '' }, all));
+  for (const u of units) select.append(h('option', { value: u.code }, u.name));
+  select.value = value;
+  return select;
+}
+
 /** Remove the marks showFieldErrors left (after a correction was accepted). */
 export function clearFieldErrors(root) {
   for (const old of root.querySelectorAll('.field-error')) old.remove();

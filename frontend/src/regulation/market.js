@@ -3,7 +3,7 @@
 // Excel export and template, and each record's flags with their two actions (移交十剑联动, 登记为厂中厂). Every
 // permission is the server's (can_edit, can_refer, can_register); the page shows what it returns.
 // State for tests: section[data-state] (loading | ready).
-import { api, clearFieldErrors, confirmAction, h, num, query, showError, showFieldErrors } from '../common/api.js';
+import { api, clearFieldErrors, confirmAction, h, num, query, showError, showFieldErrors, unitSelect, unitsByName } from '../common/api.js';
 import { M } from './market.strings.js';
 
 const WRITERS = ['unit_officer', 'admin'];
@@ -37,10 +37,7 @@ export async function show(path = '') {
   const box = h('div', { class: 'mk-message message', 'aria-live': 'polite' });
   root.append(h('h3', {}, M.heading), h('p', { class: 'hint' }, M.intro), box);
   try {
-    if (units === null && me.role !== 'unit_officer') {
-      const { data } = await api('/api/units?limit=100');
-      units = data.features.map((f) => f.properties).sort((a, b) => a.name.localeCompare(b.name, 'zh-CN'));
-    }
+    if (units === null && me.role !== 'unit_officer') units = await unitsByName();
     root.append(toolbar());
     if (WRITERS.includes(me.role)) root.append(entryForm(), importer());
     root.append(h('div', { class: 'mk-list' }));
@@ -63,10 +60,7 @@ function toolbar() {
   bar.append(h('label', { class: 'inline' }, `${M.kindFilter} `, kind));
   let unit = null;
   if (units) {
-    unit = h('select', { name: 'unit', 'aria-label': M.unitFilter });
-    unit.append(h('option', { value: '' }, M.allUnits));
-    for (const u of units) unit.append(h('option', { value: u.code }, u.name));
-    unit.value = filters.unit;
+    unit = unitSelect(units, { value: filters.unit, label: M.unitFilter, all: M.allUnits });
     bar.append(h('label', { class: 'inline' }, `${M.unitFilter} `, unit));
   }
   const flagged = h('input', { type: 'checkbox', name: 'flagged', checked: filters.flagged === 'true' });

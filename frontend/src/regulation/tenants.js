@@ -3,7 +3,7 @@
 // with its details (editable), its yearly tax and output (which count in the 亩均评价) and its inspections with
 // their rectification. Every permission is the server's (can_edit, can_enter_figures); the page shows what it
 // returns. #tenants/parcel/<code> shows one parcel's tenants. State for tests: section[data-state].
-import { api, clearFieldErrors, h, num, query, showError, showFieldErrors } from '../common/api.js';
+import { api, clearFieldErrors, h, num, query, showError, showFieldErrors, unitSelect, unitsByName } from '../common/api.js';
 import { T } from './tenants.strings.js';
 
 const WRITERS = ['unit_officer', 'admin'];
@@ -50,10 +50,7 @@ export async function show(path = '') {
   const box = h('div', { class: 'tn-message message', 'aria-live': 'polite' });
   root.append(h('h3', {}, T.heading), h('p', { class: 'hint' }, T.intro), box);
   try {
-    if (units === null && me.role !== 'unit_officer') {
-      const { data } = await api('/api/units?limit=100');
-      units = data.features.map((f) => f.properties).sort((a, b) => a.name.localeCompare(b.name, 'zh-CN'));
-    }
+    if (units === null && me.role !== 'unit_officer') units = await unitsByName();
     root.append(toolbar());
     if (WRITERS.includes(me.role)) root.append(entryForm());
     root.append(h('div', { class: 'tn-list' }));
@@ -73,10 +70,7 @@ function toolbar() {
   }
   let unit = null;
   if (units) {
-    unit = h('select', { name: 'unit', 'aria-label': T.unitFilter });
-    unit.append(h('option', { value: '' }, T.allUnits));
-    for (const u of units) unit.append(h('option', { value: u.code }, u.name));
-    unit.value = filters.unit;
+    unit = unitSelect(units, { value: filters.unit, label: T.unitFilter, all: T.allUnits });
     bar.append(h('label', { class: 'inline' }, `${T.unitFilter} `, unit));
   }
   const pending = h('input', { type: 'checkbox', name: 'pending', checked: pendingOnly });
@@ -156,11 +150,42 @@ const number = (value = '') => h('input', { type: 'number', min: '0', step: '0.0
   value: value === null || value === undefined ? '' : String(value) });
 const date = (value = '') => h('input', { type: 'date', value: value || '' });
 
-async function saving(button, busy, work) {
-  const idle = button.textContent;
-  button.disabled = true;
-  button.textContent = busy;
-  try { await work(); } finally { button.disabled = false; button.textContent = idle; }
+/** The named fields of a form that are filled in (trimmed); an empty one is left out. */
+function filled(form, names) {
+  const body = {};
+  for (const n of names) {
+    const v = form[n].value.trim();
+    if (v !== '') body[n] = v;
+  }
+  return body;
+}
+
+/**
+ * A form of this tab: ``attrs`` on the <form>, an optional heading, the ``parts`` (fields), its message box
+ * and its submit button. On submit, ``send(form)`` runs with the button busy; a refusal is shown on the
+ * form's own fields. Resolves to the form.
+ */
+function tabForm(attrs, { heading = null, headingId = null, saveText, saveClass = 'primary', parts, send }) {
+  const form = h('form', { novalidate: true, ...attrs, ...(headingId ? { 'aria-labelledby': headingId } : {}) });
+  const box = h('div', { class: 'message', 'aria-live': 'polite' });
+  const save = h('button', { type: 'submit', class: saveClass }, saveText);
+  if (heading) form.append(h('h4', { id: headingId }, heading));
+  form.append(...parts, box, h('p', { class: 'actions' }, save));
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const idle = save.textContent;
+    save.disabled = true;
+    save.textContent = T.saving;
+    try {
+      await send(form, box);
+    } catch (err) {
+      showFieldErrors(form, box, err, locate(form));
+    } finally {
+      save.disabled = false;
+      save.textContent = idle;
+    }
+  });
+  return form;
 }
 
 function detail(t) {
@@ -176,33 +201,24 @@ function detail(t) {
 function editForm(t) {
   const p = `tn-edit-${t.id}`;
   const f = T.fields;
-  const form = h('form', { class: 'card tn-edit', novalidate: true, 'aria-labelledby': `${p}-h` });
-  const box = h('div', { class: 'message', 'aria-live': 'polite' });
-  const save = h('button', { type: 'submit', class: 'primary' }, T.editSave);
-  form.append(h('h4', { id: `${p}-h` }, T.editHeading), h('div', { class: 'tn-grid' },
-    field(p, 'lessee', f.lessee, text(128, t.lessee)), field(p, 'credit_code', f.credit_code, text(18, t.credit_code)),
-    field(p, 'leased_area_m2', f.leased_area_m2, number(t.leased_area_m2)),
-    field(p, 'business', f.business, text(128, t.business)),
-    field(p, 'lease_start', f.lease_start, date(t.lease_start)), field(p, 'lease_end', f.lease_end, date(t.lease_end))),
-  box, h('p', { class: 'actions' }, save));
-  form.addEventListener('submit', (ev) => {
-    ev.preventDefault();
-    const body = {};
-    // An emptied field is sent as null: the optional ones are cleared, the required ones refused by name.
-    for (const n of ['lessee', 'credit_code', 'leased_area_m2', 'business', 'lease_start', 'lease_end']) {
-      body[n] = form[n].value.trim() || null;
-    }
-    saving(save, T.saving, async () => {
-      try {
-        await api(`/api/tenants/${t.id}`, { method: 'PATCH', body, etag: `"${t.version}"` });
-        await drawList();
-        say('ok', T.edited);
-      } catch (err) {
-        showFieldErrors(form, box, err, locate(form));
+  return tabForm({ class: 'card tn-edit' }, {
+    heading: T.editHeading, headingId: `${p}-h`, saveText: T.editSave,
+    parts: [h('div', { class: 'tn-grid' },
+      field(p, 'lessee', f.lessee, text(128, t.lessee)), field(p, 'credit_code', f.credit_code, text(18, t.credit_code)),
+      field(p, 'leased_area_m2', f.leased_area_m2, number(t.leased_area_m2)),
+      field(p, 'business', f.business, text(128, t.business)),
+      field(p, 'lease_start', f.lease_start, date(t.lease_start)), field(p, 'lease_end', f.lease_end, date(t.lease_end)))],
+    send: async (form) => {
+      // An emptied field is sent as null: the optional ones are cleared, the required ones refused by name.
+      const body = {};
+      for (const n of ['lessee', 'credit_code', 'leased_area_m2', 'business', 'lease_start', 'lease_end']) {
+        body[n] = form[n].value.trim() || null;
       }
-    });
+      await api(`/api/tenants/${t.id}`, { method: 'PATCH', body, etag: `"${t.version}"` });
+      await drawList();
+      say('ok', T.edited);
+    },
   });
-  return form;
 }
 
 function figuresPart(t) {
@@ -221,29 +237,20 @@ function figuresPart(t) {
   if (!t.can_enter_figures) return part;
   const last = new Date().getFullYear() - 1;
   const year = h('input', { type: 'number', min: '2000', max: '2100', step: '1', value: String(last) });
-  const form = h('form', { class: 'tn-figures', novalidate: true });
-  const box = h('div', { class: 'message', 'aria-live': 'polite' });
-  const save = h('button', { type: 'submit' }, T.figuresSave);
   const ff = T.figuresFields;
-  form.append(h('div', { class: 'tn-grid' }, field(p, 'year', ff.year, year),
-    field(p, 'tax_10k_yuan', ff.tax_10k_yuan, number()), field(p, 'output_10k_yuan', ff.output_10k_yuan, number())),
-  box, h('p', { class: 'actions' }, save));
-  form.addEventListener('submit', (ev) => {
-    ev.preventDefault();
-    const y = form.year.value.trim();
-    saving(save, T.saving, async () => {
-      try {
-        if (!/^\d{4}$/.test(y)) throw Object.assign(new Error(T.figuresYearBad), { errors: [{ field: 'year', message: T.figuresYearBad }] });
-        await api(`/api/tenants/${t.id}/figures/${y}`, { method: 'PUT',
-          body: { tax_10k_yuan: form.tax_10k_yuan.value.trim() || null, output_10k_yuan: form.output_10k_yuan.value.trim() || null } });
-        await drawList();
-        say('ok', T.figuresSaved(y));
-      } catch (err) {
-        showFieldErrors(form, box, err, locate(form));
-      }
-    });
-  });
-  part.append(form);
+  part.append(tabForm({ class: 'tn-figures' }, {
+    saveText: T.figuresSave, saveClass: '',
+    parts: [h('div', { class: 'tn-grid' }, field(p, 'year', ff.year, year),
+      field(p, 'tax_10k_yuan', ff.tax_10k_yuan, number()), field(p, 'output_10k_yuan', ff.output_10k_yuan, number()))],
+    send: async (form) => {
+      const y = form.year.value.trim();
+      if (!/^\d{4}$/.test(y)) throw Object.assign(new Error(T.figuresYearBad), { errors: [{ field: 'year', message: T.figuresYearBad }] });
+      await api(`/api/tenants/${t.id}/figures/${y}`, { method: 'PUT',
+        body: { tax_10k_yuan: form.tax_10k_yuan.value.trim() || null, output_10k_yuan: form.output_10k_yuan.value.trim() || null } });
+      await drawList();
+      say('ok', T.figuresSaved(y));
+    },
+  }));
   return part;
 }
 
@@ -277,26 +284,17 @@ function inspectionRow(t, i) {
   if (isOverdue(i)) state.append(h('span', { class: 'tag tn-late' }, T.overdue));
   if (t.can_edit && isOpen(i)) {
     const p = `tn-ins-${i.id}`;
-    const form = h('form', { class: 'tn-rectify', novalidate: true });
-    const box = h('div', { class: 'message', 'aria-live': 'polite' });
-    const save = h('button', { type: 'submit', class: 'small' }, T.statusSave);
-    form.append(field(p, 'rectification_status', T.statusField, statusSelect(i.rectification_status)),
-      field(p, 'rectified_on', T.rectifiedField, date()), box, save);
-    form.addEventListener('submit', (ev) => {
-      ev.preventDefault();
-      const body = { rectification_status: form.rectification_status.value };
-      if (form.rectified_on.value) body.rectified_on = form.rectified_on.value;
-      saving(save, T.saving, async () => {
-        try {
-          await api(`/api/inspections/${i.id}`, { method: 'PATCH', body, etag: `"${i.version}"` });
-          await drawList();
-          say('ok', T.statusSaved);
-        } catch (err) {
-          showFieldErrors(form, box, err, locate(form));
-        }
-      });
-    });
-    state.append(form);
+    state.append(tabForm({ class: 'tn-rectify' }, {
+      saveText: T.statusSave, saveClass: 'small',
+      parts: [field(p, 'rectification_status', T.statusField, statusSelect(i.rectification_status)),
+        field(p, 'rectified_on', T.rectifiedField, date())],
+      send: async (form) => {
+        const body = { rectification_status: form.rectification_status.value, ...filled(form, ['rectified_on']) };
+        await api(`/api/inspections/${i.id}`, { method: 'PATCH', body, etag: `"${i.version}"` });
+        await drawList();
+        say('ok', T.statusSaved);
+      },
+    }));
   }
   return h('tr', { 'data-inspection': String(i.id) }, td(c[0], i.inspected_on), td(c[1], i.inspector),
     td(c[2], i.findings), td(c[3], state));
@@ -305,33 +303,20 @@ function inspectionRow(t, i) {
 function newInspection(t) {
   const p = `tn-new-${t.id}`;
   const f = T.checkFields;
-  const form = h('form', { class: 'card tn-new-check', novalidate: true, 'aria-labelledby': `${p}-h` });
-  const box = h('div', { class: 'message', 'aria-live': 'polite' });
-  const save = h('button', { type: 'submit', class: 'primary' }, T.checkSave);
-  form.append(h('h4', { id: `${p}-h` }, T.newCheck), h('div', { class: 'tn-grid' },
-    field(p, 'inspected_on', f.inspected_on, date(today())), field(p, 'inspector', f.inspector, text(64)),
-    field(p, 'rectification_status', f.rectification_status, statusSelect('pending')),
-    field(p, 'rectify_by', f.rectify_by, date()),
-    field(p, 'findings', f.findings, h('textarea', { rows: '2', maxlength: '4000' }))),
-  box, h('p', { class: 'actions' }, save));
-  form.addEventListener('submit', (ev) => {
-    ev.preventDefault();
-    const body = {};
-    for (const n of ['inspected_on', 'inspector', 'findings', 'rectification_status', 'rectify_by']) {
-      const v = form[n].value.trim();
-      if (v !== '') body[n] = v;
-    }
-    saving(save, T.saving, async () => {
-      try {
-        await api(`/api/tenants/${t.id}/inspections`, { method: 'POST', body });
-        await drawList();
-        say('ok', T.checkSaved);
-      } catch (err) {
-        showFieldErrors(form, box, err, locate(form));
-      }
-    });
+  return tabForm({ class: 'card tn-new-check' }, {
+    heading: T.newCheck, headingId: `${p}-h`, saveText: T.checkSave,
+    parts: [h('div', { class: 'tn-grid' },
+      field(p, 'inspected_on', f.inspected_on, date(today())), field(p, 'inspector', f.inspector, text(64)),
+      field(p, 'rectification_status', f.rectification_status, statusSelect('pending')),
+      field(p, 'rectify_by', f.rectify_by, date()),
+      field(p, 'findings', f.findings, h('textarea', { rows: '2', maxlength: '4000' })))],
+    send: async (form) => {
+      const body = filled(form, ['inspected_on', 'inspector', 'findings', 'rectification_status', 'rectify_by']);
+      await api(`/api/tenants/${t.id}/inspections`, { method: 'POST', body });
+      await drawList();
+      say('ok', T.checkSaved);
+    },
   });
-  return form;
 }
 
 // --- registering a tenant -------------------------------------------------------------------
@@ -339,41 +324,29 @@ function newInspection(t) {
 function entryForm() {
   const wrap = h('section', { class: 'card tn-entry', 'aria-labelledby': 'tn-form-h' });
   const toggle = h('button', { type: 'button', class: 'primary', 'aria-expanded': 'false', 'data-testid': 'tenant-new' }, T.newButton);
-  const form = h('form', { id: 'tenant-form', novalidate: true, hidden: true });
   const f = T.fields;
-  const box = h('div', { class: 'message', 'aria-live': 'polite' });
-  const save = h('button', { type: 'submit', class: 'primary' }, T.save);
-  form.append(h('h4', { id: 'tn-form-h' }, T.formHeading), h('div', { class: 'tn-grid' },
-    field('tn', 'parcel', f.parcel, text(64, filters.parcel)), field('tn', 'lessee', f.lessee, text(128)),
-    field('tn', 'credit_code', f.credit_code, text(18)), field('tn', 'leased_area_m2', f.leased_area_m2, number()),
-    field('tn', 'business', f.business, text(128)), field('tn', 'lease_start', f.lease_start, date()),
-    field('tn', 'lease_end', f.lease_end, date())),
-  box, h('p', { class: 'actions' }, save));
+  const form = tabForm({ id: 'tenant-form', hidden: true }, {
+    heading: T.formHeading, headingId: 'tn-form-h', saveText: T.save,
+    parts: [h('div', { class: 'tn-grid' },
+      field('tn', 'parcel', f.parcel, text(64, filters.parcel)), field('tn', 'lessee', f.lessee, text(128)),
+      field('tn', 'credit_code', f.credit_code, text(18)), field('tn', 'leased_area_m2', f.leased_area_m2, number()),
+      field('tn', 'business', f.business, text(128)), field('tn', 'lease_start', f.lease_start, date()),
+      field('tn', 'lease_end', f.lease_end, date()))],
+    send: async (form, box) => {
+      const body = filled(form, ['parcel', 'lessee', 'credit_code', 'leased_area_m2', 'business', 'lease_start', 'lease_end']);
+      const { data } = await api('/api/tenants', { method: 'POST', body });
+      form.reset();
+      box.textContent = '';
+      clearFieldErrors(form);
+      opened.add(data.id);
+      await drawList();
+      say('ok', T.saved(data));
+    },
+  });
   toggle.addEventListener('click', () => {
     form.hidden = !form.hidden;
     toggle.setAttribute('aria-expanded', String(!form.hidden));
     toggle.textContent = form.hidden ? T.newButton : T.closeForm;
-  });
-  form.addEventListener('submit', (ev) => {
-    ev.preventDefault();
-    const body = {};
-    for (const n of ['parcel', 'lessee', 'credit_code', 'leased_area_m2', 'business', 'lease_start', 'lease_end']) {
-      const v = form[n].value.trim();
-      if (v !== '') body[n] = v;
-    }
-    saving(save, T.saving, async () => {
-      try {
-        const { data } = await api('/api/tenants', { method: 'POST', body });
-        form.reset();
-        box.textContent = '';
-        clearFieldErrors(form);
-        opened.add(data.id);
-        await drawList();
-        say('ok', T.saved(data));
-      } catch (err) {
-        showFieldErrors(form, box, err, locate(form));
-      }
-    });
   });
   wrap.append(h('div', { class: 'actions' }, toggle), form);
   return wrap;
