@@ -119,6 +119,7 @@ def test_wrong_industry_flagged_reviewer_approves_and_it_shows_in_credit_records
     # the block panel on the map: 产业导向 and the admitted project
     phone.set_viewport_size(DESKTOP)
     phone.goto(f"{site.url}/?block=TX2022-CF-01")
+    phone.locator("#block-panel .panel-extras[data-state=ready]").wait_for(timeout=30_000)  # every section in
     section = phone.get_by_test_id("panel-admission")
     expect(section).to_contain_text("产业导向：C17 纺织业", timeout=60_000)
     expect(section).to_contain_text(PROJECT)

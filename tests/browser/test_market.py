@@ -106,6 +106,7 @@ def test_officer_enters_a_lease_to_a_clear_out_enterprise_and_refers_the_flag(br
                            timeout=30_000)
     assert int(page.evaluate("document.body.dataset.marketFlags")) == 2  # CF-0005 (the demo's lease) and CF-0006
     page.goto(f"{site.url}/?block=TX2022-CF-01")
+    page.locator("#block-panel .panel-extras[data-state=ready]").wait_for(timeout=30_000)  # every section in
     panel = page.get_by_test_id("panel-market")
     expect(panel).to_contain_text("已移交十剑联动")
     expect(panel).to_contain_text(LESSEE)

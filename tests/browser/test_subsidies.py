@@ -153,6 +153,7 @@ def test_admin_marks_a_quarters_site_meeting(browser, site, screenshot_dir):
 
     # the block panel on the map says so
     phone.goto(f"{site.url}/?block=TX2022-WT-01")
+    phone.locator("#block-panel .panel-extras[data-state=ready]").wait_for(timeout=30_000)  # every section in
     panel = phone.get_by_test_id("panel-subsidies")
     expect(panel).to_contain_text("2024 年第 1 季度全市现场会区块", timeout=30_000)
     expect(panel).to_contain_text("已承诺")
