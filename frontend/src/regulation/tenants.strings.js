@@ -1,7 +1,7 @@
 // 规范管理 · 厂中厂: every sentence the tab shows (the service's own Chinese messages are shown as they come).
 export const T = {
   heading: '厂中厂',
-  intro: '在企业厂房内租用场地生产经营的租户（厂中厂）：登记租户和租期，填报年度税收、产出（计入亩均评价，用地按租赁面积折算），登记安全、消防、环保等检查发现并跟踪整改。',
+  intro: '在企业厂房内租用场地生产经营的租户（厂中厂）：登记租户和租期（租户在企业库中时，其租赁面积按亩均评价规则计入用地），填报年度税收、产出，登记安全、消防、环保等检查发现并跟踪整改。',
   unitFilter: '镇（街道、开发区）',
   allUnits: '全部镇街',
   pendingOnly: '只看待整改的',
