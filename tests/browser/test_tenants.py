@@ -174,4 +174,11 @@ def test_the_block_panel_lists_the_blocks_tenants(browser, site):
     section = page.get_by_test_id("panel-tenants")
     expect(section).to_contain_text("1 户租户，无待整改问题")
     expect(section).to_contain_text("桐乡市某某包装材料经营部（宗地 330483-CF-0019，900.00 平方米）")
-    expect(section.get_by_role("link", name="到规范管理查看、填报")).to_have_attribute("href", "/regulation#tenants")
+    section.get_by_role("link", name="到规范管理查看、填报").click()  # to the tab, this block's tenants only
+    page.locator("#tab-tenants[data-state=ready]").wait_for(timeout=30_000)
+    expect(page.locator("#tab-tenants .tn-tools")).to_contain_text("只看区块 TX2022-CF-02 的租户")
+    expect(page.locator("#tenant-list tr[data-tenant]")).to_have_count(1)
+    expect(page.get_by_test_id("tenants-export")).to_have_attribute("href", "/api/tenants/export.xlsx?block=TX2022-CF-02")
+    page.get_by_role("link", name="看全部租户").click()
+    page.wait_for_function("document.querySelectorAll('#tenant-list tr[data-tenant]').length >= 3")  # the town's two blocks
+    expect(page.locator("#tab-tenants .tn-tools")).not_to_contain_text("只看区块")

@@ -349,9 +349,13 @@ def tenants(user: CurrentUser, session: SessionDep,
 
 @router.get("/tenants/export.xlsx", summary="厂中厂清单（Excel，按同样的筛选）", response_class=Response, responses=EXCEL)
 def export_tenants(user: CurrentUser, session: SessionDep,
-                   unit: Annotated[str | None, Query(max_length=32, description="镇（街道、开发区）代码")] = None) -> Response:
+                   parcel: Annotated[str | None, Query(max_length=64, description="宗地编号")] = None,
+                   unit: Annotated[str | None, Query(max_length=32, description="镇（街道、开发区）代码")] = None,
+                   block: Annotated[str | None, Query(max_length=32, description="区块编号（其现有宗地）")] = None
+                   ) -> Response:
     own = svc.readable_unit(session, user, svc.TENANT_READERS, message("read_tenants"), unit)
-    data, n = exports.tenants_list(*svc.tenants_for(session, own, unit=unit))
+    data, n = exports.tenants_list(*svc.tenants_for(
+        session, own, parcel=svc.parcel_by_code(session, parcel) if parcel else None, unit=unit, block=block))
     return _xlsx(data, "%E5%8E%82%E4%B8%AD%E5%8E%82%E6%B8%85%E5%8D%95.xlsx", n)
 
 

@@ -11,7 +11,7 @@ const OPEN = ['pending', 'in_progress'];
 let root = null;
 let me = null;
 let units = null;
-const filters = { unit: '', parcel: '' };
+const filters = { unit: '', parcel: '', block: '' };
 let pendingOnly = false;
 const opened = new Set(); // the tenants whose detail row is open (kept over a redraw)
 
@@ -44,7 +44,8 @@ export async function mount(section, { user, path }) {
 
 export async function show(path = '') {
   const [what, code] = (path || '').split('/');
-  filters.parcel = what === 'parcel' && code ? code : '';
+  filters.parcel = what === 'parcel' && code ? code : ''; // #tenants/parcel/330483-CF-0002
+  filters.block = what === 'block' && code ? code : ''; // #tenants/block/TX2022-CF-01 (from the block panel)
   root.dataset.state = 'loading';
   root.textContent = '';
   const box = h('div', { class: 'tn-message message', 'aria-live': 'polite' });
@@ -65,8 +66,9 @@ export async function show(path = '') {
 
 function toolbar() {
   const bar = h('div', { class: 'actions tn-tools' });
-  if (filters.parcel) {
-    bar.append(h('span', {}, T.parcelOnly(filters.parcel), ' ', h('a', { href: '#tenants' }, T.allParcels)));
+  if (filters.parcel || filters.block) {
+    const only = filters.parcel ? T.parcelOnly(filters.parcel) : T.blockOnly(filters.block);
+    bar.append(h('span', {}, only, ' ', h('a', { href: '#tenants' }, T.allParcels)));
   }
   let unit = null;
   if (units) {
@@ -76,7 +78,7 @@ function toolbar() {
   const pending = h('input', { type: 'checkbox', name: 'pending', checked: pendingOnly });
   bar.append(h('label', { class: 'check' }, pending, T.pendingOnly));
   const exportLink = h('a', { class: 'button', href: '#', download: '', 'data-testid': 'tenants-export' }, T.export);
-  const sync = () => { exportLink.href = `/api/tenants/export.xlsx${query({ unit: filters.unit })}`; };
+  const sync = () => { exportLink.href = `/api/tenants/export.xlsx${query(filters)}`; };
   sync();
   if (unit) {
     unit.addEventListener('change', async () => { filters.unit = unit.value; sync(); await drawList(); });

@@ -31,6 +31,6 @@ export async function section(code) {
     }
     ul.append(li);
   }
-  el.append(ul, h('p', {}, h('a', { href: '/regulation#tenants' }, T.panelMore)));
+  el.append(ul, h('p', {}, h('a', { href: `/regulation#tenants/block/${encodeURIComponent(code)}` }, T.panelMore)));
   return el;
 }
