@@ -277,17 +277,17 @@ def tenants_for(session: Session, own_unit: int | None, *, parcel: Parcel | None
     if own_unit is not None:
         q = q.where(Parcel.unit_id == own_unit)
     tenants = list(session.scalars(q))
-    figures: dict[int, list[YearlyFigures]] = {t.id: [] for t in tenants}
-    if tenants:
-        for row in session.scalars(select(YearlyFigures).where(YearlyFigures.tenant_id.in_(figures))
+    return tenants, figures_of_tenants(session, [t.id for t in tenants])
+
+
+def figures_of_tenants(session: Session, ids: list[int]) -> dict[int, list[YearlyFigures]]:
+    """Each tenant's yearly figures, newest year first (an empty list for a tenant without any)."""
+    figures: dict[int, list[YearlyFigures]] = {i: [] for i in ids}
+    if ids:
+        for row in session.scalars(select(YearlyFigures).where(YearlyFigures.tenant_id.in_(ids))
                                    .order_by(YearlyFigures.year.desc())):
             figures[row.tenant_id].append(row)
-    return tenants, figures
-
-
-def tenant_figures(session: Session, tenant: Tenant) -> list[YearlyFigures]:
-    return list(session.scalars(select(YearlyFigures).where(YearlyFigures.tenant_id == tenant.id)
-                                .order_by(YearlyFigures.year.desc())))
+    return figures
 
 
 def may_write_unit(principal: Principal, unit_id: int) -> bool:
@@ -309,12 +309,18 @@ def _check_credit(code: str | None, field: str = "credit_code") -> None:
 
 
 TENANT_REQUIRED = ("lessee", "leased_area_m2", "lease_start")
+INSPECTION_REQUIRED = ("inspected_on", "inspector", "findings", "rectification_status")
+
+
+def _refuse_emptied(values: dict, required: tuple[str, ...], label_prefix: str) -> None:
+    """A required column sent as null is a 400 naming it (message ``{label_prefix}_{name}``)."""
+    for name in required:
+        if name in values and values[name] is None:
+            raise InvalidParameter(name, message("tenant_field_required", field=message(f"{label_prefix}_{name}")))
 
 
 def save_tenant(session: Session, tenant: Tenant, values: dict) -> Tenant:
-    for name in TENANT_REQUIRED:
-        if name in values and values[name] is None:
-            raise InvalidParameter(name, message("tenant_field_required", field=message(f"tenant_field_{name}")))
+    _refuse_emptied(values, TENANT_REQUIRED, "tenant_field")
     _check_credit(values.get("credit_code"))
     start = values.get("lease_start", tenant.lease_start)
     end = values.get("lease_end", tenant.lease_end)
@@ -323,13 +329,8 @@ def save_tenant(session: Session, tenant: Tenant, values: dict) -> Tenant:
     return _save(session, tenant, values, "tenant")
 
 
-INSPECTION_REQUIRED = ("inspected_on", "inspector", "findings", "rectification_status")
-
-
 def save_inspection(session: Session, inspection: TenantInspection, values: dict) -> TenantInspection:
-    for name in INSPECTION_REQUIRED:
-        if name in values and values[name] is None:
-            raise InvalidParameter(name, message("tenant_field_required", field=message(f"inspection_field_{name}")))
+    _refuse_emptied(values, INSPECTION_REQUIRED, "inspection_field")
     status = values.get("rectification_status", inspection.rectification_status)
     if status == RectificationStatus.DONE and not values.get("rectified_on", inspection.rectified_on):
         raise InvalidParameter("rectified_on", message("rectified_on_missing"))

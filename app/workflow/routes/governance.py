@@ -335,27 +335,30 @@ def _tenant(session, tenant_id: int) -> Tenant:
     return t
 
 
+def _listed_tenants(user: CurrentUser, session: SessionDep,
+                    parcel: Annotated[str | None, Query(max_length=64, description="宗地编号")] = None,
+                    unit: Annotated[str | None, Query(max_length=32, description="镇（街道、开发区）代码")] = None,
+                    block: Annotated[str | None, Query(max_length=32, description="区块编号（其现有宗地）")] = None
+                    ) -> tuple[list[Tenant], dict]:
+    """The tenants the list and its Excel file show, by the same filters and the same reading rights."""
+    own = svc.readable_unit(session, user, svc.TENANT_READERS, message("read_tenants"), unit)
+    return svc.tenants_for(session, own, parcel=svc.parcel_by_code(session, parcel) if parcel else None,
+                           unit=unit, block=block)
+
+
+ListedTenants = Annotated[tuple[list[Tenant], dict], Depends(_listed_tenants)]
+
+
 @router.get("/tenants", summary="厂中厂租户（按宗地或单位），含年度税收产出与检查整改", response_model=TenantList,
             responses=FOUND)
-def tenants(user: CurrentUser, session: SessionDep,
-            parcel: Annotated[str | None, Query(max_length=64, description="宗地编号")] = None,
-            unit: Annotated[str | None, Query(max_length=32, description="镇（街道、开发区）代码")] = None,
-            block: Annotated[str | None, Query(max_length=32, description="区块编号（其现有宗地）")] = None) -> dict:
-    own = svc.readable_unit(session, user, svc.TENANT_READERS, message("read_tenants"), unit)
-    rows, figures = svc.tenants_for(session, own, parcel=svc.parcel_by_code(session, parcel) if parcel else None,
-                                    unit=unit, block=block)
+def tenants(user: CurrentUser, listed: ListedTenants) -> dict:
+    rows, figures = listed
     return {"data": [_tenant_view(t, user, figures[t.id]) for t in rows], "count": len(rows)}
 
 
 @router.get("/tenants/export.xlsx", summary="厂中厂清单（Excel，按同样的筛选）", response_class=Response, responses=EXCEL)
-def export_tenants(user: CurrentUser, session: SessionDep,
-                   parcel: Annotated[str | None, Query(max_length=64, description="宗地编号")] = None,
-                   unit: Annotated[str | None, Query(max_length=32, description="镇（街道、开发区）代码")] = None,
-                   block: Annotated[str | None, Query(max_length=32, description="区块编号（其现有宗地）")] = None
-                   ) -> Response:
-    own = svc.readable_unit(session, user, svc.TENANT_READERS, message("read_tenants"), unit)
-    data, n = exports.tenants_list(*svc.tenants_for(
-        session, own, parcel=svc.parcel_by_code(session, parcel) if parcel else None, unit=unit, block=block))
+def export_tenants(listed: ListedTenants) -> Response:
+    data, n = exports.tenants_list(*listed)
     return _xlsx(data, "%E5%8E%82%E4%B8%AD%E5%8E%82%E6%B8%85%E5%8D%95.xlsx", n)
 
 
@@ -378,7 +381,7 @@ def update_tenant(tenant_id: int, body: TenantBody, request: Request, user: Curr
     check_if_match(session, request, t, "厂中厂租户")
     svc.save_tenant(session, t, body.model_dump(exclude_unset=True))
     set_etag(response, t.row_version)
-    return _tenant_view(t, user, svc.tenant_figures(session, t))
+    return _tenant_view(t, user, svc.figures_of_tenants(session, [t.id])[t.id])
 
 
 @router.put("/tenants/{tenant_id}/figures/{year}", summary="租户年度税收、产出（万元）", response_model=TenantFigures,
