@@ -151,6 +151,13 @@ export function showError(box, err) {
 }
 
 /** Show a server refusal (403, 409, 422 …) beside the fields it names, and in ``box``. */
+/** Today in Tongxiang (Asia/Shanghai), as YYYY-MM-DD — the server's day (app/core/clock.py), whatever the
+ * browser's own time zone; ``offsetDays`` moves it. */
+export function today(offsetDays = 0) {
+  const d = new Date(Date.now() + offsetDays * 86400000);
+  return new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Shanghai', year: 'numeric', month: '2-digit', day: '2-digit' }).format(d);
+}
+
 let unitsPromise = null;
 
 /** The units (their properties: code, name …) in the order of their Chinese names; fetched once a page. */

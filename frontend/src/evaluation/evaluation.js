@@ -7,7 +7,7 @@
 // confirmation of a D-class enterprise's 整治清退. Every check that matters is the server's; this
 // page shows its answers. State is on <body data-evaluation-state> for people and tests.
 
-import { api, confirmAction, h, num, query, showError, showFieldErrors } from '../common/api.js';
+import { api, confirmAction, h, num, query, showError, showFieldErrors, today } from '../common/api.js';
 import { mountShell } from '../common/shell.js';
 import { E } from './strings.js';
 
@@ -28,12 +28,6 @@ const state = {
 // ---- small helpers --------------------------------------------------------------------------
 
 function setStatus(text) { statusEl.textContent = text; }
-
-/** Today in Tongxiang (Asia/Shanghai), as YYYY-MM-DD. */
-function today(offsetDays = 0) {
-  const d = new Date(Date.now() + offsetDays * 86400000);
-  return new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Shanghai', year: 'numeric', month: '2-digit', day: '2-digit' }).format(d);
-}
 
 /** An ISO time as people read it in Tongxiang: 2024-01-05 14:30 (a date stays a date). */
 function when(iso) {

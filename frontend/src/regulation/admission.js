@@ -1,7 +1,7 @@
 // 规范管理 · 项目准入 (docs/admission.md): the list of applications (and 投资履约 below it), the form with
 // the live check (#admission/new, #admission/<id>/edit), one application with its checks and the
 // reviewer's decision (#admission/<id>). Every permission is the server's; the page shows what it returns.
-import { api, h, num, showError, showFieldErrors } from '../common/api.js';
+import { api, h, num, showError, showFieldErrors, today } from '../common/api.js';
 import { A } from './admission.strings.js';
 
 let root = null;
@@ -406,7 +406,7 @@ async function drawDetail(id) {
     const errBox = h('div', { 'aria-live': 'polite' });
     const comment = h('textarea', { id: 'adm-comment', name: 'comment', rows: '3', maxlength: '2000' });
     const docNo = h('input', { id: 'adm-doc', name: 'doc_no', type: 'text', maxlength: '64' });
-    const date = h('input', { id: 'adm-date', name: 'approval_date', type: 'date', value: new Date().toISOString().slice(0, 10) });
+    const date = h('input', { id: 'adm-date', name: 'approval_date', type: 'date', value: today() });
     const approveBtn = h('button', { type: 'button', class: 'primary', 'data-testid': 'admission-approve' }, A.approve);
     const returnBtn = h('button', { type: 'button', 'data-testid': 'admission-return' }, A.returnIt);
     form.append(h('h4', {}, A.decideHeading),

@@ -2,7 +2,7 @@
 // 区块范围查询 box, the 申请 form with its live answer "是否在已批准区块范围内", and the ledger with its
 // filters, the 审核 and 拨付 actions each role may take, and the Excel export. Every permission is the
 // server's: the page shows what the API returns (each entry's ``can``).
-import { api, clearFieldErrors, h, num, query, showError, showFieldErrors } from '../common/api.js';
+import { api, clearFieldErrors, h, num, query, showError, showFieldErrors, today } from '../common/api.js';
 import { S } from './subsidies.strings.js';
 
 let root = null;
@@ -11,7 +11,6 @@ let fundEtag = null;
 
 const APPLICANTS = ['unit_officer', 'admin'];
 
-function today() { return new Date().toLocaleDateString('sv-SE'); }
 
 function say(kind, text) {
   const box = root.querySelector('.sub-message');

@@ -3,7 +3,7 @@
 // with its details (editable), its yearly tax and output (which count in the 亩均评价) and its inspections with
 // their rectification. Every permission is the server's (can_edit, can_enter_figures); the page shows what it
 // returns. #tenants/parcel/<code> shows one parcel's tenants. State for tests: section[data-state].
-import { api, clearFieldErrors, h, num, query, showError, showFieldErrors, unitSelect, unitsByName } from '../common/api.js';
+import { api, clearFieldErrors, h, num, query, showError, showFieldErrors, today, unitSelect, unitsByName } from '../common/api.js';
 import { T } from './tenants.strings.js';
 
 const WRITERS = ['unit_officer', 'admin'];
@@ -23,11 +23,6 @@ function say(kind, text) {
   const box = root.querySelector('.tn-message');
   box.textContent = '';
   if (text) box.append(h('p', { class: kind, role: 'status' }, text));
-}
-
-function today() {
-  const d = new Date();
-  return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
 }
 
 const isOpen = (i) => OPEN.includes(i.rectification_status);
